@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the hookgate executable built once for these tests: the crash
+// test must kill a real process, sink subprocesses and all.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hookgate-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "hookgate")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building hookgate: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+const crashConfig = `
+server  { listen = "%s" }
+storage { path = "%s" }
+delivery {
+  timeout = "5s"
+  workers = 8
+  allow_http = true
+  allow_private_networks = true
+}
+auth {
+  client "acme" {
+    secret     = "acme-secret"
+    company_id = 100
+    scopes     = ["events:publish"]
+  }
+}
+webhook "receiver" {
+  company_id = 100
+  url        = "%s/hook"
+  events     = ["workorder.created"]
+  secret     = "01999f51-5c66-4449-b441-6b4a053fee6a"
+}
+`
+
+type child struct {
+	cmd  *exec.Cmd
+	base string
+	logs *bytes.Buffer
+}
+
+func startChild(t *testing.T, cfgPath, addr string) *child {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	cmd := exec.Command(binary, "serve", "--config", cfgPath, "--log-level", "debug")
+	cmd.Stderr, cmd.Stdout = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, base: "http://" + addr, logs: logs}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(c.base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return c
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	t.Fatalf("gateway did not become ready:\n%s", logs)
+	return nil
+}
+
+func (c *child) token(t *testing.T) string {
+	resp, err := http.PostForm(c.base+"/authentication/api/oauth/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b struct{ AccessToken string `json:"access_token"` }
+	json.NewDecoder(resp.Body).Decode(&b)
+	return b.AccessToken
+}
+
+// publish returns the trace id of an accepted event, or "" if not accepted.
+func (c *child) publish(tok string, i int) string {
+	env := fmt.Sprintf(`{"event":{"name":"workorder.created","params":{"work_order_id":%d,"work_order_company_id":100}},`+
+		`"timestamp":"2026-01-20T08:55:58-06:00","triggered_by_user":{"id":1068},"workorder":{"id":%d,"title":"wo"}}`, i, i)
+	req, _ := http.NewRequest("POST", c.base+"/api/v1/events", strings.NewReader(env))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 202 {
+		return ""
+	}
+	var b struct {
+		Result struct{ TraceID string `json:"traceId"` } `json:"result"`
+	}
+	json.NewDecoder(resp.Body).Decode(&b)
+	return b.Result.TraceID
+}
+
+// crashReceiver records every trace id it is sent; while hold is set it
+// keeps requests open so deliveries stay in flight.
+type crashReceiver struct {
+	mu        sync.Mutex
+	seen      map[string]int // trace id -> times received
+	ids       map[string]string
+	hold      chan struct{}
+	inflight  chan struct{}
+	delivered chan struct{}
+}
+
+func (r *crashReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	io.Copy(io.Discard, req.Body)
+	select {
+	case r.inflight <- struct{}{}:
+	default:
+	}
+	select {
+	case <-r.hold:
+	case <-req.Context().Done():
+		return // the gateway died: this one was not delivered
+	}
+	r.mu.Lock()
+	trace := req.Header.Get("X-FN-Event-Trace-Id")
+	r.seen[trace]++
+	uuid, _, _ := strings.Cut(req.Header.Get("X-FN-Delivery-Id"), ":")
+	if prev, ok := r.ids[trace]; ok && prev != uuid {
+		r.ids[trace] = "MISMATCH " + prev + " " + uuid
+	} else if !ok {
+		r.ids[trace] = uuid
+	}
+	r.mu.Unlock()
+	w.WriteHeader(200)
+	select {
+	case r.delivered <- struct{}{}:
+	default:
+	}
+}
+
+// TestKill9LosesNothing: SIGKILL the gateway while deliveries are queued and
+// in flight; the restarted gateway delivers every accepted event, re-sending
+// with the same delivery uuid.
+func TestKill9LosesNothing(t *testing.T) {
+	rc := &crashReceiver{seen: map[string]int{}, ids: map[string]string{}, hold: make(chan struct{}),
+		inflight: make(chan struct{}, 1), delivered: make(chan struct{}, 1)}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+
+	dir := t.TempDir()
+	addr := freePort(t)
+	cfgPath := filepath.Join(dir, "gateway.hcl")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(crashConfig, addr, filepath.Join(dir, "data"), srv.URL)), 0o600)
+
+	gw := startChild(t, cfgPath, addr)
+	tok := gw.token(t)
+	var accepted []string
+	for i := 1; i <= 300; i++ {
+		if tr := gw.publish(tok, i); tr != "" {
+			accepted = append(accepted, tr)
+		}
+	}
+	if len(accepted) != 300 {
+		t.Fatalf("accepted %d of 300 before the crash", len(accepted))
+	}
+	<-rc.inflight // at least one delivery is in flight, the rest queued
+	if err := gw.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	gw.cmd.Wait()
+	close(rc.hold)
+
+	gw = startChild(t, cfgPath, addr)
+	defer func() {
+		gw.cmd.Process.Signal(syscall.SIGTERM)
+		gw.cmd.Wait()
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		rc.mu.Lock()
+		missing := 0
+		for _, tr := range accepted {
+			if rc.seen[tr] == 0 {
+				missing++
+			}
+		}
+		rc.mu.Unlock()
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d accepted events never delivered after restart\n%s", missing, len(accepted), gw.logs)
+		}
+		select {
+		case <-rc.delivered:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for tr, id := range rc.ids {
+		if strings.HasPrefix(id, "MISMATCH") {
+			t.Errorf("event %s re-sent with another delivery uuid: %s", tr, id)
+		}
+	}
+}
+
+// TestSIGTERMFinishesInFlight: SIGTERM stops intake, lets the delivery in
+// flight finish, exits 0, and the next start does not send it again.
+func TestSIGTERMFinishesInFlight(t *testing.T) {
+	rc := &crashReceiver{seen: map[string]int{}, ids: map[string]string{}, hold: make(chan struct{}),
+		inflight: make(chan struct{}, 1), delivered: make(chan struct{}, 1)}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	dir := t.TempDir()
+	addr := freePort(t)
+	cfgPath := filepath.Join(dir, "gateway.hcl")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(crashConfig, addr, filepath.Join(dir, "data"), srv.URL)), 0o600)
+
+	gw := startChild(t, cfgPath, addr)
+	trace := gw.publish(gw.token(t), 1)
+	<-rc.inflight
+	gw.cmd.Process.Signal(syscall.SIGTERM)
+	// Intake stops at once while the delivery is still held open.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := http.Get(gw.base + "/healthz"); err != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(rc.hold)
+	done := make(chan error, 1)
+	go func() { done <- gw.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, gw.logs)
+		}
+	case <-time.After(30 * time.Second):
+		gw.cmd.Process.Kill()
+		t.Fatal("gateway did not exit after SIGTERM")
+	}
+	rc.mu.Lock()
+	if rc.seen[trace] != 1 {
+		t.Errorf("in-flight delivery received %d times, want 1", rc.seen[trace])
+	}
+	rc.mu.Unlock()
+	// Forget the signal of the delivery already counted.
+	select {
+	case <-rc.delivered:
+	default:
+	}
+
+	gw = startChild(t, cfgPath, addr)
+	defer func() { gw.cmd.Process.Signal(syscall.SIGTERM); gw.cmd.Wait() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	select {
+	case <-rc.delivered:
+		t.Errorf("a delivery finished before shutdown was sent again after restart\n%s", gw.logs)
+	case <-ctx.Done():
+	}
+}

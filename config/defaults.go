@@ -1,0 +1,55 @@
+package config
+
+import "time"
+
+// Defaults returns the configuration used for everything a gateway.hcl
+// leaves out: the numbers of the spec (30s timeout, 7 retries with backoff
+// 10s..640s, 64 workers, ...). Server.PublicURL is filled in from the final
+// Listen address when it is not set, so it is "http://127.0.0.1:8080" here.
+// Each call returns fresh slices, so callers may modify the result.
+func Defaults() Config {
+	const listen = "127.0.0.1:8080"
+	return Config{
+		Server: Server{
+			Listen:          listen,
+			PublicURL:       "http://" + listen,
+			BodyLimit:       1 << 20,
+			ShutdownTimeout: 30 * time.Second,
+		},
+		Storage: Storage{
+			Path:         "./data",
+			LogRetention: 720 * time.Hour,
+			GCInterval:   10 * time.Minute,
+		},
+		Delivery: Delivery{
+			Timeout:        30 * time.Second,
+			Backoff:        DefaultBackoff(),
+			Workers:        64,
+			IdempotencyTTL: 24 * time.Hour,
+			RetriesHigh:    7,
+			RetriesMedium:  5,
+			RetriesLow:     3,
+			HighRate:       0.95,
+			LowRate:        0.80,
+			MaxRetryAfter:  time.Hour,
+		},
+		Auth: Auth{
+			TokenTTL: time.Hour,
+		},
+		Transforms: Transforms{
+			Engine:   "gnata",
+			Timeout:  100 * time.Millisecond,
+			MaxDepth: 200,
+		},
+	}
+}
+
+// DefaultBackoff returns the spec's delays before retries 1..7: 10s doubling
+// to 640s.
+func DefaultBackoff() []time.Duration {
+	b := make([]time.Duration, 7)
+	for i := range b {
+		b[i] = (10 * time.Second) << i
+	}
+	return b
+}

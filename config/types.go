@@ -1,0 +1,108 @@
+// Package config reads gateway.hcl: the schema, env() and file() functions,
+// defaults for every number in the spec, and validation that reports each
+// problem as file:line:col.
+package config
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Config is a loaded, validated gateway.hcl with defaults applied.
+type Config struct {
+	File       string // path it was loaded from
+	Server     Server
+	Storage    Storage
+	Delivery   Delivery
+	Auth       Auth
+	Transforms Transforms
+	Sinks      []Sink    // declared sink blocks; the built-in "http" sink is implicit
+	Webhooks   []Webhook // webhook blocks
+}
+
+// Server is the server block.
+type Server struct {
+	Listen          string        // default "127.0.0.1:8080"
+	PublicURL       string        // default "http://" + Listen
+	BodyLimit       int64         // max request body bytes; default 1 MiB
+	ShutdownTimeout time.Duration // SIGTERM: how long in-flight deliveries may finish; default 30s
+}
+
+// Storage is the storage block.
+type Storage struct {
+	Path         string        // default "./data"
+	LogRetention time.Duration // default 720h
+	GCInterval   time.Duration // value-log GC timer; default 10m
+}
+
+// Delivery is the delivery block.
+type Delivery struct {
+	Timeout              time.Duration   // default 30s
+	Backoff              []time.Duration // delays before retries 1..N; default 10s..640s (7)
+	Workers              int             // default 64
+	AllowHTTP            bool            // default false
+	AllowPrivateNetworks bool            // default false
+	IdempotencyTTL       time.Duration   // default 24h
+	// Retry budget by success rate over the last 100 attempts (spec §2.3).
+	RetriesHigh   int     // > HighRate: default 7
+	RetriesMedium int     // between: default 5
+	RetriesLow    int     // < LowRate: default 3
+	HighRate      float64 // default 0.95
+	LowRate       float64 // default 0.80
+	// MaxRetryAfter bounds how long a Retry-After header may delay a retry; default 1h.
+	MaxRetryAfter time.Duration
+}
+
+// Auth is the auth block.
+type Auth struct {
+	TokenTTL   time.Duration // default 1h
+	SigningKey string        // empty: generated and persisted in storage
+	Clients    []Client
+}
+
+// Client is an OAuth client allowed to get tokens.
+type Client struct {
+	ID           string // block label
+	Secret       string // plain secret, or
+	SecretSHA256 string // lowercase hex sha256 of the secret
+	CompanyID    int64
+	UserID       int64
+	Scopes       []string
+	Range        hcl.Range
+}
+
+// Transforms is the transforms block.
+type Transforms struct {
+	Engine   string        // "gnata" (default) | "jsonata-go"
+	Timeout  time.Duration // per evaluation; default 100ms
+	MaxDepth int           // default 200
+}
+
+// Sink is a sink block.
+type Sink struct {
+	Name     string            // block label
+	Type     string            // built-in type: http | servicenow | salesforce; empty when Command is set
+	Command  string            // custom sink binary
+	SHA256   string            // optional pin of Command
+	Settings map[string]string // config = { ... }
+	Range    hcl.Range
+}
+
+// Webhook is a webhook block.
+type Webhook struct {
+	Name              string // block label
+	CompanyID         int64
+	UserID            int64
+	URL               string
+	Method            string // post (default) | put
+	Status            string // active (default) | inactive | archived
+	Events            []string
+	Secret            string // UUID; empty = generated once and kept in storage
+	Headers           map[string]string
+	PayloadTemplate   string
+	Sink              string // default "http"
+	NotificationEmail string
+	ModelProperties   []string
+	Range             hcl.Range // the block's definition range, for messages like `gateway.hcl:12 webhook "erp-sync"`
+}

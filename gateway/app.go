@@ -1,0 +1,39 @@
+package gateway
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// newApp builds the Fiber app and its routes.
+func (g *Gateway) newApp() *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "hookgate",
+		BodyLimit:             int(g.cfg.Server.BodyLimit),
+		ErrorHandler:          g.errorHandler,
+		DisableStartupMessage: true,
+		// Handlers copy what they keep (bytes.Clone); Immutable would copy every value.
+		Immutable: false,
+	})
+	app.Use(recover.New())
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", g.handleReady)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})))
+	app.Post("/authentication/api/oauth/token", g.handleToken)
+
+	api := app.Group("/api", g.requireToken)
+	api.Post("/v1/events", requireScope(ScopePublish), g.handlePublish)
+	app.Use(func(c *fiber.Ctx) error {
+		return errorf(fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
+	})
+	return app
+}
+
+func (g *Gateway) handleReady(c *fiber.Ctx) error {
+	if !g.ready.Load() {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "starting or stopping"})
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}

@@ -1,0 +1,186 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/hookgate/hookgate/config"
+)
+
+// Scopes a client may hold.
+const (
+	ScopePublish       = "events:publish"
+	ScopeWebhooksRead  = "webhooks:read"
+	ScopeWebhooksWrite = "webhooks:write"
+)
+
+const tokenIssuer = "hookgate"
+
+// Claims are what a bearer token says about its holder.
+type Claims struct {
+	ClientID  string `json:"client_id"`
+	CompanyID int64  `json:"company_id"`
+	UserID    int64  `json:"user_id"`
+	Scope     string `json:"scope"` // space-separated, as in RFC 6749
+	jwt.RegisteredClaims
+}
+
+// HasScope reports whether the token carries scope s.
+func (c *Claims) HasScope(s string) bool {
+	for _, have := range strings.Fields(c.Scope) {
+		if have == s {
+			return true
+		}
+	}
+	return false
+}
+
+// auth issues and checks HS256 tokens for the clients of the auth block.
+type auth struct {
+	key     []byte
+	ttl     time.Duration
+	clock   Clock
+	clients map[string]config.Client
+}
+
+func newSigningKey() ([]byte, error) {
+	k := make([]byte, 32)
+	_, err := rand.Read(k)
+	return k, err
+}
+
+// authenticate checks a client's secret in constant time.
+func (a *auth) authenticate(id, secret string) (config.Client, bool) {
+	cl, ok := a.clients[id]
+	if !ok || secret == "" {
+		// Hash anyway so a wrong id and a wrong secret take the same time.
+		sha256.Sum256([]byte(secret))
+		return config.Client{}, false
+	}
+	if cl.SecretSHA256 != "" {
+		sum := sha256.Sum256([]byte(secret))
+		want, err := hex.DecodeString(cl.SecretSHA256)
+		return cl, err == nil && subtle.ConstantTimeCompare(sum[:], want) == 1
+	}
+	a1, b1 := sha256.Sum256([]byte(secret)), sha256.Sum256([]byte(cl.Secret))
+	return cl, subtle.ConstantTimeCompare(a1[:], b1[:]) == 1
+}
+
+func (a *auth) issue(cl config.Client) (string, error) {
+	now := a.clock.Now()
+	claims := Claims{
+		ClientID:  cl.ID,
+		CompanyID: cl.CompanyID,
+		UserID:    cl.UserID,
+		Scope:     strings.Join(cl.Scopes, " "),
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    tokenIssuer,
+			Subject:   cl.ID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(a.ttl)),
+		},
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(a.key)
+}
+
+// parse validates a token's signature, algorithm, issuer and expiry.
+func (a *auth) parse(token string) (*Claims, error) {
+	var c Claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(tokenIssuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(a.clock.Now),
+	)
+	if err != nil {
+		return nil, err
+	}
+	// A client removed from the config loses access at once.
+	if _, ok := a.clients[c.ClientID]; !ok {
+		return nil, jwt.ErrTokenInvalidClaims
+	}
+	return &c, nil
+}
+
+// handleToken is POST /authentication/api/oauth/token (client credentials).
+func (g *Gateway) handleToken(c *fiber.Ctx) error {
+	id, secret := c.FormValue("client_id"), c.FormValue("client_secret")
+	// RFC 6749 §2.3.1 also allows HTTP Basic client authentication.
+	if u, p, ok := basicAuth(c.Get(fiber.HeaderAuthorization)); ok && id == "" {
+		id, secret = u, p
+	}
+	if gt := c.FormValue("grant_type"); gt != "client_credentials" {
+		if gt == "" {
+			return errorf(fiber.StatusBadRequest, "grant_type is required and must be client_credentials")
+		}
+		return errorf(fiber.StatusBadRequest, "grant_type "+quote(gt)+" is not supported: use client_credentials")
+	}
+	if id == "" || secret == "" {
+		return errorf(fiber.StatusBadRequest, "client_id and client_secret are required")
+	}
+	cl, ok := g.auth.authenticate(id, secret)
+	if !ok {
+		return errorf(fiber.StatusUnauthorized, "invalid client_id or client_secret")
+	}
+	tok, err := g.auth.issue(cl)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{
+		"access_token": tok,
+		"token_type":   "Bearer",
+		"expires_in":   int64(g.auth.ttl / time.Second),
+		"scope":        strings.Join(cl.Scopes, " "),
+	})
+}
+
+// requireToken guards every /api route: a valid bearer token or 401.
+func (g *Gateway) requireToken(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	scheme, tok, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hookgate"`)
+		return errorf(fiber.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <access_token> from /authentication/api/oauth/token")
+	}
+	claims, err := g.auth.parse(strings.TrimSpace(tok))
+	if err != nil {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hookgate", error="invalid_token"`)
+		msg := "invalid token: get a new one from /authentication/api/oauth/token"
+		if strings.Contains(err.Error(), "expired") {
+			msg = "token expired: get a new one from /authentication/api/oauth/token"
+		}
+		return errorf(fiber.StatusUnauthorized, msg)
+	}
+	c.Locals(claimsKey, claims)
+	return c.Next()
+}
+
+// requireScope answers 403 unless the token carries scope.
+func requireScope(scope string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !claimsOf(c).HasScope(scope) {
+			return errorf(fiber.StatusForbidden, "this token lacks the "+scope+" scope")
+		}
+		return c.Next()
+	}
+}
+
+type ctxKey int
+
+const claimsKey ctxKey = 0
+
+func claimsOf(c *fiber.Ctx) *Claims {
+	cl, _ := c.Locals(claimsKey).(*Claims)
+	if cl == nil {
+		return &Claims{}
+	}
+	return cl
+}

@@ -1,0 +1,168 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/signature"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/transforms"
+)
+
+// Header names of a delivery (02-payload-structure; X-FN-Event-Name is ours).
+const (
+	HeaderSignature   = "X-FN-Signature"
+	HeaderWebhookID   = "X-FN-Webhook-Id"
+	HeaderDeliveryID  = "X-FN-Delivery-Id"
+	HeaderTraceID     = "X-FN-Event-Trace-Id"
+	HeaderTimestamp   = "X-FN-Request-Timestamp"
+	HeaderEventName   = "X-FN-Event-Name"
+	redactedHeaderVal = "[redacted]"
+)
+
+// Sinks delivers a request through a named sink. plugins/host.Host is the
+// real implementation; the interface is the gateway's test seam.
+type Sinks interface {
+	Deliver(ctx context.Context, sink string, req *sdk.Request) (*sdk.Result, error)
+}
+
+// deliver makes one attempt of d and records its outcome: prepare the
+// request, send it through the sink, decide, write the log and the new state
+// in one transaction.
+func (g *Gateway) deliver(ctx context.Context, d *store.Delivery) {
+	attempt := d.Attempts + 1
+	started := g.clock.Now()
+	a := &store.Attempt{
+		DeliveryID: d.ID, Attempt: attempt, WebhookID: d.WebhookID, CompanyID: d.CompanyID,
+		EventID: d.EventID, EventName: d.EventName, WorkOrderID: d.WorkOrderID, CreatedAt: started,
+	}
+	req, w, res := g.prepare(ctx, d, attempt, a)
+	if req != nil {
+		var err error
+		res, err = g.sinks.Deliver(ctx, w.Sink, req)
+		if ctx.Err() != nil {
+			// Shutdown deadline: leave it in flight; it is re-sent at next start.
+			return
+		}
+		if err != nil {
+			res = &sdk.Result{Error: "sink " + w.Sink + ": " + err.Error(), Retryable: true}
+		}
+	}
+	g.record(ctx, d, a, res)
+}
+
+// prepare builds the request of one attempt. When the delivery cannot be
+// attempted at all (webhook gone or paused, template error) it returns a nil
+// request and the failure to record.
+func (g *Gateway) prepare(ctx context.Context, d *store.Delivery, attempt int, a *store.Attempt) (*sdk.Request, *store.Webhook, *sdk.Result) {
+	w := g.index.get(d.WebhookID)
+	switch {
+	case w == nil:
+		return nil, nil, &sdk.Result{Error: "webhook was deleted: not sent"}
+	case w.Status != store.StatusActive:
+		return nil, nil, &sdk.Result{Error: "webhook is " + w.Status + ": not sent"}
+	}
+	a.RequestMethod = strings.ToUpper(w.Method)
+	ev, err := g.store.GetEvent(ctx, d.EventID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, &sdk.Result{Error: "event " + d.EventID + " has expired from storage: not sent"}
+	}
+	if err != nil {
+		return nil, nil, &sdk.Result{Error: "reading the event: " + err.Error(), Retryable: true}
+	}
+	body, url, err := g.render(ctx, w, ev.Payload)
+	if err != nil {
+		// A template error fails this delivery only, without retry.
+		a.RequestURL = w.URL
+		return nil, nil, &sdk.Result{Error: err.Error()}
+	}
+	headers := g.headers(w, d, ev, attempt, body)
+	a.RequestURL, a.RequestBody, a.RequestHeaders = url, body, redactCustom(headers, w.Headers)
+	return &sdk.Request{
+		ID: store.FormatLogID(d.ID, attempt), Method: a.RequestMethod, URL: url,
+		Headers: headers, Body: body, Timeout: g.cfg.Delivery.Timeout,
+	}, w, nil
+}
+
+// render applies modelProperties, then the payload and URL templates.
+func (g *Gateway) render(ctx context.Context, w *store.Webhook, payload []byte) ([]byte, string, error) {
+	env, err := transforms.FilterModelProperties(payload, w.ModelProperties)
+	if err != nil {
+		return nil, "", err
+	}
+	prog, err := g.transformer.Program(w.WebhookID, w.Version, w.PayloadTemplate, w.URL)
+	if err != nil {
+		return nil, "", err
+	}
+	return prog.Apply(ctx, env)
+}
+
+// headers signs body and lists the X-FN-* headers, then the webhook's own.
+func (g *Gateway) headers(w *store.Webhook, d *store.Delivery, ev *store.Event, attempt int, body []byte) map[string]string {
+	h := make(map[string]string, 7+len(w.Headers))
+	for k, v := range w.Headers {
+		h[k] = v
+	}
+	// Ours are set last so a stored header can never replace them.
+	h["Content-Type"] = "application/json"
+	h[HeaderSignature] = signature.Sign(w.Secret, body)
+	h[HeaderWebhookID] = w.WebhookID
+	h[HeaderDeliveryID] = store.FormatLogID(d.ID, attempt)
+	h[HeaderTraceID] = ev.TraceID
+	h[HeaderTimestamp] = strconv.FormatInt(g.clock.Now().UnixMilli(), 10)
+	h[HeaderEventName] = d.EventName
+	return h
+}
+
+// redactCustom copies headers for the delivery log with the webhook's custom
+// header values hidden: they are often credentials.
+func redactCustom(headers, custom map[string]string) map[string]string {
+	out := make(map[string]string, len(headers))
+	for k, v := range headers {
+		if _, isCustom := custom[k]; isCustom {
+			v = redactedHeaderVal
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// record decides the delivery's fate and writes attempt and state together.
+func (g *Gateway) record(ctx context.Context, d *store.Delivery, a *store.Attempt, res *sdk.Result) {
+	now := g.clock.Now()
+	stats, err := g.store.GetWebhookStats(ctx, d.WebhookID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		g.log.Warn("reading webhook stats; using a new webhook's budget", "webhook", d.WebhookID, "err", err)
+	}
+	dec := g.policy.decide(a.Attempt, res, stats, now)
+	a.ResponseStatus, a.ResponseHeaders, a.ResponseBody = res.Status, res.Headers, res.Body
+	a.Error, a.ExternalRef, a.Outcome = res.Error, res.ExternalRef, dec.outcome
+	a.DurationMs = res.Duration.Milliseconds()
+
+	next := *d
+	next.Attempts, next.State, next.UpdatedAt = a.Attempt, dec.state, now
+	next.LastStatus, next.LastError, next.DeadReason = res.Status, res.Error, dec.reason
+	if dec.state == store.DeliveryPending {
+		next.DueAt = dec.dueAt
+	}
+	if err := g.store.RecordAttempt(ctx, &next, a); err != nil {
+		// The delivery stays in flight on disk and is re-sent at next start.
+		g.log.Error("recording a delivery attempt", "delivery", a.LogID(), "err", err)
+		return
+	}
+	g.metrics.deliveries.WithLabelValues(dec.outcome).Inc()
+	g.metrics.attemptSeconds.WithLabelValues(dec.outcome).Observe(res.Duration.Seconds())
+	level := g.log.Debug
+	if dec.state == store.DeliveryDead {
+		level = g.log.Warn
+	}
+	level("delivery attempt", "delivery", a.LogID(), "webhook", d.WebhookID, "event", d.EventName,
+		"status", res.Status, "outcome", dec.outcome, "next", dec.dueAt.Format(time.RFC3339), "error", res.Error)
+	if dec.state == store.DeliveryPending {
+		g.dispatcher.wake()
+	}
+}

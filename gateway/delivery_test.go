@@ -1,0 +1,276 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/signature"
+	"github.com/hookgate/hookgate/store"
+)
+
+var deliveryIDRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:([0-9]+)$`)
+
+func TestDeliverySignedTransformedAndTemplatedURL(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
+	tg := startGateway(t, testConfig(t), true)
+	w := tg.addWebhook(&store.Webhook{
+		URL:             rc.srv.URL + "/hooks/{{ workorder.location.country }}/{{ workorder.id }}",
+		Events:          []string{"workorder.status.published"},
+		Headers:         map[string]string{"Authorization": "Bearer receiver-token"},
+		PayloadTemplate: `{"ticket": $string(workorder.id), "title": workorder.title, "event": event.name}`,
+	})
+	tok := tg.token("acme", "acme-secret")
+	res := tg.publish(tok, seed(t, "workorder.status.published"))
+	if res["deliveries"].(float64) != 1 {
+		t.Fatalf("deliveries queued = %v, want 1", res["deliveries"])
+	}
+
+	got := rc.next(t)
+	if got.Method != "POST" || got.Path != "/hooks/US/12345" {
+		t.Errorf("request line = %s %s, want POST /hooks/US/12345", got.Method, got.Path)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(got.Body, &body); err != nil {
+		t.Fatalf("body %q: %v", got.Body, err)
+	}
+	if body["ticket"] != "12345" || body["title"] != "Router Installation - Site 42" || body["event"] != "workorder.status.published" {
+		t.Errorf("transformed body = %s", got.Body)
+	}
+	// The signature covers exactly the bytes received.
+	if !signature.Verify(w.Secret, got.Body, got.Header.Get("X-FN-Signature")) {
+		t.Errorf("signature %q does not verify over the received body", got.Header.Get("X-FN-Signature"))
+	}
+	if want := signature.Sign(w.Secret, got.Body); got.Header.Get("X-FN-Signature") != want {
+		t.Errorf("X-FN-Signature = %q, want %q", got.Header.Get("X-FN-Signature"), want)
+	}
+	m := deliveryIDRe.FindStringSubmatch(got.Header.Get("X-FN-Delivery-Id"))
+	if m == nil || m[1] != "1" {
+		t.Errorf("X-FN-Delivery-Id = %q, want <uuid>:1", got.Header.Get("X-FN-Delivery-Id"))
+	}
+	checks := map[string]string{
+		"Content-Type":           "application/json",
+		"X-FN-Webhook-Id":        w.WebhookID,
+		"X-FN-Event-Trace-Id":    res["traceId"].(string),
+		"X-FN-Event-Name":        "workorder.status.published",
+		"X-FN-Request-Timestamp": strconv.FormatInt(t0.UnixMilli(), 10),
+		"Authorization":          "Bearer receiver-token",
+	}
+	for k, want := range checks {
+		if v := got.Header.Get(k); v != want {
+			t.Errorf("%s = %q, want %q", k, v, want)
+		}
+	}
+
+	d := tg.waitDelivery(w.WebhookID, store.DeliverySucceeded)
+	a, err := tg.g.store.GetAttempt(context.Background(), d.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ResponseStatus != 200 || a.Outcome != store.OutcomeSuccess || string(a.RequestBody) != string(got.Body) {
+		t.Errorf("log = status %d outcome %s body %q", a.ResponseStatus, a.Outcome, a.RequestBody)
+	}
+	if a.RequestHeaders["Authorization"] != redactedHeaderVal {
+		t.Errorf("custom header stored in the log as %q, want it redacted", a.RequestHeaders["Authorization"])
+	}
+	ev, err := tg.g.store.GetEvent(context.Background(), d.EventID)
+	if err != nil || !strings.Contains(string(ev.Payload), `"work_order_company_id"`) {
+		t.Errorf("original envelope not kept: %v", err)
+	}
+}
+
+func TestEnvelopeDeliveredAsIsWithoutTemplate(t *testing.T) {
+	rc := newReceiver(t, nil)
+	tg := startGateway(t, testConfig(t), true)
+	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/in", Method: "put", Events: []string{"workorder.created"}})
+	env := seed(t, "workorder.created")
+	tg.publish(tg.token("acme", "acme-secret"), env)
+	got := rc.next(t)
+	if got.Method != "PUT" || string(got.Body) != string(env) {
+		t.Errorf("got %s %q, want PUT with the envelope byte for byte", got.Method, got.Body)
+	}
+}
+
+func TestModelPropertiesFilterWorkorder(t *testing.T) {
+	rc := newReceiver(t, nil)
+	tg := startGateway(t, testConfig(t), true)
+	tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}, ModelProperties: []string{"id", "title"}})
+	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
+	var body struct {
+		Event     map[string]any `json:"event"`
+		Workorder map[string]any `json:"workorder"`
+	}
+	if err := json.Unmarshal(rc.next(t).Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Workorder) != 2 || body.Workorder["title"] == nil || body.Event["name"] != "workorder.created" {
+		t.Errorf("workorder = %v, want only id and title", body.Workorder)
+	}
+}
+
+func TestFanOutOnlyToActiveSubscribersOfTheCompany(t *testing.T) {
+	rc := newReceiver(t, nil)
+	tg := startGateway(t, testConfig(t), true)
+	on := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/on", Events: []string{"workorder.created", "workorder.routed"}})
+	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/inactive", Status: store.StatusInactive, Events: []string{"workorder.created"}})
+	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/archived", Status: store.StatusArchived, Events: []string{"workorder.created"}})
+	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/other-event", Events: []string{"workorder.routed"}})
+	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/other-company", CompanyID: 200, Events: []string{"workorder.created"}})
+	res := tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
+	if res["deliveries"].(float64) != 1 {
+		t.Fatalf("deliveries = %v, want 1", res["deliveries"])
+	}
+	if got := rc.next(t); got.Path != "/on" || got.Header.Get("X-FN-Webhook-Id") != on.WebhookID {
+		t.Errorf("delivered to %s", got.Path)
+	}
+	rc.none(t, 200*time.Millisecond)
+}
+
+// TestRetryClasses checks what each kind of failure does to the delivery.
+func TestRetryClasses(t *testing.T) {
+	cases := []struct {
+		name      string
+		answer    func(w http.ResponseWriter, r *http.Request)
+		wantState string
+		wantDelay time.Duration // for retries: due after the attempt
+		wantCode  int
+	}{
+		{"500", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) }, store.DeliveryPending, 10 * time.Second, 500},
+		{"503 Retry-After shorter than backoff", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "3")
+			w.WriteHeader(503)
+		}, store.DeliveryPending, 10 * time.Second, 503},
+		{"429 Retry-After longer", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "120")
+			w.WriteHeader(429)
+		}, store.DeliveryPending, 120 * time.Second, 429},
+		{"408", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(408) }, store.DeliveryPending, 10 * time.Second, 408},
+		{"timeout", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, store.DeliveryPending, 10 * time.Second, 0},
+		{"connection reset", func(w http.ResponseWriter, _ *http.Request) {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.(interface{ SetLinger(int) error }).SetLinger(0)
+			conn.Close()
+		}, store.DeliveryPending, 10 * time.Second, 0},
+		{"404", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(404) }, store.DeliveryDead, 0, 404},
+		{"410", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(410) }, store.DeliveryDead, 0, 410},
+		{"400", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(400) }, store.DeliveryDead, 0, 400},
+	}
+	cfg := testConfig(t)
+	cfg.Delivery.Timeout = 300 * time.Millisecond
+	tg := startGateway(t, cfg, true)
+	tok := tg.token("acme", "acme-secret")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) { c.answer(w, r) })
+			w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}})
+			defer tg.g.index.remove(w.WebhookID)
+			tg.publish(tok, seed(t, "workorder.created"))
+			rc.next(t)
+			d := tg.waitDelivery(w.WebhookID, c.wantState)
+			if d.Attempts != 1 || d.LastStatus != c.wantCode {
+				t.Errorf("attempts %d last status %d, want 1 and %d", d.Attempts, d.LastStatus, c.wantCode)
+			}
+			if c.wantState == store.DeliveryPending {
+				if got := d.DueAt.Sub(tg.clock.Now()); got != c.wantDelay {
+					t.Errorf("next attempt in %v, want %v", got, c.wantDelay)
+				}
+			} else if d.DeadReason == "" {
+				t.Error("a dead delivery must say why")
+			}
+			// Nothing more happens until the clock reaches the due time.
+			rc.none(t, 50*time.Millisecond)
+		})
+	}
+}
+
+func TestRetriesUntilDeadLetterThenRequeue(t *testing.T) {
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(502) })
+	tg := startGateway(t, testConfig(t), true)
+	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.status.paid"}})
+	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.status.paid"))
+
+	backoff := tg.cfg.Delivery.Backoff
+	for attempt := 1; attempt <= len(backoff)+1; attempt++ {
+		got := rc.next(t)
+		if id := got.Header.Get("X-FN-Delivery-Id"); !strings.HasSuffix(id, ":"+strconv.Itoa(attempt)) {
+			t.Fatalf("attempt %d sent as %s", attempt, id)
+		}
+		if attempt <= len(backoff) {
+			tg.waitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == attempt })
+			// One nanosecond early is not enough...
+			tg.clock.Advance(backoff[attempt-1] - time.Nanosecond)
+			tg.g.Kick()
+			rc.none(t, 30*time.Millisecond)
+			// ...exactly the backoff is.
+			tg.clock.Advance(time.Nanosecond)
+			tg.g.Kick()
+		}
+	}
+	d := tg.waitDelivery(w.WebhookID, store.DeliveryDead)
+	if d.Attempts != 8 || !strings.Contains(d.DeadReason, "exhausted") {
+		t.Errorf("dead after %d attempts (%q), want 8", d.Attempts, d.DeadReason)
+	}
+	logs, total, err := tg.g.store.ListAttempts(context.Background(), store.AttemptFilter{CompanyID: 100, WebhookID: w.WebhookID, Limit: 50})
+	if err != nil || total != 8 || len(logs) != 8 {
+		t.Fatalf("attempt log has %d records (%v), want 8", total, err)
+	}
+
+	// A dead delivery can be queued again from Go code, same uuid, next attempt.
+	rc.answer = func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) }
+	if _, err := tg.g.Requeue(context.Background(), d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := rc.next(t).Header.Get("X-FN-Delivery-Id"); got != d.ID+":9" {
+		t.Errorf("requeued attempt sent as %s, want %s:9", got, d.ID)
+	}
+	tg.waitDelivery(w.WebhookID, store.DeliverySucceeded)
+}
+
+func TestTemplateErrorFailsOnlyThatDeliveryWithoutRetry(t *testing.T) {
+	rc := newReceiver(t, nil)
+	tg := startGateway(t, testConfig(t), true)
+	bad := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/bad/{{ workorder.nothing_here }}", Events: []string{"workorder.created"}})
+	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/good", Events: []string{"workorder.created"}})
+	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
+	if got := rc.next(t); got.Path != "/good" {
+		t.Errorf("got %s, want /good", got.Path)
+	}
+	d := tg.waitDelivery(bad.WebhookID, store.DeliveryDead)
+	a, err := tg.g.store.GetAttempt(context.Background(), d.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Attempts != 1 || !strings.Contains(a.Error, "url template") {
+		t.Errorf("attempts %d, log error %q: want one attempt whose log names the url template", d.Attempts, a.Error)
+	}
+	rc.none(t, 50*time.Millisecond)
+}
+
+func TestPriorityHighBeforeNormalBeforeLow(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Delivery.Workers = 1
+	rc := newReceiver(t, nil)
+	tg := startGateway(t, cfg, false) // queue first, deliver after
+	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/{{ event.name }}", Events: []string{
+		"workorder.message_posted", "workorder.provider_upload", "workorder.created", "workorder.status.approved"}})
+	tok := tg.token("acme", "acme-secret")
+	for range 5 {
+		tg.publish(tok, seed(t, "workorder.message_posted"))
+		tg.publish(tok, seed(t, "workorder.provider_upload"))
+	}
+	tg.publish(tok, seed(t, "workorder.created"))
+	tg.publish(tok, seed(t, "workorder.status.approved"))
+	tg.g.Start()
+	var order []string
+	for range 12 {
+		order = append(order, rc.next(t).Path)
+	}
+	if order[0] != "/workorder.status.approved" || order[1] != "/workorder.created" {
+		t.Errorf("order = %v, want approved, then created, then the low ones", order)
+	}
+}

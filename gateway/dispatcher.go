@@ -1,0 +1,142 @@
+package gateway
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/store"
+)
+
+// dispatcher is the one goroutine that claims due deliveries from the store,
+// highest priority first, and the pool of workers that deliver them. It only
+// claims as many as there are idle workers, so a claimed delivery starts at
+// once and a large backlog stays on disk, not in memory.
+type dispatcher struct {
+	g        *Gateway
+	workers  int
+	poll     time.Duration
+	wakeCh   chan struct{}
+	freedCh  chan struct{}
+	work     chan *store.Delivery
+	inFlight atomic.Int64
+
+	claimWG  sync.WaitGroup
+	workerWG sync.WaitGroup
+	stopOnce sync.Once
+	cancel   context.CancelFunc // stops claiming
+	abort    context.CancelFunc // cancels attempts still running at the shutdown deadline
+}
+
+func newDispatcher(g *Gateway, workers int, poll time.Duration) *dispatcher {
+	return &dispatcher{
+		g: g, workers: workers, poll: poll,
+		wakeCh:  make(chan struct{}, 1),
+		freedCh: make(chan struct{}, 1),
+		work:    make(chan *store.Delivery, workers),
+	}
+}
+
+// wake tells the claimer that something may be due now (an event was
+// accepted, a delivery requeued, the test clock moved).
+func (d *dispatcher) wake() {
+	select {
+	case d.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+func (d *dispatcher) start() {
+	claimCtx, cancel := context.WithCancel(context.Background())
+	workCtx, abort := context.WithCancel(context.Background())
+	d.cancel, d.abort = cancel, abort
+	for range d.workers {
+		d.workerWG.Add(1)
+		go d.worker(workCtx)
+	}
+	d.claimWG.Add(1)
+	go d.claimLoop(claimCtx)
+}
+
+// stop stops claiming, lets running attempts finish until ctx ends, then
+// cancels the rest. An attempt cut off this way is not recorded: it stays in
+// flight on disk and is sent again, with the same delivery id, at next start.
+func (d *dispatcher) stop(ctx context.Context) {
+	d.stopOnce.Do(func() {
+		d.cancel()
+		d.claimWG.Wait()
+		close(d.work)
+		done := make(chan struct{})
+		go func() { d.workerWG.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			d.abort()
+			<-done
+		}
+		d.abort()
+	})
+}
+
+func (d *dispatcher) claimLoop(ctx context.Context) {
+	defer d.claimWG.Done()
+	timer := time.NewTimer(d.poll)
+	defer timer.Stop()
+	for {
+		if n := d.claimOnce(ctx); n > 0 {
+			continue // more may be due: claim again before waiting
+		}
+		timer.Reset(d.poll)
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.wakeCh:
+		case <-d.freedCh:
+		case <-timer.C:
+		}
+	}
+}
+
+// claimOnce hands up to the number of idle workers to the pool, priority by
+// priority, and returns how many it handed out.
+func (d *dispatcher) claimOnce(ctx context.Context) int {
+	free := d.workers - int(d.inFlight.Load())
+	if free <= 0 || ctx.Err() != nil {
+		return 0
+	}
+	now := d.g.clock.Now()
+	total := 0
+	for _, p := range events.Priorities {
+		if free == 0 {
+			break
+		}
+		ds, err := d.g.store.ClaimDue(ctx, int(p), now, free)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.g.log.Error("claim due deliveries", "priority", p.String(), "err", err)
+			}
+			return total
+		}
+		for _, del := range ds {
+			d.inFlight.Add(1)
+			d.work <- del // never blocks: the channel holds `workers` items
+		}
+		free -= len(ds)
+		total += len(ds)
+	}
+	return total
+}
+
+func (d *dispatcher) worker(ctx context.Context) {
+	defer d.workerWG.Done()
+	for del := range d.work {
+		d.g.deliver(ctx, del)
+		d.inFlight.Add(-1)
+		select {
+		case d.freedCh <- struct{}{}:
+		default:
+		}
+	}
+}

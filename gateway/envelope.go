@@ -1,0 +1,62 @@
+package gateway
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// apiError is an error that reaches an API client in the spec's envelope:
+// {"metadata":{"timestamp","path"},"errors":[{"code","message"}],"result":{}}.
+type apiError struct {
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func errorf(status int, msg string) error { return &apiError{Status: status, Message: msg} }
+
+type errorItem struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+type errorBody struct {
+	Metadata map[string]any `json:"metadata"`
+	Errors   []errorItem    `json:"errors"`
+	Result   struct{}       `json:"result"`
+}
+
+// errorHandler turns every error a handler returns into the envelope. Errors
+// we did not make ourselves never leak their text: a person gets a generic
+// message and the log gets the detail.
+func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
+	status, msg := fiber.StatusInternalServerError, "internal error"
+	var ae *apiError
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ae):
+		status, msg = ae.Status, ae.Message
+	case errors.As(err, &fe):
+		status, msg = fe.Code, fe.Message
+		if status == fiber.StatusRequestEntityTooLarge {
+			msg = "request body is larger than the limit of " + itoa(g.cfg.Server.BodyLimit) + " bytes (server.body_limit)"
+		}
+	default:
+		g.log.Error("request failed", "path", c.Path(), "err", err)
+	}
+	return c.Status(status).JSON(errorBody{
+		Metadata: map[string]any{"timestamp": g.clock.Now().UTC().Format(time.RFC3339Nano), "path": c.Path()},
+		Errors:   []errorItem{{Code: status, Message: msg}},
+	})
+}
+
+// ok writes a success envelope {metadata:{timestamp}, result}.
+func (g *Gateway) ok(c *fiber.Ctx, status int, result any) error {
+	return c.Status(status).JSON(fiber.Map{
+		"metadata": fiber.Map{"timestamp": g.clock.Now().UTC().Format(time.RFC3339Nano)},
+		"result":   result,
+	})
+}

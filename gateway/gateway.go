@@ -1,0 +1,206 @@
+// Package gateway is hookgate's server: the REST API (auth, ingest), the
+// fan-out of events to webhooks, the dispatcher that claims due deliveries,
+// the retry policy, and the wiring of store, transforms and sink plugins.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os/exec"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/plugins/host"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/transforms"
+)
+
+// Options assemble a Gateway. Only Config is required; the rest default to
+// the real parts (Badger at storage.path, sink subprocesses, the wall clock).
+type Options struct {
+	Config *config.Config
+	Store  store.Store // nil: open Badger at Config.Storage.Path
+	Sinks  Sinks       // nil: start the sink plugins of the config
+	// BuiltinCommand runs a built-in sink in plugin mode; nil runs this
+	// executable as `hookgate sink TYPE`. Tests point it at the test binary.
+	BuiltinCommand func(typ string) *exec.Cmd
+	Clock          Clock
+	Logger         *slog.Logger
+	// PollInterval bounds how long a due delivery waits when nothing wakes
+	// the dispatcher (a retry coming due); default 100ms.
+	PollInterval time.Duration
+}
+
+// Gateway is one running hookgate.
+type Gateway struct {
+	cfg         *config.Config
+	store       store.Store
+	sinks       Sinks
+	host        *host.Host // nil when Options.Sinks was given
+	transformer *transforms.Transformer
+	clock       Clock
+	log         *slog.Logger
+	auth        *auth
+	index       *webhookIndex
+	policy      retryPolicy
+	metrics     *metrics
+	dispatcher  *dispatcher
+	app         *fiber.App
+	ready       atomic.Bool
+	ownsStore   bool
+}
+
+// New opens storage, loads the webhooks of the config into it, starts the
+// sink plugins and builds the HTTP app. Start begins delivering; Serve
+// answers HTTP; Shutdown undoes it all.
+func New(ctx context.Context, opts Options) (g *Gateway, err error) {
+	cfg := opts.Config
+	if cfg == nil {
+		return nil, errors.New("gateway: no config")
+	}
+	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), policy: newRetryPolicy(cfg.Delivery)}
+	if g.clock == nil {
+		g.clock = SystemClock{}
+	}
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	defer func() {
+		if err != nil {
+			g.closeParts()
+		}
+	}()
+	if g.store = opts.Store; g.store == nil {
+		g.store, err = store.OpenBadger(store.BadgerOptions{
+			Path: cfg.Storage.Path, LogRetention: cfg.Storage.LogRetention,
+			GCInterval: cfg.Storage.GCInterval, Logger: g.log, Clock: g.clock.Now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("opening storage at %s: %w", cfg.Storage.Path, err)
+		}
+		g.ownsStore = true
+	}
+	if g.transformer, err = transforms.New(transforms.Options{
+		Engine: cfg.Transforms.Engine, Timeout: cfg.Transforms.Timeout, MaxDepth: cfg.Transforms.MaxDepth,
+	}); err != nil {
+		return nil, err
+	}
+	if g.auth, err = g.newAuth(ctx); err != nil {
+		return nil, err
+	}
+	if err = g.reconcileConfigWebhooks(ctx); err != nil {
+		return nil, fmt.Errorf("loading webhooks from %s: %w", cfg.File, err)
+	}
+	if err = g.index.load(ctx, g.store); err != nil {
+		return nil, err
+	}
+	if n, err := g.store.ReleaseInFlight(ctx, g.clock.Now()); err != nil {
+		return nil, err
+	} else if n > 0 {
+		g.log.Info("re-queued deliveries left in flight by the last run", "count", n)
+	}
+	if g.sinks = opts.Sinks; g.sinks == nil {
+		if g.host, err = g.startSinks(ctx, opts.BuiltinCommand); err != nil {
+			return nil, err
+		}
+		g.sinks = g.host
+	}
+	g.metrics = newMetrics(g.store)
+	poll := opts.PollInterval
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
+	}
+	g.dispatcher = newDispatcher(g, cfg.Delivery.Workers, poll)
+	g.app = g.newApp()
+	return g, nil
+}
+
+func (g *Gateway) newAuth(ctx context.Context) (*auth, error) {
+	key := []byte(g.cfg.Auth.SigningKey)
+	if len(key) == 0 {
+		var err error
+		if key, err = g.store.Meta(ctx, "auth.signing_key", newSigningKey); err != nil {
+			return nil, fmt.Errorf("token signing key: %w", err)
+		}
+	}
+	clients := make(map[string]config.Client, len(g.cfg.Auth.Clients))
+	for _, c := range g.cfg.Auth.Clients {
+		clients[c.ID] = c
+	}
+	return &auth{key: key, ttl: g.cfg.Auth.TokenTTL, clock: g.clock, clients: clients}, nil
+}
+
+// startSinks launches the built-in http sink and every sink block.
+func (g *Gateway) startSinks(ctx context.Context, builtin func(string) *exec.Cmd) (*host.Host, error) {
+	h := host.New(host.Options{
+		BuiltinCommand: builtin, Logger: g.log,
+		AllowHTTP: g.cfg.Delivery.AllowHTTP, AllowPrivateNetworks: g.cfg.Delivery.AllowPrivateNetworks,
+	})
+	specs := []host.Spec{{Name: "http", Type: "http"}}
+	for _, s := range g.cfg.Sinks {
+		if s.Name == "http" {
+			specs = specs[:0] // a sink block named http replaces the implicit one
+		}
+	}
+	for _, s := range g.cfg.Sinks {
+		specs = append(specs, host.Spec{Name: s.Name, Type: s.Type, Command: s.Command, SHA256: s.SHA256, Settings: s.Settings})
+	}
+	if err := h.Start(ctx, specs); err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// Start begins claiming and delivering.
+func (g *Gateway) Start() {
+	g.dispatcher.start()
+	g.ready.Store(true)
+}
+
+// Serve answers HTTP on ln until Shutdown.
+func (g *Gateway) Serve(ln net.Listener) error { return g.app.Listener(ln) }
+
+// Kick wakes the dispatcher, e.g. after a test moved its clock.
+func (g *Gateway) Kick() { g.dispatcher.wake() }
+
+// Store returns the gateway's store (for tools and tests).
+func (g *Gateway) Store() store.Store { return g.store }
+
+// Shutdown stops intake, lets in-flight deliveries finish until ctx ends,
+// stops the sinks and closes storage cleanly.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.ready.Store(false)
+	err := g.app.ShutdownWithContext(ctx)
+	if g.dispatcher.cancel != nil {
+		g.dispatcher.stop(ctx)
+	}
+	return errors.Join(err, g.closeParts())
+}
+
+func (g *Gateway) closeParts() error {
+	var errs []error
+	if g.host != nil {
+		errs = append(errs, g.host.Close())
+	}
+	if g.ownsStore && g.store != nil {
+		errs = append(errs, g.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Requeue queues a dead-lettered delivery again, due now, with the same uuid;
+// its next attempt number follows the last one.
+func (g *Gateway) Requeue(ctx context.Context, deliveryID string) (*store.Delivery, error) {
+	d, err := g.store.Requeue(ctx, deliveryID, g.clock.Now())
+	if err == nil {
+		g.dispatcher.wake()
+	}
+	return d, err
+}

@@ -1,0 +1,178 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/store"
+)
+
+// envelope is the v3 body a producer publishes (02-payload-structure).
+type envelope struct {
+	Event *struct {
+		Name   *string                    `json:"name"`
+		Params map[string]json.RawMessage `json:"params"`
+	} `json:"event"`
+	Timestamp       *string                    `json:"timestamp"`
+	TriggeredByUser *struct{ ID json.Number }  `json:"triggered_by_user"`
+	Workorder       map[string]json.RawMessage `json:"workorder"`
+}
+
+// parsedEvent is what ingest needs to know about an envelope.
+type parsedEvent struct {
+	name        string
+	companyID   int64
+	workOrderID int64
+}
+
+// parseEnvelope checks the envelope's required fields and names the first
+// one that is missing or wrong.
+func parseEnvelope(raw []byte) (parsedEvent, error) {
+	var env envelope
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&env); err != nil {
+		return parsedEvent{}, errorf(fiber.StatusBadRequest, "body is not a valid event envelope: "+jsonErrorText(err))
+	}
+	if dec.More() {
+		return parsedEvent{}, errorf(fiber.StatusBadRequest, "body must hold exactly one JSON object")
+	}
+	bad := func(msg string) (parsedEvent, error) { return parsedEvent{}, errorf(fiber.StatusBadRequest, msg) }
+	switch {
+	case env.Event == nil:
+		return bad("event is required: an object with name and params")
+	case env.Event.Name == nil || *env.Event.Name == "":
+		return bad("event.name is required")
+	case !events.Valid(*env.Event.Name):
+		return bad("event.name " + quote(*env.Event.Name) + " is not one of the 33 events (GET /api/v1/webhooks/events lists them)")
+	case env.Timestamp == nil:
+		return bad("timestamp is required: an ISO 8601 time with offset")
+	case env.TriggeredByUser == nil:
+		return bad("triggered_by_user is required: an object with id")
+	case env.Workorder == nil:
+		return bad("workorder is required: the work order object")
+	}
+	if _, err := time.Parse(time.RFC3339, *env.Timestamp); err != nil {
+		return bad("timestamp " + quote(*env.Timestamp) + " is not an ISO 8601 time with offset, e.g. 2026-01-20T08:55:58-06:00")
+	}
+	p := parsedEvent{name: *env.Event.Name}
+	var err error
+	if v, ok := env.Event.Params["work_order_company_id"]; ok {
+		if p.companyID, err = jsonInt(v); err != nil {
+			return bad("event.params.work_order_company_id must be a number or a numeric string")
+		}
+	} else if co, ok := env.Workorder["company"]; ok {
+		var c struct{ ID json.RawMessage }
+		if json.Unmarshal(co, &c) != nil || c.ID == nil {
+			return bad("workorder.company.id is required when event.params.work_order_company_id is absent")
+		}
+		if p.companyID, err = jsonInt(c.ID); err != nil {
+			return bad("workorder.company.id must be a number or a numeric string")
+		}
+	} else {
+		return bad("the company is required: event.params.work_order_company_id or workorder.company.id")
+	}
+	if v, ok := env.Event.Params["work_order_id"]; ok {
+		if p.workOrderID, err = jsonInt(v); err != nil {
+			return bad("event.params.work_order_id must be a number or a numeric string")
+		}
+	} else if v, ok := env.Workorder["id"]; ok {
+		if p.workOrderID, err = jsonInt(v); err != nil {
+			return bad("workorder.id must be a number or a numeric string")
+		}
+	}
+	return p, nil
+}
+
+// jsonInt accepts 12345 and "12345": the spec's own examples use both.
+func jsonInt(raw json.RawMessage) (int64, error) {
+	s := strings.TrimSpace(string(raw))
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = unq
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+func jsonErrorText(err error) string {
+	if se, ok := err.(*json.SyntaxError); ok {
+		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
+	}
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		return fmt.Sprintf("%s must be %s, not %s", te.Field, te.Type, te.Value)
+	}
+	return err.Error()
+}
+
+// ingestResult is the 202 answer to a publish.
+type ingestResult struct {
+	EventID    string `json:"eventId"`
+	TraceID    string `json:"traceId"`
+	Deliveries int    `json:"deliveries"`
+}
+
+// handlePublish is POST /api/v1/events: validate, fan out, write durably,
+// and only then answer 202.
+func (g *Gateway) handlePublish(c *fiber.Ctx) error {
+	claims := claimsOf(c)
+	// fasthttp reuses the request buffer: keep a copy.
+	raw := bytes.Clone(c.Body())
+	p, err := parseEnvelope(raw)
+	if err != nil {
+		return err
+	}
+	if p.companyID != claims.CompanyID {
+		return errorf(fiber.StatusForbidden, fmt.Sprintf("this token may publish for company %d only, the event is for company %d", claims.CompanyID, p.companyID))
+	}
+	now := g.clock.Now()
+	ev := &store.Event{
+		ID: uuid.NewString(), TraceID: uuid.NewString(), Name: p.name,
+		CompanyID: p.companyID, WorkOrderID: p.workOrderID, Payload: raw, ReceivedAt: now,
+	}
+	subs := g.index.subscribers(p.companyID, p.name)
+	prio := int(events.PriorityOf(p.name))
+	ds := make([]*store.Delivery, 0, len(subs))
+	for _, w := range subs {
+		ds = append(ds, &store.Delivery{
+			ID: uuid.NewString(), EventID: ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
+			EventName: p.name, WorkOrderID: p.workOrderID, Priority: prio,
+			State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now,
+		})
+	}
+	res := ingestResult{EventID: ev.ID, TraceID: ev.TraceID, Deliveries: len(ds)}
+	answer, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	var idem *store.Idempotency
+	if key := c.Get("Idempotency-Key"); key != "" {
+		if len(key) > 255 {
+			return errorf(fiber.StatusBadRequest, "Idempotency-Key must be at most 255 characters")
+		}
+		idem = &store.Idempotency{Key: claims.ClientID + "\x00" + key, Response: answer, TTL: g.cfg.Delivery.IdempotencyTTL}
+	}
+	prior, err := g.store.Ingest(c.UserContext(), idem, []store.IngestItem{{Event: ev, Deliveries: ds}})
+	if err != nil {
+		return err
+	}
+	if prior != nil {
+		c.Set("Idempotent-Replayed", "true")
+		var first ingestResult
+		if err := json.Unmarshal(prior, &first); err != nil {
+			return err
+		}
+		return g.ok(c, fiber.StatusAccepted, first)
+	}
+	g.metrics.eventsAccepted.WithLabelValues(p.name).Inc()
+	if len(ds) > 0 {
+		g.dispatcher.wake()
+	}
+	return g.ok(c, fiber.StatusAccepted, res)
+}

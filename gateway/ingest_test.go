@@ -1,0 +1,192 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+func TestTokenEndpoint(t *testing.T) {
+	tg := startGateway(t, testConfig(t), false)
+	post := func(form url.Values) apiResp {
+		return tg.do("POST", "/authentication/api/oauth/token", "", []byte(form.Encode()),
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	}
+	r := post(url.Values{"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}})
+	if r.Status != 200 || r.Body["token_type"] != "Bearer" || r.Body["expires_in"].(float64) != 3600 {
+		t.Fatalf("good credentials: %d %s", r.Status, r.Raw)
+	}
+	// The token carries the client's company, user and scopes.
+	var c Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(r.Body["access_token"].(string), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.CompanyID != 100 || c.UserID != 1068 || !c.HasScope(ScopePublish) || !c.HasScope(ScopeWebhooksWrite) {
+		t.Errorf("claims = %+v", c)
+	}
+	for name, form := range map[string]url.Values{
+		"wrong secret":  {"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"nope"}},
+		"unknown client": {"grant_type": {"client_credentials"}, "client_id": {"nobody"}, "client_secret": {"acme-secret"}},
+	} {
+		r := post(form)
+		if r.Status != 401 || r.errMessage() != "invalid client_id or client_secret" || r.Body["result"] == nil {
+			t.Errorf("%s: %d %s, want 401 in the error envelope", name, r.Status, r.Raw)
+		}
+	}
+	if r := post(url.Values{"grant_type": {"password"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}}); r.Status != 400 || !strings.Contains(r.errMessage(), "client_credentials") {
+		t.Errorf("wrong grant: %d %s", r.Status, r.Raw)
+	}
+}
+
+func TestAPIRequiresValidToken(t *testing.T) {
+	tg := startGateway(t, testConfig(t), false)
+	env := seed(t, "workorder.created")
+	good := tg.token("acme", "acme-secret")
+
+	forged := func() string {
+		var c Claims
+		jwt.NewParser().ParseUnverified(good, &c)
+		s, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte("not-the-key"))
+		return s
+	}()
+	noneAlg := func() string {
+		var c Claims
+		jwt.NewParser().ParseUnverified(good, &c)
+		s, _ := jwt.NewWithClaims(jwt.SigningMethodNone, c).SignedString(jwt.UnsafeAllowNoneSignatureType)
+		return s
+	}()
+	for name, tok := range map[string]string{"missing": "", "garbage": "abc.def.ghi", "forged": forged, "alg none": noneAlg} {
+		r := tg.do("POST", "/api/v1/events", tok, env, nil)
+		if r.Status != 401 || r.errMessage() == "" || r.Body["metadata"].(map[string]any)["path"] != "/api/v1/events" {
+			t.Errorf("%s token: %d %s, want 401 envelope", name, r.Status, r.Raw)
+		}
+	}
+	tg.clock.Advance(time.Hour + time.Second)
+	if r := tg.do("POST", "/api/v1/events", good, env, nil); r.Status != 401 || !strings.Contains(r.errMessage(), "expired") {
+		t.Errorf("expired token: %d %s", r.Status, r.Raw)
+	}
+}
+
+func TestPublishValidation(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Server.BodyLimit = 64 << 10
+	tg := startGateway(t, cfg, false)
+	tok := tg.token("acme", "acme-secret")
+	mutate := func(f func(m map[string]any)) []byte {
+		var m map[string]any
+		json.Unmarshal(seed(t, "workorder.created"), &m)
+		f(m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	cases := []struct {
+		name   string
+		body   []byte
+		status int
+		msg    string
+	}{
+		{"not json", []byte(`{"event":`), 400, "not a valid event envelope"},
+		{"array", []byte(`[1]`), 400, "not a valid event envelope"},
+		{"no event", mutate(func(m map[string]any) { delete(m, "event") }), 400, "event is required"},
+		{"no name", mutate(func(m map[string]any) { delete(m["event"].(map[string]any), "name") }), 400, "event.name is required"},
+		{"unknown name", mutate(func(m map[string]any) { m["event"].(map[string]any)["name"] = "workorder.exploded" }), 400, `event.name "workorder.exploded" is not one of the 33 events`},
+		{"no timestamp", mutate(func(m map[string]any) { delete(m, "timestamp") }), 400, "timestamp is required"},
+		{"bad timestamp", mutate(func(m map[string]any) { m["timestamp"] = "yesterday" }), 400, `timestamp "yesterday" is not an ISO 8601`},
+		{"no user", mutate(func(m map[string]any) { delete(m, "triggered_by_user") }), 400, "triggered_by_user is required"},
+		{"no workorder", mutate(func(m map[string]any) { delete(m, "workorder") }), 400, "workorder is required"},
+		{"no company", mutate(func(m map[string]any) {
+			delete(m["event"].(map[string]any)["params"].(map[string]any), "work_order_company_id")
+			delete(m["workorder"].(map[string]any), "company")
+		}), 400, "the company is required"},
+		{"bad company", mutate(func(m map[string]any) { m["event"].(map[string]any)["params"].(map[string]any)["work_order_company_id"] = "acme" }), 400, "work_order_company_id must be a number"},
+		{"other company", mutate(func(m map[string]any) { m["event"].(map[string]any)["params"].(map[string]any)["work_order_company_id"] = 200 }), 403, "company 100 only"},
+		{"too big", []byte(`{"pad":"` + strings.Repeat("x", 70<<10) + `"}`), 413, "larger than the limit"},
+	}
+	for _, c := range cases {
+		r := tg.do("POST", "/api/v1/events", tok, c.body, nil)
+		if r.Status != c.status || !strings.Contains(r.errMessage(), c.msg) {
+			t.Errorf("%s: %d %q, want %d containing %q", c.name, r.Status, r.errMessage(), c.status, c.msg)
+		}
+	}
+	// The company may come from workorder.company.id alone.
+	r := tg.do("POST", "/api/v1/events", tok, mutate(func(m map[string]any) {
+		delete(m["event"].(map[string]any)["params"].(map[string]any), "work_order_company_id")
+	}), nil)
+	if r.Status != 202 {
+		t.Errorf("company from workorder.company.id: %d %s", r.Status, r.Raw)
+	}
+	// A token without events:publish cannot publish.
+	if r := tg.do("POST", "/api/v1/events", tg.token("reader", "reader-secret"), seed(t, "workorder.created"), nil); r.Status != 403 {
+		t.Errorf("reader publishing: %d, want 403", r.Status)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	rc := newReceiver(t, nil)
+	tg := startGateway(t, testConfig(t), false)
+	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}})
+	tok := tg.token("acme", "acme-secret")
+	hdr := map[string]string{"Idempotency-Key": "order-42"}
+	first := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
+	again := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
+	if first.Status != 202 || again.Status != 202 {
+		t.Fatalf("statuses %d %d", first.Status, again.Status)
+	}
+	id1 := first.Body["result"].(map[string]any)["eventId"]
+	if again.Body["result"].(map[string]any)["eventId"] != id1 || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("repeat answered %s, want the first answer %v", again.Raw, id1)
+	}
+	ds, _ := tg.g.store.ListDeliveries(context.Background(), w.WebhookID, "", time.Time{}, time.Time{})
+	if len(ds) != 1 {
+		t.Errorf("%d deliveries queued, want 1", len(ds))
+	}
+	// After 24h the key is forgotten.
+	tg.clock.Advance(24*time.Hour + time.Minute)
+	tok = tg.token("acme", "acme-secret")
+	later := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
+	if later.Body["result"].(map[string]any)["eventId"] == id1 {
+		t.Error("key still remembered after its TTL")
+	}
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	tg := startGateway(t, testConfig(t), false)
+	if r := tg.do("GET", "/readyz", "", nil, nil); r.Status != 503 {
+		t.Errorf("readyz before Start = %d, want 503", r.Status)
+	}
+	tg.g.Start()
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if r := tg.do("GET", p, "", nil, nil); r.Status != 200 {
+			t.Errorf("%s = %d", p, r.Status)
+		}
+	}
+	w := tg.addWebhook(&store.Webhook{URL: "http://127.0.0.1:1/", Status: store.StatusActive, Events: []string{"workorder.status.paid"}})
+	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.status.paid"))
+	// Port 1 refuses: one failed attempt, rescheduled.
+	tg.waitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
+	resp, err := http.Get(tg.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := new(strings.Builder)
+	_, _ = bufioCopy(buf, resp)
+	for _, want := range []string{
+		`hookgate_events_accepted_total{event="workorder.status.paid"} 1`,
+		`hookgate_queue_depth{priority="high"}`,
+		`hookgate_attempt_duration_seconds_bucket{outcome="retry"`,
+		`hookgate_delivery_attempts_total{outcome="retry"} 1`,
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

@@ -1,0 +1,19 @@
+package gateway
+
+import (
+	"os"
+	"testing"
+
+	httpsink "github.com/hookgate/hookgate/plugins/http"
+	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest"
+)
+
+// The test binary doubles as the http sink subprocess, so the gateway's
+// tests go through the real plugin boundary.
+func TestMain(m *testing.M) {
+	sdktest.ServeIfChild(map[string]sdk.Sink{"http": httpsink.New()})
+	os.Exit(m.Run())
+}
+
+var sinkCommand = sdktest.Command
