@@ -1,0 +1,78 @@
+package host_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	httpsink "github.com/hookgate/hookgate/plugins/http"
+	"github.com/hookgate/hookgate/plugins/sdk"
+)
+
+// benchWorkers matches the gateway's default worker count.
+const benchWorkers = 64
+
+func benchReceiver(b *testing.B) *httptest.Server {
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	b.Cleanup(rcv.Close)
+	return rcv
+}
+
+func benchRequest(url string) *sdk.Request {
+	return &sdk.Request{
+		ID: "6f1c7a2e-0000-4000-8000-000000000001:1", Method: "POST", URL: url,
+		Headers: map[string]string{
+			"Content-Type": "application/json", "X-FN-Signature": "0123456789abcdef0123456789abcdef",
+			"X-FN-Webhook-Id": "42", "X-FN-Delivery-Id": "6f1c7a2e-0000-4000-8000-000000000001:1",
+		},
+		Body:    []byte(`{"event":{"name":"workorder.status.published","params":{}},"timestamp":1700000000000,"workorder":{"id":123,"title":"Replace router"}}`),
+		Timeout: 10 * time.Second,
+	}
+}
+
+// runDeliveries runs deliver from benchWorkers goroutines and reports
+// deliveries/s, the figure to compare between the two benchmarks.
+func runDeliveries(b *testing.B, deliver func(*sdk.Request) (*sdk.Result, error), url string) {
+	b.SetParallelism((benchWorkers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req := benchRequest(url)
+		for pb.Next() {
+			res, err := deliver(req)
+			if err != nil || !res.OK() {
+				b.Errorf("delivery failed: %v %+v", err, res)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+// BenchmarkDeliverViaPlugin: gateway → host → gRPC stream → http sink
+// subprocess → loopback receiver.
+func BenchmarkDeliverViaPlugin(b *testing.B) {
+	rcv := benchReceiver(b)
+	h := startHost(b, openPolicy, httpSpec("web"))
+	ctx := context.Background()
+	runDeliveries(b, func(r *sdk.Request) (*sdk.Result, error) { return h.Deliver(ctx, "web", r) }, rcv.URL)
+}
+
+// BenchmarkDeliverPlainClient: the same http sink called in-process, i.e.
+// a plain net/http client with the same transport and classification.
+func BenchmarkDeliverPlainClient(b *testing.B) {
+	rcv := benchReceiver(b)
+	s := httpsink.New()
+	if err := s.Configure(context.Background(), sdk.Config{Name: "web", AllowHTTP: true, AllowPrivateNetworks: true}); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	runDeliveries(b, func(r *sdk.Request) (*sdk.Result, error) { return s.Deliver(ctx, r) }, rcv.URL)
+}

@@ -1,0 +1,136 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+
+	sinkpb "github.com/hookgate/hookgate/plugins/proto"
+	"github.com/hookgate/hookgate/plugins/sdk"
+)
+
+// launch starts one sink process, configures it and opens its delivery
+// stream. On error nothing is left running.
+func launch(ctx context.Context, spec Spec, opts *Options, log *slog.Logger) (*proc, error) {
+	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
+	defer cancel()
+	cmd := command(spec, opts)
+	sec, err := secureConfig(spec.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	stderr := &tail{}
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		Plugins:          sdk.PluginSet(nil),
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		SecureConfig:     sec,
+		Logger:           newHclogAdapter(log),
+		Stderr:           stderr,
+		GRPCDialOptions:  sdk.GRPCDialOptions(),
+		StartTimeout:     opts.StartTimeout,
+	})
+	sc, err := dispense(client)
+	if err != nil {
+		client.Kill()
+		return nil, startError(cmd, spec, err, stderr)
+	}
+	if err := configure(ctx, sc, spec, opts); err != nil {
+		client.Kill()
+		return nil, err
+	}
+	p, err := newProc(spec.Name, client, cmd, sc)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("opening the delivery stream: %w", err)
+	}
+	return p, nil
+}
+
+func command(spec Spec, opts *Options) *exec.Cmd {
+	if spec.Type != "" {
+		return opts.BuiltinCommand(spec.Type)
+	}
+	return exec.Command(spec.Command)
+}
+
+// secureConfig makes go-plugin refuse to run a binary whose SHA-256 is not
+// the pinned one. It is checked on every (re)start, so a binary swapped on
+// disk is caught when the process next starts.
+func secureConfig(sum string) (*plugin.SecureConfig, error) {
+	if sum == "" {
+		return nil, nil
+	}
+	b, err := hex.DecodeString(strings.TrimSpace(sum))
+	if err != nil || len(b) != sha256.Size {
+		return nil, errors.New("sha256: not a hex-encoded SHA-256 (64 hex digits)")
+	}
+	return &plugin.SecureConfig{Checksum: b, Hash: sha256.New()}, nil
+}
+
+func dispense(client *plugin.Client) (sinkpb.SinkClient, error) {
+	rpc, err := client.Client()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := rpc.Dispense(sdk.PluginName)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := raw.(sinkpb.SinkClient)
+	if !ok {
+		return nil, fmt.Errorf("plugin dispensed %T, not a sink client", raw)
+	}
+	return sc, nil
+}
+
+// startError explains a process that did not come up in one line:
+// go-plugin's own messages span many lines and assume go-plugin knowledge.
+func startError(cmd *exec.Cmd, spec Spec, err error, stderr *tail) error {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
+		return fmt.Errorf("sha256 mismatch: %s does not match the pinned sha256 %s; refusing to run it", cmd.Path, spec.SHA256)
+	case strings.Contains(msg, "exited before we could connect"),
+		strings.Contains(msg, "Unrecognized remote plugin message"),
+		strings.Contains(msg, "timeout while waiting for plugin"):
+		msg = "it did not complete the plugin handshake; is it a hookgate sink built with plugins/sdk?"
+		if out := stderr.lastLines(3); out != "" {
+			msg += " (stderr: " + out + ")"
+		}
+	default:
+		msg, _, _ = strings.Cut(msg, "\n")
+	}
+	return fmt.Errorf("starting %s: %s", cmd.Path, msg)
+}
+
+// configure sends the sink its settings and the network policy. A rejected
+// configuration comes back verbatim: it names the setting.
+func configure(ctx context.Context, sc sinkpb.SinkClient, spec Spec, opts *Options) error {
+	resp, err := sc.Configure(ctx, &sinkpb.ConfigureRequest{
+		Name:                 spec.Name,
+		Settings:             spec.Settings,
+		AllowHttp:            opts.AllowHTTP,
+		AllowPrivateNetworks: opts.AllowPrivateNetworks,
+	})
+	if err != nil {
+		return fmt.Errorf("configure call failed: %w", err)
+	}
+	if resp.GetError() != "" {
+		return errors.New(resp.GetError())
+	}
+	return nil
+}
+
+// exitPoll bounds how long a broken stream waits for the process to be
+// reaped, so the failure can say "signal: killed" rather than "EOF".
+const exitPoll = 500 * time.Millisecond

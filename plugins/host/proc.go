@@ -1,0 +1,256 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+
+	sinkpb "github.com/hookgate/hookgate/plugins/proto"
+	"github.com/hookgate/hookgate/plugins/sdk"
+)
+
+var errHostClosed = errors.New("plugin host closed")
+
+// maxBatchBytes keeps a request batch far below sdk.MaxMessageSize.
+const maxBatchBytes = 4 << 20
+
+// proc is one running sink process and its delivery stream. When anything
+// goes wrong with either it becomes dead for good; the supervisor replaces
+// it with a new proc.
+type proc struct {
+	name    string
+	client  *plugin.Client
+	cmd     *exec.Cmd
+	stream  grpc.BidiStreamingClient[sinkpb.HostBatch, sinkpb.SinkBatch]
+	cancel  context.CancelFunc // ends the stream
+	started time.Time
+
+	sendq  chan outMsg
+	nextID atomic.Uint64
+
+	mu      sync.Mutex
+	pending map[uint64]chan *sinkpb.DeliverResult
+
+	once    sync.Once
+	dead    chan struct{} // closed by fail
+	deadErr error         // why; set before dead is closed
+
+	wg sync.WaitGroup // sendLoop and recvLoop
+}
+
+// outMsg is one item for the sender: a request, or the id of a request to
+// cancel.
+type outMsg struct {
+	req    *sinkpb.DeliverRequest
+	cancel uint64
+}
+
+func newProc(name string, client *plugin.Client, cmd *exec.Cmd, sc sinkpb.SinkClient) (*proc, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stream, err := sc.Deliveries(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	p := &proc{
+		name:    name,
+		client:  client,
+		cmd:     cmd,
+		stream:  stream,
+		cancel:  cancel,
+		started: time.Now(),
+		sendq:   make(chan outMsg, 1024),
+		pending: make(map[uint64]chan *sinkpb.DeliverResult),
+		dead:    make(chan struct{}),
+	}
+	p.wg.Add(2)
+	go p.sendLoop()
+	go p.recvLoop()
+	return p, nil
+}
+
+func (p *proc) isDead() bool {
+	select {
+	case <-p.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// fail marks the process dead (first reason wins) and ends the stream,
+// which wakes every caller waiting on it.
+func (p *proc) fail(err error) {
+	p.once.Do(func() {
+		p.deadErr = err
+		close(p.dead)
+		p.cancel()
+	})
+}
+
+// kill ends a process that stopped answering, without go-plugin's
+// graceful shutdown: a hung process would not honour it anyway.
+func (p *proc) kill() {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+// shutdown stops the process (gracefully if it still runs) and waits for
+// the stream goroutines. Only the owner calls it, after fail.
+func (p *proc) shutdown() {
+	p.client.Kill()
+	p.wg.Wait()
+}
+
+// broken handles a stream error: it waits briefly for the process to be
+// reaped so the reason says how it ended, then fails the process.
+func (p *proc) broken(err error) {
+	if p.isDead() {
+		return
+	}
+	deadline := time.Now().Add(exitPoll)
+	for !p.client.Exited() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// ProcessState is set by cmd.Wait before go-plugin records the exit
+	// under its lock, which Exited takes: reading it now is safe.
+	if p.client.Exited() && p.cmd.ProcessState != nil {
+		p.fail(errors.New(p.cmd.ProcessState.String()))
+		return
+	}
+	if s, ok := status.FromError(err); ok {
+		err = errors.New(s.Message())
+	}
+	p.fail(fmt.Errorf("delivery stream broke: %w", err))
+	p.kill()
+}
+
+// sendLoop sends whatever is queued as one batch.
+func (p *proc) sendLoop() {
+	defer p.wg.Done()
+	for {
+		var first outMsg
+		select {
+		case first = <-p.sendq:
+		case <-p.dead:
+			return
+		}
+		batch := &sinkpb.HostBatch{}
+		size := add(batch, first)
+	drain:
+		for size < maxBatchBytes {
+			select {
+			case m := <-p.sendq:
+				size += add(batch, m)
+			default:
+				break drain
+			}
+		}
+		if err := p.stream.Send(batch); err != nil {
+			p.broken(err)
+			return
+		}
+	}
+}
+
+func add(b *sinkpb.HostBatch, m outMsg) int {
+	if m.req == nil {
+		b.Cancel = append(b.Cancel, m.cancel)
+		return 8
+	}
+	b.Requests = append(b.Requests, m.req)
+	n := len(m.req.Body) + len(m.req.Url) + 64
+	for k, v := range m.req.Headers {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// recvLoop hands each result to the caller waiting for its id.
+func (p *proc) recvLoop() {
+	defer p.wg.Done()
+	for {
+		batch, err := p.stream.Recv()
+		if err != nil {
+			p.broken(err)
+			return
+		}
+		for _, r := range batch.GetResults() {
+			p.mu.Lock()
+			ch := p.pending[r.GetId()]
+			delete(p.pending, r.GetId())
+			p.mu.Unlock()
+			if ch != nil {
+				ch <- r // buffered: never blocks
+			}
+		}
+	}
+}
+
+func (p *proc) forget(id uint64) {
+	p.mu.Lock()
+	delete(p.pending, id)
+	p.mu.Unlock()
+}
+
+// deliver sends one request on the stream and waits for its result, the
+// process's death, ctx, or the hung deadline (Timeout + grace), whichever
+// comes first.
+func (p *proc) deliver(ctx context.Context, req *sdk.Request, grace time.Duration) (*sdk.Result, error) {
+	id := p.nextID.Add(1)
+	ch := make(chan *sinkpb.DeliverResult, 1)
+	p.mu.Lock()
+	p.pending[id] = ch
+	p.mu.Unlock()
+
+	select {
+	case p.sendq <- outMsg{req: requestToProto(id, req)}:
+	case <-p.dead:
+		p.forget(id)
+		return p.exited(), nil
+	case <-ctx.Done():
+		p.forget(id)
+		return nil, ctx.Err()
+	}
+
+	hung := time.NewTimer(req.Timeout + grace)
+	defer hung.Stop()
+	select {
+	case r := <-ch:
+		return resultFromProto(r), nil
+	case <-p.dead:
+		select {
+		case r := <-ch: // answered just before the end
+			return resultFromProto(r), nil
+		default:
+		}
+		p.forget(id)
+		return p.exited(), nil
+	case <-ctx.Done():
+		p.forget(id)
+		select {
+		case p.sendq <- outMsg{cancel: id}:
+		default: // queue full: the sink's own deadline will end it
+		}
+		return nil, ctx.Err()
+	case <-hung.C:
+		p.fail(fmt.Errorf("killed: no answer to delivery %s within %s (timeout %s + grace %s); the sink is hung",
+			req.ID, req.Timeout+grace, req.Timeout, grace))
+		p.kill()
+		p.forget(id)
+		return p.exited(), nil
+	}
+}
+
+func (p *proc) exited() *sdk.Result {
+	return &sdk.Result{Error: fmt.Sprintf("sink %s exited: %v", p.name, p.deadErr), Retryable: true}
+}

@@ -1,0 +1,96 @@
+// Package httpsink is the built-in HTTP sink: it sends each delivery as an
+// HTTP request to the webhook's URL and classifies the answer.
+//
+// It takes no settings. It honours the gateway's network policy: https only
+// unless AllowHTTP, and no connection to non-public addresses unless
+// AllowPrivateNetworks (checked on the address actually dialled). Redirects
+// are never followed: a 3xx is a final failure, because following one would
+// send the signed payload somewhere the webhook's owner did not name.
+package httpsink
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/netguard"
+)
+
+// Sink is the HTTP sink. The zero value is not usable; call New.
+type Sink struct {
+	// state is replaced as a whole by Configure so that Deliver, which
+	// runs concurrently, never sees half a configuration.
+	state atomic.Pointer[state]
+}
+
+type state struct {
+	policy netguard.Policy
+	client *client
+}
+
+var _ sdk.Sink = (*Sink)(nil)
+
+// New returns an unconfigured HTTP sink.
+func New() *Sink { return &Sink{} }
+
+// Configure accepts no settings; any setting is an error naming it, so a
+// typo in gateway.hcl does not pass silently.
+func (s *Sink) Configure(_ context.Context, cfg sdk.Config) error {
+	if len(cfg.Settings) > 0 {
+		names := make([]string, 0, len(cfg.Settings))
+		for k := range cfg.Settings {
+			names = append(names, fmt.Sprintf("%q", k))
+		}
+		slices.Sort(names)
+		return fmt.Errorf("unknown setting %s: the http sink takes no settings", strings.Join(names, ", "))
+	}
+	p := netguard.Policy{AllowHTTP: cfg.AllowHTTP, AllowPrivateNetworks: cfg.AllowPrivateNetworks}
+	old := s.state.Swap(&state{policy: p, client: newClient(p)})
+	if old != nil {
+		old.client.close()
+	}
+	return nil
+}
+
+// Deliver sends one attempt. Every failure is reported in the Result; the
+// error is always nil.
+func (s *Sink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
+	start := time.Now()
+	res := s.deliver(ctx, req)
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+func (s *Sink) deliver(ctx context.Context, req *sdk.Request) *sdk.Result {
+	st := s.state.Load()
+	if st == nil {
+		return &sdk.Result{Error: "http sink used before Configure", Retryable: true}
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return final("invalid URL: %v", unwrapURLError(err))
+	}
+	if err := st.policy.CheckURL(u); err != nil {
+		return final("%v", err)
+	}
+	if err := checkHeaders(req.Headers); err != nil {
+		return final("%v", err)
+	}
+	if req.Timeout > 0 {
+		// The SDK already bounds ctx; do it again so the sink keeps its
+		// promise when called in-process.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
+		defer cancel()
+	}
+	return st.client.do(ctx, req)
+}
+
+func final(format string, args ...any) *sdk.Result {
+	return &sdk.Result{Error: fmt.Sprintf(format, args...)}
+}

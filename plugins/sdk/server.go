@@ -1,0 +1,237 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+
+	sinkpb "github.com/hookgate/hookgate/plugins/proto"
+)
+
+// server is the sink side of sinkpb: it adapts the gRPC service to a Sink.
+type server struct {
+	sinkpb.UnimplementedSinkServer
+	impl       Sink
+	configured atomic.Bool
+}
+
+func newServer(impl Sink) *server { return &server{impl: impl} }
+
+// Configure calls Sink.Configure; a rejection travels in the response so
+// the host can tell bad settings from a broken process.
+func (s *server) Configure(ctx context.Context, in *sinkpb.ConfigureRequest) (*sinkpb.ConfigureResponse, error) {
+	cfg := Config{
+		Name:                 in.GetName(),
+		Settings:             in.GetSettings(),
+		AllowHTTP:            in.GetAllowHttp(),
+		AllowPrivateNetworks: in.GetAllowPrivateNetworks(),
+	}
+	if cfg.Settings == nil {
+		cfg.Settings = map[string]string{}
+	}
+	if err := s.safeConfigure(ctx, cfg); err != nil {
+		return &sinkpb.ConfigureResponse{Error: err.Error()}, nil
+	}
+	s.configured.Store(true)
+	return &sinkpb.ConfigureResponse{}, nil
+}
+
+func (s *server) safeConfigure(ctx context.Context, cfg Config) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			slog.Error("sink Configure panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("sink panicked while configuring: %v", p)
+		}
+	}()
+	return s.impl.Configure(ctx, cfg)
+}
+
+// Deliveries serves the delivery stream: each request runs in its own
+// goroutine; results are sent back in batches by one sender goroutine.
+func (s *server) Deliveries(stream grpc.BidiStreamingServer[sinkpb.HostBatch, sinkpb.SinkBatch]) error {
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+
+	out := make(chan *sinkpb.DeliverResult, 1024)
+	sent := make(chan error, 1)
+	go func() { sent <- sendResults(cancel, stream, out) }()
+
+	var (
+		handlers sync.WaitGroup
+		flight   inflight
+	)
+	recvErr := s.receive(ctx, stream, out, &handlers, &flight)
+	if !errors.Is(recvErr, io.EOF) {
+		// The host is gone: nobody will read the results.
+		cancel()
+	}
+	// On a clean EOF the host stopped sending but still reads: let the
+	// requests in flight finish and flush their results.
+	handlers.Wait()
+	close(out)
+	sendErr := <-sent
+	if errors.Is(recvErr, io.EOF) {
+		return sendErr
+	}
+	return recvErr
+}
+
+// receive reads batches until the stream ends, starting one goroutine per
+// request. Handlers are registered here, before they start, so that a
+// cancel arriving in a later batch always finds its request.
+func (s *server) receive(ctx context.Context, stream grpc.BidiStreamingServer[sinkpb.HostBatch, sinkpb.SinkBatch],
+	out chan<- *sinkpb.DeliverResult, handlers *sync.WaitGroup, flight *inflight) error {
+	for {
+		batch, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		for _, id := range batch.GetCancel() {
+			flight.cancel(id)
+		}
+		for _, pr := range batch.GetRequests() {
+			rctx, rcancel := requestContext(ctx, time.Duration(pr.GetTimeoutNs()))
+			flight.add(pr.GetId(), rcancel)
+			handlers.Add(1)
+			go func() {
+				defer handlers.Done()
+				defer flight.done(pr.GetId())
+				res := s.handle(rctx, pr)
+				select {
+				case out <- res:
+				case <-ctx.Done():
+				}
+			}()
+		}
+	}
+}
+
+// requestContext bounds an attempt by its timeout; the host always sends
+// one, but a zero must not mean "already expired".
+func requestContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// handle runs one attempt and never panics.
+func (s *server) handle(ctx context.Context, pr *sinkpb.DeliverRequest) *sinkpb.DeliverResult {
+	start := time.Now()
+	var res *Result
+	if !s.configured.Load() {
+		res = &Result{Error: "sink used before Configure succeeded", Retryable: true}
+	} else {
+		res = s.safeDeliver(ctx, requestFromProto(pr))
+	}
+	if res.Duration <= 0 {
+		res.Duration = time.Since(start)
+	}
+	return resultToProto(pr.GetId(), res)
+}
+
+// safeDeliver turns a panic or an error from Deliver into a retryable
+// failure of this attempt: one bad payload must not take down the process
+// and every other delivery in flight with it.
+func (s *server) safeDeliver(ctx context.Context, req *Request) (res *Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			slog.Error("sink Deliver panicked", "delivery", req.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			res = &Result{Error: fmt.Sprintf("sink panicked: %v", p), Retryable: true}
+		}
+	}()
+	res, err := s.impl.Deliver(ctx, req)
+	switch {
+	case err != nil:
+		return &Result{Error: "sink error: " + err.Error(), Retryable: true}
+	case res == nil:
+		return &Result{Error: "sink returned no result", Retryable: true}
+	}
+	return res
+}
+
+// maxBatchBytes keeps a result batch far below MaxMessageSize.
+const maxBatchBytes = 4 << 20
+
+// sendResults sends whatever results are queued as one batch, so that under
+// load many results share one gRPC message, and when idle a result goes out
+// at once. It returns when out is closed and drained or sending fails.
+func sendResults(cancel context.CancelFunc,
+	stream grpc.BidiStreamingServer[sinkpb.HostBatch, sinkpb.SinkBatch], out <-chan *sinkpb.DeliverResult) error {
+	for {
+		first, ok := <-out
+		if !ok {
+			return nil
+		}
+		batch := &sinkpb.SinkBatch{Results: []*sinkpb.DeliverResult{first}}
+		size := resultSize(first)
+		open := true
+	drain:
+		for size < maxBatchBytes {
+			select {
+			case r, more := <-out:
+				if !more {
+					open = false
+					break drain
+				}
+				batch.Results = append(batch.Results, r)
+				size += resultSize(r)
+			default:
+				break drain
+			}
+		}
+		if err := stream.Send(batch); err != nil {
+			cancel() // unblock handlers waiting to queue a result
+			for range out {
+			}
+			return err
+		}
+		if !open {
+			return nil
+		}
+	}
+}
+
+func resultSize(r *sinkpb.DeliverResult) int {
+	n := len(r.GetBody()) + len(r.GetError()) + 64
+	for k, v := range r.GetHeaders() {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// inflight maps request ids to the cancel funcs of their contexts.
+type inflight struct {
+	mu sync.Mutex
+	m  map[uint64]context.CancelFunc
+}
+
+func (f *inflight) add(id uint64, cancel context.CancelFunc) {
+	f.mu.Lock()
+	if f.m == nil {
+		f.m = make(map[uint64]context.CancelFunc)
+	}
+	f.m[id] = cancel
+	f.mu.Unlock()
+}
+
+// done releases the request's context.
+func (f *inflight) done(id uint64) { f.cancel(id) }
+
+func (f *inflight) cancel(id uint64) {
+	f.mu.Lock()
+	c := f.m[id]
+	delete(f.m, id)
+	f.mu.Unlock()
+	if c != nil {
+		c()
+	}
+}
