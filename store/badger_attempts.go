@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// RecordAttempt writes, in one transaction of the commit group: the attempt
+// record and its two index keys (all with the log-retention TTL), the
+// delivery's new state with its index keys, and the webhook's stats.
+// ErrNotFound when the delivery does not exist.
+func (s *Badger) RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) error {
+	if d == nil || a == nil || d.ID == "" {
+		return errors.New("store: record attempt: delivery and attempt are required")
+	}
+	if a.Attempt < 1 {
+		return fmt.Errorf("store: record attempt %s: attempt number %d must be at least 1", d.ID, a.Attempt)
+	}
+	dc, ac := *d, *a
+	ac.DeliveryID = dc.ID
+	if ac.CreatedAt.IsZero() {
+		ac.CreatedAt = s.now()
+	}
+	size := 1024 + len(ac.RequestBody) + len(ac.ResponseBody)
+	return s.submit(ctx, size, func(w *wtx) error {
+		old, err := getDelivery(w.txn, dc.ID)
+		if err != nil {
+			return fmt.Errorf("store: record attempt %s: %w", dc.ID, err)
+		}
+		next := dc
+		// The index keys derive from these; they never change after ingest.
+		next.EventID, next.WebhookID, next.CreatedAt = old.EventID, old.WebhookID, old.CreatedAt
+		if err := w.transition(old, &next); err != nil {
+			return err
+		}
+		if err := w.putAttempt(&ac); err != nil {
+			return err
+		}
+		return w.updateStats(next.WebhookID, ac.Outcome == OutcomeSuccess, ac.CreatedAt)
+	})
+}
+
+func (w *wtx) putAttempt(a *Attempt) error {
+	v, err := encodeAttempt(a)
+	if err != nil {
+		return err
+	}
+	idx := encodeAttemptIndex(a)
+	ref := attemptRef(a)
+	created := u64(timeKey(a.CreatedAt))
+	return errors.Join(
+		w.setExpiring(attemptKey(a.DeliveryID, a.Attempt), v),
+		w.setExpiring(key(attemptCoPrefix(a.CompanyID), created, ref), idx),
+		w.setExpiring(key(attemptHkPrefix(a.WebhookID), created, ref), idx),
+	)
+}
+
+// updateStats appends one outcome to the webhook's rolling window.
+func (w *wtx) updateStats(webhookID string, success bool, at time.Time) error {
+	st, err := readStats(w.txn, webhookID)
+	if err != nil {
+		return err
+	}
+	st.Recent = append(st.Recent, success)
+	if n := len(st.Recent); n > StatsWindow {
+		st.Recent = st.Recent[n-StatsWindow:]
+	}
+	if success {
+		st.LastSuccessAt, st.FailingSince = at, time.Time{}
+	} else if st.FailingSince.IsZero() {
+		st.FailingSince = at
+	}
+	return w.set(statsKey(webhookID), encodeStats(st))
+}
+
+func readStats(txn *badger.Txn, webhookID string) (WebhookStats, error) {
+	v, err := getValue(txn, statsKey(webhookID))
+	if errors.Is(err, ErrNotFound) {
+		return WebhookStats{}, nil
+	}
+	if err != nil {
+		return WebhookStats{}, err
+	}
+	return decodeStats(v)
+}
+
+// GetWebhookStats returns the webhook's rolling stats; zero stats (no error)
+// for a webhook without attempts.
+func (s *Badger) GetWebhookStats(ctx context.Context, webhookID string) (WebhookStats, error) {
+	var st WebhookStats
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		st, err = readStats(txn, webhookID)
+		return err
+	})
+	return st, err
+}
+
+// GetAttempt returns one attempt record.
+func (s *Badger) GetAttempt(ctx context.Context, deliveryID string, attempt int) (*Attempt, error) {
+	var a *Attempt
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		a, err = getAttempt(txn, deliveryID, attempt)
+		return err
+	})
+	return a, err
+}
+
+func getAttempt(txn *badger.Txn, deliveryID string, attempt int) (*Attempt, error) {
+	v, err := getValue(txn, attemptKey(deliveryID, attempt))
+	if err != nil {
+		return nil, err
+	}
+	return decodeAttempt(v)
+}
+
+// ListAttempts returns one page of matching attempt records and the total.
+// A delivery id reads that delivery's records; otherwise the webhook index
+// (when a webhook is given) or the company index is range-scanned by
+// CreatedAt, filtering on the index values, and only the page's records
+// are read. With neither, every record is scanned (operators only).
+func (s *Badger) ListAttempts(ctx context.Context, f AttemptFilter) ([]*Attempt, int, error) {
+	var out []*Attempt
+	total := 0
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		switch {
+		case f.DeliveryID != "":
+			out, total, err = listByDelivery(txn, f)
+		case f.WebhookID != "":
+			out, total, err = listByIndex(txn, attemptHkPrefix(f.WebhookID), f)
+		case f.CompanyID != 0:
+			out, total, err = listByIndex(txn, attemptCoPrefix(f.CompanyID), f)
+		default:
+			out, total, err = listAll(txn, f)
+		}
+		return err
+	})
+	return out, total, err
+}
+
+func (f *AttemptFilter) matchIndex(v attemptIndexValue) bool {
+	switch {
+	case f.CompanyID != 0 && v.CompanyID != f.CompanyID,
+		f.WebhookID != "" && v.WebhookID != f.WebhookID,
+		f.EventName != "" && v.EventName != f.EventName,
+		f.WorkOrderID != 0 && v.WorkOrderID != f.WorkOrderID,
+		f.Status == -1 && v.Status != 0,
+		f.Status > 0 && v.Status != f.Status,
+		!f.CreatedFrom.IsZero() && v.CreatedAt < timeKey(f.CreatedFrom),
+		!f.CreatedTo.IsZero() && v.CreatedAt > timeKey(f.CreatedTo):
+		return false
+	}
+	return true
+}
+
+func (f *AttemptFilter) match(a *Attempt) bool {
+	return f.matchIndex(attemptIndexValue{
+		CompanyID: a.CompanyID, WorkOrderID: a.WorkOrderID, Status: a.ResponseStatus,
+		CreatedAt: timeKey(a.CreatedAt), WebhookID: a.WebhookID, EventName: a.EventName,
+	})
+}
+
+// page returns the [Offset, Offset+Limit) window of n items.
+func (f *AttemptFilter) page(n int) (lo, hi int) {
+	lo = min(max(f.Offset, 0), n)
+	hi = n
+	if f.Limit > 0 && lo+f.Limit < n {
+		hi = lo + f.Limit
+	}
+	return lo, hi
+}
+
+// listByIndex walks an attempt index in CreatedAt order (reverse for newest
+// first) inside [CreatedFrom, CreatedTo], counting matches and keeping the
+// refs of the requested page.
+func listByIndex(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, int, error) {
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = prefix
+	opts.PrefetchSize = 64
+	opts.Reverse = !f.OldestFirst
+	it := txn.NewIterator(opts)
+	defer it.Close()
+
+	from, to := uint64(0), uint64(math.MaxUint64)
+	if !f.CreatedFrom.IsZero() {
+		from = timeKey(f.CreatedFrom)
+	}
+	if !f.CreatedTo.IsZero() {
+		to = timeKey(f.CreatedTo)
+	}
+	seek := key(prefix, u64(from))
+	if opts.Reverse {
+		seek = key(prefix, u64(to), []byte{0xff})
+	}
+	type ref struct {
+		id string
+		n  int
+	}
+	var refs []ref
+	total := 0
+	lo := max(f.Offset, 0)
+	for it.Seek(seek); it.Valid(); it.Next() {
+		item := it.Item()
+		k := item.Key()
+		created := binary.BigEndian.Uint64(k[len(prefix):])
+		if created < from || created > to {
+			break
+		}
+		var v attemptIndexValue
+		var ok bool
+		if err := item.Value(func(b []byte) error { v, ok = decodeAttemptIndex(b); return nil }); err != nil {
+			return nil, 0, err
+		}
+		if !ok || !f.matchIndex(v) {
+			continue
+		}
+		if total >= lo && (f.Limit <= 0 || len(refs) < f.Limit) {
+			if id, n, ok := splitAttemptRef(k[len(prefix)+8:]); ok {
+				refs = append(refs, ref{id, n})
+			}
+		}
+		total++
+	}
+	out := make([]*Attempt, 0, len(refs))
+	for _, r := range refs {
+		a, err := getAttempt(txn, r.id, r.n)
+		if errors.Is(err, ErrNotFound) { // expired between index and record
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, a)
+	}
+	return out, total, nil
+}
+
+// listByDelivery serves "uuid" (all attempts) and "uuid:n" (one).
+func listByDelivery(txn *badger.Txn, f AttemptFilter) ([]*Attempt, int, error) {
+	id, n, err := ParseLogID(f.DeliveryID)
+	if err != nil {
+		return nil, 0, err
+	}
+	var all []*Attempt
+	if n > 0 {
+		a, err := getAttempt(txn, id, n)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, 0, err
+		}
+		if a != nil {
+			all = append(all, a)
+		}
+	} else if all, err = scanAttempts(txn, attemptPrefix(id), f); err != nil {
+		return nil, 0, err
+	}
+	return pageAttempts(all, f)
+}
+
+// listAll scans every attempt record: no company and no webhook given.
+func listAll(txn *badger.Txn, f AttemptFilter) ([]*Attempt, int, error) {
+	all, err := scanAttempts(txn, []byte(pAttempt), f)
+	if err != nil {
+		return nil, 0, err
+	}
+	return pageAttempts(all, f)
+}
+
+func scanAttempts(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, error) {
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = prefix
+	opts.PrefetchSize = 16
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	var out []*Attempt
+	for it.Rewind(); it.Valid(); it.Next() {
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return nil, err
+		}
+		a, err := decodeAttempt(v)
+		if err != nil {
+			return nil, err
+		}
+		if f.match(a) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// pageAttempts filters, orders and pages records read in full.
+func pageAttempts(all []*Attempt, f AttemptFilter) ([]*Attempt, int, error) {
+	all = slices.DeleteFunc(all, func(a *Attempt) bool { return !f.match(a) })
+	slices.SortStableFunc(all, func(a, b *Attempt) int {
+		c := a.CreatedAt.Compare(b.CreatedAt)
+		if c == 0 {
+			c = a.Attempt - b.Attempt
+		}
+		if !f.OldestFirst {
+			c = -c
+		}
+		return c
+	})
+	lo, hi := f.page(len(all))
+	return all[lo:hi], len(all), nil
+}

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// Ingest durably writes the events, their pending deliveries and the
+// idempotency record in one transaction of the current commit group.
+// It sets State (pending) and, when zero, CreatedAt and UpdatedAt on the
+// given deliveries.
+func (s *Badger) Ingest(ctx context.Context, idem *Idempotency, items []IngestItem) ([]byte, error) {
+	size, err := s.prepareIngest(items)
+	if err != nil {
+		return nil, err
+	}
+	var prior []byte
+	err = s.submit(ctx, size, func(w *wtx) error {
+		prior = nil
+		if idem != nil {
+			p, found, err := w.checkIdem(idem.Key)
+			if err != nil || found {
+				prior = p
+				return err
+			}
+		}
+		for _, it := range items {
+			if err := w.ingestOne(it); err != nil {
+				return err
+			}
+		}
+		if idem != nil {
+			exp := s.now().Add(idem.TTL)
+			e := badger.NewEntry(idemKey(idem.Key), encodeIdem(exp, idem.Response)).WithTTL(idem.TTL)
+			return w.txn.SetEntry(e)
+		}
+		return nil
+	})
+	return prior, err
+}
+
+// prepareIngest validates and completes the items before they are queued
+// (so the committer never mutates caller memory) and estimates their size.
+func (s *Badger) prepareIngest(items []IngestItem) (int, error) {
+	now := s.now()
+	size := 0
+	for _, it := range items {
+		if it.Event == nil || it.Event.ID == "" {
+			return 0, errors.New("store: ingest: event without id")
+		}
+		size += 256 + len(it.Event.Payload)
+		for _, d := range it.Deliveries {
+			if d.ID == "" || d.WebhookID == "" {
+				return 0, fmt.Errorf("store: ingest: event %s: delivery without id or webhook id", it.Event.ID)
+			}
+			if !validPriority(d.Priority) {
+				return 0, fmt.Errorf("store: ingest: delivery %s: priority %d out of range 0..2", d.ID, d.Priority)
+			}
+			d.State = DeliveryPending
+			d.EventID = it.Event.ID
+			if d.CreatedAt.IsZero() {
+				d.CreatedAt = now
+			}
+			if d.UpdatedAt.IsZero() {
+				d.UpdatedAt = d.CreatedAt
+			}
+			size += 600
+		}
+	}
+	return size, nil
+}
+
+// checkIdem returns the stored response when key is known and unexpired by
+// the store's clock (badger's own TTL runs on wall time and only reclaims space).
+func (w *wtx) checkIdem(k string) ([]byte, bool, error) {
+	v, err := getValue(w.txn, idemKey(k))
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	exp, resp, ok := decodeIdem(v)
+	if !ok || !w.s.now().Before(exp) {
+		return nil, false, nil
+	}
+	return resp, true, nil
+}
+
+// ingestOne writes one event and its deliveries.
+func (w *wtx) ingestOne(it IngestItem) error {
+	ids := make([]string, len(it.Deliveries))
+	for i, d := range it.Deliveries {
+		ids[i] = d.ID
+	}
+	v, err := encodeEvent(it.Event, ids)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 { // nothing will ever need it: retention starts now
+		err = w.setExpiring(eventKey(it.Event.ID), v)
+	} else {
+		err = w.set(eventKey(it.Event.ID), v)
+	}
+	if err != nil {
+		return err
+	}
+	for _, d := range it.Deliveries {
+		c := *d // the committer never keeps caller memory
+		if err := w.transition(nil, &c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

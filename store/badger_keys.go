@@ -1,0 +1,150 @@
+package store
+
+import (
+	"encoding/binary"
+	"time"
+)
+
+// Key layout (docs/storage.md has the full table). Every key starts with a
+// one-letter kind and a 0x00; variable-length parts (ids) end with 0x00 when
+// something follows them, so no prefix of one key space matches another.
+var (
+	keySeqWebhook = []byte("s\x00webhook")
+	keySeqHistory = []byte("s\x00history")
+	keyDepth      = []byte("c\x00depth")
+)
+
+const (
+	pWebhook     = "w\x00" // w/<webhookID>                                   → Webhook JSON
+	pWebhookByCo = "W\x00" // W/<company8><webhookID>                         → nil
+	pStats       = "S\x00" // S/<webhookID>                                   → WebhookStats (compact)
+	pHistory     = "h\x00" // h/<webhookID>\0<id8>                            → HistoryEntry JSON
+	pEvent       = "e\x00" // e/<eventID>                                     → event record
+	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery JSON
+	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → nil
+	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
+	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil
+	pAttempt     = "a\x00" // a/<deliveryID>\0<attempt4>                      → Attempt record
+	pAttemptByCo = "A\x00" // A/<company8><created8><deliveryID>\0<attempt4>  → attempt index value
+	pAttemptByHk = "B\x00" // B/<webhookID>\0<created8><deliveryID>\0<attempt4> → attempt index value
+	pIdempotency = "k\x00" // k/<key>                                         → expires8 + response
+	pMeta        = "m\x00" // m/<name>                                        → bytes
+)
+
+// Delivery buckets in the D/ index: open (pending or in flight), succeeded, dead.
+const (
+	bucketOpen      = 'o'
+	bucketSucceeded = 's'
+	bucketDead      = 'x'
+)
+
+func bucketOf(state string) byte {
+	switch state {
+	case DeliverySucceeded:
+		return bucketSucceeded
+	case DeliveryDead:
+		return bucketDead
+	default:
+		return bucketOpen
+	}
+}
+
+// timeKey orders times as big-endian nanoseconds; the zero time sorts first.
+func timeKey(t time.Time) uint64 {
+	if t.IsZero() || t.UnixNano() < 0 {
+		return 0
+	}
+	return uint64(t.UnixNano())
+}
+
+func keyTime(u uint64) time.Time {
+	if u == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(u)).UTC()
+}
+
+func key(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+
+var sep = []byte{0}
+
+func webhookKey(id string) []byte { return key([]byte(pWebhook), []byte(id)) }
+func webhookCoKey(company int64, id string) []byte {
+	return key([]byte(pWebhookByCo), u64(uint64(company)), []byte(id))
+}
+func webhookCoPrefix(company int64) []byte {
+	return key([]byte(pWebhookByCo), u64(uint64(company)))
+}
+func statsKey(id string) []byte { return key([]byte(pStats), []byte(id)) }
+func historyPrefix(webhookID string) []byte {
+	return key([]byte(pHistory), []byte(webhookID), sep)
+}
+func historyKey(webhookID string, id int64) []byte {
+	return key(historyPrefix(webhookID), u64(uint64(id)))
+}
+func eventKey(id string) []byte    { return key([]byte(pEvent), []byte(id)) }
+func deliveryKey(id string) []byte { return key([]byte(pDelivery), []byte(id)) }
+func queuePrefix(prio int) []byte  { return []byte{pQueue[0], 0, byte(prio)} }
+func queueKey(prio int, due time.Time, id string) []byte {
+	return key(queuePrefix(prio), u64(timeKey(due)), []byte(id))
+}
+func inFlightKey(id string) []byte { return key([]byte(pInFlight), []byte(id)) }
+func delByHookPrefix(webhookID string, bucket byte) []byte {
+	return key([]byte(pDelByHook), []byte(webhookID), sep, []byte{bucket})
+}
+func delByHookKey(d *Delivery) []byte {
+	return key(delByHookPrefix(d.WebhookID, bucketOf(d.State)), u64(timeKey(d.CreatedAt)), []byte(d.ID))
+}
+func attemptPrefix(deliveryID string) []byte {
+	return key([]byte(pAttempt), []byte(deliveryID), sep)
+}
+func attemptKey(deliveryID string, n int) []byte {
+	return key(attemptPrefix(deliveryID), u32(uint32(n)))
+}
+func attemptCoPrefix(company int64) []byte {
+	return key([]byte(pAttemptByCo), u64(uint64(company)))
+}
+func attemptHkPrefix(webhookID string) []byte {
+	return key([]byte(pAttemptByHk), []byte(webhookID), sep)
+}
+
+// attemptRef is the "<deliveryID>\0<attempt4>" tail shared by attempt index keys.
+func attemptRef(a *Attempt) []byte {
+	return key([]byte(a.DeliveryID), sep, u32(uint32(a.Attempt)))
+}
+func idemKey(k string) []byte { return key([]byte(pIdempotency), []byte(k)) }
+func metaKey(n string) []byte { return key([]byte(pMeta), []byte(n)) }
+
+// prefixEnd returns the smallest key greater than every key with prefix p
+// (for reverse iteration and range bounds).
+func prefixEnd(p []byte) []byte {
+	e := append([]byte(nil), p...)
+	for i := len(e) - 1; i >= 0; i-- {
+		if e[i] < 0xff {
+			e[i]++
+			return e[:i+1]
+		}
+	}
+	return nil
+}
+
+// splitAttemptRef parses the "<deliveryID>\0<attempt4>" tail of an index key.
+func splitAttemptRef(tail []byte) (deliveryID string, attempt int, ok bool) {
+	if len(tail) < 6 || tail[len(tail)-5] != 0 {
+		return "", 0, false
+	}
+	return string(tail[:len(tail)-5]), int(binary.BigEndian.Uint32(tail[len(tail)-4:])), true
+}

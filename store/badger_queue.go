@@ -1,0 +1,317 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// bulkChunk bounds how many deliveries one transaction of a bulk change
+// (ReleaseInFlight, DeadLetterPending) moves, to stay under badger's
+// transaction size limit; each chunk is atomic and durable.
+const bulkChunk = 500
+
+// ClaimDue moves up to limit due deliveries of one priority to in flight.
+// It runs in the commit group, so it never returns a delivery twice and
+// sees deliveries ingested earlier in the same group.
+func (s *Badger) ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*Delivery, error) {
+	if !validPriority(priority) {
+		return nil, fmt.Errorf("store: priority %d out of range 0..2", priority)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	var out []*Delivery
+	err := s.submit(ctx, 256*limit, func(w *wtx) error {
+		var err error
+		out, err = w.claim(priority, now, limit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// claim scans the queue prefix from the priority's hint and stops at the
+// first key due after now: a bounded scan whatever the queue length.
+func (w *wtx) claim(prio int, now time.Time, limit int) ([]*Delivery, error) {
+	nowK := timeKey(now)
+	prefix := queuePrefix(prio)
+	it := w.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	var keys [][]byte
+	lastDue, nextDue := uint64(0), uint64(0)
+	for it.Seek(key(prefix, u64(w.hint[prio]))); it.Valid() && len(keys) < limit; it.Next() {
+		k := it.Item().Key()
+		due := binary.BigEndian.Uint64(k[len(prefix):])
+		if due > nowK {
+			nextDue = due
+			break
+		}
+		keys = append(keys, it.Item().KeyCopy(nil))
+		lastDue = due
+	}
+	exhausted := !it.Valid()
+	it.Close() // one iterator at a time in a read-write transaction
+	switch {
+	case len(keys) > 0:
+		w.hint[prio] = lastDue // everything before the last claimed key is gone
+	case nextDue > 0:
+		w.hint[prio] = nextDue
+	case exhausted: // empty from hint on; enqueue lowers the hint again
+		w.hint[prio] = nowK
+	}
+	out := make([]*Delivery, 0, len(keys))
+	for _, k := range keys {
+		id := string(k[len(prefix)+8:])
+		d, err := getDelivery(w.txn, id)
+		if errors.Is(err, ErrNotFound) || (err == nil && d.State != DeliveryPending) {
+			// A queue key without a pending delivery should not exist; drop it.
+			w.s.log.Warn("store: dropping stray queue key", "delivery", id)
+			if err := w.del(k); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		next := *d
+		next.State, next.UpdatedAt = DeliveryInFlight, now
+		if err := w.transition(d, &next); err != nil {
+			return nil, err
+		}
+		out = append(out, &next)
+	}
+	return out, nil
+}
+
+// ReleaseInFlight returns every in-flight delivery to the queue, due at now,
+// in chunks of bulkChunk (each its own transaction).
+func (s *Badger) ReleaseInFlight(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
+			n = 0
+			ids, err := w.keysAfter([]byte(pInFlight), nil, bulkChunk)
+			if err != nil {
+				return err
+			}
+			for _, k := range ids {
+				if err := w.moveToQueue(string(k[len(pInFlight):]), now); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		total += n
+		if err != nil || n < bulkChunk {
+			return total, err
+		}
+	}
+}
+
+// moveToQueue makes an in-flight delivery pending again, due at now.
+func (w *wtx) moveToQueue(id string, now time.Time) error {
+	d, err := getDelivery(w.txn, id)
+	if errors.Is(err, ErrNotFound) {
+		return w.del(inFlightKey(id))
+	}
+	if err != nil {
+		return err
+	}
+	next := *d
+	next.State, next.DueAt, next.UpdatedAt = DeliveryPending, now, now
+	return w.transition(d, &next)
+}
+
+// keysAfter returns up to n keys with prefix, strictly after `after` when set.
+func (w *wtx) keysAfter(prefix, after []byte, n int) ([][]byte, error) {
+	it := w.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	seek := prefix
+	if after != nil {
+		seek = append(append([]byte(nil), after...), 0)
+	}
+	var out [][]byte
+	for it.Seek(seek); it.Valid() && len(out) < n; it.Next() {
+		out = append(out, it.Item().KeyCopy(nil))
+	}
+	return out, nil
+}
+
+// Requeue puts a finished (or pending) delivery back in the queue due at now,
+// keeping its id and attempt count. An in-flight delivery is refused: its
+// worker will record it.
+func (s *Badger) Requeue(ctx context.Context, deliveryID string, now time.Time) (*Delivery, error) {
+	var out *Delivery
+	err := s.submit(ctx, 1024, func(w *wtx) error {
+		d, err := getDelivery(w.txn, deliveryID)
+		if err != nil {
+			return err
+		}
+		if d.State == DeliveryInFlight {
+			return fmt.Errorf("store: delivery %s is being delivered; try again later", deliveryID)
+		}
+		next := *d
+		next.State, next.DueAt, next.UpdatedAt, next.DeadReason = DeliveryPending, now, now, ""
+		if err := w.transition(d, &next); err != nil {
+			return err
+		}
+		out = &next
+		return nil
+	})
+	return out, err
+}
+
+// DeadLetterPending dead-letters every pending delivery of a webhook, in
+// chunks of bulkChunk. In-flight ones are left to their workers.
+func (s *Badger) DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
+	prefix := delByHookPrefix(webhookID, bucketOpen)
+	total := 0
+	var cursor []byte
+	for {
+		n, scanned := 0, 0
+		var last []byte
+		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
+			n, scanned = 0, 0
+			keys, err := w.keysAfter(prefix, cursor, bulkChunk)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				scanned, last = scanned+1, k
+				d, err := getDelivery(w.txn, string(k[len(prefix)+8:]))
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if d.State != DeliveryPending {
+					continue
+				}
+				next := *d
+				next.State, next.DeadReason, next.UpdatedAt = DeliveryDead, reason, now
+				if err := w.transition(d, &next); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		total += n
+		if err != nil || scanned < bulkChunk {
+			return total, err
+		}
+		cursor = last
+	}
+}
+
+// GetDelivery returns one delivery.
+func (s *Badger) GetDelivery(ctx context.Context, deliveryID string) (*Delivery, error) {
+	var d *Delivery
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		d, err = getDelivery(txn, deliveryID)
+		return err
+	})
+	return d, err
+}
+
+// GetEvent returns one event with its payload.
+func (s *Badger) GetEvent(ctx context.Context, eventID string) (*Event, error) {
+	var ev *Event
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		v, err := getValue(txn, eventKey(eventID))
+		if err != nil {
+			return err
+		}
+		r, err := decodeEvent(v)
+		if err != nil {
+			return err
+		}
+		ev = &r.Event
+		return nil
+	})
+	return ev, err
+}
+
+// ListDeliveries returns a webhook's deliveries in a state ("" for all)
+// created in [from, to] (zero bounds are open), oldest first. Without a
+// webhook id it scans every delivery.
+func (s *Badger) ListDeliveries(ctx context.Context, webhookID, state string, from, to time.Time) ([]*Delivery, error) {
+	if state != "" && !validState(state) {
+		return nil, fmt.Errorf("store: unknown delivery state %q", state)
+	}
+	match := func(d *Delivery) bool {
+		return (state == "" || d.State == state) &&
+			(from.IsZero() || !d.CreatedAt.Before(from)) && (to.IsZero() || !d.CreatedAt.After(to))
+	}
+	var out []*Delivery
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		if webhookID == "" {
+			return scanDeliveries(txn, match, &out)
+		}
+		buckets := []byte{bucketOpen, bucketSucceeded, bucketDead}
+		if state != "" {
+			buckets = []byte{bucketOf(state)}
+		}
+		for _, b := range buckets {
+			if err := listBucket(txn, delByHookPrefix(webhookID, b), from, to, match, &out); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, err
+}
+
+func listBucket(txn *badger.Txn, prefix []byte, from, to time.Time, match func(*Delivery) bool, out *[]*Delivery) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	toK := timeKey(to)
+	for it.Seek(key(prefix, u64(timeKey(from)))); it.Valid(); it.Next() {
+		k := it.Item().Key()
+		if !to.IsZero() && binary.BigEndian.Uint64(k[len(prefix):]) > toK {
+			break
+		}
+		d, err := getDelivery(txn, string(k[len(prefix)+8:]))
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if match(d) {
+			*out = append(*out, d)
+		}
+	}
+	return nil
+}
+
+func scanDeliveries(txn *badger.Txn, match func(*Delivery) bool, out *[]*Delivery) error {
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = []byte(pDelivery)
+	opts.PrefetchSize = 16
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		var d Delivery
+		if err := it.Item().Value(func(v []byte) error { return jsonUnmarshal(v, &d) }); err != nil {
+			return err
+		}
+		if match(&d) {
+			*out = append(*out, &d)
+		}
+	}
+	return nil
+}

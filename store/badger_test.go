@@ -1,0 +1,47 @@
+package store_test
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/storetest"
+)
+
+var dirs sync.Map // *testing.T → data folder, so a reopen finds the same data
+
+// openBadger opens a real on-disk Badger store for t (the same folder on
+// every call with the same t) with the test's manual clock.
+func openBadger(t *testing.T) store.Store {
+	t.Helper()
+	dir, loaded := dirs.LoadOrStore(t, t.TempDir())
+	if !loaded {
+		t.Cleanup(func() { dirs.Delete(t) })
+	}
+	s, err := store.OpenBadger(store.BadgerOptions{
+		Path:   dir.(string),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock:  storetest.ClockFor(t).Now,
+	})
+	if err != nil {
+		t.Fatalf("OpenBadger: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestBadgerContract(t *testing.T) {
+	storetest.RunContract(t, openBadger)
+}
+
+func TestBadgerInMemoryOpenClose(t *testing.T) {
+	s, err := store.OpenBadger(store.BadgerOptions{InMemory: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

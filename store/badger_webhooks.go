@@ -1,0 +1,241 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// PutWebhook creates or replaces a webhook by WebhookID and appends hist.
+// When w.ID is zero it keeps the stored webhook's ID or takes the next
+// sequence number, and sets w.ID. Version is the caller's business.
+func (s *Badger) PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry) error {
+	if w == nil || w.WebhookID == "" {
+		return errors.New("store: webhook without webhook id")
+	}
+	c := *w
+	h := copyHistory(hist, c.WebhookID, c.CompanyID)
+	err := s.submit(ctx, 2048, func(t *wtx) error {
+		var old Webhook
+		err := getJSON(t.txn, webhookKey(c.WebhookID), &old)
+		found := err == nil
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if c.ID == 0 && found {
+			c.ID = old.ID
+		}
+		if c.ID == 0 {
+			if c.ID, err = s.nextID(s.webhookSeq); err != nil {
+				return err
+			}
+		}
+		if found && old.CompanyID != c.CompanyID {
+			if err := t.del(webhookCoKey(old.CompanyID, old.WebhookID)); err != nil {
+				return err
+			}
+		}
+		v, err := json.Marshal(&c)
+		if err != nil {
+			return err
+		}
+		if err := errors.Join(t.set(webhookKey(c.WebhookID), v), t.set(webhookCoKey(c.CompanyID, c.WebhookID), nil)); err != nil {
+			return err
+		}
+		return t.appendHistory(h)
+	})
+	if err == nil {
+		w.ID = c.ID
+		if hist != nil {
+			hist.ID = h.ID
+		}
+	}
+	return err
+}
+
+// DeleteWebhook removes the webhook, its company index and its stats. Its
+// deliveries, attempt logs and history stay. ErrNotFound when unknown.
+func (s *Badger) DeleteWebhook(ctx context.Context, webhookID string, hist *HistoryEntry) error {
+	var h *HistoryEntry
+	err := s.submit(ctx, 1024, func(t *wtx) error {
+		var old Webhook
+		if err := getJSON(t.txn, webhookKey(webhookID), &old); err != nil {
+			return err
+		}
+		h = copyHistory(hist, old.WebhookID, old.CompanyID)
+		if err := errors.Join(t.del(webhookKey(webhookID)), t.del(webhookCoKey(old.CompanyID, webhookID)),
+			t.del(statsKey(webhookID))); err != nil {
+			return err
+		}
+		return t.appendHistory(h)
+	})
+	if err == nil && hist != nil {
+		hist.ID = h.ID
+	}
+	return err
+}
+
+// copyHistory returns a copy of hist with the webhook's ids filled in, so the
+// committer never writes to caller memory.
+func copyHistory(hist *HistoryEntry, webhookID string, company int64) *HistoryEntry {
+	if hist == nil {
+		return nil
+	}
+	h := *hist
+	if h.WebhookID == "" {
+		h.WebhookID = webhookID
+	}
+	if h.CompanyID == 0 {
+		h.CompanyID = company
+	}
+	return &h
+}
+
+// appendHistory writes h with the next history id (kept across re-runs of
+// the group: an id once taken is reused, so ids only increase).
+func (t *wtx) appendHistory(h *HistoryEntry) error {
+	if h == nil {
+		return nil
+	}
+	if h.CreatedAt.IsZero() {
+		h.CreatedAt = t.s.now()
+	}
+	if h.ID == 0 {
+		id, err := t.s.nextID(t.s.historySeq)
+		if err != nil {
+			return err
+		}
+		h.ID = id
+	}
+	v, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	return t.set(historyKey(h.WebhookID, h.ID), v)
+}
+
+// nextID returns the next value of seq, skipping badger's initial 0.
+func (s *Badger) nextID(seq *badger.Sequence) (int64, error) {
+	for {
+		n, err := seq.Next()
+		if err != nil {
+			return 0, fmt.Errorf("store: sequence: %w", err)
+		}
+		if n > 0 {
+			return int64(n), nil
+		}
+	}
+}
+
+// GetWebhook returns one webhook.
+func (s *Badger) GetWebhook(ctx context.Context, webhookID string) (*Webhook, error) {
+	var w Webhook
+	err := s.view(ctx, func(txn *badger.Txn) error { return getJSON(txn, webhookKey(webhookID), &w) })
+	if err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+// ListWebhooks returns the matching webhooks ordered by ID. With a company
+// it reads only that company's index.
+func (s *Badger) ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook, error) {
+	var out []*Webhook
+	keep := func(w *Webhook) {
+		if (f.Status == "" || w.Status == f.Status) && (f.Event == "" || slices.Contains(w.Events, f.Event)) {
+			out = append(out, w)
+		}
+	}
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		if f.CompanyID != 0 {
+			prefix := webhookCoPrefix(f.CompanyID)
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+			defer it.Close()
+			for it.Rewind(); it.Valid(); it.Next() {
+				var w Webhook
+				err := getJSON(txn, webhookKey(string(it.Item().Key()[len(prefix):])), &w)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				keep(&w)
+			}
+			return nil
+		}
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte(pWebhook)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var w Webhook
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &w) }); err != nil {
+				return err
+			}
+			keep(&w)
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b *Webhook) int { return cmp.Compare(a.ID, b.ID) })
+	return out, err
+}
+
+// ListHistory returns a webhook's history, oldest first (ids increase).
+// It outlives the webhook.
+func (s *Badger) ListHistory(ctx context.Context, webhookID string) ([]*HistoryEntry, error) {
+	var out []*HistoryEntry
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = historyPrefix(webhookID)
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			var h HistoryEntry
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &h) }); err != nil {
+				return err
+			}
+			out = append(out, &h)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Meta returns the value stored under name, creating it with gen() the first
+// time. gen runs outside the commit group; if two callers race, the first
+// value committed wins and both return it.
+func (s *Badger) Meta(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
+	var v []byte
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		v, err = getValue(txn, metaKey(name))
+		return err
+	})
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return v, err
+	}
+	fresh, err := gen()
+	if err != nil {
+		return nil, err
+	}
+	fresh = append([]byte(nil), fresh...)
+	err = s.submit(ctx, len(fresh)+64, func(t *wtx) error {
+		old, err := getValue(t.txn, metaKey(name))
+		if err == nil {
+			v = old
+			return nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		v = fresh
+		return t.set(metaKey(name), fresh)
+	})
+	return v, err
+}

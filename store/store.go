@@ -1,0 +1,257 @@
+// Package store keeps everything hookgate must not lose: webhooks, accepted
+// events, the delivery queue ordered by due time, one log record per attempt,
+// change history, idempotency keys and a little gateway metadata.
+//
+// Store is the interface the gateway uses; Badger (store/badger.go) is the
+// embedded implementation. It knows nothing of HTTP, JSONata or plugins.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors that decide behaviour in callers.
+var (
+	// ErrNotFound: the record does not exist (or has expired).
+	ErrNotFound = errors.New("store: not found")
+	// ErrClosed: the store has been closed.
+	ErrClosed = errors.New("store: closed")
+)
+
+// Webhook statuses.
+const (
+	StatusActive   = "active"
+	StatusInactive = "inactive"
+	StatusArchived = "archived"
+)
+
+// Webhook sources.
+const (
+	SourceAPI    = "api"
+	SourceConfig = "config"
+)
+
+// Webhook is one subscription: where and how to deliver which events.
+type Webhook struct {
+	ID                int64             `json:"id"`        // internal sequence, assigned by PutWebhook when 0
+	WebhookID         string            `json:"webhookId"` // UUID, used in paths and X-FN-Webhook-Id
+	CompanyID         int64             `json:"companyId"`
+	UserID            int64             `json:"userId"`
+	URL               string            `json:"url"` // may hold {{ JSONata }} placeholders
+	Method            string            `json:"method"`
+	Status            string            `json:"status"`
+	Events            []string          `json:"events"`
+	Secret            string            `json:"secret"`
+	NotificationEmail string            `json:"notificationEmail,omitempty"`
+	ModelProperties   []string          `json:"modelProperties,omitempty"`
+	IsIntegrationOnly bool              `json:"isIntegrationOnly"`
+	Headers           map[string]string `json:"headers,omitempty"`
+	PayloadTemplate   string            `json:"payloadTemplate,omitempty"`
+	Sink              string            `json:"sink"`
+	Source            string            `json:"source"`              // api | config
+	SourceRef         string            `json:"sourceRef,omitempty"` // for config: `file:line webhook "name"`
+	Version           int64             `json:"version"`             // bumped on every change; keys template caches
+	CreatedAt         time.Time         `json:"createdAt"`
+	UpdatedAt         time.Time         `json:"updatedAt"`
+}
+
+// Event is an accepted producer event, kept verbatim.
+type Event struct {
+	ID          string    `json:"id"`      // UUID
+	TraceID     string    `json:"traceId"` // UUID, X-FN-Event-Trace-Id
+	Name        string    `json:"name"`
+	CompanyID   int64     `json:"companyId"`
+	WorkOrderID int64     `json:"workOrderId"`
+	Payload     []byte    `json:"payload"` // the envelope exactly as received
+	ReceivedAt  time.Time `json:"receivedAt"`
+}
+
+// Delivery states.
+const (
+	DeliveryPending   = "pending"   // in the queue, due at DueAt
+	DeliveryInFlight  = "inflight"  // claimed by a worker
+	DeliverySucceeded = "succeeded" // a 2xx was received
+	DeliveryDead      = "dead"      // dead-lettered: retries exhausted or final failure
+)
+
+// Delivery is one event for one webhook. Its ID is fixed for all attempts.
+type Delivery struct {
+	ID          string    `json:"id"` // UUID; attempts are logged as ID:attempt
+	EventID     string    `json:"eventId"`
+	WebhookID   string    `json:"webhookId"`
+	CompanyID   int64     `json:"companyId"`
+	EventName   string    `json:"eventName"`
+	WorkOrderID int64     `json:"workOrderId"`
+	Priority    int       `json:"priority"` // events.Priority: 0 high, 1 normal, 2 low
+	Attempts    int       `json:"attempts"` // attempts made so far; the next one is Attempts+1
+	State       string    `json:"state"`
+	DueAt       time.Time `json:"dueAt"`
+	LastStatus  int       `json:"lastStatus,omitempty"`
+	LastError   string    `json:"lastError,omitempty"`
+	DeadReason  string    `json:"deadReason,omitempty"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
+// Attempt outcomes.
+const (
+	OutcomeSuccess = "success" // 2xx
+	OutcomeRetry   = "retry"   // failed, another attempt is scheduled
+	OutcomeFailed  = "failed"  // failed, no further attempt (dead-lettered)
+)
+
+// Attempt is the log record of one try of a delivery (spec notes §2.8).
+type Attempt struct {
+	DeliveryID      string            `json:"deliveryUuid"`
+	Attempt         int               `json:"deliveryAttempt"`
+	WebhookID       string            `json:"webhookId"`
+	CompanyID       int64             `json:"companyId"`
+	EventID         string            `json:"eventId"`
+	EventName       string            `json:"eventName"`
+	WorkOrderID     int64             `json:"workOrderId"`
+	RequestURL      string            `json:"requestUrl"`
+	RequestMethod   string            `json:"requestMethod"`
+	RequestHeaders  map[string]string `json:"requestHeaders"` // secrets never stored here
+	RequestBody     []byte            `json:"requestBody"`
+	ResponseStatus  int               `json:"responseStatus"`
+	ResponseHeaders map[string]string `json:"responseHeaders,omitempty"`
+	ResponseBody    []byte            `json:"responseBody,omitempty"`
+	Error           string            `json:"error,omitempty"`
+	Outcome         string            `json:"outcome"`
+	ExternalRef     string            `json:"externalRef,omitempty"`
+	DurationMs      int64             `json:"responseTime"`
+	CreatedAt       time.Time         `json:"createdAt"`
+}
+
+// LogID is the attempt's id as the API and the X-FN-Delivery-Id header show it.
+func (a *Attempt) LogID() string { return FormatLogID(a.DeliveryID, a.Attempt) }
+
+// HistoryEntry is one change to a webhook.
+type HistoryEntry struct {
+	ID        int64          `json:"id"` // assigned by the store, increasing
+	WebhookID string         `json:"webhookId"`
+	CompanyID int64          `json:"companyId"`
+	UserID    int64          `json:"userId"` // 0 is the system
+	Action    string         `json:"action"`
+	Changes   map[string]any `json:"changes"`
+	CreatedAt time.Time      `json:"createdAt"`
+}
+
+// WebhookStats is the rolling record the retry budget and auto-deactivation read.
+type WebhookStats struct {
+	// Recent holds the outcomes of the last (up to) StatsWindow attempts, oldest first.
+	Recent        []bool    `json:"recent"`
+	LastSuccessAt time.Time `json:"lastSuccessAt"`
+	// FailingSince is the time of the first failure after the last success; zero when the last attempt succeeded.
+	FailingSince time.Time `json:"failingSince"`
+}
+
+// StatsWindow is how many recent attempts WebhookStats keeps (spec §2.3: "~100 deliveries").
+const StatsWindow = 100
+
+// SuccessRate returns the share of successes in Recent and how many attempts it covers.
+func (s WebhookStats) SuccessRate() (rate float64, n int) {
+	if len(s.Recent) == 0 {
+		return 0, 0
+	}
+	ok := 0
+	for _, r := range s.Recent {
+		if r {
+			ok++
+		}
+	}
+	return float64(ok) / float64(len(s.Recent)), len(s.Recent)
+}
+
+// IngestItem is one accepted event and the deliveries it fans out to.
+type IngestItem struct {
+	Event      *Event
+	Deliveries []*Delivery
+}
+
+// Idempotency ties a producer's Idempotency-Key to the answer it got first.
+type Idempotency struct {
+	Key      string        // already scoped by the caller (e.g. client id + key)
+	Response []byte        // the answer to store with the key
+	TTL      time.Duration // how long a repeat returns Response
+}
+
+// AttemptFilter selects delivery-log records. Zero fields do not filter.
+type AttemptFilter struct {
+	CompanyID   int64 // always set by the API: isolation between companies
+	WebhookID   string
+	DeliveryID  string // a uuid (all attempts) or uuid:n (one)
+	EventName   string
+	WorkOrderID int64
+	Status      int // response status; -1 selects attempts without a response (connection errors)
+	CreatedFrom time.Time
+	CreatedTo   time.Time
+	Offset      int
+	Limit       int
+	OldestFirst bool
+}
+
+// WebhookFilter selects webhooks. Zero fields do not filter.
+type WebhookFilter struct {
+	CompanyID int64
+	Status    string
+	Event     string // subscribed to this event
+}
+
+// Store is everything the gateway persists. Every method that changes state
+// is one transaction, durable (synced) before it returns.
+type Store interface {
+	// PutWebhook creates or replaces a webhook (by WebhookID), assigning ID when
+	// zero, and appends hist (if non-nil) in the same transaction.
+	PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry) error
+	// DeleteWebhook removes the webhook; its deliveries, logs and history stay.
+	DeleteWebhook(ctx context.Context, webhookID string, hist *HistoryEntry) error
+	GetWebhook(ctx context.Context, webhookID string) (*Webhook, error)
+	ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook, error)
+
+	// Ingest durably writes the events and their deliveries (each due at its
+	// DueAt, state pending) and the idempotency record. When idem is non-nil
+	// and its key is already known and unexpired, nothing is written and the
+	// stored response is returned. Concurrent callers are group-committed:
+	// many calls share one sync; each returns only after its data is synced.
+	Ingest(ctx context.Context, idem *Idempotency, items []IngestItem) (prior []byte, err error)
+
+	// ClaimDue moves up to limit pending deliveries of one priority whose DueAt
+	// is at or before now to in-flight, earliest due first, and returns them.
+	ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*Delivery, error)
+	// RecordAttempt stores the attempt log record and the delivery's new state
+	// (pending with a new DueAt, succeeded, or dead) in one transaction, and
+	// updates the webhook's stats.
+	RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) error
+	// Requeue puts a dead (or succeeded) delivery back in the queue, due at
+	// now, keeping its uuid and attempt count. ErrNotFound when unknown.
+	Requeue(ctx context.Context, deliveryID string, now time.Time) (*Delivery, error)
+	// ReleaseInFlight returns every in-flight delivery to the queue, due at
+	// now. Called at start: a crash leaves claimed deliveries in flight.
+	ReleaseInFlight(ctx context.Context, now time.Time) (int, error)
+	// DeadLetterPending dead-letters every pending delivery of a webhook
+	// with the reason (used when a webhook stops being active).
+	DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error)
+	GetDelivery(ctx context.Context, deliveryID string) (*Delivery, error)
+	ListDeliveries(ctx context.Context, webhookID, state string, from, to time.Time) ([]*Delivery, error)
+	GetEvent(ctx context.Context, eventID string) (*Event, error)
+	// QueueDepth counts pending deliveries per priority (index = priority).
+	QueueDepth(ctx context.Context) ([3]int, error)
+
+	GetAttempt(ctx context.Context, deliveryID string, attempt int) (*Attempt, error)
+	// ListAttempts returns the matching records (newest first unless
+	// OldestFirst) and the total count matching before paging.
+	ListAttempts(ctx context.Context, f AttemptFilter) ([]*Attempt, int, error)
+
+	GetWebhookStats(ctx context.Context, webhookID string) (WebhookStats, error)
+
+	ListHistory(ctx context.Context, webhookID string) ([]*HistoryEntry, error)
+
+	// Meta returns the value stored under name, creating it with gen() the
+	// first time (e.g. the token signing key).
+	Meta(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
+
+	Close() error
+}

@@ -1,0 +1,110 @@
+package storetest
+
+import (
+	"slices"
+	"time"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// testListAttempts builds attempts across two companies and three webhooks
+// and checks ListAttempts against a reference filter over what was written.
+func testListAttempts(e *env) {
+	t, now := e.t, e.now()
+	w1, w2, w3 := e.webhook(1, "a", "b"), e.webhook(1, "a", "b"), e.webhook(2, "a", "b")
+	var written []*store.Attempt
+	at := now
+	statuses := []int{200, 500, 0, 404}
+	for i := range 18 {
+		w := []*store.Webhook{w1, w2, w3}[i%3]
+		name := []string{"a", "b"}[i/3%2]
+		e.ingest(e.item(name, int64(100+i%4), 1, now, w))
+		d := e.claim(1, now, 1)[0]
+		at = at.Add(time.Second)
+		st := statuses[i%4]
+		outcome := store.OutcomeFailed
+		if st == 200 {
+			outcome = store.OutcomeSuccess
+		} else if st == 500 {
+			outcome = store.OutcomeRetry
+		}
+		written = append(written, e.record(d, st, outcome, at))
+		if outcome == store.OutcomeRetry { // a second attempt, later
+			d = e.claim(1, d.DueAt, 1)[0]
+			at = at.Add(time.Second)
+			written = append(written, e.record(d, 200, store.OutcomeSuccess, at))
+		}
+	}
+	ref := func(f store.AttemptFilter) []string {
+		var out []string
+		for _, a := range written {
+			did, n, _ := store.ParseLogID(f.DeliveryID)
+			switch {
+			case f.CompanyID != 0 && a.CompanyID != f.CompanyID,
+				f.WebhookID != "" && a.WebhookID != f.WebhookID,
+				did != "" && a.DeliveryID != did, n > 0 && a.Attempt != n,
+				f.EventName != "" && a.EventName != f.EventName,
+				f.WorkOrderID != 0 && a.WorkOrderID != f.WorkOrderID,
+				f.Status == -1 && a.ResponseStatus != 0, f.Status > 0 && a.ResponseStatus != f.Status,
+				!f.CreatedFrom.IsZero() && a.CreatedAt.Before(f.CreatedFrom),
+				!f.CreatedTo.IsZero() && a.CreatedAt.After(f.CreatedTo):
+				continue
+			}
+			out = append(out, a.LogID())
+		}
+		if !f.OldestFirst {
+			slices.Reverse(out)
+		}
+		return out
+	}
+	check := func(name string, f store.AttemptFilter) {
+		t.Helper()
+		want := ref(f)
+		total := len(want)
+		lo := min(f.Offset, len(want))
+		want = want[lo:]
+		if f.Limit > 0 && f.Limit < len(want) {
+			want = want[:f.Limit]
+		}
+		got, n, err := e.s.ListAttempts(e.ctx, f)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var gotIDs []string
+		for _, a := range got {
+			gotIDs = append(gotIDs, a.LogID())
+		}
+		if n != total || !slices.Equal(gotIDs, want) {
+			t.Fatalf("%s: got %v (total %d), want %v (total %d)", name, gotIDs, n, want, total)
+		}
+	}
+	d5 := written[5]
+	cases := []struct {
+		name string
+		f    store.AttemptFilter
+	}{
+		{"company 1", store.AttemptFilter{CompanyID: 1}},
+		{"company 2", store.AttemptFilter{CompanyID: 2}},
+		{"company 3 (none)", store.AttemptFilter{CompanyID: 3}},
+		{"webhook", store.AttemptFilter{CompanyID: 1, WebhookID: w2.WebhookID}},
+		{"webhook of another company", store.AttemptFilter{CompanyID: 1, WebhookID: w3.WebhookID}},
+		{"delivery uuid", store.AttemptFilter{CompanyID: 1, DeliveryID: written[1].DeliveryID}},
+		{"delivery uuid:n", store.AttemptFilter{CompanyID: 1, DeliveryID: written[2].LogID()}},
+		{"delivery of another company", store.AttemptFilter{CompanyID: 2, DeliveryID: written[1].DeliveryID}},
+		{"event name", store.AttemptFilter{CompanyID: 1, EventName: "b"}},
+		{"work order", store.AttemptFilter{CompanyID: 1, WorkOrderID: 101}},
+		{"status", store.AttemptFilter{CompanyID: 1, Status: 404}},
+		{"status 200 oldest first", store.AttemptFilter{CompanyID: 1, Status: 200, OldestFirst: true}},
+		{"no response", store.AttemptFilter{CompanyID: 1, Status: -1}},
+		{"created range", store.AttemptFilter{CompanyID: 1, CreatedFrom: d5.CreatedAt, CreatedTo: d5.CreatedAt.Add(6 * time.Second)}},
+		{"created from, webhook", store.AttemptFilter{WebhookID: w1.WebhookID, CreatedFrom: d5.CreatedAt}},
+		{"page 1", store.AttemptFilter{CompanyID: 1, Limit: 4}},
+		{"page 2", store.AttemptFilter{CompanyID: 1, Limit: 4, Offset: 4}},
+		{"page past the end", store.AttemptFilter{CompanyID: 1, Limit: 4, Offset: 400}},
+		{"page oldest first, filtered", store.AttemptFilter{CompanyID: 1, EventName: "a", Limit: 3, Offset: 2, OldestFirst: true}},
+		{"everyone (operator)", store.AttemptFilter{Limit: 5, Offset: 1}},
+	}
+	for _, c := range cases {
+		check(c.name, c.f)
+	}
+}
