@@ -1,0 +1,98 @@
+package transforms
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// The fuzz targets assert that no template or envelope makes the package
+// panic or hang: every outcome is a body or an error within the bounds.
+// Plain `go test` runs only the seeds below.
+
+func FuzzPayloadTemplate(f *testing.F) {
+	for _, c := range loadCorpus(f) {
+		f.Add(c.Template)
+	}
+	for _, s := range []string{
+		`($f := function($x){$f($x+1)}; $f(0))`, `(((((((1)))))))`, `[1..5].{"a": $}`, `$$`, `**`,
+		`"\u00`, `/[a-z/`, `$sort([3,1], function($a,$b){$a>$b})`, `a.b.c.%.%.%`, `$string(1/0)`,
+	} {
+		f.Add(s)
+	}
+	seed := seedEnvelope(f)
+	tr, err := New(Options{Timeout: 50 * time.Millisecond, MaxDepth: 50})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, tpl string) {
+		if err := CheckPayloadTemplate("", tpl); err != nil {
+			return
+		}
+		p, err := tr.Program("fuzz", 1, tpl, "")
+		if err != nil {
+			t.Fatalf("Check accepted %q but Program failed: %v", tpl, err)
+		}
+		body, _, err := p.Apply(context.Background(), seed)
+		if err == nil && !json.Valid(body) && tpl != "" {
+			t.Fatalf("%q produced invalid JSON %q", tpl, body)
+		}
+	})
+}
+
+func FuzzURLTemplate(f *testing.F) {
+	for _, s := range []string{
+		"https://{{$.workorder.location.country}}.api.company.com/workorders",
+		"https://x/{{ workorder.id }}/y", "https://x/{{", "}}{{", "{{{{}}}}", "https://x/{{ $string(workorder) }}",
+		"https://x/{{ workorder.title }}?q={{ workorder.id + 1 }}",
+	} {
+		f.Add(s)
+	}
+	seed := seedEnvelope(f)
+	tr, err := New(Options{Timeout: 50 * time.Millisecond})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, u string) {
+		if err := CheckURLTemplate("", u); err != nil {
+			return
+		}
+		p, err := tr.Program("fuzz", 1, "", u)
+		if err != nil {
+			t.Fatalf("Check accepted %q but Program failed: %v", u, err)
+		}
+		_, _, _ = p.Apply(context.Background(), seed)
+	})
+}
+
+// FuzzDecodeJSON checks the envelope decoder against encoding/json on what
+// can reach it: ingest refuses bodies that encoding/json rejects or that are
+// not UTF-8, so only those envelopes are compared.
+func FuzzDecodeJSON(f *testing.F) {
+	f.Add(string(seedEnvelope(f)))
+	for _, s := range []string{`{}`, `[]`, `"\ud83d\ude00"`, `"\ud800"`, `1e400`, `-0.0e-5`, `{"a":1,"a":2}`, `[1,]`, `"a\u0000b"`, "\"\xff\"", ` null `, `01`, `tru`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want any
+		if !utf8.ValidString(s) || json.Unmarshal([]byte(s), &want) != nil {
+			return
+		}
+		got, err := decodeJSON([]byte(s), nil)
+		if err != nil {
+			t.Fatalf("%q: decodeJSON err %v, encoding/json accepts it", s, err)
+		}
+		if !reflect.DeepEqual(got, want) && !hasNaN(want) {
+			t.Fatalf("%q: decodeJSON %#v, encoding/json %#v", s, got, want)
+		}
+	})
+}
+
+func hasNaN(v any) bool {
+	f, ok := v.(float64)
+	return ok && math.IsNaN(f)
+}

@@ -1,0 +1,37 @@
+package transforms
+
+import "context"
+
+func (t *Transformer) compile(version int64, payloadTemplate, urlTemplate string) (*Program, error) {
+	p := &Program{version: version, eng: t.eng, lim: t.lim}
+	if payloadTemplate != "" {
+		x, e := compileChecked(t.eng, payloadTemplate, t.lim.maxDepth)
+		if e != nil {
+			e.Template = TemplatePayload
+			return nil, e
+		}
+		p.payload = x
+	}
+	u, e := compileURLTemplate(t.eng, urlTemplate, t.lim.maxDepth)
+	if e != nil {
+		return nil, e
+	}
+	p.url = u
+	return p, nil
+}
+
+func (p *Program) evalPayload(ctx context.Context, input any) ([]byte, error) {
+	v, defined, e := p.payload.eval(ctx, input, p.lim)
+	if e != nil {
+		e.Template = TemplatePayload
+		return nil, e
+	}
+	if !defined {
+		return nil, newError(TemplatePayload, "template produced no value")
+	}
+	body, err := encodeResult(make([]byte, 0, 512), v, p.lim.maxDepth, p.eng.nilIsNull())
+	if err != nil {
+		return nil, newError(TemplatePayload, err.Error())
+	}
+	return body, nil
+}
