@@ -40,10 +40,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	defer ln.Close()
 	return ln.Addr().String()
@@ -79,10 +79,12 @@ type child struct {
 	logs *bytes.Buffer
 }
 
-func startChild(t *testing.T, cfgPath, addr string) *child {
+func startChild(t *testing.T, cfgPath, addr string) *child { return startChildTB(t, cfgPath, addr) }
+
+func startChildTB(t testing.TB, cfgPath, addr string) *child {
 	t.Helper()
 	logs := &bytes.Buffer{}
-	cmd := exec.Command(binary, "serve", "--config", cfgPath, "--log-level", "debug")
+	cmd := exec.Command(binary, "serve", "--config", cfgPath)
 	cmd.Stderr, cmd.Stdout = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -103,11 +105,11 @@ func startChild(t *testing.T, cfgPath, addr string) *child {
 	return nil
 }
 
-func (c *child) token(t *testing.T) string {
+func (c *child) token(t testing.TB) string {
 	resp, err := http.PostForm(c.base+"/authentication/api/oauth/token", url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}})
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	defer resp.Body.Close()
 	var b struct{ AccessToken string `json:"access_token"` }

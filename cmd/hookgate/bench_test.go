@@ -1,0 +1,398 @@
+package main
+
+// End-to-end figures of the real binary (make bench). Each benchmark runs one
+// scenario and reports its figures with b.ReportMetric; run with -benchtime=1x.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/store"
+)
+
+const benchConfig = `
+server  { listen = "%s" }
+storage { path = "%s" }
+delivery {
+  workers = 64
+  allow_http = true
+  allow_private_networks = true
+}
+auth {
+  client "acme" {
+    secret     = "acme-secret"
+    company_id = 100
+    scopes     = ["events:publish"]
+  }
+}
+%s
+`
+
+func benchWebhooks(n int, receiverURL string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "webhook \"wh%d\" {\n  company_id = 100\n  url = \"%s/hook/%d\"\n  events = [\"workorder.created\"]\n}\n", i, receiverURL, i)
+	}
+	return b.String()
+}
+
+// countingReceiver answers 200 and timestamps every request.
+type countingReceiver struct {
+	n     atomic.Int64
+	mu    sync.Mutex
+	times map[string]time.Time // trace id -> first received
+	first chan struct{}
+	once  sync.Once
+}
+
+func newCountingReceiver() *countingReceiver {
+	return &countingReceiver{times: map[string]time.Time{}, first: make(chan struct{})}
+}
+
+func (r *countingReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	io.Copy(io.Discard, req.Body)
+	now := time.Now()
+	r.mu.Lock()
+	if tr := req.Header.Get("X-FN-Event-Trace-Id"); tr != "" {
+		if _, ok := r.times[tr]; !ok {
+			r.times[tr] = now
+		}
+	}
+	r.mu.Unlock()
+	r.n.Add(1)
+	r.once.Do(func() { close(r.first) })
+	w.WriteHeader(200)
+}
+
+func (r *countingReceiver) waitCount(b *testing.B, n int64, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for r.n.Load() < n {
+		if time.Now().After(deadline) {
+			b.Fatalf("receiver got %d of %d within %v", r.n.Load(), n, limit)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func startBenchGateway(b *testing.B, dir string, webhooks string) *child {
+	addr := freePort(nil)
+	cfgPath := filepath.Join(dir, "gateway.hcl")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(benchConfig, addr, filepath.Join(dir, "data"), webhooks)), 0o600)
+	c := startChildTB(b, cfgPath, addr)
+	b.Cleanup(func() { c.stop() })
+	return c
+}
+
+func envelopeFor(i int) []byte {
+	return []byte(fmt.Sprintf(`{"event":{"name":"workorder.created","params":{"work_order_id":%d,"work_order_company_id":100}},`+
+		`"timestamp":"2026-01-20T08:55:58-06:00","triggered_by_user":{"id":1068},"workorder":{"id":%d,"title":"Router Installation - Site 42",`+
+		`"status":{"id":2,"name":"Published"},"company":{"id":100,"name":"Acme Corporation"},"location":{"city":"San Francisco","state":"CA","zip":"94105","country":"US"}}}`, i, i))
+}
+
+// publishAll sends n events with `conc` concurrent clients and returns when all are accepted.
+func publishAll(b *testing.B, c *child, tok string, n, conc int, accepted func(i int, at time.Time)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	var failed atomic.Int64
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1))
+				if i > n {
+					return
+				}
+				req, _ := http.NewRequest("POST", c.base+"/api/v1/events", bytes.NewReader(envelopeFor(i)))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil || resp.StatusCode != 202 {
+					failed.Add(1)
+					if resp != nil {
+						resp.Body.Close()
+					}
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if accepted != nil {
+					accepted(i, time.Now())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		b.Fatalf("%d publishes failed", failed.Load())
+	}
+}
+
+// BenchmarkDurableIngestHTTP: events/s accepted over HTTP (each synced to
+// disk before its 202), 64 concurrent producers, one subscriber per event.
+func BenchmarkDurableIngestHTTP(b *testing.B) {
+	rc := newCountingReceiver()
+	srv := httptestServer(rc)
+	defer srv.Close()
+	c := startBenchGateway(b, b.TempDir(), benchWebhooks(1, srv.URL))
+	tok := c.token(nil)
+	const n = 20000
+	b.ResetTimer()
+	start := time.Now()
+	publishAll(b, c, tok, n, 64, nil)
+	el := time.Since(start)
+	b.ReportMetric(float64(n)/el.Seconds(), "events/s")
+}
+
+// BenchmarkEndToEnd compares deliveries/s through the gateway (ingest,
+// queue, http sink plugin) with a plain Go HTTP client posting the same
+// bodies to the same loopback receiver at the same concurrency.
+func BenchmarkEndToEnd(b *testing.B) {
+	const n = 20000
+	rc := newCountingReceiver()
+	srv := httptestServer(rc)
+	defer srv.Close()
+
+	// Plain client first.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1))
+				if i > n {
+					return
+				}
+				req, _ := http.NewRequest("POST", srv.URL+"/hook/0", bytes.NewReader(envelopeFor(i)))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	plain := float64(n) / time.Since(start).Seconds()
+	rc.n.Store(0)
+
+	c := startBenchGateway(b, b.TempDir(), benchWebhooks(1, srv.URL))
+	tok := c.token(nil)
+	b.ResetTimer()
+	start = time.Now()
+	publishAll(b, c, tok, n, 64, nil)
+	rc.waitCount(b, n, 5*time.Minute)
+	gw := float64(n) / time.Since(start).Seconds()
+	b.ReportMetric(plain, "plain-deliveries/s")
+	b.ReportMetric(gw, "gateway-deliveries/s")
+	b.ReportMetric(100*gw/plain, "%-of-plain")
+}
+
+// BenchmarkLatencyAt1000 publishes at a steady 1,000 events/s for 5 s and
+// reports p50/p99 from the 202 to the receiver's arrival.
+func BenchmarkLatencyAt1000(b *testing.B) {
+	rc := newCountingReceiver()
+	srv := httptestServer(rc)
+	defer srv.Close()
+	c := startBenchGateway(b, b.TempDir(), benchWebhooks(1, srv.URL))
+	tok := c.token(nil)
+	const rate, seconds = 1000, 5
+	var mu sync.Mutex
+	acceptedAt := map[string]time.Time{}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	tick := time.NewTicker(time.Second / rate)
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	b.ResetTimer()
+	for i := 1; i <= rate*seconds; i++ {
+		<-tick.C
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer func() { <-sem; wg.Done() }()
+			req, _ := http.NewRequest("POST", c.base+"/api/v1/events", bytes.NewReader(envelopeFor(i)))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := client.Do(req)
+			if err != nil {
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			at := time.Now()
+			if tr := traceOf(body); tr != "" {
+				mu.Lock()
+				acceptedAt[tr] = at
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+	rc.waitCount(b, rate*seconds, time.Minute)
+	var lat []time.Duration
+	rc.mu.Lock()
+	for tr, at := range acceptedAt {
+		if got, ok := rc.times[tr]; ok {
+			// Delivery may start before the producer reads its 202.
+			lat = append(lat, max(0, got.Sub(at)))
+		}
+	}
+	rc.mu.Unlock()
+	slices.Sort(lat)
+	if len(lat) == 0 {
+		b.Fatal("no latencies")
+	}
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+func traceOf(body []byte) string {
+	i := bytes.Index(body, []byte(`"traceId":"`))
+	if i < 0 {
+		return ""
+	}
+	rest := body[i+len(`"traceId":"`):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(rest[:j])
+}
+
+// BenchmarkMillionQueued reports RSS idle, RSS with 1,000,000 deliveries
+// queued, and the time from start to the first delivery with that queue.
+func BenchmarkMillionQueued(b *testing.B) {
+	rc := newCountingReceiver()
+	srv := httptestServer(rc)
+	defer srv.Close()
+	dir := b.TempDir()
+	const hooks, events = 50, 20000 // 50 × 20,000 = 1,000,000 deliveries
+	c := startBenchGateway(b, dir, benchWebhooks(hooks, srv.URL+"/closed"))
+	time.Sleep(2 * time.Second) // let start-up work settle before reading idle RSS
+	b.ReportMetric(float64(c.rss())/(1<<20), "idle-RSS-MB")
+	b.ReportMetric(float64(c.rssWithSinks())/(1<<20), "idle-RSS-with-sinks-MB")
+	c.stop()
+
+	prefill(b, filepath.Join(dir, "data"), hooks, events)
+
+	start := time.Now()
+	c = startBenchGateway(b, dir, benchWebhooks(hooks, srv.URL))
+	select {
+	case <-rc.first:
+	case <-time.After(2 * time.Minute):
+		b.Fatal("no delivery within 2 minutes of start")
+	}
+	b.ReportMetric(float64(time.Since(start).Milliseconds()), "start-to-first-delivery-ms")
+	b.ReportMetric(float64(c.rss())/(1<<20), "RSS-1M-queued-MB")
+}
+
+// prefill writes events × hooks queued deliveries straight into the store
+// while the gateway is stopped.
+func prefill(b *testing.B, path string, hooks, events int) {
+	st, err := store.OpenBadger(store.BadgerOptions{Path: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ids := make([]string, hooks)
+	for i := range ids {
+		ids[i] = gateway.ConfigWebhookID("wh" + strconv.Itoa(i))
+	}
+	now := time.Now()
+	const batch = 200
+	for e := 0; e < events; e += batch {
+		var items []store.IngestItem
+		for k := e; k < e+batch && k < events; k++ {
+			ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created",
+				CompanyID: 100, WorkOrderID: int64(k), Payload: envelopeFor(k), ReceivedAt: now}
+			it := store.IngestItem{Event: ev}
+			for _, w := range ids {
+				it.Deliveries = append(it.Deliveries, &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: w,
+					CompanyID: 100, EventName: ev.Name, WorkOrderID: ev.WorkOrderID, Priority: 1,
+					State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now})
+			}
+			items = append(items, it)
+		}
+		if _, err := st.Ingest(context.Background(), nil, items); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func httptestServer(h http.Handler) *testServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	s := &http.Server{Handler: h}
+	go s.Serve(ln)
+	return &testServer{URL: "http://" + ln.Addr().String(), s: s}
+}
+
+type testServer struct {
+	URL string
+	s   *http.Server
+}
+
+func (t *testServer) Close() { t.s.Close() }
+
+// rss reads VmRSS of the gateway process.
+func (c *child) rss() int64 { return procRSS(c.cmd.Process.Pid) }
+
+// rssWithSinks adds the sink subprocesses' RSS.
+func (c *child) rssWithSinks() int64 {
+	total := c.rss()
+	kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", c.cmd.Process.Pid, c.cmd.Process.Pid))
+	for _, f := range strings.Fields(string(kids)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			total += procRSS(pid)
+		}
+	}
+	return total
+}
+
+func procRSS(pid int) int64 {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (c *child) stop() {
+	if c.cmd.ProcessState != nil {
+		return
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	c.cmd.Wait()
+}
