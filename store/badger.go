@@ -59,7 +59,12 @@ type Badger struct {
 	depthMu sync.Mutex
 	depth   [3]int64 // mirror of the persisted queue counters, read by QueueDepth
 
-	// hint is, per priority, a lower bound of the DueAt of every queued key.
+	// Claims live in memory only (badger_claims.go): a claimed delivery
+	// keeps its queue key on disk until its attempt is recorded, so a crash
+	// loses no claim to undo and a claim costs no synced write.
+	claims claimSet
+
+	// hint is unused; kept zero. See claimSet.hint.
 	// ClaimDue seeks there instead of walking over the tombstones that
 	// claimed keys leave at the head of the queue. Committer-owned.
 	hint [3]uint64
@@ -100,6 +105,7 @@ func OpenBadger(opts BadgerOptions) (*Badger, error) {
 		retention:     opts.LogRetention,
 		ops:           make(chan *op, maxGroupOps),
 		committerDone: make(chan struct{}),
+		claims:        claimSet{ids: map[string]int{}},
 		gcStop:        make(chan struct{}),
 		gcDone:        make(chan struct{}),
 	}
@@ -240,8 +246,15 @@ func (s *Badger) QueueDepth(ctx context.Context) ([3]int, error) {
 		return [3]int{}, err
 	}
 	s.depthMu.Lock()
-	defer s.depthMu.Unlock()
-	return [3]int{int(s.depth[0]), int(s.depth[1]), int(s.depth[2])}, nil
+	d := [3]int{int(s.depth[0]), int(s.depth[1]), int(s.depth[2])}
+	s.depthMu.Unlock()
+	// Claimed deliveries keep their queue keys until recorded; they are in
+	// flight, not waiting.
+	c := s.claims.counts()
+	for i := range d {
+		d[i] = max(0, d[i]-c[i])
+	}
+	return d, nil
 }
 
 // slogLogger adapts slog to badger.Logger. Info and debug are dropped:

@@ -29,7 +29,7 @@ func (s *Badger) RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) err
 		ac.CreatedAt = s.now()
 	}
 	size := 1024 + len(ac.RequestBody) + len(ac.ResponseBody)
-	return s.submit(ctx, size, func(w *wtx) error {
+	err := s.submit(ctx, size, func(w *wtx) error {
 		old, err := getDelivery(w.txn, dc.ID)
 		if err != nil {
 			return fmt.Errorf("store: record attempt %s: %w", dc.ID, err)
@@ -45,6 +45,12 @@ func (s *Badger) RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) err
 		}
 		return w.updateStats(next.WebhookID, ac.Outcome == OutcomeSuccess, ac.CreatedAt)
 	})
+	if err == nil {
+		// Only now: until the new state is durable the delivery must not be
+		// claimed again. On error it stays claimed and the caller retries.
+		s.claims.release(dc.ID)
+	}
+	return err
 }
 
 func (w *wtx) putAttempt(a *Attempt) error {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"math"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -142,11 +143,11 @@ type wtx struct {
 	txn        *badger.Txn
 	depth      [3]int64
 	depthDirty bool
-	hint       [3]uint64
+	hint       [3]uint64 // lowest due time enqueued per priority in this group
 }
 
 func (s *Badger) begin() *wtx {
-	w := &wtx{s: s, txn: s.db.NewTransaction(true), hint: s.hint}
+	w := &wtx{s: s, txn: s.db.NewTransaction(true), hint: [3]uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64}}
 	s.depthMu.Lock()
 	w.depth = s.depth
 	s.depthMu.Unlock()
@@ -174,7 +175,9 @@ func (w *wtx) commit() error {
 	if err := w.txn.Commit(); err != nil {
 		return err
 	}
-	w.s.hint = w.hint
+	// Lower the claim scan's start for keys this group enqueued, only now
+	// that they are visible to new snapshots.
+	w.s.claims.lowerHint(w.hint)
 	if w.depthDirty {
 		w.s.depthMu.Lock()
 		w.s.depth = w.depth

@@ -16,9 +16,9 @@ import (
 // transaction size limit; each chunk is atomic and durable.
 const bulkChunk = 500
 
-// ClaimDue moves up to limit due deliveries of one priority to in flight.
-// It runs in the commit group, so it never returns a delivery twice and
-// sees deliveries ingested earlier in the same group.
+// ClaimDue hands out up to limit due deliveries of one priority, earliest
+// due first, and remembers them as claimed (in memory: see claimSet). It
+// never returns a claimed delivery again until its attempt is recorded.
 func (s *Badger) ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*Delivery, error) {
 	if !validPriority(priority) {
 		return nil, fmt.Errorf("store: priority %d out of range 0..2", priority)
@@ -26,75 +26,71 @@ func (s *Badger) ClaimDue(ctx context.Context, priority int, now time.Time, limi
 	if limit <= 0 {
 		return nil, nil
 	}
+	c := &s.claims
+	// Held across the snapshot so a commit that enqueues an earlier key
+	// lowers the hint only after this scan has moved it.
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var out []*Delivery
-	err := s.submit(ctx, 256*limit, func(w *wtx) error {
+	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
-		out, err = w.claim(priority, now, limit)
+		out, err = s.claimIn(txn, priority, timeKey(now), limit)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
-// claim scans the queue prefix from the priority's hint and stops at the
+// claimIn scans the queue of one priority from its hint and stops at the
 // first key due after now: a bounded scan whatever the queue length.
-func (w *wtx) claim(prio int, now time.Time, limit int) ([]*Delivery, error) {
-	nowK := timeKey(now)
+// c.mu is held.
+func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int) ([]*Delivery, error) {
+	c := &s.claims
 	prefix := queuePrefix(prio)
-	it := w.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-	var keys [][]byte
-	lastDue, nextDue := uint64(0), uint64(0)
-	for it.Seek(key(prefix, u64(w.hint[prio]))); it.Valid() && len(keys) < limit; it.Next() {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var out []*Delivery
+	first := true
+	for it.Seek(key(prefix, u64(c.hint[prio]))); it.Valid() && len(out) < limit; it.Next() {
 		k := it.Item().Key()
 		due := binary.BigEndian.Uint64(k[len(prefix):])
+		if first {
+			// Nothing live lies before this key in this snapshot, and later
+			// enqueues lower the hint after they commit.
+			c.hint[prio], first = due, false
+		}
 		if due > nowK {
-			nextDue = due
 			break
 		}
-		keys = append(keys, it.Item().KeyCopy(nil))
-		lastDue = due
-	}
-	exhausted := !it.Valid()
-	it.Close() // one iterator at a time in a read-write transaction
-	switch {
-	case len(keys) > 0:
-		w.hint[prio] = lastDue // everything before the last claimed key is gone
-	case nextDue > 0:
-		w.hint[prio] = nextDue
-	case exhausted: // empty from hint on; enqueue lowers the hint again
-		w.hint[prio] = nowK
-	}
-	out := make([]*Delivery, 0, len(keys))
-	for _, k := range keys {
 		id := string(k[len(prefix)+8:])
-		d, err := getDelivery(w.txn, id)
-		if errors.Is(err, ErrNotFound) || (err == nil && d.State != DeliveryPending) {
-			// A queue key without a pending delivery should not exist; drop it.
-			w.s.log.Warn("store: dropping stray queue key", "delivery", id)
-			if err := w.del(k); err != nil {
-				return nil, err
-			}
+		if _, claimed := c.ids[id]; claimed {
 			continue
+		}
+		d, err := getDelivery(txn, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // expired under a stray queue key; nothing to send
 		}
 		if err != nil {
 			return nil, err
 		}
-		next := *d
-		next.State, next.UpdatedAt = DeliveryInFlight, now
-		if err := w.transition(d, &next); err != nil {
-			return nil, err
+		if d.State != DeliveryPending {
+			continue
 		}
-		out = append(out, &next)
+		d.State = DeliveryInFlight
+		c.ids[id] = prio
+		c.byPrio[prio]++
+		out = append(out, d)
+	}
+	if first && !it.Valid() {
+		c.hint[prio] = nowK // empty from the hint on; enqueues lower it again
 	}
 	return out, nil
 }
 
-// ReleaseInFlight returns every in-flight delivery to the queue, due at now,
-// in chunks of bulkChunk (each its own transaction).
+// ReleaseInFlight forgets every claim (their deliveries are still pending
+// on disk) and moves any in-flight marker left by older versions back to the
+// queue, due at now, in chunks of bulkChunk.
 func (s *Badger) ReleaseInFlight(ctx context.Context, now time.Time) (int, error) {
-	total := 0
+	total := s.claims.releaseAll()
 	for {
 		n := 0
 		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
@@ -157,7 +153,7 @@ func (s *Badger) Requeue(ctx context.Context, deliveryID string, now time.Time) 
 		if err != nil {
 			return err
 		}
-		if d.State == DeliveryInFlight {
+		if d.State == DeliveryInFlight || s.claims.has(deliveryID) {
 			return fmt.Errorf("store: delivery %s is being delivered; try again later", deliveryID)
 		}
 		next := *d
@@ -195,8 +191,8 @@ func (s *Badger) DeadLetterPending(ctx context.Context, webhookID, reason string
 				if err != nil {
 					return err
 				}
-				if d.State != DeliveryPending {
-					continue
+				if d.State != DeliveryPending || s.claims.has(d.ID) {
+					continue // in flight: its worker records it
 				}
 				next := *d
 				next.State, next.DeadReason, next.UpdatedAt = DeliveryDead, reason, now
@@ -223,7 +219,7 @@ func (s *Badger) GetDelivery(ctx context.Context, deliveryID string) (*Delivery,
 		d, err = getDelivery(txn, deliveryID)
 		return err
 	})
-	return d, err
+	return s.claims.overlay(d), err
 }
 
 // GetEvent returns one event with its payload.
@@ -272,6 +268,9 @@ func (s *Badger) ListDeliveries(ctx context.Context, webhookID, state string, fr
 		return nil
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	for _, d := range out {
+		s.claims.overlay(d)
+	}
 	return out, err
 }
 

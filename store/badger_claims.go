@@ -1,0 +1,79 @@
+package store
+
+import (
+	"sync"
+)
+
+// claimSet is the in-memory record of deliveries handed to workers.
+//
+// A claim is not written to disk: the delivery stays pending with its queue
+// key until RecordAttempt moves it on. So claiming costs one read snapshot
+// instead of a synced write, and after a crash every unrecorded claim is
+// simply pending again, with the same uuid and attempt count — exactly what
+// at-least-once delivery needs, with nothing to undo at start.
+//
+// Lock order: claimSet.mu may be taken inside the committer (after a commit,
+// or to read the set while applying an op); ClaimDue holds it while reading a
+// snapshot but never waits for the committer. So no cycle.
+type claimSet struct {
+	mu     sync.Mutex
+	ids    map[string]int // delivery id -> priority
+	byPrio [3]int
+	// hint is, per priority, where the claim scan seeks: at or below the due
+	// time of every queued key not yet seen by a scan, so scans skip the
+	// tombstones that recorded deliveries leave at the head of the queue.
+	hint [3]uint64
+}
+
+func (c *claimSet) has(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.ids[id]
+	return ok
+}
+
+// release forgets a claim once its attempt is recorded.
+func (c *claimSet) release(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.ids[id]; ok {
+		delete(c.ids, id)
+		c.byPrio[p]--
+	}
+}
+
+// releaseAll forgets every claim and returns how many there were.
+func (c *claimSet) releaseAll() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.ids)
+	c.ids = map[string]int{}
+	c.byPrio = [3]int{}
+	c.hint = [3]uint64{}
+	return n
+}
+
+func (c *claimSet) counts() [3]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byPrio
+}
+
+// lowerHint is called after a commit that enqueued keys due at `due`.
+func (c *claimSet) lowerHint(due [3]uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p, d := range due {
+		if d < c.hint[p] {
+			c.hint[p] = d
+		}
+	}
+}
+
+// overlay reports a claimed delivery as in flight.
+func (c *claimSet) overlay(d *Delivery) *Delivery {
+	if d != nil && d.State == DeliveryPending && c.has(d.ID) {
+		d.State = DeliveryInFlight
+	}
+	return d
+}
