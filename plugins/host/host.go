@@ -105,8 +105,8 @@ func New(opts Options) *Host {
 }
 
 // Start launches every sink and configures it. It returns the first error,
-// naming the sink (`sink "snow": instance_url: must be https`), after
-// stopping whatever it had started. Start may be called once.
+// a *SinkError naming the sink (`sink "snow": instance_url: must be https`),
+// after stopping whatever it had started. Start may be called once.
 func (h *Host) Start(ctx context.Context, specs []Spec) error {
 	if err := validateSpecs(specs); err != nil {
 		return err
@@ -127,7 +127,7 @@ func (h *Host) Start(ctx context.Context, specs []Spec) error {
 			for _, started := range sups {
 				started.stop()
 			}
-			return fmt.Errorf("sink %q: %w", spec.Name, err)
+			return &SinkError{Sink: spec.Name, Err: err}
 		}
 		sups = append(sups, s)
 	}

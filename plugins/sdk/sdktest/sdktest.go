@@ -11,6 +11,14 @@
 // and start them through the host with Command as the built-in command:
 //
 //	h := host.New(host.Options{BuiltinCommand: sdktest.Command})
+//
+// Conformance runs the checks every sink must pass (delivery and external
+// reference, retryable and final failures, the deadline, bad settings, no
+// leaked credential) against a fake of the sink's service, in one call:
+//
+//	func TestConformance(t *testing.T) {
+//		sdktest.Conformance(t, sdktest.Suite{Sink: "mysink", Fake: startFake})
+//	}
 package sdktest
 
 import (
