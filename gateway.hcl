@@ -13,6 +13,8 @@ server {
   public_url       = "http://127.0.0.1:8080" # how clients reach this gateway; default "http://" + listen
   body_limit       = 1048576                 # max request body, bytes (1 MiB)
   shutdown_timeout = "30s"                   # on SIGTERM, how long in-flight deliveries may finish
+  read_timeout     = "10s"                   # reading one request; stops clients that trickle bytes
+  idle_timeout     = "60s"                   # keep-alive connections with no request are closed
 }
 
 # Local database: webhooks, the delivery queue and delivery logs.
@@ -70,6 +72,40 @@ auth {
     user_id    = 1068
     scopes     = ["events:publish", "webhooks:read", "webhooks:write"]
   }
+}
+
+# The management API (/api/v1/webhooks...). Rate limits are per client
+# (per address before a client is known) and do not apply to publishing
+# events (POST /api/v1/events).
+api {
+  rate_limit   = 100 # requests per minute per client
+  rate_burst   = 20  # requests a client may make at once
+  per_page     = 25  # default page size of webhooks and history
+  log_per_page = 50  # default page size of delivery logs
+  max_per_page = 500 # largest perPage any list accepts
+}
+
+# Automatic webhook state changes.
+lifecycle {
+  auto_deactivate_after = "168h" # all deliveries failing this long (7 days): the webhook becomes inactive; "0s" disables
+  check_interval        = "1h"   # how often webhooks are checked
+}
+
+# Delivery-log details carry a pre-signed URL to the full request/response record.
+delivery_log {
+  presign_ttl = "15m" # how long such a URL works
+}
+
+# Outgoing mail for notifications (auto-deactivation) to a webhook's
+# notificationEmail. Without a host no email is sent; the notice is logged.
+smtp {
+  host     = env("HOOKGATE_SMTP_HOST")
+  port     = 587
+  from     = env("HOOKGATE_SMTP_FROM", "hookgate@localhost")
+  username = env("HOOKGATE_SMTP_USERNAME")
+  password = env("HOOKGATE_SMTP_PASSWORD")
+  tls      = "starttls" # starttls (required) | tls (implicit, usually port 465) | none
+  timeout  = "10s"      # per message
 }
 
 # Sinks other than the built-in "http" one are declared like this:

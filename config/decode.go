@@ -24,10 +24,14 @@ var (
 		{Type: "delivery"},
 		{Type: "transforms"},
 		{Type: "auth"},
+		{Type: "api"},
+		{Type: "smtp"},
+		{Type: "lifecycle"},
+		{Type: "delivery_log"},
 		{Type: "sink", LabelNames: []string{"name"}},
 		{Type: "webhook", LabelNames: []string{"name"}},
 	}}
-	serverSchema   = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout")
+	serverSchema   = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout")
 	storageSchema  = attrSchema("path", "log_retention", "gc_interval")
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
 		"idempotency_ttl", "retries_high", "retries_medium", "retries_low", "high_rate", "low_rate",
@@ -237,6 +241,8 @@ func (d *decoder) decodeRoot(root hcl.Body, cfg *Config) {
 			d.decodeTransforms(blk.Body, &cfg.Transforms)
 		case "auth":
 			d.decodeAuth(blk.Body, &cfg.Auth)
+		default:
+			d.decodeAPIBlocks(blk, cfg)
 		}
 	}
 }
@@ -277,6 +283,8 @@ func (d *decoder) decodeServer(hb hcl.Body, s *Server) {
 	b.str("public_url", &s.PublicURL)
 	b.atLeast(b.int64("body_limit", &s.BodyLimit), "body_limit", s.BodyLimit, 1)
 	b.durationAttr("shutdown_timeout", &s.ShutdownTimeout, true)
+	b.durationAttr("read_timeout", &s.ReadTimeout, false)
+	b.durationAttr("idle_timeout", &s.IdleTimeout, false)
 }
 
 func (d *decoder) decodeStorage(hb hcl.Body, s *Storage) {

@@ -15,6 +15,8 @@ func Defaults() Config {
 			PublicURL:       "http://" + listen,
 			BodyLimit:       1 << 20,
 			ShutdownTimeout: 30 * time.Second,
+			ReadTimeout:     10 * time.Second,
+			IdleTimeout:     60 * time.Second,
 		},
 		Storage: Storage{
 			Path:         "./data",
@@ -40,6 +42,25 @@ func Defaults() Config {
 			Engine:   "gnata",
 			Timeout:  100 * time.Millisecond,
 			MaxDepth: 200,
+		},
+		API: API{
+			RateLimit:  100,
+			RateBurst:  20,
+			PerPage:    25,
+			MaxPerPage: 500,
+			LogPerPage: 50,
+		},
+		SMTP: SMTP{
+			Port:    587,
+			TLS:     SMTPStartTLS,
+			Timeout: 10 * time.Second,
+		},
+		Lifecycle: Lifecycle{
+			AutoDeactivateAfter: 7 * 24 * time.Hour,
+			CheckInterval:       time.Hour,
+		},
+		DeliveryLog: DeliveryLog{
+			PresignTTL: 15 * time.Minute,
 		},
 	}
 }

@@ -89,7 +89,7 @@ func TestFullFile(t *testing.T) {
 	want := Config{
 		File: "testdata/full.hcl",
 		Server: Server{Listen: "127.0.0.1:9090", PublicURL: "https://hooks.example.com", BodyLimit: 2048,
-			ShutdownTimeout: 5 * s},
+			ShutdownTimeout: 5 * s, ReadTimeout: 10 * s, IdleTimeout: 60 * s},
 		Storage: Storage{Path: "/var/lib/hookgate", LogRetention: 48 * time.Hour, GCInterval: time.Minute},
 		Delivery: Delivery{Timeout: 10 * s, Backoff: []time.Duration{s, 2 * s, 3 * s}, Workers: 8,
 			AllowHTTP: true, AllowPrivateNetworks: true, IdempotencyTTL: time.Hour,
@@ -101,6 +101,11 @@ func TestFullFile(t *testing.T) {
 				CompanyID: 7, Scopes: []string{"webhooks:read"}},
 		}},
 		Transforms: Transforms{Engine: "jsonata-go", Timeout: 50 * time.Millisecond, MaxDepth: 20},
+		API:        API{RateLimit: 600, RateBurst: 50, PerPage: 10, MaxPerPage: 100, LogPerPage: 40},
+		SMTP: SMTP{Host: "mail.example.com", Port: 465, From: "Hookgate <hookgate@example.com>",
+			Username: "hookgate", Password: "pw", TLS: "tls", Timeout: 5 * time.Second},
+		Lifecycle:   Lifecycle{AutoDeactivateAfter: 72 * time.Hour, CheckInterval: 10 * time.Minute},
+		DeliveryLog: DeliveryLog{PresignTTL: 5 * time.Minute},
 		Sinks: []Sink{
 			{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}},
 			{Name: "custom", Command: "./bin/x", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},

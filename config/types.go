@@ -11,14 +11,18 @@ import (
 
 // Config is a loaded, validated gateway.hcl with defaults applied.
 type Config struct {
-	File       string // path it was loaded from
-	Server     Server
-	Storage    Storage
-	Delivery   Delivery
-	Auth       Auth
-	Transforms Transforms
-	Sinks      []Sink    // declared sink blocks; the built-in "http" sink is implicit
-	Webhooks   []Webhook // webhook blocks
+	File        string // path it was loaded from
+	Server      Server
+	Storage     Storage
+	Delivery    Delivery
+	Auth        Auth
+	Transforms  Transforms
+	API         API         // the management API: rate limits and paging
+	SMTP        SMTP        // outgoing mail (auto-deactivation notices)
+	Lifecycle   Lifecycle   // automatic webhook state changes
+	DeliveryLog DeliveryLog // delivery-log access
+	Sinks       []Sink      // declared sink blocks; the built-in "http" sink is implicit
+	Webhooks    []Webhook   // webhook blocks
 }
 
 // Server is the server block.
@@ -27,6 +31,11 @@ type Server struct {
 	PublicURL       string        // default "http://" + Listen
 	BodyLimit       int64         // max request body bytes; default 1 MiB
 	ShutdownTimeout time.Duration // SIGTERM: how long in-flight deliveries may finish; default 30s
+	// ReadTimeout bounds reading one request, so a client that trickles
+	// bytes cannot hold a connection; default 10s.
+	ReadTimeout time.Duration
+	// IdleTimeout closes keep-alive connections with no request; default 60s.
+	IdleTimeout time.Duration
 }
 
 // Storage is the storage block.
@@ -77,6 +86,47 @@ type Transforms struct {
 	Engine   string        // "gnata" (default) | "jsonata-go"
 	Timeout  time.Duration // per evaluation; default 100ms
 	MaxDepth int           // default 200
+}
+
+// API is the api block: limits of the management API (/api/v1/webhooks...).
+type API struct {
+	RateLimit  int // requests per minute per client; default 100
+	RateBurst  int // requests a client may make at once; default 20
+	PerPage    int // default page size of webhooks and history; default 25
+	MaxPerPage int // largest perPage accepted by any list; default 500
+	LogPerPage int // default page size of delivery logs; default 50
+}
+
+// SMTP is the smtp block: the server that sends notification emails. An
+// empty Host disables email (the gateway logs what it would have sent).
+type SMTP struct {
+	Host     string
+	Port     int           // default 587
+	From     string        // envelope and header sender; required with Host
+	Username string        // optional; PLAIN auth when set
+	Password string        // use env("...")
+	TLS      string        // "starttls" (default, required), "tls" (implicit) or "none"
+	Timeout  time.Duration // per message; default 10s
+}
+
+// SMTP TLS modes.
+const (
+	SMTPStartTLS = "starttls"
+	SMTPTLS      = "tls"
+	SMTPNoTLS    = "none"
+)
+
+// Lifecycle is the lifecycle block: automatic state changes of webhooks.
+type Lifecycle struct {
+	// AutoDeactivateAfter: a webhook whose deliveries have all failed for
+	// this long becomes inactive; default 168h (7 days); 0 disables.
+	AutoDeactivateAfter time.Duration
+	CheckInterval       time.Duration // how often webhooks are checked; default 1h
+}
+
+// DeliveryLog is the delivery_log block.
+type DeliveryLog struct {
+	PresignTTL time.Duration // how long a pre-signed delivery-log URL works; default 15m
 }
 
 // Sink is a sink block.

@@ -58,6 +58,7 @@ func (d *decoder) validate(cfg *Config) {
 		d.errorf(d.rangeOf("storage.path", hcl.Range{Filename: cfg.File}), "empty storage.path", "the gateway needs a directory for its database; the default is \"./data\"")
 	}
 	d.validateDelivery(cfg)
+	d.validateAPIBlocks(cfg)
 	engineOK := true
 	if !slices.Contains(Engines, cfg.Transforms.Engine) {
 		engineOK = false

@@ -14,6 +14,8 @@ func (g *Gateway) newApp() *fiber.App {
 		BodyLimit:             int(g.cfg.Server.BodyLimit),
 		ErrorHandler:          g.errorHandler,
 		DisableStartupMessage: true,
+		ReadTimeout:           g.cfg.Server.ReadTimeout,
+		IdleTimeout:           g.cfg.Server.IdleTimeout,
 		// Handlers copy what they keep (bytes.Clone); Immutable would copy every value.
 		Immutable: false,
 	})
@@ -21,10 +23,12 @@ func (g *Gateway) newApp() *fiber.App {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", g.handleReady)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})))
-	app.Post("/authentication/api/oauth/token", g.handleToken)
+	app.Post("/authentication/api/oauth/token", g.rateLimit, g.handleToken)
+	g.publicRoutes(app)
 
 	api := app.Group("/api", g.requireToken)
 	api.Post("/v1/events", requireScope(ScopePublish), g.handlePublish)
+	g.apiRoutes(api)
 	app.Use(func(c *fiber.Ctx) error {
 		return errorf(fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
 	})

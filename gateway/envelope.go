@@ -12,21 +12,17 @@ import (
 type apiError struct {
 	Status  int
 	Message string
+	Extra   map[string]any // more members of the error item (e.g. a template error's position)
 }
 
 func (e *apiError) Error() string { return e.Message }
 
 func errorf(status int, msg string) error { return &apiError{Status: status, Message: msg} }
 
-type errorItem struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-}
-
 type errorBody struct {
-	Metadata map[string]any `json:"metadata"`
-	Errors   []errorItem    `json:"errors"`
-	Result   struct{}       `json:"result"`
+	Metadata map[string]any   `json:"metadata"`
+	Errors   []map[string]any `json:"errors"`
+	Result   struct{}         `json:"result"`
 }
 
 // errorHandler turns every error a handler returns into the envelope. Errors
@@ -34,11 +30,12 @@ type errorBody struct {
 // message and the log gets the detail.
 func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
 	status, msg := fiber.StatusInternalServerError, "internal error"
+	var extra map[string]any
 	var ae *apiError
 	var fe *fiber.Error
 	switch {
 	case errors.As(err, &ae):
-		status, msg = ae.Status, ae.Message
+		status, msg, extra = ae.Status, ae.Message, ae.Extra
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
 		if status == fiber.StatusRequestEntityTooLarge {
@@ -47,9 +44,13 @@ func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
 	default:
 		g.log.Error("request failed", "path", c.Path(), "err", err)
 	}
+	item := map[string]any{"code": status, "message": msg}
+	for k, v := range extra {
+		item[k] = v
+	}
 	return c.Status(status).JSON(errorBody{
 		Metadata: map[string]any{"timestamp": g.clock.Now().UTC().Format(time.RFC3339Nano), "path": c.Path()},
-		Errors:   []errorItem{{Code: status, Message: msg}},
+		Errors:   []map[string]any{item},
 	})
 }
 

@@ -52,6 +52,7 @@ type Gateway struct {
 	metrics     *metrics
 	dispatcher  *dispatcher
 	app         *fiber.App
+	mgmt        *management // management API and lifecycle (api_state.go)
 	ready       atomic.Bool
 	ownsStore   bool
 }
@@ -92,6 +93,9 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		return nil, err
 	}
 	if g.auth, err = g.newAuth(ctx); err != nil {
+		return nil, err
+	}
+	if g.mgmt, err = g.newManagement(ctx); err != nil {
 		return nil, err
 	}
 	if err = g.reconcileConfigWebhooks(ctx); err != nil {
@@ -161,6 +165,7 @@ func (g *Gateway) startSinks(ctx context.Context, builtin func(string) *exec.Cmd
 // Start begins claiming and delivering.
 func (g *Gateway) Start() {
 	g.dispatcher.start()
+	g.mgmt.lifecycle.start()
 	g.ready.Store(true)
 }
 
@@ -173,15 +178,34 @@ func (g *Gateway) Kick() { g.dispatcher.wake() }
 // Store returns the gateway's store (for tools and tests).
 func (g *Gateway) Store() store.Store { return g.store }
 
+// intakeShutdownLimit bounds how long Shutdown waits for HTTP connections.
+const intakeShutdownLimit = 3 * time.Second
+
 // Shutdown stops intake, lets in-flight deliveries finish until ctx ends,
 // stops the sinks and closes storage cleanly.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.ready.Store(false)
-	err := g.app.ShutdownWithContext(ctx)
-	if g.dispatcher.cancel != nil {
-		g.dispatcher.stop(ctx)
+	t := time.Now()
+	// Intake gets a bounded share of the deadline: a connection fasthttp
+	// does not see as idle must not eat the time in-flight deliveries need.
+	// A request still running after it fails on the closed store and is not
+	// acknowledged, so nothing accepted is lost.
+	actx, cancel := context.WithTimeout(ctx, intakeShutdownLimit)
+	if err := g.app.ShutdownWithContext(actx); err != nil {
+		g.log.Warn("shutdown: connections still open; going on without them", "err", err)
 	}
-	return errors.Join(err, g.closeParts())
+	cancel()
+	g.log.Debug("shutdown: intake stopped", "took", time.Since(t))
+	g.mgmt.lifecycle.stop()
+	if g.dispatcher.cancel != nil {
+		t = time.Now()
+		g.dispatcher.stop(ctx)
+		g.log.Debug("shutdown: dispatcher stopped", "took", time.Since(t))
+	}
+	t = time.Now()
+	cerr := g.closeParts()
+	g.log.Debug("shutdown: sinks and storage closed", "took", time.Since(t), "err", cerr)
+	return cerr
 }
 
 func (g *Gateway) closeParts() error {

@@ -24,7 +24,7 @@ import (
 // testGateway is a real gateway (Badger in a temp dir, the http sink as a
 // subprocess, real HTTP) with a manual clock.
 type testGateway struct {
-	t     *testing.T
+	t     testing.TB
 	g     *Gateway
 	base  string
 	clock *ManualClock
@@ -33,7 +33,7 @@ type testGateway struct {
 
 var t0 = time.Date(2026, 1, 20, 14, 55, 58, 0, time.UTC)
 
-func testConfig(t *testing.T) *config.Config {
+func testConfig(t testing.TB) *config.Config {
 	cfg := config.Defaults()
 	cfg.File = "test.hcl"
 	cfg.Storage.Path = t.TempDir()
@@ -51,10 +51,20 @@ func testConfig(t *testing.T) *config.Config {
 
 // startGateway starts a gateway on cfg; start=false leaves the dispatcher stopped.
 func startGateway(t *testing.T, cfg *config.Config, start bool) *testGateway {
+	return startGatewayTB(t, cfg, start)
+}
+
+func startGatewayTB(t testing.TB, cfg *config.Config, start bool) *testGateway {
+	return startGatewayClock(t, cfg, start, NewManualClock(t0))
+}
+
+// startGatewayClock starts a gateway with the given clock; benchmarks use
+// the wall clock so due times spread out as in production.
+func startGatewayClock(t testing.TB, cfg *config.Config, start bool, clk Clock) *testGateway {
 	t.Helper()
-	clock := NewManualClock(t0)
+	clock, _ := clk.(*ManualClock)
 	g, err := New(context.Background(), Options{
-		Config: cfg, Clock: clock, BuiltinCommand: sinkCommand,
+		Config: cfg, Clock: clk, BuiltinCommand: sinkCommand,
 		Logger:       testLogger(),
 		PollInterval: 5 * time.Millisecond,
 	})
@@ -153,7 +163,7 @@ func (tg *testGateway) publish(token string, env []byte) map[string]any {
 }
 
 // seed returns the spec's example envelope with its event name replaced.
-func seed(t *testing.T, event string) []byte {
+func seed(t testing.TB, event string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile("../transforms/testdata/seed-envelope.json")
 	if err != nil {
@@ -281,7 +291,9 @@ func (tg *testGateway) waitFor(webhookID, state string, ok func(*store.Delivery)
 	return nil
 }
 
-func bufioCopy(dst *strings.Builder, resp *http.Response) (int64, error) { return io.Copy(dst, resp.Body) }
+func bufioCopy(dst *strings.Builder, resp *http.Response) (int64, error) {
+	return io.Copy(dst, resp.Body)
+}
 
 // testLogger discards logs unless HOOKGATE_TEST_LOG is set.
 func testLogger() *slog.Logger {
@@ -289,4 +301,11 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// newReceiverTB is a bare loopback endpoint for benchmarks; it returns its URL.
+func newReceiverTB(t testing.TB, h http.HandlerFunc) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

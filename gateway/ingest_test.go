@@ -33,7 +33,7 @@ func TestTokenEndpoint(t *testing.T) {
 		t.Errorf("claims = %+v", c)
 	}
 	for name, form := range map[string]url.Values{
-		"wrong secret":  {"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"nope"}},
+		"wrong secret":   {"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"nope"}},
 		"unknown client": {"grant_type": {"client_credentials"}, "client_id": {"nobody"}, "client_secret": {"acme-secret"}},
 	} {
 		r := post(form)
@@ -106,8 +106,12 @@ func TestPublishValidation(t *testing.T) {
 			delete(m["event"].(map[string]any)["params"].(map[string]any), "work_order_company_id")
 			delete(m["workorder"].(map[string]any), "company")
 		}), 400, "the company is required"},
-		{"bad company", mutate(func(m map[string]any) { m["event"].(map[string]any)["params"].(map[string]any)["work_order_company_id"] = "acme" }), 400, "work_order_company_id must be a number"},
-		{"other company", mutate(func(m map[string]any) { m["event"].(map[string]any)["params"].(map[string]any)["work_order_company_id"] = 200 }), 403, "company 100 only"},
+		{"bad company", mutate(func(m map[string]any) {
+			m["event"].(map[string]any)["params"].(map[string]any)["work_order_company_id"] = "acme"
+		}), 400, "work_order_company_id must be a number"},
+		{"other company", mutate(func(m map[string]any) {
+			m["event"].(map[string]any)["params"].(map[string]any)["work_order_company_id"] = 200
+		}), 403, "company 100 only"},
 		{"too big", []byte(`{"pad":"` + strings.Repeat("x", 70<<10) + `"}`), 413, "larger than the limit"},
 	}
 	for _, c := range cases {

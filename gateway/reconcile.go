@@ -23,13 +23,30 @@ func ConfigWebhookID(name string) string {
 	return uuid.NewSHA1(configNamespace, []byte("webhook:"+name)).String()
 }
 
-// reconcileConfigWebhooks makes the store hold exactly the webhooks of the
-// HCL file among those whose source is config: new blocks are created,
-// changed ones updated (keeping a generated secret), removed ones deleted.
+// ReloadSummary counts what applying the HCL webhooks changed.
+type ReloadSummary struct {
+	Created, Updated, Deleted, Unchanged int
+}
+
+// reconcileConfigWebhooks applies the webhook blocks of the config the
+// gateway started with.
 func (g *Gateway) reconcileConfigWebhooks(ctx context.Context) error {
+	_, err := g.applyConfigWebhooks(ctx, g.cfg.File, g.cfg.Webhooks)
+	return err
+}
+
+// applyConfigWebhooks makes the store hold exactly the given blocks among
+// the webhooks whose source is config: new blocks are created, changed ones
+// updated (keeping a generated secret), removed ones deleted. Each change is
+// recorded in history as the system (user 0) with the file and block as the
+// reason, and the index the fan-out reads is updated at once.
+func (g *Gateway) applyConfigWebhooks(ctx context.Context, file string, blocks []config.Webhook) (ReloadSummary, error) {
+	var sum ReloadSummary
+	g.mgmt.mu.Lock()
+	defer g.mgmt.mu.Unlock()
 	existing, err := g.store.ListWebhooks(ctx, store.WebhookFilter{})
 	if err != nil {
-		return err
+		return sum, err
 	}
 	stale := map[string]*store.Webhook{}
 	for _, w := range existing {
@@ -38,21 +55,21 @@ func (g *Gateway) reconcileConfigWebhooks(ctx context.Context) error {
 		}
 	}
 	now := g.clock.Now()
-	for _, cw := range g.cfg.Webhooks {
+	for _, cw := range blocks {
 		id := ConfigWebhookID(cw.Name)
 		old := stale[id]
 		delete(stale, id)
 		w := g.webhookFromConfig(cw, id)
 		if old == nil {
 			if w.Secret == "" {
-				w.Secret = uuid.NewString()
+				w.Secret = newSecret()
 			}
 			w.Version, w.CreatedAt, w.UpdatedAt = 1, now, now
-			hist := &store.HistoryEntry{WebhookID: id, CompanyID: w.CompanyID, Action: "webhook_created",
-				Changes: map[string]any{"url": w.URL, "events": w.Events, "status": w.Status, "source": w.SourceRef}, CreatedAt: now}
-			if err := g.store.PutWebhook(ctx, w, hist); err != nil {
-				return err
+			hist := stamp([]*store.HistoryEntry{{Action: ActionCreated, Changes: snapshot(w)}}, w, SystemUser, now, "defined in "+w.SourceRef)
+			if err := g.saveWebhook(ctx, nil, w, hist, ""); err != nil {
+				return sum, err
 			}
+			sum.Created++
 			continue
 		}
 		if w.Secret == "" {
@@ -60,23 +77,28 @@ func (g *Gateway) reconcileConfigWebhooks(ctx context.Context) error {
 		}
 		w.ID, w.CreatedAt, w.Version, w.UpdatedAt = old.ID, old.CreatedAt, old.Version, old.UpdatedAt
 		if sameWebhook(old, w) {
+			sum.Unchanged++
 			continue
 		}
-		w.Version, w.UpdatedAt = old.Version+1, now
-		hist := &store.HistoryEntry{WebhookID: id, CompanyID: w.CompanyID, Action: "webhook_updated",
-			Changes: map[string]any{"source": w.SourceRef}, CreatedAt: now}
-		if err := g.store.PutWebhook(ctx, w, hist); err != nil {
-			return err
+		ref := w.SourceRef
+		nextVersion(old, w, now)
+		w.SourceRef = ref // the block may have moved within the file
+		// A change of SourceRef alone (the block moved) is saved without history.
+		hist := stamp(diffWebhook(old, w), w, SystemUser, now, "reloaded from "+ref)
+		if err := g.saveWebhook(ctx, old, w, hist, "webhook set to "+w.Status+" in "+ref+": not sent"); err != nil {
+			return sum, err
 		}
+		sum.Updated++
 	}
-	for id, w := range stale {
-		hist := &store.HistoryEntry{WebhookID: id, CompanyID: w.CompanyID, Action: "webhook_deleted",
-			Changes: map[string]any{"reason": "removed from " + g.cfg.File}, CreatedAt: now}
-		if err := g.store.DeleteWebhook(ctx, id, hist); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
+	for _, w := range stale {
+		reason := "removed from " + file
+		hist := stamp([]*store.HistoryEntry{{Action: ActionDeleted, Changes: snapshot(w)}}, w, SystemUser, now, reason)[0]
+		if err := g.removeWebhook(ctx, w, hist, "webhook "+reason+": not sent"); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return sum, err
 		}
+		sum.Deleted++
 	}
-	return nil
+	return sum, nil
 }
 
 func (g *Gateway) webhookFromConfig(cw config.Webhook, id string) *store.Webhook {

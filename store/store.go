@@ -136,7 +136,10 @@ type HistoryEntry struct {
 	UserID    int64          `json:"userId"` // 0 is the system
 	Action    string         `json:"action"`
 	Changes   map[string]any `json:"changes"`
-	CreatedAt time.Time      `json:"createdAt"`
+	// Reason says why, when the system made the change (auto-deactivation,
+	// a reload of the HCL file); empty for changes a user asked for.
+	Reason    string    `json:"reason,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // WebhookStats is the rolling record the retry budget and auto-deactivation read.
@@ -206,6 +209,9 @@ type Store interface {
 	// PutWebhook creates or replaces a webhook (by WebhookID), assigning ID when
 	// zero, and appends hist (if non-nil) in the same transaction.
 	PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry) error
+	// PutWebhookChanges is PutWebhook with any number of history entries
+	// (one per kind of change), all in the same transaction.
+	PutWebhookChanges(ctx context.Context, w *Webhook, hist []*HistoryEntry) error
 	// DeleteWebhook removes the webhook; its deliveries, logs and history stay.
 	DeleteWebhook(ctx context.Context, webhookID string, hist *HistoryEntry) error
 	GetWebhook(ctx context.Context, webhookID string) (*Webhook, error)

@@ -1,8 +1,11 @@
 // Command hookgate is the whole gateway in one binary:
 //
 //	hookgate serve [--config FILE]   run the gateway (default ./gateway.hcl)
-//	hookgate validate FILE           check a config, print every problem as file:line:col
-//	hookgate sink NAME               run a built-in sink in plugin mode (started by serve)
+//	hookgate reload [--config FILE]  check the config, then have the running gateway apply its webhooks (SIGHUP)
+//	hookgate validate [--offline] FILE  check a config, print every problem as file:line:col
+//	hookgate sink list [--config FILE]  list built-in sink types and a config's sinks
+//	hookgate sink test NAME --config FILE --payload FILE [--webhook NAME]  try a sink once
+//	hookgate sink TYPE               run a built-in sink in plugin mode (started by serve)
 //	hookgate version
 package main
 
@@ -16,12 +19,17 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway"
 	httpsink "github.com/hookgate/hookgate/plugins/http"
+	"github.com/hookgate/hookgate/plugins/salesforce"
 	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/servicenow"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -41,8 +49,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "validate":
 		return validate(args[1:], stdout, stderr)
+	case "reload":
+		return reload(args[1:], stdout, stderr)
 	case "sink":
-		return sink(args[1:], stderr)
+		return sink(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "hookgate", version)
 		return 0
@@ -59,36 +69,69 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   hookgate serve [--config FILE]   run the gateway (default ./gateway.hcl)
-  hookgate validate FILE           check a config file; prints file:line:col: message per problem
-  hookgate sink NAME               run a built-in sink (http) in plugin mode; started by serve
+  hookgate reload [--config FILE]  check the config, then signal the running gateway (SIGHUP)
+                                   to apply its webhook blocks; changes are recorded in history
+  hookgate validate [--offline] FILE
+                                   check a config file; prints file:line:col: message per problem;
+                                   also starts each sink to run its own settings check (not --offline)
+  hookgate sink list [--config FILE]
+  hookgate sink test NAME --config FILE --payload FILE [--webhook NAME] [--timeout 30s]
+                                   send one delivery through a sink and print the result
+  hookgate sink TYPE               run a built-in sink (http, servicenow, salesforce) in plugin mode
   hookgate version
 `)
 }
 
 func validate(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: hookgate validate FILE")
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	offline := fs.Bool("offline", false, "do not start the sinks (their own settings checks are skipped)")
+	if fs.Parse(args) != nil || fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: hookgate validate [--offline] FILE")
 		return 2
 	}
-	_, diags := config.Load(args[0])
+	file := fs.Arg(0)
+	cfg, diags := config.Load(file)
 	if diags.HasErrors() {
 		fmt.Fprint(stderr, config.FormatDiagnostics(diags))
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: ok\n", args[0])
+	if !*offline {
+		// Each sink judges its own settings (a Configure call), so a
+		// custom sink's rules are checked as well as the built-in ones.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		if lines := checkSinks(ctx, cfg, log); len(lines) > 0 {
+			fmt.Fprintln(stderr, strings.Join(lines, "\n"))
+			return 1
+		}
+	}
+	fmt.Fprint(stderr, config.FormatDiagnostics(diags)) // warnings
+	fmt.Fprintf(stdout, "%s: ok\n", file)
 	return 0
 }
 
 // builtinSinks are the sinks `hookgate sink NAME` can serve.
 func builtinSinks() map[string]func() sdk.Sink {
 	return map[string]func() sdk.Sink{
-		"http": func() sdk.Sink { return httpsink.New() },
+		"http":       func() sdk.Sink { return httpsink.New() },
+		"servicenow": func() sdk.Sink { return servicenow.New() },
+		"salesforce": func() sdk.Sink { return salesforce.New() },
 	}
 }
 
-func sink(args []string, stderr io.Writer) int {
+func sink(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "list":
+			return sinkList(args[1:], stdout, stderr)
+		case "test":
+			return sinkTest(args[1:], stdout, stderr)
+		}
+	}
 	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: hookgate sink NAME")
+		sinkUsage(stderr)
 		return 2
 	}
 	mk, ok := builtinSinks()[args[0]]
@@ -119,20 +162,34 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprint(stderr, config.FormatDiagnostics(diags))
 		return 1
 	}
-	if err := serveConfig(cfg, log); err != nil {
+	if err := serveConfig(cfg, *path, log); err != nil {
+		if msg, ok := describeStartError(cfg, err); ok {
+			// A sink that rejects its settings is a config problem:
+			// report it like `hookgate validate` does.
+			fmt.Fprintln(stderr, msg)
+		}
 		log.Error("hookgate stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-func serveConfig(cfg *config.Config, log *slog.Logger) error {
+func serveConfig(cfg *config.Config, path string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	g, err := gateway.New(ctx, gateway.Options{Config: cfg, Logger: log})
 	if err != nil {
 		return err
 	}
+	// Badger locks the data folder, so this process is the only one
+	// writing the pid file in it; `hookgate reload` reads it.
+	pidFile := pidPath(cfg)
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		log.Warn("cannot write the pid file; `hookgate reload` will not find this process", "path", pidFile, "err", err)
+	}
+	defer os.Remove(pidFile)
+	stopReload := watchReload(ctx, g, path, log)
+	defer stopReload()
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		g.Shutdown(context.Background())
@@ -147,6 +204,7 @@ func serveConfig(cfg *config.Config, log *slog.Logger) error {
 		log.Info("shutting down: intake stopped, finishing in-flight deliveries", "deadline", cfg.Server.ShutdownTimeout.String())
 	case err = <-serveErr:
 	}
+	stopReload() // no reload may run while the gateway shuts down
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(err, g.Shutdown(sctx))

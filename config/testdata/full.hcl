@@ -70,3 +70,26 @@ webhook "minimal" {
   url        = "http://localhost:9999/in"
   events     = ["workorder.routed"]
 }
+api {
+  rate_limit   = 600
+  rate_burst   = 50
+  per_page     = 10
+  max_per_page = 100
+  log_per_page = 40
+}
+smtp {
+  host     = "mail.example.com"
+  port     = 465
+  from     = "Hookgate <hookgate@example.com>"
+  username = "hookgate"
+  password = env("SMTP_PASSWORD", "pw")
+  tls      = "tls"
+  timeout  = "5s"
+}
+lifecycle {
+  auto_deactivate_after = "72h"
+  check_interval        = "10m"
+}
+delivery_log {
+  presign_ttl = "5m"
+}

@@ -1,0 +1,27 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// okOne answers one object: {metadata:{timestamp,count:1,total:1}, result}.
+func (g *Gateway) okOne(c *fiber.Ctx, result any) error {
+	return c.Status(fiber.StatusOK).JSON(fiber.Map{
+		"metadata": fiber.Map{"timestamp": g.now(), "count": 1, "total": 1},
+		"result":   result,
+	})
+}
+
+// okList answers one page: count is the items in it, total those matching
+// across every page; query echoes the filters in effect.
+func (g *Gateway) okList(c *fiber.Ctx, items any, count, total int, q listQuery, query fiber.Map) error {
+	meta := fiber.Map{"timestamp": g.now(), "count": count, "total": total, "page": q.page, "perPage": q.perPage}
+	if query != nil {
+		meta["query"] = query
+	}
+	return c.Status(fiber.StatusOK).JSON(fiber.Map{"metadata": meta, "result": items})
+}
+
+func (g *Gateway) now() string { return g.clock.Now().UTC().Format(time.RFC3339Nano) }

@@ -1,0 +1,292 @@
+package gateway
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// errLogNotFound is the spec's 404 for delivery logs; like webhooks,
+// another company's log is "not found".
+var errLogNotFound = errorf(fiber.StatusNotFound, "Delivery log not found")
+
+// logSpec is what GET /api/v1/webhooks/delivery-logs accepts (OpenAPI;
+// deliveryAttempt is sortable too, as the monitoring guide uses it).
+var logSpec = listSpec{
+	sortable:    []string{"deliveryId", "webhookId", "workOrderId", "eventName", "deliveryStatus", "deliveryAttempt", "createdAt"},
+	defaultSort: "createdAt",
+	fields: []string{"deliveryId", "webhookId", "companyId", "workOrderId", "eventName", "deliveryStatus", "deliveryAttempt",
+		"outcome", "error", "responseTime", "requestUrl", "requestMethod", "createdAt"},
+	defaultFields: []string{"deliveryId", "webhookId", "workOrderId", "eventName", "deliveryStatus", "deliveryAttempt", "createdAt"},
+}
+
+// attemptObject is one log record as lists and details show it.
+// deliveryStatus is the HTTP status the endpoint answered, 0 when none
+// (connection error, timeout, not sent).
+func attemptObject(a *store.Attempt) *object {
+	return newObject(16).set("deliveryId", a.LogID()).set("webhookId", a.WebhookID).set("companyId", a.CompanyID).
+		set("workOrderId", a.WorkOrderID).set("eventName", a.EventName).set("deliveryStatus", a.ResponseStatus).
+		set("deliveryAttempt", a.Attempt).set("outcome", a.Outcome).set("error", nullIfEmpty(a.Error)).
+		set("responseTime", a.DurationMs).set("requestUrl", a.RequestURL).set("requestMethod", a.RequestMethod).
+		set("createdAt", apiTime(a.CreatedAt))
+}
+
+// handleListLogs is GET /api/v1/webhooks/delivery-logs: one record per
+// attempt of the company's deliveries, newest first by default.
+func (g *Gateway) handleListLogs(c *fiber.Ctx) error {
+	spec := logSpec
+	spec.defaultPerPage = g.cfg.API.LogPerPage
+	q, err := g.parseList(c, spec)
+	if err != nil {
+		return err
+	}
+	f, query, err := logFilter(c)
+	if err != nil {
+		return err
+	}
+	f.CompanyID = claimsOf(c).CompanyID
+	var page []*store.Attempt
+	total := 0
+	if q.sortBy == "createdAt" && q.search == "" {
+		// The store pages in time order itself: only the page is read.
+		f.Offset, f.Limit, f.OldestFirst = q.offset(), q.perPage, !q.desc
+		if page, total, err = g.store.ListAttempts(c.UserContext(), f); err != nil {
+			return err
+		}
+	} else {
+		all, _, err := g.store.ListAttempts(c.UserContext(), f)
+		if err != nil {
+			return err
+		}
+		all = slices.DeleteFunc(all, func(a *store.Attempt) bool { return !matchLogSearch(a, q.search) })
+		sortAttempts(all, q.sortBy, q.desc)
+		lo, hi := q.window(len(all))
+		page, total = all[lo:hi], len(all)
+	}
+	out := make([]*object, 0, len(page))
+	for _, a := range page {
+		out = append(out, attemptObject(a).project(q.fields))
+	}
+	query["search"] = nullIfEmpty(q.search)
+	return g.okList(c, out, len(out), total, q, query)
+}
+
+// logFilter reads the filters of the delivery-log list.
+func logFilter(c *fiber.Ctx) (store.AttemptFilter, fiber.Map, error) {
+	f := store.AttemptFilter{WebhookID: c.Query("webhookId"), EventName: c.Query("eventName"), DeliveryID: unescape(c.Query("deliveryId"))}
+	query := fiber.Map{"webhookId": nullIfEmpty(f.WebhookID), "eventName": nullIfEmpty(f.EventName), "deliveryId": nullIfEmpty(f.DeliveryID)}
+	if f.DeliveryID != "" {
+		if _, _, err := store.ParseLogID(f.DeliveryID); err != nil {
+			return f, nil, badRequest("'deliveryId' must be <uuid> or <uuid>:<attempt>, not " + quote(f.DeliveryID))
+		}
+	}
+	if s := c.Query("workOrderId"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return f, nil, badRequest("'workOrderId' must be a positive number, not " + quote(s))
+		}
+		f.WorkOrderID, query["workOrderId"] = n, n
+	}
+	if s := c.Query("deliveryStatus"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 999 {
+			return f, nil, badRequest("'deliveryStatus' must be an HTTP status code such as 200 or 500 (0: no response), not " + quote(s))
+		}
+		f.Status, query["deliveryStatus"] = n, s
+		if n == 0 {
+			f.Status = -1 // the store's "no response"
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"createdFrom", &f.CreatedFrom}, {"createdTo", &f.CreatedTo}} {
+		if s := c.Query(p.name); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				return f, nil, badRequest("'" + p.name + "' must be an RFC 3339 time such as 2026-01-20T14:55:58Z, not " + quote(s))
+			}
+			*p.dst, query[p.name] = t, s
+		}
+	}
+	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && f.CreatedTo.Before(f.CreatedFrom) {
+		return f, nil, badRequest("'createdTo' is before 'createdFrom'")
+	}
+	return f, query, nil
+}
+
+// matchLogSearch looks in the delivery id, webhook id, event name, work
+// order id, status code and error text.
+func matchLogSearch(a *store.Attempt, s string) bool {
+	if s == "" {
+		return true
+	}
+	return containsFold(a.LogID(), s) || containsFold(a.WebhookID, s) || containsFold(a.EventName, s) ||
+		itoa(a.WorkOrderID) == s || strconv.Itoa(a.ResponseStatus) == s || containsFold(a.Error, s)
+}
+
+func sortAttempts(as []*store.Attempt, by string, desc bool) {
+	slices.SortStableFunc(as, func(a, b *store.Attempt) int {
+		var c int
+		switch by {
+		case "deliveryId":
+			c = strings.Compare(a.DeliveryID, b.DeliveryID)
+			if c == 0 {
+				c = cmp.Compare(a.Attempt, b.Attempt)
+			}
+		case "webhookId":
+			c = strings.Compare(a.WebhookID, b.WebhookID)
+		case "workOrderId":
+			c = cmp.Compare(a.WorkOrderID, b.WorkOrderID)
+		case "eventName":
+			c = strings.Compare(a.EventName, b.EventName)
+		case "deliveryStatus":
+			c = cmp.Compare(a.ResponseStatus, b.ResponseStatus)
+		case "deliveryAttempt":
+			c = cmp.Compare(a.Attempt, b.Attempt)
+		}
+		if c == 0 {
+			c = a.CreatedAt.Compare(b.CreatedAt)
+		}
+		if desc {
+			c = -c
+		}
+		return c
+	})
+}
+
+// findAttempt returns the company's record for "uuid:n", or the latest
+// attempt of "uuid".
+func (g *Gateway) findAttempt(c *fiber.Ctx, raw string) (*store.Attempt, error) {
+	id, n, err := store.ParseLogID(raw)
+	if err != nil {
+		return nil, errLogNotFound
+	}
+	ctx := c.UserContext()
+	if n == 0 {
+		d, err := g.store.GetDelivery(ctx, id)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (d.CompanyID != claimsOf(c).CompanyID || d.Attempts == 0)) {
+			return nil, errLogNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		n = d.Attempts
+	}
+	a, err := g.store.GetAttempt(ctx, id, n)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.CompanyID != claimsOf(c).CompanyID) {
+		return nil, errLogNotFound
+	}
+	return a, err
+}
+
+// handleLogDetails is GET /api/v1/webhooks/delivery-logs/{deliveryId}: the
+// record plus delivery_log, a pre-signed URL to the full request and
+// response, and originalPayload, the envelope as the producer sent it.
+func (g *Gateway) handleLogDetails(c *fiber.Ctx) error {
+	a, err := g.findAttempt(c, unescape(c.Params("deliveryId")))
+	if err != nil {
+		return err
+	}
+	o := attemptObject(a)
+	o.set("delivery_log", g.mgmt.presign.sign(a.LogID()))
+	var original any
+	if ev, err := g.store.GetEvent(c.UserContext(), a.EventID); err == nil {
+		original = string(ev.Payload)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	o.set("originalPayload", original) // null once the event has expired from storage
+	return g.okOne(c, o)
+}
+
+// handleLogFile answers a pre-signed delivery_log URL without a bearer
+// token: the full record of one attempt (spec notes §2.8) as plain JSON.
+func (g *Gateway) handleLogFile(c *fiber.Ctx) error {
+	logID := unescape(c.Params("deliveryId"))
+	if err := g.mgmt.presign.verify(logFilePath(logID), c.Query("expires"), c.Query("signature")); err != nil {
+		return err
+	}
+	id, n, err := store.ParseLogID(logID)
+	if err != nil || n == 0 {
+		return errLogNotFound
+	}
+	a, err := g.store.GetAttempt(c.UserContext(), id, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return errLogNotFound
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return c.JSON(logRecord(a))
+}
+
+// logRecord is the complete delivery-log file: the spec's fields, then ours.
+func logRecord(a *store.Attempt) *object {
+	return newObject(20).set("deliveryId", a.LogID()).set("webhookId", a.WebhookID).set("workOrderId", a.WorkOrderID).
+		set("eventName", a.EventName).set("deliveryStatus", a.ResponseStatus).set("deliveryAttempt", a.Attempt).
+		set("requestUrl", a.RequestURL).set("requestMethod", a.RequestMethod).set("requestHeaders", nonNilMap(a.RequestHeaders)).
+		set("requestBody", string(a.RequestBody)).set("responseStatus", a.ResponseStatus).
+		set("responseHeaders", nonNilMap(a.ResponseHeaders)).set("responseBody", string(a.ResponseBody)).
+		set("responseTime", a.DurationMs).set("createdAt", apiTime(a.CreatedAt)).
+		set("outcome", a.Outcome).set("error", nullIfEmpty(a.Error)).set("externalRef", nullIfEmpty(a.ExternalRef)).
+		set("companyId", a.CompanyID).set("eventId", a.EventID)
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// handleRetry is PATCH /api/v1/webhooks/delivery-logs/{deliveryId}/retry:
+// the delivery goes back in the queue, due now, with the same uuid; its
+// next attempt is job_id, the deliveryId its log record will have.
+func (g *Gateway) handleRetry(c *fiber.Ctx) error {
+	id, _, err := store.ParseLogID(unescape(c.Params("deliveryId")))
+	if err != nil {
+		return errLogNotFound
+	}
+	ctx := c.UserContext()
+	d, err := g.store.GetDelivery(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.CompanyID != claimsOf(c).CompanyID) {
+		return errLogNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if d.State == store.DeliveryInFlight {
+		return errorf(fiber.StatusConflict, "delivery "+id+" is being sent right now; its result will be in the logs shortly")
+	}
+	if err := g.deliverable(d.WebhookID); err != nil {
+		return err
+	}
+	nd, err := g.Requeue(ctx, id)
+	if err != nil {
+		return err
+	}
+	return g.okOne(c, fiber.Map{"job_id": store.FormatLogID(nd.ID, nd.Attempts+1)})
+}
+
+// deliverable refuses to queue work for a webhook that would not send it:
+// the delivery would only be dead-lettered again at once.
+func (g *Gateway) deliverable(webhookID string) error {
+	w := g.index.get(webhookID)
+	if w == nil {
+		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" was deleted: its deliveries cannot be sent again")
+	}
+	if w.Status != store.StatusActive {
+		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" is "+w.Status+
+			": set it to active (PUT /api/v1/webhooks/"+webhookID+` {"status":"active"}) first`)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/hookgate/hookgate/transforms"
+)
+
+// management is the state of the management API and the webhook
+// lifecycle, kept apart from the delivery engine's.
+type management struct {
+	// mu serialises every change to webhooks (API, reload,
+	// auto-deactivation): each reads a webhook, decides and writes it back.
+	mu        sync.Mutex
+	limiter   *rateLimiter
+	presign   *presigner
+	mailer    mailer
+	preview   *transforms.Transformer // compiles templates sent to /transforms/preview, never cached
+	lifecycle *lifecycleLoop
+	openapi   openapiCache
+}
+
+func (g *Gateway) newManagement(ctx context.Context) (*management, error) {
+	key, err := g.store.Meta(ctx, "api.presign_key", func() ([]byte, error) {
+		k := make([]byte, 32)
+		_, err := rand.Read(k)
+		return k, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delivery-log signing key: %w", err)
+	}
+	preview, err := transforms.New(transforms.Options{
+		Engine: g.cfg.Transforms.Engine, Timeout: g.cfg.Transforms.Timeout, MaxDepth: g.cfg.Transforms.MaxDepth,
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := &management{
+		limiter: newRateLimiter(g.cfg.API.RateLimit, g.cfg.API.RateBurst, g.clock),
+		presign: &presigner{key: key, ttl: g.cfg.DeliveryLog.PresignTTL, clock: g.clock,
+			public: strings.TrimRight(g.cfg.Server.PublicURL, "/")},
+		mailer:  newMailer(g.cfg.SMTP, g.clock),
+		preview: preview,
+	}
+	m.lifecycle = &lifecycleLoop{g: g, every: g.cfg.Lifecycle.CheckInterval}
+	return m, nil
+}

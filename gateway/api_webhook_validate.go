@@ -1,0 +1,253 @@
+package gateway
+
+import (
+	"errors"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/transforms"
+)
+
+// Bounds on what one webhook may hold, so a body within the request limit
+// still cannot make every delivery slow.
+const (
+	maxURLLength      = 2048
+	maxHeaders        = 50
+	maxHeaderValue    = 8 << 10
+	maxTemplateLength = 64 << 10
+	maxEmailLength    = 254
+)
+
+var (
+	placeholderRE = regexp.MustCompile(`\{\{.*?\}\}`)
+	uuidRE        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+// validateWebhook checks a webhook as it would be stored after a create or
+// update, and names the first field that is wrong.
+func (g *Gateway) validateWebhook(w *store.Webhook) error {
+	checks := []func(*store.Webhook) error{
+		g.checkURL, checkMethod, checkStatus, checkEvents, checkSecret, checkEmail,
+		checkHeaders, g.checkTemplate, g.checkSink, checkModelProperties,
+	}
+	for _, check := range checks {
+		if err := check(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkURL: an absolute https URL (http when delivery.allow_http), whose
+// {{ JSONata }} placeholders compile. The URL is not echoed: its query may
+// carry a credential.
+func (g *Gateway) checkURL(w *store.Webhook) error {
+	const bad = "'url' must be a valid HTTPS URL"
+	if len(w.URL) > maxURLLength {
+		return badRequest("'url' is longer than " + strconv.Itoa(maxURLLength) + " characters")
+	}
+	u, err := url.Parse(placeholderRE.ReplaceAllString(w.URL, "x"))
+	switch {
+	case w.URL == "":
+		return badRequest(bad + ", such as https://example.com/webhook")
+	case err != nil:
+		return badRequest(bad + ": it does not parse")
+	case u.Scheme == "http" && !g.cfg.Delivery.AllowHTTP:
+		return badRequest(bad + ": http:// is not allowed (the gateway's delivery.allow_http is false)")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return badRequest(bad + ": the scheme must be https")
+	case u.Host == "":
+		return badRequest(bad + ": it has no host")
+	case u.User != nil:
+		return badRequest(bad + ": user:password@ in a URL is not allowed; send credentials in webhookAttribute.header")
+	}
+	if strings.Contains(w.URL, "{{") || strings.Contains(w.URL, "}}") {
+		if err := transforms.CheckURLTemplate(g.cfg.Transforms.Engine, w.URL); err != nil {
+			return badRequest("'url' template does not compile: " + templateErrorText(err, ""))
+		}
+	}
+	return nil
+}
+
+func checkMethod(w *store.Webhook) error {
+	if !slices.Contains(config.Methods, w.Method) {
+		return badRequest("'method' must be \"post\" or \"put\", not " + quote(w.Method))
+	}
+	return nil
+}
+
+func checkStatus(w *store.Webhook) error {
+	if !slices.Contains(config.Statuses, w.Status) {
+		return badRequest("'status' must be \"active\", \"inactive\" or \"archived\", not " + quote(w.Status))
+	}
+	return nil
+}
+
+// checkEvents: 1 to 33 names from the catalog, each once.
+func checkEvents(w *store.Webhook) error {
+	if len(w.Events) == 0 {
+		return badRequest("'events' must list at least 1 event (GET /api/v1/webhooks/events lists the 33)")
+	}
+	seen := map[string]bool{}
+	for _, e := range w.Events {
+		if !events.Valid(e) {
+			return badRequest("'events' contains an unknown event " + quote(e) + "; GET /api/v1/webhooks/events lists the 33 valid names")
+		}
+		if seen[e] {
+			return badRequest("'events' lists " + quote(e) + " more than once; each event may appear once")
+		}
+		seen[e] = true
+	}
+	if len(w.Events) > len(events.Names()) {
+		return badRequest("'events' may list at most " + strconv.Itoa(len(events.Names())) + " events")
+	}
+	return nil
+}
+
+func checkSecret(w *store.Webhook) error {
+	if !uuidRE.MatchString(w.Secret) {
+		// Never echoed: it is a signing key.
+		return badRequest("'secret' must be a UUID such as 01999f51-5c66-4449-b441-6b4a053fee6a; leave it out to have one generated")
+	}
+	return nil
+}
+
+func checkEmail(w *store.Webhook) error {
+	if w.NotificationEmail == "" {
+		return nil
+	}
+	a, err := mail.ParseAddress(w.NotificationEmail)
+	if err != nil || a.Address != w.NotificationEmail || len(w.NotificationEmail) > maxEmailLength {
+		return badRequest("'notificationEmail' must be a plain email address such as alerts@example.com")
+	}
+	return nil
+}
+
+// checkHeaders: valid names, none starting with x-fn- in any case (those
+// are the gateway's own), no line breaks in values. Values are never echoed.
+func checkHeaders(w *store.Webhook) error {
+	if len(w.Headers) > maxHeaders {
+		return badRequest("'webhookAttribute.header' may hold at most " + strconv.Itoa(maxHeaders) + " headers")
+	}
+	names := slices.Sorted(func(yield func(string) bool) {
+		for k := range w.Headers {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	for _, n := range names {
+		v := w.Headers[n]
+		switch {
+		case !validHeaderName(n):
+			return badRequest("'webhookAttribute.header' has an invalid header name " + quote(n) + ": use letters, digits and !#$%&'*+-.^_`|~")
+		case strings.HasPrefix(strings.ToLower(n), config.ReservedHeaderPrefix):
+			return badRequest("'webhookAttribute.header' cannot set " + quote(n) + ": headers starting with x-fn- are reserved for the gateway")
+		case strings.ContainsAny(v, "\r\n\x00"):
+			return badRequest("'webhookAttribute.header' value of " + quote(n) + " may not contain line breaks")
+		case len(v) > maxHeaderValue:
+			return badRequest("'webhookAttribute.header' value of " + quote(n) + " is longer than 8 KiB")
+		}
+	}
+	return nil
+}
+
+// validHeaderName reports whether s is an RFC 9110 token.
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (g *Gateway) checkTemplate(w *store.Webhook) error {
+	if len(w.PayloadTemplate) > maxTemplateLength {
+		return badRequest("'payloadTemplate' is longer than 64 KiB")
+	}
+	if err := transforms.CheckPayloadTemplate(g.cfg.Transforms.Engine, w.PayloadTemplate); err != nil {
+		return badRequest("'payloadTemplate' does not compile: " + templateErrorText(err, w.PayloadTemplate))
+	}
+	return nil
+}
+
+func (g *Gateway) checkSink(w *store.Webhook) error {
+	names := g.sinkNames()
+	if !slices.Contains(names, w.Sink) {
+		return badRequest("'sink' " + quote(w.Sink) + " is not a sink of this gateway; available: " + strings.Join(names, ", "))
+	}
+	return nil
+}
+
+// sinkNames lists the sinks webhooks may name: the built-in http and every
+// sink block.
+func (g *Gateway) sinkNames() []string {
+	names := []string{config.BuiltinSink}
+	for _, s := range g.cfg.Sinks {
+		if !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+func checkModelProperties(w *store.Webhook) error {
+	for i, p := range w.ModelProperties {
+		if strings.TrimSpace(p) == "" {
+			return badRequest("'modelProperties[" + strconv.Itoa(i) + "]' is empty: list top-level work order properties such as \"id\"")
+		}
+	}
+	return nil
+}
+
+// templateErrorText is the JSONata message with its position: line and
+// column within a multi-line payload template, a character offset in a URL.
+func templateErrorText(err error, text string) string {
+	var te *transforms.Error
+	if !errors.As(err, &te) || te.Message == "" {
+		return err.Error()
+	}
+	if te.Position < 0 {
+		return te.Message
+	}
+	if text != "" {
+		line, col := lineCol(text, te.Position)
+		return te.Message + " (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"
+	}
+	return te.Message + " (at character " + strconv.Itoa(te.Position) + ")"
+}
+
+// lineCol converts a 0-based character offset into 1-based line and column.
+func lineCol(text string, offset int) (line, col int) {
+	line, col = 1, 1
+	for i, r := range []rune(text) {
+		if i == offset {
+			break
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// newSecret is a fresh webhook secret: a random (v4) UUID, the form the spec shows.
+func newSecret() string { return uuid.NewString() }

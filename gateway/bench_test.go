@@ -1,0 +1,55 @@
+package gateway
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// BenchmarkPipeline measures deliveries/s through the in-process gateway
+// and the real http sink subprocess (profile it with -cpuprofile).
+func BenchmarkPipeline(b *testing.B) {
+	var got atomic.Int64
+	rc := newReceiverTB(b, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got.Add(1)
+	})
+	cfg := testConfig(b)
+	cfg.Storage.Path = b.TempDir()
+	cfg.Delivery.Workers = 64
+	tg := startGatewayClock(b, cfg, true, SystemClock{})
+	tg.addWebhook(&store.Webhook{URL: rc + "/hook", Events: []string{"workorder.created"}})
+	tok := tg.token("acme", "acme-secret")
+	env := seed(b, "workorder.created")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				req, _ := http.NewRequest("POST", tg.base+"/api/v1/events", bytes.NewReader(env))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := client.Do(req)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for got.Load() < int64(b.N) {
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+}

@@ -1,0 +1,75 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hookgate/hookgate/config"
+)
+
+// Reload applies the webhook blocks of a newly loaded config (SIGHUP or
+// `hookgate reload`): created, changed and removed blocks take effect at
+// once and are recorded in each webhook's history. Other blocks are read
+// at start only; a change to them is logged as needing a restart. A block
+// naming a sink that is not running is refused, and nothing is applied.
+func (g *Gateway) Reload(ctx context.Context, cfg *config.Config) (ReloadSummary, error) {
+	running := g.sinkNames()
+	for _, w := range cfg.Webhooks {
+		if !slices.Contains(running, w.Sink) {
+			return ReloadSummary{}, fmt.Errorf("%s:%d webhook %q: sink %q is not running; a new sink block takes effect at restart",
+				w.Range.Filename, w.Range.Start.Line, w.Name, w.Sink)
+		}
+	}
+	for _, b := range restartOnly(g.cfg, cfg) {
+		g.log.Warn("config changed in a block that is read at start only; restart to apply it", "block", b)
+	}
+	sum, err := g.applyConfigWebhooks(ctx, cfg.File, cfg.Webhooks)
+	if err != nil {
+		return sum, err
+	}
+	g.log.Info("config reloaded", "file", cfg.File, "created", sum.Created, "updated", sum.Updated,
+		"deleted", sum.Deleted, "unchanged", sum.Unchanged)
+	return sum, nil
+}
+
+// restartOnly names the blocks other than webhooks that differ.
+func restartOnly(old, next *config.Config) []string {
+	var out []string
+	blocks := []struct {
+		name string
+		a, b any
+	}{
+		{"server", old.Server, next.Server}, {"storage", old.Storage, next.Storage},
+		{"delivery", old.Delivery, next.Delivery}, {"auth", stripRanges(old.Auth), stripRanges(next.Auth)},
+		{"transforms", old.Transforms, next.Transforms}, {"api", old.API, next.API},
+		{"smtp", old.SMTP, next.SMTP}, {"lifecycle", old.Lifecycle, next.Lifecycle},
+		{"delivery_log", old.DeliveryLog, next.DeliveryLog}, {"sink", sinkKeys(old.Sinks), sinkKeys(next.Sinks)},
+	}
+	for _, b := range blocks {
+		if !reflect.DeepEqual(b.a, b.b) {
+			out = append(out, b.name)
+		}
+	}
+	return out
+}
+
+// stripRanges drops source positions, which move when lines are added above.
+func stripRanges(a config.Auth) config.Auth {
+	a.Clients = slices.Clone(a.Clients)
+	for i := range a.Clients {
+		a.Clients[i].Range = hcl.Range{}
+	}
+	return a
+}
+
+func sinkKeys(sinks []config.Sink) []config.Sink {
+	out := slices.Clone(sinks)
+	for i := range out {
+		out[i].Range = hcl.Range{}
+	}
+	return out
+}
