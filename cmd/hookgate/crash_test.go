@@ -204,11 +204,19 @@ func TestKill9LosesNothing(t *testing.T) {
 		t.Fatalf("accepted %d of 300 before the crash", len(accepted))
 	}
 	<-rc.inflight // at least one delivery is in flight, the rest queued
+	sinks := childPIDs(gw.cmd.Process.Pid)
+	if len(sinks) == 0 {
+		t.Fatal("no sink subprocess found")
+	}
 	if err := gw.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	gw.cmd.Wait()
 	close(rc.hold)
+	// The sinks die with the gateway instead of lingering as orphans.
+	for _, pid := range sinks {
+		waitGone(t, pid)
+	}
 
 	gw = startChild(t, cfgPath, addr)
 	defer func() {
@@ -301,4 +309,44 @@ func TestSIGTERMFinishesInFlight(t *testing.T) {
 		t.Errorf("a delivery finished before shutdown was sent again after restart\n%s", gw.logs)
 	case <-ctx.Done():
 	}
+}
+
+// childPIDs lists the direct children of pid (the sink processes), read
+// from /proc/*/stat: any of the parent's threads may have started them.
+func childPIDs(pid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []int
+	for _, p := range stats {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces, so cut after ')'.
+		rest := string(raw[strings.LastIndexByte(string(raw), ')')+1:])
+		var state string
+		var ppid, child int
+		fmt.Sscan(rest, &state, &ppid)
+		fmt.Sscan(string(raw), &child)
+		if ppid == pid {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// waitGone waits (bounded) until pid no longer runs.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := syscall.Kill(pid, 0); err != nil {
+			return
+		}
+		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if f := strings.Fields(string(stat)); len(f) > 2 && f[2] == "Z" {
+			return // a zombie is dead; only its parent's wait is missing
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("sink process %d outlived the killed gateway", pid)
 }

@@ -57,10 +57,14 @@ func launch(ctx context.Context, spec Spec, opts *Options, log *slog.Logger) (*p
 }
 
 func command(spec Spec, opts *Options) *exec.Cmd {
+	var cmd *exec.Cmd
 	if spec.Type != "" {
-		return opts.BuiltinCommand(spec.Type)
+		cmd = opts.BuiltinCommand(spec.Type)
+	} else {
+		cmd = exec.Command(spec.Command)
 	}
-	return exec.Command(spec.Command)
+	dieWithParent(cmd)
+	return cmd
 }
 
 // secureConfig makes go-plugin refuse to run a binary whose SHA-256 is not
