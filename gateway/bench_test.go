@@ -53,3 +53,35 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 }
+
+// BenchmarkIngestHTTP measures durable publishes/s over HTTP with 64
+// concurrent producers and no subscriber (profile with -cpuprofile).
+func BenchmarkIngestHTTP(b *testing.B) {
+	cfg := testConfig(b)
+	cfg.Storage.Path = b.TempDir()
+	tg := startGatewayClock(b, cfg, true, SystemClock{})
+	tok := tg.token("acme", "acme-secret")
+	env := seed(b, "workorder.created")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				req, _ := http.NewRequest("POST", tg.base+"/api/v1/events", bytes.NewReader(env))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := client.Do(req)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/plugins/host"
@@ -137,7 +138,11 @@ func (g *Gateway) newAuth(ctx context.Context) (*auth, error) {
 	for _, c := range g.cfg.Auth.Clients {
 		clients[c.ID] = c
 	}
-	return &auth{key: key, ttl: g.cfg.Auth.TokenTTL, clock: g.clock, clients: clients}, nil
+	cache, err := lru.New[string, *Claims](verifiedTokens)
+	if err != nil {
+		return nil, err
+	}
+	return &auth{key: key, ttl: g.cfg.Auth.TokenTTL, clock: g.clock, clients: clients, verified: cache}, nil
 }
 
 // startSinks launches the built-in http sink and every sink block.
