@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,24 +116,24 @@ func (w *wtx) leave(old *Delivery) error {
 	return nil
 }
 
-// maybeExpireEvent starts the event's retention clock once none of its
-// deliveries is open (reads see this group's own earlier writes).
+// maybeExpireEvent counts one of the event's deliveries as finished and,
+// when none is left open, starts the event's retention clock. A counter
+// (o/<eventID>) instead of reading every sibling delivery keeps this O(1)
+// for an event that fans out to many webhooks.
 func (w *wtx) maybeExpireEvent(eventID string) error {
+	open, err := w.getOpen(eventID)
+	if err != nil {
+		return err
+	}
+	if open > 1 {
+		return w.setOpen(eventID, open-1)
+	}
+	if err := w.del(eventOpenKey(eventID)); err != nil {
+		return err
+	}
 	ev, expiring, err := w.getEventRecord(eventID)
 	if err != nil || expiring {
 		return ignoreNotFound(err)
-	}
-	for _, id := range ev.Deliveries {
-		d, err := getDelivery(w.txn, id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if !finished(d.State) {
-			return nil
-		}
 	}
 	v, err := encodeEvent(&ev.Event, ev.Deliveries)
 	if err != nil {
@@ -141,13 +142,20 @@ func (w *wtx) maybeExpireEvent(eventID string) error {
 	return w.setExpiring(eventKey(eventID), v)
 }
 
-// keepEvent clears the event's TTL because one of its deliveries is open
-// again. ErrNotFound when the event has already expired: nothing could be
-// delivered.
+// keepEvent counts a delivery of the event as open again and clears the
+// event's TTL. ErrNotFound when the event has already expired: nothing could
+// be delivered.
 func (w *wtx) keepEvent(eventID string) error {
 	ev, expiring, err := w.getEventRecord(eventID)
 	if err != nil {
 		return fmt.Errorf("event %s: %w", eventID, err)
+	}
+	open, err := w.getOpen(eventID)
+	if err != nil {
+		return err
+	}
+	if err := w.setOpen(eventID, open+1); err != nil {
+		return err
 	}
 	if !expiring {
 		return nil
@@ -157,6 +165,31 @@ func (w *wtx) keepEvent(eventID string) error {
 		return err
 	}
 	return w.set(eventKey(eventID), v)
+}
+
+// getOpen reads the event's count of open deliveries (0 when absent).
+func (w *wtx) getOpen(eventID string) (uint64, error) {
+	it, err := w.txn.Get(eventOpenKey(eventID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	err = it.Value(func(v []byte) error {
+		var k int
+		n, k = binary.Uvarint(v)
+		if k <= 0 {
+			return fmt.Errorf("store: event %s: corrupt open-delivery count", eventID)
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (w *wtx) setOpen(eventID string, n uint64) error {
+	return w.set(eventOpenKey(eventID), binary.AppendUvarint(nil, n))
 }
 
 func (w *wtx) getEventRecord(id string) (*eventRecord, bool, error) {

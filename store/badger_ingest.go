@@ -103,7 +103,7 @@ func (w *wtx) ingestOne(it IngestItem) error {
 	if len(ids) == 0 { // nothing will ever need it: retention starts now
 		err = w.setExpiring(eventKey(it.Event.ID), v)
 	} else {
-		err = w.set(eventKey(it.Event.ID), v)
+		err = errors.Join(w.set(eventKey(it.Event.ID), v), w.setOpen(it.Event.ID, uint64(len(ids))))
 	}
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ const (
 	pStats       = "S\x00" // S/<webhookID>                                   → WebhookStats (compact)
 	pHistory     = "h\x00" // h/<webhookID>\0<id8>                            → HistoryEntry JSON
 	pEvent       = "e\x00" // e/<eventID>                                     → event record
+	pEventOpen   = "o\x00" // o/<eventID>                                     → open deliveries (uvarint)
 	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery JSON
 	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → nil
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
@@ -95,9 +96,10 @@ func historyPrefix(webhookID string) []byte {
 func historyKey(webhookID string, id int64) []byte {
 	return key(historyPrefix(webhookID), u64(uint64(id)))
 }
-func eventKey(id string) []byte    { return key([]byte(pEvent), []byte(id)) }
-func deliveryKey(id string) []byte { return key([]byte(pDelivery), []byte(id)) }
-func queuePrefix(prio int) []byte  { return []byte{pQueue[0], 0, byte(prio)} }
+func eventKey(id string) []byte     { return key([]byte(pEvent), []byte(id)) }
+func eventOpenKey(id string) []byte { return key([]byte(pEventOpen), []byte(id)) }
+func deliveryKey(id string) []byte  { return key([]byte(pDelivery), []byte(id)) }
+func queuePrefix(prio int) []byte   { return []byte{pQueue[0], 0, byte(prio)} }
 func queueKey(prio int, due time.Time, id string) []byte {
 	return key(queuePrefix(prio), u64(timeKey(due)), []byte(id))
 }

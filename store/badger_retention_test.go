@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// eventTTL reports whether the event record carries a retention TTL, and
+// the event's count of open deliveries.
+func eventTTL(t *testing.T, s *Badger, eventID string) (expiring bool, open uint64) {
+	t.Helper()
+	err := s.db.View(func(txn *badger.Txn) error {
+		it, err := txn.Get(eventKey(eventID))
+		if err != nil {
+			return err
+		}
+		expiring = it.ExpiresAt() != 0
+		w := &wtx{s: s, txn: txn}
+		open, err = w.getOpen(eventID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return expiring, open
+}
+
+// TestEventRetentionStartsWhenLastDeliveryFinishes: the event is kept while
+// any delivery is open, expires once all are finished, and is kept again
+// when one is requeued.
+func TestEventRetentionStartsWhenLastDeliveryFinishes(t *testing.T) {
+	s, err := OpenBadger(BadgerOptions{Path: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, now := context.Background(), time.Now()
+	ev := &Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
+	var ds []*Delivery
+	for _, id := range []string{"d1", "d2", "d3"} {
+		ds = append(ds, &Delivery{ID: id, EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now})
+	}
+	if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: ds}}); err != nil {
+		t.Fatal(err)
+	}
+	if exp, open := eventTTL(t, s, ev.ID); exp || open != 3 {
+		t.Fatalf("after ingest: expiring %v open %d, want false 3", exp, open)
+	}
+	claimed, err := s.ClaimDue(ctx, 1, now, 10)
+	if err != nil || len(claimed) != 3 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	finish := func(d *Delivery, state string) {
+		next := *d
+		next.State, next.Attempts = state, d.Attempts+1
+		if err := s.RecordAttempt(ctx, &next, &Attempt{Attempt: next.Attempts, Outcome: OutcomeSuccess, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	finish(claimed[0], DeliverySucceeded)
+	finish(claimed[1], DeliveryDead)
+	if exp, open := eventTTL(t, s, ev.ID); exp || open != 1 {
+		t.Fatalf("one open: expiring %v open %d, want false 1", exp, open)
+	}
+	finish(claimed[2], DeliverySucceeded)
+	if exp, _ := eventTTL(t, s, ev.ID); !exp {
+		t.Fatal("all finished: the event should carry the retention TTL")
+	}
+	if _, err := s.Requeue(ctx, claimed[1].ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if exp, open := eventTTL(t, s, ev.ID); exp || open != 1 {
+		t.Fatalf("after requeue: expiring %v open %d, want false 1", exp, open)
+	}
+}
