@@ -108,7 +108,9 @@ func (a *auth) parse(token string) (*Claims, error) {
 	}
 	c, err := a.verify(token)
 	if err == nil {
-		a.verified.Add(token, c)
+		// The token may be a view of fasthttp's reused request buffer: the
+		// cache must own its key.
+		a.verified.Add(strings.Clone(token), c)
 	}
 	return c, err
 }
