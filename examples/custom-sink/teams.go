@@ -1,23 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
+	"github.com/hookgate/hookgate/plugins/sdk/sinkhttp"
 )
 
 // teamsSink posts cards to one Teams channel. Its only setting is
@@ -30,7 +27,7 @@ type teamsSink struct {
 
 type teamsConfig struct {
 	url    string
-	client *http.Client
+	client *sinkhttp.Client
 }
 
 func newTeamsSink() *teamsSink { return &teamsSink{} }
@@ -54,19 +51,16 @@ func (s *teamsSink) Configure(_ context.Context, cfg sdk.Config) error {
 	if err := policy.CheckURL(u); err != nil {
 		return fmt.Errorf("webhook_url: %v", err)
 	}
-	d := policy.Dialer()
-	d.Timeout = 30 * time.Second
-	client := &http.Client{
-		// No proxy from the environment: it would dial past the guard.
-		Transport:     &http.Transport{Proxy: nil, DialContext: d.DialContext, ForceAttemptHTTP2: true, IdleConnTimeout: 90 * time.Second},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	s.cfg.Store(&teamsConfig{url: raw, client: client})
+	// sinkhttp dials through the policy's guard, never through a proxy,
+	// never follows a redirect, caps the answer and keeps the URL (a
+	// credential) out of its errors.
+	s.cfg.Store(&teamsConfig{url: raw, client: sinkhttp.New(sinkhttp.Options{Policy: policy, Service: "Teams"})})
 	return nil
 }
 
 // Deliver posts the card. Teams answers 202 Accepted once the workflow run
 // is queued; the run id (x-ms-workflow-run-id) is the external reference.
+// 429 (with Retry-After), 408 and 5xx are retryable, other failures final.
 func (s *teamsSink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
 	cfg := s.cfg.Load()
 	if cfg == nil {
@@ -75,28 +69,17 @@ func (s *teamsSink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result,
 	if !json.Valid(req.Body) {
 		return &sdk.Result{Error: "the payload is not JSON; the webhook's payload_template must build the card message"}, nil
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.url, bytes.NewReader(req.Body))
-	if err != nil {
-		return &sdk.Result{Error: "invalid webhook_url"}, nil
+	resp, res := cfg.client.Do(ctx, &sinkhttp.Request{Method: http.MethodPost, URL: cfg.url,
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: req.Body})
+	if res != nil {
+		return res, nil // no answer: already classified
 	}
-	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := cfg.client.Do(hreq)
-	if err != nil {
-		return failure(ctx, err), nil
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, sdk.MaxResponseBody))
-	res := &sdk.Result{Status: resp.StatusCode, Body: body, ExternalRef: resp.Header.Get("x-ms-workflow-run-id")}
-	switch code := resp.StatusCode; {
-	case code >= 200 && code < 300:
+	res = cfg.client.Result(resp, "")
+	res.ExternalRef = resp.Header.Get("x-ms-workflow-run-id")
+	if res.OK() {
 		slog.DebugContext(ctx, "card posted", "delivery", req.ID, "run", res.ExternalRef)
-	case code == 429 || code == 408 || code >= 500:
-		res.Error, res.Retryable = "Teams answered "+strconv.Itoa(code)+errorMessage(body), true
-		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
-			res.RetryAfter = time.Duration(secs) * time.Second
-		}
-	default:
-		res.Error = "Teams answered " + strconv.Itoa(code) + errorMessage(body)
+	} else {
+		res.Error = "Teams answered " + strconv.Itoa(resp.Status) + errorMessage(resp.Body)
 	}
 	return res, nil
 }
@@ -110,21 +93,4 @@ func errorMessage(body []byte) string {
 		return ""
 	}
 	return ": " + strings.TrimSpace(e.Error.Code+": "+e.Error.Message)
-}
-
-// failure classifies a request that got no answer. The *url.Error's text
-// would repeat the URL, so only its cause is kept.
-func failure(ctx context.Context, err error) *sdk.Result {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	var ne net.Error
-	switch {
-	case netguard.IsRefused(err):
-		return &sdk.Result{Error: err.Error()}
-	case ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()):
-		return &sdk.Result{Error: "timed out waiting for Teams", Retryable: true}
-	}
-	return &sdk.Result{Error: "connection to Teams failed: " + err.Error(), Retryable: true}
 }

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/plugins/sdk/sdktest"
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest/fakeserver"
 )
 
 // TestMain doubles as the sink process the conformance suite starts.
@@ -24,26 +24,17 @@ const sig = "Zq8xN2vLr5TtYw0ab"
 // fakeTeams is a Teams workflow webhook trigger: POST
 // /workflows/{id}/triggers/manual/paths/invoke?...&sig=..., 202 Accepted
 // with x-ms-workflow-run-id, 401 for a wrong signature, error bodies
-// {"error":{"code","message"}}.
+// {"error":{"code","message"}}. It records the bodies it receives; a fault
+// is the status of the next answer.
 type fakeTeams struct {
-	mu    sync.Mutex
-	next  int
-	stall chan struct{}
-	cards []map[string]any
-	runs  int
+	fakeserver.Server[[]byte, int]
+	runs atomic.Int32
 }
 
 func (f *fakeTeams) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	next, stall := f.next, f.stall
-	f.next = 0
-	f.mu.Unlock()
-	if stall != nil {
-		select {
-		case <-stall:
-		case <-r.Context().Done():
-			return
-		}
+	body, ok := f.Receive(r, func(b []byte) []byte { return b })
+	if !ok {
+		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if r.URL.Query().Get("sig") != sig {
@@ -51,7 +42,7 @@ func (f *fakeTeams) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"error":{"code":"DirectApiAuthorizationRequired","message":"The request must be authenticated."}}`)
 		return
 	}
-	switch next {
+	switch next, _ := f.NextFault(); next {
 	case 0:
 	case 429:
 		w.Header().Set("Retry-After", "7")
@@ -63,29 +54,21 @@ func (f *fakeTeams) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"error":{"code":"InvalidRequestContent","message":"The request content is not valid."}}`)
 		return
 	}
-	var card map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&card); err != nil {
+	if !json.Valid(body) {
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = io.WriteString(w, `{"error":{"code":"InvalidRequestContent","message":"The request content is not valid JSON."}}`)
 		return
 	}
-	f.mu.Lock()
-	f.cards = append(f.cards, card)
-	f.runs++
-	run := "08584" + string(rune('0'+f.runs%10)) + "CU00"
-	f.mu.Unlock()
-	w.Header().Set("x-ms-workflow-run-id", run)
+	w.Header().Set("x-ms-workflow-run-id", "08584"+string(rune('0'+f.runs.Add(1)%10))+"CU00")
 	w.WriteHeader(http.StatusAccepted)
 }
-
-func (f *fakeTeams) set(status int) { f.mu.Lock(); f.next = status; f.mu.Unlock() }
 
 func TestConformance(t *testing.T) {
 	sdktest.Conformance(t, sdktest.Suite{Sink: "teams", Fake: func(t *testing.T) *sdktest.Fake {
 		f := &fakeTeams{}
-		srv := httptest.NewServer(f)
-		t.Cleanup(srv.Close)
-		hook := srv.URL + "/workflows/abc/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + sig
+		f.Start(f)
+		t.Cleanup(f.Close)
+		hook := f.URL + "/workflows/abc/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + sig
 		return &sdktest.Fake{
 			Settings: map[string]string{"webhook_url": hook},
 			Secrets:  []string{sig},
@@ -93,22 +76,17 @@ func TestConformance(t *testing.T) {
 				return &sdk.Request{Method: "POST", URL: "https://ignored.example", Body: []byte(`{"type":"message","attachments":[]}`)}
 			},
 			Check: func(t *testing.T, res *sdk.Result) {
-				f.mu.Lock()
-				defer f.mu.Unlock()
-				if res.Status != 202 || len(f.cards) == 0 || f.cards[len(f.cards)-1]["type"] != "message" {
-					t.Errorf("status %d, cards %v", res.Status, f.cards)
+				var card map[string]any
+				if got := f.Requests(); len(got) > 0 {
+					_ = json.Unmarshal(got[len(got)-1], &card)
+				}
+				if res.Status != 202 || card["type"] != "message" {
+					t.Errorf("status %d, last card %v", res.Status, card)
 				}
 			},
-			FailRetryable: func() { f.set(429) },
-			FailFinal:     func() { f.set(400) },
-			Stall: func() func() {
-				ch := make(chan struct{})
-				f.mu.Lock()
-				f.stall = ch
-				f.mu.Unlock()
-				var once sync.Once
-				return func() { once.Do(func() { f.mu.Lock(); f.stall = nil; f.mu.Unlock(); close(ch) }) }
-			},
+			FailRetryable: func() { f.Fail(429) },
+			FailFinal:     func() { f.Fail(400) },
+			Stall:         f.Stall,
 			BadSettings: []sdktest.BadConfig{
 				{Settings: map[string]string{}, Want: "webhook_url: required"},
 				{Settings: map[string]string{"webhook_url": "teams.example/?sig=" + sig}, Want: "webhook_url: must be an https URL"},

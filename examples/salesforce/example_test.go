@@ -3,79 +3,33 @@
 package salesforce_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/examples/internal/exampletest"
 	"github.com/hookgate/hookgate/plugins/salesforce"
 	"github.com/hookgate/hookgate/plugins/salesforce/sffake"
-	"github.com/hookgate/hookgate/plugins/sdk"
-	"github.com/hookgate/hookgate/transforms"
 )
-
-func load(t *testing.T, login string) *config.Config {
-	t.Helper()
-	src, err := os.ReadFile("gateway.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"HOOKGATE_ALLOW_HTTP": "true", "HOOKGATE_ALLOW_PRIVATE_NETWORKS": "true", "HOOKGATE_CLIENT_SECRET": "s",
-		"SF_LOGIN_URL": login, "SF_CLIENT_ID": "3MVG9-key", "SF_CLIENT_SECRET": "consumer-secret",
-	}
-	cfg, diags := config.Parse("gateway.hcl", src, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, ".")
-	if diags.HasErrors() {
-		t.Fatal(config.FormatDiagnostics(diags))
-	}
-	return cfg
-}
-
-func render(t *testing.T, cfg *config.Config, envelope []byte) []byte {
-	t.Helper()
-	tr, err := transforms.New(transforms.Options{Engine: cfg.Transforms.Engine, Timeout: cfg.Transforms.Timeout, MaxDepth: cfg.Transforms.MaxDepth})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := cfg.Webhooks[0]
-	p, err := tr.Program(w.Name, 1, w.PayloadTemplate, w.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _, err := p.Apply(context.Background(), envelope)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
-}
 
 func TestExampleUpsertsTheCase(t *testing.T) {
 	fake := sffake.New(sffake.Options{ClientID: "3MVG9-key", ClientSecret: "consumer-secret"})
 	defer fake.Close()
-	cfg := load(t, fake.URL)
+	cfg := exampletest.Load(t, map[string]string{
+		"HOOKGATE_ALLOW_HTTP": "true", "HOOKGATE_ALLOW_PRIVATE_NETWORKS": "true", "HOOKGATE_CLIENT_SECRET": "s",
+		"SF_LOGIN_URL": fake.URL, "SF_CLIENT_ID": "3MVG9-key", "SF_CLIENT_SECRET": "consumer-secret",
+	})
 	if len(cfg.Sinks) != 1 || cfg.Sinks[0].Type != "salesforce" || cfg.Webhooks[0].Sink != "sfdc" {
 		t.Fatalf("sinks %+v", cfg.Sinks)
 	}
 	sink := salesforce.New()
-	if err := sink.Configure(context.Background(), sdk.Config{Name: "sfdc", Settings: cfg.Sinks[0].Settings,
-		AllowHTTP: cfg.Delivery.AllowHTTP, AllowPrivateNetworks: cfg.Delivery.AllowPrivateNetworks}); err != nil {
-		t.Fatal(err)
-	}
+	exampletest.Configure(t, cfg, sink)
 	seed, err := os.ReadFile("workorder-envelope.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	deliver := func(envelope []byte) *sdk.Result {
-		res, _ := sink.Deliver(context.Background(), &sdk.Request{ID: "d:1", Body: render(t, cfg, envelope), Timeout: 10 * time.Second})
-		if !res.OK() {
-			t.Fatalf("delivery failed: %+v", res)
-		}
-		return res
-	}
-	first := deliver(seed)
+	first := exampletest.Deliver(t, cfg, sink, "sfdc-cases", seed)
 	if first.Status != 201 {
 		t.Fatalf("first delivery %+v", first)
 	}
@@ -99,7 +53,7 @@ func TestExampleUpsertsTheCase(t *testing.T) {
 		t.Fatalf("upsert %s %s", up.Path, up.Body)
 	}
 	done := strings.Replace(string(seed), `"name": "Published"`, `"name": "Work Done"`, 1)
-	second := deliver([]byte(done))
+	second := exampletest.Deliver(t, cfg, sink, "sfdc-cases", []byte(done))
 	if second.Status != 200 || second.ExternalRef != first.ExternalRef || fake.Records("Case")[first.ExternalRef]["Status"] != "Closed" {
 		t.Fatalf("second delivery %+v; records %v", second, fake.Records("Case"))
 	}

@@ -1,130 +1,71 @@
 package httpsink
 
 import (
-	"bytes"
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"time"
 
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
+	"github.com/hookgate/hookgate/plugins/sdk/sinkhttp"
 )
 
-// Pool sizes: the gateway runs up to 64 workers (more with several
-// gateways' worth of webhooks on one receiver), so keep enough idle
-// connections per host that a busy receiver is not re-dialled constantly.
-const (
-	maxIdleConns        = 1024
-	maxIdleConnsPerHost = 128
-	// drainLimit is how much of an unread body is discarded so that the
-	// connection can be reused; past it, closing the connection is cheaper.
-	drainLimit = 256 << 10
-	userAgent  = "hookgate-webhooks/1"
-)
+const userAgent = "hookgate-webhooks/1"
 
-// client is the one http.Client (and so the one connection pool) a
+// newClient returns the one client (and so the one connection pool) a
 // configured sink shares across all deliveries.
-type client struct {
-	hc *http.Client
-	tr *http.Transport
-}
-
-func newClient(p netguard.Policy) *client {
-	d := p.Dialer()
-	d.Timeout = 30 * time.Second // the request's ctx usually ends it sooner
-	d.KeepAlive = 30 * time.Second
-	tr := &http.Transport{
-		// Never a proxy from the environment: a proxy connects on our
-		// behalf, past the dialer's SSRF guard.
-		Proxy:                  nil,
-		DialContext:            d.DialContext,
-		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           maxIdleConns,
-		MaxIdleConnsPerHost:    maxIdleConnsPerHost,
-		IdleConnTimeout:        90 * time.Second,
-		TLSHandshakeTimeout:    10 * time.Second,
-		ExpectContinueTimeout:  time.Second,
+func newClient(p netguard.Policy) *sinkhttp.Client {
+	return sinkhttp.New(sinkhttp.Options{
+		Policy:    p,
+		UserAgent: userAgent,
+		// The delivery log shows the receiver's answer as it came.
+		KeepSetCookie: true,
+		// The gateway runs up to 64 workers (more with several gateways'
+		// worth of webhooks on one receiver), so keep enough idle
+		// connections per host that a busy receiver is not re-dialled
+		// constantly.
+		MaxIdleConns:           1024,
+		MaxIdleConnsPerHost:    128,
 		MaxResponseHeaderBytes: 256 << 10,
 		// Send exactly the headers the gateway signed; no implicit gzip.
 		DisableCompression: true,
-		TLSClientConfig:    &tls.Config{MinVersion: tls.VersionTLS12},
-	}
-	return &client{
-		tr: tr,
-		hc: &http.Client{
-			Transport: tr,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse // report the 3xx as-is
-			},
-		},
-	}
+	})
 }
 
-func (c *client) close() { c.tr.CloseIdleConnections() }
-
-func (c *client) do(ctx context.Context, req *sdk.Request) *sdk.Result {
-	hreq, err := http.NewRequestWithContext(ctx, req.Method, req.URL, bytes.NewReader(req.Body))
-	if err != nil {
-		return final("invalid request: %v", unwrapURLError(err))
-	}
+// send delivers req as it is: its method, URL, headers and body.
+func send(ctx context.Context, c *sinkhttp.Client, req *sdk.Request) *sdk.Result {
+	h := make(http.Header, len(req.Headers))
 	for k, v := range req.Headers {
-		hreq.Header.Set(k, v)
+		h.Set(k, v)
 	}
-	if hreq.Header.Get("User-Agent") == "" {
-		hreq.Header.Set("User-Agent", userAgent)
+	resp, res := c.Do(ctx, &sinkhttp.Request{Method: req.Method, URL: req.URL, Header: h, Body: req.Body, Timeout: req.Timeout})
+	if res != nil {
+		return res
 	}
-	resp, err := c.hc.Do(hreq)
-	if err != nil {
-		return transportFailure(ctx, err, req.Timeout)
-	}
-	body := readBody(resp.Body)
-	_ = resp.Body.Close()
-	return classify(resp, body, time.Now())
+	return classify(c, resp)
 }
 
-// readBody returns at most sdk.MaxResponseBody bytes and then discards at
-// most drainLimit more, so a 10 MB answer costs 64 KiB of memory and the
-// connection is reused when the rest is short. A read error after the
-// status line does not change the outcome: the receiver has answered.
-func readBody(r io.Reader) []byte {
-	body, _ := io.ReadAll(io.LimitReader(r, sdk.MaxResponseBody))
-	_, _ = io.CopyN(io.Discard, r, drainLimit)
-	return body
-}
-
-// transportFailure classifies an attempt that got no response.
-func transportFailure(ctx context.Context, err error, timeout time.Duration) *sdk.Result {
-	var ne net.Error
-	switch {
-	case netguard.IsRefused(err):
-		var r *netguard.RefusedError
-		errors.As(err, &r)
-		return final("%v", r)
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout()):
-		return &sdk.Result{Error: fmt.Sprintf("timed out after %s", timeout), Retryable: true}
-	case errors.Is(err, context.Canceled):
-		return &sdk.Result{Error: "canceled", Retryable: true}
+// classify turns a response into a Result: 2xx succeeds; 5xx, 408 and 429
+// are retryable (429 and 503 with the receiver's Retry-After); every other
+// status, redirects included, is final.
+func classify(c *sinkhttp.Client, resp *sinkhttp.Response) *sdk.Result {
+	code := resp.Status
+	var detail string
+	if code >= 300 && code < 400 {
+		detail = "redirect not followed"
+		if loc := resp.Header.Get("Location"); loc != "" {
+			detail += " (Location: " + loc + ")"
+		}
 	}
-	return &sdk.Result{Error: "connection failed: " + unwrapURLError(err).Error(), Retryable: true}
-}
-
-// unwrapURLError drops the "Post \"https://...\":" prefix of a *url.Error:
-// the URL may carry a token in its query, and errors end up in logs.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
+	res := c.Result(resp, detail)
+	// HTTP defines Retry-After for these two; from an arbitrary receiver's
+	// 500 or 408 it is more likely noise than a request to wait.
+	if code != http.StatusTooManyRequests && code != http.StatusServiceUnavailable {
+		res.RetryAfter = 0
 	}
-	return err
+	return res
 }
 
 func checkHeaders(h map[string]string) error {

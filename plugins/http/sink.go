@@ -15,10 +15,10 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
+	"github.com/hookgate/hookgate/plugins/sdk/sinkhttp"
 )
 
 // Sink is the HTTP sink. The zero value is not usable; call New.
@@ -30,7 +30,7 @@ type Sink struct {
 
 type state struct {
 	policy netguard.Policy
-	client *client
+	client *sinkhttp.Client
 }
 
 var _ sdk.Sink = (*Sink)(nil)
@@ -52,7 +52,7 @@ func (s *Sink) Configure(_ context.Context, cfg sdk.Config) error {
 	p := netguard.Policy{AllowHTTP: cfg.AllowHTTP, AllowPrivateNetworks: cfg.AllowPrivateNetworks}
 	old := s.state.Swap(&state{policy: p, client: newClient(p)})
 	if old != nil {
-		old.client.close()
+		old.client.CloseIdleConnections()
 	}
 	return nil
 }
@@ -60,10 +60,7 @@ func (s *Sink) Configure(_ context.Context, cfg sdk.Config) error {
 // Deliver sends one attempt. Every failure is reported in the Result; the
 // error is always nil.
 func (s *Sink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	start := time.Now()
-	res := s.deliver(ctx, req)
-	res.Duration = time.Since(start)
-	return res, nil
+	return sinkhttp.Attempt(ctx, req.Timeout, func(ctx context.Context) *sdk.Result { return s.deliver(ctx, req) }), nil
 }
 
 func (s *Sink) deliver(ctx context.Context, req *sdk.Request) *sdk.Result {
@@ -73,7 +70,7 @@ func (s *Sink) deliver(ctx context.Context, req *sdk.Request) *sdk.Result {
 	}
 	u, err := url.Parse(req.URL)
 	if err != nil {
-		return final("invalid URL: %v", unwrapURLError(err))
+		return final("invalid URL: %v", sinkhttp.StripURL(err))
 	}
 	if err := st.policy.CheckURL(u); err != nil {
 		return final("%v", err)
@@ -81,14 +78,7 @@ func (s *Sink) deliver(ctx context.Context, req *sdk.Request) *sdk.Result {
 	if err := checkHeaders(req.Headers); err != nil {
 		return final("%v", err)
 	}
-	if req.Timeout > 0 {
-		// The SDK already bounds ctx; do it again so the sink keeps its
-		// promise when called in-process.
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
-		defer cancel()
-	}
-	return st.client.do(ctx, req)
+	return send(ctx, st.client, req)
 }
 
 func final(format string, args ...any) *sdk.Result {

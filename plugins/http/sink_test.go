@@ -36,26 +36,6 @@ func TestUnconfiguredIsRetryable(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	cases := map[string]time.Duration{
-		"":                              0,
-		"120":                           120 * time.Second,
-		" 5 ":                           5 * time.Second,
-		"0":                             0,
-		"-3":                            0,
-		"soon":                          0,
-		"Fri, 02 Jan 2026 03:05:05 GMT": time.Minute,
-		"Fri, 02 Jan 2026 03:00:00 GMT": 0, // in the past
-		"99999999999999999999":          0, // overflows int64: unparsable
-	}
-	for v, want := range cases {
-		if got := retryAfter(v, now); got != want {
-			t.Errorf("retryAfter(%q) = %v, want %v", v, got, want)
-		}
-	}
-}
-
 // TestEndlessBodyIsBounded: a receiver that never stops sending must cost
 // 64 KiB plus the bounded drain, not the whole stream.
 func TestEndlessBodyIsBounded(t *testing.T) {

@@ -32,19 +32,6 @@ func validSettings(f *sffake.Server) map[string]string {
 	}
 }
 
-func with(m map[string]string, k, v string) map[string]string {
-	c := map[string]string{}
-	for kk, vv := range m {
-		c[kk] = vv
-	}
-	if v == "" {
-		delete(c, k)
-	} else {
-		c[k] = v
-	}
-	return c
-}
-
 func TestConformance(t *testing.T) {
 	sdktest.Conformance(t, sdktest.Suite{Sink: "salesforce", Fake: func(t *testing.T) *sdktest.Fake {
 		f := newFake(t, sffake.Options{})
@@ -68,11 +55,11 @@ func TestConformance(t *testing.T) {
 			},
 			Stall: f.Stall,
 			BadSettings: []sdktest.BadConfig{
-				{Settings: with(validSettings(f), "login_url", "login.salesforce.com"), Want: "login_url: must be an https URL"},
-				{Settings: with(validSettings(f), "client_secret", ""), Want: "client_secret: required"},
-				{Settings: with(validSettings(f), "api_version", "60"), Want: "api_version: must look like"},
-				{Settings: with(validSettings(f), "external_id_field", "FN Work Order"), Want: "external_id_field:"},
-				{Settings: with(validSettings(f), "secret", clientSecret), Want: "secret: unknown setting"},
+				{Settings: sdktest.With(validSettings(f), "login_url", "login.salesforce.com"), Want: "login_url: must be an https URL"},
+				{Settings: sdktest.With(validSettings(f), "client_secret", ""), Want: "client_secret: required"},
+				{Settings: sdktest.With(validSettings(f), "api_version", "60"), Want: "api_version: must look like"},
+				{Settings: sdktest.With(validSettings(f), "external_id_field", "FN Work Order"), Want: "external_id_field:"},
+				{Settings: sdktest.With(validSettings(f), "secret", clientSecret), Want: "secret: unknown setting"},
 			},
 		}
 	}})

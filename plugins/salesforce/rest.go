@@ -9,17 +9,16 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/sinkhttp"
 )
 
 // restAPI performs the upsert of one record.
 type restAPI struct {
-	s    *settings
-	hc   *http.Client
-	auth *authorizer
-	now  func() time.Time
+	s        *settings
+	hc       *sinkhttp.Client
+	sessions *sinkhttp.TokenCache[*session]
 }
 
 // retryableCodes are Salesforce errorCodes that a later attempt can
@@ -40,13 +39,13 @@ func (r *restAPI) upsert(ctx context.Context, body []byte) *sdk.Result {
 	if res != nil {
 		return res
 	}
-	out := &sdk.Result{Status: resp.status, Headers: firstValues(resp.header), Body: resp.body}
+	out := r.hc.Result(resp, "")
 	var ur struct {
 		ID string `json:"id"`
 	}
-	_ = json.Unmarshal(resp.body, &ur)
+	_ = json.Unmarshal(resp.Body, &ur)
 	out.ExternalRef = ur.ID
-	if out.ExternalRef == "" && resp.status == http.StatusNoContent {
+	if out.ExternalRef == "" && resp.Status == http.StatusNoContent {
 		// Before API v46.0 an update answers 204 without a body: read the
 		// id back so the delivery log can link to the record.
 		got, res := r.call(ctx, http.MethodGet, path, "fields=Id", nil)
@@ -57,7 +56,7 @@ func (r *restAPI) upsert(ctx context.Context, body []byte) *sdk.Result {
 		var rec struct {
 			ID string `json:"Id"`
 		}
-		_ = json.Unmarshal(got.body, &rec)
+		_ = json.Unmarshal(got.Body, &rec)
 		out.ExternalRef = rec.ID
 	}
 	return out
@@ -99,9 +98,9 @@ func splitRecord(body []byte, field string) (string, []byte, *sdk.Result) {
 // call sends one REST request with the cached session, fetching a new one
 // and trying once more when Salesforce answers 401 (INVALID_SESSION_ID).
 // A non-2xx answer comes back as a failed Result.
-func (r *restAPI) call(ctx context.Context, method string, path func(*session) string, query string, body []byte) (*response, *sdk.Result) {
+func (r *restAPI) call(ctx context.Context, method string, path func(*session) string, query string, body []byte) (*sinkhttp.Response, *sdk.Result) {
 	for attempt := 0; ; attempt++ {
-		sess, res := r.auth.session(ctx)
+		sess, res := r.sessions.Get(ctx)
 		if res != nil {
 			return nil, res
 		}
@@ -113,16 +112,16 @@ func (r *restAPI) call(ctx context.Context, method string, path func(*session) s
 		if body != nil {
 			h.Set("Content-Type", "application/json")
 		}
-		resp, res := send(ctx, r.hc, method, u, h, body)
+		resp, res := r.hc.Do(ctx, &sinkhttp.Request{Method: method, URL: u, Header: h, Body: body})
 		if res != nil {
 			return nil, res
 		}
-		if resp.status == http.StatusUnauthorized && attempt == 0 {
-			r.auth.invalidate(sess)
+		if resp.Status == http.StatusUnauthorized && attempt == 0 {
+			r.sessions.Invalidate(sess)
 			continue
 		}
-		if resp.status < 200 || resp.status > 299 {
-			return nil, classify(resp, r.now())
+		if resp.Status < 200 || resp.Status > 299 {
+			return nil, r.classify(resp)
 		}
 		return resp, nil
 	}
@@ -136,13 +135,13 @@ type apiError struct {
 }
 
 // classify turns a failed answer into a Result with Salesforce's
-// errorCode and message.
-func classify(resp *response, now time.Time) *sdk.Result {
-	res := &sdk.Result{Status: resp.status, Headers: firstValues(resp.header), Body: resp.body}
+// errorCodes and messages: 429, 408 and 5xx are retryable, and so are the
+// retryableCodes whatever the status.
+func (r *restAPI) classify(resp *sinkhttp.Response) *sdk.Result {
 	var errs []apiError
-	_ = json.Unmarshal(resp.body, &errs)
+	_ = json.Unmarshal(resp.Body, &errs)
 	parts := make([]string, 0, len(errs))
-	retryable := resp.status >= 500 || resp.status == http.StatusTooManyRequests || resp.status == http.StatusRequestTimeout
+	retryable := false
 	for _, e := range errs {
 		p := e.ErrorCode + ": " + e.Message
 		if len(e.Fields) > 0 {
@@ -151,16 +150,14 @@ func classify(resp *response, now time.Time) *sdk.Result {
 		parts = append(parts, p)
 		retryable = retryable || slices.Contains(retryableCodes, e.ErrorCode)
 	}
-	res.Error = "HTTP " + statusText(resp.status)
-	switch {
-	case resp.status == http.StatusMultipleChoices:
-		res.Error += ": the external id matches more than one record; make " + "the external_id_field unique"
-	case len(parts) > 0:
-		res.Error += ": " + strings.Join(parts, "; ")
+	detail := strings.Join(parts, "; ")
+	if resp.Status == http.StatusMultipleChoices {
+		detail = "the external id matches more than one record; make " + "the external_id_field unique"
 	}
-	if retryable {
+	res := r.hc.Result(resp, detail)
+	if retryable && !res.Retryable {
 		res.Retryable = true
-		res.RetryAfter = retryAfter(resp.header.Get("Retry-After"), now)
+		res.RetryAfter = r.hc.RetryAfter(resp)
 	}
 	return res
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -42,10 +41,8 @@ const defaultTokenTTL = time.Hour
 
 func parseSettings(cfg sdk.Config) (*settings, error) {
 	m := cfg.Settings
-	for k := range m {
-		if !slices.Contains(knownSettings, k) {
-			return nil, fmt.Errorf("%s: unknown setting (known: %s)", k, strings.Join(knownSettings, ", "))
-		}
+	if err := sdk.CheckSettingNames(m, knownSettings); err != nil {
+		return nil, err
 	}
 	s := &settings{
 		clientID: m["client_id"], clientSecret: m["client_secret"], apiVersion: m["api_version"],

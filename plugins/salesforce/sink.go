@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/sinkhttp"
 )
 
 // Sink is the Salesforce sink. The zero value is not usable; call New.
@@ -51,25 +52,21 @@ func (k *Sink) Configure(_ context.Context, cfg sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	hc := newHTTPClient(s.policy)
-	k.state.Store(&restAPI{s: s, hc: hc, now: k.now, auth: &authorizer{s: s, hc: hc, now: k.now}})
+	// One client (and connection pool) per configuration. Redirects are
+	// never followed: they would carry the Authorization header elsewhere.
+	hc := sinkhttp.New(sinkhttp.Options{
+		Policy: s.policy, UserAgent: "hookgate-salesforce/1", Service: "Salesforce", Now: k.now, MaxIdleConnsPerHost: 32,
+	})
+	k.state.Store(&restAPI{s: s, hc: hc, sessions: newSessions(s, hc, k.now)})
 	return nil
 }
 
 // Deliver upserts the record in req.Body. Every failure is reported in the
 // Result; the error is always nil.
 func (k *Sink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	start := time.Now()
 	api := k.state.Load()
 	if api == nil {
 		return &sdk.Result{Error: "salesforce sink used before Configure", Retryable: true}, nil
 	}
-	if req.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
-		defer cancel()
-	}
-	res := api.upsert(ctx, req.Body)
-	res.Duration = time.Since(start)
-	return res, nil
+	return sinkhttp.Attempt(ctx, req.Timeout, func(ctx context.Context) *sdk.Result { return api.upsert(ctx, req.Body) }), nil
 }

@@ -4,53 +4,31 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookgate/hookgate/plugins/salesforce/sffake"
 	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func configured(t *testing.T, settings map[string]string) (*Sink, *clock) {
+// configured is a sink configured for the fake f. It tells time by the
+// fake's clock, so one Advance expires tokens for both.
+func configured(t *testing.T, f *sffake.Server, settings map[string]string) *Sink {
 	t.Helper()
-	c := &clock{t: time.Now()}
-	s := NewWithClock(c.now)
-	if err := s.Configure(context.Background(), sdk.Config{Settings: settings, AllowHTTP: true, AllowPrivateNetworks: true}); err != nil {
-		t.Fatal(err)
-	}
-	return s, c
-}
-
-func deliver(t *testing.T, s *Sink, body string) *sdk.Result {
-	t.Helper()
-	res, err := s.Deliver(context.Background(), &sdk.Request{ID: "d:1", Body: []byte(body), Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	s := NewWithClock(f.Now)
+	sdktest.Configure(t, s, settings)
+	return s
 }
 
 func TestUpsertCreatesThenUpdates(t *testing.T) {
 	f := newFake(t, sffake.Options{})
-	s, _ := configured(t, validSettings(f))
-	first := deliver(t, s, `{"FN_Work_Order_Id__c":"wo/1","Subject":"new","Priority":"High"}`)
+	s := configured(t, f, validSettings(f))
+	first := sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":"wo/1","Subject":"new","Priority":"High"}`)
 	if !first.OK() || first.Status != 201 || !strings.HasPrefix(first.ExternalRef, "500") {
 		t.Fatalf("create: %+v", first)
 	}
-	second := deliver(t, s, `{"FN_Work_Order_Id__c":"wo/1","Subject":"changed"}`)
+	second := sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":"wo/1","Subject":"changed"}`)
 	if !second.OK() || second.Status != 200 || second.ExternalRef != first.ExternalRef {
 		t.Fatalf("update: %+v", second)
 	}
@@ -77,9 +55,9 @@ func TestUpsertCreatesThenUpdates(t *testing.T) {
 // Before API v46.0 an update answers 204 with no body; the id is read back.
 func TestOldAPIVersionReadsIDBack(t *testing.T) {
 	f := newFake(t, sffake.Options{})
-	s, _ := configured(t, with(validSettings(f), "api_version", "v45.0"))
-	first := deliver(t, s, `{"FN_Work_Order_Id__c":42,"Subject":"a"}`)
-	second := deliver(t, s, `{"FN_Work_Order_Id__c":42,"Subject":"b"}`)
+	s := configured(t, f, sdktest.With(validSettings(f), "api_version", "v45.0"))
+	first := sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":42,"Subject":"a"}`)
+	second := sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":42,"Subject":"b"}`)
 	if !second.OK() || second.Status != 204 || second.ExternalRef != first.ExternalRef || first.ExternalRef == "" {
 		t.Fatalf("first %+v\nsecond %+v", first, second)
 	}
@@ -91,30 +69,30 @@ func TestOldAPIVersionReadsIDBack(t *testing.T) {
 
 func TestSessionIsReusedAndRefreshedOnceOnInvalidSession(t *testing.T) {
 	f := newFake(t, sffake.Options{})
-	s, c := configured(t, validSettings(f))
+	s := configured(t, f, validSettings(f))
 	for i := 0; i < 3; i++ {
-		deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
+		sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
 	}
 	if n := f.TokensIssued(); n != 1 {
 		t.Fatalf("%d tokens for 3 deliveries", n)
 	}
 	f.ExpireSessions()
-	if res := deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`); !res.OK() {
+	if res := sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`); !res.OK() {
 		t.Fatalf("after INVALID_SESSION_ID: %+v", res)
 	}
 	if n := f.TokensIssued(); n != 2 {
 		t.Fatalf("%d tokens; want 2", n)
 	}
 	// No expires_in in the answer: token_ttl (1h) decides when to renew.
-	c.advance(59*time.Minute + 45*time.Second)
-	deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
+	f.Advance(59*time.Minute + 45*time.Second) // the fake's sessions last 2h
+	sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
 	if n := f.TokensIssued(); n != 3 {
 		t.Fatalf("%d tokens after the ttl; want 3", n)
 	}
 	// Refused twice: one refresh per delivery, then final.
 	f.Fail(sffake.Fault{Status: 401, ErrorCode: "INVALID_SESSION_ID", Message: "Session expired or invalid"},
 		sffake.Fault{Status: 401, ErrorCode: "INVALID_SESSION_ID", Message: "Session expired or invalid"})
-	res := deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
+	res := sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
 	if res.Retryable || res.Status != 401 || res.Error != "HTTP 401 Unauthorized: INVALID_SESSION_ID: Session expired or invalid" {
 		t.Fatalf("%+v", res)
 	}
@@ -122,7 +100,7 @@ func TestSessionIsReusedAndRefreshedOnceOnInvalidSession(t *testing.T) {
 
 func TestClassification(t *testing.T) {
 	f := newFake(t, sffake.Options{})
-	s, _ := configured(t, validSettings(f))
+	s := configured(t, f, validSettings(f))
 	cases := []struct {
 		fault     sffake.Fault
 		retryable bool
@@ -137,7 +115,7 @@ func TestClassification(t *testing.T) {
 	}
 	for _, c := range cases {
 		f.Fail(c.fault)
-		res := deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
+		res := sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
 		if res.OK() || res.Retryable != c.retryable || res.RetryAfter != c.after || !strings.Contains(res.Error, c.want) {
 			t.Errorf("%s: %+v", c.fault.ErrorCode, res)
 		}
@@ -146,17 +124,17 @@ func TestClassification(t *testing.T) {
 
 func TestFieldErrorsFromTheOrgAreFinal(t *testing.T) {
 	f := newFake(t, sffake.Options{})
-	s, _ := configured(t, validSettings(f))
+	s := configured(t, f, validSettings(f))
 	for body, want := range map[string]string{
 		`{"FN_Work_Order_Id__c":"9","Priority":"High"}`:          "REQUIRED_FIELD_MISSING: Required fields are missing: [Subject] (fields: Subject)",
 		`{"FN_Work_Order_Id__c":"9","Subject":"a","Bogus__c":1}`: "INVALID_FIELD: No such column 'Bogus__c' on sobject of type Case",
 	} {
-		res := deliver(t, s, body)
+		res := sdktest.Deliver(t, s, body)
 		if res.Retryable || res.Status != 400 || !strings.Contains(res.Error, want) {
 			t.Errorf("%s: %+v", body, res)
 		}
 	}
-	res := deliver(t, s, `{"Subject":"a"}`)
+	res := sdktest.Deliver(t, s, `{"Subject":"a"}`)
 	if res.Retryable || !strings.Contains(res.Error, `no "FN_Work_Order_Id__c"`) {
 		t.Errorf("%+v", res)
 	}
@@ -164,8 +142,8 @@ func TestFieldErrorsFromTheOrgAreFinal(t *testing.T) {
 
 func TestWrongExternalIDFieldAndDuplicates(t *testing.T) {
 	f := newFake(t, sffake.Options{})
-	s, _ := configured(t, with(validSettings(f), "external_id_field", "Subject"))
-	res := deliver(t, s, `{"Subject":"a"}`)
+	s := configured(t, f, sdktest.With(validSettings(f), "external_id_field", "Subject"))
+	res := sdktest.Deliver(t, s, `{"Subject":"a"}`)
 	if res.Retryable || res.Status != 404 || !strings.Contains(res.Error, "Provided external ID field does not exist or is not accessible: Subject") {
 		t.Fatalf("%+v", res)
 	}
@@ -173,8 +151,8 @@ func TestWrongExternalIDFieldAndDuplicates(t *testing.T) {
 
 func TestBadClientSecretIsFinalAndNotEchoed(t *testing.T) {
 	f := newFake(t, sffake.Options{})
-	s, _ := configured(t, with(validSettings(f), "client_secret", "wrong-secret-VALUE"))
-	res := deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
+	s := configured(t, f, sdktest.With(validSettings(f), "client_secret", "wrong-secret-VALUE"))
+	res := sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
 	if res.Retryable || !strings.Contains(res.Error, "invalid_client: invalid client credentials") || strings.Contains(res.Error, "VALUE") {
 		t.Fatalf("%+v", res)
 	}
@@ -182,8 +160,8 @@ func TestBadClientSecretIsFinalAndNotEchoed(t *testing.T) {
 
 func TestInstanceURLFromTheTokenAnswerIsChecked(t *testing.T) {
 	f := newFake(t, sffake.Options{InstanceURL: "https://na1.example.com/evil?x=1"})
-	s, _ := configured(t, validSettings(f))
-	res := deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
+	s := configured(t, f, validSettings(f))
+	res := sdktest.Deliver(t, s, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`)
 	if res.OK() || res.Retryable || !strings.Contains(res.Error, "instance_url: must be just the address") {
 		t.Fatalf("%+v", res)
 	}
@@ -192,8 +170,8 @@ func TestInstanceURLFromTheTokenAnswerIsChecked(t *testing.T) {
 	f2 := newFake(t, sffake.Options{InstanceURL: "http://10.1.2.3"})
 	s2 := New()
 	login := strings.Replace(f2.URL, "127.0.0.1", "localhost", 1)
-	_ = s2.Configure(context.Background(), sdk.Config{Settings: with(validSettings(f2), "login_url", login), AllowHTTP: true})
-	if res := deliver(t, s2, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`); res.Retryable || !strings.Contains(res.Error, "refused") {
+	_ = s2.Configure(context.Background(), sdk.Config{Settings: sdktest.With(validSettings(f2), "login_url", login), AllowHTTP: true})
+	if res := sdktest.Deliver(t, s2, `{"FN_Work_Order_Id__c":"1","Subject":"a"}`); res.Retryable || !strings.Contains(res.Error, "refused") {
 		t.Fatalf("%+v", res)
 	}
 }

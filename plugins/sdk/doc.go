@@ -18,7 +18,9 @@
 //
 // Outbound connections must honour Config.AllowHTTP and
 // Config.AllowPrivateNetworks; package netguard does that for an
-// *http.Client.
+// *http.Client, and package sinkhttp is a ready client built on it that also
+// caps answers, parses Retry-After, classifies statuses as above, keeps
+// URLs out of errors and caches OAuth tokens.
 //
 // A complete sink:
 //

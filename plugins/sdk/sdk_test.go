@@ -57,3 +57,17 @@ func TestResultBodyIsCapped(t *testing.T) {
 		t.Fatalf("body %d bytes", len(p.GetBody()))
 	}
 }
+
+func TestCheckSettingNames(t *testing.T) {
+	known := []string{"url", "token"}
+	if err := CheckSettingNames(map[string]string{"url": "x", "token": "y"}, known); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSettingNames(nil, known); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckSettingNames(map[string]string{"url": "x", "zz": "s3cret", "tokn": "s3cret"}, known)
+	if err == nil || err.Error() != "tokn: unknown setting (known: url, token)" {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -60,27 +60,14 @@ func TestConformance(t *testing.T) {
 			},
 			Stall: f.Stall,
 			BadSettings: []sdktest.BadConfig{
-				{Settings: with(oauthSettings(f), "instance_url", "ftp://acme"), Want: "instance_url: must be an https URL"},
-				{Settings: with(oauthSettings(f), "auth", "token"), Want: "auth: must be basic or oauth"},
-				{Settings: with(oauthSettings(f), "client_secret", ""), Want: `client_secret: required when auth = "oauth"`},
-				{Settings: with(oauthSettings(f), "table", ""), Want: "table: required"},
-				{Settings: with(oauthSettings(f), "passwd", userPassword), Want: "passwd: unknown setting"},
+				{Settings: sdktest.With(oauthSettings(f), "instance_url", "ftp://acme"), Want: "instance_url: must be an https URL"},
+				{Settings: sdktest.With(oauthSettings(f), "auth", "token"), Want: "auth: must be basic or oauth"},
+				{Settings: sdktest.With(oauthSettings(f), "client_secret", ""), Want: `client_secret: required when auth = "oauth"`},
+				{Settings: sdktest.With(oauthSettings(f), "table", ""), Want: "table: required"},
+				{Settings: sdktest.With(oauthSettings(f), "passwd", userPassword), Want: "passwd: unknown setting"},
 			},
 		}
 	}})
-}
-
-func with(m map[string]string, k, v string) map[string]string {
-	c := map[string]string{}
-	for kk, vv := range m {
-		c[kk] = vv
-	}
-	if v == "" {
-		delete(c, k)
-	} else {
-		c[k] = v
-	}
-	return c
 }
 
 // The https rule holds when the gateway does not allow plain http.

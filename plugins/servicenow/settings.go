@@ -38,10 +38,8 @@ var identRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // includes the value of a credential.
 func parseSettings(cfg sdk.Config) (*settings, error) {
 	m := cfg.Settings
-	for k := range m {
-		if !slices.Contains(knownSettings, k) {
-			return nil, fmt.Errorf("%s: unknown setting (known: %s)", k, strings.Join(knownSettings, ", "))
-		}
+	if err := sdk.CheckSettingNames(m, knownSettings); err != nil {
+		return nil, err
 	}
 	s := &settings{
 		table: m["table"], correlationField: m["correlation_field"], auth: m["auth"],

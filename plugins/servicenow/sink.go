@@ -25,6 +25,7 @@ import (
 
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
+	"github.com/hookgate/hookgate/plugins/sdk/sinkhttp"
 )
 
 // Sink is the ServiceNow sink. The zero value is not usable; call New.
@@ -54,26 +55,23 @@ func (k *Sink) Configure(_ context.Context, cfg sdk.Config) error {
 	if err != nil {
 		return err
 	}
-	hc := newHTTPClient(netguard.Policy{AllowHTTP: cfg.AllowHTTP, AllowPrivateNetworks: cfg.AllowPrivateNetworks})
-	auth := &authorizer{s: s, hc: hc, now: k.now}
-	k.state.Store(&state{s: s, auth: auth, api: &tableAPI{s: s, hc: hc, auth: auth, now: k.now}})
+	// One client (and connection pool) per configuration. Redirects are
+	// never followed: they would carry the Authorization header elsewhere.
+	hc := sinkhttp.New(sinkhttp.Options{
+		Policy:    netguard.Policy{AllowHTTP: cfg.AllowHTTP, AllowPrivateNetworks: cfg.AllowPrivateNetworks},
+		UserAgent: "hookgate-servicenow/1", Service: "ServiceNow", Now: k.now, MaxIdleConnsPerHost: 32,
+	})
+	auth := newAuthorizer(s, hc, k.now)
+	k.state.Store(&state{s: s, auth: auth, api: &tableAPI{s: s, hc: hc, auth: auth}})
 	return nil
 }
 
 // Deliver upserts the record in req.Body. Every failure is reported in the
 // Result; the error is always nil.
 func (k *Sink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
-	start := time.Now()
 	st := k.state.Load()
 	if st == nil {
 		return &sdk.Result{Error: "servicenow sink used before Configure", Retryable: true}, nil
 	}
-	if req.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
-		defer cancel()
-	}
-	res := st.api.upsert(ctx, req.Body)
-	res.Duration = time.Since(start)
-	return res, nil
+	return sinkhttp.Attempt(ctx, req.Timeout, func(ctx context.Context) *sdk.Result { return st.api.upsert(ctx, req.Body) }), nil
 }

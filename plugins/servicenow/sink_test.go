@@ -1,56 +1,31 @@
 package servicenow
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest"
 	"github.com/hookgate/hookgate/plugins/servicenow/snowfake"
 )
 
-// clock is a settable clock for token expiry.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func configured(t *testing.T, settings map[string]string) (*Sink, *clock) {
+// configured is a sink configured for the fake f. It tells time by the
+// fake's clock, so one Advance expires tokens for both.
+func configured(t *testing.T, f *snowfake.Server, settings map[string]string) *Sink {
 	t.Helper()
-	c := &clock{t: time.Now()}
-	s := NewWithClock(c.now)
-	if err := s.Configure(context.Background(), sdk.Config{Settings: settings, AllowHTTP: true, AllowPrivateNetworks: true}); err != nil {
-		t.Fatal(err)
-	}
-	return s, c
-}
-
-func deliver(t *testing.T, s *Sink, body string) *sdk.Result {
-	t.Helper()
-	res, err := s.Deliver(context.Background(), &sdk.Request{ID: "d:1", Body: []byte(body), Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	s := NewWithClock(f.Now)
+	sdktest.Configure(t, s, settings)
+	return s
 }
 
 func TestUpsertCreatesThenUpdates(t *testing.T) {
 	f := newFake(t)
-	s, _ := configured(t, oauthSettings(f))
-	first := deliver(t, s, `{"correlation_id":"wo-1","short_description":"new","state":"2"}`)
+	s := configured(t, f, oauthSettings(f))
+	first := sdktest.Deliver(t, s, `{"correlation_id":"wo-1","short_description":"new","state":"2"}`)
 	if !first.OK() || first.Status != 201 || first.ExternalRef == "" {
 		t.Fatalf("create: %+v", first)
 	}
-	second := deliver(t, s, `{"correlation_id":"wo-1","short_description":"changed","state":"6"}`)
+	second := sdktest.Deliver(t, s, `{"correlation_id":"wo-1","short_description":"changed","state":"6"}`)
 	if !second.OK() || second.Status != 200 || second.ExternalRef != first.ExternalRef {
 		t.Fatalf("update: %+v (want sys_id %s)", second, first.ExternalRef)
 	}
@@ -77,13 +52,13 @@ func TestBasicAuth(t *testing.T) {
 	f := newFake(t)
 	settings := map[string]string{"instance_url": f.URL, "table": "incident", "correlation_field": "correlation_id",
 		"auth": "basic", "username": "hookgate", "password": userPassword}
-	s, _ := configured(t, settings)
-	if res := deliver(t, s, `{"correlation_id":7}`); !res.OK() {
+	s := configured(t, f, settings)
+	if res := sdktest.Deliver(t, s, `{"correlation_id":7}`); !res.OK() {
 		t.Fatalf("%+v", res)
 	}
 	settings["password"] = "wrong"
-	s, _ = configured(t, settings)
-	res := deliver(t, s, `{"correlation_id":7}`)
+	s = configured(t, f, settings)
+	res := sdktest.Deliver(t, s, `{"correlation_id":7}`)
 	if res.Retryable || res.Status != 401 || !strings.Contains(res.Error, "User Not Authenticated: Required to provide Auth information") {
 		t.Fatalf("%+v", res)
 	}
@@ -96,20 +71,19 @@ func TestBasicAuth(t *testing.T) {
 
 func TestTokenIsCachedUntilItExpires(t *testing.T) {
 	f := newFake(t)
-	s, c := configured(t, oauthSettings(f))
+	s := configured(t, f, oauthSettings(f))
 	for i := 0; i < 3; i++ {
-		if res := deliver(t, s, `{"correlation_id":"a"}`); !res.OK() {
+		if res := sdktest.Deliver(t, s, `{"correlation_id":"a"}`); !res.OK() {
 			t.Fatalf("%+v", res)
 		}
 	}
 	if n := f.TokensIssued(); n != 1 {
 		t.Fatalf("%d token requests for 3 deliveries; want 1", n)
 	}
-	// Past the token's lifetime on both clocks: the sink renews before
-	// use instead of collecting a 401 first.
-	c.advance(31 * time.Minute)
+	// Past the token's lifetime: the sink renews before use instead of
+	// collecting a 401 first.
 	f.Advance(31 * time.Minute)
-	if res := deliver(t, s, `{"correlation_id":"a"}`); !res.OK() {
+	if res := sdktest.Deliver(t, s, `{"correlation_id":"a"}`); !res.OK() {
 		t.Fatalf("%+v", res)
 	}
 	if n := f.TokensIssued(); n != 2 {
@@ -124,10 +98,10 @@ func TestTokenIsCachedUntilItExpires(t *testing.T) {
 
 func TestRefreshOnceOn401(t *testing.T) {
 	f := newFake(t)
-	s, _ := configured(t, oauthSettings(f))
-	deliver(t, s, `{"correlation_id":"a"}`)
+	s := configured(t, f, oauthSettings(f))
+	sdktest.Deliver(t, s, `{"correlation_id":"a"}`)
 	f.RevokeTokens() // the instance forgot the token before its expiry
-	if res := deliver(t, s, `{"correlation_id":"a"}`); !res.OK() {
+	if res := sdktest.Deliver(t, s, `{"correlation_id":"a"}`); !res.OK() {
 		t.Fatalf("after revocation: %+v", res)
 	}
 	if n := f.TokensIssued(); n != 2 {
@@ -135,7 +109,7 @@ func TestRefreshOnceOn401(t *testing.T) {
 	}
 	// A token refused twice in a row is not retried forever.
 	f.Fail(snowfake.Fault{Status: 401, Message: "User Not Authenticated"}, snowfake.Fault{Status: 401, Message: "User Not Authenticated"})
-	res := deliver(t, s, `{"correlation_id":"a"}`)
+	res := sdktest.Deliver(t, s, `{"correlation_id":"a"}`)
 	if res.OK() || res.Retryable || res.Status != 401 {
 		t.Fatalf("%+v", res)
 	}
@@ -149,8 +123,8 @@ func TestClientCredentialsGrant(t *testing.T) {
 	settings := oauthSettings(f)
 	delete(settings, "username")
 	delete(settings, "password")
-	s, _ := configured(t, settings)
-	if res := deliver(t, s, `{"correlation_id":"a"}`); !res.OK() {
+	s := configured(t, f, settings)
+	if res := sdktest.Deliver(t, s, `{"correlation_id":"a"}`); !res.OK() {
 		t.Fatalf("%+v", res)
 	}
 	form := f.Requests()[0].Form
@@ -163,8 +137,8 @@ func TestWrongClientSecretIsFinal(t *testing.T) {
 	f := newFake(t)
 	settings := oauthSettings(f)
 	settings["client_secret"] = "not-the-secret-XYZ"
-	s, _ := configured(t, settings)
-	res := deliver(t, s, `{"correlation_id":"a"}`)
+	s := configured(t, f, settings)
+	res := sdktest.Deliver(t, s, `{"correlation_id":"a"}`)
 	if res.Retryable || res.Status != 401 || !strings.Contains(res.Error, "oauth token request") || strings.Contains(res.Error, "XYZ") {
 		t.Fatalf("%+v", res)
 	}
@@ -172,25 +146,25 @@ func TestWrongClientSecretIsFinal(t *testing.T) {
 
 func TestRetryAfterIsHonoured(t *testing.T) {
 	f := newFake(t)
-	s, _ := configured(t, oauthSettings(f))
+	s := configured(t, f, oauthSettings(f))
 	f.Fail(snowfake.Fault{Status: 429, Message: "Rate limit exceeded", Detail: "Rate limit of 10 requests per hour for Table API exceeded", RetryAfter: "120"})
-	res := deliver(t, s, `{"correlation_id":"a"}`)
+	res := sdktest.Deliver(t, s, `{"correlation_id":"a"}`)
 	if !res.Retryable || res.RetryAfter != 2*time.Minute || res.Status != 429 ||
 		res.Error != "HTTP 429 Too Many Requests: Rate limit exceeded: Rate limit of 10 requests per hour for Table API exceeded" {
 		t.Fatalf("%+v", res)
 	}
 	f.Fail(snowfake.Fault{Status: 500, Message: "boom"})
-	if res := deliver(t, s, `{"correlation_id":"a"}`); !res.Retryable || res.Status != 500 {
+	if res := sdktest.Deliver(t, s, `{"correlation_id":"a"}`); !res.Retryable || res.Status != 500 {
 		t.Fatalf("%+v", res)
 	}
 }
 
 func TestBadRequestCarriesMessageAndDetail(t *testing.T) {
 	f := newFake(t)
-	s, _ := configured(t, oauthSettings(f))
+	s := configured(t, f, oauthSettings(f))
 	// The lookup passes (a zero Fault), the insert is refused.
 	f.Fail(snowfake.Fault{}, snowfake.Fault{Status: 400, Message: "Invalid input", Detail: "Field 'state' has an invalid value"})
-	res := deliver(t, s, `{"correlation_id":"a","state":"x"}`)
+	res := sdktest.Deliver(t, s, `{"correlation_id":"a","state":"x"}`)
 	if res.OK() || res.Retryable || res.Status != 400 || res.Error != "HTTP 400 Bad Request: Invalid input: Field 'state' has an invalid value" {
 		t.Fatalf("%+v", res)
 	}
@@ -204,8 +178,8 @@ func TestUnknownCorrelationColumnDoesNotUpdateAStranger(t *testing.T) {
 	stranger := f.Seed("incident", map[string]string{"short_description": "someone else's"})
 	settings := oauthSettings(f)
 	settings["correlation_field"] = "u_wo_id" // not a column: ServiceNow ignores the condition
-	s, _ := configured(t, settings)
-	res := deliver(t, s, `{"u_wo_id":"a","short_description":"mine"}`)
+	s := configured(t, f, settings)
+	res := sdktest.Deliver(t, s, `{"u_wo_id":"a","short_description":"mine"}`)
 	if res.OK() || res.Retryable || !strings.Contains(res.Error, `is "u_wo_id" a column of table "incident"`) {
 		t.Fatalf("%+v", res)
 	}
@@ -216,7 +190,7 @@ func TestUnknownCorrelationColumnDoesNotUpdateAStranger(t *testing.T) {
 
 func TestPayloadProblemsAreFinal(t *testing.T) {
 	f := newFake(t)
-	s, _ := configured(t, oauthSettings(f))
+	s := configured(t, f, oauthSettings(f))
 	for body, want := range map[string]string{
 		`[1,2]`:                                "not a JSON object",
 		`{"short_description":"x"}`:            `no "correlation_id"`,
@@ -224,7 +198,7 @@ func TestPayloadProblemsAreFinal(t *testing.T) {
 		`{"correlation_id":{}}`:                "string or a number",
 		`{"correlation_id":"a^ORactive=true"}`: "contains ^",
 	} {
-		res := deliver(t, s, body)
+		res := sdktest.Deliver(t, s, body)
 		if res.OK() || res.Retryable || !strings.Contains(res.Error, want) {
 			t.Errorf("%s: %+v", body, res)
 		}

@@ -8,17 +8,16 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/sinkhttp"
 )
 
 // tableAPI performs the upsert of one record.
 type tableAPI struct {
 	s    *settings
-	hc   *http.Client
+	hc   *sinkhttp.Client
 	auth *authorizer
-	now  func() time.Time
 }
 
 // upsert looks the record up by its correlation value, then updates or
@@ -45,8 +44,9 @@ func (t *tableAPI) upsert(ctx context.Context, body []byte) *sdk.Result {
 			SysID string `json:"sys_id"`
 		} `json:"result"`
 	}
-	_ = json.Unmarshal(resp.body, &out)
-	result := &sdk.Result{Status: resp.status, Headers: firstValues(resp.header), Body: resp.body, ExternalRef: out.Result.SysID}
+	_ = json.Unmarshal(resp.Body, &out)
+	result := t.hc.Result(resp, "")
+	result.ExternalRef = out.Result.SysID
 	if result.ExternalRef == "" {
 		result.ExternalRef = sysID
 	}
@@ -100,8 +100,8 @@ func (t *tableAPI) lookup(ctx context.Context, value string) (string, *sdk.Resul
 	var out struct {
 		Result []map[string]any `json:"result"`
 	}
-	if err := json.Unmarshal(resp.body, &out); err != nil {
-		return "", &sdk.Result{Status: resp.status, Body: resp.body, Error: "looking up the record: the answer is not Table API JSON", Retryable: true}
+	if err := json.Unmarshal(resp.Body, &out); err != nil {
+		return "", &sdk.Result{Status: resp.Status, Body: resp.Body, Error: "looking up the record: the answer is not Table API JSON", Retryable: true}
 	}
 	if len(out.Result) == 0 {
 		return "", nil
@@ -109,7 +109,7 @@ func (t *tableAPI) lookup(ctx context.Context, value string) (string, *sdk.Resul
 	rec := out.Result[0]
 	sysID, _ := rec["sys_id"].(string)
 	if got, _ := rec[t.s.correlationField].(string); got != value || sysID == "" {
-		return "", &sdk.Result{Status: resp.status, Error: fmt.Sprintf(
+		return "", &sdk.Result{Status: resp.Status, Error: fmt.Sprintf(
 			"looking up by %s returned a record that does not match; is %q a column of table %q?", t.s.correlationField, t.s.correlationField, t.s.table)}
 	}
 	return sysID, nil
@@ -125,8 +125,10 @@ func (t *tableAPI) tableURL(sysID string) string {
 
 // call sends one Table API request, fetching a fresh OAuth token and
 // trying once more when the token was refused. A non-2xx answer is
-// returned as a failed Result.
-func (t *tableAPI) call(ctx context.Context, method, u string, body []byte) (*response, *sdk.Result) {
+// returned as a failed Result: 429, 408 and 5xx retryable with the
+// instance's Retry-After, anything else final, with ServiceNow's
+// {"error":{"message","detail"}} in the error.
+func (t *tableAPI) call(ctx context.Context, method, u string, body []byte) (*sinkhttp.Response, *sdk.Result) {
 	for attempt := 0; ; attempt++ {
 		authz, res := t.auth.header(ctx)
 		if res != nil {
@@ -136,36 +138,19 @@ func (t *tableAPI) call(ctx context.Context, method, u string, body []byte) (*re
 		if body != nil {
 			h.Set("Content-Type", "application/json")
 		}
-		resp, res := send(ctx, t.hc, method, u, h, body)
+		resp, res := t.hc.Do(ctx, &sinkhttp.Request{Method: method, URL: u, Header: h, Body: body})
 		if res != nil {
 			return nil, res
 		}
-		if resp.status == http.StatusUnauthorized && t.s.auth == "oauth" && attempt == 0 {
+		if resp.Status == http.StatusUnauthorized && t.s.auth == "oauth" && attempt == 0 {
 			t.auth.invalidate(authz)
 			continue
 		}
-		if resp.status < 200 || resp.status > 299 {
-			return nil, classify(resp, t.now())
+		if resp.Status < 200 || resp.Status > 299 {
+			return nil, t.hc.Result(resp, errorText(resp.Body))
 		}
 		return resp, nil
 	}
-}
-
-// classify turns a failed Table API answer into a Result: 429, 408 and 5xx
-// are retryable with the instance's Retry-After; anything else is final.
-// The error carries ServiceNow's {"error":{"message","detail"}}.
-func classify(resp *response, now time.Time) *sdk.Result {
-	res := &sdk.Result{Status: resp.status, Headers: firstValues(resp.header), Body: resp.body}
-	res.Error = "HTTP " + statusText(resp.status)
-	if msg := errorText(resp.body); msg != "" {
-		res.Error += ": " + msg
-	}
-	code := resp.status
-	if code >= 500 || code == http.StatusTooManyRequests || code == http.StatusRequestTimeout {
-		res.Retryable = true
-		res.RetryAfter = retryAfter(resp.header.Get("Retry-After"), now)
-	}
-	return res
 }
 
 // errorText reads ServiceNow's error body; detail may be a string or null.

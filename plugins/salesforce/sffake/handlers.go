@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest/fakeserver"
 )
 
 // token serves the client credentials flow. Its answer has no expires_in,
@@ -17,24 +18,18 @@ import (
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	f := r.PostForm
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Form: f})
-	s.mu.Unlock()
+	s.Record(Request{Method: r.Method, Path: r.URL.Path, Form: f})
 	switch {
 	case f.Get("grant_type") != "client_credentials":
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant type not supported"})
+		fakeserver.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "grant type not supported"})
 		return
 	case f.Get("client_id") != s.opts.ClientID || f.Get("client_secret") != s.opts.ClientSecret || s.opts.ClientID == "":
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client", "error_description": "invalid client credentials"})
+		fakeserver.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client", "error_description": "invalid client credentials"})
 		return
 	}
 	tok := "00D000000000001!" + newID("AQ")
-	s.mu.Lock()
-	now := s.now()
-	s.tokens[tok] = now.Add(s.opts.SessionTimeout)
-	s.issued++
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{
+	now := s.IssueToken(tok, s.opts.SessionTimeout)
+	fakeserver.WriteJSON(w, http.StatusOK, map[string]string{
 		"access_token": tok, "instance_url": s.opts.InstanceURL, "token_type": "Bearer", "scope": "api",
 		"id":        "https://login.salesforce.com/id/00D000000000001/005000000000001",
 		"issued_at": strconv.FormatInt(now.UnixMilli(), 10), "signature": "c2lnbmF0dXJl",
@@ -43,24 +38,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 // upsert serves PATCH (upsert) and GET (read) on sObject Rows by External ID.
 func (s *Server) upsert(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
-		Bearer: strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "), Body: body})
-	stall := s.stall
-	s.mu.Unlock()
-	if stall != nil {
-		select {
-		case <-stall:
-		case <-r.Context().Done():
-			return
-		}
+	body, ok := s.Receive(r, func(body []byte) Request {
+		return Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
+			Bearer: strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "), Body: body}
+	})
+	if !ok {
+		return
 	}
-	if !s.authorized(r) {
+	if !s.Authorized(r) {
 		writeErrors(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid", nil)
 		return
 	}
-	if f, ok := s.nextFault(); ok && f.Status != 0 {
+	if f, ok := s.NextFault(); ok && f.Status != 0 {
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
@@ -87,28 +76,6 @@ func (s *Server) upsert(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	exp, ok := s.tokens[tok]
-	return ok && s.now().Before(exp)
-}
-
-func (s *Server) nextFault() (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return Fault{}, false
-	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f, true
-}
-
 // matching returns the ids of records whose field equals value. Caller holds mu.
 func (s *Server) matching(object, field, value string) []string {
 	var ids []string
@@ -129,7 +96,7 @@ func (s *Server) read(w http.ResponseWriter, version, object, field, value strin
 	case 0:
 		writeErrors(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist", nil)
 	case 1:
-		writeJSON(w, http.StatusOK, map[string]any{
+		fakeserver.WriteJSON(w, http.StatusOK, map[string]any{
 			"attributes": map[string]string{"type": object, "url": "/services/data/" + version + "/sobjects/" + object + "/" + ids[0]},
 			"Id":         ids[0],
 		})
@@ -180,7 +147,7 @@ func (s *Server) write(w http.ResponseWriter, version, object string, obj Object
 			rec[k] = v
 		}
 		s.records[object][id] = rec
-		writeJSON(w, http.StatusCreated, map[string]any{"id": id, "success": true, "errors": []any{}, "created": true})
+		fakeserver.WriteJSON(w, http.StatusCreated, map[string]any{"id": id, "success": true, "errors": []any{}, "created": true})
 	case 1:
 		for k, v := range in {
 			s.records[object][ids[0]][k] = v
@@ -189,13 +156,13 @@ func (s *Server) write(w http.ResponseWriter, version, object string, obj Object
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": ids[0], "success": true, "errors": []any{}, "created": false})
+		fakeserver.WriteJSON(w, http.StatusOK, map[string]any{"id": ids[0], "success": true, "errors": []any{}, "created": false})
 	default:
 		urls := make([]string, len(ids))
 		for i, id := range ids {
 			urls[i] = "/services/data/" + version + "/sobjects/" + object + "/" + id
 		}
-		writeJSON(w, http.StatusMultipleChoices, urls)
+		fakeserver.WriteJSON(w, http.StatusMultipleChoices, urls)
 	}
 }
 
@@ -212,11 +179,5 @@ func writeErrors(w http.ResponseWriter, status int, code, msg string, fields []s
 	if fields != nil {
 		e["fields"] = fields
 	}
-	writeJSON(w, status, []any{e})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fakeserver.WriteJSON(w, status, []any{e})
 }

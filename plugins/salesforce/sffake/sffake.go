@@ -12,10 +12,11 @@ package sffake
 import (
 	"crypto/rand"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest/fakeserver"
 )
 
 // Object describes one sObject type of the fake org.
@@ -63,20 +64,16 @@ type Fault struct {
 }
 
 // Server is a running fake org. Its methods are safe for concurrent use.
+// Besides its own, it has the fakeserver.Server methods: Close, Requests,
+// TokensIssued, Fail (faults answer REST requests), Stall (REST requests
+// hang), Advance (the clock sessions time out by) and RevokeTokens (the
+// same as ExpireSessions).
 type Server struct {
-	URL  string
+	fakeserver.Server[Request, Fault]
 	opts Options
-	srv  *httptest.Server
 
-	mu       sync.Mutex
-	offset   time.Duration
-	tokens   map[string]time.Time                 // token -> expiry
-	records  map[string]map[string]map[string]any // object -> id -> record
-	requests []Request
-	faults   []Fault
-	stall    chan struct{}
-	issued   int
-	seq      int
+	mu      sync.Mutex                           // guards records
+	records map[string]map[string]map[string]any // object -> id -> record
 }
 
 // New starts a fake org over plain HTTP on loopback; close it with Close.
@@ -87,45 +84,18 @@ func New(opts Options) *Server {
 	if opts.Objects == nil {
 		opts.Objects = map[string]Object{"Case": DefaultCase}
 	}
-	s := &Server{opts: opts, tokens: map[string]time.Time{}, records: map[string]map[string]map[string]any{}}
+	s := &Server{opts: opts, records: map[string]map[string]map[string]any{}}
 	for name := range opts.Objects {
 		s.records[name] = map[string]map[string]any{}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /services/oauth2/token", s.token)
 	mux.HandleFunc("/services/data/{version}/sobjects/{object}/{field}/{value}", s.upsert)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
+	s.Start(mux)
 	if s.opts.InstanceURL == "" {
 		s.opts.InstanceURL = s.URL
 	}
 	return s
-}
-
-// Close stops the server, releasing a stall first.
-func (s *Server) Close() {
-	s.mu.Lock()
-	if s.stall != nil {
-		close(s.stall)
-		s.stall = nil
-	}
-	s.mu.Unlock()
-	s.srv.CloseClientConnections()
-	s.srv.Close()
-}
-
-// Requests returns what the fake received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// TokensIssued counts successful token requests.
-func (s *Server) TokensIssued() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.issued
 }
 
 // Records returns a copy of an object's records by id.
@@ -143,49 +113,9 @@ func (s *Server) Records(object string) map[string]map[string]any {
 	return out
 }
 
-// Fail scripts the answers to the next REST requests, one fault each.
-func (s *Server) Fail(faults ...Fault) {
-	s.mu.Lock()
-	s.faults = append(s.faults, faults...)
-	s.mu.Unlock()
-}
-
-// Stall makes REST requests hang until release is called (or the client
-// gives up).
-func (s *Server) Stall() (release func()) {
-	s.mu.Lock()
-	ch := make(chan struct{})
-	s.stall = ch
-	s.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			if s.stall == ch {
-				close(ch)
-				s.stall = nil
-			}
-			s.mu.Unlock()
-		})
-	}
-}
-
-// Advance moves the fake's clock, so sessions time out without waiting.
-func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	s.offset += d
-	s.mu.Unlock()
-}
-
 // ExpireSessions ends every session, as a changed session policy or a
 // revoked connected app would; the next REST request gets 401.
-func (s *Server) ExpireSessions() {
-	s.mu.Lock()
-	s.tokens = map[string]time.Time{}
-	s.mu.Unlock()
-}
-
-func (s *Server) now() time.Time { return time.Now().Add(s.offset) }
+func (s *Server) ExpireSessions() { s.RevokeTokens() }
 
 const idChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

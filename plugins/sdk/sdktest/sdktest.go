@@ -19,6 +19,10 @@
 //	func TestConformance(t *testing.T) {
 //		sdktest.Conformance(t, sdktest.Suite{Sink: "mysink", Fake: startFake})
 //	}
+//
+// Configure, Deliver and With serve a sink's in-process tests; package
+// fakeserver is the plumbing of a fake service (recorded requests,
+// scripted faults, stalls, tokens on a movable clock).
 package sdktest
 
 import (

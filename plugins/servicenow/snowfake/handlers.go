@@ -4,40 +4,36 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest/fakeserver"
 )
 
 // token serves /oauth_token.do (client_credentials and password grants).
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Form: r.PostForm})
-	s.mu.Unlock()
+	s.Record(Request{Method: r.Method, Path: r.URL.Path, Form: r.PostForm})
 	f := r.PostForm
 	switch {
 	case f.Get("client_id") != s.opts.ClientID || f.Get("client_secret") != s.opts.ClientSecret || s.opts.ClientID == "":
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "server_error", "error_description": "access_denied"})
+		fakeserver.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "server_error", "error_description": "access_denied"})
 		return
 	case f.Get("grant_type") == "password":
 		if f.Get("username") != s.opts.Username || f.Get("password") != s.opts.Password {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "server_error", "error_description": "access_denied"})
+			fakeserver.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "server_error", "error_description": "access_denied"})
 			return
 		}
 	case f.Get("grant_type") != "client_credentials":
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "unsupported grant type"})
+		fakeserver.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "unsupported grant type"})
 		return
 	}
 	tok := newID(24)
-	s.mu.Lock()
-	s.tokens[tok] = s.now().Add(s.opts.TokenTTL)
-	s.issued++
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{
+	s.IssueToken(tok, s.opts.TokenTTL)
+	fakeserver.WriteJSON(w, http.StatusOK, map[string]any{
 		"access_token": tok, "refresh_token": newID(24), "scope": "useraccount",
 		"token_type": "Bearer", "expires_in": int(s.opts.TokenTTL / time.Second),
 	})
@@ -45,24 +41,18 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 // table serves /api/now/table/{table}[/{sys_id}].
 func (s *Server) table(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
 	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Auth: scheme, Body: body})
-	stall := s.stall
-	s.mu.Unlock()
-	if stall != nil {
-		select {
-		case <-stall:
-		case <-r.Context().Done():
-			return
-		}
+	body, ok := s.Receive(r, func(body []byte) Request {
+		return Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Auth: scheme, Body: body}
+	})
+	if !ok {
+		return
 	}
 	if !s.authorized(r) {
 		writeError(w, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
 		return
 	}
-	if f, ok := s.nextFault(); ok && f.Status != 0 {
+	if f, ok := s.NextFault(); ok && f.Status != 0 {
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
@@ -87,29 +77,12 @@ func (s *Server) table(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// authorized accepts the one user's basic credentials or an issued token.
 func (s *Server) authorized(r *http.Request) bool {
 	if u, p, ok := r.BasicAuth(); ok {
 		return s.opts.Username != "" && u == s.opts.Username && p == s.opts.Password
 	}
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	exp, ok := s.tokens[tok]
-	return ok && s.now().Before(exp)
-}
-
-func (s *Server) nextFault() (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return Fault{}, false
-	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f, true
+	return s.Authorized(r)
 }
 
 // query filters by an encoded query of field=value conditions joined by ^.
@@ -146,7 +119,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, table string, col
 	}
 	s.mu.Unlock()
 	w.Header().Set("X-Total-Count", strconv.Itoa(len(out)))
-	writeJSON(w, http.StatusOK, map[string]any{"result": out})
+	fakeserver.WriteJSON(w, http.StatusOK, map[string]any{"result": out})
 }
 
 func matches(rec map[string]string, conds [][2]string) bool {
@@ -188,7 +161,7 @@ func (s *Server) write(w http.ResponseWriter, table, sysID string, cols []string
 	if sysID == "" {
 		status, sysID = http.StatusCreated, newID(16)
 		rec = map[string]string{"sys_id": sysID, "number": fmt.Sprintf("INC%07d", len(s.records[table])+10001),
-			"sys_created_on": s.now().UTC().Format("2006-01-02 15:04:05")}
+			"sys_created_on": s.Now().UTC().Format("2006-01-02 15:04:05")}
 		s.records[table][sysID] = rec
 	} else if rec == nil {
 		writeError(w, http.StatusNotFound, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
@@ -199,11 +172,11 @@ func (s *Server) write(w http.ResponseWriter, table, sysID string, cols []string
 			rec[k] = text(v)
 		}
 	}
-	rec["sys_updated_on"] = s.now().UTC().Format("2006-01-02 15:04:05")
+	rec["sys_updated_on"] = s.Now().UTC().Format("2006-01-02 15:04:05")
 	if status == http.StatusCreated {
 		w.Header().Set("Location", s.URL+"/api/now/table/"+table+"/"+sysID)
 	}
-	writeJSON(w, status, map[string]any{"result": copyRecord(rec)})
+	fakeserver.WriteJSON(w, status, map[string]any{"result": copyRecord(rec)})
 }
 
 func text(v any) string {
@@ -226,11 +199,5 @@ func writeError(w http.ResponseWriter, status int, msg, detail string) {
 	if detail != "" {
 		d = detail
 	}
-	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "detail": d}, "status": "failure"})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fakeserver.WriteJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "detail": d}, "status": "failure"})
 }

@@ -13,10 +13,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest/fakeserver"
 )
 
 // Options configure a fake instance.
@@ -46,20 +47,17 @@ type Fault struct {
 	RetryAfter string // Retry-After header, when set
 }
 
-// Server is a running fake instance. Its methods are safe for concurrent use.
+// Server is a running fake instance. Its methods are safe for concurrent
+// use. Besides its own, it has the fakeserver.Server methods: Close,
+// Requests, TokensIssued, Fail (faults answer Table API requests), Stall
+// (Table API requests hang), Advance (the clock tokens expire by) and
+// RevokeTokens (the next bearer request gets 401).
 type Server struct {
-	URL  string
+	fakeserver.Server[Request, Fault]
 	opts Options
-	srv  *httptest.Server
 
-	mu       sync.Mutex
-	offset   time.Duration                           // the fake clock's lead over time.Now
-	tokens   map[string]time.Time                    // access token -> expiry
-	records  map[string]map[string]map[string]string // table -> sys_id -> record
-	requests []Request
-	faults   []Fault
-	stall    chan struct{} // non-nil: table requests wait until it is closed
-	issued   int
+	mu      sync.Mutex                              // guards records
+	records map[string]map[string]map[string]string // table -> sys_id -> record
 }
 
 // DefaultColumns are the incident columns the fake knows unless told otherwise.
@@ -77,7 +75,7 @@ func New(opts Options) *Server {
 	if opts.Tables == nil {
 		opts.Tables = map[string][]string{"incident": DefaultColumns}
 	}
-	s := &Server{opts: opts, tokens: map[string]time.Time{}, records: map[string]map[string]map[string]string{}}
+	s := &Server{opts: opts, records: map[string]map[string]map[string]string{}}
 	for t := range opts.Tables {
 		s.records[t] = map[string]map[string]string{}
 	}
@@ -85,35 +83,8 @@ func New(opts Options) *Server {
 	mux.HandleFunc("POST /oauth_token.do", s.token)
 	mux.HandleFunc("/api/now/table/{table}", s.table)
 	mux.HandleFunc("/api/now/table/{table}/{sys_id}", s.table)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
+	s.Start(mux)
 	return s
-}
-
-// Close stops the server, releasing a stall first.
-func (s *Server) Close() {
-	s.mu.Lock()
-	if s.stall != nil {
-		close(s.stall)
-		s.stall = nil
-	}
-	s.mu.Unlock()
-	s.srv.CloseClientConnections()
-	s.srv.Close()
-}
-
-// Requests returns what the fake received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// TokensIssued counts successful token requests.
-func (s *Server) TokensIssued() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.issued
 }
 
 // Records returns a copy of a table's records by sys_id.
@@ -137,50 +108,6 @@ func (s *Server) Seed(table string, rec map[string]string) string {
 	s.records[table][id] = r
 	return id
 }
-
-// Fail scripts the answers to the next Table API requests, one fault each.
-func (s *Server) Fail(faults ...Fault) {
-	s.mu.Lock()
-	s.faults = append(s.faults, faults...)
-	s.mu.Unlock()
-}
-
-// Stall makes table requests hang until release is called (or the client
-// gives up), as an overloaded instance would.
-func (s *Server) Stall() (release func()) {
-	s.mu.Lock()
-	ch := make(chan struct{})
-	s.stall = ch
-	s.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			if s.stall == ch {
-				close(ch)
-				s.stall = nil
-			}
-			s.mu.Unlock()
-		})
-	}
-}
-
-// Advance moves the fake's clock, so issued tokens expire without waiting.
-func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	s.offset += d
-	s.mu.Unlock()
-}
-
-// RevokeTokens invalidates every issued token, as an instance restart or an
-// administrator would; the next bearer request gets 401.
-func (s *Server) RevokeTokens() {
-	s.mu.Lock()
-	s.tokens = map[string]time.Time{}
-	s.mu.Unlock()
-}
-
-func (s *Server) now() time.Time { return time.Now().Add(s.offset) }
 
 func copyRecord(r map[string]string) map[string]string {
 	c := make(map[string]string, len(r))

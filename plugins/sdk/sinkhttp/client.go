@@ -1,0 +1,248 @@
+// Package sinkhttp is the outbound HTTP client for sinks that call a remote
+// over HTTP: the built-in http, servicenow and salesforce sinks use it, and
+// a custom sink may too.
+//
+// It does what every such sink must and is easy to get subtly wrong:
+//
+//   - it dials through the gateway's netguard policy and never through a
+//     proxy from the environment (a proxy would connect past the guard);
+//   - it never follows a redirect (that would carry the payload, and any
+//     Authorization header, somewhere the configuration did not name);
+//   - it keeps at most sdk.MaxResponseBody of an answer and drains a
+//     bounded remainder, so a huge answer costs 64 KiB and short ones keep
+//     the connection;
+//   - its errors never contain the URL, whose query may hold a token or
+//     values from the payload;
+//   - it classifies as the gateway expects: 2xx success; 5xx, 408, 429,
+//     timeouts and connection failures retryable, with the Retry-After the
+//     remote sent; everything else, redirects included, final.
+//
+// A sink makes one Client in Configure and shares it across its concurrent
+// deliveries:
+//
+//	c := sinkhttp.New(sinkhttp.Options{Policy: netguard.Policy{AllowHTTP: cfg.AllowHTTP,
+//		AllowPrivateNetworks: cfg.AllowPrivateNetworks}, Service: "Teams"})
+//	...
+//	resp, res := c.Do(ctx, &sinkhttp.Request{Method: "POST", URL: u, Header: h, Body: body})
+//	if res != nil {
+//		return res, nil // no answer: already classified
+//	}
+//	return c.Result(resp, ""), nil
+package sinkhttp
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/netguard"
+)
+
+// DrainLimit is how much of an answer past sdk.MaxResponseBody is read and
+// discarded so that the connection can be reused; past it, closing the
+// connection is cheaper than reading on.
+const DrainLimit = 256 << 10
+
+// Options configure a Client. The zero value is a usable client with the
+// strictest network policy.
+type Options struct {
+	// Policy is the gateway's network policy (sdk.Config.AllowHTTP and
+	// AllowPrivateNetworks); every connection is checked by its dialer on
+	// the address actually dialled.
+	Policy netguard.Policy
+	// UserAgent is sent with requests that set none.
+	UserAgent string
+	// Service names the remote in errors: "timed out waiting for
+	// ServiceNow", "connection to ServiceNow failed: ...". Leave it empty
+	// when the remote is whatever URL a webhook names: the errors are then
+	// "timed out after <Request.Timeout>" and "connection failed: ...".
+	Service string
+	// Now is the clock an HTTP-date Retry-After is judged by; default
+	// time.Now.
+	Now func() time.Time
+	// KeepSetCookie keeps Set-Cookie in Result headers. By default it is
+	// dropped: a session cookie is a credential and Result headers end up
+	// in the delivery log.
+	KeepSetCookie bool
+
+	// MaxIdleConns and MaxIdleConnsPerHost size the connection pool; zero
+	// keeps net/http's defaults (no total limit, 2 per host).
+	MaxIdleConns, MaxIdleConnsPerHost int
+	// MaxResponseHeaderBytes bounds an answer's header; zero keeps
+	// net/http's default.
+	MaxResponseHeaderBytes int64
+	// DisableCompression stops the transport from asking for gzip and
+	// unpacking it, so exactly the caller's headers are sent.
+	DisableCompression bool
+}
+
+// Client is one connection pool and its policy. It is safe for concurrent
+// use; make one per configuration, not per request.
+type Client struct {
+	hc            *http.Client
+	tr            *http.Transport
+	userAgent     string
+	service       string
+	now           func() time.Time
+	keepSetCookie bool
+}
+
+// New returns a Client for opts.
+func New(opts Options) *Client {
+	d := opts.Policy.Dialer()
+	d.Timeout = 30 * time.Second // the request's ctx usually ends it sooner
+	d.KeepAlive = 30 * time.Second
+	tr := &http.Transport{
+		// Never a proxy from the environment: a proxy connects on our
+		// behalf, past the dialer's guard.
+		Proxy:                  nil,
+		DialContext:            d.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           opts.MaxIdleConns,
+		MaxIdleConnsPerHost:    opts.MaxIdleConnsPerHost,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: opts.MaxResponseHeaderBytes,
+		DisableCompression:     opts.DisableCompression,
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		// No ResponseHeaderTimeout: the request's ctx bounds the wait.
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Client{
+		tr: tr,
+		hc: &http.Client{
+			Transport: tr,
+			// Report a 3xx as it is: following it would send the request
+			// somewhere the configuration did not name.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		userAgent:     opts.UserAgent,
+		service:       opts.Service,
+		now:           now,
+		keepSetCookie: opts.KeepSetCookie,
+	}
+}
+
+// CloseIdleConnections closes the pool's idle connections; call it on a
+// Client that a new configuration replaced.
+func (c *Client) CloseIdleConnections() { c.tr.CloseIdleConnections() }
+
+// Request is one outgoing request.
+type Request struct {
+	Method string
+	URL    string
+	// Header is sent as is (the Client adds User-Agent when it is absent).
+	Header http.Header
+	// Body is sent as is; nil sends none.
+	Body []byte
+	// Timeout is the attempt's timeout, named in the error when it runs
+	// out and the Client has no Service name. It does not bound the
+	// request: ctx does.
+	Timeout time.Duration
+}
+
+// Response is a read answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte // at most sdk.MaxResponseBody bytes
+}
+
+// Do performs one HTTP exchange. When there is no answer the failure comes
+// back as a Result, already classified: a policy refusal or an invalid
+// request is final; a timeout, cancellation or connection failure is
+// retryable. Its error never includes the URL.
+func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
+	var rd io.Reader
+	if r.Body != nil {
+		rd = bytes.NewReader(r.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, rd)
+	if err != nil {
+		return nil, &sdk.Result{Error: "invalid request: " + StripURL(err).Error()}
+	}
+	if r.Header != nil {
+		req.Header = r.Header
+	}
+	if c.userAgent != "" && req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, c.transportFailure(ctx, err, r.Timeout)
+	}
+	body := readBody(resp.Body)
+	_ = resp.Body.Close()
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// readBody returns at most sdk.MaxResponseBody bytes and then discards at
+// most DrainLimit more. A read error after the status line does not change
+// the outcome: the remote has answered.
+func readBody(r io.Reader) []byte {
+	body, _ := io.ReadAll(io.LimitReader(r, sdk.MaxResponseBody))
+	_, _ = io.CopyN(io.Discard, r, DrainLimit)
+	return body
+}
+
+// transportFailure classifies an exchange that got no answer.
+func (c *Client) transportFailure(ctx context.Context, err error, timeout time.Duration) *sdk.Result {
+	var ne net.Error
+	var refused *netguard.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		return &sdk.Result{Error: refused.Error()}
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout()):
+		if c.service == "" {
+			return &sdk.Result{Error: fmt.Sprintf("timed out after %s", timeout), Retryable: true}
+		}
+		return &sdk.Result{Error: "timed out waiting for " + c.service, Retryable: true}
+	case errors.Is(err, context.Canceled):
+		return &sdk.Result{Error: "canceled", Retryable: true}
+	}
+	to := "connection"
+	if c.service != "" {
+		to = "connection to " + c.service
+	}
+	return &sdk.Result{Error: to + " failed: " + StripURL(err).Error(), Retryable: true}
+}
+
+// StripURL drops the `Post "https://...":` or `parse "https://...":` prefix
+// of a *url.Error, keeping its cause: the URL may carry a token in its
+// query, and errors end up in logs. Other errors come back as they are.
+func StripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Attempt runs one delivery attempt: fn with ctx bounded by timeout (when
+// positive), and the Result's Duration set to how long it took. The SDK
+// already bounds ctx by Request.Timeout; bounding it again keeps that
+// promise when a sink is called in-process (tests, `hookgate sink test`).
+func Attempt(ctx context.Context, timeout time.Duration, fn func(context.Context) *sdk.Result) *sdk.Result {
+	start := time.Now()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	res := fn(ctx)
+	res.Duration = time.Since(start)
+	return res
+}
