@@ -322,7 +322,7 @@ func prefill(b *testing.B, path string, hooks, events int) {
 		ids[i] = gateway.ConfigWebhookID("wh" + strconv.Itoa(i))
 	}
 	now := time.Now()
-	const batch = 200
+	const batch = 10 // events per Ingest call: one call must fit one transaction
 	for e := 0; e < events; e += batch {
 		var items []store.IngestItem
 		for k := e; k < e+batch && k < events; k++ {
@@ -365,11 +365,8 @@ func (c *child) rss() int64 { return procRSS(c.cmd.Process.Pid) }
 // rssWithSinks adds the sink subprocesses' RSS.
 func (c *child) rssWithSinks() int64 {
 	total := c.rss()
-	kids, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", c.cmd.Process.Pid, c.cmd.Process.Pid))
-	for _, f := range strings.Fields(string(kids)) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			total += procRSS(pid)
-		}
+	for _, pid := range childPIDs(c.cmd.Process.Pid) {
+		total += procRSS(pid)
 	}
 	return total
 }
