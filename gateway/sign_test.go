@@ -1,0 +1,271 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/signature"
+	"github.com/hookgate/hookgate/store"
+)
+
+const (
+	oldSecret  = "6f0c2d4e-7a1b-4c3d-9e8f-0a1b2c3d4e5f"
+	newSecret2 = "01999f51-5c66-4449-b441-6b4a053fee6a"
+)
+
+func TestSigningSecretsAndRotation(t *testing.T) {
+	w := &store.Webhook{Secret: oldSecret}
+	next := *w
+	next.Secret = newSecret2
+	rotateSecret(w, &next, time.Hour, t0)
+	if next.PreviousSecret != oldSecret || !next.PreviousSecretExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("rotation kept %q until %v", next.PreviousSecret, next.PreviousSecretExpiresAt)
+	}
+	if got := signingSecrets(&next, t0.Add(59*time.Minute)); len(got) != 2 || got[0] != newSecret2 || got[1] != oldSecret {
+		t.Errorf("during the grace: %v, want new then old", got)
+	}
+	if got := signingSecrets(&next, t0.Add(time.Hour)); len(got) != 1 || got[0] != newSecret2 {
+		t.Errorf("at the end of the grace: %v, want only the new", got)
+	}
+	// A grace of 0 keeps nothing; an unchanged secret keeps its grace.
+	none := *w
+	none.Secret = newSecret2
+	rotateSecret(w, &none, 0, t0)
+	if none.PreviousSecret != "" {
+		t.Errorf("grace 0 kept the old secret")
+	}
+	same := next
+	rotateSecret(&next, &same, 24*time.Hour, t0.Add(time.Minute))
+	if same.PreviousSecret != oldSecret || !same.PreviousSecretExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("an update without a new secret changed the grace")
+	}
+	rotateSecret(&next, &same, 24*time.Hour, t0.Add(2*time.Hour))
+	if same.PreviousSecret != "" {
+		t.Errorf("an expired previous secret is kept in the record")
+	}
+}
+
+// TestSignHeaders: X-FN-Signature carries both signatures during the
+// grace, newest first; Standard Webhooks headers verify with the spec's Go
+// library given signature.StandardSecret, with either secret.
+func TestSignHeaders(t *testing.T) {
+	w := &store.Webhook{Secret: newSecret2, PreviousSecret: oldSecret, PreviousSecretExpiresAt: t0.Add(time.Hour),
+		SignatureFormat: "standard-webhooks"}
+	body := []byte(`{"event":{"name":"workorder.created"}}`)
+	h := map[string]string{"WEBHOOK-ID": "spoofed"}
+	sign(h, w, "3f1e0c2a-9b8d-4c7e-a6f5-1d2e3f4a5b6c", t0, body)
+	if want := signature.Sign(newSecret2, body) + "," + signature.Sign(oldSecret, body); h[HeaderSignature] != want {
+		t.Errorf("X-FN-Signature = %s, want %s", h[HeaderSignature], want)
+	}
+	if _, ok := h["WEBHOOK-ID"]; ok {
+		t.Error("a custom header spelled like webhook-id survived")
+	}
+	hdr := http.Header{}
+	for k, v := range h {
+		hdr.Set(k, v)
+	}
+	if hdr.Get("webhook-id") != "3f1e0c2a-9b8d-4c7e-a6f5-1d2e3f4a5b6c" || hdr.Get("webhook-timestamp") != "1768920958" {
+		t.Errorf("webhook-id %q, webhook-timestamp %q", hdr.Get("webhook-id"), hdr.Get("webhook-timestamp"))
+	}
+	if n := len(strings.Fields(hdr.Get("webhook-signature"))); n != 2 {
+		t.Errorf("webhook-signature has %d entries during the grace, want 2", n)
+	}
+	for _, s := range []string{newSecret2, oldSecret} {
+		lib, err := standardwebhooks.NewWebhook(signature.StandardSecret(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := lib.VerifyIgnoringTimestamp(body, hdr); err != nil {
+			t.Errorf("the spec's library rejects our headers for secret %.8s: %v", s, err)
+		}
+	}
+	fn := map[string]string{}
+	sign(fn, &store.Webhook{Secret: newSecret2}, "x", t0, body)
+	if len(fn) != 1 || fn[HeaderSignature] != signature.Sign(newSecret2, body) {
+		t.Errorf("fn format headers: %v", fn)
+	}
+}
+
+// TestRotationAndStandardWebhooksEndToEnd: over the API, a secret update
+// with secretGracePeriod signs with both secrets until the grace ends; a
+// standard-webhooks webhook sends webhook-id = the delivery uuid on every
+// retry; history never holds a secret.
+func TestRotationAndStandardWebhooksEndToEnd(t *testing.T) {
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 2 {
+			w.WriteHeader(503) // one retry, to see webhook-id stay
+			return
+		}
+		w.WriteHeader(200)
+	})
+	tg := startAPIGateway(t, apiConfig(t))
+	tok := tg.token("acme", "acme-secret")
+	body := newHook(rc.srv.URL+"/in", "workorder.created")
+	body["secret"], body["signatureFormat"] = oldSecret, "standard-webhooks"
+	hook := tg.create(tok, body)
+	id := hook["webhookId"].(string)
+	if hook["signatureFormat"] != "standard-webhooks" || hook["previousSecretExpiresAt"] != nil {
+		t.Fatalf("created %v", hook)
+	}
+	upd := tg.must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"secret": newSecret2, "secretGracePeriod": "1h"}).result()
+	if upd["previousSecretExpiresAt"] != t0.Add(time.Hour).Format(time.RFC3339) || upd["secret"] != newSecret2 {
+		t.Fatalf("update answered %v", upd)
+	}
+	tg.must(200, "POST", "/api/v1/webhooks/"+id+"/test", tok, nil)
+	got := rc.next(t)
+	if want := signature.Sign(newSecret2, got.Body) + "," + signature.Sign(oldSecret, got.Body); got.Header.Get(HeaderSignature) != want {
+		t.Errorf("during the grace X-FN-Signature = %s, want new,old", got.Header.Get(HeaderSignature))
+	}
+	uuid, _, _ := strings.Cut(got.Header.Get(HeaderDeliveryID), ":")
+	if got.Header.Get("webhook-id") != uuid {
+		t.Errorf("webhook-id %q, want the delivery uuid %q", got.Header.Get("webhook-id"), uuid)
+	}
+	lib, _ := standardwebhooks.NewWebhook(signature.StandardSecret(oldSecret))
+	if err := lib.VerifyIgnoringTimestamp(got.Body, got.Header); err != nil {
+		t.Errorf("old secret during the grace: %v", err)
+	}
+
+	tg.clock.Advance(2 * time.Hour) // the grace is over
+	tok = tg.token("acme", "acme-secret")
+	tg.must(200, "POST", "/api/v1/webhooks/"+id+"/test", tok, nil)
+	first := rc.next(t) // answered 503
+	// The retry is scheduled from the clock when the attempt is recorded:
+	// wait for that before moving the clock past it.
+	tg.waitFor(id, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
+	tg.clock.Advance(time.Minute)
+	tg.g.Kick()
+	retry := rc.next(t)
+	if retry.Header.Get(HeaderSignature) != signature.Sign(newSecret2, retry.Body) {
+		t.Errorf("after the grace X-FN-Signature = %s, want the new secret only", retry.Header.Get(HeaderSignature))
+	}
+	if first.Header.Get("webhook-id") == "" || first.Header.Get("webhook-id") != retry.Header.Get("webhook-id") {
+		t.Errorf("webhook-id changed across a retry: %q then %q", first.Header.Get("webhook-id"), retry.Header.Get("webhook-id"))
+	}
+	if err := lib.VerifyIgnoringTimestamp(retry.Body, retry.Header); err == nil {
+		t.Error("the old secret still verifies after the grace")
+	}
+	newLib, _ := standardwebhooks.NewWebhook(signature.StandardSecret(newSecret2))
+	if err := newLib.VerifyIgnoringTimestamp(retry.Body, retry.Header); err != nil {
+		t.Errorf("the new secret: %v", err)
+	}
+	raw := tg.must(200, "GET", "/api/v1/webhooks/"+id+"/history", tok, nil).Raw
+	if strings.Contains(string(raw), oldSecret) || strings.Contains(string(raw), newSecret2) || !strings.Contains(string(raw), "secret_regenerated") {
+		t.Errorf("history: %s", raw)
+	}
+}
+
+func TestSigningFieldsValidation(t *testing.T) {
+	tg := startAPIGateway(t, apiConfig(t))
+	tok := tg.token("acme", "acme-secret")
+	id := tg.create(tok, newHook("https://example.com/in"))["webhookId"].(string)
+	bad := func(method, path string, body map[string]any, want string) {
+		t.Helper()
+		r := tg.call(method, path, tok, body)
+		if r.Status != 400 || !strings.Contains(r.errMessage(), want) {
+			t.Errorf("%v: %d %s, want 400 naming %s", body, r.Status, r.Raw, want)
+		}
+	}
+	with := func(extra map[string]any) map[string]any {
+		b := newHook("https://example.com/in")
+		for k, v := range extra {
+			b[k] = v
+		}
+		return b
+	}
+	bad("POST", "/api/v1/webhooks", with(map[string]any{"signatureFormat": "svix"}), "'signatureFormat'")
+	bad("POST", "/api/v1/webhooks", with(map[string]any{"secretGracePeriod": "1h"}), "'secretGracePeriod'")
+	bad("PUT", "/api/v1/webhooks/"+id, map[string]any{"secretGracePeriod": "1h"}, "'secretGracePeriod'")
+	bad("PUT", "/api/v1/webhooks/"+id, map[string]any{"secret": newSecret2, "secretGracePeriod": "169h"}, "'secretGracePeriod'")
+	bad("PUT", "/api/v1/webhooks/"+id, map[string]any{"secret": newSecret2, "secretGracePeriod": "soon"}, "'secretGracePeriod'")
+	for _, v := range []string{"a\r\nX-Injected: 1", "a\nb", "a\x00b"} {
+		bad("PUT", "/api/v1/webhooks/"+id, map[string]any{"webhookAttribute": map[string]any{"header": map[string]any{"X-Token": v}}}, `"X-Token"`)
+	}
+	ok := tg.must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"secret": newSecret2, "secretGracePeriod": "0s"}).result()
+	if ok["previousSecretExpiresAt"] != nil {
+		t.Errorf("grace 0 keeps the old secret until %v", ok["previousSecretExpiresAt"])
+	}
+	w, _ := tg.g.store.GetWebhook(context.Background(), id)
+	if w.PreviousSecret != "" || w.SignatureFormat != "fn" {
+		t.Errorf("stored previous %q format %q", w.PreviousSecret, w.SignatureFormat)
+	}
+}
+
+// TestLiteralPrivateDestinationsRefused: with allow_private_networks off,
+// create and update refuse URLs whose host is a literal non-public address
+// in any spelling; names pass (checked after DNS when dialled).
+func TestLiteralPrivateDestinationsRefused(t *testing.T) {
+	cfg := apiConfig(t)
+	cfg.Delivery.AllowPrivateNetworks = false
+	tg := startAPIGateway(t, cfg)
+	tok := tg.token("acme", "acme-secret")
+	refused := []string{
+		"https://127.0.0.1/in", "https://10.1.2.3/in", "https://172.16.0.1/in", "https://192.168.1.1/in",
+		"https://169.254.169.254/latest/meta-data", "https://100.64.0.1/in", "https://0.0.0.0/in", "https://224.0.0.1/in",
+		"https://[::1]/in", "https://[fd00::1]/in", "https://[fe80::1]/in", "https://[::ffff:127.0.0.1]/in", "https://[::]/in",
+		"https://2130706433/in", "https://0x7f.0.0.1/in", "https://0177.0.0.1/in", "https://127.1/in",
+		"https://127.0.0.1:8443/{{ workorder.id }}",
+	}
+	for _, u := range refused {
+		r := tg.call("POST", "/api/v1/webhooks", tok, newHook(u))
+		if r.Status != 400 || !strings.Contains(r.errMessage(), "'url' is not an allowed destination") {
+			t.Errorf("create %s: %d %s", u, r.Status, r.Raw)
+		}
+	}
+	id := tg.create(tok, newHook("https://example.com/in"))["webhookId"].(string)
+	tg.create(tok, newHook("https://{{ workorder.id }}.example.com/in"))
+	r := tg.call("PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"url": "https://[::ffff:10.0.0.1]/in"})
+	if r.Status != 400 || !strings.Contains(r.errMessage(), "allowed destination") || strings.Contains(string(r.Raw), "/in") {
+		t.Errorf("update to a private literal: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestHCLSecretRotation: changing a block's secret and reloading keeps the
+// old secret signing for the block's secret_grace_period (else the
+// delivery default); changing signature_format is recorded.
+func TestHCLSecretRotation(t *testing.T) {
+	cfg := apiConfig(t)
+	hook := hclWebhook("erp", "https://erp.example.com/h", 12)
+	hook.Secret = oldSecret
+	cfg.Webhooks = []config.Webhook{hook}
+	tg := startAPIGateway(t, cfg)
+	id := ConfigWebhookID("erp")
+
+	next := *cfg
+	changed := hook
+	changed.Secret, changed.SignatureFormat = newSecret2, "standard-webhooks"
+	next.Webhooks = []config.Webhook{changed}
+	if _, err := tg.g.Reload(context.Background(), &next); err != nil {
+		t.Fatal(err)
+	}
+	w, err := tg.g.store.GetWebhook(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Secret != newSecret2 || w.PreviousSecret != oldSecret || !w.PreviousSecretExpiresAt.Equal(t0.Add(24*time.Hour)) ||
+		w.SignatureFormat != "standard-webhooks" {
+		t.Errorf("after reload: previous kept until %v, format %q", w.PreviousSecretExpiresAt, w.SignatureFormat)
+	}
+	tok := tg.token("acme", "acme-secret")
+	raw := string(tg.must(200, "GET", "/api/v1/webhooks/"+id+"/history", tok, nil).Raw)
+	if !strings.Contains(raw, "secret_regenerated") || !strings.Contains(raw, "signatureFormat") || strings.Contains(raw, oldSecret) || strings.Contains(raw, newSecret2) {
+		t.Errorf("history %s", raw)
+	}
+	// A second change with a block-level grace of 0: the old secret stops at once.
+	again := changed
+	again.Secret = "5b1a0c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+	zero := time.Duration(0)
+	again.SecretGracePeriod = &zero
+	next.Webhooks = []config.Webhook{again}
+	if _, err := tg.g.Reload(context.Background(), &next); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ = tg.g.store.GetWebhook(context.Background(), id); w.PreviousSecret != "" {
+		t.Errorf("grace 0 kept a previous secret")
+	}
+}
