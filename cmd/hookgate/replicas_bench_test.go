@@ -1,0 +1,142 @@
+package main
+
+// Figures for scale-out (make bench): deliveries/s with 1, 2 and 3 replicas
+// on one PostgreSQL next to Badger on one node, and how long a surviving
+// replica takes to send a dead replica's leased deliveries. Everything —
+// replicas, sink plugins, PostgreSQL, producers, receiver — shares the
+// machine (2 cores here), so more replicas add no CPU: the rows show the
+// cost of the shared database and the coordination, not a cluster's reach.
+// Run with -benchtime=1x.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// publishSpread sends n events round-robin over the replicas with conc
+// concurrent producers; it fails the benchmark on any refusal.
+func publishSpread(b *testing.B, gws []*child, tok string, n, conc int) {
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	for range conc {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1))
+				if i > n {
+					return
+				}
+				req, _ := http.NewRequest("POST", gws[i%len(gws)].base+"/api/v1/events", bytes.NewReader(envelopeFor(i)))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil || resp.StatusCode != 202 {
+					failed.Add(1)
+				}
+				if resp != nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		b.Fatalf("%d publishes failed", failed.Load())
+	}
+}
+
+// BenchmarkReplicasThroughput: deliveries/s, publish to delivery, for
+// Badger on one node and for 1, 2 and 3 replicas on one PostgreSQL
+// (fsync on, like Badger's synced commits). Each event fans out to 8
+// webhooks, so the per-webhook in-flight limit (delivery.
+// max_in_flight_per_webhook) does not cap 64 workers.
+func BenchmarkReplicasThroughput(b *testing.B) {
+	const events, hooks = 2500, 8
+	const n = events * hooks
+	b.Logf("machine: %d cores (GOMAXPROCS %d) shared by replicas, PostgreSQL, producers and receiver", runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	b.Run("badger-1-node", func(b *testing.B) {
+		rc := newCountingReceiver()
+		srv := httptestServer(rc)
+		defer srv.Close()
+		c := startBenchGateway(b, b.TempDir(), benchWebhooks(hooks, srv.URL))
+		tok := c.token(nil)
+		start := time.Now()
+		publishSpread(b, []*child{c}, tok, events, 64)
+		rc.waitCount(b, n, 5*time.Minute)
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "deliveries/s")
+		b.ReportMetric(float64(runtime.NumCPU()), "cores")
+	})
+	for _, replicas := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("postgres-%d-replicas", replicas), func(b *testing.B) {
+			_, dsn := startPostgres(b, true)
+			rc := newCountingReceiver()
+			srv := httptestServer(rc)
+			defer srv.Close()
+			gws := startReplicas(b, dsn, benchWebhooks(hooks, srv.URL), replicas, 64)
+			tok := gws[0].token(nil)
+			start := time.Now()
+			publishSpread(b, gws, tok, events, 64)
+			rc.waitCount(b, n, 5*time.Minute)
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "deliveries/s")
+			b.ReportMetric(float64(runtime.NumCPU()), "cores")
+		})
+	}
+}
+
+// startReplicas starts n replicas on dsn (the first migrates) and stops
+// them when b ends.
+func startReplicas(b *testing.B, dsn, webhooks string, n, workers int) []*child {
+	dir := b.TempDir()
+	gws := make([]*child, n)
+	for i := range gws {
+		path, addr := writeReplicaConfig(b, dir, i, dsn, webhooks, workers)
+		gws[i] = startChildTB(b, path, addr)
+		c := gws[i]
+		b.Cleanup(c.stop)
+	}
+	return gws
+}
+
+// BenchmarkLeaseHandover: two replicas busy with slow deliveries; one is
+// SIGKILLed; reports how long until the survivor has sent every delivery
+// the dead one held (bounded by the lease, storage.lease, here the
+// shortest a 2s delivery timeout allows: 12s).
+func BenchmarkLeaseHandover(b *testing.B) {
+	_, dsn := startPostgres(b, true)
+	rc := newOverlapReceiver(300 * time.Millisecond)
+	srv := httptestServer(rc)
+	defer srv.Close()
+	gws := startReplicas(b, dsn, fmt.Sprintf(receiverWebhook, srv.URL), 2, 8)
+	tok := gws[0].token(nil)
+	publishSpread(b, gws, tok, 200, 8)
+	deadline := time.Now().Add(30 * time.Second)
+	for rc.done.Load() < 20 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	kill := time.Now()
+	gws[1].cmd.Process.Signal(syscall.SIGKILL)
+	gws[1].cmd.Wait()
+	for rc.done.Load() < 200 {
+		if time.Since(kill) > 2*time.Minute {
+			b.Fatalf("delivered %d of 200 within 2m of the kill", rc.done.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took, cut, back := rc.pickup(kill)
+	if cut == 0 || back != cut {
+		b.Fatalf("%d deliveries cut by the kill, %d re-sent", cut, back)
+	}
+	b.ReportMetric(took.Seconds(), "pickup-s")
+	b.ReportMetric(replicaLease.Seconds(), "lease-s")
+	b.ReportMetric(float64(cut), "handed-over")
+	b.ReportMetric(float64(runtime.NumCPU()), "cores")
+}

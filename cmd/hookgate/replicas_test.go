@@ -1,0 +1,403 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/store/postgres/pgtest"
+)
+
+// startPostgres starts a throwaway PostgreSQL cluster for one test (or
+// benchmark) and returns a fresh migrated database in it. Missing or
+// broken PostgreSQL fails the test: the replicas are a requirement, not an
+// optional extra.
+func startPostgres(tb testing.TB, durable bool) (cluster *pgtest.Cluster, dsn string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := pgtest.Start(ctx, pgtest.Options{Durable: durable})
+	if err != nil {
+		tb.Fatalf("cannot start a throwaway PostgreSQL for the replicas test: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			tb.Log(err)
+		}
+	})
+	// An empty database: the first replica's `serve` migrates it.
+	if dsn, err = c.NewEmptyDatabase(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return c, dsn
+}
+
+const replicaConfig = `
+server  { listen = "%s" }
+storage {
+  driver = "postgres"
+  dsn    = "%s"
+  lease  = "%s"
+  path   = "%s"
+}
+delivery {
+  timeout = "2s"
+  workers = %d
+  allow_http = true
+  allow_private_networks = true
+}
+auth {
+  client "acme" {
+    secret     = "acme-secret"
+    company_id = 100
+    scopes     = ["events:publish", "webhooks:read", "webhooks:write"]
+  }
+}
+%s
+`
+
+// receiverWebhook is the one webhook of the replicas test.
+const receiverWebhook = `webhook "receiver" {
+  company_id = 100
+  url        = "%s/hook"
+  events     = ["workorder.created"]
+  secret     = "01999f51-5c66-4449-b441-6b4a053fee6a"
+}`
+
+// replicaLease is the shortest lease the config accepts for a 2s timeout
+// (timeout + 10s grace): a dead replica's claims come back after it.
+const replicaLease = 12 * time.Second
+
+// writeReplicaConfig writes replica i's config (own port, own pid folder,
+// the shared database, the webhook blocks given) and returns its path and address.
+func writeReplicaConfig(tb testing.TB, dir string, i int, dsn, webhooks string, workers int) (string, string) {
+	addr := freePort(tb)
+	path := filepath.Join(dir, fmt.Sprintf("replica%d.hcl", i))
+	data := filepath.Join(dir, fmt.Sprintf("replica%d", i))
+	cfg := fmt.Sprintf(replicaConfig, addr, dsn, replicaLease, data, workers, webhooks)
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path, addr
+}
+
+// overlapReceiver answers after a short delay and watches for the same
+// delivery uuid being in flight twice at once (two replicas sending it).
+// A request whose sender dies mid-way is "cut": it was not delivered.
+type overlapReceiver struct {
+	delay time.Duration
+
+	mu       sync.Mutex
+	active   map[string]int       // delivery uuid -> requests in progress
+	overlaps []string             // "uuid:attempt" received while the uuid was in progress
+	seen     map[string]int       // trace id -> completed deliveries
+	uuids    map[string]string    // trace id -> delivery uuid (one per trace: one webhook)
+	cut      map[string]time.Time // delivery uuid -> when its request was cut off
+	resent   map[string]time.Time // cut delivery uuid -> when it was then delivered
+	paths    map[string]int       // URL path -> completed deliveries
+	done     atomic.Int64
+}
+
+func newOverlapReceiver(delay time.Duration) *overlapReceiver {
+	return &overlapReceiver{delay: delay, active: map[string]int{}, seen: map[string]int{}, uuids: map[string]string{},
+		cut: map[string]time.Time{}, resent: map[string]time.Time{}, paths: map[string]int{}}
+}
+
+func (r *overlapReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	io.Copy(io.Discard, req.Body)
+	logID := req.Header.Get("X-FN-Delivery-Id")
+	id, _, _ := strings.Cut(logID, ":")
+	trace := req.Header.Get("X-FN-Event-Trace-Id")
+	r.mu.Lock()
+	if r.active[id] > 0 {
+		r.overlaps = append(r.overlaps, logID)
+	}
+	r.active[id]++
+	r.mu.Unlock()
+	t := time.NewTimer(r.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-req.Context().Done():
+		r.mu.Lock()
+		r.active[id]--
+		r.cut[id] = time.Now()
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Lock()
+	r.active[id]--
+	r.seen[trace]++
+	r.paths[req.URL.Path]++
+	if prev, ok := r.uuids[trace]; ok && prev != id && !strings.HasPrefix(prev, "MISMATCH") {
+		r.uuids[trace] = "MISMATCH " + prev + " " + id
+	} else if !ok {
+		r.uuids[trace] = id
+	}
+	if _, wasCut := r.cut[id]; wasCut {
+		if _, ok := r.resent[id]; !ok {
+			r.resent[id] = time.Now()
+		}
+	}
+	r.mu.Unlock()
+	r.done.Add(1)
+	w.WriteHeader(200)
+}
+
+// missing counts the accepted traces not delivered yet.
+func (r *overlapReceiver) missing(accepted []string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, tr := range accepted {
+		if r.seen[tr] == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// pickup is how long after kill the last delivery cut by the kill was
+// delivered again, and how many were cut.
+func (r *overlapReceiver) pickup(kill time.Time) (time.Duration, int, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var worst time.Duration
+	cut, back := 0, 0
+	for id, at := range r.cut {
+		if at.Before(kill) {
+			continue
+		}
+		cut++
+		if re, ok := r.resent[id]; ok {
+			back++
+			worst = max(worst, re.Sub(kill))
+		}
+	}
+	return worst, cut, back
+}
+
+// logsOf reads the delivery-log ids (newest first, up to 500) and the total
+// from one replica's API.
+func logsOf(t *testing.T, c *child, tok string) ([]string, int) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", c.base+"/api/v1/webhooks/delivery-logs?perPage=500", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Metadata struct{ Total int } `json:"metadata"`
+		Result   []struct {
+			DeliveryID string `json:"deliveryId"`
+		} `json:"result"`
+	}
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&body) != nil {
+		t.Fatalf("delivery logs from %s: %d", c.base, resp.StatusCode)
+	}
+	ids := make([]string, len(body.Result))
+	for i, r := range body.Result {
+		ids[i] = r.DeliveryID
+	}
+	return ids, body.Metadata.Total
+}
+
+// TestReplicasShareOneDatabase: three gateway processes on one PostgreSQL
+// and one load of events, published to all three; one replica is SIGKILLed
+// mid-load. Every accepted event is delivered at least once (the dead
+// replica's claims come back when their lease ends, with the same delivery
+// uuid), no delivery is in flight on two replicas at once, and every
+// replica's API shows the same delivery logs.
+func TestReplicasShareOneDatabase(t *testing.T) {
+	_, dsn := startPostgres(t, false)
+	// Slow enough that every replica has all its workers busy when one is
+	// killed, so the kill cuts deliveries off mid-flight.
+	rc := newOverlapReceiver(100 * time.Millisecond)
+	srv := httptestServer(rc)
+	defer srv.Close()
+	dir := t.TempDir()
+
+	var paths, addrs [3]string
+	var gws [3]*child
+	for i := range gws {
+		paths[i], addrs[i] = writeReplicaConfig(t, dir, i, dsn, fmt.Sprintf(receiverWebhook, srv.URL), 8)
+	}
+	// Started together: migrations and the HCL reconcile run once each,
+	// under their advisory locks.
+	var wg sync.WaitGroup
+	for i := range gws {
+		wg.Go(func() { gws[i] = startChild(t, paths[i], addrs[i]) })
+	}
+	wg.Wait()
+	defer func() {
+		for _, g := range gws {
+			if g != nil && g.cmd.ProcessState == nil {
+				g.cmd.Process.Signal(syscall.SIGTERM)
+				g.cmd.Wait()
+			}
+		}
+	}()
+	tok := gws[0].token(t) // one signing key in the shared store: valid on every replica
+
+	const events = 900
+	var mu sync.Mutex
+	var accepted []string
+	var next atomic.Int64
+	var killed atomic.Bool
+	var killAt time.Time
+	var pub sync.WaitGroup
+	for w := range 6 {
+		pub.Go(func() {
+			for {
+				i := int(next.Add(1))
+				if i > events {
+					return
+				}
+				r := (i + w) % 3
+				if r == 2 && killed.Load() {
+					r = i % 2
+				}
+				if tr := gws[r].publish(tok, i); tr != "" {
+					mu.Lock()
+					accepted = append(accepted, tr)
+					mu.Unlock()
+				}
+				if i == events/3 && !killed.Load() {
+					// Mid-load: replica 2 dies with deliveries in flight.
+					killAt = time.Now()
+					killed.Store(true)
+					gws[2].cmd.Process.Signal(syscall.SIGKILL)
+				}
+			}
+		})
+	}
+	pub.Wait()
+	gws[2].cmd.Wait()
+	if len(accepted) < events*9/10 {
+		t.Fatalf("accepted only %d of %d events", len(accepted), events)
+	}
+
+	deadline := time.Now().Add(2*replicaLease + 60*time.Second)
+	for rc.missing(accepted) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d accepted events never delivered", rc.missing(accepted), len(accepted))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	took, cut, back := rc.pickup(killAt)
+	t.Logf("%d events accepted, all delivered; %d deliveries cut by the SIGKILL, %d re-sent by a survivor, the last %v after the kill (lease %v)",
+		len(accepted), cut, back, took.Round(time.Millisecond), replicaLease)
+	if cut == 0 {
+		t.Error("the killed replica had no delivery in flight: the test did not exercise a lease hand-over")
+	}
+	rc.mu.Lock()
+	if len(rc.overlaps) > 0 {
+		t.Errorf("%d deliveries were in flight on two replicas at once, e.g. %v", len(rc.overlaps), rc.overlaps[:min(5, len(rc.overlaps))])
+	}
+	for tr, id := range rc.uuids {
+		if strings.HasPrefix(id, "MISMATCH") {
+			t.Errorf("event %s delivered under two delivery uuids: %s", tr, id)
+		}
+	}
+	rc.mu.Unlock()
+
+	// The killed replica comes back; every replica's API shows the same logs.
+	gws[2] = startChild(t, paths[2], addrs[2])
+	// A re-send may still be recording; compare again until they agree.
+	var diff string
+	for try := 0; try < 20; try++ {
+		diff = ""
+		var want []string
+		wantTotal := 0
+		for i, g := range gws {
+			ids, total := logsOf(t, g, tok)
+			if total < len(accepted) {
+				diff = fmt.Sprintf("replica %d shows %d delivery logs, want at least %d", i, total, len(accepted))
+			}
+			if i == 0 {
+				want, wantTotal = ids, total
+			} else if total != wantTotal || !slices.Equal(ids, want) {
+				diff = fmt.Sprintf("replica %d shows %d logs (%d on the page), replica 0 shows %d (%d)", i, total, len(ids), wantTotal, len(want))
+			}
+		}
+		if diff == "" {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if diff != "" {
+		t.Error(diff)
+	}
+
+	// A webhook created through one replica is served by the others (each
+	// reloads its webhook index from the database every 2s).
+	body := fmt.Sprintf(`{"url":%q,"method":"post","status":"active","events":["workorder.created"]}`, srv.URL+"/second")
+	req, _ := http.NewRequest("POST", gws[0].base+"/api/v1/webhooks", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("creating a webhook on replica 0: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	time.Sleep(2500 * time.Millisecond)
+	for _, g := range gws[1:] {
+		if g.publish(tok, 5000) == "" {
+			t.Fatal("publish refused")
+		}
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		rc.mu.Lock()
+		n := rc.paths["/second"]
+		rc.mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the webhook created on replica 0 got %d of the 2 events published on replicas 1 and 2", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMigrateCommand: `hookgate migrate` applies the migrations once and
+// reports the schema version; a second run applies nothing; with Badger
+// there is nothing to migrate.
+func TestMigrateCommand(t *testing.T) {
+	_, dsn := startPostgres(t, false)
+	dir := t.TempDir()
+	path, _ := writeReplicaConfig(t, dir, 0, dsn, fmt.Sprintf(receiverWebhook, "http://127.0.0.1:1"), 1)
+	run := func(cfg string) string {
+		out, err := exec.Command(binary, "migrate", "--config", cfg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("hookgate migrate: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if out := run(path); !strings.Contains(out, "applied migration 0001") || !strings.Contains(out, "(1 applied now)") {
+		t.Fatalf("first migrate:\n%s", out)
+	}
+	if out := run(path); strings.Contains(out, "applied migration") || !strings.Contains(out, "(0 applied now)") {
+		t.Fatalf("second migrate:\n%s", out)
+	}
+	badger := filepath.Join(dir, "badger.hcl")
+	os.WriteFile(badger, []byte(fmt.Sprintf("storage { path = %q }\n", filepath.Join(dir, "data"))), 0o600)
+	if out := run(badger); !strings.Contains(out, "nothing to migrate") {
+		t.Fatalf("badger migrate:\n%s", out)
+	}
+}

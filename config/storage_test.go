@@ -1,0 +1,39 @@
+package config
+
+import (
+	"testing"
+	"time"
+)
+
+func TestStoragePostgres(t *testing.T) {
+	cfg := mustParse(t, `storage {
+  driver         = "postgres"
+  dsn            = env("HOOKGATE_DATABASE_URL")
+  lease          = "2m"
+  lock_timeout   = "30s"
+  max_conns      = 8
+  sweep_interval = "1m"
+}
+`, map[string]string{"HOOKGATE_DATABASE_URL": "postgres://h/db"})
+	s := cfg.Storage
+	if s.Driver != DriverPostgres || s.DSN != "postgres://h/db" || s.Lease != 2*time.Minute ||
+		s.LockTimeout != 30*time.Second || s.MaxConns != 8 || s.SweepInterval != time.Minute {
+		t.Fatalf("storage = %+v", s)
+	}
+	if got := cfg.EffectiveLease(); got != 2*time.Minute {
+		t.Errorf("EffectiveLease = %v", got)
+	}
+	def := mustParse(t, "", nil)
+	if def.Storage.Driver != DriverBadger || def.EffectiveLease() != def.Delivery.Timeout+time.Minute {
+		t.Errorf("defaults: driver %q lease %v", def.Storage.Driver, def.EffectiveLease())
+	}
+}
+
+func TestStorageErrors(t *testing.T) {
+	_, got := parse(t, `storage { driver = "mysql" }`, nil)
+	expectDiags(t, got, `t.hcl:1:11: unknown storage.driver "mysql"`)
+	_, got = parse(t, `storage { driver = "postgres" }`, nil)
+	expectDiags(t, got, `t.hcl:1:11: empty storage.dsn`)
+	_, got = parse(t, "delivery { timeout = \"30s\" }\nstorage {\n  driver = \"postgres\"\n  dsn = \"x\"\n  lease = \"35s\"\n}\n", nil)
+	expectDiags(t, got, `t.hcl:5:3: storage.lease 35s is too short`)
+}

@@ -1,0 +1,43 @@
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// validateStorage checks the driver choice and the postgres lease (0 keeps
+// the default, resolved by EffectiveLease).
+func (d *decoder) validateStorage(cfg *Config) {
+	s := &cfg.Storage
+	file := hcl.Range{Filename: cfg.File}
+	switch s.Driver {
+	case DriverBadger:
+	case DriverPostgres:
+		if s.DSN == "" {
+			d.errorf(d.rangeOf("storage.driver", file), "empty storage.dsn",
+				"driver \"postgres\" needs a connection string, e.g. dsn = env(\"HOOKGATE_DATABASE_URL\") "+
+					"with postgres://user:password@host:5432/hookgate")
+		}
+	default:
+		d.errorf(d.rangeOf("storage.driver", file), fmt.Sprintf("unknown storage.driver %q", s.Driver),
+			"valid drivers: \"badger\" (embedded, the default) and \"postgres\" (several replicas on one database)")
+	}
+	// A lease shorter than an attempt would let a second replica send a
+	// delivery the first is still sending.
+	least := cfg.Delivery.Timeout + LeaseGrace
+	if s.Lease != 0 && s.Lease < least {
+		d.errorf(d.rangeOf("storage.lease", file), fmt.Sprintf("storage.lease %s is too short", s.Lease),
+			"a claim must outlast an attempt: at least delivery.timeout (%s) + %s, so no delivery is sent by two replicas at once",
+			cfg.Delivery.Timeout, LeaseGrace)
+	}
+}
+
+// EffectiveLease is storage.lease, or delivery.timeout + 60s when unset.
+func (c *Config) EffectiveLease() time.Duration {
+	if c.Storage.Lease > 0 {
+		return c.Storage.Lease
+	}
+	return c.Delivery.Timeout + time.Minute
+}

@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/postgres"
+)
+
+// openPostgres opens the PostgreSQL store at storage.dsn, migrating it on
+// start under an advisory lock, so replicas starting together apply each
+// migration once. (Badger is opened in New.)
+func openPostgres(ctx context.Context, cfg *config.Config, g *Gateway) (store.Store, error) {
+	s, err := postgres.Open(ctx, postgres.Options{
+		DSN: cfg.Storage.DSN, Migrate: true, Lease: cfg.EffectiveLease(),
+		LogRetention: cfg.Storage.LogRetention, SweepInterval: cfg.Storage.SweepInterval,
+		MaxConns: int32(cfg.Storage.MaxConns), Logger: g.log, Clock: g.clock.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening postgres storage: %w", err)
+	}
+	return s, nil
+}
+
+// locker is a store shared by several replicas that can run a function
+// under a lock all of them respect (postgres advisory locks).
+type locker interface {
+	WithLock(ctx context.Context, name string, fn func(context.Context) error) error
+}
+
+// Names of the cross-replica locks.
+const (
+	lockReconcile = "reconcile" // applying the HCL webhooks
+	lockLifecycle = "lifecycle" // the auto-deactivation check
+)
+
+// exclusive runs fn while no other replica runs fn under the same name. A
+// store of one node (Badger) needs no lock: the process's own mutexes do.
+// The wait is bounded by storage.lock_timeout; fn itself is not.
+func (g *Gateway) exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
+	l, ok := g.store.(locker)
+	if !ok {
+		return fn(ctx)
+	}
+	wait := g.cfg.Storage.LockTimeout
+	if wait <= 0 {
+		wait = 2 * time.Minute
+	}
+	lctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	acquired := false
+	err := l.WithLock(lctx, name, func(context.Context) error {
+		acquired = true
+		return fn(ctx)
+	})
+	if !acquired && err != nil {
+		return fmt.Errorf("waiting for the %s lock (another replica holds it; storage.lock_timeout %s): %w", name, wait, err)
+	}
+	return err
+}
+
+// sharedStore reports whether other replicas may change the store behind
+// this process's back (so in-memory views must be refreshed from it).
+func (g *Gateway) sharedStore() bool {
+	_, ok := g.store.(locker)
+	return ok
+}
+
+// indexRefreshInterval is how stale a replica's webhook index may get:
+// a webhook created, changed or auto-deactivated on another replica takes
+// effect for this replica's fan-out within this time.
+const indexRefreshInterval = 2 * time.Second
+
+// indexRefresher reloads the webhook index from a shared store on a timer.
+// The lifecycle loop owns it: started by Start, stopped by Shutdown.
+type indexRefresher struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func (r *indexRefresher) start(g *Gateway) {
+	if !g.sharedStore() || r.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(indexRefreshInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := refreshIndex(ctx, g); err != nil && ctx.Err() == nil {
+					g.log.Warn("refreshing webhooks from the shared store", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+func (r *indexRefresher) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		r.wg.Wait()
+	}
+}
+
+// refreshIndex reloads the index under the lock every local webhook change
+// holds (management.mu), so a reload that read the store just before a
+// local change cannot overwrite that change in the index afterwards.
+func refreshIndex(ctx context.Context, g *Gateway) error {
+	g.mgmt.mu.Lock()
+	defer g.mgmt.mu.Unlock()
+	return g.index.load(ctx, g.store)
+}

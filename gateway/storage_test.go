@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/postgres/pgtest"
+)
+
+// postgresConfig returns a test config on a fresh database of a throwaway
+// cluster that lives as long as t. Missing PostgreSQL fails t.
+func postgresConfig(t *testing.T) func() *config.Config {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := pgtest.Start(ctx, pgtest.Options{})
+	if err != nil {
+		t.Fatalf("cannot start a throwaway PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	dsn, err := c.NewEmptyDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() *config.Config {
+		cfg := testConfig(t)
+		cfg.Storage.Driver, cfg.Storage.DSN = config.DriverPostgres, dsn
+		cfg.API.RateLimit, cfg.API.RateBurst = 60, 5
+		cfg.Webhooks = []config.Webhook{{Name: "hcl", CompanyID: 100, URL: "https://hooks.example.com/x", Method: "post",
+			Status: store.StatusActive, Events: []string{"workorder.created"}, Sink: "http"}}
+		return cfg
+	}
+}
+
+// TestReplicasCoordinate: two gateways on one database reconcile the HCL
+// webhooks once, auto-deactivate a failing webhook once, and share the API
+// rate limit.
+func TestReplicasCoordinate(t *testing.T) {
+	newCfg := postgresConfig(t)
+	clock := NewManualClock(t0)
+	var a, b *testGateway
+	var wg sync.WaitGroup
+	wg.Go(func() { a = startGatewayClock(t, newCfg(), false, clock) })
+	wg.Go(func() { b = startGatewayClock(t, newCfg(), false, clock) })
+	wg.Wait()
+	ctx := context.Background()
+	id := ConfigWebhookID("hcl")
+	if h, err := a.g.Store().ListHistory(ctx, id); err != nil || len(h) != 1 {
+		t.Fatalf("history of the HCL webhook after two replicas started: %d entries (%v), want 1", len(h), err)
+	}
+
+	// Every delivery of the webhook fails for 8 days.
+	st := a.g.Store()
+	ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 100, Payload: []byte(`{}`)}
+	d := &store.Delivery{ID: uuid.NewString(), WebhookID: id, CompanyID: 100, EventName: ev.Name, Priority: 1, DueAt: t0}
+	if _, err := st.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+		t.Fatal(err)
+	}
+	next := *d
+	next.Attempts, next.State, next.DueAt = 1, store.DeliveryPending, t0.Add(time.Hour)
+	if err := st.RecordAttempt(ctx, &next, &store.Attempt{Attempt: 1, WebhookID: id, CompanyID: 100, Outcome: store.OutcomeRetry,
+		ResponseStatus: 500, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(8 * 24 * time.Hour)
+	var mu sync.Mutex
+	var deactivated []string
+	for _, g := range []*testGateway{a, b, a, b} {
+		wg.Go(func() {
+			ids, err := g.g.CheckLifecycle(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			deactivated = append(deactivated, ids...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if len(deactivated) != 1 {
+		t.Fatalf("deactivated %v across four checks on two replicas, want once", deactivated)
+	}
+	if h, _ := b.g.Store().ListHistory(ctx, id); len(h) != 2 {
+		t.Fatalf("history after auto-deactivation: %d entries, want 2", len(h))
+	}
+
+	// One client, one bucket: the burst of 5 is shared by both replicas.
+	tok := a.token("acme", "acme-secret")
+	ok := 0
+	for i := range 10 {
+		if r := []*testGateway{a, b}[i%2].do("GET", "/api/v1/webhooks", tok, nil, nil); r.Status == 200 {
+			ok++
+		}
+	}
+	if ok != 5 {
+		t.Fatalf("%d of 10 requests alternating between replicas passed, want the burst of 5", ok)
+	}
+}

@@ -1,0 +1,105 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// Ingest writes the events, their deliveries and the idempotency record in
+// one transaction, durable when it returns.
+//
+// Group commit is PostgreSQL's own: concurrent commits wait on one WAL
+// flush (the flush of the latest commit record covers every earlier one),
+// so many Ingest calls on the pool's connections share a sync the way the
+// Badger committer's groups do, without a second queue in front of it.
+//
+// The idempotency row is written first: a second caller with the same key,
+// on this replica or another, blocks on that row until the first commits
+// and then reads its response.
+func (s *Store) Ingest(ctx context.Context, idem *store.Idempotency, items []store.IngestItem) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.prepareIngest(items); err != nil {
+		return nil, err
+	}
+	var prior []byte
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		prior = nil
+		if idem != nil {
+			p, found, err := s.claimIdem(ctx, tx, idem)
+			if err != nil || found {
+				prior = p
+				return err
+			}
+		}
+		b := &pgx.Batch{}
+		for _, it := range items {
+			ev := it.Event
+			b.Queue(`INSERT INTO events (id, trace_id, name, company_id, work_order_id, payload, received_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, ev.ID, ev.TraceID, ev.Name, ev.CompanyID, ev.WorkOrderID, ev.Payload, ev.ReceivedAt)
+			for _, d := range it.Deliveries {
+				b.Queue(`INSERT INTO deliveries (id, event_id, webhook_id, company_id, event_name, work_order_id,
+					priority, attempts, state, due_at, created_at, updated_at)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)`,
+					d.ID, d.EventID, d.WebhookID, d.CompanyID, d.EventName, d.WorkOrderID, d.Priority, d.Attempts,
+					d.DueAt, d.CreatedAt, d.UpdatedAt)
+			}
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	return prior, err
+}
+
+// claimIdem records the key, or returns the stored response when the key is
+// known and unexpired. An expired key is taken over by this call.
+func (s *Store) claimIdem(ctx context.Context, tx pgx.Tx, idem *store.Idempotency) ([]byte, bool, error) {
+	now := s.now()
+	tag, err := tx.Exec(ctx, `INSERT INTO idempotency (key, response, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (key) DO UPDATE SET response = EXCLUDED.response, expires_at = EXCLUDED.expires_at
+		WHERE idempotency.expires_at <= $4`, []byte(idem.Key), idem.Response, now.Add(idem.TTL), now)
+	if err != nil {
+		return nil, false, err
+	}
+	if tag.RowsAffected() == 1 {
+		return nil, false, nil
+	}
+	var resp []byte
+	err = tx.QueryRow(ctx, `SELECT response FROM idempotency WHERE key = $1`, []byte(idem.Key)).Scan(&resp)
+	return resp, err == nil, err
+}
+
+// prepareIngest checks the items and fills the fields Ingest owns, as the
+// Badger store does.
+func (s *Store) prepareIngest(items []store.IngestItem) error {
+	now := s.now()
+	for _, it := range items {
+		if it.Event == nil || it.Event.ID == "" {
+			return errors.New("store: ingest: event without id")
+		}
+		if it.Event.ReceivedAt.IsZero() {
+			it.Event.ReceivedAt = now
+		}
+		for _, d := range it.Deliveries {
+			if d.ID == "" || d.WebhookID == "" {
+				return fmt.Errorf("store: ingest: event %s: delivery without id or webhook id", it.Event.ID)
+			}
+			if d.Priority < 0 || d.Priority > 2 {
+				return fmt.Errorf("store: ingest: delivery %s: priority %d out of range 0..2", d.ID, d.Priority)
+			}
+			d.State, d.EventID = store.DeliveryPending, it.Event.ID
+			if d.CreatedAt.IsZero() {
+				d.CreatedAt = now
+			}
+			if d.UpdatedAt.IsZero() {
+				d.UpdatedAt = d.CreatedAt
+			}
+		}
+	}
+	return nil
+}

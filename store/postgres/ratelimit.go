@@ -1,0 +1,32 @@
+package postgres
+
+import (
+	"context"
+	"time"
+)
+
+// TakeToken takes one token from the named bucket shared by every replica:
+// the bucket refills at perSecond up to burst, and is read and written in
+// one statement under its row lock, so concurrent requests on different
+// replicas are counted exactly once each. Time is the caller's clock; a
+// replica whose clock is behind cannot move a bucket back (GREATEST), so
+// clock skew between replicas can only add skew × perSecond tokens.
+// It returns whether the token was granted and how many are left.
+func (s *Store) TakeToken(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (bool, float64, error) {
+	if err := s.check(ctx); err != nil {
+		return false, 0, err
+	}
+	var tokens float64
+	var allowed bool
+	// refill is the bucket's tokens as of now; the row lock taken by
+	// ON CONFLICT makes the read and the write one step.
+	const refill = `least($3::float8, r.tokens + $4::float8 * greatest(0, extract(epoch FROM ($2::timestamptz - r.at))))`
+	err := s.pool.QueryRow(ctx, `INSERT INTO rate_buckets AS r (key, tokens, at, granted) VALUES ($1, $3::float8 - 1, $2, true)
+		ON CONFLICT (key) DO UPDATE SET
+			tokens = `+refill+` - CASE WHEN `+refill+` >= 1 THEN 1 ELSE 0 END,
+			granted = `+refill+` >= 1,
+			at = greatest(r.at, $2::timestamptz)
+		RETURNING tokens, granted`,
+		key, now, float64(burst), perSecond).Scan(&tokens, &allowed)
+	return allowed, tokens, err
+}
