@@ -6,7 +6,7 @@ CONFIG   ?= gateway.hcl
 FUZZTIME ?= 3s
 PKGS     := ./...
 
-.PHONY: run build test vet unit fuzz bench proto clean
+.PHONY: run build test vet unit fuzz bench chaos proto clean chromium screenshots postgresql
 
 run: build
 	./$(BIN) serve --config $(CONFIG)
@@ -19,8 +19,23 @@ test: vet unit fuzz
 vet:
 	$(GO) vet $(PKGS)
 
-unit:
+unit: chromium postgresql
 	$(GO) test -race -timeout 15m $(PKGS)
+
+# The postgres store tests and the replicas test start a throwaway cluster
+# (a temp folder, a loopback port) from Debian's postgresql package, never the
+# machine's service; install the package when it is missing. Without it those
+# tests fail, saying so (store/postgres/pgtest).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && apt-get install -y postgresql)
+
+# The dashboard's browser test drives Debian's chromium (dashboard/browser_test.go).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# Refreshes the dashboard screenshots in testdata/screenshots (shown in the README).
+screenshots: chromium
+	HOOKGATE_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestBrowserWalkthrough$$' ./dashboard
 
 # Each fuzz target runs FUZZTIME on top of its committed seed corpus.
 fuzz:
@@ -31,8 +46,15 @@ fuzz:
 	  done; \
 	done
 
+# The chaos harness for CHAOS_DURATION (docs/hostile-input.md): the real
+# binary under load while it is killed, its sinks are killed, receivers fail
+# and the disk fills (a tmpfs when root). `make test` runs a 35 s cut of it.
+CHAOS_DURATION ?= 5m
+chaos:
+	HOOKGATE_CHAOS_DURATION=$(CHAOS_DURATION) $(GO) test -count=1 -timeout 60m -run '^TestChaos$$' -v ./cmd/hookgate
+
 # Prints the figures; see README "Measured". Not a pass/fail test.
-bench:
+bench: postgresql
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
 # Regenerates the gRPC contract (generated code is committed).

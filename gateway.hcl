@@ -19,9 +19,29 @@ server {
 
 # Local database: webhooks, the delivery queue and delivery logs.
 storage {
+  # "badger": embedded, one node (the default). "postgres": several replicas
+  # share one database (docs/postgres.md); then set dsn as well.
+  driver = "badger"
+  # dsn  = env("HOOKGATE_DATABASE_URL") # postgres://user:password@host:5432/hookgate
+  # The settings below apply to driver "postgres" only.
+  # lease = "90s"        # a replica's claim on a delivery; default delivery.timeout + 60s
+  lock_timeout   = "2m"  # wait for the lock that lets one replica at a time reconcile/migrate
+  max_conns      = 16    # connection pool per replica
+  sweep_interval = "10m" # retention: expired rows are deleted in batches this often
+
   path          = "./data" # relative to the working directory
   log_retention = "720h"   # delivery logs are kept 30 days
   gc_interval   = "10m"    # how often the value log is compacted
+
+  # Webhook secrets and custom header values are encrypted in the data folder
+  # (AES-256-GCM). The key: 32 bytes as base64 (`openssl rand -base64 32`).
+  # Empty: it is read from encryption_key_file, which is created (mode 0600)
+  # on the first start and logged; back it up apart from the data folder.
+  encryption_key = env("HOOKGATE_ENCRYPTION_KEY")
+  # encryption_key_file = "./data.key" # default: storage.path + ".key", never inside the data folder
+  # Rotating the key: set the new one above, list the old one here for one
+  # start (everything is re-encrypted), then remove it. See docs/security.md.
+  # previous_encryption_keys = [env("HOOKGATE_PREVIOUS_ENCRYPTION_KEY")]
 }
 
 # Delivery of events to webhook URLs. These are the defaults of the spec,
@@ -37,6 +57,17 @@ delivery {
 
   idempotency_ttl = "24h" # how long an Idempotency-Key of a publish is remembered
   max_retry_after = "1h"  # a receiver's Retry-After header is obeyed up to this long
+  # When a webhook's secret changes, the old one keeps signing beside the new
+  # one this long (at most "168h"), so receivers can switch without a gap.
+  secret_grace_period = "24h"
+
+  # Fairness: one webhook never runs more than max_in_flight_per_webhook
+  # attempts at once, and webhooks whose attempts take longer than
+  # slow_threshold share at most slow_share of the workers, so slow
+  # receivers cannot hold back fast ones (docs/delivery.md).
+  max_in_flight_per_webhook = 8
+  slow_threshold            = "1s"
+  slow_share                = 0.5
 
   # Retry budget by a webhook's success rate over its last 100 attempts:
   # above high_rate it gets retries_high retries, below low_rate retries_low,
@@ -128,4 +159,6 @@ webhook "example" {
   sink             = "http" # the built-in HTTP sink
   # notification_email = "ops@example.com"
   # model_properties   = ["id", "title"]  # keep only these work order properties
+  # signature_format    = "standard-webhooks" # also send webhook-id/-timestamp/-signature (default "fn")
+  # secret_grace_period = "24h"               # overrides delivery.secret_grace_period for this webhook
 }

@@ -31,11 +31,12 @@ var (
 		{Type: "sink", LabelNames: []string{"name"}},
 		{Type: "webhook", LabelNames: []string{"name"}},
 	}}
-	serverSchema   = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout")
-	storageSchema  = attrSchema("path", "log_retention", "gc_interval")
+	serverSchema  = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout")
+	storageSchema = attrSchema("driver", "dsn", "lease", "lock_timeout", "max_conns", "sweep_interval",
+		"path", "log_retention", "gc_interval", "encryption_key", "encryption_key_file", "previous_encryption_keys")
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
 		"idempotency_ttl", "retries_high", "retries_medium", "retries_low", "high_rate", "low_rate",
-		"max_retry_after")
+		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share")
 	transformsSchema = attrSchema("engine", "timeout", "max_depth")
 	authSchema       = &hcl.BodySchema{
 		Attributes: attrSchema("token_ttl", "signing_key").Attributes,
@@ -44,7 +45,8 @@ var (
 	clientSchema  = attrSchema("secret", "secret_sha256", "company_id", "user_id", "scopes")
 	sinkSchema    = attrSchema("type", "command", "sha256", "config")
 	webhookSchema = attrSchema("company_id", "user_id", "url", "method", "status", "events", "secret",
-		"headers", "payload_template", "sink", "notification_email", "model_properties")
+		"headers", "payload_template", "sink", "notification_email", "model_properties", "signature_format",
+		"secret_grace_period")
 )
 
 func attrSchema(names ...string) *hcl.BodySchema {
@@ -289,9 +291,19 @@ func (d *decoder) decodeServer(hb hcl.Body, s *Server) {
 
 func (d *decoder) decodeStorage(hb hcl.Body, s *Storage) {
 	b, _ := d.content(hb, storageSchema, "storage")
+	b.str("driver", &s.Driver)
+	b.str("dsn", &s.DSN)
+	b.durationAttr("lease", &s.Lease, true)
+	b.durationAttr("lock_timeout", &s.LockTimeout, false)
+	b.atLeast(b.int("max_conns", &s.MaxConns), "max_conns", int64(s.MaxConns), 2)
+	b.durationAttr("sweep_interval", &s.SweepInterval, false)
 	b.str("path", &s.Path)
 	b.durationAttr("log_retention", &s.LogRetention, false)
 	b.durationAttr("gc_interval", &s.GCInterval, false)
+	d.remember(b, "encryption_key")
+	b.str("encryption_key", &s.EncryptionKey)
+	b.str("encryption_key_file", &s.EncryptionKeyFile)
+	b.strings("previous_encryption_keys", &s.PreviousEncryptionKeys)
 }
 
 func (d *decoder) decodeDelivery(hb hcl.Body, s *Delivery) {
@@ -323,6 +335,10 @@ func (d *decoder) decodeDelivery(hb hcl.Body, s *Delivery) {
 	b.float("high_rate", &s.HighRate)
 	b.float("low_rate", &s.LowRate)
 	b.durationAttr("max_retry_after", &s.MaxRetryAfter, true)
+	b.durationAttr("secret_grace_period", &s.SecretGracePeriod, true)
+	b.atLeast(b.int("max_in_flight_per_webhook", &s.MaxInFlightPerWebhook), "max_in_flight_per_webhook", int64(s.MaxInFlightPerWebhook), 1)
+	b.durationAttr("slow_threshold", &s.SlowThreshold, false)
+	b.float("slow_share", &s.SlowShare)
 }
 
 func (d *decoder) decodeTransforms(hb hcl.Body, s *Transforms) {
@@ -375,7 +391,7 @@ func (d *decoder) decodeSink(blk *hcl.Block, name string) Sink {
 }
 
 func (d *decoder) decodeWebhook(blk *hcl.Block, name string) Webhook {
-	w := Webhook{Name: name, Method: "post", Status: "active", Sink: "http", Range: blk.DefRange}
+	w := Webhook{Name: name, Method: "post", Status: "active", Sink: "http", SignatureFormat: SignatureFN, Range: blk.DefRange}
 	b, _ := d.content(blk.Body, webhookSchema, fmt.Sprintf("webhook %q", name))
 	b.int64("company_id", &w.CompanyID)
 	b.int64("user_id", &w.UserID)
@@ -391,6 +407,13 @@ func (d *decoder) decodeWebhook(blk *hcl.Block, name string) Webhook {
 	b.str("sink", &w.Sink)
 	b.str("notification_email", &w.NotificationEmail)
 	b.strings("model_properties", &w.ModelProperties)
+	b.str("signature_format", &w.SignatureFormat)
+	if v, attr, ok := b.value("secret_grace_period", cty.String); ok {
+		var grace time.Duration
+		if b.parseDuration(attr.Range, describe(b.prefix, "secret_grace_period"), v.AsString(), &grace, true) {
+			w.SecretGracePeriod = &grace
+		}
+	}
 	return w
 }
 

@@ -19,9 +19,13 @@ func Defaults() Config {
 			IdleTimeout:     60 * time.Second,
 		},
 		Storage: Storage{
-			Path:         "./data",
-			LogRetention: 720 * time.Hour,
-			GCInterval:   10 * time.Minute,
+			Driver:        DriverBadger,
+			LockTimeout:   2 * time.Minute,
+			MaxConns:      16,
+			SweepInterval: 10 * time.Minute,
+			Path:          "./data",
+			LogRetention:  720 * time.Hour,
+			GCInterval:    10 * time.Minute,
 		},
 		Delivery: Delivery{
 			Timeout:        30 * time.Second,
@@ -34,6 +38,12 @@ func Defaults() Config {
 			HighRate:       0.95,
 			LowRate:        0.80,
 			MaxRetryAfter:  time.Hour,
+			// A replaced webhook secret signs beside the new one this long.
+			SecretGracePeriod: 24 * time.Hour,
+			// Fairness (gateway/fairness.go).
+			MaxInFlightPerWebhook: 8,
+			SlowThreshold:         time.Second,
+			SlowShare:             0.5,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,

@@ -15,7 +15,7 @@ import (
 // TestShippedConfig loads the repository's gateway.hcl the way `make run`
 // does, with none of its environment variables set.
 func TestShippedConfig(t *testing.T) {
-	for _, k := range []string{"HOOKGATE_SIGNING_KEY", "HOOKGATE_DEMO_SECRET"} {
+	for _, k := range []string{"HOOKGATE_SIGNING_KEY", "HOOKGATE_DEMO_SECRET", "HOOKGATE_ENCRYPTION_KEY"} {
 		t.Setenv(k, "") // env() treats empty like unset
 	}
 	cfg, diags := Load(filepath.Join("..", "gateway.hcl"))
@@ -86,14 +86,18 @@ func TestFullFile(t *testing.T) {
 		t.Fatal(FormatDiagnostics(diags))
 	}
 	s := time.Second
+	hour := time.Hour
 	want := Config{
 		File: "testdata/full.hcl",
 		Server: Server{Listen: "127.0.0.1:9090", PublicURL: "https://hooks.example.com", BodyLimit: 2048,
 			ShutdownTimeout: 5 * s, ReadTimeout: 10 * s, IdleTimeout: 60 * s},
-		Storage: Storage{Path: "/var/lib/hookgate", LogRetention: 48 * time.Hour, GCInterval: time.Minute},
+		Storage: Storage{Driver: DriverBadger, LockTimeout: 2 * time.Minute, MaxConns: 16, SweepInterval: 10 * time.Minute,
+			Path: "/var/lib/hookgate", LogRetention: 48 * time.Hour, GCInterval: time.Minute,
+			EncryptionKeyFile: "/etc/hookgate/hookgate.key", PreviousEncryptionKeys: []string{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}},
 		Delivery: Delivery{Timeout: 10 * s, Backoff: []time.Duration{s, 2 * s, 3 * s}, Workers: 8,
 			AllowHTTP: true, AllowPrivateNetworks: true, IdempotencyTTL: time.Hour,
-			RetriesHigh: 3, RetriesMedium: 2, RetriesLow: 1, HighRate: 0.9, LowRate: 0.5, MaxRetryAfter: 5 * time.Minute},
+			RetriesHigh: 3, RetriesMedium: 2, RetriesLow: 1, HighRate: 0.9, LowRate: 0.5, MaxRetryAfter: 5 * time.Minute,
+			MaxInFlightPerWebhook: 8, SlowThreshold: time.Second, SlowShare: 0.5, SecretGracePeriod: 48 * time.Hour},
 		Auth: Auth{TokenTTL: 15 * time.Minute, SigningKey: strings.Repeat("k", 32), Clients: []Client{
 			{ID: "acme", Secret: "acme-secret", CompanyID: 100, UserID: 1068,
 				Scopes: []string{"events:publish", "webhooks:read", "webhooks:write"}},
@@ -115,9 +119,10 @@ func TestFullFile(t *testing.T) {
 				Method: "put", Status: "active", Events: []string{"workorder.status.published", "workorder.created"},
 				Secret: "0b3c5e1a-7f2d-4c8e-9a6b-1d2e3f4a5b6c", Headers: map[string]string{"Authorization": "Bearer t0k3n", "X-Custom": "1"},
 				PayloadTemplate: "{ \"id\": workorder.id, \"event\": event.name }\n", Sink: "snow",
-				NotificationEmail: "ops@example.com", ModelProperties: []string{"id", "title"}},
+				NotificationEmail: "ops@example.com", ModelProperties: []string{"id", "title"},
+				SignatureFormat: SignatureStandard, SecretGracePeriod: &hour},
 			{Name: "minimal", CompanyID: 5, URL: "http://localhost:9999/in", Method: "post", Status: "active",
-				Events: []string{"workorder.routed"}, Sink: "http"},
+				Events: []string{"workorder.routed"}, Sink: "http", SignatureFormat: SignatureFN},
 		},
 	}
 	// Ranges are checked on their own: the block headers.
@@ -138,12 +143,12 @@ func TestFullFile(t *testing.T) {
 		t.Errorf("decoded\n got  %+v\n want %+v", *cfg, want)
 	}
 	wantRanges := map[string]string{
-		"acme":     "testdata/full.hcl:34,3-16",
-		"hashed":   "testdata/full.hcl:40,3-18",
-		"snow":     "testdata/full.hcl:46,1-12",
-		"custom":   "testdata/full.hcl:50,1-14",
-		"erp-sync": "testdata/full.hcl:54,1-19",
-		"minimal":  "testdata/full.hcl:68,1-18",
+		"acme":     "testdata/full.hcl:37,3-16",
+		"hashed":   "testdata/full.hcl:43,3-18",
+		"snow":     "testdata/full.hcl:49,1-12",
+		"custom":   "testdata/full.hcl:53,1-14",
+		"erp-sync": "testdata/full.hcl:57,1-19",
+		"minimal":  "testdata/full.hcl:73,1-18",
 	}
 	if !reflect.DeepEqual(ranges, wantRanges) {
 		t.Errorf("ranges %v, want %v", ranges, wantRanges)

@@ -38,11 +38,50 @@ type Server struct {
 	IdleTimeout time.Duration
 }
 
+// Storage drivers.
+const (
+	DriverBadger   = "badger"
+	DriverPostgres = "postgres"
+)
+
+// LeaseGrace is the least a postgres lease must exceed delivery.timeout by:
+// time to record the attempt after the request ends.
+const LeaseGrace = 10 * time.Second
+
 // Storage is the storage block.
 type Storage struct {
-	Path         string        // default "./data"
-	LogRetention time.Duration // default 720h
-	GCInterval   time.Duration // value-log GC timer; default 10m
+	// Driver is "badger" (embedded, one node; the default) or "postgres"
+	// (several replicas sharing one database; docs/postgres.md).
+	Driver string
+	// DSN is the PostgreSQL connection string (driver postgres), usually
+	// env("HOOKGATE_DATABASE_URL").
+	DSN string
+	// Lease is how long a replica's claim on a delivery lasts (postgres):
+	// a replica that dies holds its claims this long. It must exceed
+	// delivery.timeout plus LeaseGrace; 0 means delivery.timeout + 60s.
+	Lease time.Duration
+	// LockTimeout bounds the wait for the advisory locks that let one
+	// replica at a time reconcile HCL webhooks or migrate; default 2m.
+	LockTimeout time.Duration
+	// MaxConns bounds each replica's connection pool; default 16.
+	MaxConns int
+	// SweepInterval is how often expired rows are deleted in batches
+	// (postgres retention); default 10m.
+	SweepInterval time.Duration
+	Path          string        // default "./data"
+	LogRetention  time.Duration // default 720h
+	GCInterval    time.Duration // value-log GC timer; default 10m
+	// EncryptionKey seals webhook secrets and custom header values in the
+	// data folder (AES-256-GCM; 32 bytes as base64 or hex). Empty: the key
+	// is read from EncryptionKeyFile, which is created on first start.
+	EncryptionKey string
+	// EncryptionKeyFile holds the key when EncryptionKey is empty; default
+	// Path + ".key", beside the data folder and never inside it, so a copy
+	// of the data folder alone reveals no secret.
+	EncryptionKeyFile string
+	// PreviousEncryptionKeys still decrypt during a key rotation; every
+	// record is re-encrypted with EncryptionKey at start (docs/security.md).
+	PreviousEncryptionKeys []string
 }
 
 // Delivery is the delivery block.
@@ -61,6 +100,19 @@ type Delivery struct {
 	LowRate       float64 // default 0.80
 	// MaxRetryAfter bounds how long a Retry-After header may delay a retry; default 1h.
 	MaxRetryAfter time.Duration
+	// SecretGracePeriod is how long a replaced webhook secret keeps signing
+	// deliveries beside the new one (API updates without secretGracePeriod
+	// and HCL secret changes); default 24h, at most MaxSecretGracePeriod.
+	SecretGracePeriod time.Duration
+	// MaxInFlightPerWebhook bounds the attempts of one webhook running at
+	// once, so one webhook cannot take every worker; default 8.
+	MaxInFlightPerWebhook int
+	// SlowThreshold: a webhook whose attempts take longer than this is slow;
+	// default 1s.
+	SlowThreshold time.Duration
+	// SlowShare is the fraction of workers slow webhooks may hold together,
+	// so fast ones always keep the rest; default 0.5.
+	SlowShare float64
 }
 
 // Auth is the auth block.
@@ -154,5 +206,11 @@ type Webhook struct {
 	Sink              string // default "http"
 	NotificationEmail string
 	ModelProperties   []string
+	// SignatureFormat is "fn" (default: X-FN-Signature) or
+	// "standard-webhooks" (also the webhook-* headers of that spec).
+	SignatureFormat string
+	// SecretGracePeriod overrides delivery.secret_grace_period for this
+	// webhook's secret changes; nil keeps the default.
+	SecretGracePeriod *time.Duration
 	Range             hcl.Range // the block's definition range, for messages like `gateway.hcl:12 webhook "erp-sync"`
 }

@@ -58,6 +58,8 @@ func (d *decoder) validate(cfg *Config) {
 		d.errorf(d.rangeOf("storage.path", hcl.Range{Filename: cfg.File}), "empty storage.path", "the gateway needs a directory for its database; the default is \"./data\"")
 	}
 	d.validateDelivery(cfg)
+	d.validateStorage(cfg)
+	d.validateEncryption(cfg)
 	d.validateAPIBlocks(cfg)
 	engineOK := true
 	if !slices.Contains(Engines, cfg.Transforms.Engine) {
@@ -121,7 +123,7 @@ func (d *decoder) validateDelivery(cfg *Config) {
 	for _, rate := range []struct {
 		name string
 		v    float64
-	}{{"high_rate", s.HighRate}, {"low_rate", s.LowRate}} {
+	}{{"high_rate", s.HighRate}, {"low_rate", s.LowRate}, {"slow_share", s.SlowShare}} {
 		if rate.v < 0 || rate.v > 1 {
 			d.errorf(d.rangeOf("delivery."+rate.name, file), fmt.Sprintf("invalid delivery.%s: %g", rate.name, rate.v),
 				"a success rate is a fraction between 0 and 1, such as 0.95")
@@ -228,6 +230,7 @@ func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]bool
 		d.errorf(w.Range, p+" has no url", "set url to the https:// address that receives the deliveries")
 	} else {
 		d.checkWebhookURL(cfg, w, p, at("url"), engineOK)
+		d.checkDestination(cfg, w, p, at("url"))
 	}
 
 	w.Method = strings.ToLower(w.Method)
@@ -247,6 +250,7 @@ func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]bool
 	}
 
 	d.checkHeaders(w, p, at("headers"))
+	d.checkSigning(w, p, at)
 
 	if strings.TrimSpace(w.PayloadTemplate) == "" {
 		w.PayloadTemplate = "" // whitespace only means "no template": send the envelope as is

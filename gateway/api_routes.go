@@ -51,4 +51,5 @@ func (g *Gateway) apiRoutes(api fiber.Router) {
 	api.Post("/v1/webhooks/:webhookId/recover", canWrite, g.handleRecover)
 	api.Delete("/v1/webhooks/:webhookId/:attributeType/:attributeName", canWrite, g.handleDeleteAttribute)
 	api.Post("/v1/transforms/preview", canRead, g.handlePreview)
+	api.Get("/v1/stats", g.rateLimit, canRead, g.handleStats)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -22,6 +23,10 @@ type webhookInput struct {
 	ModelProperties   *[]string
 	PayloadTemplate   *string // "" or null clears it
 	Sink              *string
+	SignatureFormat   *string // "fn" | "standard-webhooks"; null resets to "fn"
+	// SecretGracePeriod (update only, with a new secret): how long the old
+	// secret keeps signing beside the new one, as a Go duration.
+	SecretGracePeriod *string
 	// Headers of webhookAttribute.header: a nil value (JSON null) removes
 	// that header on update.
 	Headers map[string]*string
@@ -29,7 +34,7 @@ type webhookInput struct {
 
 // readOnlyFields may be sent back unchanged (a client that GETs, edits and
 // PUTs the whole object) and are ignored.
-var readOnlyFields = []string{"id", "webhookId", "companyId", "userId", "createdAt", "updatedAt", "source"}
+var readOnlyFields = []string{"id", "webhookId", "companyId", "userId", "createdAt", "updatedAt", "source", "previousSecretExpiresAt"}
 
 // parseWebhookInput decodes a body field by field so every problem names
 // its field. Unknown fields are refused: a misspelt "notification_email"
@@ -87,6 +92,10 @@ func (in *webhookInput) field(name string, v json.RawMessage) error {
 		return decodeNullable(name, v, &in.PayloadTemplate, "a JSONata expression (string)")
 	case "sink":
 		return decodeInto(name, v, &in.Sink, "a sink name (string)")
+	case "signatureFormat":
+		return decodeNullable(name, v, &in.SignatureFormat, `"fn" or "standard-webhooks"`)
+	case "secretGracePeriod":
+		return decodeInto(name, v, &in.SecretGracePeriod, `a duration such as "24h" (at most "168h")`)
 	case "webhookAttribute":
 		return in.attributes(v)
 	default:
@@ -94,7 +103,7 @@ func (in *webhookInput) field(name string, v json.RawMessage) error {
 			return nil
 		}
 		return badRequest("unknown field " + quote(name) + "; a webhook has events, url, method, status, secret, notificationEmail, " +
-			"isIntegrationOnly, modelProperties, webhookAttribute, payloadTemplate and sink")
+			"isIntegrationOnly, modelProperties, webhookAttribute, payloadTemplate, sink, signatureFormat and (on update) secretGracePeriod")
 	}
 }
 
@@ -198,6 +207,12 @@ func (in *webhookInput) apply(w *store.Webhook) {
 		}
 	}
 	set(&w.Sink, in.Sink)
+	if in.SignatureFormat != nil {
+		w.SignatureFormat = *in.SignatureFormat
+		if w.SignatureFormat == "" {
+			w.SignatureFormat = config.SignatureFN // null or "": back to the default
+		}
+	}
 	if in.Headers != nil {
 		w.Headers = mergeHeaders(w.Headers, in.Headers)
 	}

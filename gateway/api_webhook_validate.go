@@ -36,8 +36,8 @@ var (
 // update, and names the first field that is wrong.
 func (g *Gateway) validateWebhook(w *store.Webhook) error {
 	checks := []func(*store.Webhook) error{
-		g.checkURL, checkMethod, checkStatus, checkEvents, checkSecret, checkEmail,
-		checkHeaders, g.checkTemplate, g.checkSink, checkModelProperties,
+		g.checkURL, g.checkDestination, checkMethod, checkStatus, checkEvents, checkSecret, checkEmail,
+		checkHeaders, g.checkTemplate, g.checkSink, checkModelProperties, checkSignatureFormat,
 	}
 	for _, check := range checks {
 		if err := check(w); err != nil {
@@ -153,7 +153,8 @@ func checkHeaders(w *store.Webhook) error {
 		case strings.HasPrefix(strings.ToLower(n), config.ReservedHeaderPrefix):
 			return badRequest("'webhookAttribute.header' cannot set " + quote(n) + ": headers starting with x-fn- are reserved for the gateway")
 		case strings.ContainsAny(v, "\r\n\x00"):
-			return badRequest("'webhookAttribute.header' value of " + quote(n) + " may not contain line breaks")
+			// CR/LF would split the request's header block (header injection).
+			return badRequest("'webhookAttribute.header' value of " + quote(n) + " may not contain line breaks (CR, LF) or NUL")
 		case len(v) > maxHeaderValue:
 			return badRequest("'webhookAttribute.header' value of " + quote(n) + " is longer than 8 KiB")
 		}

@@ -26,10 +26,10 @@ var webhookSpec = listSpec{
 	defaultSort: "id",
 	fields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status", "secret",
 		"notificationEmail", "modelProperties", "isIntegrationOnly", "webhookAttribute", "payloadTemplate",
-		"sink", "source", "createdAt", "updatedAt"},
+		"sink", "signatureFormat", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
 	defaultFields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status",
-		"notificationEmail", "modelProperties", "isIntegrationOnly", "payloadTemplate", "sink", "source",
-		"createdAt", "updatedAt"},
+		"notificationEmail", "modelProperties", "isIntegrationOnly", "payloadTemplate", "sink", "signatureFormat",
+		"previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
 }
 
 // webhookView decides what of a webhook an answer shows.
@@ -100,7 +100,11 @@ func (v webhookView) render(w *store.Webhook) *object {
 		}
 		o.set("webhookAttribute", map[string]any{attrHeader: h})
 	}
-	o.set("payloadTemplate", nullIfEmpty(w.PayloadTemplate)).set("sink", w.Sink).set("source", w.Source)
+	o.set("payloadTemplate", nullIfEmpty(w.PayloadTemplate)).set("sink", w.Sink)
+	// Ours: how deliveries are signed, and until when the replaced secret
+	// still signs (null when none does). Never the previous secret itself.
+	o.set("signatureFormat", signatureFormatOf(w)).set("previousSecretExpiresAt", graceEnd(w))
+	o.set("source", w.Source)
 	o.set("createdAt", apiTime(w.CreatedAt)).set("updatedAt", apiTime(w.UpdatedAt))
 	return o.project(v.fields)
 }

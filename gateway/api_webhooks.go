@@ -111,6 +111,10 @@ func (g *Gateway) handleCreateWebhook(c *fiber.Ctx) error {
 	w := &store.Webhook{
 		WebhookID: uuid.NewString(), CompanyID: cl.CompanyID, UserID: cl.UserID,
 		Sink: config.BuiltinSink, Source: store.SourceAPI, Version: 1, CreatedAt: now, UpdatedAt: now,
+		SignatureFormat: config.SignatureFN,
+	}
+	if _, err := g.secretGrace(in, false); err != nil {
+		return err // a grace period means nothing without an old secret
 	}
 	in.apply(w)
 	if w.Secret == "" {
@@ -150,6 +154,10 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 	}
 	next := cloneWebhook(old)
 	in.apply(next)
+	grace, err := g.secretGrace(in, next.Secret != old.Secret)
+	if err != nil {
+		return err
+	}
 	if err := g.validateWebhook(next); err != nil {
 		return err
 	}
@@ -159,6 +167,8 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 		return g.okOne(c, fullView(setsSecret).render(old)) // nothing changed: no new version, no history
 	}
 	now := g.clock.Now()
+	rotateSecret(old, next, grace, now) // sign.go: the old secret signs too until the grace ends
+	noteGrace(hist, next)
 	nextVersion(old, next, now)
 	stamp(hist, next, cl.UserID, now, "")
 	if err := g.saveWebhook(ctx, old, next, hist, statusReason(next.Status, cl.UserID)); err != nil {

@@ -29,6 +29,7 @@ func (g *Gateway) newApp() *fiber.App {
 	api := app.Group("/api", g.requireToken)
 	api.Post("/v1/events", requireScope(ScopePublish), g.handlePublish)
 	g.apiRoutes(api)
+	g.mountUI(app)
 	app.Use(func(c *fiber.Ctx) error {
 		return errorf(fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
 	})

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
-	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/transforms"
 )
@@ -103,18 +102,19 @@ func (g *Gateway) render(ctx context.Context, w *store.Webhook, payload []byte) 
 
 // headers signs body and lists the X-FN-* headers, then the webhook's own.
 func (g *Gateway) headers(w *store.Webhook, d *store.Delivery, ev *store.Event, attempt int, body []byte) map[string]string {
-	h := make(map[string]string, 7+len(w.Headers))
+	now := g.clock.Now()
+	h := make(map[string]string, 10+len(w.Headers))
 	for k, v := range w.Headers {
 		h[k] = v
 	}
 	// Ours are set last so a stored header can never replace them.
 	h["Content-Type"] = "application/json"
-	h[HeaderSignature] = signature.Sign(w.Secret, body)
 	h[HeaderWebhookID] = w.WebhookID
 	h[HeaderDeliveryID] = store.FormatLogID(d.ID, attempt)
 	h[HeaderTraceID] = ev.TraceID
-	h[HeaderTimestamp] = strconv.FormatInt(g.clock.Now().UnixMilli(), 10)
+	h[HeaderTimestamp] = strconv.FormatInt(now.UnixMilli(), 10)
 	h[HeaderEventName] = d.EventName
+	sign(h, w, d.ID, now, body) // sign.go: X-FN-Signature, and Standard Webhooks when asked
 	return h
 }
 
@@ -134,9 +134,13 @@ func redactCustom(headers, custom map[string]string) map[string]string {
 // record decides the delivery's fate and writes attempt and state together.
 func (g *Gateway) record(ctx context.Context, d *store.Delivery, a *store.Attempt, res *sdk.Result) {
 	now := g.clock.Now()
-	stats, err := g.store.GetWebhookStats(ctx, d.WebhookID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		g.log.Warn("reading webhook stats; using a new webhook's budget", "webhook", d.WebhookID, "err", err)
+	var stats store.WebhookStats
+	if !res.OK() && res.Retryable {
+		// Only a retry needs the budget, which the recent success rate sets.
+		var err error
+		if stats, err = g.store.GetWebhookStats(ctx, d.WebhookID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			g.log.Warn("reading webhook stats; using a new webhook's budget", "webhook", d.WebhookID, "err", err)
+		}
 	}
 	dec := g.policy.decide(a.Attempt, res, stats, now)
 	a.ResponseStatus, a.ResponseHeaders, a.ResponseBody = res.Status, res.Headers, res.Body

@@ -13,9 +13,11 @@ import (
 // dispatcher is the one goroutine that claims due deliveries from the store,
 // highest priority first, and the pool of workers that deliver them. It only
 // claims as many as there are idle workers, so a claimed delivery starts at
-// once and a large backlog stays on disk, not in memory.
+// once and a large backlog stays on disk, not in memory. Which due
+// deliveries it may claim is fairness's call (fairness.go).
 type dispatcher struct {
 	g        *Gateway
+	fair     *fairness
 	workers  int
 	poll     time.Duration
 	wakeCh   chan struct{}
@@ -32,7 +34,7 @@ type dispatcher struct {
 
 func newDispatcher(g *Gateway, workers int, poll time.Duration) *dispatcher {
 	return &dispatcher{
-		g: g, workers: workers, poll: poll,
+		g: g, workers: workers, poll: poll, fair: newFairness(g.cfg.Delivery, workers),
 		wakeCh:  make(chan struct{}, 1),
 		freedCh: make(chan struct{}, 1),
 		work:    make(chan *store.Delivery, workers),
@@ -108,11 +110,19 @@ func (d *dispatcher) claimOnce(ctx context.Context) int {
 	}
 	now := d.g.clock.Now()
 	total := 0
+	fc, filtered := d.g.store.(store.FilteredClaimer)
+	filter := d.fair.pass()
 	for _, p := range events.Priorities {
 		if free == 0 {
 			break
 		}
-		ds, err := d.g.store.ClaimDue(ctx, int(p), now, free)
+		var ds []*store.Delivery
+		var err error
+		if filtered {
+			ds, err = fc.ClaimDueFunc(ctx, int(p), now, free, filter)
+		} else {
+			ds, err = d.g.store.ClaimDue(ctx, int(p), now, free)
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				d.g.log.Error("claim due deliveries", "priority", p.String(), "err", err)
@@ -132,7 +142,10 @@ func (d *dispatcher) claimOnce(ctx context.Context) int {
 func (d *dispatcher) worker(ctx context.Context) {
 	defer d.workerWG.Done()
 	for del := range d.work {
+		// Wall time, not the gateway clock: it measures the receiver.
+		started := time.Now()
 		d.g.deliver(ctx, del)
+		d.fair.done(del, time.Since(started))
 		d.inFlight.Add(-1)
 		select {
 		case d.freedCh <- struct{}{}:

@@ -73,20 +73,35 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.log == nil {
 		g.log = slog.Default()
 	}
+	// Error returns set g to nil, so the cleanup keeps its own reference.
+	self := g
 	defer func() {
 		if err != nil {
-			g.closeParts()
+			self.closeParts()
 		}
 	}()
-	if g.store = opts.Store; g.store == nil {
-		g.store, err = store.OpenBadger(store.BadgerOptions{
-			Path: cfg.Storage.Path, LogRetention: cfg.Storage.LogRetention,
-			GCInterval: cfg.Storage.GCInterval, Logger: g.log, Clock: g.clock.Now,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("opening storage at %s: %w", cfg.Storage.Path, err)
+	if g.store = opts.Store; g.store == nil && cfg.Storage.Driver == config.DriverPostgres {
+		if g.store, err = openPostgres(ctx, cfg, g); err != nil { // storage.go: replicas on one database
+			return nil, err
 		}
 		g.ownsStore = true
+	}
+	if g.store == nil {
+		keys, err := loadStorageKeys(cfg.Storage) // storage_keys.go: secrets at rest
+		if err != nil {
+			return nil, err
+		}
+		g.store, err = store.OpenBadger(store.BadgerOptions{
+			Path: cfg.Storage.Path, LogRetention: cfg.Storage.LogRetention,
+			GCInterval: cfg.Storage.GCInterval, Logger: g.log, Clock: g.clock.Now, Keys: keys.ring,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("opening storage at %s: %w", cfg.Storage.Path, keys.openError(err))
+		}
+		g.ownsStore = true
+		if err := keys.persist(g); err != nil {
+			return nil, err
+		}
 	}
 	if g.transformer, err = transforms.New(transforms.Options{
 		Engine: cfg.Transforms.Engine, Timeout: cfg.Transforms.Timeout, MaxDepth: cfg.Transforms.MaxDepth,

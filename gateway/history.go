@@ -39,6 +39,7 @@ func snapshot(w *store.Webhook) map[string]any {
 	m := map[string]any{
 		"url": w.URL, "method": w.Method, "status": w.Status, "events": nonNil(w.Events),
 		"isIntegrationOnly": w.IsIntegrationOnly, "sink": w.Sink, "source": w.Source,
+		"signatureFormat": signatureFormatOf(w),
 	}
 	if w.NotificationEmail != "" {
 		m["notificationEmail"] = w.NotificationEmail
@@ -105,6 +106,9 @@ func otherChanges(old, next *store.Webhook) map[string]any {
 	}
 	if old.Sink != next.Sink {
 		m["sink"] = fromTo(old.Sink, next.Sink)
+	}
+	if a, b := signatureFormatOf(old), signatureFormatOf(next); a != b {
+		m["signatureFormat"] = fromTo(a, b)
 	}
 	if old.UserID != next.UserID {
 		m["userId"] = fromTo(old.UserID, next.UserID)

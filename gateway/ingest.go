@@ -36,6 +36,9 @@ type parsedEvent struct {
 // parseEnvelope checks the envelope's required fields and names the first
 // one that is missing or wrong.
 func parseEnvelope(raw []byte) (parsedEvent, error) {
+	if err := checkEventJSON(raw); err != nil {
+		return parsedEvent{}, err
+	}
 	var env envelope
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -153,8 +156,8 @@ func (g *Gateway) handlePublish(c *fiber.Ctx) error {
 	}
 	var idem *store.Idempotency
 	if key := c.Get("Idempotency-Key"); key != "" {
-		if len(key) > 255 {
-			return errorf(fiber.StatusBadRequest, "Idempotency-Key must be at most 255 characters")
+		if err := checkIdempotencyKey(key); err != nil {
+			return err
 		}
 		idem = &store.Idempotency{Key: claims.ClientID + "\x00" + key, Response: answer, TTL: g.cfg.Delivery.IdempotencyTTL}
 	}

@@ -94,7 +94,7 @@ func TestPublishValidation(t *testing.T) {
 		msg    string
 	}{
 		{"not json", []byte(`{"event":`), 400, "not a valid event envelope"},
-		{"array", []byte(`[1]`), 400, "not a valid event envelope"},
+		{"array", []byte(`[1]`), 400, "body is a JSON array"},
 		{"no event", mutate(func(m map[string]any) { delete(m, "event") }), 400, "event is required"},
 		{"no name", mutate(func(m map[string]any) { delete(m["event"].(map[string]any), "name") }), 400, "event.name is required"},
 		{"unknown name", mutate(func(m map[string]any) { m["event"].(map[string]any)["name"] = "workorder.exploded" }), 400, `event.name "workorder.exploded" is not one of the 33 events`},

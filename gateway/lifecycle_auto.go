@@ -17,9 +17,13 @@ type lifecycleLoop struct {
 	every  time.Duration
 	cancel context.CancelFunc
 	done   sync.WaitGroup
+	// refresh keeps the webhook index current when replicas share the
+	// store (storage.go); it starts and stops with the loop.
+	refresh indexRefresher
 }
 
 func (l *lifecycleLoop) start() {
+	l.refresh.start(l.g)
 	if l.g.cfg.Lifecycle.AutoDeactivateAfter <= 0 || l.cancel != nil {
 		return
 	}
@@ -46,6 +50,7 @@ func (l *lifecycleLoop) start() {
 // stop ends the loop and waits for a check in progress (its store writes
 // and email are bounded by their own timeouts).
 func (l *lifecycleLoop) stop() {
+	l.refresh.stop()
 	if l.cancel != nil {
 		l.cancel()
 		l.done.Wait()
@@ -69,11 +74,26 @@ func (x *webhookIndex) activeWebhooks() []*store.Webhook {
 // failed for lifecycle.auto_deactivate_after (7 days), counted from the
 // first failure after its last success; it returns their ids. The loop
 // calls it every lifecycle.check_interval; tools and tests may call it too.
+//
+// With a shared store one replica at a time checks (an advisory lock), and
+// autoDeactivate re-reads each webhook under it, so a webhook is
+// deactivated, recorded and emailed about once whichever replicas check.
 func (g *Gateway) CheckLifecycle(ctx context.Context) ([]string, error) {
-	after := g.cfg.Lifecycle.AutoDeactivateAfter
-	if after <= 0 {
+	if g.cfg.Lifecycle.AutoDeactivateAfter <= 0 {
 		return nil, nil
 	}
+	var done []string
+	err := g.exclusive(ctx, lockLifecycle, func(ctx context.Context) error {
+		var err error
+		done, err = g.checkLifecycleLocked(ctx)
+		return err
+	})
+	return done, err
+}
+
+// checkLifecycleLocked is CheckLifecycle under the lifecycle lock.
+func (g *Gateway) checkLifecycleLocked(ctx context.Context) ([]string, error) {
+	after := g.cfg.Lifecycle.AutoDeactivateAfter
 	var done []string
 	for _, w := range g.index.activeWebhooks() {
 		if ctx.Err() != nil {

@@ -20,7 +20,9 @@ const (
 
 // rateLimiter is a token bucket per client: perMinute requests a minute on
 // average, burst at once. Time comes from the gateway's clock, so tests
-// move it instead of sleeping.
+// move it instead of sleeping. The buckets here are this process's; when
+// replicas share a store, decide (ratelimit_shared.go) draws from the
+// store's buckets instead and uses these only as a fall-back.
 type rateLimiter struct {
 	perMinute int
 	burst     int
@@ -29,6 +31,7 @@ type rateLimiter struct {
 
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
+	fallbackFlag
 }
 
 // sweepAt is how many buckets may exist before full (idle) ones are
@@ -96,7 +99,7 @@ func (r *rateLimiter) sweep(now time.Time) {
 // the bucket is full again); a refusal is the 429 envelope with Retry-After.
 func (g *Gateway) rateLimit(c *fiber.Ctx) error {
 	r := g.mgmt.limiter
-	d := r.take(g.rateKey(c))
+	d := r.decide(c.UserContext(), g.store, g.log, g.rateKey(c))
 	c.Set(HeaderRateLimit, strconv.Itoa(r.perMinute))
 	c.Set(HeaderRateRemaining, strconv.Itoa(d.remaining))
 	c.Set(HeaderRateReset, strconv.FormatInt(ceilUnix(d.reset), 10))

@@ -40,7 +40,23 @@ func (g *Gateway) reconcileConfigWebhooks(ctx context.Context) error {
 // updated (keeping a generated secret), removed ones deleted. Each change is
 // recorded in history as the system (user 0) with the file and block as the
 // reason, and the index the fan-out reads is updated at once.
+//
+// With a shared store one replica at a time applies them (an advisory
+// lock): replicas starting or reloading together would otherwise both
+// create a new block and record its history twice. The next one in finds
+// every block unchanged.
 func (g *Gateway) applyConfigWebhooks(ctx context.Context, file string, blocks []config.Webhook) (ReloadSummary, error) {
+	var sum ReloadSummary
+	err := g.exclusive(ctx, lockReconcile, func(ctx context.Context) error {
+		var err error
+		sum, err = g.applyConfigWebhooksLocked(ctx, file, blocks)
+		return err
+	})
+	return sum, err
+}
+
+// applyConfigWebhooksLocked is applyConfigWebhooks under the reconcile lock.
+func (g *Gateway) applyConfigWebhooksLocked(ctx context.Context, file string, blocks []config.Webhook) (ReloadSummary, error) {
 	var sum ReloadSummary
 	g.mgmt.mu.Lock()
 	defer g.mgmt.mu.Unlock()
@@ -75,6 +91,8 @@ func (g *Gateway) applyConfigWebhooks(ctx context.Context, file string, blocks [
 		if w.Secret == "" {
 			w.Secret = old.Secret
 		}
+		w.PreviousSecret, w.PreviousSecretExpiresAt = old.PreviousSecret, old.PreviousSecretExpiresAt
+		rotateSecret(old, w, g.configGrace(cw), now) // a changed secret: the old one signs too for a while
 		w.ID, w.CreatedAt, w.Version, w.UpdatedAt = old.ID, old.CreatedAt, old.Version, old.UpdatedAt
 		if sameWebhook(old, w) {
 			sum.Unchanged++
@@ -85,6 +103,7 @@ func (g *Gateway) applyConfigWebhooks(ctx context.Context, file string, blocks [
 		w.SourceRef = ref // the block may have moved within the file
 		// A change of SourceRef alone (the block moved) is saved without history.
 		hist := stamp(diffWebhook(old, w), w, SystemUser, now, "reloaded from "+ref)
+		noteGrace(hist, w)
 		if err := g.saveWebhook(ctx, old, w, hist, "webhook set to "+w.Status+" in "+ref+": not sent"); err != nil {
 			return sum, err
 		}
@@ -107,8 +126,9 @@ func (g *Gateway) webhookFromConfig(cw config.Webhook, id string) *store.Webhook
 		Method: strings.ToLower(cw.Method), Status: cw.Status, Events: slices.Clone(cw.Events),
 		Secret: cw.Secret, NotificationEmail: cw.NotificationEmail, ModelProperties: slices.Clone(cw.ModelProperties),
 		Headers: maps.Clone(cw.Headers), PayloadTemplate: cw.PayloadTemplate, Sink: cw.Sink,
-		Source:    store.SourceConfig,
-		SourceRef: fmt.Sprintf("%s:%d webhook %q", cw.Range.Filename, cw.Range.Start.Line, cw.Name),
+		SignatureFormat: cw.SignatureFormat,
+		Source:          store.SourceConfig,
+		SourceRef:       fmt.Sprintf("%s:%d webhook %q", cw.Range.Filename, cw.Range.Start.Line, cw.Name),
 	}
 }
 
@@ -118,5 +138,5 @@ func sameWebhook(a, b *store.Webhook) bool {
 		a.Status == b.Status && slices.Equal(a.Events, b.Events) && a.Secret == b.Secret &&
 		a.NotificationEmail == b.NotificationEmail && slices.Equal(a.ModelProperties, b.ModelProperties) &&
 		maps.Equal(a.Headers, b.Headers) && a.PayloadTemplate == b.PayloadTemplate && a.Sink == b.Sink &&
-		a.SourceRef == b.SourceRef
+		signatureFormatOf(a) == signatureFormatOf(b) && a.SourceRef == b.SourceRef
 }

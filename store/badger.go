@@ -10,6 +10,8 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+
+	"github.com/hookgate/hookgate/secretbox"
 )
 
 // BadgerOptions configures OpenBadger. Zero values take the documented defaults.
@@ -31,6 +33,11 @@ type BadgerOptions struct {
 	Clock func() time.Time
 	// MemTableSize overrides the tuned memtable size (bytes); 0 keeps the default.
 	MemTableSize int64
+	// Keys seals webhook secrets, custom header values and meta keys at rest
+	// (badger_secrets.go), and is checked against the data at open. Nil
+	// stores them in plain text, which only tests and tools should do;
+	// reading a sealed record without keys fails with ErrNoKey.
+	Keys *secretbox.Keyring
 }
 
 // Defaults for BadgerOptions.
@@ -47,6 +54,7 @@ type Badger struct {
 	log        *slog.Logger
 	now        func() time.Time
 	retention  time.Duration
+	keys       *secretbox.Keyring // nil: secrets stored in plain text
 	webhookSeq *badger.Sequence
 	historySeq *badger.Sequence
 
@@ -103,6 +111,7 @@ func OpenBadger(opts BadgerOptions) (*Badger, error) {
 		log:           opts.Logger,
 		now:           opts.Clock,
 		retention:     opts.LogRetention,
+		keys:          opts.Keys,
 		ops:           make(chan *op, maxGroupOps),
 		committerDone: make(chan struct{}),
 		claims:        claimSet{ids: map[string]int{}},
@@ -111,6 +120,10 @@ func OpenBadger(opts BadgerOptions) (*Badger, error) {
 	}
 	if err := s.init(); err != nil {
 		_ = db.Close()
+		return nil, err
+	}
+	if err := s.checkKeys(opts.Path); err != nil {
+		_ = errors.Join(s.webhookSeq.Release(), s.historySeq.Release(), db.Close())
 		return nil, err
 	}
 	go s.commitLoop()

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 )
 
@@ -24,8 +23,7 @@ func (s *Badger) PutWebhookChanges(ctx context.Context, w *Webhook, hist []*Hist
 		}
 	}
 	err := s.submit(ctx, size, func(t *wtx) error {
-		var old Webhook
-		err := getJSON(t.txn, webhookKey(c.WebhookID), &old)
+		old, err := s.getWebhook(t.txn, c.WebhookID)
 		found := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
@@ -43,7 +41,7 @@ func (s *Badger) PutWebhookChanges(ctx context.Context, w *Webhook, hist []*Hist
 				return err
 			}
 		}
-		v, err := json.Marshal(&c)
+		v, err := s.encodeWebhook(&c)
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,21 @@ type claimSet struct {
 	// time of every queued key not yet seen by a scan, so scans skip the
 	// tombstones that recorded deliveries leave at the head of the queue.
 	hint [3]uint64
+	// refused remembers the webhook of each due delivery a claim filter
+	// refused, so the next scans pass over it by key while that webhook is
+	// still blocked. Bounded by maxRefusedMemo; losing it only costs reads.
+	refused map[string]string
+}
+
+// maxRefusedMemo bounds claimSet.refused (about 100 bytes an entry).
+const maxRefusedMemo = 200_000
+
+// refuse remembers a refused delivery's webhook. c.mu is held.
+func (c *claimSet) refuse(id, webhookID string) {
+	if c.refused == nil || len(c.refused) >= maxRefusedMemo {
+		c.refused = make(map[string]string)
+	}
+	c.refused[id] = webhookID
 }
 
 func (c *claimSet) has(id string) bool {
@@ -48,6 +63,7 @@ func (c *claimSet) releaseAll() int {
 	defer c.mu.Unlock()
 	n := len(c.ids)
 	c.ids = map[string]int{}
+	c.refused = nil
 	c.byPrio = [3]int{}
 	c.hint = [3]uint64{}
 	return n

@@ -20,6 +20,26 @@ const bulkChunk = 500
 // due first, and remembers them as claimed (in memory: see claimSet). It
 // never returns a claimed delivery again until its attempt is recorded.
 func (s *Badger) ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*Delivery, error) {
+	return s.ClaimDueFunc(ctx, priority, now, limit, ClaimFilter{})
+}
+
+// maxSkipPerClaim bounds how many due deliveries one claim may read and
+// pass over because the filter refused them, and maxMemoSkipPerClaim how
+// many it may pass over by key alone (refused before, webhook still
+// blocked), so a long run of deliveries of webhooks at their limit costs a
+// bounded scan, not one proportional to the backlog.
+const (
+	maxSkipPerClaim     = 4096
+	maxMemoSkipPerClaim = 65536
+)
+
+var _ FilteredClaimer = (*Badger)(nil)
+
+// ClaimDueFunc is ClaimDue that passes over (leaves queued, unclaimed)
+// every delivery the filter refuses, remembering its webhook so the next
+// scans skip it by key while the webhook stays blocked. The filter is called
+// with the claim lock held and must not call the store.
+func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f ClaimFilter) ([]*Delivery, error) {
 	if !validPriority(priority) {
 		return nil, fmt.Errorf("store: priority %d out of range 0..2", priority)
 	}
@@ -34,7 +54,7 @@ func (s *Badger) ClaimDue(ctx context.Context, priority int, now time.Time, limi
 	var out []*Delivery
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
-		out, err = s.claimIn(txn, priority, timeKey(now), limit)
+		out, err = s.claimIn(txn, priority, timeKey(now), limit, f)
 		return err
 	})
 	return out, err
@@ -43,14 +63,15 @@ func (s *Badger) ClaimDue(ctx context.Context, priority int, now time.Time, limi
 // claimIn scans the queue of one priority from its hint and stops at the
 // first key due after now: a bounded scan whatever the queue length.
 // c.mu is held.
-func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int) ([]*Delivery, error) {
+func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f ClaimFilter) ([]*Delivery, error) {
 	c := &s.claims
 	prefix := queuePrefix(prio)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	var out []*Delivery
 	first := true
-	for it.Seek(key(prefix, u64(c.hint[prio]))); it.Valid() && len(out) < limit; it.Next() {
+	skipped, memoSkipped := 0, 0
+	for it.Seek(key(prefix, u64(c.hint[prio]))); it.Valid() && len(out) < limit && skipped < maxSkipPerClaim && memoSkipped < maxMemoSkipPerClaim; it.Next() {
 		k := it.Item().Key()
 		due := binary.BigEndian.Uint64(k[len(prefix):])
 		if first {
@@ -65,6 +86,10 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int) ([]*
 		if _, claimed := c.ids[id]; claimed {
 			continue
 		}
+		if wh, ok := c.refused[id]; ok && f.Blocked != nil && f.Blocked(wh) {
+			memoSkipped++ // still blocked: no need to read it again
+			continue
+		}
 		d, err := getDelivery(txn, id)
 		if errors.Is(err, ErrNotFound) {
 			continue // expired under a stray queue key; nothing to send
@@ -75,6 +100,12 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int) ([]*
 		if d.State != DeliveryPending {
 			continue
 		}
+		if f.Admit != nil && !f.Admit(d) {
+			skipped++ // stays queued, and ahead of later keys, for the next claim
+			c.refuse(id, d.WebhookID)
+			continue
+		}
+		delete(c.refused, id)
 		d.State = DeliveryInFlight
 		c.ids[id] = prio
 		c.byPrio[prio]++

@@ -6,9 +6,19 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hookgate/hookgate/secretbox"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/store/storetest"
 )
+
+// contractKeys is one fixed keyring, so a reopen finds the key it wrote with.
+var contractKeys = func() *secretbox.Keyring {
+	k, err := secretbox.New(make([]byte, secretbox.KeySize))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 var dirs sync.Map // *testing.T → data folder, so a reopen finds the same data
 
@@ -24,6 +34,7 @@ func openBadger(t *testing.T) store.Store {
 		Path:   dir.(string),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:  storetest.ClockFor(t).Now,
+		Keys:   contractKeys, // the contract runs with secrets sealed, as the gateway does
 	})
 	if err != nil {
 		t.Fatalf("OpenBadger: %v", err)

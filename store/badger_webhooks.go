@@ -21,8 +21,7 @@ func (s *Badger) PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry)
 	c := *w
 	h := copyHistory(hist, c.WebhookID, c.CompanyID)
 	err := s.submit(ctx, 2048, func(t *wtx) error {
-		var old Webhook
-		err := getJSON(t.txn, webhookKey(c.WebhookID), &old)
+		old, err := s.getWebhook(t.txn, c.WebhookID)
 		found := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return err
@@ -40,7 +39,7 @@ func (s *Badger) PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry)
 				return err
 			}
 		}
-		v, err := json.Marshal(&c)
+		v, err := s.encodeWebhook(&c)
 		if err != nil {
 			return err
 		}
@@ -63,8 +62,8 @@ func (s *Badger) PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry)
 func (s *Badger) DeleteWebhook(ctx context.Context, webhookID string, hist *HistoryEntry) error {
 	var h *HistoryEntry
 	err := s.submit(ctx, 1024, func(t *wtx) error {
-		var old Webhook
-		if err := getJSON(t.txn, webhookKey(webhookID), &old); err != nil {
+		old, err := s.getWebhook(t.txn, webhookID)
+		if err != nil {
 			return err
 		}
 		h = copyHistory(hist, old.WebhookID, old.CompanyID)
@@ -134,12 +133,16 @@ func (s *Badger) nextID(seq *badger.Sequence) (int64, error) {
 
 // GetWebhook returns one webhook.
 func (s *Badger) GetWebhook(ctx context.Context, webhookID string) (*Webhook, error) {
-	var w Webhook
-	err := s.view(ctx, func(txn *badger.Txn) error { return getJSON(txn, webhookKey(webhookID), &w) })
+	var w *Webhook
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		w, err = s.getWebhook(txn, webhookID)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &w, nil
+	return w, nil
 }
 
 // ListWebhooks returns the matching webhooks ordered by ID. With a company
@@ -157,15 +160,14 @@ func (s *Badger) ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook,
 			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 			defer it.Close()
 			for it.Rewind(); it.Valid(); it.Next() {
-				var w Webhook
-				err := getJSON(txn, webhookKey(string(it.Item().Key()[len(prefix):])), &w)
+				w, err := s.getWebhook(txn, string(it.Item().Key()[len(prefix):]))
 				if errors.Is(err, ErrNotFound) {
 					continue
 				}
 				if err != nil {
 					return err
 				}
-				keep(&w)
+				keep(w)
 			}
 			return nil
 		}
@@ -174,11 +176,15 @@ func (s *Badger) ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook,
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			var w Webhook
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &w) }); err != nil {
+			var w *Webhook
+			if err := it.Item().Value(func(v []byte) error {
+				var err error
+				w, _, err = s.decodeWebhook(v)
+				return err
+			}); err != nil {
 				return err
 			}
-			keep(&w)
+			keep(w)
 		}
 		return nil
 	})
@@ -217,25 +223,32 @@ func (s *Badger) Meta(ctx context.Context, name string, gen func() ([]byte, erro
 		v, err = getValue(txn, metaKey(name))
 		return err
 	})
-	if err == nil || !errors.Is(err, ErrNotFound) {
-		return v, err
+	if err == nil {
+		return s.openMeta(name, v) // badger_secrets.go: meta values are keys, sealed at rest
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, err
 	}
 	fresh, err := gen()
 	if err != nil {
 		return nil, err
 	}
 	fresh = append([]byte(nil), fresh...)
-	err = s.submit(ctx, len(fresh)+64, func(t *wtx) error {
+	stored, err := s.sealMeta(name, fresh)
+	if err != nil {
+		return nil, err
+	}
+	err = s.submit(ctx, len(stored)+64, func(t *wtx) error {
 		old, err := getValue(t.txn, metaKey(name))
 		if err == nil {
-			v = old
-			return nil
+			v, err = s.openMeta(name, old)
+			return err
 		}
 		if !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		v = fresh
-		return t.set(metaKey(name), fresh)
+		return t.set(metaKey(name), stored)
 	})
 	return v, err
 }

@@ -35,15 +35,23 @@ const (
 
 // Webhook is one subscription: where and how to deliver which events.
 type Webhook struct {
-	ID                int64             `json:"id"`        // internal sequence, assigned by PutWebhook when 0
-	WebhookID         string            `json:"webhookId"` // UUID, used in paths and X-FN-Webhook-Id
-	CompanyID         int64             `json:"companyId"`
-	UserID            int64             `json:"userId"`
-	URL               string            `json:"url"` // may hold {{ JSONata }} placeholders
-	Method            string            `json:"method"`
-	Status            string            `json:"status"`
-	Events            []string          `json:"events"`
-	Secret            string            `json:"secret"`
+	ID        int64    `json:"id"`        // internal sequence, assigned by PutWebhook when 0
+	WebhookID string   `json:"webhookId"` // UUID, used in paths and X-FN-Webhook-Id
+	CompanyID int64    `json:"companyId"`
+	UserID    int64    `json:"userId"`
+	URL       string   `json:"url"` // may hold {{ JSONata }} placeholders
+	Method    string   `json:"method"`
+	Status    string   `json:"status"`
+	Events    []string `json:"events"`
+	Secret    string   `json:"secret"`
+	// PreviousSecret is the secret replaced by the last rotation; deliveries
+	// are signed with it too until PreviousSecretExpiresAt, so receivers can
+	// switch without losing events. Empty when there is no grace period.
+	PreviousSecret          string    `json:"previousSecret,omitempty"`
+	PreviousSecretExpiresAt time.Time `json:"previousSecretExpiresAt,omitzero"`
+	// SignatureFormat is "fn" (X-FN-Signature only; "" means the same) or
+	// "standard-webhooks" (the webhook-* headers as well).
+	SignatureFormat   string            `json:"signatureFormat,omitempty"`
 	NotificationEmail string            `json:"notificationEmail,omitempty"`
 	ModelProperties   []string          `json:"modelProperties,omitempty"`
 	IsIntegrationOnly bool              `json:"isIntegrationOnly"`
@@ -260,4 +268,26 @@ type Store interface {
 	Meta(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
 
 	Close() error
+}
+
+// FilteredClaimer is a Store that can pass over deliveries while claiming:
+// the dispatcher uses it to leave queued the deliveries of webhooks at their
+// in-flight limit (gateway/fairness.go) instead of claiming and holding them.
+// A Store without it is claimed from in plain due order, without the limit.
+type FilteredClaimer interface {
+	// ClaimDueFunc is ClaimDue that leaves queued, unclaimed and in order
+	// every due delivery the filter refuses. The filter runs under the
+	// store's claim lock and must not call the store.
+	ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f ClaimFilter) ([]*Delivery, error)
+}
+
+// ClaimFilter decides which due deliveries a claim may take.
+type ClaimFilter struct {
+	// Admit reserves room for d and reports true, or refuses it.
+	Admit func(d *Delivery) bool
+	// Blocked reports, cheaply, that Admit would refuse every delivery of
+	// the webhook now. A store may use it to pass over a delivery it saw
+	// refused before without reading it again (Badger: claimSet.refused).
+	// Optional.
+	Blocked func(webhookID string) bool
 }

@@ -201,14 +201,21 @@ func BenchmarkEndToEnd(b *testing.B) {
 
 	c := startBenchGateway(b, b.TempDir(), benchWebhooks(1, srv.URL))
 	tok := c.token(nil)
+	gwCPU, sinkCPU := c.cpu()
 	b.ResetTimer()
 	start = time.Now()
 	publishAll(b, c, tok, n, 64, nil)
 	rc.waitCount(b, n, 5*time.Minute)
 	gw := float64(n) / time.Since(start).Seconds()
+	gwCPU2, sinkCPU2 := c.cpu()
 	b.ReportMetric(plain, "plain-deliveries/s")
 	b.ReportMetric(gw, "gateway-deliveries/s")
 	b.ReportMetric(100*gw/plain, "%-of-plain")
+	// Where the CPU goes: the gateway process (ingest, queue, storage,
+	// templates, signing, the host side of the plugin stream) and the sink
+	// process (the plugin side of the stream and the HTTP request itself).
+	b.ReportMetric(float64((gwCPU2-gwCPU).Microseconds())/n, "gateway-cpu-us/delivery")
+	b.ReportMetric(float64((sinkCPU2-sinkCPU).Microseconds())/n, "sink-cpu-us/delivery")
 }
 
 // BenchmarkLatencyAt1000 publishes at a steady 1,000 events/s for 5 s and
@@ -392,4 +399,30 @@ func (c *child) stop() {
 	}
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	c.cmd.Wait()
+}
+
+// cpu returns the user+system CPU time used so far by the gateway process
+// and by its sink subprocesses.
+func (c *child) cpu() (gateway, sinks time.Duration) {
+	gateway = procCPU(c.cmd.Process.Pid)
+	for _, pid := range childPIDs(c.cmd.Process.Pid) {
+		sinks += procCPU(pid)
+	}
+	return gateway, sinks
+}
+
+// procCPU reads utime+stime of pid from /proc/<pid>/stat (in clock ticks,
+// 100 per second on Linux).
+func procCPU(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }

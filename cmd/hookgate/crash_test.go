@@ -112,7 +112,9 @@ func (c *child) token(t testing.TB) string {
 		panic(err)
 	}
 	defer resp.Body.Close()
-	var b struct{ AccessToken string `json:"access_token"` }
+	var b struct {
+		AccessToken string `json:"access_token"`
+	}
 	json.NewDecoder(resp.Body).Decode(&b)
 	return b.AccessToken
 }
@@ -133,7 +135,9 @@ func (c *child) publish(tok string, i int) string {
 		return ""
 	}
 	var b struct {
-		Result struct{ TraceID string `json:"traceId"` } `json:"result"`
+		Result struct {
+			TraceID string `json:"traceId"`
+		} `json:"result"`
 	}
 	json.NewDecoder(resp.Body).Decode(&b)
 	return b.Result.TraceID

@@ -2,6 +2,7 @@
 //
 //	hookgate serve [--config FILE]   run the gateway (default ./gateway.hcl)
 //	hookgate reload [--config FILE]  check the config, then have the running gateway apply its webhooks (SIGHUP)
+//	hookgate migrate [--config FILE] apply PostgreSQL schema migrations (storage.driver "postgres")
 //	hookgate validate [--offline] FILE  check a config, print every problem as file:line:col
 //	hookgate sink list [--config FILE]  list built-in sink types and a config's sinks
 //	hookgate sink test NAME --config FILE --payload FILE [--webhook NAME]  try a sink once
@@ -51,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validate(args[1:], stdout, stderr)
 	case "reload":
 		return reload(args[1:], stdout, stderr)
+	case "migrate":
+		return migrate(args[1:], stdout, stderr)
 	case "sink":
 		return sink(args[1:], stdout, stderr)
 	case "version":
@@ -71,6 +74,8 @@ func usage(w io.Writer) {
   hookgate serve [--config FILE]   run the gateway (default ./gateway.hcl)
   hookgate reload [--config FILE]  check the config, then signal the running gateway (SIGHUP)
                                    to apply its webhook blocks; changes are recorded in history
+  hookgate migrate [--config FILE] apply the PostgreSQL schema migrations (driver "postgres";
+                                   serve also applies them on start, under an advisory lock)
   hookgate validate [--offline] FILE
                                    check a config file; prints file:line:col: message per problem;
                                    also starts each sink to run its own settings check (not --offline)

@@ -8,6 +8,8 @@ storage {
   path          = "/var/lib/hookgate"
   log_retention = "48h"
   gc_interval   = "1m"
+  encryption_key_file      = "/etc/hookgate/hookgate.key"
+  previous_encryption_keys = [env("OLD_KEY"), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
 }
 delivery {
   timeout  = "10s"
@@ -22,6 +24,7 @@ delivery {
   high_rate       = 0.9
   low_rate        = 0.5
   max_retry_after = "5m"
+  secret_grace_period = "48h"
 }
 transforms {
   engine    = "jsonata-go"
@@ -64,6 +67,8 @@ webhook "erp-sync" {
   sink             = "snow"
   notification_email = "ops@example.com"
   model_properties = ["id", "title"]
+  signature_format = "standard-webhooks"
+  secret_grace_period = "1h"
 }
 webhook "minimal" {
   company_id = 5

@@ -29,10 +29,13 @@ func RunContract(t *testing.T, open Opener) {
 		{"ListAttempts", testListAttempts},
 		{"DeleteWebhookKeepsLogsAndHistory", testDeleteWebhook},
 		{"Webhooks", testWebhooks},
+		{"WebhookSigningFields", testWebhookSigningFields},
 		{"RequeueKeepsAttempts", testRequeue},
 		{"DeadLetterPending", testDeadLetterPending},
 		{"ListDeliveries", testListDeliveries},
 		{"MetaStableAcrossReopen", testMeta},
+		{"InFlightVisible", testInFlightVisible},
+		{"EventWithoutDeliveries", testEventWithoutDeliveries},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,130 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/store"
+)
+
+// TestFairnessAdmit checks the rules on their own: the per-webhook limit,
+// and the slow share once a webhook's attempts are slow.
+func TestFairnessAdmit(t *testing.T) {
+	now := t0
+	f := newFairness(config.Delivery{MaxInFlightPerWebhook: 2, SlowThreshold: time.Second, SlowShare: 0.5}, 4)
+	f.now = func() time.Time { return now }
+	del := func(hook string, i int) *store.Delivery {
+		return &store.Delivery{ID: fmt.Sprintf("%s-%d", hook, i), WebhookID: hook}
+	}
+	// c proves itself fast.
+	admit := f.pass().Admit
+	if !admit(del("c", 1)) {
+		t.Fatal("new webhook c refused with every worker free")
+	}
+	f.done(del("c", 1), time.Millisecond)
+
+	// a is new, so it counts against the slow share (2 of 4 workers) until
+	// an attempt of it ends; its limit is 2.
+	admit = f.pass().Admit
+	if !admit(del("a", 1)) || !admit(del("a", 2)) {
+		t.Fatal("webhook a refused under its limit")
+	}
+	if admit(del("a", 3)) {
+		t.Fatal("webhook a admitted past max_in_flight_per_webhook")
+	}
+	if admit(del("b", 1)) {
+		t.Fatal("new webhook b admitted with the slow share used up by a")
+	}
+	if !admit(del("c", 2)) {
+		t.Fatal("fast webhook c refused while workers are free")
+	}
+	if f.blocked("c", now) || !f.blocked("a", now) || !f.blocked("b", now) {
+		t.Fatal("blocked disagrees with admit")
+	}
+	// a's attempts ran past the threshold: a stays slow; one ends.
+	f.done(del("c", 2), time.Millisecond)
+	now = now.Add(2 * time.Second)
+	f.done(del("a", 1), 2*time.Second)
+	admit = f.pass().Admit
+	if !admit(del("a", 4)) {
+		t.Fatal("slow webhook a refused while the slow share has room")
+	}
+	if admit(del("b", 2)) {
+		t.Fatal("webhook b admitted with the slow share used up")
+	}
+	if got := f.runningOf("a"); got != 2 {
+		t.Fatalf("a running %d, want 2", got)
+	}
+}
+
+// TestSlowReceiversDoNotHoldBackFast: ten slow webhooks (each attempt
+// 600 ms) with 50 deliveries queued ahead of 20 for a fast webhook, on 8
+// workers. Without fairness the fast deliveries wait for every slow one;
+// with it, each slow webhook runs at most 2 at once, slow ones hold at
+// most half the workers, and the fast ones are all delivered while most
+// slow ones are still queued.
+func TestSlowReceiversDoNotHoldBackFast(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Delivery.Workers = 8
+	cfg.Delivery.MaxInFlightPerWebhook = 2
+	cfg.Delivery.SlowThreshold = 200 * time.Millisecond
+	cfg.Delivery.SlowShare = 0.5
+	tg := startGateway(t, cfg, true)
+
+	var slowDone, fastDone atomic.Int64
+	var mu sync.Mutex
+	running := map[string]int{}
+	maxRunning := 0
+	slowURL := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		running[r.URL.Path]++
+		maxRunning = max(maxRunning, running[r.URL.Path])
+		mu.Unlock()
+		time.Sleep(600 * time.Millisecond)
+		mu.Lock()
+		running[r.URL.Path]--
+		mu.Unlock()
+		slowDone.Add(1)
+	})
+	fastURL := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) { fastDone.Add(1) })
+	for i := range 10 {
+		tg.addWebhook(&store.Webhook{URL: fmt.Sprintf("%s/slow/%d", slowURL, i), Events: []string{"workorder.created"}})
+	}
+	tg.addWebhook(&store.Webhook{URL: fastURL + "/fast", Events: []string{"workorder.routed"}})
+	tok := tg.token("acme", "acme-secret")
+	for range 5 {
+		tg.publish(tok, seed(t, "workorder.created"))
+	}
+	for range 20 {
+		tg.publish(tok, seed(t, "workorder.routed"))
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for fastDone.Load() < 20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("fast webhook got %d of 20", fastDone.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Without fairness all 8 workers serve the 50 slow deliveries first and
+	// the fast ones run only as the last 8 slow ones finish (42+ done); with
+	// it they run as soon as the first slow attempts end.
+	if n := slowDone.Load(); n > 20 {
+		t.Errorf("fast deliveries finished only after %d of 50 slow ones: slow receivers held them back", n)
+	}
+	for slowDone.Load() < 50 { // the slow ones are slowed, not starved
+		if time.Now().After(deadline) {
+			t.Fatalf("slow webhooks got %d of 50", slowDone.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if maxRunning > 2 {
+		t.Errorf("a slow webhook ran %d attempts at once; max_in_flight_per_webhook is 2", maxRunning)
+	}
+}

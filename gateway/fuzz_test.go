@@ -1,0 +1,93 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/store"
+)
+
+// The seed corpora live in testdata/fuzz/<target>/; `make fuzz` (part of
+// `make test`) runs each target for FUZZTIME on top of them.
+
+// FuzzParseEnvelope: whatever the body, parsing never panics, a refusal is
+// a 400 with a message, and an accepted body is valid UTF-8, valid JSON
+// without duplicate keys, within the depth bound and names a known event.
+func FuzzParseEnvelope(f *testing.F) {
+	f.Add([]byte(`{"event":{"name":"workorder.created","params":{"work_order_id":1,"work_order_company_id":100}},"timestamp":"2026-01-20T08:55:58-06:00","triggered_by_user":{"id":1068},"workorder":{"id":1}}`))
+	f.Add([]byte(`{"event":{"name":"workorder.created","params":{}},"timestamp":"2026-01-20T08:55:58Z","triggered_by_user":{"id":"7"},"workorder":{"id":"12","company":{"id":"100"}}}`))
+	f.Add([]byte(`[{"event":{}}]`))
+	f.Add([]byte("{\"a\":\"\xff\"}"))
+	f.Add([]byte(`{"a":1,"a":2}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		p, err := parseEnvelope(raw)
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) || ae.Status != 400 || ae.Message == "" {
+				t.Fatalf("refusal is not a 400 with a message: %#v", err)
+			}
+			return
+		}
+		if !utf8.Valid(raw) || !json.Valid(raw) {
+			t.Fatalf("accepted a body that is not valid UTF-8 JSON: %q", raw)
+		}
+		if d := nestingDepth(raw); d > maxEventDepth {
+			t.Fatalf("accepted a body nested %d deep", d)
+		}
+		if checkEventJSON(raw) != nil {
+			t.Fatalf("accepted a body checkEventJSON refuses: %q", raw)
+		}
+		if !events.Valid(p.name) {
+			t.Fatalf("accepted unknown event %q", p.name)
+		}
+	})
+}
+
+// FuzzWebhookBody runs a create body and an update body through the API's
+// own parse, required-field and validation steps: never a panic, and every
+// refusal a 400 with a message.
+func FuzzWebhookBody(f *testing.F) {
+	f.Add([]byte(`{"url":"https://example.com/hook","method":"post","status":"active","events":["workorder.created"]}`))
+	f.Add([]byte(`{"url":"https://example.com/{{ workorder.id }}","method":"put","status":"inactive","events":"workorder.created,workorder.routed","secret":"01999f51-5c66-4449-b441-6b4a053fee6a","notificationEmail":"ops@example.com","modelProperties":["id"],"payloadTemplate":"{ \"id\": workorder.id }","webhookAttribute":{"header":{"X-Api-Key":"k"}}}`))
+	f.Add([]byte(`{"webhookAttribute":{"header":{"X-Remove":null}},"payloadTemplate":null}`))
+	f.Add([]byte(`{"events":[]}`))
+	f.Add([]byte(`null`))
+	cfg := config.Defaults()
+	g := &Gateway{cfg: &cfg}
+	refused := func(t *testing.T, step string, err error) {
+		t.Helper()
+		var ae *apiError
+		if !errors.As(err, &ae) || ae.Status != 400 || ae.Message == "" {
+			t.Fatalf("%s: refusal is not a 400 with a message: %#v", step, err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		in, err := parseWebhookInput(raw)
+		if err != nil {
+			refused(t, "parse", err)
+			return
+		}
+		// As an update of an existing webhook.
+		cur := &store.Webhook{URL: "https://example.com/a", Method: "post", Status: store.StatusActive,
+			Events: []string{"workorder.created"}, Secret: "01999f51-5c66-4449-b441-6b4a053fee6a", Sink: "http",
+			Headers: map[string]string{"X-Old": "1"}}
+		in.apply(cur)
+		if err := g.validateWebhook(cur); err != nil {
+			refused(t, "update", err)
+		}
+		// As a create.
+		if err := in.required(); err != nil {
+			refused(t, "create", err)
+			return
+		}
+		w := &store.Webhook{Sink: "http", Secret: "01999f51-5c66-4449-b441-6b4a053fee6a"}
+		in.apply(w)
+		if err := g.validateWebhook(w); err != nil {
+			refused(t, "create", err)
+		}
+	})
+}
