@@ -86,7 +86,7 @@ transforms {
   max_depth = 200     # recursion bound per evaluation
 }
 
-# OAuth client credentials: POST /oauth/token with a client id and secret.
+# OAuth client credentials: POST /authentication/api/oauth/token with a client id and secret.
 auth {
   token_ttl = "1h"
   # HS256 key for tokens (at least 32 bytes). Empty: the gateway generates
