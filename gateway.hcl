@@ -65,7 +65,7 @@ delivery {
   # attempts at once, and webhooks whose attempts take longer than
   # slow_threshold share at most slow_share of the workers, so slow
   # receivers cannot hold back fast ones (docs/delivery.md).
-  max_in_flight_per_webhook = 8
+  max_in_flight_per_webhook = 64
   slow_threshold            = "1s"
   slow_share                = 0.5
 

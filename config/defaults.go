@@ -41,7 +41,7 @@ func Defaults() Config {
 			// A replaced webhook secret signs beside the new one this long.
 			SecretGracePeriod: 24 * time.Hour,
 			// Fairness (gateway/fairness.go).
-			MaxInFlightPerWebhook: 8,
+			MaxInFlightPerWebhook: 64,
 			SlowThreshold:         time.Second,
 			SlowShare:             0.5,
 		},

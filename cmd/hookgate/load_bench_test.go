@@ -219,7 +219,8 @@ func BenchmarkFanOut10kWebhooks(b *testing.B) {
 // class) for comparison.
 func BenchmarkSlowReceivers(b *testing.B) {
 	for _, mode := range []struct{ name, delivery string }{
-		{"fair", ""}, // the defaults: 8 per webhook, slow share 0.5
+		{"fair", ""}, // the defaults: per-webhook limit = workers, slow share 0.5
+		{"fair-8-per-webhook", "max_in_flight_per_webhook = 8"},
 		{"unfair", "max_in_flight_per_webhook = 64\n  slow_share = 1"},
 	} {
 		b.Run(mode.name, func(b *testing.B) { slowReceivers(b, mode.delivery) })
