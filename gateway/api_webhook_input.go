@@ -44,6 +44,10 @@ func parseWebhookInput(raw []byte) (*webhookInput, error) {
 	if len(raw) == 0 {
 		return nil, badRequest("the body must be a JSON object")
 	}
+	// Which of two duplicate keys wins differs between parsers; refuse them.
+	if err := checkStrictJSON(raw); err != nil {
+		return nil, badRequest(err.Error())
+	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
 		return nil, badRequest("the body must be a JSON object: " + jsonErrorTextOr(err))

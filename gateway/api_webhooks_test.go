@@ -142,6 +142,8 @@ func TestCreateValidation(t *testing.T) {
 	}{
 		{"not json", "{", "the body must be a JSON object"},
 		{"array", "[]", "the body must be a JSON object"},
+		{"duplicate key", `{"url":"https://a.example.com/h","url":"https://b.example.com/h","method":"post","status":"active","events":["workorder.created"]}`, `duplicate key "url"`},
+		{"not utf-8", "{\"url\":\"https://a.example.com/\xff\",\"method\":\"post\",\"status\":\"active\",\"events\":[\"workorder.created\"]}", "not valid UTF-8"},
 		{"no url", with("url", nil), "missing required field 'url'"},
 		{"no method", with("method", nil), "missing required field 'method'"},
 		{"no status", with("status", nil), "missing required field 'status'"},

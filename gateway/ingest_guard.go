@@ -23,15 +23,22 @@ const maxEventDepth = 64
 // event than the gateway routed), nesting deeper than maxEventDepth, and an
 // array of events (one request publishes one event).
 func checkEventJSON(raw []byte) error {
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+		return errorf(fiber.StatusBadRequest, "body is a JSON array: publish one event per request (concurrent requests are committed together, so this costs no throughput)")
+	}
+	return checkStrictJSON(raw)
+}
+
+// checkStrictJSON is the part of checkEventJSON every JSON body of the API
+// gets (webhook create/update too): valid UTF-8, bounded nesting, no
+// duplicate keys.
+func checkStrictJSON(raw []byte) error {
 	bad := func(msg string) error { return errorf(fiber.StatusBadRequest, msg) }
 	if !utf8.Valid(raw) {
 		return bad("body is not valid UTF-8: invalid byte sequence at byte " + strconv.Itoa(invalidUTF8At(raw)))
 	}
 	if d := nestingDepth(raw); d > maxEventDepth {
 		return bad("body nests objects and arrays " + strconv.Itoa(d) + " levels deep; at most " + strconv.Itoa(maxEventDepth) + " are accepted")
-	}
-	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && t[0] == '[' {
-		return bad("body is a JSON array: publish one event per request (concurrent requests are committed together, so this costs no throughput)")
 	}
 	// jsontext validates per RFC 7493 (I-JSON) by default: no duplicate
 	// names at any level, valid UTF-8 in strings.
