@@ -17,7 +17,7 @@ import (
 // snapshot but never waits for the committer. So no cycle.
 type claimSet struct {
 	mu     sync.Mutex
-	ids    map[string]int // delivery id -> priority
+	ids    map[string]claim // delivery id -> what was claimed
 	byPrio [3]int
 	// hint is, per priority, where the claim scan seeks: at or below the due
 	// time of every queued key not yet seen by a scan, so scans skip the
@@ -27,6 +27,12 @@ type claimSet struct {
 	// refused, so the next scans pass over it by key while that webhook is
 	// still blocked. Bounded by maxRefusedMemo; losing it only costs reads.
 	refused map[string]string
+}
+
+// claim is one delivery handed to a worker.
+type claim struct {
+	prio     int
+	attempts int // the delivery's attempt count when claimed
 }
 
 // maxRefusedMemo bounds claimSet.refused (about 100 bytes an entry).
@@ -51,9 +57,9 @@ func (c *claimSet) has(id string) bool {
 func (c *claimSet) release(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.ids[id]; ok {
+	if cl, ok := c.ids[id]; ok {
 		delete(c.ids, id)
-		c.byPrio[p]--
+		c.byPrio[cl.prio]--
 	}
 }
 
@@ -62,7 +68,7 @@ func (c *claimSet) releaseAll() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := len(c.ids)
-	c.ids = map[string]int{}
+	c.ids = map[string]claim{}
 	c.refused = nil
 	c.byPrio = [3]int{}
 	c.hint = [3]uint64{}
@@ -86,9 +92,17 @@ func (c *claimSet) lowerHint(due [3]uint64) {
 	}
 }
 
-// overlay reports a claimed delivery as in flight.
+// overlay reports a claimed delivery as in flight. Once its attempt is
+// recorded (the stored count moved past the claimed one) the stored state
+// is the truth, even in the instant before the claim is released.
 func (c *claimSet) overlay(d *Delivery) *Delivery {
-	if d != nil && d.State == DeliveryPending && c.has(d.ID) {
+	if d == nil || d.State != DeliveryPending {
+		return d
+	}
+	c.mu.Lock()
+	cl, ok := c.ids[d.ID]
+	c.mu.Unlock()
+	if ok && cl.attempts == d.Attempts {
 		d.State = DeliveryInFlight
 	}
 	return d

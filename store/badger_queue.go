@@ -107,7 +107,7 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 		}
 		delete(c.refused, id)
 		d.State = DeliveryInFlight
-		c.ids[id] = prio
+		c.ids[id] = claim{prio: prio, attempts: d.Attempts}
 		c.byPrio[prio]++
 		out = append(out, d)
 	}
