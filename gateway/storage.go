@@ -7,18 +7,33 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/secretbox"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/store/postgres"
 )
 
 // openPostgres opens the PostgreSQL store at storage.dsn, migrating it on
 // start under an advisory lock, so replicas starting together apply each
-// migration once. (Badger is opened in New.)
+// migration once. (Badger is opened in New.) Webhook secrets are sealed
+// with the same keys as Badger's (storage.encryption_key or the key file,
+// storage_keys.go), except that no key is generated: every replica needs
+// the same key, so a missing key file leaves the secrets unsealed.
 func openPostgres(ctx context.Context, cfg *config.Config, g *Gateway) (store.Store, error) {
+	keys, err := readStorageKeys(cfg.Storage, false)
+	if err != nil {
+		return nil, err
+	}
+	var ring *secretbox.Keyring
+	if keys != nil {
+		ring = keys.ring
+	} else {
+		g.log.Warn("storage: no encryption key (storage.encryption_key or the key file " + cfg.Storage.KeyFile() +
+			"): webhook secrets are stored unencrypted in PostgreSQL; see docs/postgres.md")
+	}
 	s, err := postgres.Open(ctx, postgres.Options{
 		DSN: cfg.Storage.DSN, Migrate: true, Lease: cfg.EffectiveLease(),
 		LogRetention: cfg.Storage.LogRetention, SweepInterval: cfg.Storage.SweepInterval,
-		MaxConns: int32(cfg.Storage.MaxConns), Logger: g.log, Clock: g.clock.Now,
+		MaxConns: int32(cfg.Storage.MaxConns), Logger: g.log, Clock: g.clock.Now, Keys: ring,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening postgres storage: %w", err)

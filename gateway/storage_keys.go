@@ -26,7 +26,13 @@ type storageKeys struct {
 // folder the file is written at once (before anything is sealed with the
 // key); otherwise only after the store has accepted the key (persist), so
 // a lost key file in front of encrypted data is an error, not a new key.
-func loadStorageKeys(s config.Storage) (*storageKeys, error) {
+func loadStorageKeys(s config.Storage) (*storageKeys, error) { return readStorageKeys(s, true) }
+
+// readStorageKeys is loadStorageKeys; with generate false a missing key
+// file means no key (nil, nil) instead of a new one. The PostgreSQL store
+// loads its keys so: replicas do not share a data folder, so a key each
+// one generated for itself would seal what the others cannot open.
+func readStorageKeys(s config.Storage, generate bool) (*storageKeys, error) {
 	k := &storageKeys{}
 	var err error
 	if s.EncryptionKey != "" {
@@ -36,6 +42,8 @@ func loadStorageKeys(s config.Storage) (*storageKeys, error) {
 	} else {
 		k.key, err = secretbox.ReadKeyFile(s.KeyFile())
 		switch {
+		case errors.Is(err, fs.ErrNotExist) && !generate:
+			return nil, nil
 		case errors.Is(err, fs.ErrNotExist):
 			if k.key, err = secretbox.GenerateKey(); err != nil {
 				return nil, err

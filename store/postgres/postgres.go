@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/hookgate/hookgate/secretbox"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -46,6 +47,11 @@ type Options struct {
 	Owner string
 	// Logger for the store's own warnings. Default slog.Default().
 	Logger *slog.Logger
+	// Keys seals each webhook's secret, previous secret and custom header
+	// values at rest (store.SealWebhook, as the Badger store does); every
+	// replica must have the same keyring. Nil stores them as written, and
+	// Open refuses a database that holds sealed secrets (store.ErrNoKey).
+	Keys *secretbox.Keyring
 	// Clock is the gateway's clock (CreatedAt defaults, idempotency expiry,
 	// retention cutoffs). Leases use the database's clock instead. Default time.Now.
 	Clock func() time.Time
@@ -67,6 +73,7 @@ type Store struct {
 	lease     time.Duration
 	retention time.Duration
 	owner     string
+	keys      *secretbox.Keyring // nil: webhook secrets stored as written (secrets.go)
 
 	closed   atomic.Bool
 	lastReap atomic.Int64 // unix nanos of the last expired-lease sweep (reap.go)
@@ -98,7 +105,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, log: opts.Logger, now: opts.Clock, lease: opts.Lease, retention: opts.LogRetention, owner: opts.Owner}
+	s := &Store{pool: pool, log: opts.Logger, now: opts.Clock, lease: opts.Lease, retention: opts.LogRetention, owner: opts.Owner, keys: opts.Keys}
+	if err := s.checkKeys(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	sctx, cancel := context.WithCancel(context.Background())
 	s.stopSweep = cancel
 	s.sweepWG.Add(1)

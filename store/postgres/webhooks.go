@@ -46,7 +46,7 @@ func (s *Store) PutWebhookChanges(ctx context.Context, w *store.Webhook, hist []
 				return err
 			}
 		}
-		doc, err := json.Marshal(&c)
+		doc, err := s.encodeWebhook(&c)
 		if err != nil {
 			return err
 		}
@@ -127,8 +127,8 @@ func (s *Store) GetWebhook(ctx context.Context, webhookID string) (*store.Webhoo
 	if err := s.pool.QueryRow(ctx, `SELECT doc FROM webhooks WHERE webhook_id = $1`, webhookID).Scan(&doc); err != nil {
 		return nil, notFound(err)
 	}
-	var w store.Webhook
-	return &w, json.Unmarshal(doc, &w)
+	w, _, err := s.decodeWebhook(doc)
+	return w, err
 }
 
 // ListWebhooks returns the matching webhooks by id.
@@ -147,8 +147,8 @@ func (s *Store) ListWebhooks(ctx context.Context, f store.WebhookFilter) ([]*sto
 		if err := r.Scan(&doc); err != nil {
 			return nil, err
 		}
-		var w store.Webhook
-		return &w, json.Unmarshal(doc, &w)
+		w, _, err := s.decodeWebhook(doc)
+		return w, err
 	})
 }
 
