@@ -27,27 +27,9 @@ func BenchmarkPipeline(b *testing.B) {
 	tg.addWebhook(&store.Webhook{URL: rc + "/hook", Events: []string{"workorder.created"}})
 	tok := tg.token("acme", "acme-secret")
 	env := seed(b, "workorder.created")
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.ResetTimer()
 	start := time.Now()
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				req, _ := http.NewRequest("POST", tg.base+"/api/v1/events", bytes.NewReader(env))
-				req.Header.Set("Authorization", "Bearer "+tok)
-				resp, err := client.Do(req)
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	publishN(tg, tok, env, b.N)
 	for got.Load() < int64(b.N) {
 		time.Sleep(time.Millisecond)
 	}
@@ -62,16 +44,23 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	tg := startGatewayClock(b, cfg, true, SystemClock{})
 	tok := tg.token("acme", "acme-secret")
 	env := seed(b, "workorder.created")
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.ResetTimer()
 	start := time.Now()
+	publishN(tg, tok, env, b.N)
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
+
+// publishN publishes env n times from 64 concurrent producers.
+func publishN(tg *testGateway, tok string, env []byte, n int) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer client.CloseIdleConnections()
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	for range 64 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
+			for next.Add(1) <= int64(n) {
 				req, _ := http.NewRequest("POST", tg.base+"/api/v1/events", bytes.NewReader(env))
 				req.Header.Set("Authorization", "Bearer "+tok)
 				resp, err := client.Do(req)
@@ -83,5 +72,4 @@ func BenchmarkIngestHTTP(b *testing.B) {
 		}()
 	}
 	wg.Wait()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }

@@ -15,46 +15,7 @@ import (
 // When w.ID is zero it keeps the stored webhook's ID or takes the next
 // sequence number, and sets w.ID. Version is the caller's business.
 func (s *Badger) PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry) error {
-	if w == nil || w.WebhookID == "" {
-		return errors.New("store: webhook without webhook id")
-	}
-	c := *w
-	h := copyHistory(hist, c.WebhookID, c.CompanyID)
-	err := s.submit(ctx, 2048, func(t *wtx) error {
-		old, err := s.getWebhook(t.txn, c.WebhookID)
-		found := err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if c.ID == 0 && found {
-			c.ID = old.ID
-		}
-		if c.ID == 0 {
-			if c.ID, err = s.nextID(s.webhookSeq); err != nil {
-				return err
-			}
-		}
-		if found && old.CompanyID != c.CompanyID {
-			if err := t.del(webhookCoKey(old.CompanyID, old.WebhookID)); err != nil {
-				return err
-			}
-		}
-		v, err := s.encodeWebhook(&c)
-		if err != nil {
-			return err
-		}
-		if err := errors.Join(t.set(webhookKey(c.WebhookID), v), t.set(webhookCoKey(c.CompanyID, c.WebhookID), nil)); err != nil {
-			return err
-		}
-		return t.appendHistory(h)
-	})
-	if err == nil {
-		w.ID = c.ID
-		if hist != nil {
-			hist.ID = h.ID
-		}
-	}
-	return err
+	return s.PutWebhookChanges(ctx, w, []*HistoryEntry{hist})
 }
 
 // DeleteWebhook removes the webhook, its company index and its stats. Its
