@@ -153,8 +153,9 @@ func (g *Gateway) record(ctx context.Context, d *store.Delivery, a *store.Attemp
 	if dec.state == store.DeliveryPending {
 		next.DueAt = dec.dueAt
 	}
-	if err := g.store.RecordAttempt(ctx, &next, a); err != nil {
-		// The delivery stays in flight on disk and is re-sent at next start.
+	if err := g.recordDurably(ctx, &next, a); err != nil {
+		// Shutdown: the delivery stays claimed only in memory, so the next
+		// start sends it again with the same id.
 		g.log.Error("recording a delivery attempt", "delivery", a.LogID(), "err", err)
 		return
 	}
@@ -168,5 +169,25 @@ func (g *Gateway) record(ctx context.Context, d *store.Delivery, a *store.Attemp
 		"status", res.Status, "outcome", dec.outcome, "next", dec.dueAt.Format(time.RFC3339), "error", res.Error)
 	if dec.state == store.DeliveryPending {
 		g.dispatcher.wake()
+	}
+}
+
+// recordDurably retries RecordAttempt until it succeeds or ctx ends. A
+// failed write (a full disk, say) must not lose what the receiver answered,
+// and giving up would leave the delivery claimed until the next start.
+func (g *Gateway) recordDurably(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
+	wait := 50 * time.Millisecond
+	for {
+		err := g.store.RecordAttempt(ctx, d, a)
+		if err == nil || ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
+			return err
+		}
+		g.log.Warn("recording a delivery attempt failed; retrying", "delivery", a.LogID(), "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
 	}
 }
