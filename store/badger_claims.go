@@ -46,11 +46,15 @@ func (c *claimSet) refuse(id, webhookID string) {
 	c.refused[id] = webhookID
 }
 
-func (c *claimSet) has(id string) bool {
+// inFlight reports whether the stored delivery d is claimed and its attempt
+// not yet recorded. Once RecordAttempt has committed, the stored attempt
+// count has moved past the claimed one and the stored state is the truth,
+// even in the instant before the claim is released.
+func (c *claimSet) inFlight(d *Delivery) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.ids[id]
-	return ok
+	cl, ok := c.ids[d.ID]
+	return ok && cl.attempts == d.Attempts
 }
 
 // release forgets a claim once its attempt is recorded.
@@ -92,17 +96,9 @@ func (c *claimSet) lowerHint(due [3]uint64) {
 	}
 }
 
-// overlay reports a claimed delivery as in flight. Once its attempt is
-// recorded (the stored count moved past the claimed one) the stored state
-// is the truth, even in the instant before the claim is released.
+// overlay reports a claimed delivery as in flight.
 func (c *claimSet) overlay(d *Delivery) *Delivery {
-	if d == nil || d.State != DeliveryPending {
-		return d
-	}
-	c.mu.Lock()
-	cl, ok := c.ids[d.ID]
-	c.mu.Unlock()
-	if ok && cl.attempts == d.Attempts {
+	if d != nil && d.State == DeliveryPending && c.inFlight(d) {
 		d.State = DeliveryInFlight
 	}
 	return d

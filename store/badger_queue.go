@@ -184,7 +184,7 @@ func (s *Badger) Requeue(ctx context.Context, deliveryID string, now time.Time) 
 		if err != nil {
 			return err
 		}
-		if d.State == DeliveryInFlight || s.claims.has(deliveryID) {
+		if d.State == DeliveryInFlight || s.claims.inFlight(d) {
 			return fmt.Errorf("store: delivery %s is being delivered; try again later", deliveryID)
 		}
 		next := *d
@@ -222,7 +222,7 @@ func (s *Badger) DeadLetterPending(ctx context.Context, webhookID, reason string
 				if err != nil {
 					return err
 				}
-				if d.State != DeliveryPending || s.claims.has(d.ID) {
+				if d.State != DeliveryPending || s.claims.inFlight(d) {
 					continue // in flight: its worker records it
 				}
 				next := *d
