@@ -4,57 +4,44 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/hookgate/hookgate/store"
 )
 
-// lifecycleLoop runs the periodic checks (auto-deactivation) on its own
-// goroutine from Start until Shutdown.
+// lifecycleLoop runs the periodic checks (auto-deactivation) and, when
+// replicas share the store, the webhook index refresh (storage.go), each on
+// its own goroutine from Start until Shutdown.
 type lifecycleLoop struct {
-	g      *Gateway
-	every  time.Duration
-	cancel context.CancelFunc
-	done   sync.WaitGroup
-	// refresh keeps the webhook index current when replicas share the
-	// store (storage.go); it starts and stops with the loop.
-	refresh indexRefresher
+	g       *Gateway
+	every   time.Duration
+	check   ticker
+	refresh ticker
 }
 
 func (l *lifecycleLoop) start() {
-	l.refresh.start(l.g)
-	if l.g.cfg.Lifecycle.AutoDeactivateAfter <= 0 || l.cancel != nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	l.cancel = cancel
-	l.done.Add(1)
-	go func() {
-		defer l.done.Done()
-		t := time.NewTicker(l.every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := l.g.CheckLifecycle(ctx); err != nil && ctx.Err() == nil {
-					l.g.log.Error("lifecycle check", "err", err)
-				}
+	g := l.g
+	if g.sharedStore() {
+		l.refresh.start(indexRefreshInterval, func(ctx context.Context) {
+			if err := refreshIndex(ctx, g); err != nil && ctx.Err() == nil {
+				g.log.Warn("refreshing webhooks from the shared store", "err", err)
 			}
-		}
-	}()
+		})
+	}
+	if g.cfg.Lifecycle.AutoDeactivateAfter > 0 {
+		l.check.start(l.every, func(ctx context.Context) {
+			if _, err := g.CheckLifecycle(ctx); err != nil && ctx.Err() == nil {
+				g.log.Error("lifecycle check", "err", err)
+			}
+		})
+	}
 }
 
-// stop ends the loop and waits for a check in progress (its store writes
+// stop ends both and waits for a run in progress (a check's store writes
 // and email are bounded by their own timeouts).
 func (l *lifecycleLoop) stop() {
 	l.refresh.stop()
-	if l.cancel != nil {
-		l.cancel()
-		l.done.Wait()
-	}
+	l.check.stop()
 }
 
 // activeWebhooks lists the active webhooks of every company.

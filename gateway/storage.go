@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/hookgate/hookgate/config"
@@ -89,44 +88,6 @@ func (g *Gateway) sharedStore() bool {
 // a webhook created, changed or auto-deactivated on another replica takes
 // effect for this replica's fan-out within this time.
 const indexRefreshInterval = 2 * time.Second
-
-// indexRefresher reloads the webhook index from a shared store on a timer.
-// The lifecycle loop owns it: started by Start, stopped by Shutdown.
-type indexRefresher struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-}
-
-func (r *indexRefresher) start(g *Gateway) {
-	if !g.sharedStore() || r.cancel != nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		t := time.NewTicker(indexRefreshInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := refreshIndex(ctx, g); err != nil && ctx.Err() == nil {
-					g.log.Warn("refreshing webhooks from the shared store", "err", err)
-				}
-			}
-		}
-	}()
-}
-
-func (r *indexRefresher) stop() {
-	if r.cancel != nil {
-		r.cancel()
-		r.wg.Wait()
-	}
-}
 
 // refreshIndex reloads the index under the lock every local webhook change
 // holds (management.mu), so a reload that read the store just before a
