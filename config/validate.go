@@ -13,6 +13,7 @@ import (
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/hookgate/hookgate/events"
 	"github.com/hookgate/hookgate/transforms"
@@ -389,7 +390,7 @@ func (d *decoder) checkHeaders(w *Webhook, p string, rng hcl.Range) {
 	for _, n := range names {
 		lower := strings.ToLower(n)
 		switch {
-		case !validHeaderName(n):
+		case !httpguts.ValidHeaderFieldName(n):
 			d.errorf(rng, fmt.Sprintf("invalid header name %q in %s", n, p), "header names are letters, digits and !#$%%&'*+-.^_`|~")
 		case strings.HasPrefix(lower, ReservedHeaderPrefix):
 			d.errorf(rng, fmt.Sprintf("reserved header %q in %s", n, p),
@@ -405,22 +406,6 @@ func (d *decoder) checkHeaders(w *Webhook, p string, rng hcl.Range) {
 			seen[lower] = n
 		}
 	}
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // suggest returns ` Did you mean "x"?` for the closest valid value, the

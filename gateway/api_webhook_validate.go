@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/events"
@@ -148,7 +149,7 @@ func checkHeaders(w *store.Webhook) error {
 	for _, n := range names {
 		v := w.Headers[n]
 		switch {
-		case !validHeaderName(n):
+		case !httpguts.ValidHeaderFieldName(n):
 			return badRequest("'webhookAttribute.header' has an invalid header name " + quote(n) + ": use letters, digits and !#$%&'*+-.^_`|~")
 		case strings.HasPrefix(strings.ToLower(n), config.ReservedHeaderPrefix):
 			return badRequest("'webhookAttribute.header' cannot set " + quote(n) + ": headers starting with x-fn- are reserved for the gateway")
@@ -160,22 +161,6 @@ func checkHeaders(w *store.Webhook) error {
 		}
 	}
 	return nil
-}
-
-// validHeaderName reports whether s is an RFC 9110 token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range []byte(s) {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func (g *Gateway) checkTemplate(w *store.Webhook) error {
