@@ -143,15 +143,11 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 	}
 	cl := claimsOf(c)
 	ctx := c.UserContext()
-	g.mgmt.mu.Lock()
-	defer g.mgmt.mu.Unlock()
-	old, err := g.findWebhook(ctx, cl.CompanyID, c.Params("webhookId"))
+	old, unlock, err := g.lockWritable(c)
 	if err != nil {
 		return err
 	}
-	if err := writable(old); err != nil {
-		return err
-	}
+	defer unlock()
 	next := cloneWebhook(old)
 	in.apply(next)
 	grace, err := g.secretGrace(in, next.Secret != old.Secret)
@@ -183,15 +179,11 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 func (g *Gateway) handleDeleteWebhook(c *fiber.Ctx) error {
 	cl := claimsOf(c)
 	ctx := c.UserContext()
-	g.mgmt.mu.Lock()
-	defer g.mgmt.mu.Unlock()
-	w, err := g.findWebhook(ctx, cl.CompanyID, c.Params("webhookId"))
+	w, unlock, err := g.lockWritable(c)
 	if err != nil {
 		return err
 	}
-	if err := writable(w); err != nil {
-		return err
-	}
+	defer unlock()
 	now := g.clock.Now()
 	hist := stamp([]*store.HistoryEntry{{Action: ActionDeleted, Changes: snapshot(w)}}, w, cl.UserID, now, "")[0]
 	if err := g.removeWebhook(ctx, w, hist, "webhook deleted by user "+itoa(cl.UserID)+": not sent"); err != nil {
@@ -213,15 +205,11 @@ func (g *Gateway) handleDeleteAttribute(c *fiber.Ctx) error {
 	}
 	cl := claimsOf(c)
 	ctx := c.UserContext()
-	g.mgmt.mu.Lock()
-	defer g.mgmt.mu.Unlock()
-	old, err := g.findWebhook(ctx, cl.CompanyID, c.Params("webhookId"))
+	old, unlock, err := g.lockWritable(c)
 	if err != nil {
 		return err
 	}
-	if err := writable(old); err != nil {
-		return err
-	}
+	defer unlock()
 	next := cloneWebhook(old)
 	next.Headers = mergeHeaders(old.Headers, map[string]*string{name: nil})
 	hist := diffWebhook(old, next)
@@ -249,4 +237,21 @@ func cloneWebhook(w *store.Webhook) *store.Webhook {
 		}
 	}
 	return &c
+}
+
+// lockWritable takes the lock every webhook change holds and finds the
+// caller's webhook named in the path, refusing one that may not change
+// (archived, or defined in the HCL file). On success the caller must call
+// unlock; on error the lock is already released.
+func (g *Gateway) lockWritable(c *fiber.Ctx) (w *store.Webhook, unlock func(), err error) {
+	g.mgmt.mu.Lock()
+	w, err = g.findWebhook(c.UserContext(), claimsOf(c).CompanyID, c.Params("webhookId"))
+	if err == nil {
+		err = writable(w)
+	}
+	if err != nil {
+		g.mgmt.mu.Unlock()
+		return nil, nil, err
+	}
+	return w, g.mgmt.mu.Unlock, nil
 }
