@@ -309,7 +309,8 @@ func BenchmarkMillionQueued(b *testing.B) {
 	b.ReportMetric(float64(c.rssWithSinks())/(1<<20), "idle-RSS-with-sinks-MB")
 	c.stop()
 
-	prefill(b, filepath.Join(dir, "data"), hooks, events)
+	now := time.Now()
+	prefill(b, filepath.Join(dir, "data"), hooks, events, 10, func(int) (time.Time, time.Time, int) { return now, now, 0 })
 
 	start := time.Now()
 	c = startBenchGateway(b, dir, benchWebhooks(hooks, srv.URL))
@@ -322,9 +323,11 @@ func BenchmarkMillionQueued(b *testing.B) {
 	b.ReportMetric(float64(c.rss())/(1<<20), "RSS-1M-queued-MB")
 }
 
-// prefill writes events × hooks queued deliveries straight into the store
-// while the gateway is stopped.
-func prefill(b *testing.B, path string, hooks, events int) {
+// prefill writes events × hooks pending deliveries straight into the store
+// while the gateway is stopped, batch events per Ingest call (one call must
+// fit one transaction). at gives event k's creation time, its deliveries'
+// due time and how many attempts they have already made (each failed 503).
+func prefill(b *testing.B, path string, hooks, events, batch int, at func(k int) (created, due time.Time, attempts int)) {
 	st, err := store.OpenBadger(store.BadgerOptions{Path: path})
 	if err != nil {
 		b.Fatal(err)
@@ -334,18 +337,21 @@ func prefill(b *testing.B, path string, hooks, events int) {
 	for i := range ids {
 		ids[i] = gateway.ConfigWebhookID("wh" + strconv.Itoa(i))
 	}
-	now := time.Now()
-	const batch = 10 // events per Ingest call: one call must fit one transaction
 	for e := 0; e < events; e += batch {
 		var items []store.IngestItem
 		for k := e; k < e+batch && k < events; k++ {
+			created, due, attempts := at(k)
 			ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created",
-				CompanyID: 100, WorkOrderID: int64(k), Payload: envelopeFor(k), ReceivedAt: now}
+				CompanyID: 100, WorkOrderID: int64(k), Payload: envelopeFor(k), ReceivedAt: created}
 			it := store.IngestItem{Event: ev}
 			for _, w := range ids {
-				it.Deliveries = append(it.Deliveries, &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: w,
-					CompanyID: 100, EventName: ev.Name, WorkOrderID: ev.WorkOrderID, Priority: 1,
-					State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now})
+				d := &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: w,
+					CompanyID: 100, EventName: ev.Name, WorkOrderID: ev.WorkOrderID, Priority: 1, Attempts: attempts,
+					State: store.DeliveryPending, DueAt: due, CreatedAt: created, UpdatedAt: created}
+				if attempts > 0 {
+					d.LastStatus, d.LastError = 503, "503 Service Unavailable"
+				}
+				it.Deliveries = append(it.Deliveries, d)
 			}
 			items = append(items, it)
 		}

@@ -6,7 +6,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,11 +18,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
-
-	"github.com/hookgate/hookgate/gateway"
-	"github.com/hookgate/hookgate/store"
 )
 
 const loadConfig = `
@@ -334,7 +328,13 @@ func BenchmarkBacklogDrain24h(b *testing.B) {
 	defer srv.Close()
 	dir := b.TempDir()
 	t := time.Now()
-	prefillRetries(b, filepath.Join(dir, "data"), hooks, events)
+	// Deliveries that failed once and are due again at times spread over
+	// the last 24 h, as after a day's outage.
+	now := time.Now()
+	prefill(b, filepath.Join(dir, "data"), hooks, events, 50, func(k int) (time.Time, time.Time, int) {
+		created := now.Add(-24*time.Hour + time.Duration(k)*(24*time.Hour/time.Duration(events)))
+		return created, created.Add(10 * time.Second), 1
+	})
 	prefill := time.Since(t)
 	start := time.Now()
 	c := startLoadGateway(b, dir, "", clientBlock(100), benchWebhooks(hooks, srv.URL))
@@ -352,39 +352,4 @@ func BenchmarkBacklogDrain24h(b *testing.B) {
 	b.ReportMetric(startup.Seconds(), "start-s")
 	b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MB")
 	b.ReportMetric(float64(anon)/(1<<20), "peak-anon-RSS-MB")
-}
-
-// prefillRetries writes events × hooks deliveries that failed once and are
-// due again at times spread over the last 24 h, as after a day's outage.
-func prefillRetries(b *testing.B, path string, hooks, events int) {
-	st, err := store.OpenBadger(store.BadgerOptions{Path: path})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	ids := make([]string, hooks)
-	for i := range ids {
-		ids[i] = gateway.ConfigWebhookID("wh" + strconv.Itoa(i))
-	}
-	now := time.Now()
-	const batch = 50 // events per transaction: under badger's size limit
-	for e := 0; e < events; e += batch {
-		var items []store.IngestItem
-		for k := e; k < e+batch && k < events; k++ {
-			created := now.Add(-24*time.Hour + time.Duration(k)*(24*time.Hour/time.Duration(events)))
-			ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created",
-				CompanyID: 100, WorkOrderID: int64(k), Payload: envelopeFor(k), ReceivedAt: created}
-			it := store.IngestItem{Event: ev}
-			for _, w := range ids {
-				it.Deliveries = append(it.Deliveries, &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: w,
-					CompanyID: 100, EventName: ev.Name, WorkOrderID: ev.WorkOrderID, Priority: 1, Attempts: 1,
-					LastStatus: 503, LastError: "503 Service Unavailable",
-					State: store.DeliveryPending, DueAt: created.Add(10 * time.Second), CreatedAt: created, UpdatedAt: created})
-			}
-			items = append(items, it)
-		}
-		if _, err := st.Ingest(context.Background(), nil, items); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
