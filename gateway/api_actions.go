@@ -73,6 +73,7 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 	if _, err := g.store.Ingest(c.UserContext(), nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
 		return err
 	}
+	g.recent.add(ev)
 	g.Kick()
 	return g.okOne(c, fiber.Map{"job_id": store.FormatLogID(d.ID, 1), "eventId": ev.ID, "traceId": ev.TraceID, "eventName": name})
 }

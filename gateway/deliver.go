@@ -66,7 +66,7 @@ func (g *Gateway) prepare(ctx context.Context, d *store.Delivery, attempt int, a
 		return nil, nil, &sdk.Result{Error: "webhook is " + w.Status + ": not sent"}
 	}
 	a.RequestMethod = strings.ToUpper(w.Method)
-	ev, err := g.store.GetEvent(ctx, d.EventID)
+	ev, err := g.recent.get(ctx, g.store, d.EventID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, &sdk.Result{Error: "event " + d.EventID + " has expired from storage: not sent"}
 	}

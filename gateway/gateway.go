@@ -49,6 +49,7 @@ type Gateway struct {
 	log         *slog.Logger
 	auth        *auth
 	index       *webhookIndex
+	recent      *recentEvents // events just accepted, for their deliveries
 	policy      retryPolicy
 	metrics     *metrics
 	dispatcher  *dispatcher
@@ -66,7 +67,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if cfg == nil {
 		return nil, errors.New("gateway: no config")
 	}
-	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), policy: newRetryPolicy(cfg.Delivery)}
+	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), recent: newRecentEvents(), policy: newRetryPolicy(cfg.Delivery)}
 	if g.clock == nil {
 		g.clock = SystemClock{}
 	}
