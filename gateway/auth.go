@@ -35,7 +35,9 @@ type Claims struct {
 
 // HasScope reports whether the token carries scope s.
 func (c *Claims) HasScope(s string) bool {
-	for _, have := range strings.Fields(c.Scope) {
+	// FieldsSeq, not Fields: this runs on every request and need not
+	// allocate a slice.
+	for have := range strings.FieldsSeq(c.Scope) {
 		if have == s {
 			return true
 		}

@@ -46,6 +46,8 @@ func TestPublishHostileBodies(t *testing.T) {
 		{"duplicate nested key", dupNested, 400, `duplicate key "work_order_company_id" in "/event/params"`},
 		{"nested 100 deep", deep, 400, "at most 64 are accepted"},
 		{"array of one event", append(append([]byte{'['}, good...), ']'), 400, "publish one event per request"},
+		{"stray closing brace after the object", append(bytes.Clone(good), '}'), 400, "exactly one JSON object: unexpected bytes after it"},
+		{"second object", append(bytes.Clone(good), []byte(" {}")...), 400, "exactly one JSON object"},
 	}
 	// fasthttp answers 413 from the Content-Length and closes while a
 	// client may still be writing, so this one goes over a raw connection.

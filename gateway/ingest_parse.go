@@ -1,0 +1,494 @@
+package gateway
+
+import (
+	"bytes"
+	"sync"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/hookgate/hookgate/events"
+)
+
+// parseEnvelopeFast is the one-pass parse of a well-formed envelope: a single
+// jsontext read validates what checkEventJSON validates (UTF-8, syntax,
+// duplicate names; depth is counted on the way) and picks out what ingest
+// needs, without encoding/json's reflection, maps and second and third passes
+// over the body (an event cost ~25 µs that way).
+//
+// It answers only when it is sure: ok means parseEnvelopeSlow would accept
+// raw with the same result. Anything else (an error, and also rare but legal
+// shapes such as escaped names, a null params or non-ASCII keys where
+// encoding/json folds case) is ok == false, and the caller falls back to
+// parseEnvelopeSlow, which words every refusal as before. So refusals cost
+// both parsers; accepted events, nearly all of them, cost this one only.
+// FuzzParseEnvelopeFast holds the two parsers to the same answers.
+func parseEnvelopeFast(raw []byte) (p parsedEvent, ok bool) {
+	fp := fastParsers.Get().(*fastParser)
+	defer fp.release()
+	// A bytes.Buffer is parsed in place: no copy, and every Value read is a
+	// slice of raw that stays valid for the whole parse.
+	fp.buf = *bytes.NewBuffer(raw)
+	fp.dec.Reset(&fp.buf)
+	var e fastEnvelope
+	if !e.read(&fp.dec) {
+		return parsedEvent{}, false
+	}
+	// encoding/json's Decoder refuses nothing after the object but
+	// whitespace; anything else is for the slow path to word.
+	if len(bytes.TrimLeft(raw[fp.dec.InputOffset():], " \t\r\n")) != 0 {
+		return parsedEvent{}, false
+	}
+	return e.result()
+}
+
+type fastParser struct {
+	buf bytes.Buffer
+	dec jsontext.Decoder
+}
+
+// fastParsers reuse decoders: a jsontext.Decoder's state (its name sets for
+// duplicate detection) is worth keeping across requests.
+var fastParsers = sync.Pool{New: func() any { return new(fastParser) }}
+
+func (fp *fastParser) release() {
+	// Drop the body: a pooled parser must not keep a request alive.
+	fp.buf = bytes.Buffer{}
+	fp.dec.Reset(&fp.buf)
+	fastParsers.Put(fp)
+}
+
+// fastEnvelope holds what the envelope says, as raw JSON values (slices of
+// the body); nil means absent.
+type fastEnvelope struct {
+	event           events.Event
+	timestamp       []byte // the string's content, no escapes
+	hasUser         bool
+	hasWorkorder    bool
+	paramsCompany   jsontext.Value // event.params.work_order_company_id
+	paramsWorkOrder jsontext.Value // event.params.work_order_id
+	workorderID     jsontext.Value
+	hasCompany      bool           // workorder.company is present
+	companyID       jsontext.Value // workorder.company.id as encoding/json would see it
+	companyUnsure   bool           // workorder.company is not an object we can read exactly
+}
+
+// result applies parseEnvelopeSlow's checks to what read found; every
+// refusal is left to the slow path.
+func (e *fastEnvelope) result() (parsedEvent, bool) {
+	if e.event.Name == "" || e.timestamp == nil || !e.hasUser || !e.hasWorkorder {
+		return parsedEvent{}, false
+	}
+	if _, err := time.Parse(time.RFC3339, string(e.timestamp)); err != nil {
+		return parsedEvent{}, false
+	}
+	p := parsedEvent{name: e.event.Name}
+	var err error
+	switch {
+	case e.paramsCompany != nil:
+		p.companyID, err = jsonInt(e.paramsCompany)
+	case e.hasCompany && !e.companyUnsure && e.companyID != nil:
+		p.companyID, err = jsonInt(e.companyID)
+	default:
+		return parsedEvent{}, false
+	}
+	if err != nil {
+		return parsedEvent{}, false
+	}
+	switch {
+	case e.paramsWorkOrder != nil:
+		p.workOrderID, err = jsonInt(e.paramsWorkOrder)
+	case e.workorderID != nil:
+		p.workOrderID, err = jsonInt(e.workorderID)
+	}
+	if err != nil {
+		return parsedEvent{}, false
+	}
+	return p, true
+}
+
+// read walks the top-level object. Members it does not need are read whole
+// (validated by jsontext, depth counted by depthWithin).
+func (e *fastEnvelope) read(d *jsontext.Decoder) bool {
+	if !beginObject(d) {
+		return false
+	}
+	for {
+		name, ok := nextName(d)
+		if !ok {
+			return false
+		}
+		if name == nil {
+			return true
+		}
+		switch string(name) {
+		case `"event"`:
+			ok = e.readEvent(d)
+		case `"timestamp"`:
+			e.timestamp, ok = readSimpleString(d)
+		case `"triggered_by_user"`:
+			ok = e.readUser(d)
+			e.hasUser = true
+		case `"workorder"`:
+			ok = e.readWorkorder(d)
+			e.hasWorkorder = true
+		default:
+			ok = otherField(name, "event", "timestamp", "triggered_by_user", "workorder") && skipValue(d)
+		}
+		if !ok {
+			return false
+		}
+	}
+}
+
+// readEvent reads event: {name, params}.
+func (e *fastEnvelope) readEvent(d *jsontext.Decoder) bool {
+	if !beginObject(d) {
+		return false
+	}
+	for {
+		name, ok := nextName(d)
+		if !ok {
+			return false
+		}
+		if name == nil {
+			return true
+		}
+		switch string(name) {
+		case `"name"`:
+			var s []byte
+			if s, ok = readSimpleString(d); ok {
+				e.event, ok = events.Lookup(string(s))
+			}
+		case `"params"`:
+			ok = e.readParams(d)
+		default:
+			ok = otherField(name, "name", "params") && skipValue(d)
+		}
+		if !ok {
+			return false
+		}
+	}
+}
+
+// readParams reads event.params, a map to encoding/json: names match
+// exactly, and any value is a json.RawMessage.
+func (e *fastEnvelope) readParams(d *jsontext.Decoder) bool {
+	if !beginObject(d) {
+		return false
+	}
+	for {
+		name, ok := nextName(d)
+		if !ok || bytes.IndexByte(name, '\\') >= 0 {
+			return false
+		}
+		if name == nil {
+			return true
+		}
+		v, ok := readValue(d)
+		if !ok {
+			return false
+		}
+		switch string(name) {
+		case `"work_order_company_id"`:
+			e.paramsCompany = v
+		case `"work_order_id"`:
+			e.paramsWorkOrder = v
+		}
+	}
+}
+
+// readUser reads triggered_by_user, a struct{ ID json.Number }: any member
+// whose name folds to "id" must be what json.Number takes.
+func (e *fastEnvelope) readUser(d *jsontext.Decoder) bool {
+	if !beginObject(d) {
+		return false
+	}
+	for {
+		name, ok := nextName(d)
+		if !ok {
+			return false
+		}
+		if name == nil {
+			return true
+		}
+		if !plainName(name) {
+			return false
+		}
+		if !equalFoldASCII(name[1:len(name)-1], "id") {
+			if !skipValue(d) {
+				return false
+			}
+			continue
+		}
+		v, ok := readValue(d)
+		if !ok {
+			return false
+		}
+		switch v.Kind() {
+		case '0', 'n':
+		case '"':
+			if s := v[1 : len(v)-1]; bytes.IndexByte(s, '\\') >= 0 || !isValidNumber(string(s)) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// readWorkorder reads workorder, a map to encoding/json; company is read
+// as json.Unmarshal into struct{ ID json.RawMessage } would read it.
+func (e *fastEnvelope) readWorkorder(d *jsontext.Decoder) bool {
+	if !beginObject(d) {
+		return false
+	}
+	for {
+		name, ok := nextName(d)
+		if !ok || bytes.IndexByte(name, '\\') >= 0 {
+			return false
+		}
+		if name == nil {
+			return true
+		}
+		switch string(name) {
+		case `"id"`:
+			e.workorderID, ok = readValue(d)
+		case `"company"`:
+			e.hasCompany = true
+			ok = e.readCompany(d)
+		default:
+			ok = skipValue(d)
+		}
+		if !ok {
+			return false
+		}
+	}
+}
+
+// readCompany reads workorder.company. What encoding/json would refuse or
+// fold differently only marks it unsure: it matters only when the params
+// lack work_order_company_id.
+func (e *fastEnvelope) readCompany(d *jsontext.Decoder) bool {
+	if d.PeekKind() != '{' {
+		e.companyUnsure = true
+		return skipValue(d)
+	}
+	if !beginObject(d) {
+		return false
+	}
+	for {
+		name, ok := nextName(d)
+		if !ok {
+			return false
+		}
+		if name == nil {
+			return true
+		}
+		if !plainName(name) {
+			e.companyUnsure = true
+		}
+		v, ok := readValue(d)
+		if !ok {
+			return false
+		}
+		// The last member folding to "ID" wins, as in encoding/json.
+		if equalFoldASCII(name[1:len(name)-1], "id") {
+			e.companyID = v
+		}
+	}
+}
+
+// nextName reads the next member name of the object being read, or its end
+// (name == nil). Only a string is read as a name, so that a value in its
+// place is never read whole.
+func nextName(d *jsontext.Decoder) (name []byte, ok bool) {
+	switch d.PeekKind() {
+	case '"':
+		v, err := d.ReadValue()
+		return v, err == nil
+	case '}':
+		_, err := d.ReadToken()
+		return nil, err == nil
+	}
+	return nil, false
+}
+
+// beginObject reads a '{'; null and other kinds are left to the slow path.
+func beginObject(d *jsontext.Decoder) bool {
+	if d.PeekKind() != '{' {
+		return false
+	}
+	_, err := d.ReadToken()
+	return err == nil
+}
+
+// readSimpleString reads a string without escapes and returns its content.
+func readSimpleString(d *jsontext.Decoder) ([]byte, bool) {
+	if d.PeekKind() != '"' {
+		return nil, false
+	}
+	v, err := d.ReadValue()
+	if err != nil {
+		return nil, false
+	}
+	s := v[1 : len(v)-1]
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return nil, false
+	}
+	return s, true
+}
+
+// readValue reads a value whole. Its depth is counted before jsontext reads
+// it: jsontext recurses up to 10,000 levels before it refuses, and a hostile
+// [[[[... should cost no more stack here than in nestingDepth.
+func readValue(d *jsontext.Decoder) (jsontext.Value, bool) {
+	if !depthWithin(d.UnreadBuffer(), maxEventDepth-d.StackDepth()) {
+		return nil, false
+	}
+	v, err := d.ReadValue()
+	if err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+func skipValue(d *jsontext.Decoder) bool {
+	_, ok := readValue(d)
+	return ok
+}
+
+// otherField reports whether a member name of a struct-decoded object is one
+// encoding/json ignores for sure: it matches no field case-insensitively,
+// and has no escapes or non-ASCII bytes (encoding/json folds some non-ASCII
+// letters to ASCII ones, e.g. the Kelvin sign to K).
+func otherField(quoted []byte, fields ...string) bool {
+	if !plainName(quoted) {
+		return false
+	}
+	name := quoted[1 : len(quoted)-1]
+	for _, f := range fields {
+		if equalFoldASCII(name, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainName reports whether a quoted name is printable ASCII without escapes.
+func plainName(quoted []byte) bool {
+	for _, c := range quoted[1 : len(quoted)-1] {
+		if c == '\\' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// depthWithin reports whether the value at the start of b (after any
+// whitespace, ':' or ',') nests objects and arrays at most limit deep,
+// jumping over strings with IndexByte. It does not validate: on valid JSON
+// it is exact, and on anything else the read that follows fails anyway.
+func depthWithin(b []byte, limit int) bool {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n', ':', ',':
+		case '"':
+			if depth == 0 {
+				return true // a string
+			}
+			for {
+				j := bytes.IndexByte(b[i+1:], '"')
+				if j < 0 {
+					return true
+				}
+				i += 1 + j
+				// The quote ends the string unless an odd number of
+				// backslashes precede it.
+				k := i - 1
+				for b[k] == '\\' {
+					k--
+				}
+				if (i-1-k)%2 == 0 {
+					break
+				}
+			}
+		case '{', '[':
+			if depth++; depth > limit {
+				return false
+			}
+		case '}', ']':
+			if depth--; depth <= 0 {
+				return true
+			}
+		default:
+			if depth == 0 {
+				return true // a number or a literal
+			}
+		}
+	}
+	return true
+}
+
+// isValidNumber is encoding/json's test of a string for json.Number.
+func isValidNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] == '-' {
+		s = s[1:]
+		if s == "" {
+			return false
+		}
+	}
+	switch {
+	default:
+		return false
+	case s[0] == '0':
+		s = s[1:]
+	case '1' <= s[0] && s[0] <= '9':
+		s = s[1:]
+		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
+			s = s[1:]
+		}
+	}
+	if len(s) >= 2 && s[0] == '.' && '0' <= s[1] && s[1] <= '9' {
+		s = s[2:]
+		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
+			s = s[1:]
+		}
+	}
+	if len(s) >= 2 && (s[0] == 'e' || s[0] == 'E') {
+		s = s[1:]
+		if s[0] == '+' || s[0] == '-' {
+			s = s[1:]
+			if s == "" {
+				return false
+			}
+		}
+		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
+			s = s[1:]
+		}
+	}
+	return s == ""
+}
