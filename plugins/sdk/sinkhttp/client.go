@@ -87,7 +87,9 @@ type Options struct {
 // Client is one connection pool and its policy. It is safe for concurrent
 // use; make one per configuration, not per request.
 type Client struct {
-	hc            *http.Client
+	// tr is called directly, never through an http.Client (see roundTrip):
+	// a 3xx is reported as it is, since following it would send the
+	// request somewhere the configuration did not name.
 	tr            *http.Transport
 	userAgent     string
 	service       string
@@ -121,13 +123,7 @@ func New(opts Options) *Client {
 		now = time.Now
 	}
 	return &Client{
-		tr: tr,
-		hc: &http.Client{
-			Transport: tr,
-			// Report a 3xx as it is: following it would send the request
-			// somewhere the configuration did not name.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
+		tr:            tr,
 		userAgent:     opts.UserAgent,
 		service:       opts.Service,
 		now:           now,
@@ -179,20 +175,64 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
 	if c.userAgent != "" && req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		return nil, c.transportFailure(ctx, err, r.Timeout)
 	}
-	body := readBody(resp.Body)
+	body := readBody(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
+// roundTrip is http.Client.Do for a client that never follows a redirect,
+// calling the Transport directly: Client.Do copies every request's headers
+// and keeps a list of hops in case it follows one, about a twentieth of
+// what a small delivery allocates. What else Client.Do does for this client
+// is done here: Basic auth from the URL's userinfo unless the request sets
+// Authorization, the error for a TLS request to a plain HTTP server, and a
+// non-nil Body. Errors are not wrapped in a *url.Error (StripURL's
+// purpose); a 3xx comes back as the answer, as with http.ErrUseLastResponse.
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
+		password, _ := u.Password()
+		req.SetBasicAuth(u.Username(), password)
+	}
+	resp, err := c.tr.RoundTrip(req)
+	if err != nil {
+		var rh tls.RecordHeaderError
+		if errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/" {
+			err = http.ErrSchemeMismatch
+		}
+		return nil, err
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	return resp, nil
+}
+
 // readBody returns at most sdk.MaxResponseBody bytes and then discards at
 // most DrainLimit more. A read error after the status line does not change
-// the outcome: the remote has answered.
-func readBody(r io.Reader) []byte {
-	body, _ := io.ReadAll(io.LimitReader(r, sdk.MaxResponseBody))
+// the outcome: the remote has answered. size is the announced length, -1
+// when unknown: the buffer starts at that size (io.ReadAll starts at 512
+// bytes whatever the answer).
+func readBody(r io.Reader, size int64) []byte {
+	n := 512
+	if size >= 0 && size < sdk.MaxResponseBody {
+		n = int(size) + 1 // +1: room to see the end without growing
+	}
+	body := make([]byte, 0, n)
+	lr := io.LimitedReader{R: r, N: sdk.MaxResponseBody}
+	for {
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)]
+		}
+		m, err := lr.Read(body[len(body):cap(body)])
+		body = body[:len(body)+m]
+		if err != nil {
+			break
+		}
+	}
 	_, _ = io.CopyN(io.Discard, r, DrainLimit)
 	return body
 }
@@ -233,11 +273,13 @@ func StripURL(err error) error {
 
 // Attempt runs one delivery attempt: fn with ctx bounded by timeout (when
 // positive), and the Result's Duration set to how long it took. The SDK
-// already bounds ctx by Request.Timeout; bounding it again keeps that
+// already bounds ctx by Request.Timeout; bounding it here too keeps that
 // promise when a sink is called in-process (tests, `hookgate sink test`).
+// A ctx whose deadline already comes no later is used as it is: a second
+// timer would change nothing but cost a context and a timer per attempt.
 func Attempt(ctx context.Context, timeout time.Duration, fn func(context.Context) *sdk.Result) *sdk.Result {
 	start := time.Now()
-	if timeout > 0 {
+	if dl, ok := ctx.Deadline(); timeout > 0 && (!ok || dl.Sub(start) > timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()

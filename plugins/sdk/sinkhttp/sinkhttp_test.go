@@ -162,3 +162,53 @@ func TestTokenCache(t *testing.T) {
 		t.Fatal("not fetched after a refusal")
 	}
 }
+
+// TestDoLikeHTTPClient: calling the Transport directly keeps what
+// http.Client.Do did for this client: Basic auth from the URL's userinfo,
+// a 3xx reported as it is, bodies of any announced length read whole.
+func TestDoLikeHTTPClient(t *testing.T) {
+	body := strings.Repeat("b", 1000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/auth":
+			u, p, ok := r.BasicAuth()
+			if !ok || u != "user" || p != "pw" {
+				w.WriteHeader(http.StatusUnauthorized)
+			}
+		case "/moved":
+			http.Redirect(w, r, "/elsewhere", http.StatusFound)
+		case "/chunked":
+			w.(http.Flusher).Flush() // no Content-Length
+			_, _ = w.Write([]byte(body))
+		default:
+			_, _ = w.Write([]byte(body))
+		}
+	}))
+	defer srv.Close()
+	c := New(Options{Policy: netguard.Policy{AllowHTTP: true, AllowPrivateNetworks: true}})
+	do := func(url string) *Response {
+		t.Helper()
+		resp, res := c.Do(context.Background(), &Request{Method: "GET", URL: url, Timeout: 5 * time.Second})
+		if res != nil {
+			t.Fatalf("%s: %+v", url, res)
+		}
+		return resp
+	}
+	if r := do(strings.Replace(srv.URL, "http://", "http://user:pw@", 1) + "/auth"); r.Status != 200 {
+		t.Errorf("userinfo: status %d, want 200", r.Status)
+	}
+	if r := do(srv.URL + "/moved"); r.Status != 302 || r.Header.Get("Location") != "/elsewhere" {
+		t.Errorf("redirect: status %d, Location %q", r.Status, r.Header.Get("Location"))
+	}
+	for _, path := range []string{"/", "/chunked"} {
+		if r := do(srv.URL + path); string(r.Body) != body {
+			t.Errorf("%s: %d body bytes, want %d", path, len(r.Body), len(body))
+		}
+	}
+	// Refused by the policy: the error is the guard's, not wrapped.
+	strict := New(Options{Policy: netguard.Policy{AllowHTTP: true}})
+	_, res := strict.Do(context.Background(), &Request{Method: "GET", URL: srv.URL + "/", Timeout: 5 * time.Second})
+	if res == nil || res.Retryable || !strings.HasPrefix(res.Error, "refused") {
+		t.Errorf("refused: %+v", res)
+	}
+}
