@@ -13,7 +13,7 @@ func requestToProto(id uint64, r *sdk.Request) *sinkpb.DeliverRequest {
 		DeliveryId: r.ID,
 		Method:     r.Method,
 		Url:        r.URL,
-		Headers:    r.Headers,
+		Headers:    sinkpb.PackHeaders(r.Headers),
 		Body:       r.Body,
 		TimeoutNs:  int64(r.Timeout),
 	}
@@ -22,7 +22,7 @@ func requestToProto(id uint64, r *sdk.Request) *sinkpb.DeliverRequest {
 func resultFromProto(r *sinkpb.DeliverResult) *sdk.Result {
 	return &sdk.Result{
 		Status:      int(r.GetStatus()),
-		Headers:     r.GetHeaders(),
+		Headers:     sinkpb.UnpackHeaders(r.GetHeaders()),
 		Body:        r.GetBody(),
 		ExternalRef: r.GetExternalRef(),
 		Error:       r.GetError(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/textproto"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -36,9 +37,13 @@ func newClient(p netguard.Policy) *sinkhttp.Client {
 
 // send delivers req as it is: its method, URL, headers and body.
 func send(ctx context.Context, c *sinkhttp.Client, req *sdk.Request) *sdk.Result {
+	// What h.Set(k, v) does for each header, with one slice for all the
+	// values instead of one each.
 	h := make(http.Header, len(req.Headers))
+	vals := make([]string, 0, len(req.Headers))
 	for k, v := range req.Headers {
-		h.Set(k, v)
+		vals = append(vals, v)
+		h[textproto.CanonicalMIMEHeaderKey(k)] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	resp, res := c.Do(ctx, &sinkhttp.Request{Method: req.Method, URL: req.URL, Header: h, Body: req.Body, Timeout: req.Timeout})
 	if res != nil {

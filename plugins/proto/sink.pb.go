@@ -252,7 +252,7 @@ type DeliverRequest struct {
 	DeliveryId    string                 `protobuf:"bytes,2,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"` // "uuid:attempt", the X-FN-Delivery-Id value
 	Method        string                 `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
 	Url           string                 `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
-	Headers       map[string]string      `protobuf:"bytes,5,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Headers       []string               `protobuf:"bytes,8,rep,name=headers,proto3" json:"headers,omitempty"` // name, value, name, value, ...
 	Body          []byte                 `protobuf:"bytes,6,opt,name=body,proto3" json:"body,omitempty"`
 	TimeoutNs     int64                  `protobuf:"varint,7,opt,name=timeout_ns,json=timeoutNs,proto3" json:"timeout_ns,omitempty"` // bounds the whole attempt
 	unknownFields protoimpl.UnknownFields
@@ -317,7 +317,7 @@ func (x *DeliverRequest) GetUrl() string {
 	return ""
 }
 
-func (x *DeliverRequest) GetHeaders() map[string]string {
+func (x *DeliverRequest) GetHeaders() []string {
 	if x != nil {
 		return x.Headers
 	}
@@ -340,10 +340,10 @@ func (x *DeliverRequest) GetTimeoutNs() int64 {
 
 type DeliverResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`                                                                                    // the DeliverRequest.id this answers
-	Status        int32                  `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`                                                                            // remote HTTP status, 0 when none was received
-	Headers       map[string]string      `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // first value of each response header
-	Body          []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`                                                                                 // at most the first 64 KiB of the response body
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`           // the DeliverRequest.id this answers
+	Status        int32                  `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`   // remote HTTP status, 0 when none was received
+	Headers       []string               `protobuf:"bytes,10,rep,name=headers,proto3" json:"headers,omitempty"` // name, value, ...: first value of each response header
+	Body          []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`        // at most the first 64 KiB of the response body
 	ExternalRef   string                 `protobuf:"bytes,5,opt,name=external_ref,json=externalRef,proto3" json:"external_ref,omitempty"`
 	Error         string                 `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	Retryable     bool                   `protobuf:"varint,7,opt,name=retryable,proto3" json:"retryable,omitempty"`
@@ -397,7 +397,7 @@ func (x *DeliverResult) GetStatus() int32 {
 	return 0
 }
 
-func (x *DeliverResult) GetHeaders() map[string]string {
+func (x *DeliverResult) GetHeaders() []string {
 	if x != nil {
 		return x.Headers
 	}
@@ -467,34 +467,29 @@ const file_sink_proto_rawDesc = "" +
 	"\brequests\x18\x01 \x03(\v2#.hookgate.plugins.v1.DeliverRequestR\brequests\x12\x16\n" +
 	"\x06cancel\x18\x02 \x03(\x04R\x06cancel\"I\n" +
 	"\tSinkBatch\x12<\n" +
-	"\aresults\x18\x01 \x03(\v2\".hookgate.plugins.v1.DeliverResultR\aresults\"\xa6\x02\n" +
+	"\aresults\x18\x01 \x03(\v2\".hookgate.plugins.v1.DeliverResultR\aresults\"\xbe\x01\n" +
 	"\x0eDeliverRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1f\n" +
 	"\vdelivery_id\x18\x02 \x01(\tR\n" +
 	"deliveryId\x12\x16\n" +
 	"\x06method\x18\x03 \x01(\tR\x06method\x12\x10\n" +
-	"\x03url\x18\x04 \x01(\tR\x03url\x12J\n" +
-	"\aheaders\x18\x05 \x03(\v20.hookgate.plugins.v1.DeliverRequest.HeadersEntryR\aheaders\x12\x12\n" +
+	"\x03url\x18\x04 \x01(\tR\x03url\x12\x18\n" +
+	"\aheaders\x18\b \x03(\tR\aheaders\x12\x12\n" +
 	"\x04body\x18\x06 \x01(\fR\x04body\x12\x1d\n" +
 	"\n" +
-	"timeout_ns\x18\a \x01(\x03R\ttimeoutNs\x1a:\n" +
-	"\fHeadersEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf0\x02\n" +
+	"timeout_ns\x18\a \x01(\x03R\ttimeoutNsJ\x04\b\x05\x10\x06\"\x89\x02\n" +
 	"\rDeliverResult\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
-	"\x06status\x18\x02 \x01(\x05R\x06status\x12I\n" +
-	"\aheaders\x18\x03 \x03(\v2/.hookgate.plugins.v1.DeliverResult.HeadersEntryR\aheaders\x12\x12\n" +
+	"\x06status\x18\x02 \x01(\x05R\x06status\x12\x18\n" +
+	"\aheaders\x18\n" +
+	" \x03(\tR\aheaders\x12\x12\n" +
 	"\x04body\x18\x04 \x01(\fR\x04body\x12!\n" +
 	"\fexternal_ref\x18\x05 \x01(\tR\vexternalRef\x12\x14\n" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12\x1c\n" +
 	"\tretryable\x18\a \x01(\bR\tretryable\x12$\n" +
 	"\x0eretry_after_ns\x18\b \x01(\x03R\fretryAfterNs\x12\x1f\n" +
 	"\vduration_ns\x18\t \x01(\x03R\n" +
-	"durationNs\x1a:\n" +
-	"\fHeadersEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xb4\x01\n" +
+	"durationNsJ\x04\b\x03\x10\x042\xb4\x01\n" +
 	"\x04Sink\x12Z\n" +
 	"\tConfigure\x12%.hookgate.plugins.v1.ConfigureRequest\x1a&.hookgate.plugins.v1.ConfigureResponse\x12P\n" +
 	"\n" +
@@ -512,7 +507,7 @@ func file_sink_proto_rawDescGZIP() []byte {
 	return file_sink_proto_rawDescData
 }
 
-var file_sink_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_sink_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_sink_proto_goTypes = []any{
 	(*ConfigureRequest)(nil),  // 0: hookgate.plugins.v1.ConfigureRequest
 	(*ConfigureResponse)(nil), // 1: hookgate.plugins.v1.ConfigureResponse
@@ -521,24 +516,20 @@ var file_sink_proto_goTypes = []any{
 	(*DeliverRequest)(nil),    // 4: hookgate.plugins.v1.DeliverRequest
 	(*DeliverResult)(nil),     // 5: hookgate.plugins.v1.DeliverResult
 	nil,                       // 6: hookgate.plugins.v1.ConfigureRequest.SettingsEntry
-	nil,                       // 7: hookgate.plugins.v1.DeliverRequest.HeadersEntry
-	nil,                       // 8: hookgate.plugins.v1.DeliverResult.HeadersEntry
 }
 var file_sink_proto_depIdxs = []int32{
 	6, // 0: hookgate.plugins.v1.ConfigureRequest.settings:type_name -> hookgate.plugins.v1.ConfigureRequest.SettingsEntry
 	4, // 1: hookgate.plugins.v1.HostBatch.requests:type_name -> hookgate.plugins.v1.DeliverRequest
 	5, // 2: hookgate.plugins.v1.SinkBatch.results:type_name -> hookgate.plugins.v1.DeliverResult
-	7, // 3: hookgate.plugins.v1.DeliverRequest.headers:type_name -> hookgate.plugins.v1.DeliverRequest.HeadersEntry
-	8, // 4: hookgate.plugins.v1.DeliverResult.headers:type_name -> hookgate.plugins.v1.DeliverResult.HeadersEntry
-	0, // 5: hookgate.plugins.v1.Sink.Configure:input_type -> hookgate.plugins.v1.ConfigureRequest
-	2, // 6: hookgate.plugins.v1.Sink.Deliveries:input_type -> hookgate.plugins.v1.HostBatch
-	1, // 7: hookgate.plugins.v1.Sink.Configure:output_type -> hookgate.plugins.v1.ConfigureResponse
-	3, // 8: hookgate.plugins.v1.Sink.Deliveries:output_type -> hookgate.plugins.v1.SinkBatch
-	7, // [7:9] is the sub-list for method output_type
-	5, // [5:7] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	0, // 3: hookgate.plugins.v1.Sink.Configure:input_type -> hookgate.plugins.v1.ConfigureRequest
+	2, // 4: hookgate.plugins.v1.Sink.Deliveries:input_type -> hookgate.plugins.v1.HostBatch
+	1, // 5: hookgate.plugins.v1.Sink.Configure:output_type -> hookgate.plugins.v1.ConfigureResponse
+	3, // 6: hookgate.plugins.v1.Sink.Deliveries:output_type -> hookgate.plugins.v1.SinkBatch
+	5, // [5:7] is the sub-list for method output_type
+	3, // [3:5] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_sink_proto_init() }
@@ -552,7 +543,7 @@ func file_sink_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sink_proto_rawDesc), len(file_sink_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

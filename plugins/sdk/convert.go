@@ -11,7 +11,7 @@ func requestFromProto(p *sinkpb.DeliverRequest) *Request {
 		ID:      p.GetDeliveryId(),
 		Method:  p.GetMethod(),
 		URL:     p.GetUrl(),
-		Headers: p.GetHeaders(),
+		Headers: sinkpb.UnpackHeaders(p.GetHeaders()),
 		Body:    p.GetBody(),
 		Timeout: time.Duration(p.GetTimeoutNs()),
 	}
@@ -26,7 +26,7 @@ func resultToProto(id uint64, r *Result) *sinkpb.DeliverResult {
 	return &sinkpb.DeliverResult{
 		Id:           id,
 		Status:       int32(r.Status),
-		Headers:      r.Headers,
+		Headers:      sinkpb.PackHeaders(r.Headers),
 		Body:         body,
 		ExternalRef:  r.ExternalRef,
 		Error:        r.Error,

@@ -12,9 +12,10 @@ import (
 // Handshake is the go-plugin handshake shared by the gateway and every sink.
 // The cookie only stops the binary from being run by mistake (it is not a
 // security measure); ProtocolVersion changes when sinkpb changes
-// incompatibly, so an old sink fails at start with a clear message.
+// incompatibly, so an old sink fails at start with a clear message
+// (2: headers became flat name/value lists instead of maps).
 var Handshake = plugin.HandshakeConfig{
-	ProtocolVersion:  1,
+	ProtocolVersion:  2,
 	MagicCookieKey:   "HOOKGATE_PLUGIN",
 	MagicCookieValue: "7c1f0e9a3b5d4e2f8a6c0b1d9e7f3a5c",
 }
