@@ -114,7 +114,7 @@ func OpenBadger(opts BadgerOptions) (*Badger, error) {
 		keys:          opts.Keys,
 		ops:           make(chan *op, maxGroupOps),
 		committerDone: make(chan struct{}),
-		claims:        claimSet{ids: map[string]claim{}},
+		claims:        newClaimSet(),
 		gcStop:        make(chan struct{}),
 		gcDone:        make(chan struct{}),
 	}

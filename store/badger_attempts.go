@@ -30,41 +30,39 @@ func (s *Badger) RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) err
 	}
 	size := 1024 + len(ac.RequestBody) + len(ac.ResponseBody)
 	err := s.submit(ctx, size, func(w *wtx) error {
-		old, err := getDelivery(w.txn, dc.ID)
+		old, flags, err := getDeliveryRec(w.txn, dc.ID)
 		if err != nil {
 			return fmt.Errorf("store: record attempt %s: %w", dc.ID, err)
 		}
 		next := dc
 		// The index keys derive from these; they never change after ingest.
 		next.EventID, next.WebhookID, next.CreatedAt = old.EventID, old.WebhookID, old.CreatedAt
-		if err := w.transition(old, &next); err != nil {
+		if err := w.transition(old, &next, flags); err != nil {
 			return err
 		}
 		if err := w.putAttempt(&ac); err != nil {
 			return err
 		}
-		return w.updateStats(next.WebhookID, ac.Outcome == OutcomeSuccess, ac.CreatedAt)
+		if err := w.updateStats(next.WebhookID, ac.Outcome == OutcomeSuccess, ac.CreatedAt); err != nil {
+			return err
+		}
+		// The claim is released only once the new state is durable, by the
+		// committer (claimSet.committed); on error it stays claimed and the
+		// caller retries.
+		w.recorded = append(w.recorded, dc.ID)
+		return nil
 	})
-	if err == nil {
-		// Only now: until the new state is durable the delivery must not be
-		// claimed again. On error it stays claimed and the caller retries.
-		s.claims.release(dc.ID)
-	}
 	return err
 }
 
 func (w *wtx) putAttempt(a *Attempt) error {
-	v, err := encodeAttempt(a)
-	if err != nil {
-		return err
-	}
+	v := encodeAttempt(a)
 	idx := encodeAttemptIndex(a)
-	ref := attemptRef(a)
-	created := u64(timeKey(a.CreatedAt))
+	byCo, byHook := attemptIndexKeys(a)
 	return errors.Join(
 		w.setExpiring(attemptKey(a.DeliveryID, a.Attempt), v),
-		w.setExpiring(key(attemptCoPrefix(a.CompanyID), created, ref), idx),
-		w.setExpiring(key(attemptHkPrefix(a.WebhookID), created, ref), idx),
+		w.setExpiring(byCo, idx),
+		w.setExpiring(byHook, idx),
 	)
 }
 

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"sync"
 )
 
@@ -12,7 +13,7 @@ import (
 // simply pending again, with the same uuid and attempt count — exactly what
 // at-least-once delivery needs, with nothing to undo at start.
 //
-// Lock order: claimSet.mu may be taken inside the committer (after a commit,
+// Lock order: claimSet.mu may be taken inside the committer (around a commit,
 // or to read the set while applying an op); ClaimDue holds it while reading a
 // snapshot but never waits for the committer. So no cycle.
 type claimSet struct {
@@ -20,9 +21,15 @@ type claimSet struct {
 	ids    map[string]claim // delivery id -> what was claimed
 	byPrio [3]int
 	// hint is, per priority, where the claim scan seeks: at or below the due
-	// time of every queued key not yet seen by a scan, so scans skip the
-	// tombstones that recorded deliveries leave at the head of the queue.
+	// time of every queued key that is not claimed, so scans skip the
+	// tombstones that recorded deliveries leave at the head of the queue and
+	// the keys of deliveries in flight (see claimIn).
 	hint [3]uint64
+	// committing is, per priority, the earliest due time the group being
+	// committed enqueues (noHint when none): a scan never moves the hint
+	// above it, because the keys may become visible to the next snapshot
+	// before committed runs (see beginEnqueue).
+	committing [3]uint64
 	// refused remembers the webhook of each due delivery a claim filter
 	// refused, so the next scans pass over it by key while that webhook is
 	// still blocked. Bounded by maxRefusedMemo; losing it only costs reads.
@@ -57,16 +64,6 @@ func (c *claimSet) inFlight(d *Delivery) bool {
 	return ok && cl.attempts == d.Attempts
 }
 
-// release forgets a claim once its attempt is recorded.
-func (c *claimSet) release(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl, ok := c.ids[id]; ok {
-		delete(c.ids, id)
-		c.byPrio[cl.prio]--
-	}
-}
-
 // releaseAll forgets every claim and returns how many there were.
 func (c *claimSet) releaseAll() int {
 	c.mu.Lock()
@@ -85,14 +82,47 @@ func (c *claimSet) counts() [3]int {
 	return c.byPrio
 }
 
-// lowerHint is called after a commit that enqueued keys due at `due`.
-func (c *claimSet) lowerHint(due [3]uint64) {
+var noHint = [3]uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64}
+
+func newClaimSet() claimSet {
+	return claimSet{ids: map[string]claim{}, committing: noHint}
+}
+
+// beginEnqueue is called before committing a group that enqueues keys due
+// at `due`: lowering the hint only after the commit left a window in which a
+// scan whose snapshot already held the new keys seeked from a hint an
+// earlier scan had set above them, and missed them until the next claim. A
+// lower hint is always safe: it only costs reading more keys.
+func (c *claimSet) beginEnqueue(due [3]uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for p, d := range due {
-		if d < c.hint[p] {
-			c.hint[p] = d
+	c.lower(due)
+	c.committing = due
+}
+
+// committed is called after every commit attempt of a group: it releases the
+// claims whose attempts the group recorded (when it committed) and lowers
+// the hint to the keys it enqueued, in one step, so no scan sees a recorded
+// delivery's new queue key as still claimed and moves the hint past it.
+func (c *claimSet) committed(due [3]uint64, recorded []string, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		for _, id := range recorded {
+			if cl, found := c.ids[id]; found {
+				delete(c.ids, id)
+				c.byPrio[cl.prio]--
+			}
 		}
+	}
+	c.lower(due)
+	c.committing = noHint
+}
+
+// lower lowers the hint to due. c.mu is held.
+func (c *claimSet) lower(due [3]uint64) {
+	for p, d := range due {
+		c.hint[p] = min(c.hint[p], d)
 	}
 }
 

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"math"
 
 	badger "github.com/dgraph-io/badger/v4"
 )
@@ -144,10 +143,11 @@ type wtx struct {
 	depth      [3]int64
 	depthDirty bool
 	hint       [3]uint64 // lowest due time enqueued per priority in this group
+	recorded   []string  // deliveries whose claims the commit releases
 }
 
 func (s *Badger) begin() *wtx {
-	w := &wtx{s: s, txn: s.db.NewTransaction(true), hint: [3]uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64}}
+	w := &wtx{s: s, txn: s.db.NewTransaction(true), hint: noHint}
 	s.depthMu.Lock()
 	w.depth = s.depth
 	s.depthMu.Unlock()
@@ -165,19 +165,25 @@ func (w *wtx) apply(ops []*op) (int, error) {
 	return len(ops), nil
 }
 
-func (w *wtx) commit() error {
+func (w *wtx) commit() (err error) {
 	defer w.txn.Discard()
 	if w.depthDirty {
 		if err := w.txn.Set(keyDepth, encodeDepth(w.depth)); err != nil {
 			return err
 		}
 	}
+	// Lower the claim scan's start for the keys this group enqueues, and
+	// keep scans from raising it above them until they are visible; then
+	// release the claims of the attempts recorded (see claimSet.committed).
+	if w.hint != noHint {
+		w.s.claims.beginEnqueue(w.hint)
+	}
+	if w.hint != noHint || len(w.recorded) > 0 {
+		defer func() { w.s.claims.committed(w.hint, w.recorded, err == nil) }()
+	}
 	if err := w.txn.Commit(); err != nil {
 		return err
 	}
-	// Lower the claim scan's start for keys this group enqueued, only now
-	// that they are visible to new snapshots.
-	w.s.claims.lowerHint(w.hint)
 	if w.depthDirty {
 		w.s.depthMu.Lock()
 		w.s.depth = w.depth

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -34,18 +33,34 @@ func validState(state string) bool {
 
 func validPriority(p int) bool { return p >= 0 && p < 3 }
 
-// getDelivery reads a delivery inside any transaction.
+// getDelivery reads a delivery inside any transaction; ErrNotFound when absent.
 func getDelivery(txn *badger.Txn, id string) (*Delivery, error) {
-	var d Delivery
-	if err := getJSON(txn, deliveryKey(id), &d); err != nil {
-		return nil, err
+	d, _, err := getDeliveryRec(txn, id)
+	return d, err
+}
+
+// getDeliveryRec is getDelivery with the record's flags, for transition.
+func getDeliveryRec(txn *badger.Txn, id string) (*Delivery, deliveryFlags, error) {
+	it, err := txn.Get(deliveryKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, 0, ErrNotFound
 	}
-	return &d, nil
+	if err != nil {
+		return nil, 0, err
+	}
+	var d *Delivery
+	var flags deliveryFlags
+	err = it.Value(func(v []byte) error {
+		d, flags, err = decodeDelivery(v)
+		return err
+	})
+	return d, flags, err
 }
 
 // transition writes next (the delivery's new state) over old (as stored, or
-// nil for a new delivery), moving its index keys.
-func (w *wtx) transition(old, next *Delivery) error {
+// nil for a new delivery), moving its index keys. flags are the record's
+// (as read with old), kept as they are.
+func (w *wtx) transition(old, next *Delivery, flags deliveryFlags) error {
 	if !validState(next.State) {
 		return fmt.Errorf("store: delivery %s: unknown state %q", next.ID, next.State)
 	}
@@ -55,15 +70,17 @@ func (w *wtx) transition(old, next *Delivery) error {
 	if err := w.leave(old); err != nil {
 		return err
 	}
-	v, err := json.Marshal(next)
-	if err != nil {
-		return err
-	}
+	v := encodeDelivery(next, flags)
 	done := finished(next.State)
+	var err error
 	idx := delByHookKey(next)
-	sameIdx := old != nil && bytes.Equal(delByHookKey(old), idx)
+	var oldIdx []byte
+	if old != nil {
+		oldIdx = delByHookKey(old)
+	}
+	sameIdx := old != nil && bytes.Equal(oldIdx, idx)
 	if old != nil && !sameIdx {
-		if err := w.del(delByHookKey(old)); err != nil {
+		if err := w.del(oldIdx); err != nil {
 			return err
 		}
 	}
@@ -91,9 +108,9 @@ func (w *wtx) transition(old, next *Delivery) error {
 	case old == nil:
 		return nil
 	case done && !finished(old.State):
-		return w.maybeExpireEvent(next.EventID)
+		return w.maybeExpireEvent(next.EventID, flags&soleDelivery != 0)
 	case !done && finished(old.State):
-		return w.keepEvent(next.EventID)
+		return w.keepEvent(next.EventID, flags&soleDelivery != 0)
 	}
 	return nil
 }
@@ -119,8 +136,12 @@ func (w *wtx) leave(old *Delivery) error {
 // maybeExpireEvent counts one of the event's deliveries as finished and,
 // when none is left open, starts the event's retention clock. A counter
 // (o/<eventID>) instead of reading every sibling delivery keeps this O(1)
-// for an event that fans out to many webhooks.
-func (w *wtx) maybeExpireEvent(eventID string) error {
+// for an event that fans out to many webhooks; the sole delivery of an
+// event has none (soleDelivery).
+func (w *wtx) maybeExpireEvent(eventID string, sole bool) error {
+	if sole {
+		return w.expireEvent(eventID)
+	}
 	open, err := w.getOpen(eventID)
 	if err != nil {
 		return err
@@ -131,13 +152,14 @@ func (w *wtx) maybeExpireEvent(eventID string) error {
 	if err := w.del(eventOpenKey(eventID)); err != nil {
 		return err
 	}
-	ev, expiring, err := w.getEventRecord(eventID)
+	return w.expireEvent(eventID)
+}
+
+// expireEvent starts the event's retention clock.
+func (w *wtx) expireEvent(eventID string) error {
+	v, expiring, err := w.getEventValue(eventID)
 	if err != nil || expiring {
 		return ignoreNotFound(err)
-	}
-	v, err := encodeEvent(&ev.Event, ev.Deliveries)
-	if err != nil {
-		return err
 	}
 	return w.setExpiring(eventKey(eventID), v)
 }
@@ -145,24 +167,22 @@ func (w *wtx) maybeExpireEvent(eventID string) error {
 // keepEvent counts a delivery of the event as open again and clears the
 // event's TTL. ErrNotFound when the event has already expired: nothing could
 // be delivered.
-func (w *wtx) keepEvent(eventID string) error {
-	ev, expiring, err := w.getEventRecord(eventID)
+func (w *wtx) keepEvent(eventID string, sole bool) error {
+	v, expiring, err := w.getEventValue(eventID)
 	if err != nil {
 		return fmt.Errorf("event %s: %w", eventID, err)
 	}
-	open, err := w.getOpen(eventID)
-	if err != nil {
-		return err
-	}
-	if err := w.setOpen(eventID, open+1); err != nil {
-		return err
+	if !sole {
+		open, err := w.getOpen(eventID)
+		if err != nil {
+			return err
+		}
+		if err := w.setOpen(eventID, open+1); err != nil {
+			return err
+		}
 	}
 	if !expiring {
 		return nil
-	}
-	v, err := encodeEvent(&ev.Event, ev.Deliveries)
-	if err != nil {
-		return err
 	}
 	return w.set(eventKey(eventID), v)
 }
@@ -192,7 +212,10 @@ func (w *wtx) setOpen(eventID string, n uint64) error {
 	return w.set(eventOpenKey(eventID), binary.AppendUvarint(nil, n))
 }
 
-func (w *wtx) getEventRecord(id string) (*eventRecord, bool, error) {
+// getEventValue returns a copy of the event record as stored, and whether it
+// already has a TTL. Changing the TTL rewrites these bytes unchanged: no
+// decode and re-encode of the record (whatever its version) and payload.
+func (w *wtx) getEventValue(id string) ([]byte, bool, error) {
 	it, err := w.txn.Get(eventKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, false, ErrNotFound
@@ -200,12 +223,8 @@ func (w *wtx) getEventRecord(id string) (*eventRecord, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	var ev *eventRecord
-	err = it.Value(func(v []byte) error {
-		ev, err = decodeEvent(v)
-		return err
-	})
-	return ev, it.ExpiresAt() != 0, err
+	v, err := it.ValueCopy(nil)
+	return v, it.ExpiresAt() != 0, err
 }
 
 func ignoreNotFound(err error) error {

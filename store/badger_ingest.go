@@ -96,13 +96,15 @@ func (w *wtx) ingestOne(it IngestItem) error {
 	for i, d := range it.Deliveries {
 		ids[i] = d.ID
 	}
-	v, err := encodeEvent(it.Event, ids)
-	if err != nil {
-		return err
-	}
-	if len(ids) == 0 { // nothing will ever need it: retention starts now
+	v := encodeEvent(it.Event, ids)
+	var err error
+	var flags deliveryFlags
+	switch len(ids) {
+	case 0: // nothing will ever need it: retention starts now
 		err = w.setExpiring(eventKey(it.Event.ID), v)
-	} else {
+	case 1: // no counter: the delivery's state says whether the event is open
+		err, flags = w.set(eventKey(it.Event.ID), v), soleDelivery
+	default:
 		err = errors.Join(w.set(eventKey(it.Event.ID), v), w.setOpen(it.Event.ID, uint64(len(ids))))
 	}
 	if err != nil {
@@ -110,7 +112,7 @@ func (w *wtx) ingestOne(it IngestItem) error {
 	}
 	for _, d := range it.Deliveries {
 		c := *d // the committer never keeps caller memory
-		if err := w.transition(nil, &c); err != nil {
+		if err := w.transition(nil, &c, flags); err != nil {
 			return err
 		}
 	}

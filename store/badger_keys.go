@@ -20,8 +20,8 @@ const (
 	pStats       = "S\x00" // S/<webhookID>                                   → WebhookStats (compact)
 	pHistory     = "h\x00" // h/<webhookID>\0<id8>                            → HistoryEntry JSON
 	pEvent       = "e\x00" // e/<eventID>                                     → event record
-	pEventOpen   = "o\x00" // o/<eventID>                                     → open deliveries (uvarint)
-	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery JSON
+	pEventOpen   = "o\x00" // o/<eventID>                                     → open deliveries (uvarint; fan-out > 1 only)
+	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (badger_codec.go)
 	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → nil
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
 	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil
@@ -78,7 +78,6 @@ func key(parts ...[]byte) []byte {
 }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 
 var sep = []byte{0}
 
@@ -89,32 +88,46 @@ func webhookCoKey(company int64, id string) []byte {
 func webhookCoPrefix(company int64) []byte {
 	return key([]byte(pWebhookByCo), u64(uint64(company)))
 }
-func statsKey(id string) []byte { return key([]byte(pStats), []byte(id)) }
+func statsKey(id string) []byte { return strKey(pStats, id) }
 func historyPrefix(webhookID string) []byte {
 	return key([]byte(pHistory), []byte(webhookID), sep)
 }
 func historyKey(webhookID string, id int64) []byte {
 	return key(historyPrefix(webhookID), u64(uint64(id)))
 }
-func eventKey(id string) []byte     { return key([]byte(pEvent), []byte(id)) }
-func eventOpenKey(id string) []byte { return key([]byte(pEventOpen), []byte(id)) }
-func deliveryKey(id string) []byte  { return key([]byte(pDelivery), []byte(id)) }
+func eventKey(id string) []byte     { return strKey(pEvent, id) }
+func eventOpenKey(id string) []byte { return strKey(pEventOpen, id) }
+func deliveryKey(id string) []byte  { return strKey(pDelivery, id) }
 func queuePrefix(prio int) []byte   { return []byte{pQueue[0], 0, byte(prio)} }
+
+// The keys below are built with one allocation each: they are made for
+// every delivery on the hot path (key() and u64() cost three or four).
+func strKey(prefix, id string) []byte {
+	return append(append(make([]byte, 0, len(prefix)+len(id)), prefix...), id...)
+}
+
 func queueKey(prio int, due time.Time, id string) []byte {
-	return key(queuePrefix(prio), u64(timeKey(due)), []byte(id))
+	k := append(make([]byte, 0, 3+8+len(id)), pQueue[0], 0, byte(prio))
+	k = binary.BigEndian.AppendUint64(k, timeKey(due))
+	return append(k, id...)
 }
 func inFlightKey(id string) []byte { return key([]byte(pInFlight), []byte(id)) }
 func delByHookPrefix(webhookID string, bucket byte) []byte {
 	return key([]byte(pDelByHook), []byte(webhookID), sep, []byte{bucket})
 }
 func delByHookKey(d *Delivery) []byte {
-	return key(delByHookPrefix(d.WebhookID, bucketOf(d.State)), u64(timeKey(d.CreatedAt)), []byte(d.ID))
+	k := make([]byte, 0, len(pDelByHook)+len(d.WebhookID)+2+8+len(d.ID))
+	k = append(append(append(k, pDelByHook...), d.WebhookID...), 0, bucketOf(d.State))
+	k = binary.BigEndian.AppendUint64(k, timeKey(d.CreatedAt))
+	return append(k, d.ID...)
 }
 func attemptPrefix(deliveryID string) []byte {
 	return key([]byte(pAttempt), []byte(deliveryID), sep)
 }
 func attemptKey(deliveryID string, n int) []byte {
-	return key(attemptPrefix(deliveryID), u32(uint32(n)))
+	k := make([]byte, 0, len(pAttempt)+len(deliveryID)+1+4)
+	k = append(append(append(k, pAttempt...), deliveryID...), 0)
+	return binary.BigEndian.AppendUint32(k, uint32(n))
 }
 func attemptCoPrefix(company int64) []byte {
 	return key([]byte(pAttemptByCo), u64(uint64(company)))
@@ -123,9 +136,24 @@ func attemptHkPrefix(webhookID string) []byte {
 	return key([]byte(pAttemptByHk), []byte(webhookID), sep)
 }
 
-// attemptRef is the "<deliveryID>\0<attempt4>" tail shared by attempt index keys.
-func attemptRef(a *Attempt) []byte {
-	return key([]byte(a.DeliveryID), sep, u32(uint32(a.Attempt)))
+// appendAttemptRef appends the "<deliveryID>\0<attempt4>" tail shared by
+// attempt index keys.
+func appendAttemptRef(k []byte, a *Attempt) []byte {
+	k = append(append(k, a.DeliveryID...), 0)
+	return binary.BigEndian.AppendUint32(k, uint32(a.Attempt))
+}
+
+// attemptIndexKeys are the company (A/) and webhook (B/) index keys of a.
+func attemptIndexKeys(a *Attempt) (byCo, byHook []byte) {
+	created := timeKey(a.CreatedAt)
+	ref := len(a.DeliveryID) + 1 + 4
+	byCo = append(make([]byte, 0, len(pAttemptByCo)+8+8+ref), pAttemptByCo...)
+	byCo = binary.BigEndian.AppendUint64(byCo, uint64(a.CompanyID))
+	byCo = appendAttemptRef(binary.BigEndian.AppendUint64(byCo, created), a)
+	byHook = append(make([]byte, 0, len(pAttemptByHk)+len(a.WebhookID)+1+8+ref), pAttemptByHk...)
+	byHook = append(append(byHook, a.WebhookID...), 0)
+	byHook = appendAttemptRef(binary.BigEndian.AppendUint64(byHook, created), a)
+	return byCo, byHook
 }
 func idemKey(k string) []byte { return key([]byte(pIdempotency), []byte(k)) }
 func metaKey(n string) []byte { return key([]byte(pMeta), []byte(n)) }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -48,7 +49,7 @@ func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, 
 	}
 	c := &s.claims
 	// Held across the snapshot so a commit that enqueues an earlier key
-	// lowers the hint only after this scan has moved it.
+	// lowers the hint only after this scan has moved it (see beginEnqueue).
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []*Delivery
@@ -63,45 +64,55 @@ func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, 
 // claimIn scans the queue of one priority from its hint and stops at the
 // first key due after now: a bounded scan whatever the queue length.
 // c.mu is held.
+//
+// The hint moves to the first key this scan leaves claimable, past the
+// claimed keys before it: a claimed key never becomes claimable again in
+// place. Its attempt is recorded in a group that deletes it (a retry is a
+// new key, which the group's enqueue lowers the hint to) and releases the
+// claim in the same step as that lowering (claimSet.committed), or
+// ReleaseInFlight resets the hint. So a claim does not walk over every
+// delivery in flight.
 func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f ClaimFilter) ([]*Delivery, error) {
 	c := &s.claims
 	prefix := queuePrefix(prio)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	var out []*Delivery
-	first := true
+	hint := uint64(math.MaxUint64) // due of the first key left claimable
+	last := c.hint[prio]           // due of the last key passed
 	skipped, memoSkipped := 0, 0
 	for it.Seek(key(prefix, u64(c.hint[prio]))); it.Valid() && len(out) < limit && skipped < maxSkipPerClaim && memoSkipped < maxMemoSkipPerClaim; it.Next() {
 		k := it.Item().Key()
 		due := binary.BigEndian.Uint64(k[len(prefix):])
-		if first {
-			// Nothing live lies before this key in this snapshot, and later
-			// enqueues lower the hint after they commit.
-			c.hint[prio], first = due, false
-		}
 		if due > nowK {
+			hint = min(hint, due)
 			break
 		}
-		id := string(k[len(prefix)+8:])
-		if _, claimed := c.ids[id]; claimed {
+		last = due
+		if _, claimed := c.ids[string(k[len(prefix)+8:])]; claimed {
 			continue
 		}
+		id := string(k[len(prefix)+8:])
 		if wh, ok := c.refused[id]; ok && f.Blocked != nil && f.Blocked(wh) {
 			memoSkipped++ // still blocked: no need to read it again
+			hint = min(hint, due)
 			continue
 		}
 		d, err := getDelivery(txn, id)
 		if errors.Is(err, ErrNotFound) {
+			hint = min(hint, due)
 			continue // expired under a stray queue key; nothing to send
 		}
 		if err != nil {
 			return nil, err
 		}
 		if d.State != DeliveryPending {
+			hint = min(hint, due)
 			continue
 		}
 		if f.Admit != nil && !f.Admit(d) {
 			skipped++ // stays queued, and ahead of later keys, for the next claim
+			hint = min(hint, due)
 			c.refuse(id, d.WebhookID)
 			continue
 		}
@@ -111,9 +122,17 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 		c.byPrio[prio]++
 		out = append(out, d)
 	}
-	if first && !it.Valid() {
-		c.hint[prio] = nowK // empty from the hint on; enqueues lower it again
+	if hint == math.MaxUint64 {
+		// Everything passed is claimed. Exhausted: nothing is left up to
+		// now in this snapshot (later enqueues lower the hint). Stopped
+		// early: the next key is due at or after the last one passed.
+		hint = last
+		if !it.Valid() {
+			hint = max(last, nowK)
+		}
 	}
+	// Keys of the group being committed may not be in this snapshot.
+	c.hint[prio] = min(hint, c.committing[prio])
 	return out, nil
 }
 
@@ -147,7 +166,7 @@ func (s *Badger) ReleaseInFlight(ctx context.Context, now time.Time) (int, error
 
 // moveToQueue makes an in-flight delivery pending again, due at now.
 func (w *wtx) moveToQueue(id string, now time.Time) error {
-	d, err := getDelivery(w.txn, id)
+	d, flags, err := getDeliveryRec(w.txn, id)
 	if errors.Is(err, ErrNotFound) {
 		return w.del(inFlightKey(id))
 	}
@@ -156,7 +175,7 @@ func (w *wtx) moveToQueue(id string, now time.Time) error {
 	}
 	next := *d
 	next.State, next.DueAt, next.UpdatedAt = DeliveryPending, now, now
-	return w.transition(d, &next)
+	return w.transition(d, &next, flags)
 }
 
 // keysAfter returns up to n keys with prefix, strictly after `after` when set.
@@ -180,7 +199,7 @@ func (w *wtx) keysAfter(prefix, after []byte, n int) ([][]byte, error) {
 func (s *Badger) Requeue(ctx context.Context, deliveryID string, now time.Time) (*Delivery, error) {
 	var out *Delivery
 	err := s.submit(ctx, 1024, func(w *wtx) error {
-		d, err := getDelivery(w.txn, deliveryID)
+		d, flags, err := getDeliveryRec(w.txn, deliveryID)
 		if err != nil {
 			return err
 		}
@@ -189,7 +208,7 @@ func (s *Badger) Requeue(ctx context.Context, deliveryID string, now time.Time) 
 		}
 		next := *d
 		next.State, next.DueAt, next.UpdatedAt, next.DeadReason = DeliveryPending, now, now, ""
-		if err := w.transition(d, &next); err != nil {
+		if err := w.transition(d, &next, flags); err != nil {
 			return err
 		}
 		out = &next
@@ -215,7 +234,7 @@ func (s *Badger) DeadLetterPending(ctx context.Context, webhookID, reason string
 			}
 			for _, k := range keys {
 				scanned, last = scanned+1, k
-				d, err := getDelivery(w.txn, string(k[len(prefix)+8:]))
+				d, flags, err := getDeliveryRec(w.txn, string(k[len(prefix)+8:]))
 				if errors.Is(err, ErrNotFound) {
 					continue
 				}
@@ -227,7 +246,7 @@ func (s *Badger) DeadLetterPending(ctx context.Context, webhookID, reason string
 				}
 				next := *d
 				next.State, next.DeadReason, next.UpdatedAt = DeliveryDead, reason, now
-				if err := w.transition(d, &next); err != nil {
+				if err := w.transition(d, &next, flags); err != nil {
 					return err
 				}
 				n++
@@ -257,16 +276,21 @@ func (s *Badger) GetDelivery(ctx context.Context, deliveryID string) (*Delivery,
 func (s *Badger) GetEvent(ctx context.Context, eventID string) (*Event, error) {
 	var ev *Event
 	err := s.view(ctx, func(txn *badger.Txn) error {
-		v, err := getValue(txn, eventKey(eventID))
+		it, err := txn.Get(eventKey(eventID))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		r, err := decodeEvent(v)
-		if err != nil {
+		// Decoded in badger's buffer: the payload is copied once, by decodeEvent.
+		return it.Value(func(v []byte) error {
+			r, err := decodeEvent(v)
+			if err == nil {
+				ev = &r.Event
+			}
 			return err
-		}
-		ev = &r.Event
-		return nil
+		})
 	})
 	return ev, err
 }
@@ -335,12 +359,12 @@ func scanDeliveries(txn *badger.Txn, match func(*Delivery) bool, out *[]*Deliver
 	it := txn.NewIterator(opts)
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		var d Delivery
-		if err := it.Item().Value(func(v []byte) error { return jsonUnmarshal(v, &d) }); err != nil {
+		var d *Delivery
+		if err := it.Item().Value(func(v []byte) (err error) { d, _, err = decodeDelivery(v); return err }); err != nil {
 			return err
 		}
-		if match(&d) {
-			*out = append(*out, &d)
+		if match(d) {
+			*out = append(*out, d)
 		}
 	}
 	return nil

@@ -78,3 +78,40 @@ func TestEventRetentionStartsWhenLastDeliveryFinishes(t *testing.T) {
 		t.Fatalf("after requeue: expiring %v open %d, want false 1", exp, open)
 	}
 }
+
+// TestEventRetentionSoleDelivery: an event with one delivery keeps no
+// open-delivery counter; its retention follows that delivery's state through
+// finish, requeue and finish again.
+func TestEventRetentionSoleDelivery(t *testing.T) {
+	s, err := OpenBadger(BadgerOptions{Path: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, now := context.Background(), time.Now()
+	ev := &Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
+	d := &Delivery{ID: "d1", EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now}
+	if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: []*Delivery{d}}}); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		if exp, open := eventTTL(t, s, ev.ID); exp || open != 0 {
+			t.Fatalf("round %d, open: expiring %v counter %d, want false 0 (no counter)", round, exp, open)
+		}
+		claimed, err := s.ClaimDue(ctx, 1, now, 10)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claimed %d, %v", len(claimed), err)
+		}
+		next := *claimed[0]
+		next.State, next.Attempts = DeliveryDead, claimed[0].Attempts+1
+		if err := s.RecordAttempt(ctx, &next, &Attempt{Attempt: next.Attempts, Outcome: OutcomeFailed, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if exp, open := eventTTL(t, s, ev.ID); !exp || open != 0 {
+			t.Fatalf("round %d, finished: expiring %v counter %d, want true 0", round, exp, open)
+		}
+		if _, err := s.Requeue(ctx, d.ID, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
