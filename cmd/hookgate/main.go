@@ -182,6 +182,12 @@ func serve(args []string, stderr io.Writer) int {
 func serveConfig(cfg *config.Config, path string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// For performance work: a CPU profile of the whole run into
+	// $HOOKGATE_CPUPROFILE.<pid>, written when the gateway stops gracefully
+	// (docs/delivery.md, "Profiling"); sinks have HOOKGATE_SINK_CPUPROFILE.
+	if path := os.Getenv("HOOKGATE_CPUPROFILE"); path != "" {
+		defer sdk.StartCPUProfile(path + "." + strconv.Itoa(os.Getpid()))()
+	}
 	g, err := gateway.New(ctx, gateway.Options{Config: cfg, Logger: log})
 	if err != nil {
 		return err

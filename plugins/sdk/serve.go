@@ -26,7 +26,7 @@ func Serve(s Sink) {
 	slog.SetDefault(slog.New(NewLogHandler(stderr, slog.LevelDebug)))
 	setGCPercent()
 	if path := os.Getenv(EnvCPUProfile); path != "" {
-		defer startCPUProfile(path + "." + strconv.Itoa(os.Getpid()))()
+		defer StartCPUProfile(path + "." + strconv.Itoa(os.Getpid()))()
 	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
@@ -47,9 +47,10 @@ func Serve(s Sink) {
 // `go tool pprof -top <sink binary> <file>`.
 const EnvCPUProfile = "HOOKGATE_SINK_CPUPROFILE"
 
-// startCPUProfile starts profiling into path and returns what stops it; a
-// profile that cannot start is logged and skipped, never fatal.
-func startCPUProfile(path string) (stop func()) {
+// StartCPUProfile starts a CPU profile into path and returns what stops it;
+// a profile that cannot start is logged and skipped, never fatal. Serve
+// uses it for EnvCPUProfile, and the gateway for its own HOOKGATE_CPUPROFILE.
+func StartCPUProfile(path string) (stop func()) {
 	f, err := os.Create(path)
 	if err != nil {
 		slog.Error("cpu profile not started", "error", err.Error())
