@@ -34,6 +34,13 @@ type claimSet struct {
 	// refused, so the next scans pass over it by key while that webhook is
 	// still blocked. Bounded by maxRefusedMemo; losing it only costs reads.
 	refused map[string]string
+	// runs are, per priority, key ranges of refused deliveries that scans
+	// skip in one seek while their webhooks are blocked (badger_claimruns.go),
+	// disjoint and in key order.
+	runs     [3][]*claimRun
+	runClock uint64
+	// iterated counts the queue keys claim scans visited (for tests).
+	iterated uint64
 }
 
 // claim is one delivery handed to a worker.
@@ -71,6 +78,7 @@ func (c *claimSet) releaseAll() int {
 	n := len(c.ids)
 	c.ids = map[string]claim{}
 	c.refused = nil
+	c.runs = [3][]*claimRun{} // their claimed keys are claimable again
 	c.byPrio = [3]int{}
 	c.hint = [3]uint64{}
 	return n
@@ -97,6 +105,7 @@ func (c *claimSet) beginEnqueue(due [3]uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lower(due)
+	c.dropRunsFrom(due)
 	c.committing = due
 }
 
@@ -116,6 +125,7 @@ func (c *claimSet) committed(due [3]uint64, recorded []string, ok bool) {
 		}
 	}
 	c.lower(due)
+	c.dropRunsFrom(due)
 	c.committing = noHint
 }
 

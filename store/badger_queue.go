@@ -72,35 +72,76 @@ func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, 
 // claim in the same step as that lowering (claimSet.committed), or
 // ReleaseInFlight resets the hint. So a claim does not walk over every
 // delivery in flight.
+//
+// With a filter, the scan also passes over remembered runs of refused keys
+// whose webhooks are all still blocked in one seek, and remembers the runs
+// it passes over (badger_claimruns.go). A skipped run holds the hint at or
+// below the first key of it the scan reached.
 func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f ClaimFilter) ([]*Delivery, error) {
 	c := &s.claims
 	prefix := queuePrefix(prio)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
+	var rs *runScan // nil without Blocked: runs cannot be skipped or built
+	if f.Blocked != nil {
+		c.pruneRuns(prio)
+		rs = &runScan{runs: c.runs[prio]}
+	}
 	var out []*Delivery
 	hint := uint64(math.MaxUint64) // due of the first key left claimable
 	last := c.hint[prio]           // due of the last key passed
 	skipped, memoSkipped := 0, 0
-	for it.Seek(key(prefix, u64(c.hint[prio]))); it.Valid() && len(out) < limit && skipped < maxSkipPerClaim && memoSkipped < maxMemoSkipPerClaim; it.Next() {
+	var seekTo []byte // set to seek there instead of stepping to the next key
+	advance := func() {
+		if seekTo != nil {
+			it.Seek(seekTo)
+			seekTo = nil
+		} else {
+			it.Next()
+		}
+	}
+	for it.Seek(key(prefix, u64(c.hint[prio]))); it.Valid() && len(out) < limit && skipped < maxSkipPerClaim && memoSkipped < maxMemoSkipPerClaim; advance() {
+		c.iterated++
 		k := it.Item().Key()
 		due := binary.BigEndian.Uint64(k[len(prefix):])
 		if due > nowK {
 			hint = min(hint, due)
 			break
 		}
+		if rs != nil {
+			if r := rs.at(k); r != nil {
+				if rs.blocked(r, f) {
+					memoSkipped++ // one seek past every key of r
+					hint = min(hint, due)
+					last = max(last, r.lastDue)
+					c.runClock++
+					rs.skip(r, c.runClock)
+					seekTo = afterKey(r.last)
+					continue
+				}
+				rs.enter(r) // scanned key by key; it stays valid
+			}
+		}
 		last = due
 		if _, claimed := c.ids[string(k[len(prefix)+8:])]; claimed {
+			if rs != nil {
+				rs.claimed(k, due)
+			}
 			continue
 		}
 		id := string(k[len(prefix)+8:])
 		if wh, ok := c.refused[id]; ok && f.Blocked != nil && f.Blocked(wh) {
 			memoSkipped++ // still blocked: no need to read it again
 			hint = min(hint, due)
+			rs.refused(k, due, wh)
 			continue
 		}
 		d, err := getDelivery(txn, id)
 		if errors.Is(err, ErrNotFound) {
 			hint = min(hint, due)
+			if rs != nil {
+				rs.end()
+			}
 			continue // expired under a stray queue key; nothing to send
 		}
 		if err != nil {
@@ -108,12 +149,18 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 		}
 		if d.State != DeliveryPending {
 			hint = min(hint, due)
+			if rs != nil {
+				rs.end()
+			}
 			continue
 		}
 		if f.Admit != nil && !f.Admit(d) {
 			skipped++ // stays queued, and ahead of later keys, for the next claim
 			hint = min(hint, due)
 			c.refuse(id, d.WebhookID)
+			if rs != nil {
+				rs.refused(k, due, d.WebhookID)
+			}
 			continue
 		}
 		delete(c.refused, id)
@@ -121,6 +168,14 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 		c.ids[id] = claim{prio: prio, attempts: d.Attempts}
 		c.byPrio[prio]++
 		out = append(out, d)
+		if rs != nil {
+			rs.admits++
+			rs.claimed(k, due)
+		}
+	}
+	if rs != nil {
+		rs.end()
+		c.saveRuns(prio, rs.found)
 	}
 	if hint == math.MaxUint64 {
 		// Everything passed is claimed. Exhausted: nothing is left up to

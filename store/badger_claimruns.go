@@ -1,0 +1,234 @@
+package store
+
+import (
+	"bytes"
+	"slices"
+)
+
+// Claim runs: skipping a blocked backlog in one seek.
+//
+// The queue is one index across all webhooks, so while a webhook with a
+// large backlog is at its limit every claim had to walk past all its keys
+// (by key, thanks to the refused memo, but up to maxMemoSkipPerClaim of them)
+// to reach other webhooks' deliveries behind them. A claimRun remembers a key
+// range a scan passed over: every queued key in [first, last] was then either
+// a delivery of one of the run's webhooks that the filter refused, or
+// claimed. A later scan that reaches a key in the range while every webhook
+// of the run is Blocked seeks past last instead of walking it.
+//
+// Invariant: every queued key in a remembered run's range is a delivery of
+// one of its webhooks, or claimed. It holds because
+//   - a delivery's webhook never changes, and deleting keys cannot break it;
+//   - a claimed key never becomes claimable again in place (see claimIn);
+//     releaseAll, which forgets claims, forgets every run;
+//   - every queue key is written by wtx.enqueue, and each commit that
+//     enqueues drops the runs of that priority whose last due time is at or
+//     after the earliest due it enqueues, before the commit (beginEnqueue)
+//     and again after it (committed); while it commits, no scan remembers
+//     such a run (its snapshot may lack the new keys). New keys are
+//     normally due at or after now, after every run (a run only holds keys
+//     due by the claim's now), so this only drops runs on a clock step back
+//     or an explicit earlier due.
+//
+// A run whose webhooks are not all blocked is scanned normally (it stays
+// valid: the keys claimed from it are claimed keys). Dropping a run is always
+// safe: it only costs a longer scan.
+type claimRun struct {
+	first, last []byte   // full queue keys, inclusive
+	lastDue     uint64   // due time in last
+	hooks       []string // webhooks of the refused keys in the range (≤ maxRunHooks)
+	n           int      // keys passed over in the range when it was scanned
+	used        uint64   // claimSet.runClock when remembered or last skipped
+}
+
+const (
+	// minRunKeys: a shorter run costs less to walk than to remember.
+	minRunKeys = 32
+	// maxRuns bounds the runs remembered per priority; the least recently
+	// used is forgotten first.
+	maxRuns = 64
+	// maxRunHooks bounds the webhooks of one run (all must be Blocked to
+	// skip it): backlogs of several webhooks blocked together (the slow
+	// share used up) interleave in due order.
+	maxRunHooks = 8
+)
+
+// dropRunsFrom forgets the runs that a key enqueued at due[p] may fall in.
+// c.mu is held.
+func (c *claimSet) dropRunsFrom(due [3]uint64) {
+	for p, d := range due {
+		if d == noHint[p] || len(c.runs[p]) == 0 {
+			continue
+		}
+		c.runs[p] = slices.DeleteFunc(c.runs[p], func(r *claimRun) bool { return r.lastDue >= d })
+	}
+}
+
+// pruneRuns forgets the runs wholly before the hint: no scan reaches them
+// (lowering the hint to one means enqueueing into it, which drops it).
+// c.mu is held.
+func (c *claimSet) pruneRuns(prio int) {
+	h := c.hint[prio]
+	c.runs[prio] = slices.DeleteFunc(c.runs[prio], func(r *claimRun) bool { return r.lastDue < h })
+}
+
+// saveRuns remembers the runs a scan found (disjoint, in key order),
+// replacing the runs they overlap (those they merged). c.mu is held.
+func (c *claimSet) saveRuns(prio int, found []claimRun) {
+	for i := range found {
+		r := &found[i]
+		if r.n < minRunKeys || r.lastDue >= c.committing[prio] {
+			continue // too short, or the committing group may enqueue into it
+		}
+		c.runClock++
+		nr := &claimRun{first: bytes.Clone(r.first), last: bytes.Clone(r.last), lastDue: r.lastDue,
+			hooks: slices.Clone(r.hooks), n: r.n, used: c.runClock}
+		runs := slices.DeleteFunc(c.runs[prio], func(o *claimRun) bool {
+			return bytes.Compare(o.first, nr.last) <= 0 && bytes.Compare(nr.first, o.last) <= 0
+		})
+		at, _ := slices.BinarySearchFunc(runs, nr, func(a, b *claimRun) int { return bytes.Compare(a.first, b.first) })
+		runs = slices.Insert(runs, at, nr)
+		if len(runs) > maxRuns {
+			oldest := 0
+			for j, o := range runs {
+				if o.used < runs[oldest].used {
+					oldest = j
+				}
+			}
+			runs = slices.Delete(runs, oldest, oldest+1)
+		}
+		c.runs[prio] = runs
+	}
+}
+
+// runScan is one claim scan's view of the runs: which run the iterator is
+// in, and the run it is building from the keys it passes over.
+type runScan struct {
+	runs []*claimRun // the priority's runs at the start of the scan, in key order
+	j    int         // first run whose last key is at or after the iterator
+	in   *claimRun   // the run being scanned key by key (not all blocked)
+	// notBlocked caches that run `in` was not all blocked after `admits`
+	// admissions (only an admission makes a webhook more blocked).
+	notBlocked *claimRun
+	checkedAt  int
+	admits     int
+
+	cur    claimRun // the run being built; active when cur.n > 0
+	curBuf [2][]byte
+	found  []claimRun
+}
+
+// at returns the run holding k, if any. Passing out of a run scanned key by
+// key continues building from it.
+func (t *runScan) at(k []byte) *claimRun {
+	for t.j < len(t.runs) && bytes.Compare(t.runs[t.j].last, k) < 0 {
+		if t.in == t.runs[t.j] {
+			t.in = nil
+			t.end()
+			t.start(t.runs[t.j])
+		}
+		t.j++
+	}
+	if t.j < len(t.runs) && bytes.Compare(t.runs[t.j].first, k) <= 0 {
+		return t.runs[t.j]
+	}
+	return nil
+}
+
+// blocked reports whether every webhook of r is blocked now.
+func (t *runScan) blocked(r *claimRun, f ClaimFilter) bool {
+	if f.Blocked == nil || (t.notBlocked == r && t.checkedAt == t.admits) {
+		return false
+	}
+	for _, h := range r.hooks {
+		if !f.Blocked(h) {
+			t.notBlocked, t.checkedAt = r, t.admits
+			return false
+		}
+	}
+	return true
+}
+
+// enter starts scanning r key by key: the run being built ends before it.
+func (t *runScan) enter(r *claimRun) {
+	if t.in != r {
+		t.end()
+		t.in = r
+	}
+}
+
+// skip passes over r (all blocked) in one seek, merging it into the run
+// being built when the keys before it are part of that run.
+func (t *runScan) skip(r *claimRun, used uint64) {
+	r.used = used
+	t.in = nil
+	t.j++
+	if t.cur.n > 0 {
+		hooks := t.cur.hooks
+		for _, h := range r.hooks {
+			if !slices.Contains(hooks, h) {
+				hooks = append(hooks, h)
+			}
+		}
+		if len(hooks) <= maxRunHooks {
+			t.cur.hooks = hooks
+			t.cur.last = append(t.cur.last[:0], r.last...)
+			t.cur.lastDue, t.cur.n = r.lastDue, t.cur.n+r.n
+			return
+		}
+		t.end()
+	}
+	t.start(r)
+}
+
+// start builds a new run from a copy of r.
+func (t *runScan) start(r *claimRun) {
+	t.cur = claimRun{first: append(t.curBuf[0][:0], r.first...), last: append(t.curBuf[1][:0], r.last...),
+		lastDue: r.lastDue, hooks: slices.Clone(r.hooks), n: r.n}
+}
+
+// refused records that k, a key of webhookID, was passed over because the
+// filter refuses its webhook.
+func (t *runScan) refused(k []byte, due uint64, webhookID string) {
+	if t.in != nil {
+		return
+	}
+	if t.cur.n > 0 && (slices.Contains(t.cur.hooks, webhookID) || len(t.cur.hooks) < maxRunHooks) {
+		if !slices.Contains(t.cur.hooks, webhookID) {
+			t.cur.hooks = append(t.cur.hooks, webhookID)
+		}
+		t.cur.last = append(t.cur.last[:0], k...)
+		t.cur.lastDue = due
+		t.cur.n++
+		return
+	}
+	t.end()
+	t.cur = claimRun{first: append(t.curBuf[0][:0], k...), last: append(t.curBuf[1][:0], k...),
+		lastDue: due, hooks: []string{webhookID}, n: 1}
+}
+
+// claimed records that k, a claimed key, was passed over: it extends the
+// run being built (a claimed key is never claimable again in place).
+func (t *runScan) claimed(k []byte, due uint64) {
+	if t.in != nil || t.cur.n == 0 {
+		return
+	}
+	t.cur.last = append(t.cur.last[:0], k...)
+	t.cur.lastDue = due
+	t.cur.n++
+}
+
+// end closes the run being built (at a key that cannot be part of it).
+func (t *runScan) end() {
+	if t.cur.n >= minRunKeys {
+		// Saved at the end of the scan: copy out of the reused buffers.
+		t.cur.first, t.cur.last = bytes.Clone(t.cur.first), bytes.Clone(t.cur.last)
+		t.found = append(t.found, t.cur)
+	} else if t.cur.n > 0 {
+		t.curBuf = [2][]byte{t.cur.first, t.cur.last}
+	}
+	t.cur = claimRun{}
+}
+
+// afterKey is the smallest key greater than k.
+func afterKey(k []byte) []byte { return append(append(make([]byte, 0, len(k)+1), k...), 0) }
