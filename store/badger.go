@@ -201,21 +201,34 @@ func (s *Badger) Close() error {
 	return errors.Join(errs...)
 }
 
-// gcLoop runs value-log GC every interval until Close.
+// eventSweepInterval is how often events whose retention ran out are
+// deleted (sweepEvents): retention is counted in hours, so a minute late
+// is nothing, and a sweep with nothing to do is one short seek.
+const eventSweepInterval = time.Minute
+
+// gcLoop runs value-log GC every interval and the event sweep every
+// eventSweepInterval until Close.
 func (s *Badger) gcLoop(every time.Duration, inMemory bool) {
 	defer close(s.gcDone)
-	if inMemory {
-		<-s.gcStop
-		return
+	sweep := time.NewTicker(eventSweepInterval)
+	defer sweep.Stop()
+	var gc <-chan time.Time
+	if !inMemory { // an in-memory store has no value log
+		t := time.NewTicker(every)
+		defer t.Stop()
+		gc = t.C
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
 		select {
 		case <-s.gcStop:
 			return
-		case <-t.C:
+		case <-gc:
 			s.runValueLogGC()
+		case <-sweep.C:
+			// After Close the committer refuses the sweep: ErrClosed.
+			if _, err := s.sweepEvents(context.Background(), s.now()); err != nil && !errors.Is(err, ErrClosed) {
+				s.log.Warn("store: sweeping expired events", "err", err)
+			}
 		}
 	}
 }

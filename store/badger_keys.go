@@ -21,6 +21,8 @@ const (
 	pHistory     = "h\x00" // h/<webhookID>\0<id8>                            → HistoryEntry JSON
 	pEvent       = "e\x00" // e/<eventID>                                     → event record
 	pEventOpen   = "o\x00" // o/<eventID>                                     → open deliveries (uvarint; fan-out > 1 only)
+	pEventExp    = "x\x00" // x/<eventID>                                     → expires8: the event's retention clock runs
+	pExpiry      = "X\x00" // X/<expires8><eventID>                           → nil: what sweepEvents deletes, oldest first
 	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (badger_codec.go)
 	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → nil
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
@@ -97,8 +99,12 @@ func historyKey(webhookID string, id int64) []byte {
 }
 func eventKey(id string) []byte     { return strKey(pEvent, id) }
 func eventOpenKey(id string) []byte { return strKey(pEventOpen, id) }
-func deliveryKey(id string) []byte  { return strKey(pDelivery, id) }
-func queuePrefix(prio int) []byte   { return []byte{pQueue[0], 0, byte(prio)} }
+func eventExpKey(id string) []byte  { return strKey(pEventExp, id) }
+func expiryKey(at uint64, id string) []byte {
+	return append(binary.BigEndian.AppendUint64([]byte(pExpiry), at), id...)
+}
+func deliveryKey(id string) []byte { return strKey(pDelivery, id) }
+func queuePrefix(prio int) []byte  { return []byte{pQueue[0], 0, byte(prio)} }
 
 // The keys below are built with one allocation each: they are made for
 // every delivery on the hot path (key() and u64() cost three or four).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -10,8 +11,9 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 )
 
-// eventTTL reports whether the event record carries a retention TTL, and
-// the event's count of open deliveries.
+// eventTTL reports whether the event's retention clock runs (its expiry
+// marker, or a TTL written by an older version), and the event's count of
+// open deliveries.
 func eventTTL(t *testing.T, s *Badger, eventID string) (expiring bool, open uint64) {
 	t.Helper()
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -19,7 +21,14 @@ func eventTTL(t *testing.T, s *Badger, eventID string) (expiring bool, open uint
 		if err != nil {
 			return err
 		}
-		expiring = it.ExpiresAt() != 0
+		_, err = txn.Get(eventExpKey(eventID))
+		switch {
+		case err == nil:
+			expiring = true
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		expiring = expiring || it.ExpiresAt() != 0
 		w := &wtx{s: s, txn: txn}
 		open, err = w.getOpen(eventID)
 		return err
@@ -113,5 +122,99 @@ func TestEventRetentionSoleDelivery(t *testing.T) {
 		if _, err := s.Requeue(ctx, d.ID, now); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestEventSweep: a finished event is deleted once its retention has run
+// out by the store's clock, not before; a requeue in between stops the
+// clock; and the sweep leaves no marker behind.
+func TestEventSweep(t *testing.T) {
+	now := time.Date(2026, 1, 20, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	s, err := OpenBadger(BadgerOptions{Path: t.TempDir(), LogRetention: time.Hour, Clock: clock,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	ingest := func(id string) *Delivery {
+		ev := &Event{ID: id, TraceID: "tr-" + id, Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
+		d := &Delivery{ID: "d-" + id, EventID: id, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now}
+		if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: []*Delivery{d}}}); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	finish := func() {
+		claimed, err := s.ClaimDue(ctx, 1, now, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range claimed {
+			next := *d
+			next.State, next.Attempts = DeliverySucceeded, d.Attempts+1
+			if err := s.RecordAttempt(ctx, &next, &Attempt{Attempt: next.Attempts, Outcome: OutcomeSuccess, CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ingest("gone")
+	kept := ingest("kept")
+	ingest("open") // claimed, never recorded: never swept
+	claimed, err := s.ClaimDue(ctx, 1, now, 3)
+	if err != nil || len(claimed) != 3 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	for _, d := range claimed {
+		if d.ID == "d-open" {
+			continue
+		}
+		next := *d
+		next.State, next.Attempts = DeliverySucceeded, 1
+		if err := s.RecordAttempt(ctx, &next, &Attempt{Attempt: 1, Outcome: OutcomeSuccess, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.sweepEvents(ctx, now.Add(time.Hour-time.Second)); err != nil || n != 0 {
+		t.Fatalf("sweep before the hour: %d, %v; want 0", n, err)
+	}
+	now = now.Add(30 * time.Minute)
+	if _, err := s.Requeue(ctx, kept.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.sweepEvents(ctx, now.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("sweep after the hour: %d, %v; want 1 (gone)", n, err)
+	}
+	if _, err := s.GetEvent(ctx, "gone"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("swept event: %v, want ErrNotFound", err)
+	}
+	for _, id := range []string{"kept", "open"} {
+		if _, err := s.GetEvent(ctx, id); err != nil {
+			t.Fatalf("event %s: %v", id, err)
+		}
+	}
+	// The requeued one finishes again, and its new clock runs from then.
+	finish()
+	if n, err := s.sweepEvents(ctx, now.Add(time.Hour-time.Second)); err != nil || n != 0 {
+		t.Fatalf("sweep before the kept event's new hour: %d, %v; want 0", n, err)
+	}
+	if n, err := s.sweepEvents(ctx, now.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("sweep after the kept event's new hour: %d, %v; want 1", n, err)
+	}
+	err = s.db.View(func(txn *badger.Txn) error {
+		for _, p := range []string{pEventExp, pExpiry} {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(p)})
+			it.Rewind()
+			valid := it.Valid()
+			it.Close()
+			if valid {
+				t.Errorf("marker keys %q left after the sweep", p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
