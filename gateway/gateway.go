@@ -132,12 +132,12 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		}
 		g.sinks = g.host
 	}
-	g.metrics = newMetrics(g.store)
 	poll := opts.PollInterval
 	if poll <= 0 {
 		poll = 100 * time.Millisecond
 	}
 	g.dispatcher = newDispatcher(g, cfg.Delivery.Workers, poll)
+	g.metrics = newMetrics(g.store, g.dispatcher.inFlight.Load)
 	g.app = g.newApp()
 	return g, nil
 }

@@ -193,6 +193,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		`hookgate_queue_depth{priority="high"}`,
 		`hookgate_attempt_duration_seconds_bucket{outcome="retry"`,
 		`hookgate_delivery_attempts_total{outcome="retry"} 1`,
+		"hookgate_deliveries_in_flight 0\n", // recorded: nothing running
 	} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -20,7 +20,8 @@ type metrics struct {
 	attemptSeconds *prometheus.HistogramVec
 }
 
-func newMetrics(st store.Store) *metrics {
+// newMetrics registers the series; inFlight reports the attempts running now.
+func newMetrics(st store.Store, inFlight func() int64) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		eventsAccepted: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -52,7 +53,11 @@ func newMetrics(st store.Store) *metrics {
 			return float64(d[p])
 		})
 	}
-	m.registry.MustRegister(m.eventsAccepted, m.deliveries, m.attemptSeconds,
+	running := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hookgate_deliveries_in_flight",
+		Help: "Delivery attempts running now (claimed by this process, not yet recorded).",
+	}, func() float64 { return float64(inFlight()) })
+	m.registry.MustRegister(m.eventsAccepted, m.deliveries, m.attemptSeconds, running,
 		depth(events.PriorityHigh), depth(events.PriorityNormal), depth(events.PriorityLow),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

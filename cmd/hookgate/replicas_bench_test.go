@@ -14,6 +14,8 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -119,7 +121,9 @@ func BenchmarkLeaseHandover(b *testing.B) {
 	tok := gws[0].token(nil)
 	publishSpread(b, gws, tok, 200, 8)
 	deadline := time.Now().Add(30 * time.Second)
-	for rc.done.Load() < 20 && time.Now().Before(deadline) {
+	// Kill while the victim holds deliveries: otherwise there is nothing to
+	// hand over and nothing to measure.
+	for (rc.done.Load() < 20 || gws[1].inFlight() == 0) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	kill := time.Now()
@@ -139,4 +143,25 @@ func BenchmarkLeaseHandover(b *testing.B) {
 	b.ReportMetric(replicaLease.Seconds(), "lease-s")
 	b.ReportMetric(float64(cut), "handed-over")
 	b.ReportMetric(float64(runtime.NumCPU()), "cores")
+}
+
+// inFlight reads the hookgate_deliveries_in_flight gauge of the child (-1
+// when it cannot be read).
+func (c *child) inFlight() int {
+	resp, err := http.Get(c.base + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "hookgate_deliveries_in_flight "); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
 }
