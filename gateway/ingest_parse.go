@@ -110,116 +110,69 @@ func (e *fastEnvelope) result() (parsedEvent, bool) {
 // read walks the top-level object. Members it does not need are read whole
 // (validated by jsontext, depth counted by depthWithin).
 func (e *fastEnvelope) read(d *jsontext.Decoder) bool {
-	if !beginObject(d) {
-		return false
-	}
-	for {
-		name, ok := nextName(d)
-		if !ok {
-			return false
-		}
-		if name == nil {
-			return true
-		}
+	return members(d, func(name []byte) bool {
 		switch string(name) {
 		case `"event"`:
-			ok = e.readEvent(d)
+			return e.readEvent(d)
 		case `"timestamp"`:
+			var ok bool
 			e.timestamp, ok = readSimpleString(d)
+			return ok
 		case `"triggered_by_user"`:
-			ok = e.readUser(d)
 			e.hasUser = true
+			return e.readUser(d)
 		case `"workorder"`:
-			ok = e.readWorkorder(d)
 			e.hasWorkorder = true
-		default:
-			ok = otherField(name, "event", "timestamp", "triggered_by_user", "workorder") && skipValue(d)
+			return e.readWorkorder(d)
 		}
-		if !ok {
-			return false
-		}
-	}
+		return otherField(name, "event", "timestamp", "triggered_by_user", "workorder") && skipValue(d)
+	})
 }
 
 // readEvent reads event: {name, params}.
 func (e *fastEnvelope) readEvent(d *jsontext.Decoder) bool {
-	if !beginObject(d) {
-		return false
-	}
-	for {
-		name, ok := nextName(d)
-		if !ok {
-			return false
-		}
-		if name == nil {
-			return true
-		}
+	return members(d, func(name []byte) bool {
 		switch string(name) {
 		case `"name"`:
-			var s []byte
-			if s, ok = readSimpleString(d); ok {
+			s, ok := readSimpleString(d)
+			if ok {
 				e.event, ok = events.Lookup(string(s))
 			}
+			return ok
 		case `"params"`:
-			ok = e.readParams(d)
-		default:
-			ok = otherField(name, "name", "params") && skipValue(d)
+			return e.readParams(d)
 		}
-		if !ok {
-			return false
-		}
-	}
+		return otherField(name, "name", "params") && skipValue(d)
+	})
 }
 
 // readParams reads event.params, a map to encoding/json: names match
 // exactly, and any value is a json.RawMessage.
 func (e *fastEnvelope) readParams(d *jsontext.Decoder) bool {
-	if !beginObject(d) {
-		return false
-	}
-	for {
-		name, ok := nextName(d)
-		if !ok || bytes.IndexByte(name, '\\') >= 0 {
+	return members(d, func(name []byte) bool {
+		if bytes.IndexByte(name, '\\') >= 0 {
 			return false
-		}
-		if name == nil {
-			return true
 		}
 		v, ok := readValue(d)
-		if !ok {
-			return false
-		}
 		switch string(name) {
 		case `"work_order_company_id"`:
 			e.paramsCompany = v
 		case `"work_order_id"`:
 			e.paramsWorkOrder = v
 		}
-	}
+		return ok
+	})
 }
 
 // readUser reads triggered_by_user, a struct{ ID json.Number }: any member
 // whose name folds to "id" must be what json.Number takes.
 func (e *fastEnvelope) readUser(d *jsontext.Decoder) bool {
-	if !beginObject(d) {
-		return false
-	}
-	for {
-		name, ok := nextName(d)
-		if !ok {
-			return false
-		}
-		if name == nil {
-			return true
-		}
+	return members(d, func(name []byte) bool {
 		if !plainName(name) {
 			return false
 		}
 		if !equalFoldASCII(name[1:len(name)-1], "id") {
-			if !skipValue(d) {
-				return false
-			}
-			continue
+			return skipValue(d)
 		}
 		v, ok := readValue(d)
 		if !ok {
@@ -227,43 +180,33 @@ func (e *fastEnvelope) readUser(d *jsontext.Decoder) bool {
 		}
 		switch v.Kind() {
 		case '0', 'n':
+			return true
 		case '"':
-			if s := v[1 : len(v)-1]; bytes.IndexByte(s, '\\') >= 0 || !isValidNumber(string(s)) {
-				return false
-			}
-		default:
-			return false
+			s := v[1 : len(v)-1]
+			return bytes.IndexByte(s, '\\') < 0 && isValidNumber(string(s))
 		}
-	}
+		return false
+	})
 }
 
 // readWorkorder reads workorder, a map to encoding/json; company is read
 // as json.Unmarshal into struct{ ID json.RawMessage } would read it.
 func (e *fastEnvelope) readWorkorder(d *jsontext.Decoder) bool {
-	if !beginObject(d) {
-		return false
-	}
-	for {
-		name, ok := nextName(d)
-		if !ok || bytes.IndexByte(name, '\\') >= 0 {
+	return members(d, func(name []byte) bool {
+		if bytes.IndexByte(name, '\\') >= 0 {
 			return false
-		}
-		if name == nil {
-			return true
 		}
 		switch string(name) {
 		case `"id"`:
+			var ok bool
 			e.workorderID, ok = readValue(d)
+			return ok
 		case `"company"`:
 			e.hasCompany = true
-			ok = e.readCompany(d)
-		default:
-			ok = skipValue(d)
+			return e.readCompany(d)
 		}
-		if !ok {
-			return false
-		}
-	}
+		return skipValue(d)
+	})
 }
 
 // readCompany reads workorder.company. What encoding/json would refuse or
@@ -274,6 +217,24 @@ func (e *fastEnvelope) readCompany(d *jsontext.Decoder) bool {
 		e.companyUnsure = true
 		return skipValue(d)
 	}
+	return members(d, func(name []byte) bool {
+		if !plainName(name) {
+			e.companyUnsure = true
+		}
+		v, ok := readValue(d)
+		// The last member folding to "ID" wins, as in encoding/json.
+		if ok && equalFoldASCII(name[1:len(name)-1], "id") {
+			e.companyID = v
+		}
+		return ok
+	})
+}
+
+// members reads an object member by member: member gets each name (quoted,
+// as in the body) with the decoder at its value, which it must read, and
+// returns false to give up. It reports whether the object was read whole;
+// null and other kinds are left to the slow path.
+func members(d *jsontext.Decoder, member func(name []byte) bool) bool {
 	if !beginObject(d) {
 		return false
 	}
@@ -285,16 +246,8 @@ func (e *fastEnvelope) readCompany(d *jsontext.Decoder) bool {
 		if name == nil {
 			return true
 		}
-		if !plainName(name) {
-			e.companyUnsure = true
-		}
-		v, ok := readValue(d)
-		if !ok {
+		if !member(name) {
 			return false
-		}
-		// The last member folding to "ID" wins, as in encoding/json.
-		if equalFoldASCII(name[1:len(name)-1], "id") {
-			e.companyID = v
 		}
 	}
 }
