@@ -233,33 +233,22 @@ func (w *wtx) stopEventClock(eventID string) error {
 // A requeue in between removes the markers first (keepEvent), and every op
 // of a group sees the ones before it, so a kept event is never swept.
 func (s *Badger) sweepEvents(ctx context.Context, now time.Time) (int, error) {
-	total := 0
-	for {
-		n := 0
-		err := s.submit(ctx, 128*bulkChunk, func(w *wtx) error {
-			n = 0
-			keys, err := w.keysAfter([]byte(pExpiry), nil, bulkChunk)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				at := binary.BigEndian.Uint64(k[len(pExpiry):])
-				if at > timeKey(now) {
-					break
-				}
-				id := string(k[len(pExpiry)+8:])
-				if err := errors.Join(w.del(eventKey(id)), w.del(eventExpKey(id)), w.del(k)); err != nil {
-					return err
-				}
-				n++
-			}
-			return nil
-		})
-		total += n
-		if err != nil || n < bulkChunk {
-			return total, err
+	return s.inChunks(ctx, 128*bulkChunk, func(w *wtx) (int, error) {
+		keys, err := w.keysAfter([]byte(pExpiry), nil, bulkChunk)
+		if err != nil {
+			return 0, err
 		}
-	}
+		for i, k := range keys {
+			if binary.BigEndian.Uint64(k[len(pExpiry):]) > timeKey(now) {
+				return i, nil
+			}
+			id := string(k[len(pExpiry)+8:])
+			if err := errors.Join(w.del(eventKey(id)), w.del(eventExpKey(id)), w.del(k)); err != nil {
+				return i, err
+			}
+		}
+		return len(keys), nil
+	})
 }
 
 // getOpen reads the event's count of open deliveries (0 when absent).

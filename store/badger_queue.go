@@ -195,26 +195,38 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 // on disk) and moves any in-flight marker left by older versions back to the
 // queue, due at now, in chunks of bulkChunk.
 func (s *Badger) ReleaseInFlight(ctx context.Context, now time.Time) (int, error) {
-	total := s.claims.releaseAll()
+	released := s.claims.releaseAll()
+	n, err := s.inChunks(ctx, 256*bulkChunk, func(w *wtx) (int, error) {
+		ids, err := w.keysAfter([]byte(pInFlight), nil, bulkChunk)
+		for i, k := range ids {
+			if err := w.moveToQueue(string(k[len(pInFlight):]), now); err != nil {
+				return i, err
+			}
+		}
+		return len(ids), err
+	})
+	return released + n, err
+}
+
+// inChunks runs step, one transaction (atomic and durable) at a time, until
+// a step handles fewer than bulkChunk items, and returns how many all the
+// committed steps handled. step may run again after a failed commit, so it
+// must report only what it did in the transaction it is given.
+func (s *Badger) inChunks(ctx context.Context, size int, step func(w *wtx) (int, error)) (int, error) {
+	total := 0
 	for {
 		n := 0
-		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
-			n = 0
-			ids, err := w.keysAfter([]byte(pInFlight), nil, bulkChunk)
-			if err != nil {
-				return err
-			}
-			for _, k := range ids {
-				if err := w.moveToQueue(string(k[len(pInFlight):]), now); err != nil {
-					return err
-				}
-				n++
-			}
-			return nil
+		err := s.submit(ctx, size, func(w *wtx) error {
+			var err error
+			n, err = step(w)
+			return err
 		})
-		total += n
-		if err != nil || n < bulkChunk {
+		if err != nil {
 			return total, err
+		}
+		total += n
+		if n < bulkChunk {
+			return total, nil
 		}
 	}
 }
