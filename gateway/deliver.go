@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strconv"
@@ -81,6 +82,8 @@ func (g *Gateway) prepare(ctx context.Context, d *store.Delivery, attempt int, a
 	}
 	headers := g.headers(w, d, ev, attempt, body)
 	a.RequestURL, a.RequestBody, a.RequestHeaders = url, body, redactCustom(headers, w.Headers)
+	// Without a template the body is the envelope: the store keeps one copy.
+	a.RequestBodyIsPayload = bytes.Equal(body, ev.Payload)
 	return &sdk.Request{
 		ID: store.FormatLogID(d.ID, attempt), Method: a.RequestMethod, URL: url,
 		Headers: headers, Body: body, Timeout: g.cfg.Delivery.Timeout,

@@ -123,7 +123,31 @@ func getAttempt(txn *badger.Txn, deliveryID string, attempt int) (*Attempt, erro
 	if err != nil {
 		return nil, err
 	}
-	return decodeAttempt(v)
+	return readAttempt(txn, v)
+}
+
+// readAttempt decodes an attempt record and, when its request body is the
+// event's payload, reads that from the event. An event outlives its
+// attempts (its retention starts when its last delivery finishes); should
+// it be gone anyway, the body reads as empty rather than failing the log.
+func readAttempt(txn *badger.Txn, v []byte) (*Attempt, error) {
+	a, err := decodeAttempt(v)
+	if err != nil || !a.RequestBodyIsPayload || a.RequestBody != nil {
+		return a, err
+	}
+	ev, err := getValue(txn, eventKey(a.EventID))
+	if errors.Is(err, ErrNotFound) {
+		return a, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r, err := decodeEvent(ev)
+	if err != nil {
+		return nil, err
+	}
+	a.RequestBody = r.Payload
+	return a, nil
 }
 
 // ListAttempts returns one page of matching attempt records and the total.
@@ -290,7 +314,7 @@ func scanAttempts(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, 
 		if err != nil {
 			return nil, err
 		}
-		a, err := decodeAttempt(v)
+		a, err := readAttempt(txn, v)
 		if err != nil {
 			return nil, err
 		}

@@ -141,9 +141,15 @@ func decodeEvent(v []byte) (*eventRecord, error) {
 
 // encodeAttempt: header = deliveryId attempt webhookId company eventId
 // eventName workOrder requestUrl requestMethod requestHeaders responseStatus
-// responseHeaders error outcome externalRef durationMs createdAt; two blobs,
-// the request and response bodies.
+// responseHeaders error outcome externalRef durationMs createdAt [flags];
+// two blobs, the request and response bodies. Flags (absent when 0):
+// attemptBodyIsPayload, the request body is not stored but read from the
+// event (Attempt.RequestBodyIsPayload).
 func encodeAttempt(a *Attempt) []byte {
+	reqBody, flags := a.RequestBody, uint64(0)
+	if a.RequestBodyIsPayload && len(reqBody) > 0 {
+		reqBody, flags = nil, attemptBodyIsPayload
+	}
 	n := 64 + len(a.DeliveryID) + len(a.WebhookID) + len(a.EventID) + len(a.EventName) + len(a.RequestURL) +
 		len(a.RequestMethod) + len(a.Error) + len(a.Outcome) + len(a.ExternalRef)
 	for k, v := range a.RequestHeaders {
@@ -173,9 +179,16 @@ func encodeAttempt(a *Attempt) []byte {
 		b = appendStr(b, a.Outcome)
 		b = appendStr(b, a.ExternalRef)
 		b = binary.AppendVarint(b, a.DurationMs)
-		return appendTime(b, a.CreatedAt)
-	}, a.RequestBody, a.ResponseBody)
+		b = appendTime(b, a.CreatedAt)
+		if flags != 0 {
+			b = binary.AppendUvarint(b, flags)
+		}
+		return b
+	}, reqBody, a.ResponseBody)
 }
+
+// attemptBodyIsPayload: see encodeAttempt.
+const attemptBodyIsPayload = 1
 
 // decodeAttempt decodes an attempt record; the bodies are copies.
 func decodeAttempt(v []byte) (*Attempt, error) {
@@ -205,6 +218,9 @@ func decodeAttempt(v []byte) (*Attempt, error) {
 	a.Error, a.Outcome, a.ExternalRef = d.str(), d.str(), d.str()
 	a.DurationMs = d.varint()
 	a.CreatedAt = d.time()
+	if d.off < len(d.b) {
+		a.RequestBodyIsPayload = d.uvarint()&attemptBodyIsPayload != 0
+	}
 	if err := d.done(); err != nil {
 		return nil, err
 	}

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,5 +218,70 @@ func TestEventSweep(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAttemptBodyFromEvent: an attempt whose request body is the event's
+// payload stores no copy of it, and reads it back from the event through
+// GetAttempt and ListAttempts; other bodies are stored as they are.
+func TestAttemptBodyFromEvent(t *testing.T) {
+	s, err := OpenBadger(BadgerOptions{Path: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, now := context.Background(), time.Now()
+	payload := []byte(`{"event":{"name":"workorder.created"},"unique":"` + strings.Repeat("p", 200) + `"}`)
+	ev := &Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: payload, ReceivedAt: now}
+	ds := []*Delivery{
+		{ID: "d1", EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now},
+		{ID: "d2", EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now},
+	}
+	if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: ds}}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimDue(ctx, 1, now, 2)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	bodies := map[string][]byte{"d1": payload, "d2": []byte(`{"templated":true}`)}
+	for _, d := range claimed {
+		next := *d
+		next.State, next.Attempts = DeliverySucceeded, 1
+		a := &Attempt{Attempt: 1, EventID: ev.ID, WebhookID: "w", CompanyID: 1, Outcome: OutcomeSuccess, CreatedAt: now,
+			RequestBody: bodies[d.ID], RequestBodyIsPayload: d.ID == "d1"}
+		if err := s.RecordAttempt(ctx, &next, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = s.db.View(func(txn *badger.Txn) error {
+		for id, wantCopy := range map[string]bool{"d1": false, "d2": true} {
+			v, err := getValue(txn, attemptKey(id, 1))
+			if err != nil {
+				return err
+			}
+			if got := bytes.Contains(v, bodies[id]); got != wantCopy {
+				t.Errorf("attempt %s stores its body: %v, want %v", id, got, wantCopy)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range bodies {
+		a, err := s.GetAttempt(ctx, id, 1)
+		if err != nil || !bytes.Equal(a.RequestBody, want) {
+			t.Errorf("GetAttempt %s: body %q, %v; want %q", id, a.RequestBody, err, want)
+		}
+	}
+	list, _, err := s.ListAttempts(ctx, AttemptFilter{CompanyID: 1})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListAttempts: %d, %v", len(list), err)
+	}
+	for _, a := range list {
+		if !bytes.Equal(a.RequestBody, bodies[a.DeliveryID]) {
+			t.Errorf("ListAttempts %s: body %q", a.DeliveryID, a.RequestBody)
+		}
 	}
 }

@@ -131,6 +131,11 @@ type Attempt struct {
 	ExternalRef     string            `json:"externalRef,omitempty"`
 	DurationMs      int64             `json:"responseTime"`
 	CreatedAt       time.Time         `json:"createdAt"`
+	// RequestBodyIsPayload tells the store that RequestBody is the event's
+	// payload as accepted (no template changed it), so it may keep one copy:
+	// the Badger store then stores no body and reads it back from the event,
+	// which outlives its attempt records. Readers see RequestBody either way.
+	RequestBodyIsPayload bool `json:"-"`
 }
 
 // LogID is the attempt's id as the API and the X-FN-Delivery-Id header show it.
