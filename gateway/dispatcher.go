@@ -20,6 +20,7 @@ type dispatcher struct {
 	fair     *fairness
 	workers  int
 	poll     time.Duration
+	linger   time.Duration // claimLinger; tests change it
 	wakeCh   chan struct{}
 	freedCh  chan struct{}
 	work     chan *store.Delivery
@@ -34,7 +35,7 @@ type dispatcher struct {
 
 func newDispatcher(g *Gateway, workers int, poll time.Duration) *dispatcher {
 	return &dispatcher{
-		g: g, workers: workers, poll: poll, fair: newFairness(g.cfg.Delivery, workers),
+		g: g, workers: workers, poll: poll, linger: claimLinger, fair: newFairness(g.cfg.Delivery, workers),
 		wakeCh:  make(chan struct{}, 1),
 		freedCh: make(chan struct{}, 1),
 		work:    make(chan *store.Delivery, workers),
@@ -117,7 +118,7 @@ func (d *dispatcher) gather(ctx context.Context, timer *time.Timer) {
 	if d.workers-int(d.inFlight.Load()) >= batch {
 		return
 	}
-	timer.Reset(claimLinger) // Go ≥ 1.23 timers: no stale tick to drain
+	timer.Reset(d.linger) // Go ≥ 1.23 timers: no stale tick to drain
 	for d.workers-int(d.inFlight.Load()) < batch {
 		select {
 		case <-ctx.Done():

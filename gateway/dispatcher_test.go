@@ -1,0 +1,92 @@
+package gateway
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// TestGatherWaitsForABatchOfIdleWorkers: with most workers busy the claimer
+// waits for an eighth of them to be idle before it claims, but not when
+// enough are idle already, not when something new is due, and never past
+// its linger.
+func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
+	g := &Gateway{cfg: testConfig(t)}
+	d := newDispatcher(g, 64, time.Second) // batch: 8 idle workers
+	d.linger = time.Hour                   // only frees or a wake end the wait
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	ctx := context.Background()
+	gather := func() <-chan struct{} {
+		done := make(chan struct{})
+		go func() { d.gather(ctx, timer); close(done) }()
+		return done
+	}
+	ended := func(done <-chan struct{}) bool {
+		select {
+		case <-done:
+			return true
+		case <-time.After(5 * time.Second):
+			return false
+		}
+	}
+
+	d.inFlight.Store(10) // 54 idle: no wait at all
+	if !ended(gather()) {
+		t.Fatal("gather waited with 54 idle workers")
+	}
+
+	d.inFlight.Store(62)
+	done := gather()
+	for busy := int64(61); busy > 56; busy-- { // up to 7 idle: still waiting
+		d.inFlight.Store(busy)
+		d.freedCh <- struct{}{}
+	}
+	select {
+	case <-done:
+		t.Fatal("gather returned with 7 idle workers")
+	case <-time.After(10 * time.Millisecond): // a negative check: no timing to race
+	}
+	d.inFlight.Store(56)
+	select { // drop a signal gather has not taken yet; the next one counts
+	case <-d.freedCh:
+	default:
+	}
+	d.freedCh <- struct{}{}
+	if !ended(done) {
+		t.Fatal("gather still waiting with 8 idle workers")
+	}
+
+	d.inFlight.Store(63)
+	done = gather()
+	d.wake() // something new is due: no holding it back
+	if !ended(done) {
+		t.Fatal("gather did not return on a wake")
+	}
+
+	d.linger = time.Millisecond
+	if !ended(gather()) {
+		t.Fatal("gather waited past its linger")
+	}
+}
+
+// TestRecentEventsServeWithoutTheStore: an event added at accept time is
+// served from memory; a miss goes to the store.
+func TestRecentEventsServeWithoutTheStore(t *testing.T) {
+	r := newRecentEvents()
+	ev := &store.Event{ID: "ev1", Payload: []byte(`{}`)}
+	r.add(ev)
+	// A nil store: a hit must not touch it.
+	got, err := r.get(context.Background(), nil, "ev1")
+	if err != nil || got != ev {
+		t.Fatalf("cached event: %v, %v", got, err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a miss did not go to the store")
+		}
+	}()
+	_, _ = r.get(context.Background(), nil, "ev2")
+}
