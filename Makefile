@@ -2,8 +2,12 @@
 GO       ?= go
 BIN      := bin/hookgate
 CONFIG   ?= gateway.hcl
-# Short fuzzing in `make test`; raise for a real campaign: make fuzz FUZZTIME=5m
-FUZZTIME ?= 3s
+# Short fuzzing in `make test`; raise for a real campaign: make fuzz FUZZTIME=1000000x
+# A count, not a duration: Go 1.26's fuzz coordinator can report a bare
+# "context deadline exceeded" when a -fuzztime duration ends while a worker
+# is mid-input (golang/go#75804, fixed in Go 1.27), which failed CI with no
+# crasher. A count has no deadline to race.
+FUZZTIME ?= 20000x
 PKGS     := ./...
 
 .PHONY: run build test vet unit fuzz bench chaos proto clean chromium screenshots postgresql
@@ -37,7 +41,7 @@ chromium:
 screenshots: chromium
 	HOOKGATE_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestBrowserWalkthrough$$' ./dashboard
 
-# Each fuzz target runs FUZZTIME on top of its committed seed corpus.
+# Each fuzz target runs FUZZTIME (executions) on top of its committed seed corpus.
 fuzz:
 	@set -e; for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  for target in $$(grep -h '^func Fuzz' $$spec/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
