@@ -41,15 +41,24 @@ func eventTTL(t *testing.T, s *Badger, eventID string) (expiring bool, open uint
 	return expiring, open
 }
 
+// openQuiet opens a Badger store with opts in a fresh folder, logging
+// nowhere, closed when the test ends.
+func openQuiet(t *testing.T, opts BadgerOptions) *Badger {
+	t.Helper()
+	opts.Path, opts.Logger = t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := OpenBadger(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 // TestEventRetentionStartsWhenLastDeliveryFinishes: the event is kept while
 // any delivery is open, expires once all are finished, and is kept again
 // when one is requeued.
 func TestEventRetentionStartsWhenLastDeliveryFinishes(t *testing.T) {
-	s, err := OpenBadger(BadgerOptions{Path: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openQuiet(t, BadgerOptions{})
 	ctx, now := context.Background(), time.Now()
 	ev := &Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
 	var ds []*Delivery
@@ -94,11 +103,7 @@ func TestEventRetentionStartsWhenLastDeliveryFinishes(t *testing.T) {
 // open-delivery counter; its retention follows that delivery's state through
 // finish, requeue and finish again.
 func TestEventRetentionSoleDelivery(t *testing.T) {
-	s, err := OpenBadger(BadgerOptions{Path: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openQuiet(t, BadgerOptions{})
 	ctx, now := context.Background(), time.Now()
 	ev := &Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
 	d := &Delivery{ID: "d1", EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now}
@@ -133,12 +138,7 @@ func TestEventRetentionSoleDelivery(t *testing.T) {
 func TestEventSweep(t *testing.T) {
 	now := time.Date(2026, 1, 20, 8, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	s, err := OpenBadger(BadgerOptions{Path: t.TempDir(), LogRetention: time.Hour, Clock: clock,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openQuiet(t, BadgerOptions{LogRetention: time.Hour, Clock: clock})
 	ctx := context.Background()
 	ingest := func(id string) *Delivery {
 		ev := &Event{ID: id, TraceID: "tr-" + id, Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
@@ -225,11 +225,7 @@ func TestEventSweep(t *testing.T) {
 // payload stores no copy of it, and reads it back from the event through
 // GetAttempt and ListAttempts; other bodies are stored as they are.
 func TestAttemptBodyFromEvent(t *testing.T) {
-	s, err := OpenBadger(BadgerOptions{Path: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openQuiet(t, BadgerOptions{})
 	ctx, now := context.Background(), time.Now()
 	payload := []byte(`{"event":{"name":"workorder.created"},"unique":"` + strings.Repeat("p", 200) + `"}`)
 	ev := &Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: payload, ReceivedAt: now}
