@@ -335,27 +335,11 @@ func templateError(err error, text string) string {
 	case te.Position < 0:
 		return te.Message
 	case text != "":
-		line, col := lineCol(text, te.Position)
+		line, col := transforms.LineCol(text, te.Position)
 		return fmt.Sprintf("%s (line %d, column %d of the template)", te.Message, line, col)
 	default:
 		return fmt.Sprintf("%s (at character %d of the url)", te.Message, te.Position)
 	}
-}
-
-// lineCol converts a 0-based character offset into 1-based line and column.
-func lineCol(text string, offset int) (line, col int) {
-	line, col = 1, 1
-	for i, r := range []rune(text) {
-		if i == offset {
-			break
-		}
-		if r == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return line, col
 }
 
 func (d *decoder) checkEvents(w *Webhook, p string, rng hcl.Range, written bool) {

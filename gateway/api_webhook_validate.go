@@ -213,26 +213,10 @@ func templateErrorText(err error, text string) string {
 		return te.Message
 	}
 	if text != "" {
-		line, col := lineCol(text, te.Position)
+		line, col := transforms.LineCol(text, te.Position)
 		return te.Message + " (line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) + ")"
 	}
 	return te.Message + " (at character " + strconv.Itoa(te.Position) + ")"
-}
-
-// lineCol converts a 0-based character offset into 1-based line and column.
-func lineCol(text string, offset int) (line, col int) {
-	line, col = 1, 1
-	for i, r := range []rune(text) {
-		if i == offset {
-			break
-		}
-		if r == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return line, col
 }
 
 // newSecret is a fresh webhook secret: a random (v4) UUID, the form the spec shows.

@@ -23,6 +23,23 @@ type Error struct {
 	Message  string
 }
 
+// LineCol converts an Error's Position (a 0-based character offset into
+// text) into a 1-based line and column, for templates that span lines.
+func LineCol(text string, offset int) (line, col int) {
+	line, col = 1, 1
+	for i, r := range []rune(text) {
+		if i == offset {
+			break
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
 // Transformer compiles templates once per webhook version and evaluates them.
 // It is safe for concurrent use.
 type Transformer struct {
