@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/internal/procstat"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -443,30 +444,15 @@ type testServer struct {
 func (t *testServer) Close() { t.s.Close() }
 
 // rss reads VmRSS of the gateway process.
-func (c *child) rss() int64 { return procRSS(c.cmd.Process.Pid) }
+func (c *child) rss() int64 { return procstat.Memory(c.cmd.Process.Pid, "VmRSS") }
 
 // rssWithSinks adds the sink subprocesses' RSS.
 func (c *child) rssWithSinks() int64 {
 	total := c.rss()
 	for _, pid := range childPIDs(c.cmd.Process.Pid) {
-		total += procRSS(pid)
+		total += procstat.Memory(pid, "VmRSS")
 	}
 	return total
-}
-
-func procRSS(pid int) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f := strings.Fields(line)
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 func (c *child) stop() {
@@ -480,25 +466,9 @@ func (c *child) stop() {
 // cpu returns the user+system CPU time used so far by the gateway process
 // and by its sink subprocesses.
 func (c *child) cpu() (gateway, sinks time.Duration) {
-	gateway = procCPU(c.cmd.Process.Pid)
+	gateway = procstat.CPU(c.cmd.Process.Pid)
 	for _, pid := range childPIDs(c.cmd.Process.Pid) {
-		sinks += procCPU(pid)
+		sinks += procstat.CPU(pid)
 	}
 	return gateway, sinks
-}
-
-// procCPU reads utime+stime of pid from /proc/<pid>/stat (in clock ticks,
-// 100 per second on Linux).
-func procCPU(pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
 }

@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/procstat"
 )
 
 const loadConfig = `
@@ -94,23 +96,6 @@ func publishOne(client *http.Client, base, tok string, env []byte) string {
 	return traceOf(body)
 }
 
-// procRssAnon reads RssAnon: the process's own memory, without the pages of
-// files it maps (Badger maps its value log and tables; those pages count in
-// VmRSS but are page cache the kernel reclaims under pressure).
-func procRssAnon(pid int) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "RssAnon:") {
-			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
 // rssSampler records the peak VmRSS and RssAnon of a process every 200 ms
 // until stopped.
 func rssSampler(pid int) (stop func() (rss, anon int64)) {
@@ -122,10 +107,10 @@ func rssSampler(pid int) (stop func() (rss, anon int64)) {
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if r := procRSS(pid); r > peak.Load() {
+			if r := procstat.Memory(pid, "VmRSS"); r > peak.Load() {
 				peak.Store(r)
 			}
-			if r := procRssAnon(pid); r > peakAnon.Load() {
+			if r := procstat.Memory(pid, "RssAnon"); r > peakAnon.Load() {
 				peakAnon.Store(r)
 			}
 			select {

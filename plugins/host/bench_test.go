@@ -5,14 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/procstat"
 	httpsink "github.com/hookgate/hookgate/plugins/http"
 	"github.com/hookgate/hookgate/plugins/sdk"
 )
@@ -49,7 +47,7 @@ func benchRequest(url string) *sdk.Request {
 func runDeliveries(b *testing.B, deliver func(*sdk.Request) (*sdk.Result, error), url string, sinkPID int) {
 	b.SetParallelism((benchWorkers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.ReportAllocs()
-	self0, sink0 := selfCPU(), procCPU(sinkPID)
+	self0, sink0 := selfCPU(), procstat.CPU(sinkPID)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		req := benchRequest(url)
@@ -65,7 +63,7 @@ func runDeliveries(b *testing.B, deliver func(*sdk.Request) (*sdk.Result, error)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
 	b.ReportMetric(float64((selfCPU()-self0).Microseconds())/float64(b.N), "self-cpu-µs/op")
 	if sinkPID != 0 {
-		b.ReportMetric(float64((procCPU(sinkPID)-sink0).Microseconds())/float64(b.N), "sink-cpu-µs/op")
+		b.ReportMetric(float64((procstat.CPU(sinkPID)-sink0).Microseconds())/float64(b.N), "sink-cpu-µs/op")
 	}
 }
 
@@ -76,29 +74,6 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procCPU is process pid's user+system CPU time so far, from
-// /proc/<pid>/stat (0 where there is no /proc).
-func procCPU(pid int) time.Duration {
-	if pid == 0 {
-		return 0
-	}
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name (which may hold spaces) start
-	// with the state; utime and stime are the 14th and 15th fields.
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	const clkTck = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / clkTck
 }
 
 // BenchmarkDeliverViaPlugin: gateway → host → gRPC stream → http sink

@@ -1,0 +1,24 @@
+package procstat
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+// TestReadsThisProcess: the test process has used some CPU and holds some
+// memory; a process that does not exist reads as 0.
+func TestReadsThisProcess(t *testing.T) {
+	deadline := time.Now().Add(50 * time.Millisecond) // use enough CPU for a tick
+	for time.Now().Before(deadline) {
+	}
+	if CPU(os.Getpid()) <= 0 {
+		t.Error("CPU of this process is 0")
+	}
+	if rss := Memory(os.Getpid(), "VmRSS"); rss < 1<<20 {
+		t.Errorf("VmRSS of this process: %d bytes", rss)
+	}
+	if CPU(0) != 0 || Memory(-1, "VmRSS") != 0 || Memory(os.Getpid(), "NoSuchField") != 0 {
+		t.Error("a missing process or field should read as 0")
+	}
+}
