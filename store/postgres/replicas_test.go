@@ -46,38 +46,7 @@ func TestReplicasClaimNeverTwice(t *testing.T) {
 	const n = 600
 	seed(t, rs[0], n)
 	now := storetest.ClockFor(t).Now()
-	var mu sync.Mutex
-	seen := map[string]int{}
-	var wg sync.WaitGroup
-	for i := range 12 {
-		s := rs[i%3]
-		wg.Go(func() {
-			for {
-				ds, err := s.ClaimDue(t.Context(), 1, now, 9)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if len(ds) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, d := range ds {
-					seen[d.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(seen) != n {
-		t.Fatalf("claimed %d distinct, want %d", len(seen), n)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			t.Fatalf("delivery %s claimed %d times", id, c)
-		}
-	}
+	storetest.ClaimEachOnce(t, []store.Store{rs[0], rs[1], rs[2]}, 12, 9, now, n)
 }
 
 // TestLeaseExpiryHandsOver: a replica that stops without recording keeps

@@ -146,37 +146,7 @@ func testClaimNeverTwice(e *env) {
 		items = append(items, e.item("x", int64(i), 1, now.Add(-time.Duration(i)*time.Millisecond), w))
 	}
 	e.ingest(items...)
-	var mu sync.Mutex
-	seen := map[string]int{}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for {
-				ds, err := e.s.ClaimDue(e.ctx, 1, now, 7)
-				if err != nil {
-					t.Errorf("ClaimDue: %v", err)
-					return
-				}
-				if len(ds) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, d := range ds {
-					seen[d.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(seen) != n {
-		t.Fatalf("claimed %d distinct deliveries, want %d", len(seen), n)
-	}
-	for id, c := range seen {
-		if c != 1 {
-			t.Fatalf("delivery %s claimed %d times", id, c)
-		}
-	}
+	ClaimEachOnce(t, []store.Store{e.s}, 8, 7, now, n)
 }
 
 func testConcurrentIngestDurable(e *env) {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,4 +143,44 @@ func ids(ds []*store.Delivery) []string {
 		out[i] = d.ID
 	}
 	return out
+}
+
+// ClaimEachOnce claims priority-1 deliveries due by now from stores (one
+// store, or several replicas of one database) with `claimers` goroutines,
+// batch at a time, until none is left, and fails t unless exactly want
+// distinct deliveries were claimed, each once.
+func ClaimEachOnce(t *testing.T, stores []store.Store, claimers, batch int, now time.Time, want int) {
+	t.Helper()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for i := range claimers {
+		s := stores[i%len(stores)]
+		wg.Go(func() {
+			for {
+				ds, err := s.ClaimDue(t.Context(), 1, now, batch)
+				if err != nil {
+					t.Errorf("ClaimDue: %v", err)
+					return
+				}
+				if len(ds) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range ds {
+					seen[d.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != want {
+		t.Fatalf("claimed %d distinct deliveries, want %d", len(seen), want)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Fatalf("delivery %s claimed %d times", id, c)
+		}
+	}
 }
