@@ -107,41 +107,40 @@ func envelopeFor(i int) []byte {
 		`"status":{"id":2,"name":"Published"},"company":{"id":100,"name":"Acme Corporation"},"location":{"city":"San Francisco","state":"CA","zip":"94105","country":"US"}}}`, i, i))
 }
 
-// publishAll sends n events with `conc` concurrent clients and returns when all are accepted.
-func publishAll(b *testing.B, c *child, tok string, n, conc int, accepted func(i int, at time.Time)) {
+// eachConcurrently calls fn(i) for i = 1..n from conc goroutines, each
+// taking the next i, and returns when all are done.
+func eachConcurrently(n, conc int, fn func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
-	var failed atomic.Int64
 	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1))
-				if i > n {
-					return
-				}
-				req, _ := http.NewRequest("POST", c.base+"/api/v1/events", bytes.NewReader(envelopeFor(i)))
-				req.Header.Set("Authorization", "Bearer "+tok)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err != nil || resp.StatusCode != 202 {
-					failed.Add(1)
-					if resp != nil {
-						resp.Body.Close()
-					}
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if accepted != nil {
-					accepted(i, time.Now())
-				}
+		wg.Go(func() {
+			for i := int(next.Add(1)); i <= n; i = int(next.Add(1)) {
+				fn(i)
 			}
-		}()
+		})
 	}
 	wg.Wait()
+}
+
+// publishAll sends n events round-robin over the gateways with conc
+// concurrent producers; it fails the benchmark on any refusal.
+func publishAll(b *testing.B, gws []*child, tok string, n, conc int) {
+	var failed atomic.Int64
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	defer client.CloseIdleConnections()
+	eachConcurrently(n, conc, func(i int) {
+		req, _ := http.NewRequest("POST", gws[i%len(gws)].base+"/api/v1/events", bytes.NewReader(envelopeFor(i)))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil || resp.StatusCode != 202 {
+			failed.Add(1)
+		}
+		if resp != nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
 	if failed.Load() > 0 {
 		b.Fatalf("%d publishes failed", failed.Load())
 	}
@@ -168,7 +167,7 @@ func BenchmarkDurableIngestHTTP(b *testing.B) {
 	c := startBenchGateway(b, b.TempDir(), benchWebhooks(1, stalled.URL))
 	tok := c.token(nil)
 	start := time.Now()
-	publishAll(b, c, tok, n, 64, nil)
+	publishAll(b, []*child{c}, tok, n, 64)
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "queued-events/s")
 
 	rc := newCountingReceiver()
@@ -177,7 +176,7 @@ func BenchmarkDurableIngestHTTP(b *testing.B) {
 	c = startBenchGateway(b, b.TempDir(), benchWebhooks(1, srv.URL))
 	tok = c.token(nil)
 	start = time.Now()
-	publishAll(b, c, tok, n, 64, nil)
+	publishAll(b, []*child{c}, tok, n, 64)
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "delivering-events/s")
 }
 
@@ -248,7 +247,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	tok := c.token(nil)
 	gwCPU, sinkCPU = c.cpu()
 	start := time.Now()
-	publishAll(b, c, tok, n/fanOut, 64, nil)
+	publishAll(b, []*child{c}, tok, n/fanOut, 64)
 	rc.waitCount(b, int64(total), 5*time.Minute)
 	gw := float64(total) / time.Since(start).Seconds()
 	gwCPU2, sinkCPU2 = c.cpu()
@@ -263,29 +262,15 @@ func BenchmarkEndToEnd(b *testing.B) {
 func plainRate(url string, n int) float64 {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	defer client.CloseIdleConnections()
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	start := time.Now()
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1))
-				if i > n {
-					return
-				}
-				req, _ := http.NewRequest("POST", url, bytes.NewReader(envelopeFor(i)))
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	eachConcurrently(n, 64, func(i int) {
+		req, _ := http.NewRequest("POST", url, bytes.NewReader(envelopeFor(i)))
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := client.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
 	return float64(n) / time.Since(start).Seconds()
 }
 

@@ -156,22 +156,13 @@ func BenchmarkFanOut10kWebhooks(b *testing.B) {
 	peak := rssSampler(c.cmd.Process.Pid)
 	b.ResetTimer()
 	start = time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)); i <= events; i = int(next.Add(1)) {
-				co := 1 + i%companies
-				if publishOne(client, c.base, toks[co], companyEnvelope("workorder.created", co, i)) == "" {
-					b.Errorf("event %d refused", i)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	eachConcurrently(events, 32, func(i int) {
+		co := 1 + i%companies
+		if publishOne(client, c.base, toks[co], companyEnvelope("workorder.created", co, i)) == "" {
+			b.Errorf("event %d refused", i)
+		}
+	})
 	ingest := time.Since(start)
 	want := int64(events * fanOut)
 	deadline := time.Now().Add(10 * time.Minute)

@@ -9,52 +9,16 @@ package main
 // Run with -benchtime=1x.
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// publishSpread sends n events round-robin over the replicas with conc
-// concurrent producers; it fails the benchmark on any refusal.
-func publishSpread(b *testing.B, gws []*child, tok string, n, conc int) {
-	var next, failed atomic.Int64
-	var wg sync.WaitGroup
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
-	for range conc {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1))
-				if i > n {
-					return
-				}
-				req, _ := http.NewRequest("POST", gws[i%len(gws)].base+"/api/v1/events", bytes.NewReader(envelopeFor(i)))
-				req.Header.Set("Authorization", "Bearer "+tok)
-				req.Header.Set("Content-Type", "application/json")
-				resp, err := client.Do(req)
-				if err != nil || resp.StatusCode != 202 {
-					failed.Add(1)
-				}
-				if resp != nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if failed.Load() > 0 {
-		b.Fatalf("%d publishes failed", failed.Load())
-	}
-}
 
 // BenchmarkReplicasThroughput: deliveries/s, publish to delivery, for
 // Badger on one node and for 1, 2 and 3 replicas on one PostgreSQL
@@ -72,7 +36,7 @@ func BenchmarkReplicasThroughput(b *testing.B) {
 		c := startBenchGateway(b, b.TempDir(), benchWebhooks(hooks, srv.URL))
 		tok := c.token(nil)
 		start := time.Now()
-		publishSpread(b, []*child{c}, tok, events, 64)
+		publishAll(b, []*child{c}, tok, events, 64)
 		rc.waitCount(b, n, 5*time.Minute)
 		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "deliveries/s")
 		b.ReportMetric(float64(runtime.NumCPU()), "cores")
@@ -86,7 +50,7 @@ func BenchmarkReplicasThroughput(b *testing.B) {
 			gws := startReplicas(b, dsn, benchWebhooks(hooks, srv.URL), replicas, 64)
 			tok := gws[0].token(nil)
 			start := time.Now()
-			publishSpread(b, gws, tok, events, 64)
+			publishAll(b, gws, tok, events, 64)
 			rc.waitCount(b, n, 5*time.Minute)
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "deliveries/s")
 			b.ReportMetric(float64(runtime.NumCPU()), "cores")
@@ -119,7 +83,7 @@ func BenchmarkLeaseHandover(b *testing.B) {
 	defer srv.Close()
 	gws := startReplicas(b, dsn, fmt.Sprintf(receiverWebhook, srv.URL), 2, 8)
 	tok := gws[0].token(nil)
-	publishSpread(b, gws, tok, 200, 8)
+	publishAll(b, gws, tok, 200, 8)
 	deadline := time.Now().Add(30 * time.Second)
 	// Kill while the victim holds deliveries: otherwise there is nothing to
 	// hand over and nothing to measure.
