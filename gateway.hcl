@@ -32,6 +32,9 @@ storage {
   path          = "./data" # relative to the working directory
   log_retention = "720h"   # delivery logs are kept 30 days
   gc_interval   = "10m"    # how often the value log is compacted
+  # Below this much free space publishes get 507 and deliveries pause, instead
+  # of Badger's mmap writes hitting a full disk (SIGBUS). 0 turns it off.
+  min_free_bytes = 67108864 # 64 MiB
 
   # Webhook secrets and custom header values are encrypted in the data folder
   # (AES-256-GCM). The key: 32 bytes as base64 (`openssl rand -base64 32`).

@@ -26,6 +26,7 @@ func Defaults() Config {
 			Path:          "./data",
 			LogRetention:  720 * time.Hour,
 			GCInterval:    10 * time.Minute,
+			MinFreeBytes:  64 << 20,
 		},
 		Delivery: Delivery{
 			Timeout:        30 * time.Second,

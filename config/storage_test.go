@@ -37,3 +37,19 @@ func TestStorageErrors(t *testing.T) {
 	_, got = parse(t, "delivery { timeout = \"30s\" }\nstorage {\n  driver = \"postgres\"\n  dsn = \"x\"\n  lease = \"35s\"\n}\n", nil)
 	expectDiags(t, got, `t.hcl:5:3: storage.lease 35s is too short`)
 }
+
+func TestStorageMinFreeBytes(t *testing.T) {
+	if got := mustParse(t, "", nil).Storage.MinFreeBytes; got != 64<<20 {
+		t.Errorf("default storage.min_free_bytes = %d, want 64 MiB", got)
+	}
+	if got := mustParse(t, "storage {\n  min_free_bytes = 0\n}\n", nil).Storage.MinFreeBytes; got != 0 {
+		t.Errorf("min_free_bytes = 0 (guard off) parsed as %d", got)
+	}
+	if got := mustParse(t, "storage {\n  min_free_bytes = 1073741824\n}\n", nil).Storage.MinFreeBytes; got != 1<<30 {
+		t.Errorf("min_free_bytes = %d, want 1 GiB", got)
+	}
+	_, got := parse(t, "storage {\n  min_free_bytes = -1\n}\n", nil)
+	expectDiags(t, got, "t.hcl:2:3: invalid storage.min_free_bytes: -1: must be at least 0")
+	_, got = parse(t, "storage {\n  min_free_bytes = \"64MB\"\n}\n", nil)
+	expectDiags(t, got, "t.hcl:2:20: invalid value for storage.min_free_bytes: expected number")
+}

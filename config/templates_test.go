@@ -92,7 +92,7 @@ func TestFullFile(t *testing.T) {
 		Server: Server{Listen: "127.0.0.1:9090", PublicURL: "https://hooks.example.com", BodyLimit: 2048,
 			ShutdownTimeout: 5 * s, ReadTimeout: 10 * s, IdleTimeout: 60 * s},
 		Storage: Storage{Driver: DriverBadger, LockTimeout: 2 * time.Minute, MaxConns: 16, SweepInterval: 10 * time.Minute,
-			Path: "/var/lib/hookgate", LogRetention: 48 * time.Hour, GCInterval: time.Minute,
+			Path: "/var/lib/hookgate", LogRetention: 48 * time.Hour, GCInterval: time.Minute, MinFreeBytes: 256 << 20,
 			EncryptionKeyFile: "/etc/hookgate/hookgate.key", PreviousEncryptionKeys: []string{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}},
 		Delivery: Delivery{Timeout: 10 * s, Backoff: []time.Duration{s, 2 * s, 3 * s}, Workers: 8,
 			AllowHTTP: true, AllowPrivateNetworks: true, IdempotencyTTL: time.Hour,
@@ -143,12 +143,12 @@ func TestFullFile(t *testing.T) {
 		t.Errorf("decoded\n got  %+v\n want %+v", *cfg, want)
 	}
 	wantRanges := map[string]string{
-		"acme":     "testdata/full.hcl:37,3-16",
-		"hashed":   "testdata/full.hcl:43,3-18",
-		"snow":     "testdata/full.hcl:49,1-12",
-		"custom":   "testdata/full.hcl:53,1-14",
-		"erp-sync": "testdata/full.hcl:57,1-19",
-		"minimal":  "testdata/full.hcl:73,1-18",
+		"acme":     "testdata/full.hcl:38,3-16",
+		"hashed":   "testdata/full.hcl:44,3-18",
+		"snow":     "testdata/full.hcl:50,1-12",
+		"custom":   "testdata/full.hcl:54,1-14",
+		"erp-sync": "testdata/full.hcl:58,1-19",
+		"minimal":  "testdata/full.hcl:74,1-18",
 	}
 	if !reflect.DeepEqual(ranges, wantRanges) {
 		t.Errorf("ranges %v, want %v", ranges, wantRanges)

@@ -71,6 +71,11 @@ type Storage struct {
 	Path          string        // default "./data"
 	LogRetention  time.Duration // default 720h
 	GCInterval    time.Duration // value-log GC timer; default 10m
+	// MinFreeBytes is the free space (of the file system holding Path) below
+	// which the gateway refuses new events (507) and pauses deliveries until
+	// space is freed: Badger writes through mmap, and a write to a full disk
+	// kills the process. Default 64 MiB; 0 turns the guard off. Badger only.
+	MinFreeBytes int64
 	// EncryptionKey seals webhook secrets and custom header values in the
 	// data folder (AES-256-GCM; 32 bytes as base64 or hex). Empty: the key
 	// is read from EncryptionKeyFile, which is created on first start.

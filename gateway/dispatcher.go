@@ -136,8 +136,8 @@ func (d *dispatcher) gather(ctx context.Context, timer *time.Timer) {
 // priority, and returns how many it handed out.
 func (d *dispatcher) claimOnce(ctx context.Context) int {
 	free := d.workers - int(d.inFlight.Load())
-	if free <= 0 || ctx.Err() != nil {
-		return 0
+	if free <= 0 || ctx.Err() != nil || d.g.disk.isLow() {
+		return 0 // a low disk pauses claims; the guard wakes us when space is back
 	}
 	now := d.g.clock.Now()
 	total := 0

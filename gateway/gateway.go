@@ -55,6 +55,7 @@ type Gateway struct {
 	dispatcher  *dispatcher
 	app         *fiber.App
 	mgmt        *management // management API and lifecycle (api_state.go)
+	disk        *diskGuard  // nil unless the gateway opened Badger itself
 	ready       atomic.Bool
 	ownsStore   bool
 }
@@ -100,6 +101,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 			return nil, fmt.Errorf("opening storage at %s: %w", cfg.Storage.Path, keys.openError(err))
 		}
 		g.ownsStore = true
+		g.disk = newDiskGuard(cfg.Storage.Path, cfg.Storage.MinFreeBytes, g.log)
 		if err := keys.persist(g); err != nil {
 			return nil, err
 		}
@@ -138,6 +140,9 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	}
 	g.dispatcher = newDispatcher(g, cfg.Delivery.Workers, poll)
 	g.metrics = newMetrics(g.store, g.dispatcher.inFlight.Load)
+	if g.disk != nil {
+		g.metrics.registry.MustRegister(g.disk.collectors()...)
+	}
 	g.app = g.newApp()
 	return g, nil
 }
@@ -185,6 +190,7 @@ func (g *Gateway) startSinks(ctx context.Context, builtin func(string) *exec.Cmd
 
 // Start begins claiming and delivering.
 func (g *Gateway) Start() {
+	g.disk.start(g.dispatcher.wake)
 	g.dispatcher.start()
 	g.mgmt.lifecycle.start()
 	g.ready.Store(true)
@@ -218,6 +224,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	cancel()
 	g.log.Debug("shutdown: intake stopped", "took", time.Since(t))
 	g.mgmt.lifecycle.stop()
+	g.disk.stop()
 	if g.dispatcher.cancel != nil {
 		t = time.Now()
 		g.dispatcher.stop(ctx)

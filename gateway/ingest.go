@@ -137,6 +137,9 @@ type ingestResult struct {
 // handlePublish is POST /api/v1/events: validate, fan out, write durably,
 // and only then answer 202.
 func (g *Gateway) handlePublish(c *fiber.Ctx) error {
+	if g.disk.isLow() {
+		return g.disk.refusal()
+	}
 	claims := claimsOf(c)
 	// fasthttp reuses the request buffer: keep a copy.
 	raw := bytes.Clone(c.Body())

@@ -8,6 +8,7 @@ storage {
   path          = "/var/lib/hookgate"
   log_retention = "48h"
   gc_interval   = "1m"
+  min_free_bytes = 268435456 # 256 MiB
   encryption_key_file      = "/etc/hookgate/hookgate.key"
   previous_encryption_keys = [env("OLD_KEY"), "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="]
 }

@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// TestLowDiskRefusesEventsAndPausesDeliveries: below storage.min_free_bytes
+// a publish gets 507 in the error envelope and accepts nothing, a retry
+// coming due is not claimed, and the metrics say so; once a quarter more
+// than the minimum is free again the retry goes out.
+func TestLowDiskRefusesEventsAndPausesDeliveries(t *testing.T) {
+	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.WriteHeader(500) // the first attempt fails: a retry is queued
+		}
+	})
+	tg := startGateway(t, testConfig(t), false)
+	var free atomic.Uint64
+	free.Store(1 << 30)
+	tg.g.disk.free = func(string) (uint64, error) { return free.Load(), nil }
+	tg.g.disk.check()
+	tg.g.Start()
+	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/in", Events: []string{"workorder.created"}})
+	tok := tg.token("acme", "acme-secret")
+	env := seed(t, "workorder.created")
+
+	tg.publish(tok, env)
+	if got := rc.next(t).Header.Get("X-FN-Delivery-Id"); !strings.HasSuffix(got, ":1") {
+		t.Fatalf("first attempt %q", got)
+	}
+	tg.waitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
+
+	setFree := func(n uint64) {
+		free.Store(n)
+		tg.g.disk.check()
+	}
+	setFree(10 << 20) // 10 MiB, below the default 64 MiB
+	r := tg.do("POST", "/api/v1/events", tok, env, nil)
+	want := "the gateway's data folder is low on space (10 MiB free, storage.min_free_bytes is 64 MiB): nothing was accepted; publish again once space is freed"
+	if r.Status != 507 || r.errMessage() != want || r.Body["result"] == nil {
+		t.Fatalf("publish on a low disk: %d %s", r.Status, r.Raw)
+	}
+	depth := func() int {
+		d, err := tg.g.store.QueueDepth(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d[0] + d[1] + d[2]
+	}
+	if n := depth(); n != 1 {
+		t.Fatalf("queue holds %d deliveries, want only the retry (the refused event queued none)", n)
+	}
+	metrics := string(tg.do("GET", "/metrics", "", nil, nil).Raw)
+	for _, line := range []string{"hookgate_storage_low 1\n", "hookgate_storage_free_bytes 1.048576e+07\n"} {
+		if !strings.Contains(metrics, line) {
+			t.Errorf("metrics lack %q", line)
+		}
+	}
+
+	// The retry comes due, but nothing is claimed while the disk is low,
+	// nor just above the minimum (it resumes at a quarter above it).
+	tg.clock.Advance(11 * time.Second)
+	tg.g.Kick()
+	for _, n := range []uint64{10 << 20, 64<<20 + 1, 80<<20 - 1} {
+		setFree(n)
+		if got := tg.g.dispatcher.claimOnce(context.Background()); got != 0 {
+			t.Fatalf("%d MiB free: claimed %d deliveries", n>>20, got)
+		}
+		if r := tg.do("POST", "/api/v1/events", tok, env, nil); r.Status != 507 {
+			t.Fatalf("%d bytes free: publish %d, want 507", n, r.Status)
+		}
+	}
+	if n := depth(); n != 1 {
+		t.Fatalf("queue holds %d, want the retry still waiting", n)
+	}
+
+	setFree(80 << 20)
+	if got := rc.next(t).Header.Get("X-FN-Delivery-Id"); !strings.HasSuffix(got, ":2") {
+		t.Fatalf("after space came back: %q, want attempt 2", got)
+	}
+	tg.publish(tok, env)
+	if !strings.Contains(string(tg.do("GET", "/metrics", "", nil, nil).Raw), "hookgate_storage_low 0\n") {
+		t.Error("metrics still say low")
+	}
+}
+
+// TestDiskGuardOff: min_free_bytes = 0 means no guard at all.
+func TestDiskGuardOff(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Storage.MinFreeBytes = 0
+	tg := startGateway(t, cfg, false)
+	if tg.g.disk != nil || tg.g.disk.isLow() {
+		t.Fatal("a guard with min_free_bytes = 0")
+	}
+	if strings.Contains(string(tg.do("GET", "/metrics", "", nil, nil).Raw), "hookgate_storage_low") {
+		t.Error("storage metrics without a guard")
+	}
+}
+
+// TestStatfsFree reads a real file system: some space, and an error for a
+// folder that does not exist (the guard then keeps its last state).
+func TestStatfsFree(t *testing.T) {
+	if n, err := statfsFree(t.TempDir()); err != nil || n == 0 {
+		t.Fatalf("statfsFree(temp dir) = %d, %v", n, err)
+	}
+	if _, err := statfsFree(t.TempDir() + "/missing"); err == nil {
+		t.Fatal("no error for a missing folder")
+	}
+}
