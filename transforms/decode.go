@@ -139,6 +139,9 @@ func (e *DecodeError) Error() string {
 }
 
 func decodeError(err error) error {
+	if de, ok := err.(*DecodeError); ok {
+		return de // ours already says where
+	}
 	var se *jsontext.SyntacticError
 	if errors.As(err, &se) {
 		return &DecodeError{Offset: int(se.ByteOffset), Msg: se.Err.Error()}

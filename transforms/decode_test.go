@@ -26,7 +26,7 @@ func TestDecodeJSON(t *testing.T) {
 	} {
 		_, err := decodeJSON([]byte(in), gnataNull)
 		var de *DecodeError
-		if !errors.As(err, &de) || !strings.Contains(err.Error(), msg) {
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), msg) || strings.Count(err.Error(), "invalid JSON") != 1 {
 			t.Errorf("%q: %v, want a *DecodeError saying %q", in, err, msg)
 		}
 	}
