@@ -40,7 +40,9 @@ func TestFillingItsDiskStopsTheGateway(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	os.MkdirAll(data, 0o700)
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=192m", "tmpfs", data).CombinedOutput(); err != nil {
-		t.Fatalf("mount tmpfs: %v %s", err, out)
+		// As the chaos test does: a root without mount rights (some
+		// containers) cannot run this; the unit test still covers the guard.
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", data).Run() })
 	addr := freePort(t)
