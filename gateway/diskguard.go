@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +18,12 @@ import (
 // (storage.min_free_bytes, 64 MiB).
 const diskCheckInterval = 250 * time.Millisecond
 
+// diskCheckEveryBytes: after this many bytes of accepted events since the
+// last check, a publish reads the free space itself (one statfs, ~1 µs), so
+// producers sending large events quickly cannot outrun the timer: 1 MiB
+// events at 500/s are 125 MB in one interval, more than the headroom.
+const diskCheckEveryBytes = 8 << 20
+
 // diskGuard keeps the gateway's own writes from filling the file system of
 // the data folder. Badger writes its logs through mmap, so on a full disk a
 // write is a SIGBUS that ends the process, not an error it could answer
@@ -27,14 +34,16 @@ const diskCheckInterval = 250 * time.Millisecond
 // resumes once a quarter more than the minimum is free again, so a disk at
 // the line does not flap.
 type diskGuard struct {
-	path  string
-	min   uint64
-	free  func(path string) (uint64, error) // statfsFree; tests replace it before Start
-	log   *slog.Logger
-	wake  func() // the dispatcher, when space is back
-	low   atomic.Bool
-	avail atomic.Uint64 // bytes free at the last check
-	tick  ticker
+	path    string
+	min     uint64
+	free    func(path string) (uint64, error) // statfsFree; tests replace it before Start
+	log     *slog.Logger
+	wake    func() // the dispatcher, when space is back
+	low     atomic.Bool
+	avail   atomic.Uint64 // bytes free at the last check
+	written atomic.Int64  // bytes of events admitted since the last check
+	mu      sync.Mutex    // one check at a time
+	tick    ticker
 }
 
 // newDiskGuard reads the free space once, so a gateway started on a full
@@ -61,6 +70,13 @@ func statfsFree(path string) (uint64, error) {
 // check reads the free space and changes state when it crossed a line.
 // A failed read keeps the last state (and says so).
 func (d *diskGuard) check() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.checkLocked()
+}
+
+func (d *diskGuard) checkLocked() {
+	d.written.Store(0)
 	n, err := d.free(d.path)
 	if err != nil {
 		d.log.Warn("cannot read the free space of the data folder", "path", d.path, "err", err)
@@ -84,6 +100,20 @@ func (d *diskGuard) check() {
 
 // isLow reports whether writes are being held back; false without a guard.
 func (d *diskGuard) isLow() bool { return d != nil && d.low.Load() }
+
+// admit counts an event of n bytes about to be written and reports whether
+// it may be: false while the disk is low. Past diskCheckEveryBytes since the
+// last check it checks first (unless a check is running already).
+func (d *diskGuard) admit(n int) bool {
+	if d == nil {
+		return true
+	}
+	if d.written.Add(int64(n)) >= diskCheckEveryBytes && d.mu.TryLock() {
+		d.checkLocked()
+		d.mu.Unlock()
+	}
+	return !d.low.Load()
+}
 
 // start checks every diskCheckInterval until stop; wake is called when
 // space comes back.

@@ -114,3 +114,28 @@ func TestStatfsFree(t *testing.T) {
 		t.Fatal("no error for a missing folder")
 	}
 }
+
+// TestDiskGuardChecksAfterLargeWrites: a producer sending large events does
+// not wait for the timer: past diskCheckEveryBytes of admitted events the
+// next publish reads the free space itself and is refused if it is low.
+func TestDiskGuardChecksAfterLargeWrites(t *testing.T) {
+	var free atomic.Uint64
+	var reads atomic.Int64
+	free.Store(1 << 30)
+	d := newDiskGuard(t.TempDir(), 64<<20, testLogger())
+	d.free = func(string) (uint64, error) { reads.Add(1); return free.Load(), nil }
+	d.check() // no ticker: only admit can check from here on
+	free.Store(1 << 20)
+	n := 0
+	for d.admit(1 << 20) {
+		if n++; n > diskCheckEveryBytes>>20 {
+			t.Fatalf("still admitting after %d MiB past a drop to 1 MiB free", n)
+		}
+	}
+	if n != diskCheckEveryBytes>>20-1 || reads.Load() != 2 {
+		t.Errorf("refused after %d MiB with %d reads; want the %dth MiB to check once", n, reads.Load(), diskCheckEveryBytes>>20)
+	}
+	if !d.isLow() {
+		t.Error("not low after the check")
+	}
+}

@@ -137,7 +137,7 @@ type ingestResult struct {
 // handlePublish is POST /api/v1/events: validate, fan out, write durably,
 // and only then answer 202.
 func (g *Gateway) handlePublish(c *fiber.Ctx) error {
-	if g.disk.isLow() {
+	if !g.disk.admit(len(c.Body())) {
 		return g.disk.refusal()
 	}
 	claims := claimsOf(c)
