@@ -11,12 +11,6 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// maxInputDepth bounds the nesting of a decoded envelope (encoding/json uses
-// the same figure); ingest already refuses deeper bodies.
-const maxInputDepth = 10000
-
-var errInputDepth = errors.New("envelope nested too deeply")
-
 // decodeJSON parses raw JSON into the generic form both engines accept:
 // map[string]any, []any, string, float64, bool and null. Decoding dominates
 // a delivery's template cost (encoding/json ~14-20 µs, gnata's own
@@ -36,7 +30,7 @@ func decodeJSON(data []byte, null any) (any, error) {
 		d.Reset(emptyBuffer) // drop the reference to data
 		decoders.Put(d)
 	}()
-	v, err := decodeValue(d, null, 0)
+	v, err := decodeValue(d, null)
 	if err != nil {
 		return nil, decodeError(err)
 	}
@@ -61,11 +55,10 @@ var (
 // reflection and no second walk to swap in the engine's null (what
 // jsonv2.Unmarshal into an `any` and then replacing nulls cost: two thirds
 // of a ServiceNow template's time, measured). The decoder's defaults make it
-// as strict as ingest: valid UTF-8, no duplicate names.
-func decodeValue(d *jsontext.Decoder, null any, depth int) (any, error) {
-	if depth > maxInputDepth {
-		return nil, &DecodeError{Offset: int(d.InputOffset()), Msg: errInputDepth.Error()}
-	}
+// as strict as ingest: valid UTF-8, no duplicate names, and nesting
+// bounded at 10,000 levels (encoding/json's figure too; ingest already
+// refuses bodies deeper than 64), so the recursion is bounded.
+func decodeValue(d *jsontext.Decoder, null any) (any, error) {
 	if d.PeekKind() == '0' {
 		// A number: its literal, parsed as encoding/json does (float64;
 		// out of range is an error, not ±Inf).
@@ -98,7 +91,7 @@ func decodeValue(d *jsontext.Decoder, null any, depth int) (any, error) {
 				return nil, err
 			}
 			name := k.String() // before the next read voids the token
-			v, err := decodeValue(d, null, depth+1)
+			v, err := decodeValue(d, null)
 			if err != nil {
 				return nil, err
 			}
@@ -111,7 +104,7 @@ func decodeValue(d *jsontext.Decoder, null any, depth int) (any, error) {
 	case '[':
 		a := []any{}
 		for d.PeekKind() != ']' {
-			v, err := decodeValue(d, null, depth+1)
+			v, err := decodeValue(d, null)
 			if err != nil {
 				return nil, err
 			}
