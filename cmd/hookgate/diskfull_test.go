@@ -14,18 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const diskFullConfig = `
-server  { listen = "%s" }
-storage { path = "%s" }
-auth {
-  client "acme" {
-    secret     = "acme-secret"
-    company_id = 100
-    scopes     = ["events:publish"]
-  }
-}
-`
-
 // TestFillingItsDiskStopsTheGateway: the real binary, its data folder on a
 // 192 MB tmpfs, fed 900 KB events until the disk would be full. Without
 // the free-space guard Badger's mmap writes end in SIGBUS (docs/hostile-
@@ -47,7 +35,7 @@ func TestFillingItsDiskStopsTheGateway(t *testing.T) {
 	t.Cleanup(func() { exec.Command("umount", "-l", data).Run() })
 	addr := freePort(t)
 	cfgPath := filepath.Join(dir, "gateway.hcl")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(diskFullConfig, addr, data)), 0o600)
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(benchConfig, addr, data, "")), 0o600) // no webhooks: events only
 	c := startChild(t, cfgPath, addr)
 	tok := c.token(t)
 
