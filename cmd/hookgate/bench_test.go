@@ -36,14 +36,7 @@ delivery {
   allow_http = true
   allow_private_networks = true
 }
-auth {
-  client "acme" {
-    secret     = "acme-secret"
-    company_id = 100
-    scopes     = ["events:publish"]
-  }
-}
-%s
+` + acmePublisher + `%s
 `
 
 func benchWebhooks(n int, receiverURL string) string {

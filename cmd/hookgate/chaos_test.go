@@ -51,14 +51,7 @@ delivery {
   allow_http = true
   allow_private_networks = true
 }
-auth {
-  client "acme" {
-    secret     = "acme-secret"
-    company_id = 100
-    scopes     = ["events:publish"]
-  }
-}
-%s
+` + acmePublisher + `%s
 `
 
 // chaosReceiver answers per its mode and records what it acknowledged.

@@ -49,6 +49,17 @@ func freePort(t testing.TB) string {
 	return ln.Addr().String()
 }
 
+// acmePublisher is the one producer of the real-binary tests and
+// benchmarks: company 100, allowed to publish (child.token signs in as it).
+const acmePublisher = `auth {
+  client "acme" {
+    secret     = "acme-secret"
+    company_id = 100
+    scopes     = ["events:publish"]
+  }
+}
+`
+
 const crashConfig = `
 server  { listen = "%s" }
 storage { path = "%s" }
@@ -58,14 +69,7 @@ delivery {
   allow_http = true
   allow_private_networks = true
 }
-auth {
-  client "acme" {
-    secret     = "acme-secret"
-    company_id = 100
-    scopes     = ["events:publish"]
-  }
-}
-webhook "receiver" {
+` + acmePublisher + `webhook "receiver" {
   company_id = 100
   url        = "%s/hook"
   events     = ["workorder.created"]
