@@ -180,26 +180,12 @@ func (s *Badger) keyError(path string, err error) error {
 func (s *Badger) resealWebhooks() (int, error) {
 	stale := map[string]*Webhook{}
 	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(pWebhook)
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var w *Webhook
-			var keyID string
-			err := it.Item().Value(func(v []byte) error {
-				var err error
-				w, keyID, err = s.decodeWebhook(v)
-				return err
-			})
-			if err != nil {
-				return err
-			}
+		return s.eachWebhook(txn, func(key []byte, w *Webhook, keyID string) error {
 			if keyID != s.keys.PrimaryID() {
-				stale[string(it.Item().KeyCopy(nil))] = w
+				stale[string(key)] = w // string() copies the key
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil || len(stale) == 0 {
 		return 0, err

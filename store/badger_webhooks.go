@@ -132,25 +132,37 @@ func (s *Badger) ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook,
 			}
 			return nil
 		}
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte(pWebhook)
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			var w *Webhook
-			if err := it.Item().Value(func(v []byte) error {
-				var err error
-				w, _, err = s.decodeWebhook(v)
-				return err
-			}); err != nil {
-				return err
-			}
+		return s.eachWebhook(txn, func(_ []byte, w *Webhook, _ string) error {
 			keep(w)
-		}
-		return nil
+			return nil
+		})
 	})
 	slices.SortFunc(out, func(a, b *Webhook) int { return cmp.Compare(a.ID, b.ID) })
 	return out, err
+}
+
+// eachWebhook calls fn with every stored webhook, its key (valid during
+// the call only) and the id of the key it is sealed with.
+func (s *Badger) eachWebhook(txn *badger.Txn, fn func(key []byte, w *Webhook, keyID string) error) error {
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = []byte(pWebhook)
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		var w *Webhook
+		var keyID string
+		if err := it.Item().Value(func(v []byte) error {
+			var err error
+			w, keyID, err = s.decodeWebhook(v)
+			return err
+		}); err != nil {
+			return err
+		}
+		if err := fn(it.Item().Key(), w, keyID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ListHistory returns a webhook's history, oldest first (ids increase).
