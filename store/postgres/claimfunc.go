@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,24 +26,15 @@ const claimPages = 4
 // own per-webhook limit, so a webhook may have up to replicas × the limit
 // in flight.
 func (s *Store) ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f store.ClaimFilter) ([]*store.Delivery, error) {
-	if priority < 0 || priority > 2 {
-		return nil, fmt.Errorf("store: priority %d out of range 0..2", priority)
-	}
-	if err := s.check(ctx); err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
 	if f.Admit == nil {
 		return s.ClaimDue(ctx, priority, now, limit)
+	}
+	if ok, err := s.readyToClaim(ctx, priority, limit); !ok {
+		return nil, err
 	}
 	admit := func(d *store.Delivery) bool {
 		// Blocked is the cheap answer for a webhook at its limit.
 		return (f.Blocked == nil || !f.Blocked(d.WebhookID)) && f.Admit(d)
-	}
-	if err := s.reapExpired(ctx); err != nil {
-		return nil, err
 	}
 	page := max(4*limit, 128)
 	var out []*store.Delivery

@@ -32,16 +32,7 @@ func scanDelivery(r pgx.CollectableRow) (*store.Delivery, error) {
 // put back in the queue by reapExpired and claimed again here, with the
 // same uuid and attempt count.
 func (s *Store) ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*store.Delivery, error) {
-	if priority < 0 || priority > 2 {
-		return nil, fmt.Errorf("store: priority %d out of range 0..2", priority)
-	}
-	if err := s.check(ctx); err != nil {
-		return nil, err
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	if err := s.reapExpired(ctx); err != nil {
+	if ok, err := s.readyToClaim(ctx, priority, limit); !ok {
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `WITH c AS (
@@ -247,4 +238,23 @@ func prefixed(p, cols string) string {
 		}
 	}
 	return string(out)
+}
+
+// readyToClaim checks a claim's arguments and the store, then puts expired
+// leases back in the queue; false (with a nil error) when there is nothing
+// to claim for.
+func (s *Store) readyToClaim(ctx context.Context, priority, limit int) (bool, error) {
+	if priority < 0 || priority > 2 {
+		return false, fmt.Errorf("store: priority %d out of range 0..2", priority)
+	}
+	if err := s.check(ctx); err != nil {
+		return false, err
+	}
+	if limit <= 0 {
+		return false, nil
+	}
+	if err := s.reapExpired(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
 }
