@@ -11,13 +11,8 @@ import (
 // beside a sample envelope, with the result the preview endpoint gives.
 func (d *Dashboard) templatesPage(w http.ResponseWriter, r *http.Request) {
 	s := sessionOf(r)
-	wh, err := d.loadWebhook(r, r.PathValue("id"))
+	wh, logs, err := d.loadWebhookWithLogs(r, r.PathValue("id"), 20)
 	if err != nil {
-		d.fail(w, r, err)
-		return
-	}
-	var logs []logRow
-	if _, err := s.api.get(r.Context(), "/api/v1/webhooks/delivery-logs", url.Values{"webhookId": {wh.WebhookID}, "perPage": {"20"}}, &logs); err != nil {
 		d.fail(w, r, err)
 		return
 	}

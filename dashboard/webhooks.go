@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -249,22 +250,31 @@ func (d *Dashboard) loadWebhook(r *http.Request, id string) (*webhook, error) {
 	return &wh, err
 }
 
+// loadWebhookWithLogs reads a webhook and its n most recent delivery logs,
+// what the details and template pages open with.
+func (d *Dashboard) loadWebhookWithLogs(r *http.Request, id string, n int) (*webhook, []logRow, error) {
+	wh, err := d.loadWebhook(r, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var logs []logRow
+	q := url.Values{"webhookId": {wh.WebhookID}, "perPage": {strconv.Itoa(n)}}
+	if _, err := sessionOf(r).api.get(r.Context(), "/api/v1/webhooks/delivery-logs", q, &logs); err != nil {
+		return nil, nil, err
+	}
+	return wh, logs, nil
+}
+
 // webhookPage is the details page: configuration, actions, recent
 // deliveries and where a config webhook is defined.
 func (d *Dashboard) webhookPage(w http.ResponseWriter, r *http.Request) {
-	s := sessionOf(r)
-	wh, err := d.loadWebhook(r, r.PathValue("id"))
+	wh, logs, err := d.loadWebhookWithLogs(r, r.PathValue("id"), 10)
 	if err != nil {
 		d.fail(w, r, err)
 		return
 	}
-	var logs []logRow
-	if _, err := s.api.get(r.Context(), "/api/v1/webhooks/delivery-logs", url.Values{"webhookId": {wh.WebhookID}, "perPage": {"10"}}, &logs); err != nil {
-		d.fail(w, r, err)
-		return
-	}
 	data := map[string]any{"Webhook": wh, "Logs": logs, "SourceRef": d.sourceRef(r, wh)}
-	d.render(w, r, http.StatusOK, "webhook", "Webhook "+shortID(wh.WebhookID), s, data)
+	d.render(w, r, http.StatusOK, "webhook", "Webhook "+shortID(wh.WebhookID), sessionOf(r), data)
 }
 
 // sourceRef finds the HCL file and block of a config webhook. The API does
