@@ -100,7 +100,7 @@ func (w *wtx) transition(old, next *Delivery, flags deliveryFlags) error {
 	}
 	switch next.State {
 	case DeliveryPending:
-		err = w.enqueue(next)
+		err = w.enqueue(next, v)
 	case DeliveryInFlight:
 		err = w.set(inFlightKey(next.ID), nil)
 	}

@@ -24,7 +24,7 @@ const (
 	pEventExp    = "x\x00" // x/<eventID>                                     → expires8: the event's retention clock runs
 	pExpiry      = "X\x00" // X/<expires8><eventID>                           → nil: what sweepEvents deletes, oldest first
 	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (badger_codec.go)
-	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → nil
+	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → copy of the d/ record (nil from older builds)
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
 	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil
 	pAttempt     = "a\x00" // a/<deliveryID>\0<attempt4>                      → Attempt record

@@ -136,7 +136,7 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 			rs.refused(k, due, wh)
 			continue
 		}
-		d, err := getDelivery(txn, id)
+		d, err := queuedDelivery(txn, it.Item(), id)
 		if errors.Is(err, ErrNotFound) {
 			hint = min(hint, due)
 			if rs != nil {
@@ -189,6 +189,31 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 	// Keys of the group being committed may not be in this snapshot.
 	c.hint[prio] = min(hint, c.committing[prio])
 	return out, nil
+}
+
+// queuedDelivery decodes the delivery a queue key carries (enqueue), or
+// reads its record when the key is from a build that stored none. Both come
+// from the same snapshot, written by the same transaction, so they agree.
+func queuedDelivery(txn *badger.Txn, item *badger.Item, id string) (*Delivery, error) {
+	var d *Delivery
+	err := item.Value(func(v []byte) error {
+		if len(v) == 0 {
+			return nil
+		}
+		var err error
+		d, _, err = decodeDelivery(v)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: queued delivery %s: %w", id, err)
+	}
+	if d == nil {
+		return getDelivery(txn, id)
+	}
+	if d.ID != id {
+		return nil, fmt.Errorf("store: queue key of delivery %s carries delivery %s: %w", id, d.ID, errCorrupt)
+	}
+	return d, nil
 }
 
 // ReleaseInFlight forgets every claim (their deliveries are still pending
