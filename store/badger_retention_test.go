@@ -126,10 +126,36 @@ func TestEventRetentionSoleDelivery(t *testing.T) {
 		if exp, open := eventTTL(t, s, ev.ID); !exp || open != 0 {
 			t.Fatalf("round %d, finished: expiring %v counter %d, want true 0", round, exp, open)
 		}
+		// The sole delivery starts the clock without looking for a
+		// running one: the requeue must have removed the last one.
+		if n := countKeys(t, s, []byte(pExpiry)); n != 1 {
+			t.Fatalf("round %d, finished: %d sweep markers, want 1", round, n)
+		}
 		if _, err := s.Requeue(ctx, d.ID, now); err != nil {
 			t.Fatal(err)
 		}
+		if n := countKeys(t, s, []byte(pExpiry)); n != 0 {
+			t.Fatalf("round %d, requeued: %d sweep markers, want 0", round, n)
+		}
 	}
+}
+
+// countKeys counts the stored keys with prefix.
+func countKeys(t *testing.T, s *Badger, prefix []byte) int {
+	t.Helper()
+	n := 0
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestEventSweep: a finished event is deleted once its retention has run
