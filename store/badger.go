@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -71,6 +72,11 @@ type Badger struct {
 	// keeps its queue key on disk until its attempt is recorded, so a crash
 	// loses no claim to undo and a claim costs no synced write.
 	claims claimSet
+	// epoch moves after every commit that changed a stored delivery other
+	// than by recording a claimed attempt from its claim (Requeue,
+	// DeadLetterPending, ReleaseInFlight, a record without a claim). While
+	// it stands still, a claim's copy of its record is what is stored.
+	epoch atomic.Uint64
 
 	// hint is unused; kept zero. See claimSet.hint.
 	// ClaimDue seeks there instead of walking over the tombstones that

@@ -47,6 +47,30 @@ type claimSet struct {
 type claim struct {
 	prio     int
 	attempts int // the delivery's attempt count when claimed
+	// rec and flags are the delivery as stored in the claim's snapshot,
+	// and epoch the store's change epoch read before that snapshot was
+	// taken. While the epoch has not moved, no delivery has changed except
+	// by the recording of claimed attempts, and this delivery's own
+	// attempt is not recorded before its claim is released, so rec is
+	// still what is stored: RecordAttempt moves from it without reading the
+	// record again (storedRecord).
+	rec   Delivery
+	flags deliveryFlags
+	epoch uint64
+}
+
+// storedRecord returns the claimed delivery's record as stored, when the
+// claim still knows it: the delivery is claimed and no delivery changed
+// otherwise than by a claimed attempt since the claim's snapshot.
+func (c *claimSet) storedRecord(id string, epoch uint64) (*Delivery, deliveryFlags, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.ids[id]
+	if !ok || cl.epoch != epoch {
+		return nil, 0, false
+	}
+	d := cl.rec
+	return &d, cl.flags, true
 }
 
 // maxRefusedMemo bounds claimSet.refused (about 100 bytes an entry).

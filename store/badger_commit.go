@@ -144,6 +144,9 @@ type wtx struct {
 	depthDirty bool
 	hint       [3]uint64 // lowest due time enqueued per priority in this group
 	recorded   []string  // deliveries whose claims the commit releases
+	// changed: the group changed a stored delivery otherwise than from its
+	// claim's copy; its commit moves Badger.epoch.
+	changed bool
 }
 
 func (s *Badger) begin() *wtx {
@@ -180,6 +183,12 @@ func (w *wtx) commit() (err error) {
 	}
 	if w.hint != noHint || len(w.recorded) > 0 {
 		defer func() { w.s.claims.committed(w.hint, w.recorded, err == nil) }()
+	}
+	if w.changed {
+		// After the commit (even a failed one: it may have been applied):
+		// a claim whose snapshot predates the commit read the epoch before
+		// this, so it will not trust its copy of the record.
+		defer w.s.epoch.Add(1)
 	}
 	if err := w.txn.Commit(); err != nil {
 		return err

@@ -62,8 +62,18 @@ func getDeliveryRec(txn *badger.Txn, id string) (*Delivery, deliveryFlags, error
 
 // transition writes next (the delivery's new state) over old (as stored, or
 // nil for a new delivery), moving its index keys. flags are the record's
-// (as read with old), kept as they are.
+// (as read with old), kept as they are. Changing a stored delivery moves the
+// store's epoch when the group commits, so claims stop trusting their copies
+// (claim.rec); RecordAttempt moving from such a copy calls move instead.
 func (w *wtx) transition(old, next *Delivery, flags deliveryFlags) error {
+	if old != nil {
+		w.changed = true
+	}
+	return w.move(old, next, flags)
+}
+
+// move is transition without moving the epoch.
+func (w *wtx) move(old, next *Delivery, flags deliveryFlags) error {
 	if !validState(next.State) {
 		return fmt.Errorf("store: delivery %s: unknown state %q", next.ID, next.State)
 	}

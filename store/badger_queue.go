@@ -52,10 +52,13 @@ func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, 
 	// lowers the hint only after this scan has moved it (see beginEnqueue).
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Read before the snapshot: a change committed after it moves the
+	// epoch past this value (see claim.rec).
+	epoch := s.epoch.Load()
 	var out []*Delivery
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
-		out, err = s.claimIn(txn, priority, timeKey(now), limit, f)
+		out, err = s.claimIn(txn, priority, timeKey(now), limit, f, epoch)
 		return err
 	})
 	return out, err
@@ -77,7 +80,7 @@ func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, 
 // whose webhooks are all still blocked in one seek, and remembers the runs
 // it passes over (badger_claimruns.go). A skipped run holds the hint at or
 // below the first key of it the scan reached.
-func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f ClaimFilter) ([]*Delivery, error) {
+func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f ClaimFilter, epoch uint64) ([]*Delivery, error) {
 	c := &s.claims
 	prefix := queuePrefix(prio)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
@@ -136,7 +139,7 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 			rs.refused(k, due, wh)
 			continue
 		}
-		d, err := queuedDelivery(txn, it.Item(), id)
+		d, flags, err := queuedDelivery(txn, it.Item(), id)
 		if errors.Is(err, ErrNotFound) {
 			hint = min(hint, due)
 			if rs != nil {
@@ -164,8 +167,8 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 			continue
 		}
 		delete(c.refused, id)
+		c.ids[id] = claim{prio: prio, attempts: d.Attempts, rec: *d, flags: flags, epoch: epoch}
 		d.State = DeliveryInFlight
-		c.ids[id] = claim{prio: prio, attempts: d.Attempts}
 		c.byPrio[prio]++
 		out = append(out, d)
 		if rs != nil {
@@ -191,29 +194,31 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 	return out, nil
 }
 
-// queuedDelivery decodes the delivery a queue key carries (enqueue), or
-// reads its record when the key is from a build that stored none. Both come
-// from the same snapshot, written by the same transaction, so they agree.
-func queuedDelivery(txn *badger.Txn, item *badger.Item, id string) (*Delivery, error) {
+// queuedDelivery decodes the delivery a queue key carries (enqueue), with
+// its record's flags, or reads its record when the key is from a build that
+// stored none. Both come from the same snapshot, written by the same
+// transaction, so they agree.
+func queuedDelivery(txn *badger.Txn, item *badger.Item, id string) (*Delivery, deliveryFlags, error) {
 	var d *Delivery
+	var flags deliveryFlags
 	err := item.Value(func(v []byte) error {
 		if len(v) == 0 {
 			return nil
 		}
 		var err error
-		d, _, err = decodeDelivery(v)
+		d, flags, err = decodeDelivery(v)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: queued delivery %s: %w", id, err)
+		return nil, 0, fmt.Errorf("store: queued delivery %s: %w", id, err)
 	}
 	if d == nil {
-		return getDelivery(txn, id)
+		return getDeliveryRec(txn, id)
 	}
 	if d.ID != id {
-		return nil, fmt.Errorf("store: queue key of delivery %s carries delivery %s: %w", id, d.ID, errCorrupt)
+		return nil, 0, fmt.Errorf("store: queue key of delivery %s carries delivery %s: %w", id, d.ID, errCorrupt)
 	}
-	return d, nil
+	return d, flags, nil
 }
 
 // ReleaseInFlight forgets every claim (their deliveries are still pending
