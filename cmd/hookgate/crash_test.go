@@ -186,20 +186,28 @@ func (r *crashReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
+// crashSetup starts a crashReceiver (closed when the test ends) and writes
+// a gateway config delivering to it; it returns the receiver, the config's
+// path and the address the gateway is to listen on.
+func crashSetup(t *testing.T) (rc *crashReceiver, cfgPath, addr string) {
+	rc = &crashReceiver{seen: map[string]int{}, ids: map[string]string{}, hold: make(chan struct{}),
+		inflight: make(chan struct{}, 1), delivered: make(chan struct{}, 1)}
+	srv := httptest.NewServer(rc)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	addr = freePort(t)
+	cfgPath = filepath.Join(dir, "gateway.hcl")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(crashConfig, addr, filepath.Join(dir, "data"), srv.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return rc, cfgPath, addr
+}
+
 // TestKill9LosesNothing: SIGKILL the gateway while deliveries are queued and
 // in flight; the restarted gateway delivers every accepted event, re-sending
 // with the same delivery uuid.
 func TestKill9LosesNothing(t *testing.T) {
-	rc := &crashReceiver{seen: map[string]int{}, ids: map[string]string{}, hold: make(chan struct{}),
-		inflight: make(chan struct{}, 1), delivered: make(chan struct{}, 1)}
-	srv := httptest.NewServer(rc)
-	defer srv.Close()
-
-	dir := t.TempDir()
-	addr := freePort(t)
-	cfgPath := filepath.Join(dir, "gateway.hcl")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(crashConfig, addr, filepath.Join(dir, "data"), srv.URL)), 0o600)
-
+	rc, cfgPath, addr := crashSetup(t)
 	gw := startChild(t, cfgPath, addr)
 	tok := gw.token(t)
 	var accepted []string
@@ -264,15 +272,7 @@ func TestKill9LosesNothing(t *testing.T) {
 // TestSIGTERMFinishesInFlight: SIGTERM stops intake, lets the delivery in
 // flight finish, exits 0, and the next start does not send it again.
 func TestSIGTERMFinishesInFlight(t *testing.T) {
-	rc := &crashReceiver{seen: map[string]int{}, ids: map[string]string{}, hold: make(chan struct{}),
-		inflight: make(chan struct{}, 1), delivered: make(chan struct{}, 1)}
-	srv := httptest.NewServer(rc)
-	defer srv.Close()
-	dir := t.TempDir()
-	addr := freePort(t)
-	cfgPath := filepath.Join(dir, "gateway.hcl")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(crashConfig, addr, filepath.Join(dir, "data"), srv.URL)), 0o600)
-
+	rc, cfgPath, addr := crashSetup(t)
 	gw := startChild(t, cfgPath, addr)
 	trace := gw.publish(gw.token(t), 1)
 	<-rc.inflight
