@@ -199,82 +199,111 @@ func BenchmarkDurableIngestHTTP(b *testing.B) {
 //   - publish: producers publish over HTTP while the gateway delivers, so
 //     every delivery also pays for a publish (with HOOKGATE_BENCH_FANOUT=N,
 //     one publish per N deliveries).
+//
+// The machine's speed drifts by more than the figures differ between
+// builds, so the plain client and the drain run in three adjacent pairs and
+// every figure is the median of the three; the ratios are medians of the
+// pairs' ratios, each taken from a plain run and the drain right after it.
 func BenchmarkEndToEnd(b *testing.B) {
-	const n = 40000
+	const n, pairs = 40000, 3
 	rc := newCountingReceiver()
 	srv := httptestServer(rc)
 	defer srv.Close()
 
-	// Plain client first: the median of three runs, as one run of under a
-	// second swings with whatever else the machine does.
-	var runs, cpus []float64
-	for range 3 {
-		cpu0 := procstat.CPU(os.Getpid())
-		runs = append(runs, plainRate(srv.URL+"/hook/0", n))
-		// This process is the client and the receiver: their CPU per request.
-		cpus = append(cpus, float64((procstat.CPU(os.Getpid())-cpu0).Microseconds())/n)
+	var plain, plainCPU, drain, ratio, gwUS, sinkUS, rcUS, cpuRatio []float64
+	for range pairs {
+		p, pc := plainRun(srv.URL+"/hook/0", n)
+		d := drainRun(b, rc, srv.URL, n)
+		plain, plainCPU, drain = append(plain, p), append(plainCPU, pc), append(drain, d.rate)
+		ratio = append(ratio, 100*d.rate/p)
+		gwUS, sinkUS, rcUS = append(gwUS, d.gateway), append(sinkUS, d.sink), append(rcUS, d.receiver)
+		cpuRatio = append(cpuRatio, 100*pc/(d.gateway+d.sink+d.receiver))
 	}
-	slices.Sort(runs)
-	slices.Sort(cpus)
-	plain, plainCPU := runs[1], cpus[1]
-	b.ReportMetric(plain, "plain-deliveries/s")
-	b.ReportMetric(plainCPU, "plain-cpu-us/request")
+	b.ReportMetric(median(plain), "plain-deliveries/s")
+	b.ReportMetric(median(plainCPU), "plain-cpu-us/request")
+	b.ReportMetric(median(drain), "drain-deliveries/s")
+	b.ReportMetric(median(ratio), "drain-%-of-plain")
+	b.ReportMetric(slices.Min(ratio), "drain-%-of-plain-min")
+	b.ReportMetric(slices.Max(ratio), "drain-%-of-plain-max")
+	b.ReportMetric(median(gwUS), "drain-gateway-cpu-us/delivery")
+	b.ReportMetric(median(sinkUS), "drain-sink-cpu-us/delivery")
+	b.ReportMetric(median(rcUS), "drain-receiver-cpu-us/delivery")
+	b.ReportMetric(median(cpuRatio), "drain-cpu-%-of-plain")
 
 	fanOut := 1
 	if v, err := strconv.Atoi(os.Getenv("HOOKGATE_BENCH_FANOUT")); err == nil && v > 0 {
 		fanOut = v
 	}
-
-	// Drain: n accepted deliveries, one webhook.
-	rc.n.Store(0)
-	dir := b.TempDir()
-	// Accepted one microsecond apart, oldest first, as a real backlog is.
-	at0 := time.Now().Add(-n * time.Microsecond)
-	prefill(b, filepath.Join(dir, "data"), 1, n, 200, func(k int) (time.Time, time.Time, int) {
-		at := at0.Add(time.Duration(k) * time.Microsecond)
-		return at, at, 0
-	})
-	c := startBenchGateway(b, dir, benchWebhooks(1, srv.URL))
-	rc.waitCount(b, 1, time.Minute)
-	gwCPU, sinkCPU := c.cpu()
-	rcCPU := procstat.CPU(os.Getpid())
-	first := time.Now()
-	rc.waitCount(b, n, 5*time.Minute)
-	drain := float64(n-1) / time.Since(first).Seconds()
-	gwCPU2, sinkCPU2 := c.cpu()
-	rcCPU2 := procstat.CPU(os.Getpid())
-	c.stop()
-	b.ReportMetric(drain, "drain-deliveries/s")
-	b.ReportMetric(100*drain/plain, "drain-%-of-plain")
-	// Where the CPU goes: the gateway process (queue, storage, templates,
-	// signing, the host side of the plugin stream), the sink process (the
-	// plugin side of the stream and the HTTP request itself) and this
-	// process (the receiver). The CPU ratio — what the plain client and the
-	// receiver spend per request over what the whole gateway path spends per
-	// delivery — swings far less between runs than the rate ratio, whose
-	// plain side moves with whatever else the machine does.
-	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n-1) }
-	gwUS, sinkUS, rcUS := per(gwCPU2-gwCPU), per(sinkCPU2-sinkCPU), per(rcCPU2-rcCPU)
-	b.ReportMetric(gwUS, "drain-gateway-cpu-us/delivery")
-	b.ReportMetric(sinkUS, "drain-sink-cpu-us/delivery")
-	b.ReportMetric(rcUS, "drain-receiver-cpu-us/delivery")
-	b.ReportMetric(100*plainCPU/(gwUS+sinkUS+rcUS), "drain-cpu-%-of-plain")
-
 	// Publish while delivering.
 	rc.n.Store(0)
 	total := n / fanOut * fanOut
-	c = startBenchGateway(b, b.TempDir(), benchWebhooks(fanOut, srv.URL))
+	c := startBenchGateway(b, b.TempDir(), benchWebhooks(fanOut, srv.URL))
 	tok := c.token(nil)
-	gwCPU, sinkCPU = c.cpu()
+	gwCPU, sinkCPU := c.cpu()
 	start := time.Now()
 	publishAll(b, []*child{c}, tok, n/fanOut, 64)
 	rc.waitCount(b, int64(total), 5*time.Minute)
 	gw := float64(total) / time.Since(start).Seconds()
-	gwCPU2, sinkCPU2 = c.cpu()
+	gwCPU2, sinkCPU2 := c.cpu()
 	b.ReportMetric(gw, "publish-deliveries/s")
-	b.ReportMetric(100*gw/plain, "publish-%-of-plain")
+	b.ReportMetric(100*gw/median(plain), "publish-%-of-plain")
 	b.ReportMetric(float64((gwCPU2-gwCPU).Microseconds())/float64(total), "publish-gateway-cpu-us/delivery")
 	b.ReportMetric(float64((sinkCPU2-sinkCPU).Microseconds())/float64(total), "publish-sink-cpu-us/delivery")
+}
+
+// median of three or more figures (the upper middle one for an even count).
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// plainRun is plainRate plus the CPU this process (client and receiver)
+// spent per request.
+func plainRun(url string, n int) (rate, cpuUSPerRequest float64) {
+	cpu0 := procstat.CPU(os.Getpid())
+	rate = plainRate(url, n)
+	return rate, float64((procstat.CPU(os.Getpid()) - cpu0).Microseconds()) / float64(n)
+}
+
+// drainFigures is one drain: deliveries/s and the CPU each process spent
+// per delivery. Where the CPU goes: the gateway process (queue, storage,
+// templates, signing, the host side of the plugin stream), the sink process
+// (the plugin side of the stream and the HTTP request itself) and this
+// process (the receiver). The CPU ratio — what the plain client and the
+// receiver spend per request over what the whole gateway path spends per
+// delivery — swings less between runs than the rate ratio.
+type drainFigures struct {
+	rate, gateway, sink, receiver float64
+}
+
+// drainRun writes n accepted deliveries for one webhook into a fresh data
+// folder, starts the gateway on it and times the deliveries from the first
+// received to the last.
+func drainRun(b *testing.B, rc *countingReceiver, receiverURL string, n int) drainFigures {
+	rc.n.Store(0)
+	dir := b.TempDir()
+	// Accepted one microsecond apart, oldest first, as a real backlog is.
+	at0 := time.Now().Add(-time.Duration(n) * time.Microsecond)
+	prefill(b, filepath.Join(dir, "data"), 1, n, 200, func(k int) (time.Time, time.Time, int) {
+		at := at0.Add(time.Duration(k) * time.Microsecond)
+		return at, at, 0
+	})
+	c := startBenchGateway(b, dir, benchWebhooks(1, receiverURL))
+	defer c.stop()
+	rc.waitCount(b, 1, time.Minute)
+	gwCPU, sinkCPU := c.cpu()
+	rcCPU := procstat.CPU(os.Getpid())
+	first := time.Now()
+	rc.waitCount(b, int64(n), 5*time.Minute)
+	el := time.Since(first)
+	gwCPU2, sinkCPU2 := c.cpu()
+	rcCPU2 := procstat.CPU(os.Getpid())
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(n-1) }
+	return drainFigures{
+		rate:    float64(n-1) / el.Seconds(),
+		gateway: per(gwCPU2 - gwCPU), sink: per(sinkCPU2 - sinkCPU), receiver: per(rcCPU2 - rcCPU),
+	}
 }
 
 // plainRate posts n envelopes to url from 64 goroutines with a plain Go
