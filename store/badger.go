@@ -155,7 +155,7 @@ func badgerOptions(o BadgerOptions) badger.Options {
 		WithBaseTableSize(4 << 20).
 		WithBaseLevelSize(16 << 20).
 		WithNumCompactors(2).
-		WithValueThreshold(1 << 10).
+		WithValueThreshold(1 << 8).
 		WithValueLogFileSize(64 << 20).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(8 << 20).
