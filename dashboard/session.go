@@ -172,7 +172,7 @@ func (d *Dashboard) authed(h func(http.ResponseWriter, *http.Request)) http.Hand
 			return
 		}
 		s.CSRF = d.csrfToken(d.csrfSecret(w, r), c.Value)
-		s.api = &apiClient{h: d.opts.API, token: c.Value, remote: r.RemoteAddr}
+		s.api = d.apiAs(r, c.Value)
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &s)))
 	})
 }
@@ -235,7 +235,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		d.render(w, r, http.StatusForbidden, "login", "Sign in", nil, data)
 		return
 	}
-	api := &apiClient{h: d.opts.API, remote: r.RemoteAddr}
+	api := d.apiAs(r, "")
 	t, err := api.signIn(r.Context(), strings.TrimSpace(r.PostFormValue("client_id")), r.PostFormValue("client_secret"))
 	if err != nil {
 		data["CSRF"] = d.csrfToken(d.csrfSecret(w, r), "")
