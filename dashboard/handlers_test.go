@@ -32,10 +32,12 @@ func fakeJWT(exp time.Time) string {
 type fakeAPI struct {
 	calls []string
 	bodys []string
+	xff   []string // X-Forwarded-For of each call
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.calls = append(f.calls, r.Method+" "+r.URL.Path)
+	f.xff = append(f.xff, strings.Join(r.Header.Values("X-Forwarded-For"), " | "))
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(r.Body)
 	f.bodys = append(f.bodys, b.String())
@@ -129,6 +131,23 @@ func TestSignInSetsStrictHttpOnlyCookie(t *testing.T) {
 		if tc.Value != fakeJWT(now.Add(time.Hour)) {
 			t.Error("the cookie does not hold the API's token")
 		}
+	}
+}
+
+// TestAPICallsCarryForwardedFor: the dashboard's in-process API calls
+// carry the browser request's X-Forwarded-For (and its peer address), so
+// behind a trusted proxy the API counts sign-ins by the user's address.
+func TestAPICallsCarryForwardedFor(t *testing.T) {
+	d, api := newTestDashboard(false)
+	c, tok := csrfPair(d, "")
+	r := browserReq("POST", "/ui/login", url.Values{"csrf": {tok}, "client_id": {"acme"}, "client_secret": {"acme-secret"}}, c)
+	r.Header.Add("X-Forwarded-For", "198.51.100.1")
+	r.Header.Add("X-Forwarded-For", "203.0.113.5, 10.0.0.7")
+	if w := serve(d, r); w.Code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", w.Code)
+	}
+	if len(api.xff) != 1 || api.xff[0] != "198.51.100.1 | 203.0.113.5, 10.0.0.7" {
+		t.Errorf("X-Forwarded-For seen by the API: %q", api.xff)
 	}
 }
 
