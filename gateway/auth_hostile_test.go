@@ -6,8 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,35 +19,28 @@ import (
 	"github.com/hookgate/hookgate/config"
 )
 
-// logBuffer collects a gateway's log lines; the gateway writes from its
-// own goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startLogged starts a gateway without sink processes whose log (debug
-// and up) goes to the returned buffer.
-func startLogged(t *testing.T, cfg *config.Config) (*testGateway, *logBuffer) {
+// and up) goes to a file; the returned func reads what it holds so far.
+// A file, not a buffer: the gateway logs from its own goroutines.
+func startLogged(t *testing.T, cfg *config.Config) (*testGateway, func() string) {
 	t.Helper()
-	logs := &logBuffer{}
+	path := filepath.Join(t.TempDir(), "gateway.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
 	tg := startGatewayClock(t, cfg, false, NewManualClock(t0), func(o *Options) {
-		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		o.Sinks = nopSinks{}
 	})
-	return tg, logs
+	return tg, func() string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
 }
 
 // tokenReq posts form to the token endpoint with extra headers.
@@ -90,8 +84,8 @@ func TestTokenCredentialsNotInQuery(t *testing.T) {
 			t.Errorf("%s: the answer echoes the secret", name)
 		}
 	}
-	if strings.Contains(logs.String(), secret) {
-		t.Errorf("the secret reached the log:\n%s", logs.String())
+	if strings.Contains(logs(), secret) {
+		t.Errorf("the secret reached the log:\n%s", logs())
 	}
 	// The body, and HTTP Basic auth, still work; a cache buster in the query is fine.
 	if r := tg.tokenReq("_=1", full, nil); r.Status != 200 || r.Body["access_token"] == nil {
@@ -265,7 +259,7 @@ func TestPublishedSecretWarning(t *testing.T) {
 				Range: hcl.Range{Filename: "gateway.hcl", Start: hcl.Pos{Line: 103, Column: 3}}},
 			config.Client{ID: "hashed-demo", SecretSHA256: sum, CompanyID: 300, Scopes: []string{ScopeWebhooksRead}})
 		_, logs := startLogged(t, cfg)
-		out := logs.String()
+		out := logs()
 		var warned []string
 		for _, line := range strings.Split(out, "\n") {
 			if strings.Contains(line, "level=WARN") && strings.Contains(line, "SECURITY") {
