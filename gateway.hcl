@@ -15,6 +15,10 @@ server {
   shutdown_timeout = "30s"                   # on SIGTERM, how long in-flight deliveries may finish
   read_timeout     = "10s"                   # reading one request; stops clients that trickle bytes
   idle_timeout     = "60s"                   # keep-alive connections with no request are closed
+  # Reverse proxies in front of the gateway (IPs and CIDRs): only from them is
+  # X-Forwarded-For believed, for the address per-address limits count (the
+  # right-most hop that is not one of them). Default none: it is ignored.
+  # trusted_proxies = ["10.0.0.0/8"]
 }
 
 # Local database: webhooks, the delivery queue and delivery logs.
@@ -95,10 +99,14 @@ auth {
   # HS256 key for tokens (at least 32 bytes). Empty: the gateway generates
   # one and keeps it in storage, so tokens survive restarts.
   signing_key = env("HOOKGATE_SIGNING_KEY")
+  # Failed authentications a client id may have per minute, from any address,
+  # before the token endpoint answers 429 for it (addresses that authenticated
+  # as it and have not failed since are exempt). See docs/security.md.
+  max_failures_per_client = 10
 
   # Demo client for local use. Its secret falls back to a well-known value
   # when HOOKGATE_DEMO_SECRET is unset, so set it (or remove this client)
-  # anywhere but your own machine. Instead of secret you can give
+  # anywhere but your own machine: `hookgate serve` warns while it is in use. Instead of secret you can give
   # secret_sha256 = "<64 hex digits>" (sha256sum of the secret).
   client "demo" {
     secret     = env("HOOKGATE_DEMO_SECRET", "demo-secret-change-me")

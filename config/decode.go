@@ -31,7 +31,7 @@ var (
 		{Type: "sink", LabelNames: []string{"name"}},
 		{Type: "webhook", LabelNames: []string{"name"}},
 	}}
-	serverSchema  = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout")
+	serverSchema  = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout", "trusted_proxies")
 	storageSchema = attrSchema("driver", "dsn", "lease", "lock_timeout", "max_conns", "sweep_interval",
 		"path", "log_retention", "gc_interval", "min_free_bytes", "encryption_key", "encryption_key_file", "previous_encryption_keys")
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
@@ -39,7 +39,7 @@ var (
 		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share")
 	transformsSchema = attrSchema("engine", "timeout", "max_depth")
 	authSchema       = &hcl.BodySchema{
-		Attributes: attrSchema("token_ttl", "signing_key").Attributes,
+		Attributes: attrSchema("token_ttl", "signing_key", "max_failures_per_client").Attributes,
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "client", LabelNames: []string{"id"}}},
 	}
 	clientSchema  = attrSchema("secret", "secret_sha256", "company_id", "user_id", "scopes")
@@ -287,6 +287,7 @@ func (d *decoder) decodeServer(hb hcl.Body, s *Server) {
 	b.durationAttr("shutdown_timeout", &s.ShutdownTimeout, true)
 	b.durationAttr("read_timeout", &s.ReadTimeout, false)
 	b.durationAttr("idle_timeout", &s.IdleTimeout, false)
+	d.decodeTrustedProxies(b, s)
 }
 
 func (d *decoder) decodeStorage(hb hcl.Body, s *Storage) {
@@ -353,6 +354,7 @@ func (d *decoder) decodeAuth(hb hcl.Body, s *Auth) {
 	b, blocks := d.content(hb, authSchema, "auth")
 	b.durationAttr("token_ttl", &s.TokenTTL, false)
 	b.str("signing_key", &s.SigningKey)
+	b.atLeast(b.int("max_failures_per_client", &s.MaxFailuresPerClient), "max_failures_per_client", int64(s.MaxFailuresPerClient), 1)
 	seen := map[string]hcl.Range{}
 	for _, blk := range blocks {
 		id := blk.Labels[0]

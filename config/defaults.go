@@ -48,6 +48,8 @@ func Defaults() Config {
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,
+			// Secret guessing per client id, from any address.
+			MaxFailuresPerClient: 10,
 		},
 		Transforms: Transforms{
 			Engine:   "gnata",

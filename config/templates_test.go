@@ -103,7 +103,7 @@ func TestFullFile(t *testing.T) {
 				Scopes: []string{"events:publish", "webhooks:read", "webhooks:write"}},
 			{ID: "hashed", SecretSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 				CompanyID: 7, Scopes: []string{"webhooks:read"}},
-		}},
+		}, MaxFailuresPerClient: 10},
 		Transforms: Transforms{Engine: "jsonata-go", Timeout: 50 * time.Millisecond, MaxDepth: 20},
 		API:        API{RateLimit: 600, RateBurst: 50, PerPage: 10, MaxPerPage: 100, LogPerPage: 40},
 		SMTP: SMTP{Host: "mail.example.com", Port: 465, From: "Hookgate <hookgate@example.com>",

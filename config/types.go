@@ -36,6 +36,11 @@ type Server struct {
 	ReadTimeout time.Duration
 	// IdleTimeout closes keep-alive connections with no request; default 60s.
 	IdleTimeout time.Duration
+	// TrustedProxies are the IPs and CIDRs of reverse proxies in front of
+	// the gateway: only a request from one of them has its X-Forwarded-For
+	// read for the client's address (the right-most hop that is not a
+	// trusted proxy). Default none: X-Forwarded-For is ignored.
+	TrustedProxies []string
 }
 
 // Storage drivers.
@@ -125,6 +130,10 @@ type Auth struct {
 	TokenTTL   time.Duration // default 1h
 	SigningKey string        // empty: generated and persisted in storage
 	Clients    []Client
+	// MaxFailuresPerClient is how many failed authentications a client id
+	// may have per minute, from any address, before the token endpoint
+	// answers 429 for it (secret guessing); default 10.
+	MaxFailuresPerClient int
 }
 
 // Client is an OAuth client allowed to get tokens.

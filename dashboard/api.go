@@ -16,6 +16,16 @@ type apiClient struct {
 	h      http.Handler
 	token  string
 	remote string // the browser's address, so per-address limits see the user
+	// forwarded is the browser request's X-Forwarded-For: behind a trusted
+	// proxy the API counts the user's address, not the proxy's (the API
+	// ignores it from any other peer, as for a request from outside).
+	forwarded []string
+}
+
+// apiAs is an API client for the browser request r with a token ("" to
+// sign in).
+func (d *Dashboard) apiAs(r *http.Request, token string) *apiClient {
+	return &apiClient{h: d.opts.API, token: token, remote: r.RemoteAddr, forwarded: r.Header.Values("X-Forwarded-For")}
 }
 
 // envelope is the API's answer: {metadata, result} or {metadata, errors}.
@@ -71,6 +81,9 @@ func (c *apiClient) raw(ctx context.Context, method, path string, q url.Values, 
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for _, v := range c.forwarded {
+		req.Header.Add("X-Forwarded-For", v)
 	}
 	rec := newRecorder()
 	c.h.ServeHTTP(rec, req)
@@ -148,6 +161,9 @@ func (c *apiClient) signIn(ctx context.Context, id, secret string) (tokenAnswer,
 		msg := "the client id or secret is not right"
 		if status == http.StatusTooManyRequests {
 			msg = "too many sign-in attempts; wait a minute and try again"
+			if len(e.Errors) > 0 && e.Errors[0].Message != "" {
+				msg = e.Errors[0].Message // names the limit and when to retry
+			}
 		}
 		return t, &APIError{Status: status, Item: apiErrorItem{Code: status, Message: msg}}
 	}

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,9 @@ type Options struct {
 	// Secure marks the cookies Secure; set it when the gateway's public URL
 	// is https (a plain-http install would otherwise never get them back).
 	Secure bool
+	// PublicURL is the gateway's server.public_url: besides the request's
+	// own Host, the one origin a state-changing request may come from.
+	PublicURL string
 	// SampleEnvelope is the event the template editor starts with; nil is
 	// the spec's seed payload.
 	SampleEnvelope []byte
@@ -58,8 +62,11 @@ type Dashboard struct {
 	mux   *http.ServeMux
 	pages *pages
 	csrf  []byte
-	log   *slog.Logger
-	now   func() time.Time
+	cop   *http.CrossOriginProtection
+	// origin is scheme://host of Options.PublicURL, "" without one.
+	origin string
+	log    *slog.Logger
+	now    func() time.Time
 
 	catMu     sync.Mutex
 	catEvents []event // the events catalog, fetched once
@@ -85,6 +92,12 @@ func New(opts Options) *Dashboard {
 	if len(d.opts.SampleEnvelope) == 0 {
 		d.opts.SampleEnvelope = seedEnvelope
 	}
+	d.cop = http.NewCrossOriginProtection()
+	if u, err := url.Parse(opts.PublicURL); err == nil && u.Scheme != "" && u.Host != "" {
+		d.origin = u.Scheme + "://" + u.Host
+		// Only fails for a URL with a path, which the origin has not.
+		_ = d.cop.AddTrustedOrigin(d.origin)
+	}
 	d.pages = mustParsePages(d.base)
 	d.mux = http.NewServeMux()
 	d.routes()
@@ -100,7 +113,26 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	// Every state-changing request, sign-in and sign-out included, must
+	// come from this dashboard's own pages, before any cookie is looked at.
+	if err := d.checkOrigin(r); err != nil {
+		d.log.Info("dashboard: cross-origin request refused", "method", r.Method, "path", r.URL.Path,
+			"origin", r.Header.Get("Origin"), "host", r.Host, "err", err)
+		d.renderError(w, r, http.StatusForbidden, "This request came from another site, not from this dashboard ("+
+			d.ownOrigins(r)+"), and was refused. Open the dashboard at its own address and try again.")
+		return
+	}
 	d.mux.ServeHTTP(w, r)
+}
+
+// ownOrigins names the origins a state-changing request may come from,
+// for the refusal message.
+func (d *Dashboard) ownOrigins(r *http.Request) string {
+	s := "its address " + r.Host
+	if d.origin != "" {
+		s += " or server.public_url " + d.origin
+	}
+	return s
 }
 
 func (d *Dashboard) routes() {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,10 +32,12 @@ func fakeJWT(exp time.Time) string {
 type fakeAPI struct {
 	calls []string
 	bodys []string
+	xff   []string // X-Forwarded-For of each call
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.calls = append(f.calls, r.Method+" "+r.URL.Path)
+	f.xff = append(f.xff, strings.Join(r.Header.Values("X-Forwarded-For"), " | "))
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(r.Body)
 	f.bodys = append(f.bodys, b.String())
@@ -72,7 +75,8 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func newTestDashboard(secure bool) (*Dashboard, *fakeAPI) {
 	api := &fakeAPI{}
-	return New(Options{API: api, Secure: secure, Now: func() time.Time { return now }, CSRFKey: []byte("k")}), api
+	return New(Options{API: api, Secure: secure, Now: func() time.Time { return now }, CSRFKey: []byte("k"),
+		PublicURL: "https://hooks.example.com"}), api
 }
 
 // browserReq builds a request carrying the given cookies.
@@ -105,16 +109,17 @@ func cookieOf(w *httptest.ResponseRecorder, name string) *http.Cookie {
 	return nil
 }
 
-// csrfPair is a CSRF cookie and its form token.
-func csrfPair(d *Dashboard) (*http.Cookie, string) {
+// csrfPair is a CSRF cookie and its form token in session (the token
+// cookie's value, "" for the sign-in form).
+func csrfPair(d *Dashboard, session string) (*http.Cookie, string) {
 	secret := strings.Repeat("ab", 16)
-	return &http.Cookie{Name: csrfCookie, Value: secret}, d.csrfToken(secret)
+	return &http.Cookie{Name: csrfCookie, Value: secret}, d.csrfToken(secret, session)
 }
 
 func TestSignInSetsStrictHttpOnlyCookie(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		d, _ := newTestDashboard(secure)
-		c, tok := csrfPair(d)
+		c, tok := csrfPair(d, "")
 		w := serve(d, browserReq("POST", "/ui/login", url.Values{"csrf": {tok}, "client_id": {"acme"}, "client_secret": {"acme-secret"}, "next": {"/ui/logs?webhookId=x"}}, c))
 		if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/ui/logs?webhookId=x" {
 			t.Fatalf("sign in: %d to %q", w.Code, w.Header().Get("Location"))
@@ -129,9 +134,26 @@ func TestSignInSetsStrictHttpOnlyCookie(t *testing.T) {
 	}
 }
 
+// TestAPICallsCarryForwardedFor: the dashboard's in-process API calls
+// carry the browser request's X-Forwarded-For (and its peer address), so
+// behind a trusted proxy the API counts sign-ins by the user's address.
+func TestAPICallsCarryForwardedFor(t *testing.T) {
+	d, api := newTestDashboard(false)
+	c, tok := csrfPair(d, "")
+	r := browserReq("POST", "/ui/login", url.Values{"csrf": {tok}, "client_id": {"acme"}, "client_secret": {"acme-secret"}}, c)
+	r.Header.Add("X-Forwarded-For", "198.51.100.1")
+	r.Header.Add("X-Forwarded-For", "203.0.113.5, 10.0.0.7")
+	if w := serve(d, r); w.Code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", w.Code)
+	}
+	if len(api.xff) != 1 || api.xff[0] != "198.51.100.1 | 203.0.113.5, 10.0.0.7" {
+		t.Errorf("X-Forwarded-For seen by the API: %q", api.xff)
+	}
+}
+
 func TestSignInRefusals(t *testing.T) {
 	d, _ := newTestDashboard(false)
-	c, tok := csrfPair(d)
+	c, tok := csrfPair(d, "")
 	// A wrong secret: the form again with a message, and no token.
 	w := serve(d, browserReq("POST", "/ui/login", url.Values{"csrf": {tok}, "client_id": {"acme"}, "client_secret": {"nope"}}, c))
 	if w.Code != http.StatusUnauthorized || cookieOf(w, tokenCookie) != nil || !strings.Contains(w.Body.String(), "not right") {
@@ -155,7 +177,7 @@ func TestSignInRefusals(t *testing.T) {
 func TestCSRFRefusal(t *testing.T) {
 	d, api := newTestDashboard(false)
 	token := &http.Cookie{Name: tokenCookie, Value: fakeJWT(now.Add(time.Hour))}
-	c, tok := csrfPair(d)
+	c, tok := csrfPair(d, token.Value)
 	form := url.Values{"url": {"http://x"}, "method": {"post"}, "events": {"workorder.created"}}
 	cases := []struct {
 		name    string
@@ -201,10 +223,137 @@ func TestCSRFRefusal(t *testing.T) {
 	}
 }
 
+// csrfOfPage reads the CSRF token a page hands its scripts (data-csrf).
+func csrfOfPage(t *testing.T, w *httptest.ResponseRecorder) string {
+	t.Helper()
+	m := regexp.MustCompile(`data-csrf="([0-9a-f]{64})"`).FindStringSubmatch(w.Body.String())
+	if w.Code != http.StatusOK || m == nil {
+		t.Fatalf("page %d without a CSRF token", w.Code)
+	}
+	return m[1]
+}
+
+// TestCSRFBoundToSession: the CSRF token is bound to the session (the token
+// cookie), not only to the CSRF cookie. With one CSRF cookie shared by two
+// sessions (planted by a sibling subdomain, or left by the previous user of
+// the browser), the token of session A is refused with session B's cookie,
+// and the sign-in form's token (bound to the pre-session cookie alone) is
+// refused for a signed-in form.
+func TestCSRFBoundToSession(t *testing.T) {
+	d, api := newTestDashboard(false)
+	c, loginTok := csrfPair(d, "")
+	a := &http.Cookie{Name: tokenCookie, Value: fakeJWT(now.Add(time.Hour))}
+	b := &http.Cookie{Name: tokenCookie, Value: fakeJWT(now.Add(2 * time.Hour))}
+	tokA := csrfOfPage(t, serve(d, browserReq("GET", "/ui/webhooks", nil, a, c)))
+	tokB := csrfOfPage(t, serve(d, browserReq("GET", "/ui/webhooks", nil, b, c)))
+	if tokA == tokB {
+		t.Fatal("two sessions with one CSRF cookie got the same token")
+	}
+	form := func(tok string) url.Values {
+		return url.Values{"csrf": {tok}, "url": {"http://x"}, "method": {"post"}, "events": {"workorder.created"}}
+	}
+	for _, tc := range []struct {
+		name   string
+		cookie *http.Cookie
+		token  string
+	}{
+		{"session A's token with session B's cookie", b, tokA},
+		{"the sign-in form's token in a session", a, loginTok},
+	} {
+		if w := serve(d, browserReq("POST", "/ui/webhooks", form(tc.token), tc.cookie, c)); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "CSRF") {
+			t.Errorf("%s: %d", tc.name, w.Code)
+		}
+	}
+	if w := serve(d, browserReq("POST", "/ui/logout", url.Values{"csrf": {tokA}}, b, c)); w.Code != http.StatusForbidden || cookieOf(w, tokenCookie) != nil {
+		t.Errorf("sign-out of B with A's token: %d", w.Code)
+	}
+	// A session token does not sign in either.
+	if w := serve(d, browserReq("POST", "/ui/login", url.Values{"csrf": {tokA}, "client_id": {"acme"}, "client_secret": {"acme-secret"}}, c)); w.Code != http.StatusForbidden {
+		t.Errorf("sign-in with a session's token: %d", w.Code)
+	}
+	for _, call := range api.calls {
+		if strings.HasPrefix(call, "POST") {
+			t.Fatalf("a refused form reached the API: %v", api.calls)
+		}
+	}
+	// Each session's own token works.
+	for _, s := range []struct {
+		cookie *http.Cookie
+		token  string
+	}{{a, tokA}, {b, tokB}} {
+		if w := serve(d, browserReq("POST", "/ui/webhooks", form(s.token), s.cookie, c)); w.Code != http.StatusUnprocessableEntity {
+			t.Errorf("own token: %d %s", w.Code, w.Body.String())
+		}
+	}
+}
+
+// TestOriginCheck: a state-changing request a browser sends from another
+// site is refused by its Origin (or Sec-Fetch-Site, or the Referer when it
+// sends neither), even with a valid CSRF token; the dashboard's own origin
+// (the request's Host, or server.public_url) and requests without any of
+// these headers pass on to the CSRF check.
+func TestOriginCheck(t *testing.T) {
+	token := &http.Cookie{Name: tokenCookie, Value: fakeJWT(now.Add(time.Hour))}
+	post := func(d *Dashboard, path string, form url.Values, hdr map[string]string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+		r := browserReq("POST", path, form, cookies...)
+		r.Host = "127.0.0.1:8080" // as a browser addressed it
+		for k, v := range hdr {
+			r.Header.Set(k, v)
+		}
+		return serve(d, r)
+	}
+	for _, tc := range []struct {
+		name string
+		hdr  map[string]string
+		want int
+	}{
+		{"another site's Origin", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"another port", map[string]string{"Origin": "http://127.0.0.1:9999"}, http.StatusForbidden},
+		{"Origin null", map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"sibling subdomain", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "https://evil.hooks.example.com"}, http.StatusForbidden},
+		{"another site's Referer", map[string]string{"Referer": "https://evil.example/page"}, http.StatusForbidden},
+		{"own Host", map[string]string{"Origin": "http://127.0.0.1:8080"}, http.StatusUnprocessableEntity},
+		{"server.public_url behind a proxy", map[string]string{"Origin": "https://hooks.example.com", "Sec-Fetch-Site": "cross-site"}, http.StatusUnprocessableEntity},
+		{"same-origin fetch", map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusUnprocessableEntity},
+		{"own Referer", map[string]string{"Referer": "http://127.0.0.1:8080/ui/webhooks"}, http.StatusUnprocessableEntity},
+		{"no browser headers", nil, http.StatusUnprocessableEntity},
+	} {
+		d, api := newTestDashboard(false)
+		c, tok := csrfPair(d, token.Value)
+		form := url.Values{"csrf": {tok}, "url": {"http://x"}, "method": {"post"}, "events": {"workorder.created"}}
+		w := post(d, "/ui/webhooks", form, tc.hdr, token, c)
+		if w.Code != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, w.Code, tc.want)
+		}
+		if tc.want == http.StatusForbidden && (!strings.Contains(w.Body.String(), "came from another site") || len(api.calls) != 0) {
+			t.Errorf("%s: the refusal does not say why, or the API was called: %v", tc.name, api.calls)
+		}
+	}
+	// Sign-in and sign-out are state changes too (login CSRF).
+	d, api := newTestDashboard(false)
+	c, loginTok := csrfPair(d, "")
+	evil := map[string]string{"Origin": "https://evil.example"}
+	if w := post(d, "/ui/login", url.Values{"csrf": {loginTok}, "client_id": {"acme"}, "client_secret": {"acme-secret"}}, evil, c); w.Code != http.StatusForbidden || cookieOf(w, tokenCookie) != nil || len(api.calls) != 0 {
+		t.Errorf("cross-site sign-in: %d, calls %v", w.Code, api.calls)
+	}
+	_, outTok := csrfPair(d, token.Value)
+	if w := post(d, "/ui/logout", url.Values{"csrf": {outTok}}, evil, token, c); w.Code != http.StatusForbidden || cookieOf(w, tokenCookie) != nil {
+		t.Errorf("cross-site sign-out: %d", w.Code)
+	}
+	// Reading is never refused: links from other sites must work.
+	r := browserReq("GET", "/ui/webhooks", nil, token, c)
+	r.Header.Set("Origin", "https://evil.example")
+	r.Header.Set("Sec-Fetch-Site", "cross-site")
+	if w := serve(d, r); w.Code != http.StatusOK {
+		t.Errorf("cross-site GET: %d", w.Code)
+	}
+}
+
 func TestSignOut(t *testing.T) {
 	d, _ := newTestDashboard(true)
 	token := &http.Cookie{Name: tokenCookie, Value: fakeJWT(now.Add(time.Hour))}
-	c, tok := csrfPair(d)
+	c, tok := csrfPair(d, token.Value)
 	if w := serve(d, browserReq("POST", "/ui/logout", url.Values{}, token, c)); w.Code != http.StatusForbidden || cookieOf(w, tokenCookie) != nil {
 		t.Fatalf("sign-out without CSRF: %d", w.Code)
 	}

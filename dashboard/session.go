@@ -90,18 +90,24 @@ func (d *Dashboard) csrfSecret(w http.ResponseWriter, r *http.Request) string {
 	return v
 }
 
-// csrfToken is the form value for a CSRF secret: an HMAC, so a value that
-// leaks from a page cannot be turned into a cookie an attacker plants
-// (signed double-submit, on top of SameSite=Strict).
-func (d *Dashboard) csrfToken(secret string) string {
+// csrfToken is the form value for a CSRF secret in one session: an HMAC of
+// the browser's CSRF cookie and the session's token cookie ("" for the
+// sign-in form, before there is a session). So a value that leaks from a
+// page cannot be turned into a cookie an attacker plants (signed
+// double-submit, on top of SameSite=Strict), and a token minted for one
+// session is refused in any other, even with the same CSRF cookie (one
+// planted by a sibling subdomain, or left from another user's session).
+func (d *Dashboard) csrfToken(secret, session string) string {
 	m := hmac.New(sha256.New, d.csrf)
-	m.Write([]byte("hookgate-ui-csrf:" + secret))
+	// NUL separates the parts: neither cookie value can hold one.
+	m.Write([]byte("hookgate-ui-csrf\x00" + secret + "\x00" + session))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
 // checkCSRF accepts a state-changing request only with the token of the
-// browser's own CSRF cookie, from the form or the X-CSRF-Token header.
-func (d *Dashboard) checkCSRF(r *http.Request) bool {
+// browser's own CSRF cookie and the given session (the token cookie, "" for
+// sign-in), from the form or the X-CSRF-Token header.
+func (d *Dashboard) checkCSRF(r *http.Request, session string) bool {
 	c, err := r.Cookie(csrfCookie)
 	if err != nil || c.Value == "" {
 		return false
@@ -110,8 +116,33 @@ func (d *Dashboard) checkCSRF(r *http.Request) bool {
 	if got == "" {
 		got = r.PostFormValue(csrfField)
 	}
-	want := d.csrfToken(c.Value)
+	want := d.csrfToken(c.Value, session)
 	return hmac.Equal([]byte(got), []byte(want))
+}
+
+// checkOrigin refuses a state-changing request that a browser sent from
+// another site: Sec-Fetch-Site and Origin through the standard library's
+// CrossOriginProtection (the request's own Host, or server.public_url when
+// a proxy rewrites Host), and the Referer when a browser sends neither.
+// A request with none of the three is not a cross-site browser request
+// (browsers send Origin on every cross-site POST): it passes, and the CSRF
+// token still has to match.
+func (d *Dashboard) checkOrigin(r *http.Request) error {
+	if err := d.cop.Check(r); err != nil {
+		return err
+	}
+	if r.Header.Get("Sec-Fetch-Site") != "" || r.Header.Get("Origin") != "" {
+		return nil
+	}
+	ref := r.Referer()
+	if ref == "" {
+		return nil
+	}
+	u, err := url.Parse(ref)
+	if err == nil && u.Host != "" && (u.Host == r.Host || strings.EqualFold(u.Scheme+"://"+u.Host, d.origin)) {
+		return nil
+	}
+	return errors.New("the Referer is another site")
 }
 
 type ctxKey struct{}
@@ -136,12 +167,12 @@ func (d *Dashboard) authed(h func(http.ResponseWriter, *http.Request)) http.Hand
 			d.toSignIn(w, r, ok)
 			return
 		}
-		if r.Method != http.MethodGet && !d.checkCSRF(r) {
+		if r.Method != http.MethodGet && !d.checkCSRF(r, c.Value) {
 			d.renderError(w, r, http.StatusForbidden, "This form has expired or did not come from this dashboard (CSRF check failed). Reload the page and try again.")
 			return
 		}
-		s.CSRF = d.csrfToken(d.csrfSecret(w, r))
-		s.api = &apiClient{h: d.opts.API, token: c.Value, remote: r.RemoteAddr}
+		s.CSRF = d.csrfToken(d.csrfSecret(w, r), c.Value)
+		s.api = d.apiAs(r, c.Value)
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &s)))
 	})
 }
@@ -190,7 +221,7 @@ func (d *Dashboard) safeNext(next string) string {
 
 func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Next": r.URL.Query().Get("next"), "Expired": r.URL.Query().Get("expired") != "",
-		"CSRF": d.csrfToken(d.csrfSecret(w, r))}
+		"CSRF": d.csrfToken(d.csrfSecret(w, r), "")}
 	d.render(w, r, http.StatusOK, "login", "Sign in", nil, data)
 }
 
@@ -198,16 +229,16 @@ func (d *Dashboard) loginPage(w http.ResponseWriter, r *http.Request) {
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	next := r.PostFormValue("next")
 	data := map[string]any{"Next": next, "ClientID": r.PostFormValue("client_id")}
-	if !d.checkCSRF(r) {
-		data["CSRF"] = d.csrfToken(d.csrfSecret(w, r))
+	if !d.checkCSRF(r, "") {
+		data["CSRF"] = d.csrfToken(d.csrfSecret(w, r), "")
 		data["Error"] = "The sign-in form expired (CSRF check failed). Try again."
 		d.render(w, r, http.StatusForbidden, "login", "Sign in", nil, data)
 		return
 	}
-	api := &apiClient{h: d.opts.API, remote: r.RemoteAddr}
+	api := d.apiAs(r, "")
 	t, err := api.signIn(r.Context(), strings.TrimSpace(r.PostFormValue("client_id")), r.PostFormValue("client_secret"))
 	if err != nil {
-		data["CSRF"] = d.csrfToken(d.csrfSecret(w, r))
+		data["CSRF"] = d.csrfToken(d.csrfSecret(w, r), "")
 		data["Error"] = err.Error()
 		d.render(w, r, http.StatusUnauthorized, "login", "Sign in", nil, data)
 		return
@@ -216,10 +247,16 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, d.safeNext(next), http.StatusSeeOther)
 }
 
-// logout clears the token cookie. It needs the CSRF token so another site
-// cannot sign a user out, but works with an expired token.
+// logout clears the token cookie. It needs the CSRF token of the session so
+// another site cannot sign a user out, but works with an expired token;
+// without a token cookie there is nothing to clear.
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {
-	if !d.checkCSRF(r) {
+	c, err := r.Cookie(tokenCookie)
+	if err != nil || c.Value == "" {
+		http.Redirect(w, r, d.base+"/login", http.StatusSeeOther)
+		return
+	}
+	if !d.checkCSRF(r, c.Value) {
 		d.renderError(w, r, http.StatusForbidden, "CSRF check failed: reload the page and sign out again.")
 		return
 	}

@@ -5,6 +5,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"log/slog"
+	"math"
+	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +60,7 @@ type auth struct {
 	// token thousands of times, and parsing and verifying one costs ~10 µs
 	// of a ~100 µs publish. Expiry is still checked on every use.
 	verified *lru.Cache[string, *Claims]
+	throttle *authThrottle // failed authentications per client (auththrottle.go)
 }
 
 // verifiedTokens bounds the token cache; an evicted token is just verified again.
@@ -136,14 +142,31 @@ func (a *auth) verify(token string) (*Claims, error) {
 	return &c, nil
 }
 
+// tokenParams are the OAuth parameters of a token request; a client may
+// not send them in the query string.
+var tokenParams = []string{"client_secret", "client_id", "grant_type", "scope"}
+
 // handleToken is POST /authentication/api/oauth/token (client credentials).
 func (g *Gateway) handleToken(c *fiber.Ctx) error {
-	id, secret := c.FormValue("client_id"), c.FormValue("client_secret")
+	// RFC 6749 §3.2 and §2.3.1: parameters in the body, credentials in the
+	// body or Basic auth. A URL ends up in proxy and access logs and browser
+	// history, so a secret there is refused (the message names the
+	// parameter, never its value) rather than quietly used.
+	query := c.Request().URI().QueryArgs()
+	for _, k := range tokenParams {
+		if query.Has(k) {
+			return errorf(fiber.StatusBadRequest, k+" must not be sent in the query string (URLs are logged by proxies and servers): "+
+				"send the parameters in an application/x-www-form-urlencoded body, the client credentials there or in HTTP Basic auth")
+		}
+	}
+	// PostArgs holds only an application/x-www-form-urlencoded body.
+	form := c.Request().PostArgs()
+	id, secret := string(form.Peek("client_id")), string(form.Peek("client_secret"))
 	// RFC 6749 §2.3.1 also allows HTTP Basic client authentication.
 	if u, p, ok := basicAuth(c.Get(fiber.HeaderAuthorization)); ok && id == "" {
 		id, secret = u, p
 	}
-	if gt := c.FormValue("grant_type"); gt != "client_credentials" {
+	if gt := string(form.Peek("grant_type")); gt != "client_credentials" {
 		if gt == "" {
 			return errorf(fiber.StatusBadRequest, "grant_type is required and must be client_credentials")
 		}
@@ -152,10 +175,23 @@ func (g *Gateway) handleToken(c *fiber.Ctx) error {
 	if id == "" || secret == "" {
 		return errorf(fiber.StatusBadRequest, "client_id and client_secret are required")
 	}
+	addr := g.clientAddr(c)
+	if ok, wait := g.auth.throttle.admit(id, addr); !ok {
+		secs := int64(math.Ceil(wait.Seconds()))
+		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(secs, 10))
+		return errorf(fiber.StatusTooManyRequests, "too many failed authentications for client_id "+quote(id)+
+			": the limit is auth.max_failures_per_client = "+strconv.Itoa(g.auth.throttle.failures.perMinute)+
+			" a minute, from any address; retry in "+strconv.FormatInt(secs, 10)+" s")
+	}
 	cl, ok := g.auth.authenticate(id, secret)
 	if !ok {
+		if cl.ID != "" {
+			// Unknown ids have no secret to guess: the per-address limit is theirs.
+			g.auth.throttle.failed(c.UserContext(), g.store, cl.ID, addr)
+		}
 		return errorf(fiber.StatusUnauthorized, "invalid client_id or client_secret")
 	}
+	g.auth.throttle.succeeded(cl.ID, addr)
 	tok, err := g.auth.issue(cl)
 	if err != nil {
 		return err
@@ -210,4 +246,44 @@ func claimsOf(c *fiber.Ctx) *Claims {
 		return &Claims{}
 	}
 	return cl
+}
+
+// warnPublishedSecrets warns, once at start, about every client whose
+// secret is printed in hookgate's own files (config.PublishedSecrets, the
+// demo client's fallback): anyone can get its tokens. A warning, not a
+// refusal, so `make run` keeps working on a laptop; it says whether the
+// listen address reaches beyond this machine.
+func warnPublishedSecrets(cfg *config.Config, log *slog.Logger) {
+	for _, cl := range cfg.Auth.Clients {
+		if !cl.UsesPublishedSecret() {
+			continue
+		}
+		reach := "this machine only (server.listen is a loopback address)"
+		if !loopbackListen(cfg.Server.Listen) {
+			reach = "THE NETWORK (server.listen " + cfg.Server.Listen + " is not a loopback address)"
+		}
+		where := cfg.File
+		if cl.Range.Filename != "" {
+			where = cl.Range.Filename + ":" + strconv.Itoa(cl.Range.Start.Line)
+		}
+		log.Warn("SECURITY: client "+quote(cl.ID)+" uses the demo secret published in hookgate's gateway.hcl and README: "+
+			"anyone who can reach this gateway can get its tokens (company "+strconv.FormatInt(cl.CompanyID, 10)+
+			", scopes "+strings.Join(cl.Scopes, " ")+"). It is reachable from "+reach+". "+
+			"Give client "+quote(cl.ID)+" its own secret in the auth block ("+where+"; for the shipped demo client set HOOKGATE_DEMO_SECRET) or remove it.",
+			"client", cl.ID, "company_id", cl.CompanyID, "defined_at", where, "listen", cfg.Server.Listen)
+	}
+}
+
+// loopbackListen reports whether a listen address accepts connections from
+// this machine only.
+func loopbackListen(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }

@@ -48,6 +48,7 @@ type Gateway struct {
 	clock       Clock
 	log         *slog.Logger
 	auth        *auth
+	proxies     trustedProxies // server.trusted_proxies (clientaddr.go)
 	index       *webhookIndex
 	recent      *recentEvents // events just accepted, for their deliveries
 	policy      retryPolicy
@@ -114,6 +115,10 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.auth, err = g.newAuth(ctx); err != nil {
 		return nil, err
 	}
+	if g.proxies, err = newTrustedProxies(cfg.Server.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
+	}
+	warnPublishedSecrets(cfg, g.log)
 	if g.mgmt, err = g.newManagement(ctx); err != nil {
 		return nil, err
 	}
@@ -163,7 +168,8 @@ func (g *Gateway) newAuth(ctx context.Context) (*auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &auth{key: key, ttl: g.cfg.Auth.TokenTTL, clock: g.clock, clients: clients, verified: cache}, nil
+	return &auth{key: key, ttl: g.cfg.Auth.TokenTTL, clock: g.clock, clients: clients, verified: cache,
+		throttle: newAuthThrottle(g.cfg.Auth.MaxFailuresPerClient, g.clock, g.log)}, nil
 }
 
 // startSinks launches the built-in http sink and every sink block.

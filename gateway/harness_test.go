@@ -59,15 +59,20 @@ func startGatewayTB(t testing.TB, cfg *config.Config, start bool) *testGateway {
 }
 
 // startGatewayClock starts a gateway with the given clock; benchmarks use
-// the wall clock so due times spread out as in production.
-func startGatewayClock(t testing.TB, cfg *config.Config, start bool, clk Clock) *testGateway {
+// the wall clock so due times spread out as in production. opts change the
+// Options (a logger to read, no sink processes).
+func startGatewayClock(t testing.TB, cfg *config.Config, start bool, clk Clock, opts ...func(*Options)) *testGateway {
 	t.Helper()
 	clock, _ := clk.(*ManualClock)
-	g, err := New(context.Background(), Options{
+	o := Options{
 		Config: cfg, Clock: clk, BuiltinCommand: sinkCommand,
 		Logger:       testLogger(),
 		PollInterval: 5 * time.Millisecond,
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	g, err := New(context.Background(), o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -172,18 +174,18 @@ func (g *Gateway) handlePublish(c *fiber.Ctx) error {
 		if err := checkIdempotencyKey(key); err != nil {
 			return err
 		}
-		idem = &store.Idempotency{Key: claims.ClientID + "\x00" + key, Response: answer, TTL: g.cfg.Delivery.IdempotencyTTL}
+		idem = &store.Idempotency{Key: claims.ClientID + "\x00" + key, Response: idemRecord(answer, raw), TTL: g.cfg.Delivery.IdempotencyTTL}
 	}
 	prior, err := g.store.Ingest(c.UserContext(), idem, []store.IngestItem{{Event: ev, Deliveries: ds}})
 	if err != nil {
 		return err
 	}
 	if prior != nil {
-		c.Set("Idempotent-Replayed", "true")
-		var first ingestResult
-		if err := json.Unmarshal(prior, &first); err != nil {
+		first, err := g.replay(prior, raw, c.Get("Idempotency-Key"))
+		if err != nil {
 			return err
 		}
+		c.Set("Idempotent-Replayed", "true")
 		return g.ok(c, fiber.StatusAccepted, first)
 	}
 	g.metrics.eventsAccepted.WithLabelValues(p.name).Inc()
@@ -192,6 +194,42 @@ func (g *Gateway) handlePublish(c *fiber.Ctx) error {
 		g.dispatcher.wake()
 	}
 	return g.okAccepted(c, answer)
+}
+
+// idemRecord is what an Idempotency-Key keeps: the 202 answer plus the
+// SHA-256 of the body it answered, as one more JSON field. A field rather
+// than a prefix: a replica still running the previous version reads the
+// record as the plain answer (unknown fields are ignored), so a rolling
+// upgrade replays as before on either version.
+func idemRecord(answer, body []byte) []byte {
+	sum := sha256.Sum256(body)
+	rec := make([]byte, 0, len(answer)+16+2*len(sum))
+	rec = append(rec, answer[:len(answer)-1]...) // answer ends with '}'
+	rec = append(rec, `,"bodySha256":"`...)
+	rec = hex.AppendEncode(rec, sum[:])
+	return append(rec, `"}`...)
+}
+
+// replay is the first answer to key, when body is the body it answered. A
+// record of the previous version has no hash and replays as it did.
+func (g *Gateway) replay(prior, body []byte, key string) (ingestResult, error) {
+	var first struct {
+		ingestResult
+		BodySHA256 string `json:"bodySha256"`
+	}
+	if err := json.Unmarshal(prior, &first); err != nil {
+		return ingestResult{}, err
+	}
+	if first.BodySHA256 != "" {
+		sum := sha256.Sum256(body)
+		if first.BodySHA256 != hex.EncodeToString(sum[:]) {
+			// Replaying the first answer would drop this event without a word.
+			return ingestResult{}, errorf(fiber.StatusUnprocessableEntity, "Idempotency-Key "+quote(key)+
+				" was already used with another body (keys are kept for delivery.idempotency_ttl = "+
+				g.cfg.Delivery.IdempotencyTTL.String()+"): send a new key for a new event, or the same body to get the first answer")
+		}
+	}
+	return first.ingestResult, nil
 }
 
 // appendJSON appends what json.Marshal makes of r, without its reflection:

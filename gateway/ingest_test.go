@@ -166,6 +166,52 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 }
 
+// TestIdempotencyKeyOtherBody: a key reused with another body is a 422
+// naming the problem, not the first answer (which would drop the second
+// event without a word); the same body still replays, and a record written
+// by the previous version (no body hash) replays as it did.
+func TestIdempotencyKeyOtherBody(t *testing.T) {
+	rc := newReceiver(t, nil)
+	tg := startGateway(t, testConfig(t), false)
+	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created", "workorder.declined"}})
+	tok := tg.token("acme", "acme-secret")
+	hdr := map[string]string{"Idempotency-Key": "order-43"}
+	first := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
+	if first.Status != 202 {
+		t.Fatalf("first: %d %s", first.Status, first.Raw)
+	}
+	other := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.declined"), hdr)
+	if other.Status != 422 || !strings.Contains(other.errMessage(), `Idempotency-Key "order-43" was already used with another body`) ||
+		!strings.Contains(other.errMessage(), "delivery.idempotency_ttl = 24h0m0s") || other.Header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("another body: %d %s", other.Status, other.Raw)
+	}
+	same := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
+	if same.Status != 202 || same.Header.Get("Idempotent-Replayed") != "true" ||
+		same.Body["result"].(map[string]any)["eventId"] != first.Body["result"].(map[string]any)["eventId"] {
+		t.Errorf("same body: %d %s", same.Status, same.Raw)
+	}
+	if _, ok := same.Body["result"].(map[string]any)["bodySha256"]; ok {
+		t.Errorf("the stored hash leaked into the answer: %s", same.Raw)
+	}
+	ds, _ := tg.g.store.ListDeliveries(context.Background(), w.WebhookID, "", time.Time{}, time.Time{})
+	if len(ds) != 1 {
+		t.Errorf("%d deliveries queued, want 1", len(ds))
+	}
+
+	// A record of the previous version: the plain answer, no hash.
+	legacy := `{"eventId":"0c9b5f9e-1d2a-4f6e-8a7b-3c4d5e6f7a8b","traceId":"5e6f7a8b-0c9b-4f6e-8a7b-1d2a3c4d5e6f","deliveries":1}`
+	ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 100, Payload: []byte(`{}`), ReceivedAt: t0}
+	if _, err := tg.g.store.Ingest(context.Background(), &store.Idempotency{Key: "acme\x00old-key", Response: []byte(legacy), TTL: time.Hour},
+		[]store.IngestItem{{Event: ev}}); err != nil {
+		t.Fatal(err)
+	}
+	old := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.declined"), map[string]string{"Idempotency-Key": "old-key"})
+	if old.Status != 202 || old.Header.Get("Idempotent-Replayed") != "true" ||
+		old.Body["result"].(map[string]any)["eventId"] != "0c9b5f9e-1d2a-4f6e-8a7b-3c4d5e6f7a8b" {
+		t.Errorf("record of the previous version: %d %s", old.Status, old.Raw)
+	}
+}
+
 func TestHealthReadyMetrics(t *testing.T) {
 	tg := startGateway(t, testConfig(t), false)
 	if r := tg.do("GET", "/readyz", "", nil, nil); r.Status != 503 {

@@ -52,7 +52,7 @@ type rateDecision struct {
 	allowed    bool
 	remaining  int
 	reset      time.Time     // when the bucket is full again
-	retryAfter time.Duration // when refused: until one request is allowed
+	retryAfter time.Duration // until one more request is allowed; 0 while one is
 }
 
 func (r *rateLimiter) take(key string) rateDecision {
@@ -71,9 +71,7 @@ func (r *rateLimiter) take(key string) rateDecision {
 	tokens := lim.TokensAt(now)
 	d.remaining = max(int(math.Floor(tokens)), 0)
 	d.reset = now.Add(r.fill(float64(r.burst) - tokens))
-	if !d.allowed {
-		d.retryAfter = r.fill(1 - tokens)
-	}
+	d.retryAfter = r.fill(1 - tokens)
 	return d
 }
 
@@ -114,14 +112,15 @@ func (g *Gateway) rateLimit(c *fiber.Ctx) error {
 
 // rateKey is the client of a valid bearer token, so every token of one
 // client shares a bucket; without one (the token endpoint, a bad token, a
-// pre-signed log URL) it is the remote address.
+// pre-signed log URL) it is the client's address (clientAddr: the peer, or
+// behind a trusted proxy the address it forwarded).
 func (g *Gateway) rateKey(c *fiber.Ctx) string {
 	if scheme, tok, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		if cl, err := g.auth.parse(strings.TrimSpace(tok)); err == nil {
 			return "client:" + cl.ClientID
 		}
 	}
-	return "ip:" + c.IP()
+	return "ip:" + g.clientAddr(c)
 }
 
 func ceilUnix(t time.Time) int64 {

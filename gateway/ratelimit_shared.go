@@ -45,9 +45,7 @@ func (r *rateLimiter) decide(ctx context.Context, st any, log *slog.Logger, key 
 	r.fallbackLogged.Store(false)
 	d := rateDecision{allowed: allowed, remaining: max(int(math.Floor(tokens)), 0)}
 	d.reset = now.Add(r.fill(float64(r.burst) - tokens))
-	if !allowed {
-		d.retryAfter = r.fill(1 - tokens)
-	}
+	d.retryAfter = r.fill(1 - tokens)
 	return d
 }
 

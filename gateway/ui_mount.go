@@ -15,11 +15,12 @@ import (
 // limits: it has no back door into the store.
 func (g *Gateway) mountUI(app *fiber.App) {
 	ui := dashboard.New(dashboard.Options{
-		API:      adaptor.FiberApp(app),
-		BasePath: "/ui",
-		Secure:   strings.HasPrefix(strings.ToLower(g.cfg.Server.PublicURL), "https://"),
-		Now:      g.clock.Now,
-		Logger:   g.log,
+		API:       adaptor.FiberApp(app),
+		BasePath:  "/ui",
+		Secure:    strings.HasPrefix(strings.ToLower(g.cfg.Server.PublicURL), "https://"),
+		PublicURL: g.cfg.Server.PublicURL,
+		Now:       g.clock.Now,
+		Logger:    g.log,
 	})
 	app.Use("/ui", adaptor.HTTPHandler(ui))
 }

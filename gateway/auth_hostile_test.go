@@ -1,0 +1,282 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/base64"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/hookgate/hookgate/config"
+)
+
+// startLogged starts a gateway without sink processes whose log (debug
+// and up) goes to a file; the returned func reads what it holds so far.
+// A file, not a buffer: the gateway logs from its own goroutines.
+func startLogged(t *testing.T, cfg *config.Config) (*testGateway, func() string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "gateway.log")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	tg := startGatewayClock(t, cfg, false, NewManualClock(t0), func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Sinks = nopSinks{}
+	})
+	return tg, func() string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+}
+
+// tokenReq posts form to the token endpoint with extra headers.
+func (tg *testGateway) tokenReq(query string, form url.Values, hdr map[string]string) apiResp {
+	tg.t.Helper()
+	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	for k, v := range hdr {
+		h[k] = v
+	}
+	path := "/authentication/api/oauth/token"
+	if query != "" {
+		path += "?" + query
+	}
+	return tg.do("POST", path, "", []byte(form.Encode()), h)
+}
+
+// TestTokenCredentialsNotInQuery: client credentials in the query string
+// are refused with a 400 naming the parameter, whatever the body holds;
+// the secret appears neither in the answer nor in the log. The body and
+// HTTP Basic auth work.
+func TestTokenCredentialsNotInQuery(t *testing.T) {
+	tg, logs := startLogged(t, testConfig(t))
+	const secret = "acme-secret"
+	grant := url.Values{"grant_type": {"client_credentials"}}
+	full := url.Values{"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {secret}}
+	for name, c := range map[string]struct {
+		query string
+		form  url.Values
+		param string
+	}{
+		"all in the query":    {full.Encode(), nil, "client_secret"},
+		"secret in the query": {"client_secret=" + secret, url.Values{"grant_type": {"client_credentials"}, "client_id": {"acme"}}, "client_secret"},
+		"id in the query":     {"client_id=acme", url.Values{"grant_type": {"client_credentials"}, "client_secret": {secret}}, "client_id"},
+		"query beside a body": {"client_secret=" + secret, full, "client_secret"},
+	} {
+		r := tg.tokenReq(c.query, c.form, nil)
+		if r.Status != 400 || !strings.Contains(r.errMessage(), c.param+" must not be sent in the query string") || r.Body["access_token"] != nil {
+			t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+		}
+		if bytes.Contains(r.Raw, []byte(secret)) {
+			t.Errorf("%s: the answer echoes the secret", name)
+		}
+	}
+	if strings.Contains(logs(), secret) {
+		t.Errorf("the secret reached the log:\n%s", logs())
+	}
+	// The body, and HTTP Basic auth, still work; a cache buster in the query is fine.
+	if r := tg.tokenReq("_=1", full, nil); r.Status != 200 || r.Body["access_token"] == nil {
+		t.Errorf("credentials in the body: %d %s", r.Status, r.Raw)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("acme:"+secret))
+	if r := tg.tokenReq("", grant, map[string]string{"Authorization": basic}); r.Status != 200 {
+		t.Errorf("HTTP Basic: %d %s", r.Status, r.Raw)
+	}
+	// Parameters in a body that is not a form are not read.
+	r := tg.do("POST", "/authentication/api/oauth/token", "", []byte(`{"grant_type":"client_credentials","client_id":"acme","client_secret":"acme-secret"}`), nil)
+	if r.Status != 400 {
+		t.Errorf("JSON body: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestFailedAuthThrottledPerClient: failed authentications for one client
+// id count against it from any address (here spread over addresses by a
+// trusted proxy's X-Forwarded-For): past auth.max_failures_per_client the
+// endpoint answers 429 with Retry-After without checking the secret (so a
+// right guess looks like a wrong one). An address that authenticated as
+// the client and has not failed since is not locked out; an address that
+// fails loses that; unknown client ids and other clients are not locked;
+// the lock ends when the bucket refills.
+func TestFailedAuthThrottledPerClient(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Server.TrustedProxies = []string{"127.0.0.1"}
+	cfg.Auth.MaxFailuresPerClient = 5
+	tg, _ := startLogged(t, cfg)
+	try := func(id, secret, from string) apiResp {
+		return tg.tokenReq("", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}},
+			map[string]string{"X-Forwarded-For": from})
+	}
+	const producer = "198.51.100.7"
+	if r := try("acme", "acme-secret", producer); r.Status != 200 {
+		t.Fatalf("producer: %d %s", r.Status, r.Raw)
+	}
+	for i := 1; i <= 5; i++ {
+		if r := try("acme", "guess", "203.0.113."+itoa(int64(i))); r.Status != 401 {
+			t.Fatalf("failure %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	r := try("acme", "guess", "203.0.113.6")
+	if r.Status != 429 || r.Header.Get("Retry-After") != "12" ||
+		!strings.Contains(r.errMessage(), `client_id "acme": the limit is auth.max_failures_per_client = 5 a minute, from any address; retry in 12 s`) {
+		t.Fatalf("6th failure from a 6th address: %d Retry-After=%q %s", r.Status, r.Header.Get("Retry-After"), r.Raw)
+	}
+	// Locked: even the right secret from a new address (no oracle).
+	if r := try("acme", "acme-secret", "203.0.113.50"); r.Status != 429 {
+		t.Errorf("right secret while locked: %d", r.Status)
+	}
+	// The producer's own address still gets tokens; other clients and
+	// unknown ids are not locked.
+	if r := try("acme", "acme-secret", producer); r.Status != 200 {
+		t.Errorf("producer during the attack: %d %s", r.Status, r.Raw)
+	}
+	if r := try("globex", "globex-secret", "203.0.113.51"); r.Status != 200 {
+		t.Errorf("another client: %d", r.Status)
+	}
+	for i := range 8 {
+		if r := try("nobody", "guess", "203.0.114."+itoa(int64(i))); r.Status != 401 {
+			t.Fatalf("unknown id, try %d: %d", i+1, r.Status)
+		}
+	}
+	// One failure's worth refills in 60/5 = 12 s.
+	tg.clock.Advance(12 * time.Second)
+	if r := try("acme", "acme-secret", "203.0.113.50"); r.Status != 200 {
+		t.Errorf("after the lock: %d %s", r.Status, r.Raw)
+	}
+	// A known address that fails loses its pass.
+	if r := try("acme", "guess", producer); r.Status != 401 {
+		t.Errorf("producer's failure: %d", r.Status)
+	}
+	if r := try("acme", "acme-secret", producer); r.Status != 429 {
+		t.Errorf("producer after failing: %d, want 429", r.Status)
+	}
+}
+
+// TestForwardedForTrustedProxiesOnly: the per-address limit of the token
+// endpoint counts X-Forwarded-For only from a peer in
+// server.trusted_proxies, and then its right-most untrusted hop (a client
+// cannot pick its own address by prepending one).
+func TestForwardedForTrustedProxiesOnly(t *testing.T) {
+	remaining := func(tg *testGateway, xff string) string {
+		r := tg.tokenReq("", url.Values{}, map[string]string{"X-Forwarded-For": xff})
+		return r.Header.Get(HeaderRateRemaining)
+	}
+	for _, c := range []struct {
+		name    string
+		trusted []string
+		want    []string // remaining after requests from .1, .2, then .2 again
+	}{
+		{"no trusted proxies", nil, []string{"1", "0", "0"}},
+		{"peer not a trusted proxy", []string{"10.0.0.0/8"}, []string{"1", "0", "0"}},
+		{"peer is a trusted proxy", []string{"127.0.0.1", "10.0.0.0/8"}, []string{"1", "1", "0"}},
+	} {
+		cfg := testConfig(t)
+		cfg.API.RateLimit, cfg.API.RateBurst = 60, 2
+		cfg.Server.TrustedProxies = c.trusted
+		tg, _ := startLogged(t, cfg)
+		var got []string
+		for _, xff := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.2"} {
+			got = append(got, remaining(tg, xff))
+		}
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s: remaining %v, want %v", c.name, got, c.want)
+		}
+		if c.trusted == nil {
+			continue
+		}
+		// Behind a trusted proxy: a hop prepended by the client and the
+		// trusted proxies appended after the client change nothing.
+		if c.name == "peer is a trusted proxy" {
+			if got := remaining(tg, "203.0.113.99, 203.0.113.1, 10.1.2.3"); got != "0" {
+				t.Errorf("forged left-most hop: remaining %s, want 0 (counted as 203.0.113.1)", got)
+			}
+		}
+	}
+}
+
+// TestClientAddr: how X-Forwarded-For is read behind trusted proxies.
+func TestClientAddr(t *testing.T) {
+	proxies, err := newTrustedProxies([]string{"10.0.0.0/8", "::1", "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Gateway{proxies: proxies}
+	app := fiber.New()
+	for _, c := range []struct {
+		name string
+		peer string
+		xff  []string
+		want string
+	}{
+		{"untrusted peer", "203.0.113.5", []string{"198.51.100.1"}, "203.0.113.5"},
+		{"trusted, no header", "10.0.0.2", nil, "10.0.0.2"},
+		{"one hop", "10.0.0.2", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"right-most untrusted", "10.0.0.2", []string{"1.1.1.1, 198.51.100.1, 10.9.9.9"}, "198.51.100.1"},
+		{"several lines", "10.0.0.2", []string{"1.1.1.1", "198.51.100.1, 10.9.9.9"}, "198.51.100.1"},
+		{"with ports", "10.0.0.2", []string{"[2001:db8::7]:443, 198.51.100.1:4711"}, "198.51.100.1"},
+		{"IPv6 proxy", "::1", []string{"2001:db8::7"}, "2001:db8::7"},
+		{"mapped IPv4", "::ffff:10.0.0.2", []string{"::ffff:198.51.100.1"}, "198.51.100.1"},
+		{"garbage past the trusted hops", "10.0.0.2", []string{"evil, 10.3.3.3"}, "10.3.3.3"},
+		{"all trusted", "10.0.0.2", []string{"10.1.1.1, 192.0.2.1"}, "10.1.1.1"},
+	} {
+		var req fasthttp.Request
+		for _, v := range c.xff {
+			req.Header.Add("X-Forwarded-For", v)
+		}
+		var fctx fasthttp.RequestCtx
+		fctx.Init(&req, &net.TCPAddr{IP: net.ParseIP(c.peer), Port: 1234}, nil)
+		fc := app.AcquireCtx(&fctx)
+		if got := g.clientAddr(fc); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+		app.ReleaseCtx(fc)
+	}
+}
+
+// TestPublishedSecretWarning: a client whose secret is the published demo
+// value is warned about at start, naming the client, where it is defined
+// and how to change it, and whether the gateway listens beyond loopback;
+// a client with its own secret is not.
+func TestPublishedSecretWarning(t *testing.T) {
+	sum := "0fefc1b27100e636d38ff6bc989040691f4a48220d8bc2183b6bbcfd001524c7" // sha256 of the demo secret
+	for _, listen := range []string{"127.0.0.1:8080", "0.0.0.0:8080"} {
+		cfg := testConfig(t)
+		cfg.Server.Listen = listen
+		cfg.Auth.Clients = append(cfg.Auth.Clients,
+			config.Client{ID: "demo", Secret: "demo-secret-change-me", CompanyID: 100, UserID: 1068, Scopes: []string{ScopePublish},
+				Range: hcl.Range{Filename: "gateway.hcl", Start: hcl.Pos{Line: 103, Column: 3}}},
+			config.Client{ID: "hashed-demo", SecretSHA256: sum, CompanyID: 300, Scopes: []string{ScopeWebhooksRead}})
+		_, logs := startLogged(t, cfg)
+		out := logs()
+		var warned []string
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "level=WARN") && strings.Contains(line, "SECURITY") {
+				warned = append(warned, line)
+			}
+		}
+		if len(warned) != 2 || !strings.Contains(warned[0], `client \"demo\" uses the demo secret published`) ||
+			!strings.Contains(warned[0], "gateway.hcl:103") || !strings.Contains(warned[0], "HOOKGATE_DEMO_SECRET") ||
+			!strings.Contains(warned[1], `client \"hashed-demo\"`) {
+			t.Fatalf("listen %s: warnings\n%s", listen, strings.Join(warned, "\n"))
+		}
+		network := strings.Contains(warned[0], "reachable from THE NETWORK")
+		if network != (listen == "0.0.0.0:8080") {
+			t.Errorf("listen %s: %s", listen, warned[0])
+		}
+		if strings.Contains(out, "demo-secret-change-me") {
+			t.Errorf("the secret itself was logged")
+		}
+	}
+}
