@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -198,6 +199,29 @@ func TestReloadRevokesSink(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg.create(acme, sinkHook("snow-acme"))
+}
+
+// TestStartRevokesSink: a list narrowed while the gateway was stopped
+// deactivates the API webhooks that lost their sink at the next start.
+func TestStartRevokesSink(t *testing.T) {
+	cfg := sinkConfig(t, "https://acme.service-now.com")
+	cfg.Storage.Path = filepath.Join(t.TempDir(), "data")
+	tg, stop := runGateway(t, cfg)
+	acme := tg.token("acme", "acme-secret")
+	id := tg.create(acme, sinkHook("snow-acme"))["webhookId"].(string)
+	stop()
+
+	cfg.Sinks[0].Companies = []int64{300}
+	tg, stop = runGateway(t, cfg)
+	defer stop()
+	acme = tg.token("acme", "acme-secret")
+	if st := tg.must(200, "GET", "/api/v1/webhooks/"+id, acme, nil).result()["status"]; st != "inactive" {
+		t.Errorf("after a restart without access to its sink the webhook is %v", st)
+	}
+	hist := tg.history(acme, id)
+	if r, _ := hist[len(hist)-1]["reason"].(string); !strings.Contains(r, `sink "snow-acme" is not available to company 100 under test.hcl`) {
+		t.Errorf("history reason %q", r)
+	}
 }
 
 // TestDashboardOffersOnlyUsableSinks: the dashboard's sink field lists the
