@@ -118,7 +118,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.mgmt, err = g.newManagement(ctx); err != nil {
 		return nil, err
 	}
-	g.sinkAccess = newSinkAccess(cfg.Sinks)
+	g.sinkAccess = newSinkAccess(sinkSnapshot{blocks: cfg.Sinks})
 	if err = checkBlockSinks(cfg.Webhooks, g.sinkAccess); err != nil {
 		return nil, err
 	}

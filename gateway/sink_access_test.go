@@ -148,7 +148,7 @@ func TestDeliveryRefusesForbiddenSink(t *testing.T) {
 // refuses an HCL block of that company naming the sink (nothing applied),
 // and deactivates its API webhooks using it, with the reason in history;
 // reactivating needs another sink. A reload that grants access applies at
-// once too.
+// once too; a removed sink block revokes the sink for every company.
 func TestReloadRevokesSink(t *testing.T) {
 	cfg := sinkConfig(t, "https://acme.service-now.com")
 	tg := startAPIGateway(t, cfg)
@@ -199,6 +199,22 @@ func TestReloadRevokesSink(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg.create(acme, sinkHook("snow-acme"))
+
+	// A sink block the reload removes still runs until restart, and no
+	// company may use it any more, open http sink or not.
+	removed := granted
+	removed.Sinks = granted.Sinks[:2]
+	if sum, err := tg.g.Reload(context.Background(), &removed); err != nil || sum.Deactivated != 2 {
+		t.Fatalf("reload without the relay block: %+v, %v", sum, err)
+	}
+	for _, w := range []string{id, other} {
+		if st := tg.must(200, "GET", "/api/v1/webhooks/"+w, acme, nil).result()["status"]; st != "inactive" {
+			t.Errorf("webhook on the removed sink is %v", st)
+		}
+	}
+	if msg := tg.must(400, "POST", "/api/v1/webhooks", acme, sinkHook("relay")).errMessage(); strings.Contains(msg, "relay") {
+		t.Errorf("the removed sink is still offered: %q", msg)
+	}
 }
 
 // TestStartRevokesSink: a list narrowed while the gateway was stopped
