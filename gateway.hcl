@@ -153,6 +153,10 @@ smtp {
 # Sinks other than the built-in "http" one are declared like this:
 #   sink "snow" { type = "servicenow"  config = { instance_url = "https://x.service-now.com" } }
 #   sink "mine" { command = "./bin/my-sink"  sha256 = "<64 hex digits>" }
+# A sink belongs to companies: `companies = [100, ...]` lists the companies
+# whose webhooks may name it. It is required on every sink but type "http"
+# (servicenow, salesforce and custom sinks deliver with the credentials in
+# their config); an http sink without it is open to every company.
 
 # An example webhook. It is inactive, so a fresh `make run` delivers nowhere;
 # set status = "active" and a real url to try it.

@@ -200,16 +200,20 @@ func TestSinks(t *testing.T) {
 	cfg := mustParse(t, `sink "snow" {
   type   = "servicenow"
   config = { instance_url = "https://x", retries = 2 }
+  companies = [1, 2]
 }
 sink "custom" {
   command = "./bin/x"
   sha256  = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
+  companies = [3]
 }
+sink "relay" { type = "http" }
 `+hook+`  sink = "snow"
 }`, nil)
 	want := []Sink{
-		{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}},
-		{Name: "custom", Command: "./bin/x", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}, Companies: []int64{1, 2}},
+		{Name: "custom", Command: "./bin/x", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Companies: []int64{3}},
+		{Name: "relay", Type: "http"},
 	}
 	for i := range cfg.Sinks {
 		cfg.Sinks[i].Range = hcl.Range{}
@@ -436,7 +440,7 @@ func TestDiagnostics(t *testing.T) {
 		{"sink neither", `sink "s" {}`, nil, []string{`t.hcl:1:1: sink "s" has neither type nor command: set type to one of "http", "servicenow", "salesforce"`}},
 		{"sink type", `sink "s" { type = "salesforc" }`, nil,
 			[]string{`t.hcl:1:12: unknown sink type "salesforc" for sink "s": built-in types: "http", "servicenow", "salesforce"; for your own sink set command instead. Did you mean "salesforce"?`}},
-		{"sink sha256", "sink \"s\" {\n  type = \"http\"\n  sha256 = \"00\"\n}\nsink \"t\" {\n  command = \"./x\"\n  sha256 = \"00\"\n}", nil, []string{
+		{"sink sha256", "sink \"s\" {\n  type = \"http\"\n  sha256 = \"00\"\n}\nsink \"t\" {\n  command = \"./x\"\n  sha256 = \"00\"\n  companies = [1]\n}", nil, []string{
 			`t.hcl:3:3: sha256 without command in sink "s": sha256 pins the binary given by command`,
 			`t.hcl:7:3: invalid sha256 for sink "t": expected 64 hexadecimal digits`,
 		}},
@@ -486,8 +490,8 @@ func TestDiagnostics(t *testing.T) {
 			`t.hcl:5:3: duplicate header "accept" in webhook "w": header names are case-insensitive; "Accept" is already set`,
 			`t.hcl:5:3: reserved header "x-fn-id" in webhook "w"`,
 		}},
-		{"unknown sink", "sink \"snow\" { type = \"servicenow\" }\n" + hook + "  sink = \"sno\"\n}", nil,
-			[]string{`t.hcl:6:3: unknown sink "sno" for webhook "w": declare it with a sink "sno" { ... } block; available sinks: "http", "snow". Did you mean "snow"?`}},
+		{"unknown sink", "sink \"snow\" {\n  type = \"servicenow\"\n  companies = [1]\n}\n" + hook + "  sink = \"sno\"\n}", nil,
+			[]string{`t.hcl:9:3: unknown sink "sno" for webhook "w": declare it with a sink "sno" { ... } block; available sinks: "http", "snow". Did you mean "snow"?`}},
 		{"email and model properties", hook + "  notification_email = \"ops at example\"\n  model_properties = [\"id\", \" \"]\n}", nil, []string{
 			`t.hcl:5:3: invalid notification_email "ops at example" for webhook "w": expected a plain address`,
 			`t.hcl:6:3: empty model_properties[1] for webhook "w"`,

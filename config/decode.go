@@ -43,7 +43,7 @@ var (
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "client", LabelNames: []string{"id"}}},
 	}
 	clientSchema  = attrSchema("secret", "secret_sha256", "company_id", "user_id", "scopes")
-	sinkSchema    = attrSchema("type", "command", "sha256", "config")
+	sinkSchema    = attrSchema("type", "command", "sha256", "config", "companies")
 	webhookSchema = attrSchema("company_id", "user_id", "url", "method", "status", "events", "secret",
 		"headers", "payload_template", "sink", "notification_email", "model_properties", "signature_format",
 		"secret_grace_period")
@@ -390,6 +390,7 @@ func (d *decoder) decodeSink(blk *hcl.Block, name string) Sink {
 	b.str("command", &s.Command)
 	b.str("sha256", &s.SHA256)
 	b.strMap("config", &s.Settings)
+	b.into("companies", cty.List(cty.Number), &s.Companies)
 	return s
 }
 

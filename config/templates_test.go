@@ -111,8 +111,8 @@ func TestFullFile(t *testing.T) {
 		Lifecycle:   Lifecycle{AutoDeactivateAfter: 72 * time.Hour, CheckInterval: 10 * time.Minute},
 		DeliveryLog: DeliveryLog{PresignTTL: 5 * time.Minute},
 		Sinks: []Sink{
-			{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}},
-			{Name: "custom", Command: "./bin/x", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+			{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}, Companies: []int64{100, 7}},
+			{Name: "custom", Command: "./bin/x", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Companies: []int64{100}},
 		},
 		Webhooks: []Webhook{
 			{Name: "erp-sync", CompanyID: 100, UserID: 1068, URL: "https://erp.example.com/hooks/{{ workorder.id }}",
@@ -146,9 +146,9 @@ func TestFullFile(t *testing.T) {
 		"acme":     "testdata/full.hcl:38,3-16",
 		"hashed":   "testdata/full.hcl:44,3-18",
 		"snow":     "testdata/full.hcl:50,1-12",
-		"custom":   "testdata/full.hcl:54,1-14",
-		"erp-sync": "testdata/full.hcl:58,1-19",
-		"minimal":  "testdata/full.hcl:74,1-18",
+		"custom":   "testdata/full.hcl:55,1-14",
+		"erp-sync": "testdata/full.hcl:60,1-19",
+		"minimal":  "testdata/full.hcl:76,1-18",
 	}
 	if !reflect.DeepEqual(ranges, wantRanges) {
 		t.Errorf("ranges %v, want %v", ranges, wantRanges)

@@ -202,7 +202,11 @@ type Sink struct {
 	Command  string            // custom sink binary
 	SHA256   string            // optional pin of Command
 	Settings map[string]string // config = { ... }
-	Range    hcl.Range
+	// Companies may name the sink in their webhooks. Required unless Type
+	// is "http": every other sink delivers with credentials of its own.
+	// Empty on an http sink: every company may use it.
+	Companies []int64
+	Range     hcl.Range
 }
 
 // Webhook is a webhook block.

@@ -76,10 +76,11 @@ func (d *decoder) validate(cfg *Config) {
 	for i := range cfg.Auth.Clients {
 		d.validateClient(&cfg.Auth.Clients[i])
 	}
-	sinks := map[string]bool{BuiltinSink: true}
+	builtin := BuiltinSinkBlock()
+	sinks := map[string]*Sink{BuiltinSink: &builtin}
 	for i := range cfg.Sinks {
 		d.validateSink(&cfg.Sinks[i])
-		sinks[cfg.Sinks[i].Name] = true
+		sinks[cfg.Sinks[i].Name] = &cfg.Sinks[i]
 	}
 	for i := range cfg.Webhooks {
 		d.validateWebhook(cfg, &cfg.Webhooks[i], sinks, engineOK)
@@ -206,6 +207,8 @@ func (d *decoder) validateSink(s *Sink) {
 	case s.Type != "" && !slices.Contains(SinkTypes, s.Type):
 		d.errorf(d.rangeOf(attrPath(p, "type"), s.Range), fmt.Sprintf("unknown sink type %q for %s", s.Type, p),
 			"built-in types: %s; for your own sink set command instead%s", quoteList(SinkTypes), suggest(s.Type, SinkTypes))
+	default:
+		d.checkSinkCompanies(s, p) // sinks.go
 	}
 	if s.SHA256 != "" {
 		rng := d.rangeOf(attrPath(p, "sha256"), s.Range)
@@ -219,7 +222,7 @@ func (d *decoder) validateSink(s *Sink) {
 	}
 }
 
-func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]bool, engineOK bool) {
+func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]*Sink, engineOK bool) {
 	p := fmt.Sprintf("webhook %q", w.Name)
 	at := func(name string) hcl.Range { return d.rangeOf(attrPath(p, name), w.Range) }
 	written := func(name string) bool { _, ok := d.ranges[attrPath(p, name)]; return ok }
@@ -261,7 +264,7 @@ func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]bool
 		}
 	}
 
-	if !sinks[w.Sink] {
+	if s := sinks[w.Sink]; s == nil {
 		declared := make([]string, 0, len(sinks))
 		for n := range sinks {
 			declared = append(declared, n)
@@ -269,6 +272,8 @@ func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]bool
 		sort.Strings(declared)
 		d.errorf(at("sink"), fmt.Sprintf("unknown sink %q for %s", w.Sink, p),
 			"declare it with a sink %q { ... } block; available sinks: %s%s", w.Sink, quoteList(declared), suggest(w.Sink, declared))
+	} else if w.CompanyID > 0 {
+		d.checkWebhookSinkAccess(w, s, p, at("sink")) // sinks.go
 	}
 
 	if w.NotificationEmail != "" {

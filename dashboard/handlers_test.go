@@ -58,6 +58,8 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
+	case "/api/v1/sinks":
+		_, _ = w.Write([]byte(`{"metadata":{"total":2},"result":[{"name":"http","type":"http"},{"name":"snow-b","type":"servicenow"}]}`))
 	case "/api/v1/webhooks/events":
 		_, _ = w.Write([]byte(`{"metadata":{"total":1},"result":[{"name":"workorder.created","label":"Created","description":"","model":"WorkOrder"}]}`))
 	case "/api/v1/webhooks":

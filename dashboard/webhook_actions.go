@@ -22,6 +22,10 @@ func (d *Dashboard) editPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := webhookForm{URL: wh.URL, Method: wh.Method, Status: wh.Status, Email: wh.Email(), Sink: wh.Sink, Events: wh.Events, Headers: wh.Headers()}
+	if f.Sinks, err = sinkChoices(r.Context(), s.api, f.Sink); err != nil {
+		d.fail(w, r, err)
+		return
+	}
 	d.render(w, r, http.StatusOK, "edit", "Edit webhook", s, map[string]any{"Webhook": wh, "Form": f, "Groups": groups, "SourceRef": d.sourceRef(r, wh)})
 }
 
@@ -46,6 +50,9 @@ func (d *Dashboard) updateWebhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		wh, lerr := d.loadWebhook(r, id)
+		if lerr == nil {
+			f.Sinks, lerr = sinkChoices(r.Context(), s.api, f.Sink)
+		}
 		if lerr != nil {
 			d.fail(w, r, lerr)
 			return

@@ -130,10 +130,17 @@ func (d *Dashboard) webhooksPage(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
+	form := webhookForm{Method: "post", Status: "active", Sink: "http"}
+	if s.CanWrite() { // the create dialog
+		if form.Sinks, err = sinkChoices(r.Context(), s.api, form.Sink); err != nil {
+			d.fail(w, r, err)
+			return
+		}
+	}
 	data := map[string]any{
 		"Webhooks": list, "Query": q, "Search": q.Get("search"), "Status": q.Get("status"), "Dir": dir,
 		"Pager":  pagerOf(env, len(list)),
-		"Groups": groups, "NewSecret": uuid.NewString(), "Form": webhookForm{Method: "post", Status: "active", Sink: "http"},
+		"Groups": groups, "NewSecret": uuid.NewString(), "Form": form,
 		"Open": q.Get("new") != "",
 	}
 	d.render(w, r, http.StatusOK, "webhooks", "Webhooks", s, data)
@@ -146,6 +153,7 @@ type webhookForm struct {
 	AllEvents                                bool
 	Headers                                  [][2]string
 	Removed                                  []string
+	Sinks                                    []sinkChoice // the options of the sink field (sinks.go)
 }
 
 func readWebhookForm(r *http.Request, catalog []string) webhookForm {
@@ -230,6 +238,9 @@ func (d *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request) {
 		}
 		var list []webhook
 		lenv, lerr := s.api.get(r.Context(), "/api/v1/webhooks", url.Values{"sortBy": {"createdAt"}, "sortDirection": {"DESC"}}, &list)
+		if lerr == nil {
+			f.Sinks, lerr = sinkChoices(r.Context(), s.api, f.Sink)
+		}
 		if lerr != nil {
 			d.fail(w, r, lerr)
 			return

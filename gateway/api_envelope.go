@@ -25,3 +25,13 @@ func (g *Gateway) okList(c *fiber.Ctx, items any, count, total int, q listQuery,
 }
 
 func (g *Gateway) now() string { return g.clock.Now().UTC().Format(time.RFC3339Nano) }
+
+// okAll answers a whole list that needs no paging (a catalog): count and
+// total are its length; query echoes the filters in effect, if any.
+func (g *Gateway) okAll(c *fiber.Ctx, items any, n int, query fiber.Map) error {
+	meta := fiber.Map{"timestamp": g.now(), "count": n, "total": n}
+	if query != nil {
+		meta["query"] = query
+	}
+	return c.Status(fiber.StatusOK).JSON(fiber.Map{"metadata": meta, "result": items})
+}

@@ -18,8 +18,5 @@ func (g *Gateway) handleEvents(c *fiber.Ctx) error {
 			out = append(out, e)
 		}
 	}
-	return c.JSON(fiber.Map{
-		"metadata": fiber.Map{"timestamp": g.now(), "count": len(out), "total": len(out), "query": fiber.Map{"model": nullIfEmpty(model)}},
-		"result":   out,
-	})
+	return g.okAll(c, out, len(out), fiber.Map{"model": nullIfEmpty(model)})
 }

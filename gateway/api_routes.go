@@ -52,4 +52,5 @@ func (g *Gateway) apiRoutes(api fiber.Router) {
 	api.Delete("/v1/webhooks/:webhookId/:attributeType/:attributeName", canWrite, g.handleDeleteAttribute)
 	api.Post("/v1/transforms/preview", canRead, g.handlePreview)
 	api.Get("/v1/stats", g.rateLimit, canRead, g.handleStats)
+	api.Get("/v1/sinks", g.rateLimit, canRead, g.handleListSinks)
 }

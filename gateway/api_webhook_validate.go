@@ -173,16 +173,24 @@ func (g *Gateway) checkTemplate(w *store.Webhook) error {
 	return nil
 }
 
+// checkSink: a sink the webhook's company may use. Another company's sink
+// gets the answer an unknown name gets, and neither echoes the name nor
+// lists any sink but the caller's: a token learns nothing of the sinks of
+// other companies, not even that a name is taken.
 func (g *Gateway) checkSink(w *store.Webhook) error {
-	names := g.sinkNames()
-	if !slices.Contains(names, w.Sink) {
-		return badRequest("'sink' " + quote(w.Sink) + " is not a sink of this gateway; available: " + strings.Join(names, ", "))
+	usable := g.sinkAccess.usable(w.CompanyID)
+	names := make([]string, len(usable))
+	for i, s := range usable {
+		if s.Name == w.Sink {
+			return nil
+		}
+		names[i] = quote(s.Name)
 	}
-	return nil
+	return badRequest("'sink' must name a sink your company may use: " + strings.Join(names, ", ") + " (GET /api/v1/sinks lists them)")
 }
 
-// sinkNames lists the sinks webhooks may name: the built-in http and every
-// sink block.
+// sinkNames lists the sinks running since start: the built-in http and
+// every sink block.
 func (g *Gateway) sinkNames() []string {
 	names := []string{config.BuiltinSink}
 	for _, s := range g.cfg.Sinks {

@@ -126,6 +126,11 @@ func (g *Gateway) handleCreateWebhook(c *fiber.Ctx) error {
 	hist := stamp([]*store.HistoryEntry{{Action: ActionCreated, Changes: snapshot(w)}}, w, cl.UserID, now, "")
 	g.mgmt.mu.Lock()
 	defer g.mgmt.mu.Unlock()
+	// Again under the lock a reload's revocation of sinks takes, so a
+	// create that raced it cannot keep a sink its company just lost.
+	if err := g.checkSink(w); err != nil {
+		return err
+	}
 	if err := g.saveWebhook(c.UserContext(), nil, w, hist, ""); err != nil {
 		return err
 	}

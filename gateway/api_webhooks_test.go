@@ -170,7 +170,7 @@ func TestCreateValidation(t *testing.T) {
 		{"header newline", headers(map[string]any{"X-Ok": "a\r\nX-Injected: 1"}), "may not contain line breaks"},
 		{"legacy_field", with("webhookAttribute", map[string]any{"legacy_field": map[string]any{"a": "b"}}), "'webhookAttribute.legacy_field' is not supported"},
 		{"template", with("payloadTemplate", `{"a": workorder.(}`), "'payloadTemplate' does not compile"},
-		{"sink", with("sink", "nowhere"), "'sink' \"nowhere\" is not a sink of this gateway"},
+		{"sink", with("sink", "nowhere"), "'sink' must name a sink your company may use: \"http\" (GET /api/v1/sinks lists them)"},
 		{"unknown field", with("notification_email", "a@b.c"), "unknown field \"notification_email\""},
 		{"model property", with("modelProperties", []string{""}), "'modelProperties[0]' is empty"},
 		{"integration type", with("isIntegrationOnly", "yes"), "'isIntegrationOnly' must be true or false"},

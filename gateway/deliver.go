@@ -65,6 +65,10 @@ func (g *Gateway) prepare(ctx context.Context, d *store.Delivery, attempt int, a
 		return nil, nil, &sdk.Result{Error: "webhook was deleted: not sent"}
 	case w.Status != store.StatusActive:
 		return nil, nil, &sdk.Result{Error: "webhook is " + w.Status + ": not sent"}
+	case g.sinkAccess.forbids(w.Sink, w.CompanyID):
+		// Create, update and reload refuse this already; a store written by
+		// an older version, or by a replica with another config, may not.
+		return nil, nil, &sdk.Result{Error: "sink " + quote(w.Sink) + " is not available to company " + itoa(w.CompanyID) + ": not sent"}
 	}
 	a.RequestMethod = strings.ToUpper(w.Method)
 	ev, err := g.recent.get(ctx, g.store, d.EventID)

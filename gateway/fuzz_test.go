@@ -57,7 +57,7 @@ func FuzzWebhookBody(f *testing.F) {
 	f.Add([]byte(`{"events":[]}`))
 	f.Add([]byte(`null`))
 	cfg := config.Defaults()
-	g := &Gateway{cfg: &cfg}
+	g := &Gateway{cfg: &cfg, sinkAccess: newSinkAccess(sinkSnapshot{blocks: cfg.Sinks})}
 	refused := func(t *testing.T, step string, err error) {
 		t.Helper()
 		var ae *apiError

@@ -43,7 +43,8 @@ type Gateway struct {
 	cfg         *config.Config
 	store       store.Store
 	sinks       Sinks
-	host        *host.Host // nil when Options.Sinks was given
+	sinkAccess  *sinkAccess // who may use which sink (sink_access.go)
+	host        *host.Host  // nil when Options.Sinks was given
 	transformer *transforms.Transformer
 	clock       Clock
 	log         *slog.Logger
@@ -120,6 +121,10 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	}
 	warnPublishedSecrets(cfg, g.log)
 	if g.mgmt, err = g.newManagement(ctx); err != nil {
+		return nil, err
+	}
+	g.sinkAccess = newSinkAccess(sinkSnapshot{blocks: cfg.Sinks})
+	if err = checkBlockSinks(cfg.Webhooks, g.sinkAccess); err != nil {
 		return nil, err
 	}
 	if err = g.reconcileConfigWebhooks(ctx); err != nil {

@@ -91,6 +91,18 @@ func statusReason(status string, user int64) string {
 	return "webhook " + verb + " by user " + itoa(user) + ": not sent"
 }
 
+// deactivateLocked makes old inactive as the system (user 0) with reason
+// in its history, and dead-letters its pending deliveries with it. The
+// caller holds g.mgmt.mu.
+func (g *Gateway) deactivateLocked(ctx context.Context, old *store.Webhook, reason string) (*store.Webhook, error) {
+	now := g.clock.Now()
+	next := cloneWebhook(old)
+	next.Status = store.StatusInactive
+	nextVersion(old, next, now)
+	hist := stamp(diffWebhook(old, next), next, SystemUser, now, reason)
+	return next, g.saveWebhook(ctx, old, next, hist, "webhook "+reason+": not sent")
+}
+
 // nextVersion prepares next as the following version of old.
 func nextVersion(old, next *store.Webhook, now time.Time) {
 	next.ID, next.WebhookID, next.CompanyID = old.ID, old.WebhookID, old.CompanyID

@@ -113,14 +113,9 @@ func (g *Gateway) autoDeactivate(ctx context.Context, webhookID string, since ti
 		g.mgmt.mu.Unlock()
 		return false, ignoreNotFound(err) // changed meanwhile
 	}
-	now := g.clock.Now()
 	reason := fmt.Sprintf("auto-deactivated: every delivery has failed since %s (%s; lifecycle.auto_deactivate_after)",
 		since.UTC().Format(time.RFC3339), humanDuration(g.cfg.Lifecycle.AutoDeactivateAfter))
-	next := cloneWebhook(old)
-	next.Status = store.StatusInactive
-	nextVersion(old, next, now)
-	hist := stamp(diffWebhook(old, next), next, SystemUser, now, reason)
-	err = g.saveWebhook(ctx, old, next, hist, "webhook "+reason+": not sent")
+	next, err := g.deactivateLocked(ctx, old, reason)
 	g.mgmt.mu.Unlock()
 	if err != nil {
 		return false, err

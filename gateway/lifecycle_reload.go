@@ -14,8 +14,11 @@ import (
 // Reload applies the webhook blocks of a newly loaded config (SIGHUP or
 // `hookgate reload`): created, changed and removed blocks take effect at
 // once and are recorded in each webhook's history. Other blocks are read
-// at start only; a change to them is logged as needing a restart. A block
-// naming a sink that is not running is refused, and nothing is applied.
+// at start only; a change to them is logged as needing a restart, except
+// the companies lists of sink blocks, which apply at once (sink_access.go):
+// API webhooks whose company loses its sink are deactivated. A block naming
+// a sink that is not running, or one its company may not use, is refused,
+// and nothing is applied.
 func (g *Gateway) Reload(ctx context.Context, cfg *config.Config) (ReloadSummary, error) {
 	running := g.sinkNames()
 	for _, w := range cfg.Webhooks {
@@ -24,15 +27,20 @@ func (g *Gateway) Reload(ctx context.Context, cfg *config.Config) (ReloadSummary
 				w.Range.Filename, w.Range.Start.Line, w.Name, w.Sink)
 		}
 	}
+	sinks := reloadedSinks(g.cfg.Sinks, cfg.Sinks)
+	if err := checkBlockSinks(cfg.Webhooks, newSinkAccess(sinks)); err != nil {
+		return ReloadSummary{}, err
+	}
 	for _, b := range restartOnly(g.cfg, cfg) {
 		g.log.Warn("config changed in a block that is read at start only; restart to apply it", "block", b)
 	}
+	g.sinkAccess.set(sinks)
 	sum, err := g.applyConfigWebhooks(ctx, cfg.File, cfg.Webhooks)
 	if err != nil {
 		return sum, err
 	}
 	g.log.Info("config reloaded", "file", cfg.File, "created", sum.Created, "updated", sum.Updated,
-		"deleted", sum.Deleted, "unchanged", sum.Unchanged)
+		"deleted", sum.Deleted, "unchanged", sum.Unchanged, "deactivated", sum.Deactivated)
 	return sum, nil
 }
 
@@ -66,10 +74,12 @@ func stripRanges(a config.Auth) config.Auth {
 	return a
 }
 
+// sinkKeys drops what need not wait for a restart: positions, and the
+// companies lists, which Reload applies.
 func sinkKeys(sinks []config.Sink) []config.Sink {
 	out := slices.Clone(sinks)
 	for i := range out {
-		out[i].Range = hcl.Range{}
+		out[i].Range, out[i].Companies = hcl.Range{}, nil
 	}
 	return out
 }

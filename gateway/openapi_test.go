@@ -41,8 +41,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	slices.Sort(documented)
 	slices.Sort(served)
 	served = slices.Compact(served)
-	if len(served) != 19 {
-		t.Errorf("%d API routes served, expected 19: %v", len(served), served)
+	if len(served) != 20 {
+		t.Errorf("%d API routes served, expected 20: %v", len(served), served)
 	}
 	if !slices.Equal(documented, served) {
 		t.Errorf("OpenAPI paths and served routes differ:\n documented %v\n served     %v", documented, served)

@@ -26,6 +26,9 @@ func ConfigWebhookID(name string) string {
 // ReloadSummary counts what applying the HCL webhooks changed.
 type ReloadSummary struct {
 	Created, Updated, Deleted, Unchanged int
+	// Deactivated counts API webhooks whose company may no longer use
+	// their sink (sink_access.go).
+	Deactivated int
 }
 
 // reconcileConfigWebhooks applies the webhook blocks of the config the
@@ -39,7 +42,8 @@ func (g *Gateway) reconcileConfigWebhooks(ctx context.Context) error {
 // the webhooks whose source is config: new blocks are created, changed ones
 // updated (keeping a generated secret), removed ones deleted. Each change is
 // recorded in history as the system (user 0) with the file and block as the
-// reason, and the index the fan-out reads is updated at once.
+// reason, and the index the fan-out reads is updated at once. API webhooks
+// whose sink their company may no longer use are deactivated.
 //
 // With a shared store one replica at a time applies them (an advisory
 // lock): replicas starting or reloading together would otherwise both
@@ -117,7 +121,8 @@ func (g *Gateway) applyConfigWebhooksLocked(ctx context.Context, file string, bl
 		}
 		sum.Deleted++
 	}
-	return sum, nil
+	sum.Deactivated, err = g.revokeSinksLocked(ctx, existing, file)
+	return sum, err
 }
 
 func (g *Gateway) webhookFromConfig(cw config.Webhook, id string) *store.Webhook {

@@ -113,7 +113,11 @@ func sinkList(args []string, stdout, stderr io.Writer) int {
 				what += " (sha256 pinned)"
 			}
 		}
-		fmt.Fprintf(stdout, "  %-16s %s; settings: %s\n", s.Name, what, strings.Join(keys, ", "))
+		who := "every company"
+		if !s.Open() {
+			who = "companies " + config.FormatCompanies(s.Companies)
+		}
+		fmt.Fprintf(stdout, "  %-16s %s; settings: %s; used by %s\n", s.Name, what, strings.Join(keys, ", "), who)
 	}
 	return 0
 }

@@ -16,8 +16,9 @@ delivery {
   allow_private_networks = true
 }
 sink "snow" {
-  type   = "servicenow"
-  config = {
+  type      = "servicenow"
+  companies = [100]
+  config    = {
     instance_url      = "%s"
     table             = "incident"
     correlation_field = "correlation_id"
@@ -93,7 +94,7 @@ func TestSinkTestSendsOneDelivery(t *testing.T) {
 		}
 	}
 	out, _ = hookgate(t, []string{"SNOW_PASSWORD=pw-9Kd"}, "sink", "list", "--config", p)
-	if !strings.Contains(out, "snow             type servicenow; settings: auth, correlation_field, instance_url, password, table, username") || strings.Contains(out, "pw-9Kd") {
+	if !strings.Contains(out, "snow             type servicenow; settings: auth, correlation_field, instance_url, password, table, username; used by companies 100") || strings.Contains(out, "pw-9Kd") {
 		t.Fatalf("sink list:\n%s", out)
 	}
 }

@@ -50,9 +50,11 @@ auth {
 sink "snow" {
   type   = "servicenow"
   config = { instance_url = "https://x", retries = 2 }
+  companies = [100, 7]
 }
 sink "custom" {
   command = "./bin/x"
+  companies = [100]
   sha256  = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 }
 webhook "erp-sync" {

@@ -12,6 +12,7 @@ auth {
 
 sink "teams" {
   command = "./bin/hookgate-sink-teams"      # relative to the working directory
+  companies = [100]                          # whose webhooks may use it (its webhook_url posts to your Teams)
   sha256  = env("TEAMS_SINK_SHA256", "")     # pin: sha256sum bin/hookgate-sink-teams
   config  = {
     webhook_url = env("TEAMS_WEBHOOK_URL")   # the workflow's URL; it holds a signature, keep it secret

@@ -23,6 +23,7 @@ auth {
 
 sink "sfdc" {
   type = "salesforce"
+  companies = [100] # whose webhooks may use it: they write into this org with its credentials
   config = {
     # Your My Domain login URL (client credentials needs it), e.g.
     # https://acme.my.salesforce.com; sandboxes: https://acme--dev.sandbox.my.salesforce.com

@@ -23,6 +23,7 @@ auth {
 
 sink "snow" {
   type = "servicenow"
+  companies = [100] # whose webhooks may use it: they write into this instance with its credentials
   config = {
     instance_url      = env("SNOW_INSTANCE_URL") # https://acme.service-now.com
     table             = "incident"

@@ -60,9 +60,10 @@
 // and in gateway.hcl:
 //
 //	sink "echo" {
-//	  command = "/usr/local/bin/echo-sink"
-//	  sha256  = "…"
-//	  config  = { prefix = "ev-" }
+//	  command   = "/usr/local/bin/echo-sink"
+//	  sha256    = "…"
+//	  config    = { prefix = "ev-" }
+//	  companies = [100] // whose webhooks may use it
 //	}
 //
 // Tests can run a sink as a real subprocess with package sdktest.
