@@ -72,6 +72,11 @@ delivery {
   slow_threshold            = "1s"
   slow_share                = 0.5
 
+  # Events just accepted are kept in memory for their deliveries, up to this
+  # many bytes; an event larger than a sixteenth of it is read from storage
+  # instead. 0 turns the cache off.
+  event_cache_bytes = 33554432 # 32 MiB
+
   # Retry budget by a webhook's success rate over its last 100 attempts:
   # above high_rate it gets retries_high retries, below low_rate retries_low,
   # in between retries_medium. Never more than there are backoff delays.

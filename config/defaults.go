@@ -45,6 +45,8 @@ func Defaults() Config {
 			MaxInFlightPerWebhook: 64,
 			SlowThreshold:         time.Second,
 			SlowShare:             0.5,
+			// Recent events kept for their deliveries (gateway/eventcache.go).
+			EventCacheBytes: 32 << 20,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,

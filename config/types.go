@@ -118,6 +118,10 @@ type Delivery struct {
 	// SlowShare is the fraction of workers slow webhooks may hold together,
 	// so fast ones always keep the rest; default 0.5.
 	SlowShare float64
+	// EventCacheBytes bounds the cache of recently accepted events that
+	// deliveries read instead of the store; an event larger than a
+	// sixteenth of it is not cached. 0 turns the cache off; default 32 MiB.
+	EventCacheBytes int64
 }
 
 // Auth is the auth block.

@@ -68,7 +68,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if cfg == nil {
 		return nil, errors.New("gateway: no config")
 	}
-	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), recent: newRecentEvents(), policy: newRetryPolicy(cfg.Delivery)}
+	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), recent: newRecentEvents(cfg.Delivery.EventCacheBytes), policy: newRetryPolicy(cfg.Delivery)}
 	if g.clock == nil {
 		g.clock = SystemClock{}
 	}
