@@ -122,6 +122,10 @@ api {
   per_page     = 25  # default page size of webhooks and history
   log_per_page = 50  # default page size of delivery logs
   max_per_page = 500 # largest perPage any list accepts
+  # A delivery-log list sorted by anything but createdAt is read by walking
+  # the log and keeping the first page*perPage records in that order: this
+  # many at most (deeper pages get 400: filter more, or sort by createdAt).
+  max_sort_depth = 5000
 }
 
 # Automatic webhook state changes.

@@ -62,6 +62,8 @@ func Defaults() Config {
 			PerPage:    25,
 			MaxPerPage: 500,
 			LogPerPage: 50,
+			// Sorted delivery-log pages hold this many records (gateway/api_logs.go).
+			MaxSortDepth: 5000,
 		},
 		SMTP: SMTP{
 			Port:    587,

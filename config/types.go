@@ -156,6 +156,10 @@ type API struct {
 	PerPage    int // default page size of webhooks and history; default 25
 	MaxPerPage int // largest perPage accepted by any list; default 500
 	LogPerPage int // default page size of delivery logs; default 50
+	// MaxSortDepth bounds page*perPage of a delivery-log list sorted by
+	// anything but createdAt: such a page holds that many records while the
+	// log is walked; default 5000.
+	MaxSortDepth int
 }
 
 // SMTP is the smtp block: the server that sends notification emails. An
