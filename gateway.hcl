@@ -15,6 +15,9 @@ server {
   shutdown_timeout = "30s"                   # on SIGTERM, how long in-flight deliveries may finish
   read_timeout     = "10s"                   # reading one request; stops clients that trickle bytes
   idle_timeout     = "60s"                   # keep-alive connections with no request are closed
+  # Request bodies read at once before a bearer token vouches for them (the
+  # token endpoint, the dashboard's forms); more get 503 until one is done.
+  max_unauthenticated_bodies = 64
 }
 
 # Local database: webhooks, the delivery queue and delivery logs.

@@ -31,7 +31,8 @@ var (
 		{Type: "sink", LabelNames: []string{"name"}},
 		{Type: "webhook", LabelNames: []string{"name"}},
 	}}
-	serverSchema  = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout")
+	serverSchema = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout",
+		"max_unauthenticated_bodies")
 	storageSchema = attrSchema("driver", "dsn", "lease", "lock_timeout", "max_conns", "sweep_interval",
 		"path", "log_retention", "gc_interval", "min_free_bytes", "encryption_key", "encryption_key_file", "previous_encryption_keys")
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
@@ -288,6 +289,7 @@ func (d *decoder) decodeServer(hb hcl.Body, s *Server) {
 	b.durationAttr("shutdown_timeout", &s.ShutdownTimeout, true)
 	b.durationAttr("read_timeout", &s.ReadTimeout, false)
 	b.durationAttr("idle_timeout", &s.IdleTimeout, false)
+	b.atLeast(b.int("max_unauthenticated_bodies", &s.MaxUnauthenticatedBodies), "max_unauthenticated_bodies", int64(s.MaxUnauthenticatedBodies), 1)
 }
 
 func (d *decoder) decodeStorage(hb hcl.Body, s *Storage) {

@@ -17,6 +17,8 @@ func Defaults() Config {
 			ShutdownTimeout: 30 * time.Second,
 			ReadTimeout:     10 * time.Second,
 			IdleTimeout:     60 * time.Second,
+			// Bodies read before authentication (gateway/bodies.go).
+			MaxUnauthenticatedBodies: 64,
 		},
 		Storage: Storage{
 			Driver:        DriverBadger,

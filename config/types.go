@@ -36,6 +36,10 @@ type Server struct {
 	ReadTimeout time.Duration
 	// IdleTimeout closes keep-alive connections with no request; default 60s.
 	IdleTimeout time.Duration
+	// MaxUnauthenticatedBodies bounds the request bodies read at once
+	// before a bearer token vouches for their sender (the token endpoint,
+	// the dashboard's forms); more get 503; default 64.
+	MaxUnauthenticatedBodies int
 }
 
 // Storage drivers.
