@@ -203,6 +203,7 @@ func TestBodiesReadWhole(t *testing.T) {
 	zw.Close()
 	var r apiResp
 	grown := heapPeak(func() { r = tg.send(tok, bytes.NewReader(gz.Bytes()), map[string]string{"Content-Encoding": "gzip"}) })
+	t.Logf("%d KiB of gzip that decodes to 64 MiB: %d, the heap rose %.1f MiB", gz.Len()>>10, r.Status, float64(grown)/(1<<20))
 	if r.Status != 413 || !strings.Contains(r.errMessage(), "server.body_limit") {
 		t.Errorf("%d KiB of gzip that decodes to 64 MiB: %d %s", gz.Len()>>10, r.Status, r.Raw)
 	}
