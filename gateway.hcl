@@ -19,6 +19,9 @@ server {
   # X-Forwarded-For believed, for the address per-address limits count (the
   # right-most hop that is not one of them). Default none: it is ignored.
   # trusted_proxies = ["10.0.0.0/8"]
+  # Request bodies read at once before a bearer token vouches for them (the
+  # token endpoint, the dashboard's forms); more get 503 until one is done.
+  max_unauthenticated_bodies = 64
 }
 
 # Local database: webhooks, the delivery queue and delivery logs.
@@ -76,6 +79,11 @@ delivery {
   slow_threshold            = "1s"
   slow_share                = 0.5
 
+  # Events just accepted are kept in memory for their deliveries, up to this
+  # many bytes; an event larger than a sixteenth of it is read from storage
+  # instead. 0 turns the cache off.
+  event_cache_bytes = 33554432 # 32 MiB
+
   # Retry budget by a webhook's success rate over its last 100 attempts:
   # above high_rate it gets retries_high retries, below low_rate retries_low,
   # in between retries_medium. Never more than there are backoff delays.
@@ -125,6 +133,10 @@ api {
   per_page     = 25  # default page size of webhooks and history
   log_per_page = 50  # default page size of delivery logs
   max_per_page = 500 # largest perPage any list accepts
+  # A delivery-log list sorted by anything but createdAt is read by walking
+  # the log and keeping the first page*perPage records in that order: this
+  # many at most (deeper pages get 400: filter more, or sort by createdAt).
+  max_sort_depth = 5000
 }
 
 # Automatic webhook state changes.

@@ -75,6 +75,8 @@ func TestAPIBlocksDiagnostics(t *testing.T) {
 			[]string{"t.hcl:2:3: invalid api.rate_burst: -1"}},
 		{"per_page above max", "api {\n  per_page = 50\n  max_per_page = 20\n}\n", nil,
 			[]string{"t.hcl:2:3: api.per_page 50 is above api.max_per_page 20", "t.hcl:3:3: api.log_per_page 50 is above api.max_per_page 20"}},
+		{"max_sort_depth below max_per_page", "api {\n  max_sort_depth = 100\n}\n", nil,
+			[]string{"t.hcl:2:3: api.max_sort_depth 100 is below api.max_per_page 500"}},
 		{"smtp without from", "smtp {\n  host = \"mail.example.com\"\n}\n", nil,
 			[]string{"t.hcl:1:1: smtp has no from address"}},
 		{"smtp bad from", "smtp {\n  host = \"m\"\n  from = \"not an address\"\n}\n", nil,

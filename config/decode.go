@@ -31,12 +31,14 @@ var (
 		{Type: "sink", LabelNames: []string{"name"}},
 		{Type: "webhook", LabelNames: []string{"name"}},
 	}}
-	serverSchema  = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout", "trusted_proxies")
+	serverSchema = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout",
+		"trusted_proxies", "max_unauthenticated_bodies")
 	storageSchema = attrSchema("driver", "dsn", "lease", "lock_timeout", "max_conns", "sweep_interval",
 		"path", "log_retention", "gc_interval", "min_free_bytes", "encryption_key", "encryption_key_file", "previous_encryption_keys")
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
 		"idempotency_ttl", "retries_high", "retries_medium", "retries_low", "high_rate", "low_rate",
-		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share")
+		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share",
+		"event_cache_bytes")
 	transformsSchema = attrSchema("engine", "timeout", "max_depth")
 	authSchema       = &hcl.BodySchema{
 		Attributes: attrSchema("token_ttl", "signing_key", "max_failures_per_client").Attributes,
@@ -288,6 +290,7 @@ func (d *decoder) decodeServer(hb hcl.Body, s *Server) {
 	b.durationAttr("read_timeout", &s.ReadTimeout, false)
 	b.durationAttr("idle_timeout", &s.IdleTimeout, false)
 	d.decodeTrustedProxies(b, s)
+	b.atLeast(b.int("max_unauthenticated_bodies", &s.MaxUnauthenticatedBodies), "max_unauthenticated_bodies", int64(s.MaxUnauthenticatedBodies), 1)
 }
 
 func (d *decoder) decodeStorage(hb hcl.Body, s *Storage) {
@@ -341,6 +344,7 @@ func (d *decoder) decodeDelivery(hb hcl.Body, s *Delivery) {
 	b.atLeast(b.int("max_in_flight_per_webhook", &s.MaxInFlightPerWebhook), "max_in_flight_per_webhook", int64(s.MaxInFlightPerWebhook), 1)
 	b.durationAttr("slow_threshold", &s.SlowThreshold, false)
 	b.float("slow_share", &s.SlowShare)
+	b.atLeast(b.int64("event_cache_bytes", &s.EventCacheBytes), "event_cache_bytes", s.EventCacheBytes, 0)
 }
 
 func (d *decoder) decodeTransforms(hb hcl.Body, s *Transforms) {

@@ -10,7 +10,8 @@ import (
 
 // Schemas of the blocks the management API, notifications and lifecycle read.
 var (
-	apiSchema         = attrSchema("rate_limit", "rate_burst", "per_page", "max_per_page", "log_per_page")
+	apiSchema = attrSchema("rate_limit", "rate_burst", "per_page", "max_per_page", "log_per_page",
+		"max_sort_depth")
 	smtpSchema        = attrSchema("host", "port", "from", "username", "password", "tls", "timeout")
 	lifecycleSchema   = attrSchema("auto_deactivate_after", "check_interval")
 	deliveryLogSchema = attrSchema("presign_ttl")
@@ -32,6 +33,7 @@ func (d *decoder) decodeAPIBlocks(blk *hcl.Block, cfg *Config) {
 		b.atLeast(b.int("per_page", &s.PerPage), "per_page", int64(s.PerPage), 1)
 		b.atLeast(b.int("max_per_page", &s.MaxPerPage), "max_per_page", int64(s.MaxPerPage), 1)
 		b.atLeast(b.int("log_per_page", &s.LogPerPage), "log_per_page", int64(s.LogPerPage), 1)
+		b.int("max_sort_depth", &s.MaxSortDepth)
 	case "smtp":
 		b, _ := d.content(blk.Body, smtpSchema, "smtp")
 		s := &cfg.SMTP
@@ -66,6 +68,11 @@ func (d *decoder) validateAPIBlocks(cfg *Config) {
 		d.errorf(d.rangeOf("api.log_per_page", d.rangeOf("api.max_per_page", file)),
 			fmt.Sprintf("api.log_per_page %d is above api.max_per_page %d", a.LogPerPage, a.MaxPerPage),
 			"the default page size of delivery logs must fit in the largest page (defaults 50 and 500)")
+	}
+	if a.MaxSortDepth < a.MaxPerPage {
+		d.errorf(d.rangeOf("api.max_sort_depth", d.rangeOf("api.max_per_page", file)),
+			fmt.Sprintf("api.max_sort_depth %d is below api.max_per_page %d", a.MaxSortDepth, a.MaxPerPage),
+			"a sorted delivery-log page must reach at least one full page (defaults 5000 and 500)")
 	}
 	d.validateSMTP(cfg, d.rangeOf("smtp", file))
 }

@@ -17,6 +17,8 @@ func Defaults() Config {
 			ShutdownTimeout: 30 * time.Second,
 			ReadTimeout:     10 * time.Second,
 			IdleTimeout:     60 * time.Second,
+			// Bodies read before authentication (gateway/bodies.go).
+			MaxUnauthenticatedBodies: 64,
 		},
 		Storage: Storage{
 			Driver:        DriverBadger,
@@ -45,6 +47,8 @@ func Defaults() Config {
 			MaxInFlightPerWebhook: 64,
 			SlowThreshold:         time.Second,
 			SlowShare:             0.5,
+			// Recent events kept for their deliveries (gateway/eventcache.go).
+			EventCacheBytes: 32 << 20,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,
@@ -62,6 +66,8 @@ func Defaults() Config {
 			PerPage:    25,
 			MaxPerPage: 500,
 			LogPerPage: 50,
+			// Sorted delivery-log pages hold this many records (gateway/api_logs.go).
+			MaxSortDepth: 5000,
 		},
 		SMTP: SMTP{
 			Port:    587,

@@ -125,6 +125,11 @@ func TestFullFile(t *testing.T) {
 				Events: []string{"workorder.routed"}, Sink: "http", SignatureFormat: SignatureFN},
 		},
 	}
+	// Settings full.hcl leaves at their defaults.
+	def := Defaults()
+	want.Server.MaxUnauthenticatedBodies = def.Server.MaxUnauthenticatedBodies
+	want.Delivery.EventCacheBytes = def.Delivery.EventCacheBytes
+	want.API.MaxSortDepth = def.API.MaxSortDepth
 	// Ranges are checked on their own: the block headers.
 	ranges := map[string]string{}
 	for i := range cfg.Auth.Clients {

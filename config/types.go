@@ -41,6 +41,10 @@ type Server struct {
 	// read for the client's address (the right-most hop that is not a
 	// trusted proxy). Default none: X-Forwarded-For is ignored.
 	TrustedProxies []string
+	// MaxUnauthenticatedBodies bounds the request bodies read at once
+	// before a bearer token vouches for their sender (the token endpoint,
+	// the dashboard's forms); more get 503; default 64.
+	MaxUnauthenticatedBodies int
 }
 
 // Storage drivers.
@@ -123,6 +127,10 @@ type Delivery struct {
 	// SlowShare is the fraction of workers slow webhooks may hold together,
 	// so fast ones always keep the rest; default 0.5.
 	SlowShare float64
+	// EventCacheBytes bounds the cache of recently accepted events that
+	// deliveries read instead of the store; an event larger than a
+	// sixteenth of it is not cached. 0 turns the cache off; default 32 MiB.
+	EventCacheBytes int64
 }
 
 // Auth is the auth block.
@@ -161,6 +169,10 @@ type API struct {
 	PerPage    int // default page size of webhooks and history; default 25
 	MaxPerPage int // largest perPage accepted by any list; default 500
 	LogPerPage int // default page size of delivery logs; default 50
+	// MaxSortDepth bounds page*perPage of a delivery-log list sorted by
+	// anything but createdAt: such a page holds that many records while the
+	// log is walked; default 5000.
+	MaxSortDepth int
 }
 
 // SMTP is the smtp block: the server that sends notification emails. An

@@ -2,8 +2,9 @@ package gateway
 
 import (
 	"cmp"
+	"context"
 	"errors"
-	"slices"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -52,23 +53,20 @@ func (g *Gateway) handleListLogs(c *fiber.Ctx) error {
 		return err
 	}
 	f.CompanyID = claimsOf(c).CompanyID
+	// Lists never show headers or bodies: summaries keep a page small
+	// however large the bodies are.
+	f.Summaries = true
 	var page []*store.Attempt
 	total := 0
 	if q.sortBy == "createdAt" && q.search == "" {
 		// The store pages in time order itself: only the page is read.
 		f.Offset, f.Limit, f.OldestFirst = q.offset(), q.perPage, !q.desc
-		if page, total, err = g.store.ListAttempts(c.UserContext(), f); err != nil {
-			return err
-		}
+		page, total, err = g.store.ListAttempts(c.UserContext(), f)
 	} else {
-		all, _, err := g.store.ListAttempts(c.UserContext(), f)
-		if err != nil {
-			return err
-		}
-		all = slices.DeleteFunc(all, func(a *store.Attempt) bool { return !matchLogSearch(a, q.search) })
-		sortAttempts(all, q.sortBy, q.desc)
-		lo, hi := q.window(len(all))
-		page, total = all[lo:hi], len(all)
+		page, total, err = g.searchLogs(c.UserContext(), f, q)
+	}
+	if err != nil {
+		return err
 	}
 	out := make([]*object, 0, len(page))
 	for _, a := range page {
@@ -132,34 +130,88 @@ func matchLogSearch(a *store.Attempt, s string) bool {
 		itoa(a.WorkOrderID) == s || strconv.Itoa(a.ResponseStatus) == s || containsFold(a.Error, s)
 }
 
-func sortAttempts(as []*store.Attempt, by string, desc bool) {
-	slices.SortStableFunc(as, func(a, b *store.Attempt) int {
-		var c int
-		switch by {
-		case "deliveryId":
-			c = strings.Compare(a.DeliveryID, b.DeliveryID)
-			if c == 0 {
-				c = cmp.Compare(a.Attempt, b.Attempt)
+// searchLogs answers a search, or a sort other than createdAt, from one
+// walk of the matching records' summaries: it holds the page (createdAt,
+// the walk's own order) or the offset+perPage first records of the sort
+// (at most api.max_sort_depth), never every record.
+func (g *Gateway) searchLogs(ctx context.Context, f store.AttemptFilter, q listQuery) ([]*store.Attempt, int, error) {
+	lo, hi := q.offset(), q.offset()+q.perPage
+	total := 0
+	if q.sortBy == "createdAt" {
+		var page []*store.Attempt
+		f.OldestFirst = !q.desc
+		err := g.store.WalkAttempts(ctx, f, func(a *store.Attempt) bool {
+			if matchLogSearch(a, q.search) {
+				if total >= lo && total < hi {
+					page = append(page, a)
+				}
+				total++
 			}
-		case "webhookId":
-			c = strings.Compare(a.WebhookID, b.WebhookID)
-		case "workOrderId":
-			c = cmp.Compare(a.WorkOrderID, b.WorkOrderID)
-		case "eventName":
-			c = strings.Compare(a.EventName, b.EventName)
-		case "deliveryStatus":
-			c = cmp.Compare(a.ResponseStatus, b.ResponseStatus)
-		case "deliveryAttempt":
+			return true
+		})
+		return page, total, err
+	}
+	if depth := g.cfg.API.MaxSortDepth; hi > depth {
+		return nil, 0, badRequest(fmt.Sprintf("page %d of %d goes %d records deep, and sorted by %s the delivery logs go at most %d deep (api.max_sort_depth): "+
+			"narrow the list with webhookId, eventName, deliveryStatus, workOrderId or createdFrom/createdTo, or sort by createdAt, which pages to any depth",
+			q.page, q.perPage, hi, q.sortBy, depth))
+	}
+	// Ties keep the walk's order (newest first), as a stable sort of it would.
+	type ranked struct {
+		a   *store.Attempt
+		seq int
+	}
+	top := newTopK(hi, func(x, y ranked) bool {
+		if c := compareAttempts(x.a, y.a, q.sortBy, q.desc); c != 0 {
+			return c < 0
+		}
+		return x.seq < y.seq
+	})
+	err := g.store.WalkAttempts(ctx, f, func(a *store.Attempt) bool {
+		if matchLogSearch(a, q.search) {
+			top.offer(ranked{a, total})
+			total++
+		}
+		return true
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	kept := top.sorted()
+	page := make([]*store.Attempt, 0, max(len(kept)-lo, 0))
+	for _, r := range kept[min(lo, len(kept)):] {
+		page = append(page, r.a)
+	}
+	return page, total, nil
+}
+
+// compareAttempts orders two records by a sortable field, then by time.
+func compareAttempts(a, b *store.Attempt, by string, desc bool) int {
+	var c int
+	switch by {
+	case "deliveryId":
+		c = strings.Compare(a.DeliveryID, b.DeliveryID)
+		if c == 0 {
 			c = cmp.Compare(a.Attempt, b.Attempt)
 		}
-		if c == 0 {
-			c = a.CreatedAt.Compare(b.CreatedAt)
-		}
-		if desc {
-			c = -c
-		}
-		return c
-	})
+	case "webhookId":
+		c = strings.Compare(a.WebhookID, b.WebhookID)
+	case "workOrderId":
+		c = cmp.Compare(a.WorkOrderID, b.WorkOrderID)
+	case "eventName":
+		c = strings.Compare(a.EventName, b.EventName)
+	case "deliveryStatus":
+		c = cmp.Compare(a.ResponseStatus, b.ResponseStatus)
+	case "deliveryAttempt":
+		c = cmp.Compare(a.Attempt, b.Attempt)
+	}
+	if c == 0 {
+		c = a.CreatedAt.Compare(b.CreatedAt)
+	}
+	if desc {
+		c = -c
+	}
+	return c
 }
 
 // findAttempt returns the company's record for "uuid:n", or the latest

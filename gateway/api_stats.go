@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"time"
 
@@ -46,17 +45,25 @@ func (g *Gateway) handleStats(c *fiber.Ctx) error {
 		return err
 	}
 	now := g.clock.Now()
-	attempts, _, err := g.store.ListAttempts(ctx, store.AttemptFilter{CompanyID: company, CreatedFrom: now.Add(-statsWindow), CreatedTo: now})
+	// One walk over the window's summaries, folded into per-webhook
+	// counters and histograms as it goes: memory per webhook, not per attempt.
+	sums := make(map[string]*attemptSummary, len(hooks))
+	for _, w := range hooks {
+		sums[w.WebhookID] = &attemptSummary{}
+	}
+	f := store.AttemptFilter{CompanyID: company, CreatedFrom: now.Add(-statsWindow), CreatedTo: now}
+	err = g.store.WalkAttempts(ctx, f, func(a *store.Attempt) bool {
+		if s := sums[a.WebhookID]; s != nil { // a deleted webhook's attempts are not shown
+			s.add(a)
+		}
+		return true
+	})
 	if err != nil {
 		return err
 	}
-	byHook := map[string][]*store.Attempt{}
-	for _, a := range attempts {
-		byHook[a.WebhookID] = append(byHook[a.WebhookID], a)
-	}
 	out := make([]webhookStats, 0, len(hooks))
 	for _, w := range hooks {
-		out = append(out, summarize(w, byHook[w.WebhookID]))
+		out = append(out, sums[w.WebhookID].stats(w))
 	}
 	// Busiest first: the panel is read top down.
 	slices.SortStableFunc(out, func(a, b webhookStats) int { return cmp.Compare(b.Attempts, a.Attempts) })
@@ -68,29 +75,29 @@ func (g *Gateway) handleStats(c *fiber.Ctx) error {
 	})
 }
 
-// summarize computes a webhook's success rate and p95 attempt time.
-func summarize(w *store.Webhook, as []*store.Attempt) webhookStats {
-	s := webhookStats{WebhookID: w.WebhookID, URL: w.URL, Status: w.Status, Attempts: len(as)}
-	if len(as) == 0 {
-		return s
-	}
-	ms := make([]int64, 0, len(as))
-	for _, a := range as {
-		if a.Outcome == store.OutcomeSuccess {
-			s.Succeeded++
-		}
-		ms = append(ms, a.DurationMs)
-	}
-	rate := float64(s.Succeeded) / float64(len(as))
-	s.SuccessRate = &rate
-	p := float64(percentile(ms, 0.95))
-	s.P95Ms = &p
-	return s
+// attemptSummary folds one webhook's attempts into its figures.
+type attemptSummary struct {
+	attempts, succeeded int
+	durations           latencyHistogram
 }
 
-// percentile is the nearest-rank percentile of xs (sorted in place).
-func percentile(xs []int64, q float64) int64 {
-	slices.Sort(xs)
-	i := int(math.Ceil(q*float64(len(xs)))) - 1
-	return xs[max(0, min(i, len(xs)-1))]
+func (s *attemptSummary) add(a *store.Attempt) {
+	s.attempts++
+	if a.Outcome == store.OutcomeSuccess {
+		s.succeeded++
+	}
+	s.durations.add(a.DurationMs)
+}
+
+// stats computes the webhook's success rate and p95 attempt time.
+func (s *attemptSummary) stats(w *store.Webhook) webhookStats {
+	out := webhookStats{WebhookID: w.WebhookID, URL: w.URL, Status: w.Status, Attempts: s.attempts, Succeeded: s.succeeded}
+	if s.attempts == 0 {
+		return out
+	}
+	rate := float64(s.succeeded) / float64(s.attempts)
+	out.SuccessRate = &rate
+	p := float64(s.durations.percentile(0.95))
+	out.P95Ms = &p
+	return out
 }

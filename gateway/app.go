@@ -18,15 +18,21 @@ func (g *Gateway) newApp() *fiber.App {
 		IdleTimeout:           g.cfg.Server.IdleTimeout,
 		// Handlers copy what they keep (bytes.Clone); Immutable would copy every value.
 		Immutable: false,
+		// Bodies are read after the headers are judged (bodies.go): no
+		// allocation follows an announced length before the token is checked.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	})
+	app.Server().HeaderReceived = g.headerReceived
 	app.Use(recover.New())
+	app.Use(g.bodyGate)
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", g.handleReady)
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})))
 	app.Post("/authentication/api/oauth/token", g.rateLimit, g.handleToken)
 	g.publicRoutes(app)
 
-	api := app.Group("/api", g.requireToken)
+	api := app.Group("/api", g.requireToken, g.readBody)
 	api.Post("/v1/events", requireScope(ScopePublish), g.handlePublish)
 	g.apiRoutes(api)
 	g.mountUI(app)

@@ -75,7 +75,7 @@ func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
 // TestRecentEventsServeWithoutTheStore: an event added at accept time is
 // served from memory; a miss goes to the store.
 func TestRecentEventsServeWithoutTheStore(t *testing.T) {
-	r := newRecentEvents()
+	r := newRecentEvents(testConfig(t).Delivery.EventCacheBytes)
 	ev := &store.Event{ID: "ev1", Payload: []byte(`{}`)}
 	r.add(ev)
 	// A nil store: a hit must not touch it.

@@ -60,6 +60,10 @@ type Gateway struct {
 	disk        *diskGuard  // nil unless the gateway opened Badger itself
 	ready       atomic.Bool
 	ownsStore   bool
+
+	// unauthBodies bounds the request bodies read before a token vouches
+	// for them (server.max_unauthenticated_bodies).
+	unauthBodies *bodySlots
 }
 
 // New opens storage, loads the webhooks of the config into it, starts the
@@ -70,7 +74,8 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if cfg == nil {
 		return nil, errors.New("gateway: no config")
 	}
-	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), recent: newRecentEvents(), policy: newRetryPolicy(cfg.Delivery)}
+	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), recent: newRecentEvents(cfg.Delivery.EventCacheBytes), policy: newRetryPolicy(cfg.Delivery)}
+	g.unauthBodies = &bodySlots{max: int64(cfg.Server.MaxUnauthenticatedBodies)}
 	if g.clock == nil {
 		g.clock = SystemClock{}
 	}

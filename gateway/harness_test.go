@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -138,7 +139,14 @@ func (r apiResp) errMessage() string {
 
 func (tg *testGateway) do(method, path, token string, body []byte, hdr map[string]string) apiResp {
 	tg.t.Helper()
-	req, _ := http.NewRequest(method, tg.base+path, strings.NewReader(string(body)))
+	return tg.doReader(method, path, token, bytes.NewReader(body), hdr)
+}
+
+// doReader is do with the body read from r: one of unknown length (not a
+// bytes or strings reader) goes chunked.
+func (tg *testGateway) doReader(method, path, token string, body io.Reader, hdr map[string]string) apiResp {
+	tg.t.Helper()
+	req, _ := http.NewRequest(method, tg.base+path, body)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -215,10 +215,11 @@ func (f *AttemptFilter) page(n int) (lo, hi int) {
 	return lo, hi
 }
 
-// listByIndex walks an attempt index in CreatedAt order (reverse for newest
-// first) inside [CreatedFrom, CreatedTo], counting matches and keeping the
-// refs of the requested page.
-func listByIndex(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, int, error) {
+// walkIndex walks an attempt index in CreatedAt order (reverse for newest
+// first) inside [CreatedFrom, CreatedTo], filtering on the index values,
+// and calls fn with the "<deliveryID>\0<attempt4>" ref of each match until
+// fn returns false. ref is valid during the call only.
+func walkIndex(txn *badger.Txn, prefix []byte, f AttemptFilter, fn func(ref []byte) bool) error {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = prefix
 	opts.PrefetchSize = 64
@@ -237,13 +238,6 @@ func listByIndex(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, i
 	if opts.Reverse {
 		seek = key(prefix, u64(to), []byte{0xff})
 	}
-	type ref struct {
-		id string
-		n  int
-	}
-	var refs []ref
-	total := 0
-	lo := max(f.Offset, 0)
 	for it.Seek(seek); it.Valid(); it.Next() {
 		item := it.Item()
 		k := item.Key()
@@ -254,21 +248,46 @@ func listByIndex(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, i
 		var v attemptIndexValue
 		var ok bool
 		if err := item.Value(func(b []byte) error { v, ok = decodeAttemptIndex(b); return nil }); err != nil {
-			return nil, 0, err
+			return err
 		}
-		if !ok || !f.matchIndex(v) {
-			continue
+		if ok && f.matchIndex(v) && !fn(k[len(prefix)+8:]) {
+			return nil
 		}
+	}
+	return nil
+}
+
+// listByIndex counts the matches of an attempt index and reads the records
+// of the requested page only.
+func listByIndex(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, int, error) {
+	type ref struct {
+		id string
+		n  int
+	}
+	var refs []ref
+	total := 0
+	lo := max(f.Offset, 0)
+	err := walkIndex(txn, prefix, f, func(tail []byte) bool {
 		if total >= lo && (f.Limit <= 0 || len(refs) < f.Limit) {
-			if id, n, ok := splitAttemptRef(k[len(prefix)+8:]); ok {
+			if id, n, ok := splitAttemptRef(tail); ok {
 				refs = append(refs, ref{id, n})
 			}
 		}
 		total++
+		return true
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	out := make([]*Attempt, 0, len(refs))
 	for _, r := range refs {
-		a, err := getAttempt(txn, r.id, r.n)
+		var a *Attempt
+		var err error
+		if f.Summaries {
+			a, err = getAttemptSummary(txn, attemptKey(r.id, r.n))
+		} else {
+			a, err = getAttempt(txn, r.id, r.n)
+		}
 		if errors.Is(err, ErrNotFound) { // expired between index and record
 			continue
 		}
@@ -280,6 +299,75 @@ func listByIndex(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, i
 	return out, total, nil
 }
 
+// getAttemptSummary reads the record under k without its headers and
+// bodies, decoding from the value Badger lends rather than a copy of it.
+func getAttemptSummary(txn *badger.Txn, k []byte) (*Attempt, error) {
+	item, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var a *Attempt
+	err = item.Value(func(v []byte) error {
+		var err error
+		a, err = decodeAttemptPart(v, false)
+		return err
+	})
+	return a, err
+}
+
+// WalkAttempts calls fn with each matching record's summary, in the order
+// ListAttempts pages them. A webhook or company walks its index and reads
+// one record at a time; a delivery id (a handful of records) or no scope at
+// all (operators) reads the summaries first, then orders them.
+func (s *Badger) WalkAttempts(ctx context.Context, f AttemptFilter, fn func(*Attempt) bool) error {
+	f.Offset, f.Limit, f.Summaries = 0, 0, true
+	return s.view(ctx, func(txn *badger.Txn) error {
+		var prefix []byte
+		switch {
+		case f.DeliveryID != "":
+		case f.WebhookID != "":
+			prefix = attemptHkPrefix(f.WebhookID)
+		case f.CompanyID != 0:
+			prefix = attemptCoPrefix(f.CompanyID)
+		}
+		if prefix == nil {
+			var all []*Attempt
+			var err error
+			if f.DeliveryID != "" {
+				all, _, err = listByDelivery(txn, f)
+			} else {
+				all, _, err = listAll(txn, f)
+			}
+			for _, a := range all {
+				if err != nil || !fn(a) {
+					break
+				}
+			}
+			return err
+		}
+		var k []byte // the record's key: pAttempt + ref
+		var werr error
+		err := walkIndex(txn, prefix, f, func(ref []byte) bool {
+			if werr = ctx.Err(); werr != nil {
+				return false
+			}
+			k = append(append(k[:0], pAttempt...), ref...)
+			a, err := getAttemptSummary(txn, k)
+			if errors.Is(err, ErrNotFound) { // expired between index and record
+				return true
+			}
+			if werr = err; err != nil {
+				return false
+			}
+			return fn(a)
+		})
+		return errors.Join(err, werr)
+	})
+}
+
 // listByDelivery serves "uuid" (all attempts) and "uuid:n" (one).
 func listByDelivery(txn *badger.Txn, f AttemptFilter) ([]*Attempt, int, error) {
 	id, n, err := ParseLogID(f.DeliveryID)
@@ -288,7 +376,12 @@ func listByDelivery(txn *badger.Txn, f AttemptFilter) ([]*Attempt, int, error) {
 	}
 	var all []*Attempt
 	if n > 0 {
-		a, err := getAttempt(txn, id, n)
+		var a *Attempt
+		if f.Summaries {
+			a, err = getAttemptSummary(txn, attemptKey(id, n))
+		} else {
+			a, err = getAttempt(txn, id, n)
+		}
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, 0, err
 		}
@@ -318,11 +411,16 @@ func scanAttempts(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, 
 	defer it.Close()
 	var out []*Attempt
 	for it.Rewind(); it.Valid(); it.Next() {
-		v, err := it.Item().ValueCopy(nil)
-		if err != nil {
-			return nil, err
+		var a *Attempt
+		var err error
+		if f.Summaries {
+			err = it.Item().Value(func(v []byte) (derr error) { a, derr = decodeAttemptPart(v, false); return derr })
+		} else {
+			var v []byte
+			if v, err = it.Item().ValueCopy(nil); err == nil {
+				a, err = readAttempt(txn, v)
+			}
 		}
-		a, err := readAttempt(txn, v)
 		if err != nil {
 			return nil, err
 		}

@@ -191,7 +191,12 @@ func encodeAttempt(a *Attempt) []byte {
 const attemptBodyIsPayload = 1
 
 // decodeAttempt decodes an attempt record; the bodies are copies.
-func decodeAttempt(v []byte) (*Attempt, error) {
+func decodeAttempt(v []byte) (*Attempt, error) { return decodeAttemptPart(v, true) }
+
+// decodeAttemptPart decodes an attempt record, with its headers and bodies
+// or (full false) as a summary without them. A summary copies nothing from
+// v past its fixed fields, so v may be a view Badger lends for the call.
+func decodeAttemptPart(v []byte, full bool) (*Attempt, error) {
 	var a Attempt
 	if len(v) > 0 && v[0] == recordJSON {
 		blobs, err := decodeRecordJSON(v, &a, 2)
@@ -199,6 +204,9 @@ func decodeAttempt(v []byte) (*Attempt, error) {
 			return nil, err
 		}
 		a.RequestBody, a.ResponseBody = blobs[0], blobs[1]
+		if !full {
+			a.dropDetail()
+		}
 		return &a, nil
 	}
 	d, rest, err := newDecoder(v, true)
@@ -232,7 +240,11 @@ func decodeAttempt(v []byte) (*Attempt, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.RequestBody, a.ResponseBody = cloneBlob(req), cloneBlob(resp)
+	if full {
+		a.RequestBody, a.ResponseBody = cloneBlob(req), cloneBlob(resp)
+	} else {
+		a.dropDetail()
+	}
 	return &a, nil
 }
 

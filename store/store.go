@@ -141,6 +141,15 @@ type Attempt struct {
 // LogID is the attempt's id as the API and the X-FN-Delivery-Id header show it.
 func (a *Attempt) LogID() string { return FormatLogID(a.DeliveryID, a.Attempt) }
 
+// AttemptDetail names the fields a summary leaves out (as their JSON names):
+// the headers and bodies, which only the full delivery-log record shows.
+var AttemptDetail = []string{"requestHeaders", "requestBody", "responseHeaders", "responseBody"}
+
+// dropDetail makes a an attempt summary (AttemptDetail left out).
+func (a *Attempt) dropDetail() {
+	a.RequestHeaders, a.RequestBody, a.ResponseHeaders, a.ResponseBody = nil, nil, nil, nil
+}
+
 // HistoryEntry is one change to a webhook.
 type HistoryEntry struct {
 	ID        int64          `json:"id"` // assigned by the store, increasing
@@ -207,6 +216,10 @@ type AttemptFilter struct {
 	Offset      int
 	Limit       int
 	OldestFirst bool
+	// Summaries: the records come without headers and bodies (AttemptDetail),
+	// which lists never show; a page of them then costs no more than its
+	// fixed fields, however large the bodies.
+	Summaries bool
 }
 
 // WebhookFilter selects webhooks. Zero fields do not filter.
@@ -263,6 +276,12 @@ type Store interface {
 	// ListAttempts returns the matching records (newest first unless
 	// OldestFirst) and the total count matching before paging.
 	ListAttempts(ctx context.Context, f AttemptFilter) ([]*Attempt, int, error)
+	// WalkAttempts calls fn with every record matching f, as a summary (see
+	// AttemptFilter.Summaries), in ListAttempts' order, until fn returns
+	// false; Offset and Limit are ignored. Records are read as the walk
+	// goes, so its memory does not grow with the number of records: this
+	// is how searches, other sorts and stats read the log.
+	WalkAttempts(ctx context.Context, f AttemptFilter, fn func(*Attempt) bool) error
 
 	GetWebhookStats(ctx context.Context, webhookID string) (WebhookStats, error)
 

@@ -113,11 +113,7 @@ func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*sto
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM attempts WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	order := "DESC"
-	if f.OldestFirst {
-		order = "ASC"
-	}
-	q := `SELECT doc FROM attempts WHERE ` + where + ` ORDER BY created_at ` + order + `, delivery_id ` + order + `, attempt ` + order
+	q := attemptQuery(f, where)
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
 	}
@@ -130,6 +126,56 @@ func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*sto
 	}
 	out, err := pgx.CollectRows(rows, scanAttempt)
 	return out, int(total), err
+}
+
+// attemptQuery selects the records (summaries when f.Summaries) matching
+// where, in ListAttempts' order.
+func attemptQuery(f store.AttemptFilter, where string) string {
+	order := "DESC"
+	if f.OldestFirst {
+		order = "ASC"
+	}
+	doc := "doc"
+	if f.Summaries {
+		doc = summaryDoc
+	}
+	return `SELECT ` + doc + ` FROM attempts WHERE ` + where +
+		` ORDER BY created_at ` + order + `, delivery_id ` + order + `, attempt ` + order
+}
+
+// summaryDoc builds a record's JSON without its headers and bodies
+// (store.AttemptDetail) on the server, so they never cross the wire. doc
+// is parsed once, as json rather than jsonb, which refuses the \u0000 an
+// error text may hold.
+var summaryDoc = `(SELECT json_object_agg(e.key, e.value) FROM json_each(convert_from(doc, 'UTF8')::json) e
+	WHERE e.key <> ALL ('{` + strings.Join(store.AttemptDetail, ",") + `}'::text[]))::text`
+
+// WalkAttempts streams the matching summaries in ListAttempts' order: rows
+// are read from the connection as fn takes them, never all at once.
+func (s *Store) WalkAttempts(ctx context.Context, f store.AttemptFilter, fn func(*store.Attempt) bool) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	where, args, err := attemptWhere(f)
+	if err != nil {
+		return err
+	}
+	f.Summaries = true
+	rows, err := s.pool.Query(ctx, attemptQuery(f, where), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return err
+		}
+		if !fn(a) {
+			return nil
+		}
+	}
+	return rows.Err()
 }
 
 // attemptWhere turns a filter into a WHERE clause with numbered arguments.

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"reflect"
 	"slices"
+	"testing"
 	"time"
 
 	"github.com/hookgate/hookgate/store"
@@ -77,6 +79,31 @@ func testListAttempts(e *env) {
 		if n != total || !slices.Equal(gotIDs, want) {
 			t.Fatalf("%s: got %v (total %d), want %v (total %d)", name, gotIDs, n, want, total)
 		}
+		// The same page as summaries: the same records, without detail.
+		fs := f
+		fs.Summaries = true
+		sums, n, err := e.s.ListAttempts(e.ctx, fs)
+		if err != nil {
+			t.Fatalf("%s, summaries: %v", name, err)
+		}
+		if n != total || !slices.Equal(logIDs(sums), want) {
+			t.Fatalf("%s, summaries: got %v (total %d), want %v (total %d)", name, logIDs(sums), n, want, total)
+		}
+		checkSummaries(t, name, sums, written)
+		// A walk visits every match in the same order, whatever the page.
+		var walked []*store.Attempt
+		if err := e.s.WalkAttempts(e.ctx, f, func(a *store.Attempt) bool { walked = append(walked, a); return true }); err != nil {
+			t.Fatalf("%s, walk: %v", name, err)
+		}
+		if all := ref(f); !slices.Equal(logIDs(walked), all) {
+			t.Fatalf("%s, walk: got %v, want %v", name, logIDs(walked), all)
+		}
+		checkSummaries(t, name+", walk", walked, written)
+		// fn returning false ends the walk.
+		seen := 0
+		if err := e.s.WalkAttempts(e.ctx, f, func(*store.Attempt) bool { seen++; return seen < 2 }); err != nil || seen != min(2, total) {
+			t.Fatalf("%s, walk stopped after the second: saw %d (%v), want %d", name, seen, err, min(2, total))
+		}
 	}
 	d5 := written[5]
 	cases := []struct {
@@ -106,5 +133,32 @@ func testListAttempts(e *env) {
 	}
 	for _, c := range cases {
 		check(c.name, c.f)
+	}
+}
+
+func logIDs(as []*store.Attempt) []string {
+	out := []string{}
+	for _, a := range as {
+		out = append(out, a.LogID())
+	}
+	return out
+}
+
+// checkSummaries: each summary equals its written record less the headers
+// and bodies.
+func checkSummaries(t testing.TB, name string, got, written []*store.Attempt) {
+	t.Helper()
+	for _, a := range got {
+		i := slices.IndexFunc(written, func(w *store.Attempt) bool { return w.LogID() == a.LogID() })
+		if i < 0 {
+			t.Fatalf("%s: summary %s was never written", name, a.LogID())
+		}
+		want := *written[i]
+		want.RequestHeaders, want.RequestBody, want.ResponseHeaders, want.ResponseBody = nil, nil, nil, nil
+		sum := *a
+		sum.CreatedAt, want.CreatedAt = a.CreatedAt.UTC(), want.CreatedAt.UTC()
+		if !reflect.DeepEqual(sum, want) {
+			t.Fatalf("%s: summary\n%+v\nwant\n%+v", name, sum, want)
+		}
 	}
 }

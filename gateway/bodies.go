@@ -1,0 +1,247 @@
+package gateway
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/andybalholm/brotli"
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+)
+
+// How request bodies are read (docs/security.md, "Request bodies").
+//
+// The server streams bodies (fiber's StreamRequestBody): before a handler
+// runs, fasthttp reads at most 8 KiB of one, whatever its Content-Length
+// announces, and a body is read in full only by readBody, up to
+// server.body_limit, as the bytes arrive. So a client that announces a
+// large body and sends little costs what it sent, not what it announced.
+//
+// headerReceived looks at each request's headers before any of its body
+// is read. A body that will be refused — over server.body_limit, under
+// /api without a valid bearer token, or with every unauthenticated-body
+// slot taken — is not read at all: the request goes on with no body and
+// unreadBodyHeader saying why, bodyGate answers (or lets requireToken
+// answer 401), and the connection closes after the answer, so the bytes
+// left on it are never taken for a request.
+
+// unreadBodyHeader carries headerReceived's reason to bodyGate. A client's
+// own header of that name is deleted first.
+const unreadBodyHeader = "X-Hookgate-Unread-Body"
+
+// Reasons for leaving a body unread.
+const (
+	unreadTooLarge        = "too-large"
+	unreadUnauthenticated = "unauthenticated"
+	unreadBusy            = "busy"
+)
+
+// headerReceived is the fasthttp server's HeaderReceived hook.
+func (g *Gateway) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	h.Del(unreadBodyHeader)
+	cl := h.ContentLength() // -1 chunked, -2 none
+	if cl == 0 || cl == -2 {
+		return fasthttp.RequestConfig{}
+	}
+	reason := ""
+	switch {
+	case int64(cl) > g.cfg.Server.BodyLimit:
+		reason = unreadTooLarge
+	case underAPI(requestPath(h)):
+		if !g.validBearer(string(h.Peek(fiber.HeaderAuthorization))) {
+			reason = unreadUnauthenticated
+		}
+	case g.unauthBodies.full():
+		reason = unreadBusy
+	}
+	if reason != "" {
+		h.Set(unreadBodyHeader, reason)
+		h.SetContentLength(0) // fasthttp then reads none of it
+		h.SetConnectionClose()
+	}
+	return fasthttp.RequestConfig{}
+}
+
+// requestPath is the path fiber routes on: the request URI's, undecoded.
+func requestPath(h *fasthttp.RequestHeader) string {
+	u := fasthttp.AcquireURI()
+	defer fasthttp.ReleaseURI(u)
+	if err := u.Parse(nil, h.RequestURI()); err != nil {
+		return ""
+	}
+	return string(u.PathOriginal())
+}
+
+// underAPI reports whether fiber sends path through the /api group, whose
+// first handler is requireToken: fiber matches a group's prefix without
+// regard to case or to what follows it.
+func underAPI(path string) bool {
+	return len(path) >= 4 && strings.EqualFold(path[:4], "/api")
+}
+
+// validBearer is requireToken's check, on an Authorization header alone.
+func (g *Gateway) validBearer(authz string) bool {
+	scheme, tok, _ := strings.Cut(authz, " ")
+	tok = strings.TrimSpace(tok)
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return false
+	}
+	_, err := g.auth.parse(tok)
+	return err == nil
+}
+
+// bodyGate runs first for every request. It answers the bodies
+// headerReceived refused, reads the bodies of requests outside /api (the
+// token endpoint, the dashboard's forms: read before any bearer token vouches
+// for them) within server.max_unauthenticated_bodies at once, leaves /api
+// bodies to readBody after requireToken, and closes the connection after
+// any answer that left a body on it unread.
+func (g *Gateway) bodyGate(c *fiber.Ctx) error {
+	err := g.gateBody(c)
+	if c.Context().RequestBodyStream() != nil && c.Request().Header.ContentLength() != 0 {
+		c.Set(fiber.HeaderConnection, "close")
+	}
+	return err
+}
+
+func (g *Gateway) gateBody(c *fiber.Ctx) error {
+	h := &c.Request().Header
+	if reason := string(h.Peek(unreadBodyHeader)); reason != "" {
+		h.Del(unreadBodyHeader)
+		switch reason {
+		case unreadTooLarge:
+			return fiber.ErrRequestEntityTooLarge // errorHandler words it
+		case unreadBusy:
+			return g.unauthBusy(c)
+		}
+		return c.Next() // unauthenticated: requireToken answers 401
+	}
+	if c.Context().RequestBodyStream() == nil || h.ContentLength() == 0 || underAPI(c.Path()) {
+		// No body from the network (none, or an in-process call from the
+		// dashboard), or one readBody reads once the token is checked.
+		return c.Next()
+	}
+	if !g.unauthBodies.acquire() {
+		return g.unauthBusy(c)
+	}
+	defer g.unauthBodies.release()
+	return g.readBody(c)
+}
+
+func (g *Gateway) unauthBusy(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderRetryAfter, "1")
+	return errorf(fiber.StatusServiceUnavailable, fmt.Sprintf(
+		"too many request bodies are being read before authentication: at most %d at once (server.max_unauthenticated_bodies); retry shortly",
+		g.unauthBodies.max))
+}
+
+// bodySlots counts the request bodies being read, and handled, before a
+// bearer token vouches for their sender.
+type bodySlots struct {
+	max int64
+	n   atomic.Int64
+}
+
+func (s *bodySlots) full() bool { return s.n.Load() >= s.max }
+
+func (s *bodySlots) acquire() bool {
+	if s.n.Add(1) > s.max {
+		s.n.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (s *bodySlots) release() { s.n.Add(-1) }
+
+// bodyBuffers are reused for reading bodies: a body is copied into the
+// request once read, so a buffer goes back at once.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads the request's body from the connection, at most
+// server.body_limit bytes as they arrive, and decodes a Content-Encoding
+// within the same limit; then the chain goes on with the body in memory,
+// where c.Body(), FormValue and the dashboard's adaptor find it.
+func (g *Gateway) readBody(c *fiber.Ctx) error {
+	stream := c.Context().RequestBodyStream()
+	if stream == nil {
+		return c.Next()
+	}
+	req := &c.Request().Header
+	limit := g.cfg.Server.BodyLimit
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bodyBuffers.Put(buf) }()
+	buf.Reset()
+	n, err := buf.ReadFrom(io.LimitReader(stream, limit+1))
+	switch cl := req.ContentLength(); {
+	case err != nil:
+		return g.bodyReadError(err)
+	case n > limit: // chunked: no length announced
+		return fiber.ErrRequestEntityTooLarge
+	case cl >= 0 && n != int64(cl):
+		return errorf(fiber.StatusBadRequest, fmt.Sprintf("the request body ended after %d of the %d bytes its Content-Length announced", n, cl))
+	}
+	body := buf.Bytes()
+	if enc := strings.TrimSpace(string(req.Peek(fiber.HeaderContentEncoding))); enc != "" && !strings.EqualFold(enc, "identity") {
+		if body, err = decodeBody(body, enc, limit); err != nil {
+			return err
+		}
+		// fiber's c.Body() would decode it again, without a limit.
+		req.Del(fiber.HeaderContentEncoding)
+	}
+	c.Request().SetBody(body) // copies, and ends the stream
+	return c.Next()
+}
+
+func (g *Gateway) bodyReadError(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return errorf(fiber.StatusRequestTimeout, "the request body did not arrive within "+g.cfg.Server.ReadTimeout.String()+" (server.read_timeout)")
+	}
+	return errorf(fiber.StatusBadRequest, "the request body could not be read: "+err.Error())
+}
+
+// decodeBody undoes a Content-Encoding (a list is undone last first),
+// refusing a result over limit bytes: a small compressed body may stand
+// for a huge one.
+func decodeBody(body []byte, encoding string, limit int64) ([]byte, error) {
+	encs := strings.Split(encoding, ",")
+	for i := len(encs) - 1; i >= 0; i-- {
+		enc := strings.ToLower(strings.TrimSpace(encs[i]))
+		var r io.Reader
+		var err error
+		switch enc {
+		case "identity":
+			continue
+		case "gzip", "x-gzip":
+			r, err = gzip.NewReader(bytes.NewReader(body))
+		case "deflate":
+			r, err = zlib.NewReader(bytes.NewReader(body))
+		case "br":
+			r = brotli.NewReader(bytes.NewReader(body))
+		default:
+			return nil, errorf(fiber.StatusUnsupportedMediaType, "Content-Encoding "+quote(enc)+" is not supported: send the body as is, or as gzip, deflate or br")
+		}
+		if err == nil {
+			var decoded bytes.Buffer
+			_, err = decoded.ReadFrom(io.LimitReader(r, limit+1))
+			if int64(decoded.Len()) > limit {
+				return nil, errorf(fiber.StatusRequestEntityTooLarge, fmt.Sprintf(
+					"request body decoded from %s is larger than the limit of %d bytes (server.body_limit)", enc, limit))
+			}
+			body = decoded.Bytes()
+		}
+		if err != nil {
+			return nil, errorf(fiber.StatusBadRequest, "request body is not valid "+enc+": "+err.Error())
+		}
+	}
+	return body, nil
+}
