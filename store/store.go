@@ -155,7 +155,9 @@ func (a *Attempt) RequestBodyTruncated() bool { return int64(len(a.RequestBody))
 
 // ResponseBodyTruncated reports whether ResponseBody is only the first part
 // of the body that was received.
-func (a *Attempt) ResponseBodyTruncated() bool { return int64(len(a.ResponseBody)) < a.ResponseBodySize }
+func (a *Attempt) ResponseBodyTruncated() bool {
+	return int64(len(a.ResponseBody)) < a.ResponseBodySize
+}
 
 // FillBodySizes sets each body size that is below its body's length to
 // that length: the size of a body kept whole.
