@@ -45,6 +45,7 @@ func Defaults() Config {
 			MaxInFlightPerWebhook: 64,
 			SlowThreshold:         time.Second,
 			SlowShare:             0.5,
+			MaxBody:               1 << 20,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,
@@ -72,6 +73,7 @@ func Defaults() Config {
 		},
 		DeliveryLog: DeliveryLog{
 			PresignTTL: 15 * time.Minute,
+			MaxBody:    64 << 10,
 		},
 	}
 }
