@@ -327,4 +327,3 @@ func TestGatewayHeadersAreReserved(t *testing.T) {
 		t.Errorf("config.MaxDeliveryBody %d, sdk.MaxRequestBody %d", config.MaxDeliveryBody, sdk.MaxRequestBody)
 	}
 }
-
