@@ -84,6 +84,10 @@ delivery {
   # instead. 0 turns the cache off.
   event_cache_bytes = 33554432 # 32 MiB
 
+  # A delivery whose rendered body (payload template result, or the envelope)
+  # is larger fails without retry, naming this setting. At most 33554432.
+  max_body = 1048576 # 1 MiB
+
   # Retry budget by a webhook's success rate over its last 100 attempts:
   # above high_rate it gets retries_high retries, below low_rate retries_low,
   # in between retries_medium. Never more than there are backoff delays.
@@ -97,7 +101,7 @@ delivery {
 # JSONata payload and URL templates.
 transforms {
   engine    = "gnata" # or "jsonata-go"
-  timeout   = "100ms" # per evaluation
+  timeout   = "100ms" # per render: the payload template and all URL placeholders together
   max_depth = 200     # recursion bound per evaluation
 }
 
@@ -148,6 +152,9 @@ lifecycle {
 # Delivery-log details carry a pre-signed URL to the full request/response record.
 delivery_log {
   presign_ttl = "15m" # how long such a URL works
+  # An attempt record keeps at most this much of the request and of the
+  # response body, with their full sizes; the event keeps the whole payload.
+  max_body = 65536 # 64 KiB; 0 keeps the sizes only
 }
 
 # Outgoing mail for notifications (auto-deactivation) to a webhook's

@@ -94,6 +94,8 @@ func TestDefaults(t *testing.T) {
 		{"high_rate", d.Delivery.HighRate, 0.95},
 		{"low_rate", d.Delivery.LowRate, 0.80},
 		{"max_retry_after", d.Delivery.MaxRetryAfter, time.Hour},
+		{"delivery.max_body", d.Delivery.MaxBody, int64(1 << 20)},
+		{"delivery_log.max_body", d.DeliveryLog.MaxBody, 64 << 10},
 		{"token_ttl", d.Auth.TokenTTL, time.Hour},
 		{"engine", d.Transforms.Engine, "gnata"},
 		{"transforms.timeout", d.Transforms.Timeout, 100 * time.Millisecond},
@@ -486,7 +488,7 @@ func TestDiagnostics(t *testing.T) {
 			[]string{`t.hcl:5:3: invalid secret for webhook "w": the webhook secret must be a UUID`}},
 		{"headers", hook + "  headers = {\n    \"X-FN-Signature\" = \"a\"\n    \"x-fn-id\" = \"b\"\n    \"Bad Name\" = \"c\"\n    \"Accept\" = \"d\"\n    \"accept\" = \"e\"\n  }\n}", nil, []string{
 			`t.hcl:5:3: invalid header name "Bad Name" in webhook "w"`,
-			`t.hcl:5:3: reserved header "X-FN-Signature" in webhook "w": headers starting with "X-Fn-" are set by the gateway`,
+			`t.hcl:5:3: reserved header "X-FN-Signature" in webhook "w": Content-Type, webhook-id, webhook-timestamp, webhook-signature and headers starting with "X-Fn-" are set by the gateway`,
 			`t.hcl:5:3: duplicate header "accept" in webhook "w": header names are case-insensitive; "Accept" is already set`,
 			`t.hcl:5:3: reserved header "x-fn-id" in webhook "w"`,
 		}},

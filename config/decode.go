@@ -38,7 +38,7 @@ var (
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
 		"idempotency_ttl", "retries_high", "retries_medium", "retries_low", "high_rate", "low_rate",
 		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share",
-		"event_cache_bytes")
+		"event_cache_bytes", "max_body")
 	transformsSchema = attrSchema("engine", "timeout", "max_depth")
 	authSchema       = &hcl.BodySchema{
 		Attributes: attrSchema("token_ttl", "signing_key", "max_failures_per_client").Attributes,
@@ -345,7 +345,15 @@ func (d *decoder) decodeDelivery(hb hcl.Body, s *Delivery) {
 	b.durationAttr("slow_threshold", &s.SlowThreshold, false)
 	b.float("slow_share", &s.SlowShare)
 	b.atLeast(b.int64("event_cache_bytes", &s.EventCacheBytes), "event_cache_bytes", s.EventCacheBytes, 0)
+	if attr := b.int64("max_body", &s.MaxBody); attr != nil && (s.MaxBody < 1 || s.MaxBody > MaxDeliveryBody) {
+		d.errorf(attr.Range, fmt.Sprintf("invalid delivery.max_body: %d", s.MaxBody),
+			"must be between 1 and %d bytes (32 MiB, the largest body a sink accepts)", MaxDeliveryBody)
+	}
 }
+
+// MaxDeliveryBody is the largest delivery.max_body: the largest request
+// body the gateway hands to a sink (plugins/sdk.MaxRequestBody).
+const MaxDeliveryBody = 32 << 20
 
 func (d *decoder) decodeTransforms(hb hcl.Body, s *Transforms) {
 	b, _ := d.content(hb, transformsSchema, "transforms")

@@ -14,7 +14,7 @@ var (
 		"max_sort_depth")
 	smtpSchema        = attrSchema("host", "port", "from", "username", "password", "tls", "timeout")
 	lifecycleSchema   = attrSchema("auto_deactivate_after", "check_interval")
-	deliveryLogSchema = attrSchema("presign_ttl")
+	deliveryLogSchema = attrSchema("presign_ttl", "max_body")
 )
 
 // SMTPTLSModes are the values smtp.tls accepts.
@@ -52,6 +52,7 @@ func (d *decoder) decodeAPIBlocks(blk *hcl.Block, cfg *Config) {
 	case "delivery_log":
 		b, _ := d.content(blk.Body, deliveryLogSchema, "delivery_log")
 		b.durationAttr("presign_ttl", &cfg.DeliveryLog.PresignTTL, false)
+		b.atLeast(b.int("max_body", &cfg.DeliveryLog.MaxBody), "max_body", int64(cfg.DeliveryLog.MaxBody), 0)
 	}
 }
 

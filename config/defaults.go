@@ -49,6 +49,8 @@ func Defaults() Config {
 			SlowShare:             0.5,
 			// Recent events kept for their deliveries (gateway/eventcache.go).
 			EventCacheBytes: 32 << 20,
+			// The largest rendered body a delivery sends (gateway/deliver.go).
+			MaxBody: 1 << 20,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,
@@ -80,6 +82,7 @@ func Defaults() Config {
 		},
 		DeliveryLog: DeliveryLog{
 			PresignTTL: 15 * time.Minute,
+			MaxBody:    64 << 10,
 		},
 	}
 }

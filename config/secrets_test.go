@@ -24,7 +24,7 @@ func TestLiteralPrivateURLRefused(t *testing.T) {
 			t.Errorf("%s: %v", u, diags)
 		}
 	}
-	for _, u := range []string{"https://example.com/in", "https://localhost/in", "https://{{ workorder.id }}.example.com/in", "https://8.8.8.8/in"} {
+	for _, u := range []string{"https://example.com/in", "https://localhost/in", "https://example.com/{{ workorder.id }}/in", "https://8.8.8.8/in"} {
 		mustParse(t, hookWith(u, ""), nil)
 	}
 	allow := "delivery {\n  allow_private_networks = true\n}\n"

@@ -131,6 +131,10 @@ type Delivery struct {
 	// deliveries read instead of the store; an event larger than a
 	// sixteenth of it is not cached. 0 turns the cache off; default 32 MiB.
 	EventCacheBytes int64
+	// MaxBody bounds a rendered request body, bytes: a delivery whose
+	// payload template (or envelope) renders larger fails without retry;
+	// default 1 MiB, at most MaxDeliveryBody.
+	MaxBody int64
 }
 
 // Auth is the auth block.
@@ -205,6 +209,11 @@ type Lifecycle struct {
 // DeliveryLog is the delivery_log block.
 type DeliveryLog struct {
 	PresignTTL time.Duration // how long a pre-signed delivery-log URL works; default 15m
+	// MaxBody is how much of each request and response body an attempt
+	// record keeps, bytes; the full sizes are recorded beside them and the
+	// event keeps the whole payload. Default 64 KiB (responses are cut to
+	// 64 KiB by the sink already); 0 keeps sizes only.
+	MaxBody int
 }
 
 // Sink is a sink block.

@@ -40,6 +40,19 @@ const BuiltinSink = "http"
 // delivery id, ...); a webhook may not override them.
 const ReservedHeaderPrefix = "x-fn-"
 
+// reservedHeaders are the other headers the gateway sets on every delivery
+// (lower case): the body's type and the Standard Webhooks signature.
+var reservedHeaders = []string{"content-type", "webhook-id", "webhook-timestamp", "webhook-signature"}
+
+// ReservedHeader reports whether name, in any case, is a header the gateway
+// sets itself: X-FN-*, Content-Type and the webhook-* signature headers. A
+// webhook may not set one (refused at create, update and load), and one
+// stored before is dropped at delivery: ours always win.
+func ReservedHeader(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(lower, ReservedHeaderPrefix) || slices.Contains(reservedHeaders, lower)
+}
+
 // minSigningKey is the shortest auth.signing_key accepted: HS256 keys
 // shorter than the hash output weaken the token MAC.
 const minSigningKey = 32
@@ -299,6 +312,10 @@ func (d *decoder) checkWebhookURL(cfg *Config, w *Webhook, p string, rng hcl.Ran
 		d.errorf(rng, summary, "the url is empty%s", d.envHint(attrPath(p, "url")))
 		return
 	}
+	if err := transforms.CheckURLOrigin(w.URL); err != nil {
+		d.errorf(rng, "url template of "+p+" could change where deliveries go", "%s", templateError(err, ""))
+		return
+	}
 	u, err := url.Parse(placeHold.ReplaceAllString(w.URL, "x"))
 	switch {
 	case err != nil:
@@ -381,9 +398,9 @@ func (d *decoder) checkHeaders(w *Webhook, p string, rng hcl.Range) {
 		switch {
 		case !httpguts.ValidHeaderFieldName(n):
 			d.errorf(rng, fmt.Sprintf("invalid header name %q in %s", n, p), "header names are letters, digits and !#$%%&'*+-.^_`|~")
-		case strings.HasPrefix(lower, ReservedHeaderPrefix):
+		case ReservedHeader(n):
 			d.errorf(rng, fmt.Sprintf("reserved header %q in %s", n, p),
-				"headers starting with %q are set by the gateway (signature, delivery id) and cannot be overridden", "X-Fn-")
+				"Content-Type, webhook-id, webhook-timestamp, webhook-signature and headers starting with %q are set by the gateway (body type, signature, delivery id) and cannot be overridden, in any case", "X-Fn-")
 		case seen[lower] != "":
 			d.errorf(rng, fmt.Sprintf("duplicate header %q in %s", n, p), "header names are case-insensitive; %q is already set", seen[lower])
 		}

@@ -163,6 +163,12 @@ type logRecord struct {
 	Error           *string           `json:"error"`
 	ExternalRef     *string           `json:"externalRef"`
 	EventID         string            `json:"eventId"`
+
+	// The record keeps the first part of large bodies (delivery_log.max_body).
+	RequestBodySize       int64 `json:"requestBodySize"`
+	RequestBodyTruncated  bool  `json:"requestBodyTruncated"`
+	ResponseBodySize      int64 `json:"responseBodySize"`
+	ResponseBodyTruncated bool  `json:"responseBodyTruncated"`
 }
 
 // logPage shows one attempt: request, response, timing and the envelope.

@@ -167,6 +167,10 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	if err != nil {
 		return templateFailure(err, "")
 	}
+	if err := g.checkBodySize(body); err != nil {
+		// What a delivery would do: fail. Nor is the body sent back.
+		return errorf(fiber.StatusUnprocessableEntity, err.Error())
+	}
 	return g.okOne(c, fiber.Map{"body": json.RawMessage(body), "url": rendered})
 }
 

@@ -247,7 +247,7 @@ func (g *Gateway) handleLogDetails(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o := attemptObject(a)
+	o := bodySizes(attemptObject(a), a)
 	o.set("delivery_log", g.mgmt.presign.sign(a.LogID()))
 	var original any
 	if ev, err := g.store.GetEvent(c.UserContext(), a.EventID); err == nil {
@@ -278,7 +278,7 @@ func (g *Gateway) handleLogFile(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return c.JSON(logRecord(a))
+	return c.JSON(bodySizes(logRecord(a), a))
 }
 
 // logRecord is the complete delivery-log file: the spec's fields, then ours.
@@ -291,6 +291,14 @@ func logRecord(a *store.Attempt) *object {
 		set("responseTime", a.DurationMs).set("createdAt", apiTime(a.CreatedAt)).
 		set("outcome", a.Outcome).set("error", nullIfEmpty(a.Error)).set("externalRef", nullIfEmpty(a.ExternalRef)).
 		set("companyId", a.CompanyID).set("eventId", a.EventID)
+}
+
+// bodySizes adds the full sizes of the bodies and whether the record keeps
+// only their first part (delivery_log.max_body; the event keeps the whole
+// payload: originalPayload).
+func bodySizes(o *object, a *store.Attempt) *object {
+	return o.set("requestBodySize", a.RequestBodySize).set("requestBodyTruncated", a.RequestBodyTruncated()).
+		set("responseBodySize", a.ResponseBodySize).set("responseBodyTruncated", a.ResponseBodyTruncated())
 }
 
 func nonNilMap(m map[string]string) map[string]string {

@@ -56,6 +56,10 @@ func (g *Gateway) checkURL(w *store.Webhook) error {
 	if len(w.URL) > maxURLLength {
 		return badRequest("'url' is longer than " + strconv.Itoa(maxURLLength) + " characters")
 	}
+	if err := transforms.CheckURLOrigin(w.URL); err != nil {
+		// Event data must not choose where a signed delivery goes.
+		return badRequest("'url' is not allowed: " + templateErrorText(err, ""))
+	}
 	u, err := url.Parse(placeholderRE.ReplaceAllString(w.URL, "x"))
 	switch {
 	case w.URL == "":
@@ -133,8 +137,9 @@ func checkEmail(w *store.Webhook) error {
 	return nil
 }
 
-// checkHeaders: valid names, none starting with x-fn- in any case (those
-// are the gateway's own), no line breaks in values. Values are never echoed.
+// checkHeaders: valid names, none of the gateway's own in any case
+// (X-FN-*, Content-Type, webhook-*: config.ReservedHeader), no line breaks
+// in values. Values are never echoed.
 func checkHeaders(w *store.Webhook) error {
 	if len(w.Headers) > maxHeaders {
 		return badRequest("'webhookAttribute.header' may hold at most " + strconv.Itoa(maxHeaders) + " headers")
@@ -151,8 +156,9 @@ func checkHeaders(w *store.Webhook) error {
 		switch {
 		case !httpguts.ValidHeaderFieldName(n):
 			return badRequest("'webhookAttribute.header' has an invalid header name " + quote(n) + ": use letters, digits and !#$%&'*+-.^_`|~")
-		case strings.HasPrefix(strings.ToLower(n), config.ReservedHeaderPrefix):
-			return badRequest("'webhookAttribute.header' cannot set " + quote(n) + ": headers starting with x-fn- are reserved for the gateway")
+		case config.ReservedHeader(n):
+			return badRequest("'webhookAttribute.header' cannot set " + quote(n) +
+				": Content-Type, webhook-id, webhook-timestamp, webhook-signature and headers starting with x-fn- are reserved for the gateway, in any case")
 		case strings.ContainsAny(v, "\r\n\x00"):
 			// CR/LF would split the request's header block (header injection).
 			return badRequest("'webhookAttribute.header' value of " + quote(n) + " may not contain line breaks (CR, LF) or NUL")

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/transforms"
@@ -84,10 +86,16 @@ func (g *Gateway) prepare(ctx context.Context, d *store.Delivery, attempt int, a
 		a.RequestURL = w.URL
 		return nil, nil, &sdk.Result{Error: err.Error()}
 	}
-	headers := g.headers(w, d, ev, attempt, body)
-	a.RequestURL, a.RequestBody, a.RequestHeaders = url, body, redactCustom(headers, w.Headers)
 	// Without a template the body is the envelope: the store keeps one copy.
-	a.RequestBodyIsPayload = bytes.Equal(body, ev.Payload)
+	a.RequestBody, a.RequestBodyIsPayload = body, bytes.Equal(body, ev.Payload)
+	if err := g.checkBodySize(body); err != nil {
+		// Not sent, and not retried: the same event renders the same body.
+		// The record keeps its first part and size (record, KeepBodies).
+		a.RequestURL = url
+		return nil, nil, &sdk.Result{Error: err.Error()}
+	}
+	headers := g.headers(w, d, ev, attempt, body)
+	a.RequestURL, a.RequestHeaders = url, redactCustom(headers, w.Headers)
 	return &sdk.Request{
 		ID: store.FormatLogID(d.ID, attempt), Method: a.RequestMethod, URL: url,
 		Headers: headers, Body: body, Timeout: g.cfg.Delivery.Timeout,
@@ -107,14 +115,28 @@ func (g *Gateway) render(ctx context.Context, w *store.Webhook, payload []byte) 
 	return prog.Apply(ctx, env)
 }
 
-// headers signs body and lists the X-FN-* headers, then the webhook's own.
+// checkBodySize refuses a rendered body over delivery.max_body, naming the
+// setting: a template can turn a small event into megabytes.
+func (g *Gateway) checkBodySize(body []byte) error {
+	if limit := g.cfg.Delivery.MaxBody; int64(len(body)) > limit {
+		return fmt.Errorf("rendered body is %d bytes, over delivery.max_body (%d)", len(body), limit)
+	}
+	return nil
+}
+
+// headers signs body and lists the X-FN-* headers and the webhook's own.
+// A custom header with the name of one of ours, in any case, is left out
+// (create, update and load refuse them; a webhook stored before may hold
+// one): two spellings of one header would reach the receiver as whichever
+// the sink happened to write last.
 func (g *Gateway) headers(w *store.Webhook, d *store.Delivery, ev *store.Event, attempt int, body []byte) map[string]string {
 	now := g.clock.Now()
 	h := make(map[string]string, 10+len(w.Headers))
 	for k, v := range w.Headers {
-		h[k] = v
+		if !config.ReservedHeader(k) {
+			h[k] = v
+		}
 	}
-	// Ours are set last so a stored header can never replace them.
 	h["Content-Type"] = "application/json"
 	h[HeaderWebhookID] = w.WebhookID
 	h[HeaderDeliveryID] = store.FormatLogID(d.ID, attempt)
@@ -126,11 +148,12 @@ func (g *Gateway) headers(w *store.Webhook, d *store.Delivery, ev *store.Event, 
 }
 
 // redactCustom copies headers for the delivery log with the webhook's custom
-// header values hidden: they are often credentials.
+// header values hidden: they are often credentials. Ours are shown as sent,
+// even when a stored custom header has the same name (it was not sent).
 func redactCustom(headers, custom map[string]string) map[string]string {
 	out := make(map[string]string, len(headers))
 	for k, v := range headers {
-		if _, isCustom := custom[k]; isCustom {
+		if _, isCustom := custom[k]; isCustom && !config.ReservedHeader(k) {
 			v = redactedHeaderVal
 		}
 		out[k] = v
@@ -150,7 +173,11 @@ func (g *Gateway) record(ctx context.Context, d *store.Delivery, a *store.Attemp
 		}
 	}
 	dec := g.policy.decide(a.Attempt, res, stats, now)
-	a.ResponseStatus, a.ResponseHeaders, a.ResponseBody = res.Status, res.Headers, res.Body
+	a.ResponseStatus, a.ResponseHeaders, a.ResponseBody, a.ResponseBodySize = res.Status, res.Headers, res.Body, res.BodySize
+	// The record keeps the first part of each body and the full sizes; the
+	// event keeps the whole payload. A template's output is not retained
+	// in full for every attempt of the log's lifetime.
+	a.KeepBodies(g.cfg.DeliveryLog.MaxBody)
 	a.Error, a.ExternalRef, a.Outcome = res.Error, res.ExternalRef, dec.outcome
 	a.DurationMs = res.Duration.Milliseconds()
 
@@ -166,6 +193,7 @@ func (g *Gateway) record(ctx context.Context, d *store.Delivery, a *store.Attemp
 		g.log.Error("recording a delivery attempt", "delivery", a.LogID(), "err", err)
 		return
 	}
+	g.disk.note(attemptStoredBytes(a))
 	g.metrics.deliveries.WithLabelValues(dec.outcome).Inc()
 	g.metrics.attemptSeconds.WithLabelValues(dec.outcome).Observe(res.Duration.Seconds())
 	level := g.log.Debug

@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sys/unix"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // diskCheckInterval is how often the data folder's free space is read. At
@@ -108,11 +110,36 @@ func (d *diskGuard) admit(n int) bool {
 	if d == nil {
 		return true
 	}
-	if d.written.Add(int64(n)) >= diskCheckEveryBytes && d.mu.TryLock() {
+	d.note(n)
+	return !d.low.Load()
+}
+
+// note counts n bytes the gateway wrote without asking (an attempt record:
+// a delivery already running always records its outcome), and checks once
+// diskCheckEveryBytes have been written since the last check. Templates can
+// make attempt records far larger than the events they come from, so they
+// must bring the check forward as events do.
+func (d *diskGuard) note(n int) {
+	if d != nil && d.written.Add(int64(n)) >= diskCheckEveryBytes && d.mu.TryLock() {
 		d.checkLocked()
 		d.mu.Unlock()
 	}
-	return !d.low.Load()
+}
+
+// attemptRecordOverhead approximates what an attempt record writes besides
+// its bodies: header fields, headers, two index entries, the delivery's new
+// state and the webhook's stats.
+const attemptRecordOverhead = 1 << 10
+
+// attemptStoredBytes is roughly what recording a writes: the kept bodies
+// (none for a request body the store reads back from the event) and the
+// rest of the record.
+func attemptStoredBytes(a *store.Attempt) int {
+	n := attemptRecordOverhead + len(a.ResponseBody)
+	if !a.RequestBodyIsPayload {
+		n += len(a.RequestBody)
+	}
+	return n
 }
 
 // start checks every diskCheckInterval until stop; wake is called when

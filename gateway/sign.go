@@ -29,14 +29,6 @@ func sign(h map[string]string, w *store.Webhook, deliveryID string, now time.Tim
 	for i, s := range secrets {
 		std[i] = signature.SignStandard(s, deliveryID, now, body)
 	}
-	// A custom header spelled in another case must not travel beside ours:
-	// the sink would send one of the two at random.
-	for k := range h {
-		switch strings.ToLower(k) {
-		case signature.HeaderStandardID, signature.HeaderStandardTimestamp, signature.HeaderStandardSignature:
-			delete(h, k)
-		}
-	}
 	// webhook-id is the delivery uuid: the same on every retry, which is
 	// what the spec's receivers de-duplicate on.
 	h[signature.HeaderStandardID] = deliveryID

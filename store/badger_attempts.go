@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -25,6 +26,7 @@ func (s *Badger) RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) err
 	}
 	dc, ac := *d, *a
 	ac.DeliveryID = dc.ID
+	ac.FillBodySizes()
 	if ac.CreatedAt.IsZero() {
 		ac.CreatedAt = s.now()
 	}
@@ -135,11 +137,12 @@ func getAttempt(txn *badger.Txn, deliveryID string, attempt int) (*Attempt, erro
 }
 
 // readAttempt decodes an attempt record and, when its request body is the
-// event's payload, reads that from the event. An event outlives its
-// attempts (its retention starts when its last delivery finishes); should
-// it be gone anyway, the body reads as empty rather than failing the log.
+// event's payload, reads that from the event (as much of it as the record
+// kept). An event outlives its attempts (its retention starts when its last
+// delivery finishes); should it be gone anyway, the body reads as empty
+// rather than failing the log.
 func readAttempt(txn *badger.Txn, v []byte) (*Attempt, error) {
-	a, err := decodeAttempt(v)
+	a, kept, err := decodeAttemptPart(v, true)
 	if err != nil || !a.RequestBodyIsPayload || a.RequestBody != nil {
 		return a, err
 	}
@@ -155,6 +158,10 @@ func readAttempt(txn *badger.Txn, v []byte) (*Attempt, error) {
 		return nil, err
 	}
 	a.RequestBody = r.Payload
+	if kept >= 0 && kept < len(a.RequestBody) {
+		a.RequestBody = bytes.Clone(a.RequestBody[:kept]) // not pinning the whole payload
+	}
+	a.FillBodySizes()
 	return a, nil
 }
 
@@ -312,7 +319,7 @@ func getAttemptSummary(txn *badger.Txn, k []byte) (*Attempt, error) {
 	var a *Attempt
 	err = item.Value(func(v []byte) error {
 		var err error
-		a, err = decodeAttemptPart(v, false)
+		a, _, err = decodeAttemptPart(v, false)
 		return err
 	})
 	return a, err
@@ -414,7 +421,7 @@ func scanAttempts(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, 
 		var a *Attempt
 		var err error
 		if f.Summaries {
-			err = it.Item().Value(func(v []byte) (derr error) { a, derr = decodeAttemptPart(v, false); return derr })
+			err = it.Item().Value(func(v []byte) (derr error) { a, _, derr = decodeAttemptPart(v, false); return derr })
 		} else {
 			var v []byte
 			if v, err = it.Item().ValueCopy(nil); err == nil {

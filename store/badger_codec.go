@@ -141,14 +141,22 @@ func decodeEvent(v []byte) (*eventRecord, error) {
 
 // encodeAttempt: header = deliveryId attempt webhookId company eventId
 // eventName workOrder requestUrl requestMethod requestHeaders responseStatus
-// responseHeaders error outcome externalRef durationMs createdAt [flags];
-// two blobs, the request and response bodies. Flags (absent when 0):
-// attemptBodyIsPayload, the request body is not stored but read from the
-// event (Attempt.RequestBodyIsPayload).
+// responseHeaders error outcome externalRef durationMs createdAt [flags
+// [requestBodySize responseBodySize keptRequestBody]]; two blobs, the
+// request and response bodies. Flags (absent when 0): attemptBodyIsPayload,
+// the request body is not stored but read from the event
+// (Attempt.RequestBodyIsPayload); attemptTruncated, a body is only the first
+// part of what was sent or received: the three sizes follow, the last one
+// saying how much of the event's payload the record shows. Without it each
+// size is its body's length. Records written before sizes were kept end
+// the same way, so they read as records of whole bodies.
 func encodeAttempt(a *Attempt) []byte {
 	reqBody, flags := a.RequestBody, uint64(0)
 	if a.RequestBodyIsPayload && len(reqBody) > 0 {
 		reqBody, flags = nil, attemptBodyIsPayload
+	}
+	if a.RequestBodyTruncated() || a.ResponseBodyTruncated() {
+		flags |= attemptTruncated
 	}
 	n := 64 + len(a.DeliveryID) + len(a.WebhookID) + len(a.EventID) + len(a.EventName) + len(a.RequestURL) +
 		len(a.RequestMethod) + len(a.Error) + len(a.Outcome) + len(a.ExternalRef)
@@ -183,35 +191,49 @@ func encodeAttempt(a *Attempt) []byte {
 		if flags != 0 {
 			b = binary.AppendUvarint(b, flags)
 		}
+		if flags&attemptTruncated != 0 {
+			b = binary.AppendUvarint(b, uint64(max(a.RequestBodySize, 0)))
+			b = binary.AppendUvarint(b, uint64(max(a.ResponseBodySize, 0)))
+			b = binary.AppendUvarint(b, uint64(len(a.RequestBody)))
+		}
 		return b
 	}, reqBody, a.ResponseBody)
 }
 
-// attemptBodyIsPayload: see encodeAttempt.
-const attemptBodyIsPayload = 1
+// Attempt record flags: see encodeAttempt.
+const (
+	attemptBodyIsPayload = 1
+	attemptTruncated     = 2
+)
 
 // decodeAttempt decodes an attempt record; the bodies are copies.
-func decodeAttempt(v []byte) (*Attempt, error) { return decodeAttemptPart(v, true) }
+func decodeAttempt(v []byte) (*Attempt, error) {
+	a, _, err := decodeAttemptPart(v, true)
+	return a, err
+}
 
 // decodeAttemptPart decodes an attempt record, with its headers and bodies
-// or (full false) as a summary without them. A summary copies nothing from
-// v past its fixed fields, so v may be a view Badger lends for the call.
-func decodeAttemptPart(v []byte, full bool) (*Attempt, error) {
+// or (full false) as a summary without them (their sizes are kept). A
+// summary copies nothing from v past its fixed fields, so v may be a view
+// Badger lends for the call. It also returns how much of the event's
+// payload a record with RequestBodyIsPayload shows (-1: all of it).
+func decodeAttemptPart(v []byte, full bool) (*Attempt, int, error) {
 	var a Attempt
 	if len(v) > 0 && v[0] == recordJSON {
 		blobs, err := decodeRecordJSON(v, &a, 2)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		a.RequestBody, a.ResponseBody = blobs[0], blobs[1]
+		a.FillBodySizes()
 		if !full {
 			a.dropDetail()
 		}
-		return &a, nil
+		return &a, -1, nil
 	}
 	d, rest, err := newDecoder(v, true)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	a.DeliveryID = d.str()
 	a.Attempt = int(d.varint())
@@ -226,26 +248,36 @@ func decodeAttemptPart(v []byte, full bool) (*Attempt, error) {
 	a.Error, a.Outcome, a.ExternalRef = d.str(), d.str(), d.str()
 	a.DurationMs = d.varint()
 	a.CreatedAt = d.time()
+	var flags uint64
 	if d.off < len(d.b) {
-		a.RequestBodyIsPayload = d.uvarint()&attemptBodyIsPayload != 0
+		flags = d.uvarint()
+		a.RequestBodyIsPayload = flags&attemptBodyIsPayload != 0
+	}
+	kept := -1
+	if flags&attemptTruncated != 0 {
+		a.RequestBodySize, a.ResponseBodySize = int64(d.uvarint()), int64(d.uvarint())
+		kept = int(d.uvarint())
 	}
 	if err := d.done(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req, rest, err := cutBlob(rest)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	resp, _, err := cutBlob(rest)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if full {
 		a.RequestBody, a.ResponseBody = cloneBlob(req), cloneBlob(resp)
+		a.FillBodySizes()
 	} else {
+		a.RequestBodySize = max(a.RequestBodySize, int64(len(req)))
+		a.ResponseBodySize = max(a.ResponseBodySize, int64(len(resp)))
 		a.dropDetail()
 	}
-	return &a, nil
+	return &a, kept, nil
 }
 
 // Delivery states as one byte in a version-2 delivery record; 0 is followed

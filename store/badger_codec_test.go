@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -149,6 +150,61 @@ func TestCodecCorrupt(t *testing.T) {
 	for n := range len(e) {
 		if _, err := decodeEvent(e[:n]); err == nil {
 			t.Fatalf("event truncated to %d bytes: no error", n)
+		}
+	}
+}
+
+// TestCodecAttemptSizes: records written before body sizes were kept (the
+// hex below, from that release's encoder) read as records of whole bodies,
+// and an attempt with whole bodies is still written byte for byte the same;
+// a truncated one carries its sizes and, when its request body is the
+// event's payload, how much of the payload it shows.
+func TestCodecAttemptSizes(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	a := Attempt{DeliveryID: "d-1", Attempt: 2, WebhookID: "w", CompanyID: 9, EventID: "e", EventName: "n",
+		WorkOrderID: 5, RequestURL: "https://x/y", RequestMethod: "POST", RequestHeaders: map[string]string{"A": "1"},
+		RequestBody: []byte("req"), ResponseStatus: 200, ResponseBody: []byte("resp"), Outcome: OutcomeSuccess,
+		DurationMs: 7, CreatedAt: at}
+	old := map[bool]string{
+		false: "023803642d31040177120165016e0a0b68747470733a2f2f782f7904504f53540201410131900300000773756363657373000e0180a9a19a0d00037265710472657370",
+		true:  "023903642d31040177120165016e0a0b68747470733a2f2f782f7904504f53540201410131900300000773756363657373000e0180a9a19a0d0001000472657370",
+	}
+	for isPayload, h := range old {
+		a.RequestBodyIsPayload = isPayload
+		raw, _ := hex.DecodeString(h)
+		got, kept, err := decodeAttemptPart(raw, true)
+		if err != nil || kept != -1 || got.ResponseBodySize != 4 || got.RequestBodyIsPayload != isPayload {
+			t.Fatalf("old record (payload %v): %+v, kept %d, %v", isPayload, got, kept, err)
+		}
+		if !isPayload && (got.RequestBodySize != 3 || got.RequestBodyTruncated() || got.ResponseBodyTruncated()) {
+			t.Fatalf("old record: sizes %d %d", got.RequestBodySize, got.ResponseBodySize)
+		}
+		if enc := hex.EncodeToString(encodeAttempt(&a)); enc != h {
+			t.Fatalf("whole bodies (payload %v) now encode as\n%s\nwant\n%s", isPayload, enc, h)
+		}
+	}
+	a.RequestBodySize, a.ResponseBodySize = 8<<20, 100_000
+	got, kept, err := decodeAttemptPart(encodeAttempt(&a), true)
+	if err != nil || kept != 3 || got.RequestBody != nil || got.RequestBodySize != 8<<20 || got.ResponseBodySize != 100_000 ||
+		string(got.ResponseBody) != "resp" {
+		t.Fatalf("truncated, payload: %+v, kept %d, %v", got, kept, err)
+	}
+	a.RequestBodyIsPayload = false
+	got, _, err = decodeAttemptPart(encodeAttempt(&a), true)
+	if err != nil || string(got.RequestBody) != "req" || !got.RequestBodyTruncated() || !got.ResponseBodyTruncated() {
+		t.Fatalf("truncated: %+v, %v", got, err)
+	}
+}
+
+// TestKeepBodies: bodies are cut to the limit, never inside a UTF-8
+// character, and their sizes are what was there before the cut.
+func TestKeepBodies(t *testing.T) {
+	a := Attempt{RequestBody: []byte("aé€b"), ResponseBody: []byte("xyz")} // 1+2+3+1 bytes
+	for limit, want := range map[int]string{0: "", 1: "a", 2: "a", 3: "aé", 4: "aé", 5: "aé", 6: "aé€", 7: "aé€b", 9: "aé€b"} {
+		c := a
+		c.KeepBodies(limit)
+		if string(c.RequestBody) != want || c.RequestBodySize != 7 || c.ResponseBodySize != 3 || len(c.ResponseBody) != min(limit, 3) {
+			t.Errorf("limit %d: %q (size %d), response %q (size %d); want %q", limit, c.RequestBody, c.RequestBodySize, c.ResponseBody, c.ResponseBodySize, want)
 		}
 	}
 }

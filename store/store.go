@@ -7,9 +7,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
+	"unicode/utf8"
 )
 
 // Errors that decide behaviour in callers.
@@ -131,11 +133,62 @@ type Attempt struct {
 	ExternalRef     string            `json:"externalRef,omitempty"`
 	DurationMs      int64             `json:"responseTime"`
 	CreatedAt       time.Time         `json:"createdAt"`
+	// RequestBodySize and ResponseBodySize are the sizes of the bodies as
+	// sent and as received. The record may keep only the first part of each
+	// body (delivery_log.max_body; the event keeps the whole payload), so a
+	// body shorter than its size was truncated. A store reads a size below
+	// its body's length, as in records written before sizes were kept, as
+	// that length (FillBodySizes).
+	RequestBodySize  int64 `json:"requestBodySize,omitempty"`
+	ResponseBodySize int64 `json:"responseBodySize,omitempty"`
 	// RequestBodyIsPayload tells the store that RequestBody is the event's
-	// payload as accepted (no template changed it), so it may keep one copy:
-	// the Badger store then stores no body and reads it back from the event,
-	// which outlives its attempt records. Readers see RequestBody either way.
+	// payload as accepted (no template changed it), or its first part when
+	// truncated, so it may keep one copy: the Badger store then stores no
+	// body and reads it back from the event, which outlives its attempt
+	// records. Readers see RequestBody either way.
 	RequestBodyIsPayload bool `json:"-"`
+}
+
+// RequestBodyTruncated reports whether RequestBody is only the first part
+// of the body that was sent.
+func (a *Attempt) RequestBodyTruncated() bool { return int64(len(a.RequestBody)) < a.RequestBodySize }
+
+// ResponseBodyTruncated reports whether ResponseBody is only the first part
+// of the body that was received.
+func (a *Attempt) ResponseBodyTruncated() bool {
+	return int64(len(a.ResponseBody)) < a.ResponseBodySize
+}
+
+// FillBodySizes sets each body size that is below its body's length to
+// that length: the size of a body kept whole.
+func (a *Attempt) FillBodySizes() {
+	a.RequestBodySize = max(a.RequestBodySize, int64(len(a.RequestBody)))
+	a.ResponseBodySize = max(a.ResponseBodySize, int64(len(a.ResponseBody)))
+}
+
+// KeepBodies is what an attempt record keeps of its bodies: it fills in
+// their sizes, then cuts each body to at most limit bytes (backing off to
+// the start of a UTF-8 character, so the kept text never ends in half of
+// one). The kept parts are copies: an attempt waiting to be written does
+// not pin a large body's memory.
+func (a *Attempt) KeepBodies(limit int) {
+	a.FillBodySizes()
+	a.RequestBody = keepPrefix(a.RequestBody, limit)
+	a.ResponseBody = keepPrefix(a.ResponseBody, limit)
+}
+
+func keepPrefix(b []byte, limit int) []byte {
+	if len(b) <= limit {
+		return b
+	}
+	n := max(limit, 0)
+	for i := n; i > 0 && i > n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			n = i
+			break
+		}
+	}
+	return bytes.Clone(b[:n])
 }
 
 // LogID is the attempt's id as the API and the X-FN-Delivery-Id header show it.

@@ -11,9 +11,11 @@ import (
 
 // Options configure a Transformer (the transforms block of gateway.hcl).
 type Options struct {
-	Engine   string        // "gnata" (default) or "jsonata-go"
-	Timeout  time.Duration // per evaluation
-	MaxDepth int           // recursion/nesting bound per evaluation
+	Engine string // "gnata" (default) or "jsonata-go"
+	// Timeout is the time budget of one render: the payload template and
+	// every URL placeholder together.
+	Timeout  time.Duration
+	MaxDepth int // recursion/nesting bound per evaluation
 }
 
 // Error is a template that does not compile or fails to evaluate.
@@ -111,10 +113,16 @@ type Program struct {
 // Apply evaluates the templates against the raw JSON envelope and returns the body bytes and URL.
 // Template failures are *Error; an envelope that is not JSON is a
 // *DecodeError (only detected when a template has to read it).
+//
+// One time budget (Options.Timeout) covers the whole render: the payload
+// template and all URL placeholders share one deadline, so a URL with many
+// slow placeholders costs no more than one slow template.
 func (p *Program) Apply(ctx context.Context, envelope []byte) (body []byte, url string, err error) {
 	if p.payload == nil && !p.url.dynamic() {
 		return envelope, p.url.raw, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, p.lim.timeout)
+	defer cancel()
 	if p.payload == nil && p.url.rawOnly {
 		url, err = p.url.render(ctx, nil, envelope, p.lim)
 		if err != nil {

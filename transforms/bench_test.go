@@ -45,7 +45,7 @@ func BenchmarkServiceNowTemplate(b *testing.B) {
 func BenchmarkURLTemplate(b *testing.B) {
 	seed := seedEnvelope(b)
 	for _, c := range []struct{ name, url string }{
-		{"placeholder", "https://{{$.workorder.location.country}}.api.company.com/workorders/{{ workorder.id }}"},
+		{"placeholder", "https://api.company.com/{{$.workorder.location.country}}/workorders/{{ workorder.id }}"},
 		{"static", "https://api.company.com/workorders"},
 	} {
 		for _, eng := range bothEngines {

@@ -64,9 +64,7 @@ func (x *gnataExpr) eval(ctx context.Context, input any, lim limits) (result any
 	if ctx.Err() != nil { // gnata only looks at ctx inside loops and calls
 		return nil, false, ctxError(ctx, lim)
 	}
-	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
-	defer cancel()
-	v, err := x.e.Eval(ctx, input)
+	v, err := x.e.Eval(ctx, input) // ctx carries the render's deadline (Program.Apply)
 	if err != nil {
 		return nil, false, gnataEvalError(err, lim)
 	}
@@ -80,8 +78,6 @@ func (x *gnataExpr) evalRaw(ctx context.Context, raw []byte, lim limits) (result
 	if ctx.Err() != nil {
 		return nil, false, ctxError(ctx, lim)
 	}
-	ctx, cancel := context.WithTimeout(ctx, lim.timeout)
-	defer cancel()
 	v, err := x.raw.EvalBytes(ctx, raw)
 	if err != nil {
 		return nil, false, gnataEvalError(err, lim)
@@ -102,8 +98,10 @@ func gnataEvalError(err error, lim limits) *Error {
 	return newError("", gnataMessage(err))
 }
 
+// timeoutError is the end of a render's time budget (Program.Apply), which
+// the payload template and the URL placeholders share.
 func timeoutError(lim limits) *Error {
-	return newError("", "evaluation exceeded the time limit ("+lim.timeout.String()+")")
+	return newError("", "evaluation exceeded the time limit of the render (transforms.timeout: "+lim.timeout.String()+")")
 }
 
 func depthError(max int) *Error {

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	jsonata "github.com/blues/jsonata-go"
 	"github.com/blues/jsonata-go/jparse"
@@ -155,12 +154,10 @@ func (x *jsonataGoExpr) eval(ctx context.Context, input any, lim limits) (any, b
 	if ctx.Err() != nil {
 		return nil, false, ctxError(ctx, lim)
 	}
-	timer := time.NewTimer(lim.timeout)
-	defer timer.Stop()
+	// ctx carries the render's deadline (Program.Apply): waiting for the
+	// lock spends the same budget as evaluating.
 	select {
 	case jsonataGoLock <- struct{}{}:
-	case <-timer.C:
-		return nil, false, timeoutError(lim)
 	case <-ctx.Done():
 		return nil, false, ctxError(ctx, lim)
 	}
@@ -179,9 +176,6 @@ func (x *jsonataGoExpr) eval(ctx context.Context, input any, lim limits) (any, b
 	select {
 	case r := <-done:
 		return r.v, r.defined, r.err
-	case <-timer.C:
-		run.abandoned.Store(true)
-		return nil, false, timeoutError(lim)
 	case <-ctx.Done():
 		run.abandoned.Store(true)
 		return nil, false, ctxError(ctx, lim)

@@ -46,7 +46,7 @@ func FuzzPayloadTemplate(f *testing.F) {
 
 func FuzzURLTemplate(f *testing.F) {
 	for _, s := range []string{
-		"https://{{$.workorder.location.country}}.api.company.com/workorders",
+		"https://api.company.com/{{$.workorder.location.country}}/workorders",
 		"https://x/{{ workorder.id }}/y", "https://x/{{", "}}{{", "{{{{}}}}", "https://x/{{ $string(workorder) }}",
 		"https://x/{{ workorder.title }}?q={{ workorder.id + 1 }}",
 	} {

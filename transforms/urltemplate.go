@@ -14,6 +14,9 @@ type urlTemplate struct {
 	// rawOnly: every placeholder can be read from the raw envelope, so a
 	// program without a payload template never decodes it.
 	rawOnly bool
+	// origin is the scheme, userinfo and host[:port] written before the
+	// first placeholder; every rendered URL must have the same (urlorigin.go).
+	origin origin
 }
 
 type urlPart struct {
@@ -37,6 +40,11 @@ func compileURLTemplate(eng engine, raw string, maxDepth int) (urlTemplate, *Err
 	if len(raw) > MaxTemplateBytes {
 		return u, newError(TemplateURL, "URL template longer than "+itoa(MaxTemplateBytes)+" bytes")
 	}
+	o, e := staticOrigin(raw)
+	if e != nil {
+		return u, e
+	}
+	u.origin = o
 	rest, off := raw, 0
 	for {
 		open := strings.Index(rest, "{{")
@@ -116,6 +124,9 @@ func (u *urlTemplate) render(ctx context.Context, input any, raw []byte, lim lim
 			return "", newError(TemplateURL, "{{ "+p.src+" }} must produce a string, number or boolean")
 		}
 		b.WriteString(url.PathEscape(s))
+	}
+	if e := u.checkRendered(b.String()); e != nil {
+		return "", e
 	}
 	return b.String(), nil
 }

@@ -24,6 +24,7 @@ func resultFromProto(r *sinkpb.DeliverResult) *sdk.Result {
 		Status:      int(r.GetStatus()),
 		Headers:     sinkpb.UnpackHeaders(r.GetHeaders()),
 		Body:        r.GetBody(),
+		BodySize:    r.GetBodySize(),
 		ExternalRef: r.GetExternalRef(),
 		Error:       r.GetError(),
 		Retryable:   r.GetRetryable(),

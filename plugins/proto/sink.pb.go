@@ -340,10 +340,11 @@ func (x *DeliverRequest) GetTimeoutNs() int64 {
 
 type DeliverResult struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`           // the DeliverRequest.id this answers
-	Status        int32                  `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`   // remote HTTP status, 0 when none was received
-	Headers       []string               `protobuf:"bytes,10,rep,name=headers,proto3" json:"headers,omitempty"` // name, value, ...: first value of each response header
-	Body          []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`        // at most the first 64 KiB of the response body
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`                              // the DeliverRequest.id this answers
+	Status        int32                  `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`                      // remote HTTP status, 0 when none was received
+	Headers       []string               `protobuf:"bytes,10,rep,name=headers,proto3" json:"headers,omitempty"`                    // name, value, ...: first value of each response header
+	Body          []byte                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`                           // at most the first 64 KiB of the response body
+	BodySize      int64                  `protobuf:"varint,11,opt,name=body_size,json=bodySize,proto3" json:"body_size,omitempty"` // size of the whole response body; 0: len(body) (older sinks)
 	ExternalRef   string                 `protobuf:"bytes,5,opt,name=external_ref,json=externalRef,proto3" json:"external_ref,omitempty"`
 	Error         string                 `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	Retryable     bool                   `protobuf:"varint,7,opt,name=retryable,proto3" json:"retryable,omitempty"`
@@ -409,6 +410,13 @@ func (x *DeliverResult) GetBody() []byte {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *DeliverResult) GetBodySize() int64 {
+	if x != nil {
+		return x.BodySize
+	}
+	return 0
 }
 
 func (x *DeliverResult) GetExternalRef() string {
@@ -477,13 +485,14 @@ const file_sink_proto_rawDesc = "" +
 	"\aheaders\x18\b \x03(\tR\aheaders\x12\x12\n" +
 	"\x04body\x18\x06 \x01(\fR\x04body\x12\x1d\n" +
 	"\n" +
-	"timeout_ns\x18\a \x01(\x03R\ttimeoutNsJ\x04\b\x05\x10\x06\"\x89\x02\n" +
+	"timeout_ns\x18\a \x01(\x03R\ttimeoutNsJ\x04\b\x05\x10\x06\"\xa6\x02\n" +
 	"\rDeliverResult\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\x05R\x06status\x12\x18\n" +
 	"\aheaders\x18\n" +
 	" \x03(\tR\aheaders\x12\x12\n" +
-	"\x04body\x18\x04 \x01(\fR\x04body\x12!\n" +
+	"\x04body\x18\x04 \x01(\fR\x04body\x12\x1b\n" +
+	"\tbody_size\x18\v \x01(\x03R\bbodySize\x12!\n" +
 	"\fexternal_ref\x18\x05 \x01(\tR\vexternalRef\x12\x14\n" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12\x1c\n" +
 	"\tretryable\x18\a \x01(\bR\tretryable\x12$\n" +

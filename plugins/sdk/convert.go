@@ -28,6 +28,7 @@ func resultToProto(id uint64, r *Result) *sinkpb.DeliverResult {
 		Status:       int32(r.Status),
 		Headers:      sinkpb.PackHeaders(r.Headers),
 		Body:         body,
+		BodySize:     max(r.BodySize, int64(len(r.Body))),
 		ExternalRef:  r.ExternalRef,
 		Error:        r.Error,
 		Retryable:    r.Retryable,

@@ -71,3 +71,13 @@ func TestCheckSettingNames(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestResultBodySizeCrossesTheWire(t *testing.T) {
+	p := resultToProto(1, &Result{Body: []byte(strings.Repeat("a", MaxResponseBody+10))})
+	if p.GetBodySize() != MaxResponseBody+10 {
+		t.Fatalf("body size %d, want the whole body's", p.GetBodySize())
+	}
+	if p := resultToProto(1, &Result{Body: []byte("ab"), BodySize: 1 << 20}); p.GetBodySize() != 1<<20 {
+		t.Fatalf("body size %d, want the sink's", p.GetBodySize())
+	}
+}

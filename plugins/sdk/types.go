@@ -21,14 +21,17 @@ type Request struct {
 // and an empty Error is a success; anything else is a failure that Retryable
 // classifies.
 type Result struct {
-	Status      int               // the remote HTTP status, 0 when none was received
-	Headers     map[string]string // response headers (first value of each)
-	Body        []byte            // at most the first MaxResponseBody bytes
-	ExternalRef string            // the remote record's id (sys_id, Salesforce id, ...)
-	Error       string            // why it failed when there is no status, or the remote's error text
-	Retryable   bool              // try again later
-	RetryAfter  time.Duration     // the remote asked to wait at least this long
-	Duration    time.Duration     // time spent on the attempt
+	Status  int               // the remote HTTP status, 0 when none was received
+	Headers map[string]string // response headers (first value of each)
+	Body    []byte            // at most the first MaxResponseBody bytes
+	// BodySize is the size of the whole response body when it is larger
+	// than Body (the delivery log shows both); 0 means len(Body).
+	BodySize    int64
+	ExternalRef string        // the remote record's id (sys_id, Salesforce id, ...)
+	Error       string        // why it failed when there is no status, or the remote's error text
+	Retryable   bool          // try again later
+	RetryAfter  time.Duration // the remote asked to wait at least this long
+	Duration    time.Duration // time spent on the attempt
 }
 
 // OK reports whether the attempt succeeded.

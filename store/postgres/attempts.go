@@ -33,6 +33,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.A
 	}
 	ac := *a
 	ac.DeliveryID = d.ID
+	ac.FillBodySizes()
 	if ac.CreatedAt.IsZero() {
 		ac.CreatedAt = s.now()
 	}
@@ -56,17 +57,18 @@ func (s *Store) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.A
 			FROM cur WHERE d.id = $1 AND NOT cur.lost RETURNING d.id),
 		ins AS (
 			INSERT INTO attempts (delivery_id, attempt, webhook_id, company_id, event_name, work_order_id,
-				response_status, success, created_at, doc)
-			SELECT $1, $10, coalesce(nullif($11, ''), cur.webhook_id), $12, $13, $14, $15, $16, $17, $18 FROM cur
+				response_status, success, created_at, doc, request_body_size, response_body_size)
+			SELECT $1, $10, coalesce(nullif($11, ''), cur.webhook_id), $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM cur
 			ON CONFLICT (delivery_id, attempt) DO UPDATE SET webhook_id = EXCLUDED.webhook_id,
 				company_id = EXCLUDED.company_id, event_name = EXCLUDED.event_name,
 				work_order_id = EXCLUDED.work_order_id, response_status = EXCLUDED.response_status,
-				success = EXCLUDED.success, created_at = EXCLUDED.created_at, doc = EXCLUDED.doc
+				success = EXCLUDED.success, created_at = EXCLUDED.created_at, doc = EXCLUDED.doc,
+				request_body_size = EXCLUDED.request_body_size, response_body_size = EXCLUDED.response_body_size
 			RETURNING 1)
 		SELECT cur.lost FROM cur`,
 		d.ID, d.Attempts, d.State, d.DueAt, d.LastStatus, d.LastError, d.DeadReason, d.UpdatedAt, s.owner,
 		ac.Attempt, ac.WebhookID, ac.CompanyID, ac.EventName, ac.WorkOrderID, ac.ResponseStatus,
-		ac.Outcome == store.OutcomeSuccess, ac.CreatedAt, doc).Scan(&lost)
+		ac.Outcome == store.OutcomeSuccess, ac.CreatedAt, doc, ac.RequestBodySize, ac.ResponseBodySize).Scan(&lost)
 	if err != nil {
 		return fmt.Errorf("store: record attempt %s: %w", d.ID, notFound(err))
 	}
@@ -83,7 +85,11 @@ func scanAttempt(r pgx.CollectableRow) (*store.Attempt, error) {
 		return nil, err
 	}
 	var a store.Attempt
-	return &a, json.Unmarshal(doc, &a)
+	if err := json.Unmarshal(doc, &a); err != nil {
+		return nil, err
+	}
+	a.FillBodySizes() // rows written before sizes were kept hold whole bodies
+	return &a, nil
 }
 
 // GetAttempt returns one attempt record.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"reflect"
 	"slices"
 	"testing"
@@ -154,6 +155,7 @@ func checkSummaries(t testing.TB, name string, got, written []*store.Attempt) {
 			t.Fatalf("%s: summary %s was never written", name, a.LogID())
 		}
 		want := *written[i]
+		want.FillBodySizes() // a summary keeps the sizes of what it leaves out
 		want.RequestHeaders, want.RequestBody, want.ResponseHeaders, want.ResponseBody = nil, nil, nil, nil
 		sum := *a
 		sum.CreatedAt, want.CreatedAt = a.CreatedAt.UTC(), want.CreatedAt.UTC()
@@ -161,4 +163,53 @@ func checkSummaries(t testing.TB, name string, got, written []*store.Attempt) {
 			t.Fatalf("%s: summary\n%+v\nwant\n%+v", name, sum, want)
 		}
 	}
+}
+
+// testAttemptBodySizes: a record keeps the bodies it is given and their
+// full sizes, so a reader can tell a truncated body (the gateway keeps the
+// first delivery_log.max_body bytes); sizes left out read as the bodies'
+// lengths; a truncated request body that is the event's payload reads back
+// as the part that was kept, not the whole payload.
+func testAttemptBodySizes(e *env) {
+	t, now := e.t, e.now()
+	w := e.webhook(1, "x")
+	it := e.item("x", 1, 1, now, w, w, w)
+	e.ingest(it)
+	ds := e.claim(1, now, 3)
+	if len(ds) != 3 {
+		t.Fatalf("claimed %d deliveries, want 3", len(ds))
+	}
+	head := bytes.Repeat([]byte("é"), 100) // 200 bytes kept of 8 MiB
+	cut := e.recordWith(ds[0], 200, store.OutcomeSuccess, now.Add(time.Second), func(a *store.Attempt) {
+		a.RequestBody, a.RequestBodySize = head, 8<<20
+		a.ResponseBody, a.ResponseBodySize = []byte("first part"), 100_000
+	})
+	whole := e.record(ds[1], 200, store.OutcomeSuccess, now.Add(time.Second))
+	payload := it.Event.Payload
+	e.recordWith(ds[2], 200, store.OutcomeSuccess, now.Add(time.Second), func(a *store.Attempt) {
+		a.RequestBody, a.RequestBodySize, a.RequestBodyIsPayload = payload[:10], int64(len(payload)), true
+	})
+	e.reopen()
+	check := func(id string, body []byte, size int64, resp []byte, respSize int64) {
+		t.Helper()
+		got, err := e.s.GetAttempt(e.ctx, id, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.RequestBody, body) || got.RequestBodySize != size ||
+			!bytes.Equal(got.ResponseBody, resp) || got.ResponseBodySize != respSize {
+			t.Fatalf("attempt %s: request %d bytes of %d, response %q of %d; want %d of %d, %q of %d", id,
+				len(got.RequestBody), got.RequestBodySize, got.ResponseBody, got.ResponseBodySize, len(body), size, resp, respSize)
+		}
+		if got.RequestBodyTruncated() != (int64(len(body)) < size) || got.ResponseBodyTruncated() != (int64(len(resp)) < respSize) {
+			t.Fatalf("attempt %s: truncated flags %v %v", id, got.RequestBodyTruncated(), got.ResponseBodyTruncated())
+		}
+		listed, _, err := e.s.ListAttempts(e.ctx, store.AttemptFilter{CompanyID: 1, DeliveryID: id})
+		if err != nil || len(listed) != 1 || listed[0].RequestBodySize != size || listed[0].ResponseBodySize != respSize {
+			t.Fatalf("ListAttempts %s: %v, %v", id, listed, err)
+		}
+	}
+	check(cut.DeliveryID, head, 8<<20, []byte("first part"), 100_000)
+	check(whole.DeliveryID, whole.RequestBody, int64(len(whole.RequestBody)), whole.ResponseBody, int64(len(whole.ResponseBody)))
+	check(ds[2].ID, payload[:10], int64(len(payload)), []byte("ok"), 2)
 }

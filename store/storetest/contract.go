@@ -27,6 +27,7 @@ func RunContract(t *testing.T, open Opener) {
 		{"ReleaseInFlightAfterCrash", testReleaseInFlight},
 		{"StatsWindow", testStatsWindow},
 		{"ListAttempts", testListAttempts},
+		{"AttemptBodySizes", testAttemptBodySizes},
 		{"DeleteWebhookKeepsLogsAndHistory", testDeleteWebhook},
 		{"Webhooks", testWebhooks},
 		{"WebhookSigningFields", testWebhookSigningFields},

@@ -112,6 +112,12 @@ func (e *env) delivery(id string) *store.Delivery {
 // attempt records one attempt of d with the outcome and moves d accordingly.
 func (e *env) record(d *store.Delivery, status int, outcome string, at time.Time) *store.Attempt {
 	e.t.Helper()
+	return e.recordWith(d, status, outcome, at, nil)
+}
+
+// recordWith is record with the attempt changed by edit before it is written.
+func (e *env) recordWith(d *store.Delivery, status int, outcome string, at time.Time, edit func(*store.Attempt)) *store.Attempt {
+	e.t.Helper()
 	n := d.Attempts + 1
 	a := &store.Attempt{
 		DeliveryID: d.ID, Attempt: n, WebhookID: d.WebhookID, CompanyID: d.CompanyID, EventID: d.EventID,
@@ -119,6 +125,9 @@ func (e *env) record(d *store.Delivery, status int, outcome string, at time.Time
 		RequestMethod: "POST", RequestHeaders: map[string]string{"X-FN-Delivery-Id": store.FormatLogID(d.ID, n)},
 		RequestBody: []byte(`{"a":1}`), ResponseStatus: status, ResponseBody: []byte("ok"), Outcome: outcome,
 		DurationMs: 12, CreatedAt: at,
+	}
+	if edit != nil {
+		edit(a)
 	}
 	next := *d
 	next.Attempts, next.LastStatus, next.UpdatedAt = n, status, at

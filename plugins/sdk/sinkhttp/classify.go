@@ -25,7 +25,7 @@ func Retryable(status int) bool {
 // the service's own error text, when it has one); a Retryable status gets
 // Retryable and the answer's Retry-After.
 func (c *Client) Result(resp *Response, detail string) *sdk.Result {
-	res := &sdk.Result{Status: resp.Status, Headers: c.headers(resp.Header), Body: resp.Body}
+	res := &sdk.Result{Status: resp.Status, Headers: c.headers(resp.Header), Body: resp.Body, BodySize: resp.Size}
 	if resp.Status >= 200 && resp.Status < 300 {
 		return res
 	}

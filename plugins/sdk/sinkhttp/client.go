@@ -154,6 +154,9 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte // at most sdk.MaxResponseBody bytes
+	// Size is the size of the whole body: the announced Content-Length, or
+	// the bytes read (a lower bound when the answer went on past DrainLimit).
+	Size int64
 }
 
 // Do performs one HTTP exchange. When there is no answer the failure comes
@@ -179,9 +182,9 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
 	if err != nil {
 		return nil, c.transportFailure(ctx, err, r.Timeout)
 	}
-	body := readBody(resp.Body, resp.ContentLength)
+	body, size := readBody(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
-	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Size: size}, nil
 }
 
 // roundTrip is http.Client.Do for a client that never follows a redirect,
@@ -212,11 +215,12 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // readBody returns at most sdk.MaxResponseBody bytes and then discards at
-// most DrainLimit more. A read error after the status line does not change
-// the outcome: the remote has answered. size is the announced length, -1
-// when unknown: the buffer starts at that size (io.ReadAll starts at 512
-// bytes whatever the answer).
-func readBody(r io.Reader, size int64) []byte {
+// most DrainLimit more, and the body's whole size (the announced one, or
+// what was read). A read error after the status line does not change the
+// outcome: the remote has answered. size is the announced length, -1 when
+// unknown: the buffer starts at that size (io.ReadAll starts at 512 bytes
+// whatever the answer).
+func readBody(r io.Reader, size int64) ([]byte, int64) {
 	n := 512
 	if size >= 0 && size < sdk.MaxResponseBody {
 		n = int(size) + 1 // +1: room to see the end without growing
@@ -233,8 +237,8 @@ func readBody(r io.Reader, size int64) []byte {
 			break
 		}
 	}
-	_, _ = io.CopyN(io.Discard, r, DrainLimit)
-	return body
+	drained, _ := io.CopyN(io.Discard, r, DrainLimit)
+	return body, max(size, int64(len(body))+drained)
 }
 
 // transportFailure classifies an exchange that got no answer.

@@ -212,3 +212,28 @@ func TestDoLikeHTTPClient(t *testing.T) {
 		t.Errorf("refused: %+v", res)
 	}
 }
+
+// TestResponseSizeBeyondKeptBody: an answer larger than sdk.MaxResponseBody
+// keeps its first 64 KiB and reports its whole size, announced or counted,
+// so the delivery log can say it was truncated.
+func TestResponseSizeBeyondKeptBody(t *testing.T) {
+	const n = 200_000
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chunked" {
+			w.(http.Flusher).Flush() // no Content-Length
+		}
+		_, _ = w.Write([]byte(strings.Repeat("r", n)))
+	}))
+	defer srv.Close()
+	c := New(Options{Policy: netguard.Policy{AllowHTTP: true, AllowPrivateNetworks: true}})
+	for _, path := range []string{"/", "/chunked", "/short"} {
+		resp, res := c.Do(context.Background(), &Request{Method: "GET", URL: srv.URL + path, Timeout: 5 * time.Second})
+		if res != nil {
+			t.Fatalf("%s: %+v", path, res)
+		}
+		r := c.Result(resp, "")
+		if len(r.Body) != sdk.MaxResponseBody || r.BodySize != n {
+			t.Errorf("%s: kept %d bytes, size %d; want %d of %d", path, len(r.Body), r.BodySize, sdk.MaxResponseBody, n)
+		}
+	}
+}
