@@ -466,30 +466,8 @@ func chaosPublish(ctx context.Context, client *http.Client, base, tok string, i 
 // watchStalls samples the gap since the last acknowledged delivery while
 // the run goes on; the returned func stops it and gives the longest gap.
 func (r *chaosRun) watchStalls() func() time.Duration {
-	var longest atomic.Int64
-	done := make(chan struct{})
-	stop := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			gap := time.Now().UnixNano() - r.last.Load()
-			if gap > longest.Load() {
-				longest.Store(gap)
-			}
-		}
-	}()
-	return func() time.Duration {
-		close(stop)
-		<-done
-		return time.Duration(longest.Load())
-	}
+	stop := sampleMax(50*time.Millisecond, func() int64 { return time.Now().UnixNano() - r.last.Load() })
+	return func() time.Duration { return time.Duration(stop()) }
 }
 
 // drain waits until every accepted event reached every receiver, or limit
