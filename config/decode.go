@@ -36,7 +36,8 @@ var (
 		"path", "log_retention", "gc_interval", "min_free_bytes", "encryption_key", "encryption_key_file", "previous_encryption_keys")
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
 		"idempotency_ttl", "retries_high", "retries_medium", "retries_low", "high_rate", "low_rate",
-		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share")
+		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share",
+		"spare_workers")
 	transformsSchema = attrSchema("engine", "timeout", "max_depth")
 	authSchema       = &hcl.BodySchema{
 		Attributes: attrSchema("token_ttl", "signing_key").Attributes,
@@ -340,6 +341,7 @@ func (d *decoder) decodeDelivery(hb hcl.Body, s *Delivery) {
 	b.atLeast(b.int("max_in_flight_per_webhook", &s.MaxInFlightPerWebhook), "max_in_flight_per_webhook", int64(s.MaxInFlightPerWebhook), 1)
 	b.durationAttr("slow_threshold", &s.SlowThreshold, false)
 	b.float("slow_share", &s.SlowShare)
+	b.atLeast(b.int("spare_workers", &s.SpareWorkers), "spare_workers", int64(s.SpareWorkers), 0)
 }
 
 func (d *decoder) decodeTransforms(hb hcl.Body, s *Transforms) {

@@ -45,6 +45,7 @@ func Defaults() Config {
 			MaxInFlightPerWebhook: 64,
 			SlowThreshold:         time.Second,
 			SlowShare:             0.5,
+			SpareWorkers:          2,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,

@@ -118,6 +118,12 @@ type Delivery struct {
 	// SlowShare is the fraction of workers slow webhooks may hold together,
 	// so fast ones always keep the rest; default 0.5.
 	SlowShare float64
+	// SpareWorkers is how many workers a company may not take while no
+	// other company has due work, so another company's next delivery
+	// finds one idle instead of waiting behind the backlog; companies with
+	// due work share the rest equally. Default 2; 0 lets a lone company
+	// take every worker (gateway/fairness.go).
+	SpareWorkers int
 }
 
 // Auth is the auth block.
