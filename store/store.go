@@ -287,6 +287,14 @@ type FilteredClaimer interface {
 	ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f ClaimFilter) ([]*Delivery, error)
 }
 
+// UsageCounter is a Store that counts, per company, the bytes of event
+// payloads it holds: ingest adds them, retention takes them off. The
+// gateway's stored-bytes quota (config quotas.stored_bytes) reads it.
+type UsageCounter interface {
+	// StoredBytes returns the payload bytes of the company's stored events.
+	StoredBytes(ctx context.Context, companyID int64) (int64, error)
+}
+
 // ClaimFilter decides which due deliveries a claim may take.
 type ClaimFilter struct {
 	// Admit reserves room for d and reports true, or refuses it.
