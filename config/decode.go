@@ -30,6 +30,8 @@ var (
 		{Type: "delivery_log"},
 		{Type: "sink", LabelNames: []string{"name"}},
 		{Type: "webhook", LabelNames: []string{"name"}},
+		{Type: "quotas"},
+		{Type: "company", LabelNames: []string{"id"}},
 	}}
 	serverSchema  = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout")
 	storageSchema = attrSchema("driver", "dsn", "lease", "lock_timeout", "max_conns", "sweep_interval",
@@ -205,6 +207,9 @@ func (d *decoder) decodeRoot(root hcl.Body, cfg *Config) {
 	webhooks := map[string]hcl.Range{} // webhook label -> first definition
 	for _, blk := range blocks {
 		switch blk.Type {
+		case "company":
+			d.decodeCompany(blk, cfg)
+			continue
 		case "sink", "webhook":
 			seen := sinks
 			if blk.Type == "webhook" {
@@ -244,6 +249,8 @@ func (d *decoder) decodeRoot(root hcl.Body, cfg *Config) {
 			d.decodeTransforms(blk.Body, &cfg.Transforms)
 		case "auth":
 			d.decodeAuth(blk.Body, &cfg.Auth)
+		case "quotas":
+			d.decodeQuotas(blk.Body, &cfg.Quotas)
 		default:
 			d.decodeAPIBlocks(blk, cfg)
 		}

@@ -74,6 +74,13 @@ func Defaults() Config {
 		DeliveryLog: DeliveryLog{
 			PresignTTL: 15 * time.Minute,
 		},
+		// Per-company limits (gateway/quotas.go).
+		Quotas: Quotas{
+			Webhooks:     100,
+			StoredBytes:  1 << 30,
+			PublishRate:  1000,
+			PublishBurst: 2000,
+		},
 	}
 }
 

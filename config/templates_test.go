@@ -97,7 +97,8 @@ func TestFullFile(t *testing.T) {
 		Delivery: Delivery{Timeout: 10 * s, Backoff: []time.Duration{s, 2 * s, 3 * s}, Workers: 8,
 			AllowHTTP: true, AllowPrivateNetworks: true, IdempotencyTTL: time.Hour,
 			RetriesHigh: 3, RetriesMedium: 2, RetriesLow: 1, HighRate: 0.9, LowRate: 0.5, MaxRetryAfter: 5 * time.Minute,
-			MaxInFlightPerWebhook: 64, SlowThreshold: time.Second, SlowShare: 0.5, SecretGracePeriod: 48 * time.Hour},
+			MaxInFlightPerWebhook: 64, SlowThreshold: time.Second, SlowShare: 0.5, SecretGracePeriod: 48 * time.Hour,
+			SpareWorkers: 2},
 		Auth: Auth{TokenTTL: 15 * time.Minute, SigningKey: strings.Repeat("k", 32), Clients: []Client{
 			{ID: "acme", Secret: "acme-secret", CompanyID: 100, UserID: 1068,
 				Scopes: []string{"events:publish", "webhooks:read", "webhooks:write"}},
@@ -110,6 +111,7 @@ func TestFullFile(t *testing.T) {
 			Username: "hookgate", Password: "pw", TLS: "tls", Timeout: 5 * time.Second},
 		Lifecycle:   Lifecycle{AutoDeactivateAfter: 72 * time.Hour, CheckInterval: 10 * time.Minute},
 		DeliveryLog: DeliveryLog{PresignTTL: 5 * time.Minute},
+		Quotas:      Defaults().Quotas,
 		Sinks: []Sink{
 			{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}},
 			{Name: "custom", Command: "./bin/x", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},

@@ -126,6 +126,9 @@ func (g *Gateway) handleCreateWebhook(c *fiber.Ctx) error {
 	hist := stamp([]*store.HistoryEntry{{Action: ActionCreated, Changes: snapshot(w)}}, w, cl.UserID, now, "")
 	g.mgmt.mu.Lock()
 	defer g.mgmt.mu.Unlock()
+	if err := g.quota.checkWebhooks(c.UserContext(), g.store, cl.CompanyID); err != nil {
+		return err
+	}
 	if err := g.saveWebhook(c.UserContext(), nil, w, hist, ""); err != nil {
 		return err
 	}

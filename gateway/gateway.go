@@ -56,6 +56,7 @@ type Gateway struct {
 	app         *fiber.App
 	mgmt        *management // management API and lifecycle (api_state.go)
 	disk        *diskGuard  // nil unless the gateway opened Badger itself
+	quota       *quotas     // per-company limits (quotas.go)
 	ready       atomic.Bool
 	ownsStore   bool
 }
@@ -69,6 +70,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		return nil, errors.New("gateway: no config")
 	}
 	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), recent: newRecentEvents(), policy: newRetryPolicy(cfg.Delivery)}
+	g.quota = newQuotas(cfg, g.clock)
 	if g.clock == nil {
 		g.clock = SystemClock{}
 	}
