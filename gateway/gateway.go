@@ -70,10 +70,10 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		return nil, errors.New("gateway: no config")
 	}
 	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), recent: newRecentEvents(), policy: newRetryPolicy(cfg.Delivery)}
-	g.quota = newQuotas(cfg, g.clock)
 	if g.clock == nil {
 		g.clock = SystemClock{}
 	}
+	g.quota = newQuotas(cfg, g.clock)
 	if g.log == nil {
 		g.log = slog.Default()
 	}
