@@ -42,71 +42,21 @@ func (s *Store) ClaimDueFunc(ctx context.Context, priority int, now time.Time, l
 	if ok, err := s.readyToClaim(ctx, priority, limit); !ok {
 		return nil, err
 	}
-	admit := func(d *store.Delivery) bool {
-		// Blocked is the cheap answer for a webhook at its limit.
-		return (f.Blocked == nil || !f.Blocked(d.WebhookID)) && f.Admit(d)
-	}
-	companyBlocked := func(id int64) bool { return f.BlockedCompany != nil && f.BlockedCompany(id) }
-	page := max(4*limit, 128)
 	s.runs.mu.Lock()
 	defer s.runs.mu.Unlock()
 	var out []*store.Delivery
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		out = out[:0]
-		var ids []string
-		runs := s.runs.live(priority, time.Now())
-		var found []claimRun
-		sc := runCursor{runs: runs, end: endOf(now)}
-		for pages := 0; pages < claimPages && len(out) < limit; {
-			upper, done := sc.next(companyBlocked)
-			if done {
-				break
-			}
-			from := ">="
-			if sc.after {
-				from = ">"
-			}
-			rows, err := tx.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries
-				WHERE state = 'pending' AND priority = $1 AND due_at <= $2
-					AND (due_at, id) `+from+` ($3, $4) AND (due_at, id) < ($5, $6)
-				ORDER BY due_at, id LIMIT $7 FOR UPDATE SKIP LOCKED`,
-				priority, now, sc.at.due, sc.at.id, upper.due, upper.id, page)
-			if err != nil {
-				return err
-			}
-			cands, err := pgx.CollectRows(rows, scanDelivery)
-			if err != nil {
-				return err
-			}
-			pages++
-			sc.pageEnd(cands, page, upper)
-			for _, d := range cands {
-				if len(out) >= limit {
-					break
-				}
-				if admit(d) {
-					d.State = store.DeliveryInFlight
-					out = append(out, d)
-					ids = append(ids, d.ID)
-					continue
-				}
-				if !companyBlocked(d.CompanyID) {
-					continue // its webhook is at its limit: only this row waits
-				}
-				// The backlog of a blocked company starts here: find where
-				// the rows of blocked companies end, and go on from there.
-				r, err := s.findRun(ctx, tx, priority, now, posOf(d), upper, companyBlocked, sc.blockedSeen(d.CompanyID))
-				if err != nil {
-					return err
-				}
-				found = append(found, r)
-				sc.jump(r)
-				break
-			}
+		c := &claimScan{s: s, tx: tx, prio: priority, now: now, limit: limit, f: f, page: max(4*limit, 128)}
+		if err := c.scan(ctx); err != nil {
+			return err
 		}
-		s.runs.save(priority, found, time.Now())
-		if len(ids) == 0 {
+		out = c.out
+		if len(out) == 0 {
 			return nil
+		}
+		ids := make([]string, len(out))
+		for i, d := range out {
+			ids[i] = d.ID
 		}
 		_, err := tx.Exec(ctx, `UPDATE deliveries SET state = 'inflight', lease_owner = $2,
 			lease_until = clock_timestamp() + make_interval(secs => $3) WHERE id = ANY($1)`, ids, s.owner, s.lease.Seconds())
@@ -116,6 +66,120 @@ func (s *Store) ClaimDueFunc(ctx context.Context, priority int, now time.Time, l
 		return nil, err
 	}
 	return out, nil
+}
+
+// claimScan is one ClaimDueFunc's walk along the queue.
+type claimScan struct {
+	s     *Store
+	tx    pgx.Tx
+	prio  int
+	now   time.Time
+	limit int
+	page  int
+	f     store.ClaimFilter
+	sc    runCursor
+	out   []*store.Delivery
+	// waiting are the companies with rows refused for their webhooks (a
+	// webhook at its limit, the slow share used up) in this scan.
+	waiting []int64
+}
+
+func (c *claimScan) admit(d *store.Delivery) bool {
+	// Blocked is the cheap answer for a webhook at its limit.
+	if (c.f.Blocked == nil || !c.f.Blocked(d.WebhookID)) && c.f.Admit(d) {
+		d.State = store.DeliveryInFlight
+		c.out = append(c.out, d)
+		return true
+	}
+	return false
+}
+
+func (c *claimScan) companyBlocked(id int64) bool {
+	return c.f.BlockedCompany != nil && c.f.BlockedCompany(id)
+}
+
+// scan reads up to claimPages pages, passing over the runs of blocked
+// companies, then looks past refused rows when the pages did not reach the
+// end (lookahead).
+func (c *claimScan) scan(ctx context.Context) error {
+	c.sc = runCursor{runs: c.s.runs.live(c.prio, time.Now()), end: endOf(c.now)}
+	var found []claimRun
+	defer func() { c.s.runs.save(c.prio, found, time.Now()) }()
+	for pages := 0; len(c.out) < c.limit; pages++ {
+		upper, done := c.sc.next(c.companyBlocked)
+		if done {
+			return nil
+		}
+		if pages == claimPages {
+			return c.lookahead(ctx)
+		}
+		cands, err := c.rows(ctx, upper, nil, c.page)
+		if err != nil {
+			return err
+		}
+		c.sc.pageEnd(cands, c.page, upper)
+		for _, d := range cands {
+			if len(c.out) >= c.limit || c.admit(d) {
+				continue
+			}
+			if !c.companyBlocked(d.CompanyID) {
+				if !slices.Contains(c.waiting, d.CompanyID) {
+					c.waiting = append(c.waiting, d.CompanyID)
+				}
+				continue // its webhook is at its limit: only this row waits
+			}
+			// The backlog of a blocked company starts here: find where
+			// the rows of blocked companies end, and go on from there.
+			r, err := c.s.findRun(ctx, c.tx, c.prio, c.now, posOf(d), upper, c.companyBlocked, c.sc.blockedSeen(d.CompanyID))
+			if err != nil {
+				return err
+			}
+			found = append(found, r)
+			c.sc.jump(r)
+			break
+		}
+	}
+	return nil
+}
+
+// rows locks and returns up to n pending due rows from the cursor to upper,
+// of companies not in except.
+func (c *claimScan) rows(ctx context.Context, upper pos, except []int64, n int) ([]*store.Delivery, error) {
+	from := ">="
+	if c.sc.after {
+		from = ">"
+	}
+	if except == nil {
+		except = []int64{} // <> ALL(NULL) is never true
+	}
+	rows, err := c.tx.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries
+		WHERE state = 'pending' AND priority = $1 AND due_at <= $2
+			AND (due_at, id) `+from+` ($3, $4) AND (due_at, id) < ($5, $6) AND company_id <> ALL($7)
+		ORDER BY due_at, id LIMIT $8 FOR UPDATE SKIP LOCKED`,
+		c.prio, c.now, c.sc.at.due, c.sc.at.id, upper.due, upper.id, except, n)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanDelivery)
+}
+
+// lookahead runs when the pages ended in rows refused for their webhooks
+// (a company's not yet known or slow webhooks holding the slow share):
+// another company's delivery may be behind any number of them. It reads
+// past them to the end, leaving out the companies that had rows refused,
+// at most every lookaheadEvery (the read walks that backlog).
+func (c *claimScan) lookahead(ctx context.Context) error {
+	if len(c.waiting) == 0 || !c.s.runs.lookaheadDue(c.prio, time.Now()) {
+		return nil
+	}
+	cands, err := c.rows(ctx, c.sc.end, append(slices.Clone(c.waiting), c.sc.blocked...), c.limit-len(c.out))
+	if err != nil {
+		return err
+	}
+	for _, d := range cands {
+		c.admit(d)
+	}
+	return nil
 }
 
 // findRun returns the run of rows of blocked companies that starts at

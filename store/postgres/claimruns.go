@@ -59,12 +59,27 @@ const (
 	// maxRunCompanies bounds the companies of one run: backlogs of several
 	// blocked companies interleave in due order.
 	maxRunCompanies = 8
+	// lookaheadEvery bounds how often a claim reads past a backlog refused
+	// for its webhooks (claimScan.lookahead), which has no run to skip it:
+	// another company's delivery behind it waits this long at most.
+	lookaheadEvery = 250 * time.Millisecond
 )
 
 // claimRuns are the runs of each priority, disjoint and in order.
 type claimRuns struct {
-	mu   sync.Mutex // also serializes this replica's filtered claims
-	runs [3][]claimRun
+	mu       sync.Mutex // also serializes this replica's filtered claims
+	runs     [3][]claimRun
+	lookedAt [3]time.Time // last lookahead per priority
+}
+
+// lookaheadDue reports whether a lookahead may run now, and notes it.
+// r.mu is held.
+func (r *claimRuns) lookaheadDue(prio int, now time.Time) bool {
+	if now.Sub(r.lookedAt[prio]) < lookaheadEvery {
+		return false
+	}
+	r.lookedAt[prio] = now
+	return true
 }
 
 // live drops the runs older than claimRunTTL and returns the others.
