@@ -24,7 +24,9 @@ import (
 //     until its first attempt ends it counts as slow too (so 100 new slow
 //     receivers cannot take every worker before they are known); slow
 //     webhooks together hold at most slowCap workers, so fast webhooks
-//     always keep the rest.
+//     always keep the rest — except that a company with nothing running
+//     may start one past it on a spare worker, so its first attempt does
+//     not wait for another company's slow or not yet known webhooks.
 //
 // A delivery refused here is not claimed: it stays queued on disk, in due
 // order, and is admitted by a later claim once its webhook has room (a
@@ -35,6 +37,7 @@ type fairness struct {
 	slowCap    int
 	threshold  time.Duration // 0: no slow class
 	capacity   int           // workers less the spare ones, at least 1
+	spare      int           // workers - capacity
 	now        func() time.Time
 
 	mu sync.Mutex
@@ -67,6 +70,7 @@ type companyLoad struct {
 
 // hookLoad is what fairness knows of one webhook.
 type hookLoad struct {
+	company int64
 	running map[string]time.Time // delivery id -> attempt start (wall clock)
 	avg     time.Duration        // moving average of attempt durations
 	known   bool                 // an attempt has ended: avg means something
@@ -79,6 +83,7 @@ const ewmaWeight = 0.3
 func newFairness(d config.Delivery, workers int) *fairness {
 	f := &fairness{perWebhook: d.MaxInFlightPerWebhook, threshold: d.SlowThreshold, now: time.Now,
 		hooks: map[string]*hookLoad{}, companies: map[int64]*companyLoad{}, capacity: max(1, workers-d.SpareWorkers)}
+	f.spare = workers - f.capacity
 	if f.perWebhook <= 0 || f.perWebhook > workers {
 		f.perWebhook = workers
 	}
@@ -180,9 +185,21 @@ func (f *fairness) blocked(webhookID string, now time.Time) bool {
 	defer f.mu.Unlock()
 	h := f.hooks[webhookID]
 	if h == nil {
-		h = &hookLoad{} // never attempted: slow until its first attempt ends
+		// Never offered: slow until its first attempt ends, of a company
+		// not known, which admit might let past the slow share.
+		return f.slowRunning >= f.slowCap+f.spare
 	}
-	return len(h.running) >= f.perWebhook || (f.slowRunning >= f.slowCap && f.slow(h, now))
+	return len(h.running) >= f.perWebhook || (f.slowRunning >= f.slowCap && f.slow(h, now) && !f.slowExempt(h.company))
+}
+
+// slowExempt reports that a delivery of the company may start past the
+// slow share: the company has nothing running (its first attempt must not
+// wait for another company's slow or not yet known webhooks), and the
+// spare workers, kept for such attempts, are not all taken by it. f.mu is
+// held.
+func (f *fairness) slowExempt(company int64) bool {
+	c := f.companies[company]
+	return (c == nil || c.running == 0) && f.slowRunning < f.slowCap+f.spare
 }
 
 // admit reserves a slot for d, or refuses it while its company or its
@@ -199,14 +216,14 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 	}
 	h := f.hooks[d.WebhookID]
 	if h == nil {
-		h = &hookLoad{}
+		h = &hookLoad{company: d.CompanyID}
 		f.hooks[d.WebhookID] = h
 	}
 	if len(h.running) >= f.perWebhook {
 		return false
 	}
 	slow := f.slow(h, now)
-	if slow && f.slowRunning >= f.slowCap {
+	if slow && f.slowRunning >= f.slowCap && !f.slowExempt(d.CompanyID) {
 		return false
 	}
 	if h.running == nil {
