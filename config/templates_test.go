@@ -37,6 +37,9 @@ func TestShippedConfig(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Transforms, def.Transforms) {
 		t.Errorf("transforms %+v, want %+v", cfg.Transforms, def.Transforms)
 	}
+	if cfg.Quotas != def.Quotas || len(cfg.Companies) != 0 {
+		t.Errorf("quotas %+v and companies %+v, want %+v and none", cfg.Quotas, cfg.Companies, def.Quotas)
+	}
 	if cfg.Auth.TokenTTL != time.Hour || cfg.Auth.SigningKey != "" {
 		t.Errorf("auth ttl %v, signing key set %v", cfg.Auth.TokenTTL, cfg.Auth.SigningKey != "")
 	}
