@@ -14,7 +14,6 @@ import (
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/store/postgres"
-	"github.com/hookgate/hookgate/store/postgres/pgtest"
 )
 
 // TestFairnessAdmit checks the rules on their own: the per-webhook limit,
@@ -155,13 +154,8 @@ func TestCompanyBacklogDoesNotDelayAnother(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		c, err := pgtest.Start(ctx, pgtest.Options{})
-		if err != nil {
-			t.Fatalf("cannot start a throwaway PostgreSQL: %v", err)
-		}
-		t.Cleanup(func() { _ = c.Stop() })
+		ctx := t.Context()
+		c := testCluster(t)
 		for _, slowClass := range []bool{false, true} {
 			dsn, err := c.NewDatabase(ctx)
 			if err != nil {

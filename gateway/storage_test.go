@@ -13,9 +13,9 @@ import (
 	"github.com/hookgate/hookgate/store/postgres/pgtest"
 )
 
-// postgresConfig returns a test config on a fresh database of a throwaway
-// cluster that lives as long as t. Missing PostgreSQL fails t.
-func postgresConfig(t *testing.T) func() *config.Config {
+// testCluster starts a throwaway PostgreSQL that lives as long as t.
+// Missing PostgreSQL fails t.
+func testCluster(t *testing.T) *pgtest.Cluster {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -24,7 +24,14 @@ func postgresConfig(t *testing.T) func() *config.Config {
 		t.Fatalf("cannot start a throwaway PostgreSQL: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Stop() })
-	dsn, err := c.NewEmptyDatabase(ctx)
+	return c
+}
+
+// postgresConfig returns a test config on a fresh database of a throwaway
+// cluster that lives as long as t.
+func postgresConfig(t *testing.T) func() *config.Config {
+	t.Helper()
+	dsn, err := testCluster(t).NewEmptyDatabase(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
