@@ -74,3 +74,38 @@ func TestBadgerClaimSkipsBlockedCompany(t *testing.T) {
 		t.Fatalf("after the company was unblocked: %d of its %d deliveries claimed", total, backlog)
 	}
 }
+
+// TestBadgerClaimRebuildsStaleRun: a run remembered while a company's
+// webhooks were blocked (say, not yet known and the slow share used up)
+// stops being skippable once they are not, though the company itself is
+// blocked now; the next claim reads it key by key and replaces it with a
+// run of what refuses its keys now, so the claims after it skip the backlog
+// in one seek again instead of walking it every time.
+func TestBadgerClaimRebuildsStaleRun(t *testing.T) {
+	s := openRunsStore(t, false)
+	base := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
+	now := base.Add(time.Hour)
+	const backlog = 5000
+	queueCompany(t, s, 1, 8, dueSeries(base, backlog, time.Microsecond)...)
+	hooksBlocked, companyBlocked := true, false
+	f := ClaimFilter{
+		Admit:          func(d *Delivery) bool { return false },
+		Blocked:        func(string) bool { return hooksBlocked },
+		BlockedCompany: func(id int64) bool { return companyBlocked },
+	}
+	for range 3 {
+		claimCounting(t, s, now, 10, f)
+	}
+	if _, n := claimCounting(t, s, now, 10, f); n > 10 {
+		t.Fatalf("the webhooks' run: a claim visited %d keys, want at most 10", n)
+	}
+	hooksBlocked, companyBlocked = false, true
+	for range 2 { // read the stale run key by key (4,096 reads a claim at most), rebuilding it
+		claimCounting(t, s, now, 10, f)
+	}
+	for i := range 3 {
+		if _, n := claimCounting(t, s, now, 10, f); n > 10 {
+			t.Fatalf("claim %d after the webhooks were unblocked and the company blocked: visited %d keys, want at most 10", i, n)
+		}
+	}
+}

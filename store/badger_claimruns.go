@@ -35,8 +35,12 @@ import (
 //     or an explicit earlier due.
 //
 // A run whose blockers are not all blocked is scanned normally (it stays
-// valid: the keys claimed from it are claimed keys). Dropping a run is always
-// safe: it only costs a longer scan.
+// valid: the keys claimed from it are claimed keys), and what the scan finds
+// in it builds a run that replaces it: otherwise a run remembered with
+// blockers that no longer hold (webhooks refused before they were known,
+// since admitted) would be walked by every claim while its keys are now
+// refused for their company. Dropping a run is always safe: it only costs a
+// longer scan.
 type claimRun struct {
 	first, last []byte    // full queue keys, inclusive
 	lastDue     uint64    // due time in last
@@ -122,14 +126,15 @@ type runScan struct {
 	found  []claimRun
 }
 
-// at returns the run holding k, if any. Passing out of a run scanned key by
-// key continues building from it.
+// at returns the run holding k, if any. A run scanned key by key is
+// rebuilt from what this scan finds in it (the run being built goes on
+// past it), so one whose blockers no longer all hold — webhooks refused
+// while not yet known, since known and admitted — is replaced by one of
+// what refuses its keys now, instead of being walked by every claim.
 func (t *runScan) at(k []byte) *claimRun {
 	for t.j < len(t.runs) && bytes.Compare(t.runs[t.j].last, k) < 0 {
 		if t.in == t.runs[t.j] {
 			t.in = nil
-			t.end()
-			t.start(t.runs[t.j])
 		}
 		t.j++
 	}
@@ -194,9 +199,6 @@ func (t *runScan) start(r *claimRun) {
 // refused records that k was passed over because the filter refuses what
 // b stands for.
 func (t *runScan) refused(k []byte, due uint64, b blocker) {
-	if t.in != nil {
-		return
-	}
 	if t.cur.n > 0 && (slices.Contains(t.cur.hooks, b) || len(t.cur.hooks) < maxRunHooks) {
 		if !slices.Contains(t.cur.hooks, b) {
 			t.cur.hooks = append(t.cur.hooks, b)
@@ -214,7 +216,7 @@ func (t *runScan) refused(k []byte, due uint64, b blocker) {
 // claimed records that k, a claimed key, was passed over: it extends the
 // run being built (a claimed key is never claimable again in place).
 func (t *runScan) claimed(k []byte, due uint64) {
-	if t.in != nil || t.cur.n == 0 {
+	if t.cur.n == 0 {
 		return
 	}
 	t.cur.last = append(t.cur.last[:0], k...)
