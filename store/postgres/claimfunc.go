@@ -184,10 +184,12 @@ func (c *claimScan) lookahead(ctx context.Context) error {
 
 // findRun returns the run of rows of blocked companies that starts at
 // first: up to the first pending due row after it of a company not in
-// blocked (or upper). The read locks nothing: rows another replica holds
-// locked are pending too and end the run like any other.
+// blocked, or else to the last row before upper. The read locks nothing:
+// rows another replica holds locked are pending too and end the run like
+// any other.
 func (s *Store) findRun(ctx context.Context, tx pgx.Tx, priority int, now time.Time, first, upper pos, isBlocked func(int64) bool, blocked []int64) (claimRun, error) {
-	r := claimRun{first: first, end: upper, companies: slices.Clone(blocked)}
+	r := claimRun{first: first, end: first, endIncl: true, companies: slices.Clone(blocked)}
+	start := first
 	for {
 		var next pos
 		var company int64
@@ -197,7 +199,16 @@ func (s *Store) findRun(ctx context.Context, tx pgx.Tx, priority int, now time.T
 			ORDER BY due_at, id LIMIT 1`,
 			priority, now, first.due, first.id, upper.due, upper.id, r.companies).Scan(&next.due, &next.id, &company)
 		if err == pgx.ErrNoRows {
-			return r, nil
+			// Blocked companies' rows up to upper: the run ends at the last.
+			err = tx.QueryRow(ctx, `SELECT due_at, id FROM deliveries
+				WHERE state = 'pending' AND priority = $1 AND due_at <= $2
+					AND (due_at, id) >= ($3, $4) AND (due_at, id) < ($5, $6)
+				ORDER BY due_at DESC, id DESC LIMIT 1`,
+				priority, now, start.due, start.id, upper.due, upper.id).Scan(&r.end.due, &r.end.id)
+			if err == pgx.ErrNoRows {
+				err = nil
+			}
+			return r, err
 		}
 		if err != nil {
 			return r, err
@@ -209,7 +220,7 @@ func (s *Store) findRun(ctx context.Context, tx pgx.Tx, priority int, now time.T
 			first = next
 			continue
 		}
-		r.end = next
+		r.end, r.endIncl = next, false
 		return r, nil
 	}
 }

@@ -14,10 +14,12 @@ import (
 // company with a large backlog holds its share of the workers, a claim had
 // to lock and read page after page of its rows to reach another company's
 // delivery behind them. A claimRun remembers a range of the queue, [first,
-// end) in (due_at, id) order, whose pending due rows all belonged to its
-// companies when it was found (ClaimDueFunc, findRun). A later claim that
-// reaches the range while all of them are still blocked
-// (ClaimFilter.BlockedCompany) goes on at end.
+// end) in (due_at, id) order (or [first, end] when endIncl), whose pending
+// due rows all belonged to its companies when it was found (ClaimDueFunc,
+// findRun). A later claim that reaches the range while all of them are
+// still blocked (ClaimFilter.BlockedCompany) goes on past end. A range ends
+// at a row, never at the claim's now: a publish whose due time was taken
+// before that now but whose rows commit after the read would land inside.
 //
 // Rows that become pending inside a range after it was found are passed
 // over with it: those another replica's clock stamped earlier than ours,
@@ -27,8 +29,18 @@ import (
 // after every run. Forgetting a run is always safe: it only costs a read.
 type claimRun struct {
 	first, end pos
+	endIncl    bool    // end, the run's last row, is in the range
 	companies  []int64 // blocked companies whose rows fill the range (≤ maxRunCompanies)
 	found      time.Time
+}
+
+// behind reports whether the run lies wholly before the place at (after:
+// excluding at itself).
+func (r claimRun) behind(at pos, after bool) bool {
+	if r.endIncl {
+		return r.end.less(at) || (r.end == at && after)
+	}
+	return !at.less(r.end)
 }
 
 // pos is a place in the queue's (due_at, id) order.
@@ -93,11 +105,12 @@ func (r *claimRuns) live(prio int, now time.Time) []claimRun {
 // r.mu is held.
 func (r *claimRuns) save(prio int, found []claimRun, now time.Time) {
 	for _, n := range found {
-		if !n.first.less(n.end) {
+		if !n.first.less(n.end) && !n.endIncl {
 			continue
 		}
 		n.found = now
-		runs := slices.DeleteFunc(r.runs[prio], func(o claimRun) bool { return o.first.less(n.end) && n.first.less(o.end) })
+		// Ends taken as inclusive: a run touching another replaces it.
+		runs := slices.DeleteFunc(r.runs[prio], func(o claimRun) bool { return !n.end.less(o.first) && !o.end.less(n.first) })
 		at, _ := slices.BinarySearchFunc(runs, n, func(a, b claimRun) int {
 			if a.first.less(b.first) {
 				return -1
@@ -147,7 +160,7 @@ func (c *runCursor) next(isBlocked func(int64) bool) (upper pos, done bool) {
 		if !c.at.less(c.end) {
 			return pos{}, true
 		}
-		for c.j < len(c.runs) && !c.at.less(c.runs[c.j].end) {
+		for c.j < len(c.runs) && c.runs[c.j].behind(c.at, c.after) {
 			c.j++
 		}
 		if c.j == len(c.runs) {
@@ -159,7 +172,7 @@ func (c *runCursor) next(isBlocked func(int64) bool) (upper pos, done bool) {
 		}
 		c.j++
 		if c.allBlocked(r, isBlocked) {
-			c.at, c.after = r.end, false
+			c.jump(r)
 			continue
 		}
 		// Read through r row by row, up to the next run.
@@ -202,7 +215,7 @@ func (c *runCursor) pageEnd(rows []*store.Delivery, n int, upper pos) {
 }
 
 // jump moves the cursor past a run just found.
-func (c *runCursor) jump(r claimRun) { c.at, c.after = r.end, false }
+func (c *runCursor) jump(r claimRun) { c.at, c.after = r.end, r.endIncl }
 
 func minPos(a, b pos) pos {
 	if a.less(b) {
