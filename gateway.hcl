@@ -78,6 +78,11 @@ delivery {
   max_in_flight_per_webhook = 64
   slow_threshold            = "1s"
   slow_share                = 0.5
+  # Between companies first: a company alone with due work may hold all but
+  # spare_workers of the workers (kept idle for another company's next
+  # delivery); companies with due work share them equally. 0 lets a lone
+  # company take every worker.
+  spare_workers = 2
 
   # Events just accepted are kept in memory for their deliveries, up to this
   # many bytes; an event larger than a sixteenth of it is read from storage
@@ -142,6 +147,21 @@ api {
   # many at most (deeper pages get 400: filter more, or sort by createdAt).
   max_sort_depth = 5000
 }
+
+# Every company's limits (0 = none). Over a limit: creating a webhook gets
+# 409, a publish 429 (rate, with Retry-After) or 507 (stored bytes); the
+# answer names the setting and its value (docs/api.md).
+quotas {
+  webhooks      = 100        # webhooks a company has, archived ones too; webhook blocks count but are never refused
+  stored_bytes  = 1073741824 # 1 GiB of event payloads a company has stored (until retention deletes them)
+  publish_rate  = 1000       # events a company may publish per second, on average
+  publish_burst = 2000       # events a company may publish at once
+}
+
+# A company's own limits: each one it sets replaces the quotas block's.
+# company "100" {
+#   webhooks = 500
+# }
 
 # Automatic webhook state changes.
 lifecycle {

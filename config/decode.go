@@ -30,6 +30,8 @@ var (
 		{Type: "delivery_log"},
 		{Type: "sink", LabelNames: []string{"name"}},
 		{Type: "webhook", LabelNames: []string{"name"}},
+		{Type: "quotas"},
+		{Type: "company", LabelNames: []string{"id"}},
 	}}
 	serverSchema = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout",
 		"trusted_proxies", "max_unauthenticated_bodies")
@@ -38,7 +40,7 @@ var (
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
 		"idempotency_ttl", "retries_high", "retries_medium", "retries_low", "high_rate", "low_rate",
 		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share",
-		"event_cache_bytes", "max_body")
+		"event_cache_bytes", "max_body", "spare_workers")
 	transformsSchema = attrSchema("engine", "timeout", "max_depth")
 	authSchema       = &hcl.BodySchema{
 		Attributes: attrSchema("token_ttl", "signing_key", "max_failures_per_client").Attributes,
@@ -206,6 +208,9 @@ func (d *decoder) decodeRoot(root hcl.Body, cfg *Config) {
 	webhooks := map[string]hcl.Range{} // webhook label -> first definition
 	for _, blk := range blocks {
 		switch blk.Type {
+		case "company":
+			d.decodeCompany(blk, cfg)
+			continue
 		case "sink", "webhook":
 			seen := sinks
 			if blk.Type == "webhook" {
@@ -245,6 +250,8 @@ func (d *decoder) decodeRoot(root hcl.Body, cfg *Config) {
 			d.decodeTransforms(blk.Body, &cfg.Transforms)
 		case "auth":
 			d.decodeAuth(blk.Body, &cfg.Auth)
+		case "quotas":
+			d.decodeQuotas(blk.Body, &cfg.Quotas)
 		default:
 			d.decodeAPIBlocks(blk, cfg)
 		}
@@ -349,6 +356,7 @@ func (d *decoder) decodeDelivery(hb hcl.Body, s *Delivery) {
 		d.errorf(attr.Range, fmt.Sprintf("invalid delivery.max_body: %d", s.MaxBody),
 			"must be between 1 and %d bytes (32 MiB, the largest body a sink accepts)", MaxDeliveryBody)
 	}
+	b.atLeast(b.int("spare_workers", &s.SpareWorkers), "spare_workers", int64(s.SpareWorkers), 0)
 }
 
 // MaxDeliveryBody is the largest delivery.max_body: the largest request

@@ -50,7 +50,8 @@ func Defaults() Config {
 			// Recent events kept for their deliveries (gateway/eventcache.go).
 			EventCacheBytes: 32 << 20,
 			// The largest rendered body a delivery sends (gateway/deliver.go).
-			MaxBody: 1 << 20,
+			MaxBody:      1 << 20,
+			SpareWorkers: 2,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,
@@ -83,6 +84,13 @@ func Defaults() Config {
 		DeliveryLog: DeliveryLog{
 			PresignTTL: 15 * time.Minute,
 			MaxBody:    64 << 10,
+		},
+		// Per-company limits (gateway/quotas.go).
+		Quotas: Quotas{
+			Webhooks:     100,
+			StoredBytes:  1 << 30,
+			PublishRate:  1000,
+			PublishBurst: 2000,
 		},
 	}
 }

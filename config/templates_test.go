@@ -37,6 +37,9 @@ func TestShippedConfig(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Transforms, def.Transforms) {
 		t.Errorf("transforms %+v, want %+v", cfg.Transforms, def.Transforms)
 	}
+	if cfg.Quotas != def.Quotas || len(cfg.Companies) != 0 {
+		t.Errorf("quotas %+v and companies %+v, want %+v and none", cfg.Quotas, cfg.Companies, def.Quotas)
+	}
 	if cfg.Auth.TokenTTL != time.Hour || cfg.Auth.SigningKey != "" {
 		t.Errorf("auth ttl %v, signing key set %v", cfg.Auth.TokenTTL, cfg.Auth.SigningKey != "")
 	}
@@ -98,7 +101,7 @@ func TestFullFile(t *testing.T) {
 			AllowHTTP: true, AllowPrivateNetworks: true, IdempotencyTTL: time.Hour,
 			RetriesHigh: 3, RetriesMedium: 2, RetriesLow: 1, HighRate: 0.9, LowRate: 0.5, MaxRetryAfter: 5 * time.Minute,
 			MaxInFlightPerWebhook: 64, SlowThreshold: time.Second, SlowShare: 0.5, SecretGracePeriod: 48 * time.Hour,
-			MaxBody: 1 << 20},
+			MaxBody: 1 << 20, SpareWorkers: 2},
 		Auth: Auth{TokenTTL: 15 * time.Minute, SigningKey: strings.Repeat("k", 32), Clients: []Client{
 			{ID: "acme", Secret: "acme-secret", CompanyID: 100, UserID: 1068,
 				Scopes: []string{"events:publish", "webhooks:read", "webhooks:write"}},
@@ -111,6 +114,7 @@ func TestFullFile(t *testing.T) {
 			Username: "hookgate", Password: "pw", TLS: "tls", Timeout: 5 * time.Second},
 		Lifecycle:   Lifecycle{AutoDeactivateAfter: 72 * time.Hour, CheckInterval: 10 * time.Minute},
 		DeliveryLog: DeliveryLog{PresignTTL: 5 * time.Minute, MaxBody: 64 << 10},
+		Quotas:      Defaults().Quotas,
 		Sinks: []Sink{
 			{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}, Companies: []int64{100, 7}},
 			{Name: "custom", Command: "./bin/x", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Companies: []int64{100}},

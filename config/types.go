@@ -23,6 +23,8 @@ type Config struct {
 	DeliveryLog DeliveryLog // delivery-log access
 	Sinks       []Sink      // declared sink blocks; the built-in "http" sink is implicit
 	Webhooks    []Webhook   // webhook blocks
+	Quotas      Quotas      // every company's limits, unless its company block sets its own
+	Companies   []Company   // company blocks
 }
 
 // Server is the server block.
@@ -135,6 +137,41 @@ type Delivery struct {
 	// payload template (or envelope) renders larger fails without retry;
 	// default 1 MiB, at most MaxDeliveryBody.
 	MaxBody int64
+	// SpareWorkers is how many workers a company may not take while no
+	// other company has due work, so another company's next delivery
+	// finds one idle instead of waiting behind the backlog; companies with
+	// due work share the rest equally. Default 2; 0 lets a lone company
+	// take every worker (gateway/fairness.go).
+	SpareWorkers int
+}
+
+// Quotas is the quotas block: the limits of each company's resources. 0
+// means no limit.
+type Quotas struct {
+	// Webhooks bounds the webhooks a company has (archived ones too: they
+	// are kept): creating one past it over the API gets 409. Webhook blocks
+	// count but are never refused. Default 100.
+	Webhooks int
+	// StoredBytes bounds the event payload bytes a company has in storage
+	// (until retention deletes them): a publish past it gets 507.
+	// Default 1 GiB.
+	StoredBytes int64
+	// PublishRate is the events a company may publish per second on
+	// average, PublishBurst how many at once: a publish past them gets
+	// 429. Defaults 1000 and 2000.
+	PublishRate  int
+	PublishBurst int
+}
+
+// Company is a company block: the quotas of one company. A limit it leaves
+// out is the quotas block's.
+type Company struct {
+	ID           int64 // block label
+	Webhooks     *int
+	StoredBytes  *int64
+	PublishRate  *int
+	PublishBurst *int
+	Range        hcl.Range
 }
 
 // Auth is the auth block.

@@ -75,6 +75,7 @@ func (d *decoder) validate(cfg *Config) {
 	d.validateStorage(cfg)
 	d.validateEncryption(cfg)
 	d.validateAPIBlocks(cfg)
+	d.validateQuotas(cfg)
 	engineOK := true
 	if !slices.Contains(Engines, cfg.Transforms.Engine) {
 		engineOK = false
@@ -151,6 +152,12 @@ func (d *decoder) validateDelivery(cfg *Config) {
 		}
 		d.errorf(rng, fmt.Sprintf("delivery.low_rate %g is above delivery.high_rate %g", s.LowRate, s.HighRate),
 			"low_rate must not exceed high_rate (defaults 0.80 and 0.95)")
+	}
+	// Only when written: the default (2) simply leaves a lone company one
+	// worker when there are one or two.
+	if rng, set := d.ranges["delivery.spare_workers"]; set && s.SpareWorkers > 0 && s.SpareWorkers >= s.Workers {
+		d.errorf(rng, fmt.Sprintf("delivery.spare_workers %d is not below delivery.workers %d", s.SpareWorkers, s.Workers),
+			"spare workers are kept idle for other companies out of the workers; keep at least one for a company's own deliveries (defaults 2 of 64)")
 	}
 }
 

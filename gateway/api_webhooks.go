@@ -131,6 +131,9 @@ func (g *Gateway) handleCreateWebhook(c *fiber.Ctx) error {
 	if err := g.checkSink(w); err != nil {
 		return err
 	}
+	if err := g.quota.checkWebhooks(c.UserContext(), g.store, cl.CompanyID); err != nil {
+		return err
+	}
 	if err := g.saveWebhook(c.UserContext(), nil, w, hist, ""); err != nil {
 		return err
 	}

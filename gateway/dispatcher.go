@@ -25,6 +25,9 @@ type dispatcher struct {
 	freedCh  chan struct{}
 	work     chan *store.Delivery
 	inFlight atomic.Int64
+	// leftIdle is how many of the spare workers (fairness) the last claim
+	// left idle: gather waits for a batch beyond them.
+	leftIdle atomic.Int64
 
 	claimWG  sync.WaitGroup
 	workerWG sync.WaitGroup
@@ -95,9 +98,15 @@ func (d *dispatcher) claimLoop(ctx context.Context) {
 	timer := time.NewTimer(d.poll)
 	defer timer.Stop()
 	for {
-		if n := d.claimOnce(ctx); n > 0 {
-			continue // more may be due: claim again before waiting
+		free := d.workers - int(d.inFlight.Load())
+		if n := d.claimOnce(ctx); n > 0 && n >= free {
+			continue // every idle worker got one, more may be due: claim again before waiting
 		}
+		// Fewer than the idle workers: the scan found nothing more it may
+		// hand out now (the rest is not due, or refused: a company at its
+		// share leaves the spare workers idle). Claiming again at once would
+		// walk the queue for nothing; a worker finishing, a publish or the
+		// poll starts the next claim.
 		timer.Reset(d.poll)
 		select {
 		case <-ctx.Done():
@@ -114,7 +123,9 @@ func (d *dispatcher) claimLoop(ctx context.Context) {
 // (an eighth of them) is idle. It returns at once when many already are,
 // which is always the case at low load, so it adds no latency there.
 func (d *dispatcher) gather(ctx context.Context, timer *time.Timer) {
-	batch := max(1, d.workers/8)
+	// A company alone at its share leaves the spare workers idle: counting
+	// them, each claim would serve a quarter fewer deliveries.
+	batch := max(1, d.workers/8) + int(d.leftIdle.Load())
 	if d.workers-int(d.inFlight.Load()) >= batch {
 		return
 	}
@@ -167,6 +178,7 @@ func (d *dispatcher) claimOnce(ctx context.Context) int {
 		free -= len(ds)
 		total += len(ds)
 	}
+	d.leftIdle.Store(int64(min(free, d.fair.spare)))
 	return total
 }
 

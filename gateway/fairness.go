@@ -9,15 +9,24 @@ import (
 )
 
 // fairness decides which due deliveries the dispatcher may hand to a worker
-// now, so that no receiver can hold back the others:
+// now, so that no company and no receiver can hold back the others. Workers
+// are shared across companies first, then across a company's webhooks:
 //
+//   - a company holds at most its limit of workers (companyLimit): while it
+//     is the only one with work, all but delivery.spare_workers of them, so
+//     another company's next delivery finds a worker idle; once others have
+//     due work too, an equal share, so a company's backlog is passed over
+//     (by the store, in one step: ClaimFilter.BlockedCompany) instead of
+//     being drained ahead of the others' deliveries;
 //   - a webhook never has more than perWebhook attempts running at once;
 //   - a webhook is slow when its recent attempts took longer than threshold
 //     (a moving average) or one of its running attempts already has, and
 //     until its first attempt ends it counts as slow too (so 100 new slow
 //     receivers cannot take every worker before they are known); slow
 //     webhooks together hold at most slowCap workers, so fast webhooks
-//     always keep the rest.
+//     always keep the rest — except that a company with nothing running
+//     may start one past it on a spare worker, so its first attempt does
+//     not wait for another company's slow or not yet known webhooks.
 //
 // A delivery refused here is not claimed: it stays queued on disk, in due
 // order, and is admitted by a later claim once its webhook has room (a
@@ -27,6 +36,8 @@ type fairness struct {
 	perWebhook int
 	slowCap    int
 	threshold  time.Duration // 0: no slow class
+	capacity   int           // workers less the spare ones, at least 1
+	spare      int           // workers - capacity
 	now        func() time.Time
 
 	mu sync.Mutex
@@ -36,10 +47,30 @@ type fairness struct {
 	// slowRunning counts running attempts admitted while their webhook was
 	// slow, plus (from pass) those of webhooks that turned slow mid-attempt.
 	slowRunning int
+
+	// companies holds the companies with attempts running or with due work
+	// seen in the last two passes; the others are dropped at a pass.
+	companies map[int64]*companyLoad
+	passes    uint64 // claim passes so far; the current one
+	share     int    // this pass's equal share of capacity among active companies
+	demand    int    // sum of companyLoad.demand
+}
+
+// companyLoad is what fairness knows of one company.
+type companyLoad struct {
+	running int
+	// seen is the last pass in which a due delivery of the company was
+	// admitted or refused for the company's limit: it is waiting for
+	// workers (it may have more due) until a pass later.
+	seen uint64
+	// demand is the workers the company counts for in the others' limits:
+	// its running attempts, and at least its share while it waits.
+	demand int
 }
 
 // hookLoad is what fairness knows of one webhook.
 type hookLoad struct {
+	company int64
 	running map[string]time.Time // delivery id -> attempt start (wall clock)
 	avg     time.Duration        // moving average of attempt durations
 	known   bool                 // an attempt has ended: avg means something
@@ -50,7 +81,9 @@ type hookLoad struct {
 const ewmaWeight = 0.3
 
 func newFairness(d config.Delivery, workers int) *fairness {
-	f := &fairness{perWebhook: d.MaxInFlightPerWebhook, threshold: d.SlowThreshold, now: time.Now, hooks: map[string]*hookLoad{}}
+	f := &fairness{perWebhook: d.MaxInFlightPerWebhook, threshold: d.SlowThreshold, now: time.Now,
+		hooks: map[string]*hookLoad{}, companies: map[int64]*companyLoad{}, capacity: max(1, workers-d.SpareWorkers)}
+	f.spare = workers - f.capacity
 	if f.perWebhook <= 0 || f.perWebhook > workers {
 		f.perWebhook = workers
 	}
@@ -63,7 +96,7 @@ func newFairness(d config.Delivery, workers int) *fairness {
 
 // pass starts one claim pass: it recounts the running attempts of slow
 // webhooks (a webhook turns slow while its first long attempts run) and
-// returns the filter for the store's claim scan.
+// the companies' shares, and returns the filter for the store's claim scan.
 func (f *fairness) pass() store.ClaimFilter {
 	f.mu.Lock()
 	now := f.now()
@@ -74,11 +107,76 @@ func (f *fairness) pass() store.ClaimFilter {
 		}
 	}
 	f.slowRunning = n
+	f.passes++
+	for id, c := range f.companies {
+		if c.running == 0 && !f.waiting(c) {
+			delete(f.companies, id)
+		}
+	}
+	f.share = max(1, (f.capacity+len(f.companies)-1)/max(1, len(f.companies)))
+	f.demand = 0
+	for _, c := range f.companies {
+		c.demand = f.demandOf(c)
+		f.demand += c.demand
+	}
 	f.mu.Unlock()
 	return store.ClaimFilter{
-		Admit:   func(d *store.Delivery) bool { return f.admit(d, now) },
-		Blocked: func(webhookID string) bool { return f.blocked(webhookID, now) },
+		Admit:          func(d *store.Delivery) bool { return f.admit(d, now) },
+		Blocked:        func(webhookID string) bool { return f.blocked(webhookID, now) },
+		BlockedCompany: f.blockedCompany,
 	}
+}
+
+// waiting reports that c had due work in this pass or the last. f.mu is held.
+func (f *fairness) waiting(c *companyLoad) bool { return c.seen > 0 && c.seen+1 >= f.passes }
+
+// demandOf is how many workers c counts for in the other companies'
+// limits: what it runs, and its share while it waits for more. f.mu is held.
+func (f *fairness) demandOf(c *companyLoad) int {
+	if f.waiting(c) {
+		return max(c.running, f.share)
+	}
+	return c.running
+}
+
+// companyLimit is how many attempts c may have running: its share, or
+// more when the other companies leave more of the capacity unused. So a
+// lone company takes all but the spare workers, and one that arrives gets
+// its share as the others' attempts end. f.mu is held.
+func (f *fairness) companyLimit(c *companyLoad) int {
+	return max(f.share, f.capacity-(f.demand-c.demand))
+}
+
+// company returns the load of a company, adding it. f.mu is held.
+func (f *fairness) company(id int64) *companyLoad {
+	c := f.companies[id]
+	if c == nil {
+		c = &companyLoad{}
+		f.companies[id] = c
+	}
+	return c
+}
+
+// update applies change to c and keeps f.demand its sum. f.mu is held.
+func (f *fairness) update(c *companyLoad, change func()) {
+	f.demand -= c.demand
+	change()
+	c.demand = f.demandOf(c)
+	f.demand += c.demand
+}
+
+// blockedCompany reports that admit would refuse every delivery of the
+// company now. The store asks only about due deliveries, so a company
+// blocked here is waiting for workers.
+func (f *fairness) blockedCompany(id int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.companies[id]
+	if c == nil || c.running < f.companyLimit(c) {
+		return false
+	}
+	f.update(c, func() { c.seen = f.passes })
+	return true
 }
 
 // blocked reports that admit would refuse any delivery of the webhook now.
@@ -87,26 +185,45 @@ func (f *fairness) blocked(webhookID string, now time.Time) bool {
 	defer f.mu.Unlock()
 	h := f.hooks[webhookID]
 	if h == nil {
-		h = &hookLoad{} // never attempted: slow until its first attempt ends
+		// Never offered: slow until its first attempt ends, of a company
+		// not known, which admit might let past the slow share.
+		return f.slowRunning >= f.slowCap+f.spare
 	}
-	return len(h.running) >= f.perWebhook || (f.slowRunning >= f.slowCap && f.slow(h, now))
+	return len(h.running) >= f.perWebhook || (f.slowRunning >= f.slowCap && f.slow(h, now) && !f.slowExempt(h.company))
 }
 
-// admit reserves a slot for d, or refuses it while its webhook is at its
-// limit or it is slow and the slow share is used up.
+// slowExempt reports that a delivery of the company may start past the
+// slow share: the company has nothing running (its first attempt must not
+// wait for another company's slow or not yet known webhooks), and the
+// spare workers, kept for such attempts, are not all taken by it. f.mu is
+// held.
+func (f *fairness) slowExempt(company int64) bool {
+	c := f.companies[company]
+	return (c == nil || c.running == 0) && f.slowRunning < f.slowCap+f.spare
+}
+
+// admit reserves a slot for d, or refuses it while its company or its
+// webhook is at its limit or it is slow and the slow share is used up.
+// Only the company's own limit marks it as waiting: a company held back by
+// its webhooks' limits could not use a larger share.
 func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	co := f.company(d.CompanyID)
+	if co.running >= f.companyLimit(co) {
+		f.update(co, func() { co.seen = f.passes })
+		return false
+	}
 	h := f.hooks[d.WebhookID]
 	if h == nil {
-		h = &hookLoad{}
+		h = &hookLoad{company: d.CompanyID}
 		f.hooks[d.WebhookID] = h
 	}
 	if len(h.running) >= f.perWebhook {
 		return false
 	}
 	slow := f.slow(h, now)
-	if slow && f.slowRunning >= f.slowCap {
+	if slow && f.slowRunning >= f.slowCap && !f.slowExempt(d.CompanyID) {
 		return false
 	}
 	if h.running == nil {
@@ -116,6 +233,7 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 	if slow {
 		f.slowRunning++
 	}
+	f.update(co, func() { co.running++; co.seen = f.passes })
 	return true
 }
 
@@ -123,6 +241,9 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 func (f *fairness) done(d *store.Delivery, took time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if co := f.companies[d.CompanyID]; co != nil && co.running > 0 {
+		f.update(co, func() { co.running-- })
+	}
 	h := f.hooks[d.WebhookID]
 	if h == nil {
 		return

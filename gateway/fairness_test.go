@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -8,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/postgres"
 )
 
 // TestFairnessAdmit checks the rules on their own: the per-webhook limit,
@@ -127,4 +131,110 @@ func TestSlowReceiversDoNotHoldBackFast(t *testing.T) {
 	if maxRunning > 2 {
 		t.Errorf("a slow webhook ran %d attempts at once; max_in_flight_per_webhook is 2", maxRunning)
 	}
+}
+
+// TestCompanyBacklogDoesNotDelayAnother (issue 12, finding 5): company A
+// has 1,000 due deliveries over 50 webhooks, all queued ahead of company B's
+// one delivery; 8 workers, each pass half of the running attempts end. B's
+// delivery must be claimed in the first pass, with A's backlog still
+// queued, not after A's backlog drains (as when fairness was per webhook
+// only: 8 workers of A at a time, 125+ passes). The real dispatcher's
+// fairness and the store's claim scan, on both drivers, with no clock;
+// without the slow class, and with it (none of the webhooks has been
+// attempted yet, so all count as slow and A's hold the slow share).
+func TestCompanyBacklogDoesNotDelayAnother(t *testing.T) {
+	t.Run("badger", func(t *testing.T) {
+		for _, slowClass := range []bool{false, true} {
+			st, err := store.OpenBadger(store.BadgerOptions{Path: t.TempDir(), Clock: func() time.Time { return t0 }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			companyBacklog(t, st, slowClass)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		ctx := t.Context()
+		c := testCluster(t)
+		for _, slowClass := range []bool{false, true} {
+			dsn, err := c.NewDatabase(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := postgres.Open(ctx, postgres.Options{DSN: dsn, Clock: func() time.Time { return t0 }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			companyBacklog(t, st, slowClass)
+		}
+	})
+}
+
+func companyBacklog(t *testing.T, st store.Store, slowClass bool) {
+	t.Helper()
+	const hooks, events, workers = 50, 20, 8
+	const coA, coB = 100, 200
+	ctx := context.Background()
+	newEvent := func(company int64) *store.Event {
+		return &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: company,
+			Payload: []byte(`{}`), ReceivedAt: t0}
+	}
+	for range events {
+		ev := newEvent(coA)
+		ds := make([]*store.Delivery, hooks)
+		for h := range ds {
+			ds[h] = &store.Delivery{ID: uuid.NewString(), WebhookID: fmt.Sprintf("a%d", h), CompanyID: coA,
+				EventName: ev.Name, Priority: 1, DueAt: t0}
+		}
+		if _, err := st.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: ds}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev := newEvent(coB)
+	b := &store.Delivery{ID: uuid.NewString(), WebhookID: "b", CompanyID: coB, EventName: ev.Name, Priority: 1, DueAt: t0.Add(time.Millisecond)}
+	if _, err := st.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{b}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	d := config.Defaults().Delivery
+	if !slowClass {
+		d.SlowThreshold = 0
+	}
+	f := newFairness(d, workers)
+	fc := st.(store.FilteredClaimer)
+	now := t0.Add(time.Second)
+	var running []*store.Delivery
+	deliveredA := 0
+	for pass := 1; pass <= 5; pass++ {
+		got, err := fc.ClaimDueFunc(ctx, 1, now, workers-len(running), f.pass())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, del := range got {
+			if del.CompanyID == coB {
+				if pass > 1 {
+					t.Errorf("slow class %v: company B's delivery claimed in pass %d, want the first", slowClass, pass)
+				}
+				if left := hooks*events - deliveredA; left < hooks*events*9/10 {
+					t.Errorf("slow class %v: company B's delivery claimed with %d of company A's %d left: it waited for A's backlog", slowClass, left, hooks*events)
+				}
+				return
+			}
+		}
+		running = append(running, got...)
+		ended := running[:(len(running)+1)/2]
+		for _, del := range ended {
+			next := *del
+			next.Attempts, next.State = 1, store.DeliverySucceeded
+			if err := st.RecordAttempt(ctx, &next, &store.Attempt{Attempt: 1, WebhookID: del.WebhookID, CompanyID: del.CompanyID,
+				EventID: del.EventID, Outcome: store.OutcomeSuccess, ResponseStatus: 200, CreatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+			f.done(del, time.Millisecond)
+			deliveredA++
+		}
+		running = running[len(ended):]
+	}
+	t.Fatalf("slow class %v: company B's delivery not claimed in 5 passes; company A got %d of its %d", slowClass, deliveredA, hooks*events)
 }

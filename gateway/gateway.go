@@ -58,6 +58,7 @@ type Gateway struct {
 	app         *fiber.App
 	mgmt        *management // management API and lifecycle (api_state.go)
 	disk        *diskGuard  // nil unless the gateway opened Badger itself
+	quota       *quotas     // per-company limits (quotas.go)
 	ready       atomic.Bool
 	ownsStore   bool
 
@@ -79,6 +80,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.clock == nil {
 		g.clock = SystemClock{}
 	}
+	g.quota = newQuotas(cfg, g.clock)
 	if g.log == nil {
 		g.log = slog.Default()
 	}

@@ -143,6 +143,9 @@ func (g *Gateway) handlePublish(c *fiber.Ctx) error {
 		return g.disk.refusal()
 	}
 	claims := claimsOf(c)
+	if err := g.checkPublish(c, claims.CompanyID, len(c.Body())); err != nil {
+		return err
+	}
 	// fasthttp reuses the request buffer: keep a copy.
 	raw := bytes.Clone(c.Body())
 	p, err := parseEnvelope(raw)
@@ -189,6 +192,7 @@ func (g *Gateway) handlePublish(c *fiber.Ctx) error {
 		return g.ok(c, fiber.StatusAccepted, first)
 	}
 	g.metrics.eventsAccepted.WithLabelValues(p.name).Inc()
+	g.quota.accepted(p.companyID, len(raw))
 	if len(ds) > 0 {
 		g.recent.add(ev)
 		g.dispatcher.wake()

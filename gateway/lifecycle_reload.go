@@ -56,6 +56,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"transforms", old.Transforms, next.Transforms}, {"api", old.API, next.API},
 		{"smtp", old.SMTP, next.SMTP}, {"lifecycle", old.Lifecycle, next.Lifecycle},
 		{"delivery_log", old.DeliveryLog, next.DeliveryLog}, {"sink", sinkKeys(old.Sinks), sinkKeys(next.Sinks)},
+		{"quotas", old.Quotas, next.Quotas}, {"company", companyKeys(old.Companies), companyKeys(next.Companies)},
 	}
 	for _, b := range blocks {
 		if !reflect.DeepEqual(b.a, b.b) {
@@ -72,6 +73,14 @@ func stripRanges(a config.Auth) config.Auth {
 		a.Clients[i].Range = hcl.Range{}
 	}
 	return a
+}
+
+func companyKeys(cs []config.Company) []config.Company {
+	out := slices.Clone(cs)
+	for i := range out {
+		out[i].Range = hcl.Range{}
+	}
+	return out
 }
 
 // sinkKeys drops what need not wait for a restart: positions, and the

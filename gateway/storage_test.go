@@ -13,9 +13,9 @@ import (
 	"github.com/hookgate/hookgate/store/postgres/pgtest"
 )
 
-// postgresConfig returns a test config on a fresh database of a throwaway
-// cluster that lives as long as t. Missing PostgreSQL fails t.
-func postgresConfig(t *testing.T) func() *config.Config {
+// testCluster starts a throwaway PostgreSQL that lives as long as t.
+// Missing PostgreSQL fails t.
+func testCluster(t *testing.T) *pgtest.Cluster {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -24,7 +24,14 @@ func postgresConfig(t *testing.T) func() *config.Config {
 		t.Fatalf("cannot start a throwaway PostgreSQL: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Stop() })
-	dsn, err := c.NewEmptyDatabase(ctx)
+	return c
+}
+
+// postgresConfig returns a test config on a fresh database of a throwaway
+// cluster that lives as long as t.
+func postgresConfig(t *testing.T) func() *config.Config {
+	t.Helper()
+	dsn, err := testCluster(t).NewEmptyDatabase(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,14 +47,18 @@ func postgresConfig(t *testing.T) func() *config.Config {
 
 // TestReplicasCoordinate: two gateways on one database reconcile the HCL
 // webhooks once, auto-deactivate a failing webhook once, and share the API
-// rate limit.
+// rate limit and a company's publish rate.
 func TestReplicasCoordinate(t *testing.T) {
 	newCfg := postgresConfig(t)
 	clock := NewManualClock(t0)
 	var a, b *testGateway
 	var wg sync.WaitGroup
-	wg.Go(func() { a = startGatewayClock(t, newCfg(), false, clock) })
-	wg.Go(func() { b = startGatewayClock(t, newCfg(), false, clock) })
+	cfgA, cfgB := newCfg(), newCfg()
+	for _, c := range []*config.Config{cfgA, cfgB} {
+		c.Quotas.PublishRate, c.Quotas.PublishBurst = 1, 3
+	}
+	wg.Go(func() { a = startGatewayClock(t, cfgA, false, clock) })
+	wg.Go(func() { b = startGatewayClock(t, cfgB, false, clock) })
 	wg.Wait()
 	ctx := context.Background()
 	id := ConfigWebhookID("hcl")
@@ -100,5 +111,17 @@ func TestReplicasCoordinate(t *testing.T) {
 	}
 	if ok != 5 {
 		t.Fatalf("%d of 10 requests alternating between replicas passed, want the burst of 5", ok)
+	}
+
+	// One company, one publish bucket: the burst of 3 is shared too.
+	env := seed(t, "workorder.created")
+	ok = 0
+	for i := range 6 {
+		if r := []*testGateway{a, b}[i%2].do("POST", "/api/v1/events", tok, env, nil); r.Status == 202 {
+			ok++
+		}
+	}
+	if ok != 3 {
+		t.Fatalf("%d of 6 publishes alternating between replicas accepted, want the burst of 3", ok)
 	}
 }

@@ -68,6 +68,9 @@ type Badger struct {
 	depthMu sync.Mutex
 	depth   [3]int64 // mirror of the persisted queue counters, read by QueueDepth
 
+	usageMu sync.Mutex
+	usage   map[int64]int64 // stored event bytes per company (badger_usage.go)
+
 	// Claims live in memory only (badger_claims.go): a claimed delivery
 	// keeps its queue key on disk until its attempt is recorded, so a crash
 	// loses no claim to undo and a claim costs no synced write.
@@ -128,7 +131,11 @@ func OpenBadger(opts BadgerOptions) (*Badger, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	if err := s.checkKeys(opts.Path); err != nil {
+	err = s.checkKeys(opts.Path)
+	if err == nil {
+		err = s.loadUsage()
+	}
+	if err != nil {
 		_ = errors.Join(s.webhookSeq.Release(), s.historySeq.Release(), db.Close())
 		return nil, err
 	}

@@ -12,13 +12,17 @@ import (
 // (by key, thanks to the refused memo, but up to maxMemoSkipPerClaim of them)
 // to reach other webhooks' deliveries behind them. A claimRun remembers a key
 // range a scan passed over: every queued key in [first, last] was then either
-// a delivery of one of the run's webhooks that the filter refused, or
-// claimed. A later scan that reaches a key in the range while every webhook
-// of the run is Blocked seeks past last instead of walking it.
+// a delivery the filter refused for one of the run's blockers (a webhook, or
+// a whole company at its share of the workers: blocker), or claimed. A later
+// scan that reaches a key in the range while every blocker of the run is
+// still blocked seeks past last instead of walking it. A company's backlog
+// interleaves all its webhooks in due order, so only the company as one
+// blocker makes it one run.
 //
 // Invariant: every queued key in a remembered run's range is a delivery of
-// one of its webhooks, or claimed. It holds because
-//   - a delivery's webhook never changes, and deleting keys cannot break it;
+// one of its blockers, or claimed. It holds because
+//   - a delivery's webhook and company never change, and deleting keys
+//     cannot break it;
 //   - a claimed key never becomes claimable again in place (see claimIn);
 //     releaseAll, which forgets claims, forgets every run;
 //   - every queue key is written by wtx.enqueue, and each commit that
@@ -30,15 +34,19 @@ import (
 //     due by the claim's now), so this only drops runs on a clock step back
 //     or an explicit earlier due.
 //
-// A run whose webhooks are not all blocked is scanned normally (it stays
-// valid: the keys claimed from it are claimed keys). Dropping a run is always
-// safe: it only costs a longer scan.
+// A run whose blockers are not all blocked is scanned normally (it stays
+// valid: the keys claimed from it are claimed keys), and what the scan finds
+// in it builds a run that replaces it: otherwise a run remembered with
+// blockers that no longer hold (webhooks refused before they were known,
+// since admitted) would be walked by every claim while its keys are now
+// refused for their company. Dropping a run is always safe: it only costs a
+// longer scan.
 type claimRun struct {
-	first, last []byte   // full queue keys, inclusive
-	lastDue     uint64   // due time in last
-	hooks       []string // webhooks of the refused keys in the range (≤ maxRunHooks)
-	n           int      // keys passed over in the range when it was scanned
-	used        uint64   // claimSet.runClock when remembered or last skipped
+	first, last []byte    // full queue keys, inclusive
+	lastDue     uint64    // due time in last
+	hooks       []blocker // what refused the keys in the range: webhooks or companies (≤ maxRunHooks)
+	n           int       // keys passed over in the range when it was scanned
+	used        uint64    // claimSet.runClock when remembered or last skipped
 }
 
 const (
@@ -47,7 +55,7 @@ const (
 	// maxRuns bounds the runs remembered per priority; the least recently
 	// used is forgotten first.
 	maxRuns = 64
-	// maxRunHooks bounds the webhooks of one run (all must be Blocked to
+	// maxRunHooks bounds the blockers of one run (all must be blocked to
 	// skip it): backlogs of several webhooks blocked together (the slow
 	// share used up) interleave in due order.
 	maxRunHooks = 8
@@ -118,14 +126,15 @@ type runScan struct {
 	found  []claimRun
 }
 
-// at returns the run holding k, if any. Passing out of a run scanned key by
-// key continues building from it.
+// at returns the run holding k, if any. A run scanned key by key is
+// rebuilt from what this scan finds in it (the run being built goes on
+// past it), so one whose blockers no longer all hold — webhooks refused
+// while not yet known, since known and admitted — is replaced by one of
+// what refuses its keys now, instead of being walked by every claim.
 func (t *runScan) at(k []byte) *claimRun {
 	for t.j < len(t.runs) && bytes.Compare(t.runs[t.j].last, k) < 0 {
 		if t.in == t.runs[t.j] {
 			t.in = nil
-			t.end()
-			t.start(t.runs[t.j])
 		}
 		t.j++
 	}
@@ -135,13 +144,13 @@ func (t *runScan) at(k []byte) *claimRun {
 	return nil
 }
 
-// blocked reports whether every webhook of r is blocked now.
+// blocked reports whether every blocker of r is blocked now.
 func (t *runScan) blocked(r *claimRun, f ClaimFilter) bool {
-	if f.Blocked == nil || (t.notBlocked == r && t.checkedAt == t.admits) {
+	if t.notBlocked == r && t.checkedAt == t.admits {
 		return false
 	}
 	for _, h := range r.hooks {
-		if !f.Blocked(h) {
+		if !h.blocked(f) {
 			t.notBlocked, t.checkedAt = r, t.admits
 			return false
 		}
@@ -187,15 +196,12 @@ func (t *runScan) start(r *claimRun) {
 		lastDue: r.lastDue, hooks: slices.Clone(r.hooks), n: r.n}
 }
 
-// refused records that k, a key of webhookID, was passed over because the
-// filter refuses its webhook.
-func (t *runScan) refused(k []byte, due uint64, webhookID string) {
-	if t.in != nil {
-		return
-	}
-	if t.cur.n > 0 && (slices.Contains(t.cur.hooks, webhookID) || len(t.cur.hooks) < maxRunHooks) {
-		if !slices.Contains(t.cur.hooks, webhookID) {
-			t.cur.hooks = append(t.cur.hooks, webhookID)
+// refused records that k was passed over because the filter refuses what
+// b stands for.
+func (t *runScan) refused(k []byte, due uint64, b blocker) {
+	if t.cur.n > 0 && (slices.Contains(t.cur.hooks, b) || len(t.cur.hooks) < maxRunHooks) {
+		if !slices.Contains(t.cur.hooks, b) {
+			t.cur.hooks = append(t.cur.hooks, b)
 		}
 		t.cur.last = append(t.cur.last[:0], k...)
 		t.cur.lastDue = due
@@ -204,13 +210,13 @@ func (t *runScan) refused(k []byte, due uint64, webhookID string) {
 	}
 	t.end()
 	t.cur = claimRun{first: append(t.curBuf[0][:0], k...), last: append(t.curBuf[1][:0], k...),
-		lastDue: due, hooks: []string{webhookID}, n: 1}
+		lastDue: due, hooks: []blocker{b}, n: 1}
 }
 
 // claimed records that k, a claimed key, was passed over: it extends the
 // run being built (a claimed key is never claimable again in place).
 func (t *runScan) claimed(k []byte, due uint64) {
-	if t.in != nil || t.cur.n == 0 {
+	if t.cur.n == 0 {
 		return
 	}
 	t.cur.last = append(t.cur.last[:0], k...)

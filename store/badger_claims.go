@@ -30,10 +30,11 @@ type claimSet struct {
 	// above it, because the keys may become visible to the next snapshot
 	// before committed runs (see beginEnqueue).
 	committing [3]uint64
-	// refused remembers the webhook of each due delivery a claim filter
-	// refused, so the next scans pass over it by key while that webhook is
-	// still blocked. Bounded by maxRefusedMemo; losing it only costs reads.
-	refused map[string]string
+	// refused remembers why a claim filter refused each due delivery (its
+	// webhook or its company was blocked), so the next scans pass over it
+	// by key while that still holds. Bounded by maxRefusedMemo; losing it
+	// only costs reads.
+	refused map[string]blocker
 	// runs are, per priority, key ranges of refused deliveries that scans
 	// skip in one seek while their webhooks are blocked (badger_claimruns.go),
 	// disjoint and in key order.
@@ -76,12 +77,37 @@ func (c *claimSet) storedRecord(id string, epoch uint64) (*Delivery, deliveryFla
 // maxRefusedMemo bounds claimSet.refused (about 100 bytes an entry).
 const maxRefusedMemo = 200_000
 
-// refuse remembers a refused delivery's webhook. c.mu is held.
-func (c *claimSet) refuse(id, webhookID string) {
+// refuse remembers why a delivery was refused. c.mu is held.
+func (c *claimSet) refuse(id string, b blocker) {
 	if c.refused == nil || len(c.refused) >= maxRefusedMemo {
-		c.refused = make(map[string]string)
+		c.refused = make(map[string]blocker)
 	}
-	c.refused[id] = webhookID
+	c.refused[id] = b
+}
+
+// blocker is what a claim filter refused a delivery for: its whole company
+// (webhook empty) or its webhook.
+type blocker struct {
+	company int64
+	webhook string
+}
+
+// blockerOf names what refused d: its company when the filter reports the
+// company blocked (every delivery of it is refused), else its webhook.
+func blockerOf(d *Delivery, f ClaimFilter) blocker {
+	if f.BlockedCompany != nil && f.BlockedCompany(d.CompanyID) {
+		return blocker{company: d.CompanyID}
+	}
+	return blocker{webhook: d.WebhookID}
+}
+
+// blocked reports whether the filter still refuses every delivery b
+// stands for.
+func (b blocker) blocked(f ClaimFilter) bool {
+	if b.webhook == "" {
+		return f.BlockedCompany != nil && f.BlockedCompany(b.company)
+	}
+	return f.Blocked != nil && f.Blocked(b.webhook)
 }
 
 // inFlight reports whether the stored delivery d is claimed and its attempt

@@ -139,6 +139,31 @@ func decodeEvent(v []byte) (*eventRecord, error) {
 	return &r, nil
 }
 
+// eventUsage returns the company of an event record and its payload's size
+// without copying the payload.
+func eventUsage(v []byte) (company, size int64, err error) {
+	if len(v) > 0 && v[0] == recordJSON {
+		r, err := decodeEvent(v)
+		if err != nil {
+			return 0, 0, err
+		}
+		return r.CompanyID, int64(len(r.Payload)), nil
+	}
+	d, rest, err := newDecoder(v, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	d.str()
+	d.str()
+	d.str()
+	company = d.varint()
+	if d.bad {
+		return 0, 0, errCorrupt
+	}
+	payload, _, err := cutBlob(rest)
+	return company, int64(len(payload)), err
+}
+
 // encodeAttempt: header = deliveryId attempt webhookId company eventId
 // eventName workOrder requestUrl requestMethod requestHeaders responseStatus
 // responseHeaders error outcome externalRef durationMs createdAt [flags

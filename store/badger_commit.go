@@ -147,6 +147,7 @@ type wtx struct {
 	// changed: the group changed a stored delivery otherwise than from its
 	// claim's copy; its commit moves Badger.epoch.
 	changed bool
+	usage   map[int64]int64 // change of each company's stored event bytes (badger_usage.go)
 }
 
 func (s *Badger) begin() *wtx {
@@ -175,6 +176,10 @@ func (w *wtx) commit() (err error) {
 			return err
 		}
 	}
+	usage, err := w.writeUsage()
+	if err != nil {
+		return err
+	}
 	// Lower the claim scan's start for the keys this group enqueues, and
 	// keep scans from raising it above them until they are visible; then
 	// release the claims of the attempts recorded (see claimSet.committed).
@@ -198,6 +203,7 @@ func (w *wtx) commit() (err error) {
 		w.s.depth = w.depth
 		w.s.depthMu.Unlock()
 	}
+	w.s.publishUsage(usage)
 	return nil
 }
 

@@ -213,11 +213,17 @@ func (w *wtx) keepEvent(eventID string, sole bool) error {
 	}
 	if it.ExpiresAt() != 0 {
 		// Written by an older version with a TTL: rewrite the stored bytes
-		// unchanged, without it.
+		// unchanged, without it; it is counted from now on, as it will be
+		// swept.
 		v, err := it.ValueCopy(nil)
 		if err != nil {
 			return err
 		}
+		company, n, err := eventUsage(v)
+		if err != nil {
+			return err
+		}
+		w.countEvent(company, n)
 		if err := w.set(eventKey(eventID), v); err != nil {
 			return err
 		}
@@ -264,7 +270,7 @@ func (s *Badger) sweepEvents(ctx context.Context, now time.Time) (int, error) {
 				return i, nil
 			}
 			id := string(k[len(pExpiry)+8:])
-			if err := errors.Join(w.del(eventKey(id)), w.del(eventExpKey(id)), w.del(k)); err != nil {
+			if err := errors.Join(w.uncountEvent(eventKey(id)), w.del(eventKey(id)), w.del(eventExpKey(id)), w.del(k)); err != nil {
 				return i, err
 			}
 		}

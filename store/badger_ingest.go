@@ -97,11 +97,12 @@ func (w *wtx) ingestOne(it IngestItem) error {
 		ids[i] = d.ID
 	}
 	v := encodeEvent(it.Event, ids)
+	w.countEvent(it.Event.CompanyID, int64(len(it.Event.Payload)))
 	var err error
 	var flags deliveryFlags
 	switch len(ids) {
-	case 0: // nothing will ever need it: retention starts now
-		err = w.setExpiring(eventKey(it.Event.ID), v)
+	case 0: // nothing will ever need it: retention starts now, swept (and uncounted) like the others
+		err = errors.Join(w.set(eventKey(it.Event.ID), v), w.startEventClock(it.Event.ID))
 	case 1: // no counter: the delivery's state says whether the event is open
 		err, flags = w.set(eventKey(it.Event.ID), v), soleDelivery
 	default:

@@ -32,6 +32,7 @@ const (
 	pAttemptByHk = "B\x00" // B/<webhookID>\0<created8><deliveryID>\0<attempt4> → attempt index value
 	pIdempotency = "k\x00" // k/<key>                                         → expires8 + response
 	pMeta        = "m\x00" // m/<name>                                        → bytes
+	pUsage       = "u\x00" // u/<company8>                                    → stored event payload bytes (uvarint)
 )
 
 // Delivery buckets in the D/ index: open (pending or in flight), succeeded, dead.

@@ -37,8 +37,9 @@ const (
 var _ FilteredClaimer = (*Badger)(nil)
 
 // ClaimDueFunc is ClaimDue that passes over (leaves queued, unclaimed)
-// every delivery the filter refuses, remembering its webhook so the next
-// scans skip it by key while the webhook stays blocked. The filter is called
+// every delivery the filter refuses, remembering what refused it (its
+// webhook or its company) so the next scans skip it by key while that stays
+// blocked. The filter is called
 // with the claim lock held and must not call the store.
 func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f ClaimFilter) ([]*Delivery, error) {
 	if !validPriority(priority) {
@@ -77,16 +78,16 @@ func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, 
 // delivery in flight.
 //
 // With a filter, the scan also passes over remembered runs of refused keys
-// whose webhooks are all still blocked in one seek, and remembers the runs
-// it passes over (badger_claimruns.go). A skipped run holds the hint at or
-// below the first key of it the scan reached.
+// whose blockers (webhooks, companies) are all still blocked in one seek,
+// and remembers the runs it passes over (badger_claimruns.go). A skipped
+// run holds the hint at or below the first key of it the scan reached.
 func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f ClaimFilter, epoch uint64) ([]*Delivery, error) {
 	c := &s.claims
 	prefix := queuePrefix(prio)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
-	var rs *runScan // nil without Blocked: runs cannot be skipped or built
-	if f.Blocked != nil {
+	var rs *runScan // nil without Blocked*: runs cannot be skipped or built
+	if f.Blocked != nil || f.BlockedCompany != nil {
 		c.pruneRuns(prio)
 		rs = &runScan{runs: c.runs[prio]}
 	}
@@ -133,10 +134,10 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 			continue
 		}
 		id := string(k[len(prefix)+8:])
-		if wh, ok := c.refused[id]; ok && f.Blocked != nil && f.Blocked(wh) {
+		if b, ok := c.refused[id]; ok && b.blocked(f) {
 			memoSkipped++ // still blocked: no need to read it again
 			hint = min(hint, due)
-			rs.refused(k, due, wh)
+			rs.refused(k, due, b)
 			continue
 		}
 		d, flags, err := queuedDelivery(txn, it.Item(), id)
@@ -160,9 +161,10 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 		if f.Admit != nil && !f.Admit(d) {
 			skipped++ // stays queued, and ahead of later keys, for the next claim
 			hint = min(hint, due)
-			c.refuse(id, d.WebhookID)
+			b := blockerOf(d, f)
+			c.refuse(id, b)
 			if rs != nil {
-				rs.refused(k, due, d.WebhookID)
+				rs.refused(k, due, b)
 			}
 			continue
 		}

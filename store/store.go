@@ -348,14 +348,23 @@ type Store interface {
 }
 
 // FilteredClaimer is a Store that can pass over deliveries while claiming:
-// the dispatcher uses it to leave queued the deliveries of webhooks at their
-// in-flight limit (gateway/fairness.go) instead of claiming and holding them.
+// the dispatcher uses it to leave queued the deliveries of webhooks and
+// companies at their in-flight limits (gateway/fairness.go) instead of
+// claiming and holding them.
 // A Store without it is claimed from in plain due order, without the limit.
 type FilteredClaimer interface {
 	// ClaimDueFunc is ClaimDue that leaves queued, unclaimed and in order
 	// every due delivery the filter refuses. The filter runs under the
 	// store's claim lock and must not call the store.
 	ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f ClaimFilter) ([]*Delivery, error)
+}
+
+// UsageCounter is a Store that counts, per company, the bytes of event
+// payloads it holds: ingest adds them, retention takes them off. The
+// gateway's stored-bytes quota (config quotas.stored_bytes) reads it.
+type UsageCounter interface {
+	// StoredBytes returns the payload bytes of the company's stored events.
+	StoredBytes(ctx context.Context, companyID int64) (int64, error)
 }
 
 // ClaimFilter decides which due deliveries a claim may take.
@@ -367,4 +376,10 @@ type ClaimFilter struct {
 	// refused before without reading it again (Badger: claimSet.refused).
 	// Optional.
 	Blocked func(webhookID string) bool
+	// BlockedCompany reports, cheaply, that Admit would refuse every
+	// delivery of the company now (it holds its share of the workers). A
+	// store uses it to pass over a company's whole backlog, across all its
+	// webhooks, in one step (Badger: a claim run of the company; PostgreSQL:
+	// the company left out of the next page). Optional.
+	BlockedCompany func(companyID int64) bool
 }

@@ -51,6 +51,7 @@ func (s *Store) Ingest(ctx context.Context, idem *store.Idempotency, items []sto
 					d.DueAt, d.CreatedAt, d.UpdatedAt)
 			}
 		}
+		queueUsage(b, items) // last: its row locks are held only until the commit
 		return tx.SendBatch(ctx, b).Close()
 	})
 	return prior, err

@@ -77,6 +77,7 @@ type Store struct {
 
 	closed   atomic.Bool
 	lastReap atomic.Int64 // unix nanos of the last expired-lease sweep (reap.go)
+	runs     claimRuns    // backlogs of blocked companies claims pass over (claimruns.go)
 
 	stopSweep context.CancelFunc
 	sweepWG   sync.WaitGroup

@@ -74,6 +74,7 @@ func (s *Store) reapExpired(ctx context.Context) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = 'pending', lease_owner = NULL, lease_until = NULL
 		WHERE state = 'inflight' AND lease_until < clock_timestamp()`)
 	if err == nil && tag.RowsAffected() > 0 {
+		s.runs.forget() // the rows are pending again at their old due times, maybe inside a run
 		s.log.Warn("re-queued deliveries whose lease expired (a replica stopped without recording them)", "count", tag.RowsAffected())
 	}
 	return err

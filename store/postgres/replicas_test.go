@@ -203,7 +203,8 @@ func TestWithLockExcludes(t *testing.T) {
 }
 
 // TestSweepRetention: old attempts, finished deliveries, their events,
-// expired idempotency keys and idle buckets go; open work stays.
+// expired idempotency keys and idle buckets go; open work stays; the swept
+// events' bytes come off their company's stored bytes.
 func TestSweepRetention(t *testing.T) {
 	s := openWith(t, postgres.Options{LogRetention: 24 * time.Hour})
 	clock := storetest.ClockFor(t)
@@ -226,11 +227,17 @@ func TestSweepRetention(t *testing.T) {
 	if n, err := s.Sweep(t.Context()); err != nil || n != 0 {
 		t.Fatalf("early sweep removed %d (%v)", n, err)
 	}
+	if got, err := s.StoredBytes(t.Context(), 1); err != nil || got != 6 {
+		t.Fatalf("stored bytes before the sweep: %d (%v), want 6 (three events of {})", got, err)
+	}
 	clock.Advance(25 * time.Hour)
 	n, err := s.Sweep(t.Context())
 	// 2 attempts + 2 deliveries + 2 events + 1 key + 1 bucket.
 	if err != nil || n != 8 {
 		t.Fatalf("sweep removed %d rows (%v), want 8", n, err)
+	}
+	if got, err := s.StoredBytes(t.Context(), 1); err != nil || got != 2 {
+		t.Fatalf("stored bytes after the sweep: %d (%v), want 2 (the open event's {})", got, err)
 	}
 	var open string
 	for _, id := range ids {

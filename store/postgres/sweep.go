@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -48,9 +49,15 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 			{`DELETE FROM deliveries WHERE ctid = ANY(ARRAY(SELECT ctid FROM deliveries
 				WHERE state IN ('succeeded', 'dead') AND updated_at < $1 LIMIT $2))`, cutoff},
 			// An event goes once none of its deliveries is left: they were
-			// swept above, or it fanned out to none.
-			{`DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT e.ctid FROM events e WHERE e.received_at < $1
-				AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2))`, cutoff},
+			// swept above, or it fanned out to none. Its payload bytes come
+			// off its company's stored bytes (usage.go) in the same statement.
+			{`WITH gone AS (DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT e.ctid FROM events e WHERE e.received_at < $1
+					AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT $2))
+					RETURNING company_id, octet_length(payload) AS n),
+				per AS (SELECT company_id, sum(n)::bigint AS n, count(*) AS c FROM gone GROUP BY company_id),
+				counted AS (INSERT INTO company_usage (company_id, shard, bytes) SELECT company_id, 0, -n FROM per
+					ON CONFLICT (company_id, shard) DO UPDATE SET bytes = company_usage.bytes + EXCLUDED.bytes)
+				SELECT coalesce(sum(c), 0)::bigint FROM per`, cutoff},
 			{`DELETE FROM history WHERE ctid = ANY(ARRAY(SELECT h.ctid FROM history h WHERE h.created_at < $1
 				AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.webhook_id = h.webhook_id) LIMIT $2))`, cutoff},
 			{`DELETE FROM idempotency WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency WHERE expires_at <= $1 LIMIT $2))`, now},
@@ -59,12 +66,12 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 		}
 		for _, st := range steps {
 			for {
-				tag, err := s.pool.Exec(ctx, st.sql, st.at, sweepBatch)
+				n, err := s.sweepStep(ctx, st.sql, st.at)
 				if err != nil {
 					return err
 				}
-				total += tag.RowsAffected()
-				if tag.RowsAffected() < sweepBatch {
+				total += n
+				if n < sweepBatch {
 					break
 				}
 			}
@@ -72,4 +79,16 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 		return nil
 	})
 	return total, err
+}
+
+// sweepStep runs one batch of a step and returns how many rows it deleted:
+// a DELETE's row count, or what a WITH ... DELETE statement selects.
+func (s *Store) sweepStep(ctx context.Context, sql string, at time.Time) (int64, error) {
+	if strings.HasPrefix(sql, "WITH") {
+		var n int64
+		err := s.pool.QueryRow(ctx, sql, at, sweepBatch).Scan(&n)
+		return n, err
+	}
+	tag, err := s.pool.Exec(ctx, sql, at, sweepBatch)
+	return tag.RowsAffected(), err
 }

@@ -37,6 +37,7 @@ func RunContract(t *testing.T, open Opener) {
 		{"MetaStableAcrossReopen", testMeta},
 		{"InFlightVisible", testInFlightVisible},
 		{"EventWithoutDeliveries", testEventWithoutDeliveries},
+		{"StoredBytesPerCompany", testStoredBytes},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
