@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/andybalholm/brotli"
 	"github.com/gofiber/fiber/v2"
@@ -63,7 +65,8 @@ func (g *Gateway) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConf
 		reason = unreadBusy
 	}
 	if reason != "" {
-		h.Set(unreadBodyHeader, reason)
+		// The announced length goes along: lingerAfterAnswer drains it.
+		h.Set(unreadBodyHeader, reason+" "+strconv.Itoa(cl))
 		h.SetContentLength(0) // fasthttp then reads none of it
 		h.SetConnectionClose()
 	}
@@ -105,16 +108,63 @@ func (g *Gateway) validBearer(authz string) bool {
 // bodies to readBody after requireToken, and closes the connection after
 // any answer that left a body on it unread.
 func (g *Gateway) bodyGate(c *fiber.Ctx) error {
+	h := &c.Request().Header
+	_, unread, _ := strings.Cut(string(h.Peek(unreadBodyHeader)), " ")
 	err := g.gateBody(c)
-	if c.Context().RequestBodyStream() != nil && c.Request().Header.ContentLength() != 0 {
-		c.Set(fiber.HeaderConnection, "close")
+	switch {
+	case unread != "":
+		announced, _ := strconv.ParseInt(unread, 10, 64)
+		g.lingerAfterAnswer(c, announced)
+	case c.Context().RequestBodyStream() != nil && h.ContentLength() != 0:
+		g.lingerAfterAnswer(c, int64(h.ContentLength()))
 	}
 	return err
 }
 
+// lingerFactor bounds what lingerAfterAnswer reads and throws away, in
+// multiples of server.body_limit: enough for a client that sent somewhat
+// more than the limit to read its 413.
+const lingerFactor = 16
+
+// lingerBuffer is what a lingering connection reads into: small, since
+// thousands of them may wait at once.
+const lingerBuffer = 2 << 10
+
+// lingerAfterAnswer makes the answer to a request whose body was left
+// unread reach a client that is still sending that body. Closing at once
+// would have the kernel reset the connection under the client's write, and
+// a client such as Go's net/http then reports the reset, not the 401 or 413
+// that explains it. So fasthttp's own answer and close are replaced by a
+// hijack: the answer is written, what the client goes on sending is read
+// and thrown away — at most what it announced (announced < 0: chunked),
+// capped at lingerFactor × server.body_limit, for at most
+// server.read_timeout — and the connection is closed. It costs a goroutine
+// (ended by its deadline) and a 2 KiB buffer per such connection, what a
+// client that trickles its headers for read_timeout costs anyway.
+func (g *Gateway) lingerAfterAnswer(c *fiber.Ctx, announced int64) {
+	limit := lingerFactor * g.cfg.Server.BodyLimit
+	if announced >= 0 {
+		limit = min(limit, announced)
+	}
+	wait := g.cfg.Server.ReadTimeout
+	fctx := c.Context()
+	fctx.HijackSetNoResponse(true)
+	fctx.Hijack(func(conn net.Conn) {
+		if wait > 0 {
+			_ = conn.SetDeadline(time.Now().Add(wait))
+		}
+		fctx.Response.Header.SetConnectionClose()
+		if _, err := fctx.Response.WriteTo(conn); err != nil {
+			return
+		}
+		// Not io.Discard: its ReadFrom takes an 8 KiB buffer per reader.
+		_, _ = io.CopyBuffer(struct{ io.Writer }{io.Discard}, io.LimitReader(conn, limit), make([]byte, lingerBuffer))
+	})
+}
+
 func (g *Gateway) gateBody(c *fiber.Ctx) error {
 	h := &c.Request().Header
-	if reason := string(h.Peek(unreadBodyHeader)); reason != "" {
+	if reason, _, _ := strings.Cut(string(h.Peek(unreadBodyHeader)), " "); reason != "" {
 		h.Del(unreadBodyHeader)
 		switch reason {
 		case unreadTooLarge:

@@ -255,3 +255,39 @@ func (tg *testGateway) send(token string, r io.Reader, hdr map[string]string) ap
 	tg.t.Helper()
 	return tg.doReader("POST", "/api/v1/events", token, r, hdr)
 }
+
+// TestRefusedBodyAnswerReaches: a request refused from its headers alone
+// (over server.body_limit, or under /api without a valid token) has its
+// answer read by an ordinary client that is still sending the body: the
+// server drains what the client sends, up to a bound, before it closes,
+// so closing does not reset the connection under the client's write and
+// lose the answer.
+func TestRefusedBodyAnswerReaches(t *testing.T) {
+	cfg := testConfig(t)
+	tg := startGateway(t, cfg, false)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	cases := []struct {
+		name   string
+		size   int
+		token  string
+		status int
+	}{
+		{"bad token", int(cfg.Server.BodyLimit) - 1, "not.a.token", 401},
+		{"over the limit", 4 * int(cfg.Server.BodyLimit), tg.token("acme", "acme-secret"), 413},
+	}
+	for _, c := range cases {
+		body := bytes.Repeat([]byte("x"), c.size)
+		for i := range 30 {
+			req, _ := http.NewRequest("POST", tg.base+"/api/v1/events", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("%s, try %d: %v, want the %d answer", c.name, i, err, c.status)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.status {
+				t.Fatalf("%s, try %d: %d, want %d", c.name, i, resp.StatusCode, c.status)
+			}
+		}
+	}
+}
