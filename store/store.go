@@ -2,8 +2,9 @@
 // events, the delivery queue ordered by due time, one log record per attempt,
 // change history, idempotency keys and a little gateway metadata.
 //
-// Store is the interface the gateway uses; Badger (store/badger.go) is the
-// embedded implementation. It knows nothing of HTTP, JSONata or plugins.
+// Store is the interface the gateway uses; store/badger is the embedded
+// implementation and store/postgres the one several replicas share. It
+// knows nothing of HTTP, JSONata or plugins.
 package store
 
 import (
@@ -197,11 +198,6 @@ func (a *Attempt) LogID() string { return FormatLogID(a.DeliveryID, a.Attempt) }
 // AttemptDetail names the fields a summary leaves out (as their JSON names):
 // the headers and bodies, which only the full delivery-log record shows.
 var AttemptDetail = []string{"requestHeaders", "requestBody", "responseHeaders", "responseBody"}
-
-// dropDetail makes a an attempt summary (AttemptDetail left out).
-func (a *Attempt) dropDetail() {
-	a.RequestHeaders, a.RequestBody, a.ResponseHeaders, a.ResponseBody = nil, nil, nil, nil
-}
 
 // HistoryEntry is one change to a webhook.
 type HistoryEntry struct {

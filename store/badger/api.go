@@ -1,20 +1,22 @@
-package store
+package badger
 
 import (
 	"context"
 	"errors"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // PutWebhookChanges creates or replaces a webhook and appends every entry of
 // hist, in one transaction of the commit group: an update that changes the
 // URL and the events records url_changed and events_updated together or not
 // at all. IDs are assigned as PutWebhook does; each entry's ID is set.
-func (s *Badger) PutWebhookChanges(ctx context.Context, w *Webhook, hist []*HistoryEntry) error {
+func (s *Store) PutWebhookChanges(ctx context.Context, w *store.Webhook, hist []*store.HistoryEntry) error {
 	if w == nil || w.WebhookID == "" {
 		return errors.New("store: webhook without webhook id")
 	}
 	c := *w
-	hs := make([]*HistoryEntry, 0, len(hist))
+	hs := make([]*store.HistoryEntry, 0, len(hist))
 	size := 2048
 	for _, h := range hist {
 		if h != nil {
@@ -25,7 +27,7 @@ func (s *Badger) PutWebhookChanges(ctx context.Context, w *Webhook, hist []*Hist
 	err := s.submit(ctx, size, func(t *wtx) error {
 		old, err := s.getWebhook(t.txn, c.WebhookID)
 		found := err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		if c.ID == 0 && found {

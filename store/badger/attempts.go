@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"bytes"
@@ -11,13 +11,15 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // RecordAttempt writes, in one transaction of the commit group: the attempt
 // record and its two index keys (all with the log-retention TTL), the
 // delivery's new state with its index keys, and the webhook's stats.
 // ErrNotFound when the delivery does not exist.
-func (s *Badger) RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) error {
+func (s *Store) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
 	if d == nil || a == nil || d.ID == "" {
 		return errors.New("store: record attempt: delivery and attempt are required")
 	}
@@ -53,7 +55,7 @@ func (s *Badger) RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) err
 		if err := w.putAttempt(&ac); err != nil {
 			return err
 		}
-		if err := w.updateStats(next.WebhookID, ac.Outcome == OutcomeSuccess, ac.CreatedAt); err != nil {
+		if err := w.updateStats(next.WebhookID, ac.Outcome == store.OutcomeSuccess, ac.CreatedAt); err != nil {
 			return err
 		}
 		// The claim is released only once the new state is durable, by the
@@ -65,7 +67,7 @@ func (s *Badger) RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) err
 	return err
 }
 
-func (w *wtx) putAttempt(a *Attempt) error {
+func (w *wtx) putAttempt(a *store.Attempt) error {
 	v := encodeAttempt(a)
 	idx := encodeAttemptIndex(a)
 	byCo, byHook := attemptIndexKeys(a)
@@ -83,8 +85,8 @@ func (w *wtx) updateStats(webhookID string, success bool, at time.Time) error {
 		return err
 	}
 	st.Recent = append(st.Recent, success)
-	if n := len(st.Recent); n > StatsWindow {
-		st.Recent = st.Recent[n-StatsWindow:]
+	if n := len(st.Recent); n > store.StatsWindow {
+		st.Recent = st.Recent[n-store.StatsWindow:]
 	}
 	if success {
 		st.LastSuccessAt, st.FailingSince = at, time.Time{}
@@ -94,21 +96,21 @@ func (w *wtx) updateStats(webhookID string, success bool, at time.Time) error {
 	return w.set(statsKey(webhookID), encodeStats(st))
 }
 
-func readStats(txn *badger.Txn, webhookID string) (WebhookStats, error) {
+func readStats(txn *badger.Txn, webhookID string) (store.WebhookStats, error) {
 	v, err := getValue(txn, statsKey(webhookID))
-	if errors.Is(err, ErrNotFound) {
-		return WebhookStats{}, nil
+	if errors.Is(err, store.ErrNotFound) {
+		return store.WebhookStats{}, nil
 	}
 	if err != nil {
-		return WebhookStats{}, err
+		return store.WebhookStats{}, err
 	}
 	return decodeStats(v)
 }
 
 // GetWebhookStats returns the webhook's rolling stats; zero stats (no error)
 // for a webhook without attempts.
-func (s *Badger) GetWebhookStats(ctx context.Context, webhookID string) (WebhookStats, error) {
-	var st WebhookStats
+func (s *Store) GetWebhookStats(ctx context.Context, webhookID string) (store.WebhookStats, error) {
+	var st store.WebhookStats
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
 		st, err = readStats(txn, webhookID)
@@ -118,8 +120,8 @@ func (s *Badger) GetWebhookStats(ctx context.Context, webhookID string) (Webhook
 }
 
 // GetAttempt returns one attempt record.
-func (s *Badger) GetAttempt(ctx context.Context, deliveryID string, attempt int) (*Attempt, error) {
-	var a *Attempt
+func (s *Store) GetAttempt(ctx context.Context, deliveryID string, attempt int) (*store.Attempt, error) {
+	var a *store.Attempt
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
 		a, err = getAttempt(txn, deliveryID, attempt)
@@ -128,7 +130,7 @@ func (s *Badger) GetAttempt(ctx context.Context, deliveryID string, attempt int)
 	return a, err
 }
 
-func getAttempt(txn *badger.Txn, deliveryID string, attempt int) (*Attempt, error) {
+func getAttempt(txn *badger.Txn, deliveryID string, attempt int) (*store.Attempt, error) {
 	v, err := getValue(txn, attemptKey(deliveryID, attempt))
 	if err != nil {
 		return nil, err
@@ -141,13 +143,13 @@ func getAttempt(txn *badger.Txn, deliveryID string, attempt int) (*Attempt, erro
 // kept). An event outlives its attempts (its retention starts when its last
 // delivery finishes); should it be gone anyway, the body reads as empty
 // rather than failing the log.
-func readAttempt(txn *badger.Txn, v []byte) (*Attempt, error) {
+func readAttempt(txn *badger.Txn, v []byte) (*store.Attempt, error) {
 	a, kept, err := decodeAttemptPart(v, true)
 	if err != nil || !a.RequestBodyIsPayload || a.RequestBody != nil {
 		return a, err
 	}
 	ev, err := getValue(txn, eventKey(a.EventID))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return a, nil
 	}
 	if err != nil {
@@ -170,8 +172,8 @@ func readAttempt(txn *badger.Txn, v []byte) (*Attempt, error) {
 // (when a webhook is given) or the company index is range-scanned by
 // CreatedAt, filtering on the index values, and only the page's records
 // are read. With neither, every record is scanned (operators only).
-func (s *Badger) ListAttempts(ctx context.Context, f AttemptFilter) ([]*Attempt, int, error) {
-	var out []*Attempt
+func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*store.Attempt, int, error) {
+	var out []*store.Attempt
 	total := 0
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
@@ -190,7 +192,8 @@ func (s *Badger) ListAttempts(ctx context.Context, f AttemptFilter) ([]*Attempt,
 	return out, total, err
 }
 
-func (f *AttemptFilter) matchIndex(v attemptIndexValue) bool {
+// matchIndex reports whether an index value passes f.
+func matchIndex(f *store.AttemptFilter, v attemptIndexValue) bool {
 	switch {
 	case f.CompanyID != 0 && v.CompanyID != f.CompanyID,
 		f.WebhookID != "" && v.WebhookID != f.WebhookID,
@@ -205,15 +208,16 @@ func (f *AttemptFilter) matchIndex(v attemptIndexValue) bool {
 	return true
 }
 
-func (f *AttemptFilter) match(a *Attempt) bool {
-	return f.matchIndex(attemptIndexValue{
+// match reports whether a passes f.
+func match(f *store.AttemptFilter, a *store.Attempt) bool {
+	return matchIndex(f, attemptIndexValue{
 		CompanyID: a.CompanyID, WorkOrderID: a.WorkOrderID, Status: a.ResponseStatus,
 		CreatedAt: timeKey(a.CreatedAt), WebhookID: a.WebhookID, EventName: a.EventName,
 	})
 }
 
 // page returns the [Offset, Offset+Limit) window of n items.
-func (f *AttemptFilter) page(n int) (lo, hi int) {
+func page(f *store.AttemptFilter, n int) (lo, hi int) {
 	lo = min(max(f.Offset, 0), n)
 	hi = n
 	if f.Limit > 0 && lo+f.Limit < n {
@@ -226,7 +230,7 @@ func (f *AttemptFilter) page(n int) (lo, hi int) {
 // first) inside [CreatedFrom, CreatedTo], filtering on the index values,
 // and calls fn with the "<deliveryID>\0<attempt4>" ref of each match until
 // fn returns false. ref is valid during the call only.
-func walkIndex(txn *badger.Txn, prefix []byte, f AttemptFilter, fn func(ref []byte) bool) error {
+func walkIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter, fn func(ref []byte) bool) error {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = prefix
 	opts.PrefetchSize = 64
@@ -257,7 +261,7 @@ func walkIndex(txn *badger.Txn, prefix []byte, f AttemptFilter, fn func(ref []by
 		if err := item.Value(func(b []byte) error { v, ok = decodeAttemptIndex(b); return nil }); err != nil {
 			return err
 		}
-		if ok && f.matchIndex(v) && !fn(k[len(prefix)+8:]) {
+		if ok && matchIndex(&f, v) && !fn(k[len(prefix)+8:]) {
 			return nil
 		}
 	}
@@ -266,7 +270,7 @@ func walkIndex(txn *badger.Txn, prefix []byte, f AttemptFilter, fn func(ref []by
 
 // listByIndex counts the matches of an attempt index and reads the records
 // of the requested page only.
-func listByIndex(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, int, error) {
+func listByIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter) ([]*store.Attempt, int, error) {
 	type ref struct {
 		id string
 		n  int
@@ -286,16 +290,16 @@ func listByIndex(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, i
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]*Attempt, 0, len(refs))
+	out := make([]*store.Attempt, 0, len(refs))
 	for _, r := range refs {
-		var a *Attempt
+		var a *store.Attempt
 		var err error
 		if f.Summaries {
 			a, err = getAttemptSummary(txn, attemptKey(r.id, r.n))
 		} else {
 			a, err = getAttempt(txn, r.id, r.n)
 		}
-		if errors.Is(err, ErrNotFound) { // expired between index and record
+		if errors.Is(err, store.ErrNotFound) { // expired between index and record
 			continue
 		}
 		if err != nil {
@@ -308,15 +312,15 @@ func listByIndex(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, i
 
 // getAttemptSummary reads the record under k without its headers and
 // bodies, decoding from the value Badger lends rather than a copy of it.
-func getAttemptSummary(txn *badger.Txn, k []byte) (*Attempt, error) {
+func getAttemptSummary(txn *badger.Txn, k []byte) (*store.Attempt, error) {
 	item, err := txn.Get(k)
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	var a *Attempt
+	var a *store.Attempt
 	err = item.Value(func(v []byte) error {
 		var err error
 		a, _, err = decodeAttemptPart(v, false)
@@ -329,7 +333,7 @@ func getAttemptSummary(txn *badger.Txn, k []byte) (*Attempt, error) {
 // ListAttempts pages them. A webhook or company walks its index and reads
 // one record at a time; a delivery id (a handful of records) or no scope at
 // all (operators) reads the summaries first, then orders them.
-func (s *Badger) WalkAttempts(ctx context.Context, f AttemptFilter, fn func(*Attempt) bool) error {
+func (s *Store) WalkAttempts(ctx context.Context, f store.AttemptFilter, fn func(*store.Attempt) bool) error {
 	f.Offset, f.Limit, f.Summaries = 0, 0, true
 	return s.view(ctx, func(txn *badger.Txn) error {
 		var prefix []byte
@@ -341,7 +345,7 @@ func (s *Badger) WalkAttempts(ctx context.Context, f AttemptFilter, fn func(*Att
 			prefix = attemptCoPrefix(f.CompanyID)
 		}
 		if prefix == nil {
-			var all []*Attempt
+			var all []*store.Attempt
 			var err error
 			if f.DeliveryID != "" {
 				all, _, err = listByDelivery(txn, f)
@@ -363,7 +367,7 @@ func (s *Badger) WalkAttempts(ctx context.Context, f AttemptFilter, fn func(*Att
 			}
 			k = append(append(k[:0], pAttempt...), ref...)
 			a, err := getAttemptSummary(txn, k)
-			if errors.Is(err, ErrNotFound) { // expired between index and record
+			if errors.Is(err, store.ErrNotFound) { // expired between index and record
 				return true
 			}
 			if werr = err; err != nil {
@@ -376,20 +380,20 @@ func (s *Badger) WalkAttempts(ctx context.Context, f AttemptFilter, fn func(*Att
 }
 
 // listByDelivery serves "uuid" (all attempts) and "uuid:n" (one).
-func listByDelivery(txn *badger.Txn, f AttemptFilter) ([]*Attempt, int, error) {
-	id, n, err := ParseLogID(f.DeliveryID)
+func listByDelivery(txn *badger.Txn, f store.AttemptFilter) ([]*store.Attempt, int, error) {
+	id, n, err := store.ParseLogID(f.DeliveryID)
 	if err != nil {
 		return nil, 0, err
 	}
-	var all []*Attempt
+	var all []*store.Attempt
 	if n > 0 {
-		var a *Attempt
+		var a *store.Attempt
 		if f.Summaries {
 			a, err = getAttemptSummary(txn, attemptKey(id, n))
 		} else {
 			a, err = getAttempt(txn, id, n)
 		}
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, 0, err
 		}
 		if a != nil {
@@ -402,7 +406,7 @@ func listByDelivery(txn *badger.Txn, f AttemptFilter) ([]*Attempt, int, error) {
 }
 
 // listAll scans every attempt record: no company and no webhook given.
-func listAll(txn *badger.Txn, f AttemptFilter) ([]*Attempt, int, error) {
+func listAll(txn *badger.Txn, f store.AttemptFilter) ([]*store.Attempt, int, error) {
 	all, err := scanAttempts(txn, []byte(pAttempt), f)
 	if err != nil {
 		return nil, 0, err
@@ -410,15 +414,15 @@ func listAll(txn *badger.Txn, f AttemptFilter) ([]*Attempt, int, error) {
 	return pageAttempts(all, f)
 }
 
-func scanAttempts(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, error) {
+func scanAttempts(txn *badger.Txn, prefix []byte, f store.AttemptFilter) ([]*store.Attempt, error) {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = prefix
 	opts.PrefetchSize = 16
 	it := txn.NewIterator(opts)
 	defer it.Close()
-	var out []*Attempt
+	var out []*store.Attempt
 	for it.Rewind(); it.Valid(); it.Next() {
-		var a *Attempt
+		var a *store.Attempt
 		var err error
 		if f.Summaries {
 			err = it.Item().Value(func(v []byte) (derr error) { a, _, derr = decodeAttemptPart(v, false); return derr })
@@ -431,7 +435,7 @@ func scanAttempts(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, 
 		if err != nil {
 			return nil, err
 		}
-		if f.match(a) {
+		if match(&f, a) {
 			out = append(out, a)
 		}
 	}
@@ -439,9 +443,9 @@ func scanAttempts(txn *badger.Txn, prefix []byte, f AttemptFilter) ([]*Attempt, 
 }
 
 // pageAttempts filters, orders and pages records read in full.
-func pageAttempts(all []*Attempt, f AttemptFilter) ([]*Attempt, int, error) {
-	all = slices.DeleteFunc(all, func(a *Attempt) bool { return !f.match(a) })
-	slices.SortStableFunc(all, func(a, b *Attempt) int {
+func pageAttempts(all []*store.Attempt, f store.AttemptFilter) ([]*store.Attempt, int, error) {
+	all = slices.DeleteFunc(all, func(a *store.Attempt) bool { return !match(&f, a) })
+	slices.SortStableFunc(all, func(a, b *store.Attempt) int {
 		c := a.CreatedAt.Compare(b.CreatedAt)
 		if c == 0 {
 			c = a.Attempt - b.Attempt
@@ -451,6 +455,6 @@ func pageAttempts(all []*Attempt, f AttemptFilter) ([]*Attempt, int, error) {
 		}
 		return c
 	})
-	lo, hi := f.page(len(all))
+	lo, hi := page(&f, len(all))
 	return all[lo:hi], len(all), nil
 }

@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"context"
@@ -13,10 +13,11 @@ import (
 	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/hookgate/hookgate/secretbox"
+	"github.com/hookgate/hookgate/store"
 )
 
-// BadgerOptions configures OpenBadger. Zero values take the documented defaults.
-type BadgerOptions struct {
+// Options configures Open. Zero values take the documented defaults.
+type Options struct {
 	// Path is the data folder. Required unless InMemory.
 	Path string
 	// InMemory keeps everything in RAM (tests only: nothing survives Close).
@@ -35,22 +36,22 @@ type BadgerOptions struct {
 	// MemTableSize overrides the tuned memtable size (bytes); 0 keeps the default.
 	MemTableSize int64
 	// Keys seals webhook secrets, custom header values and meta keys at rest
-	// (badger_secrets.go), and is checked against the data at open. Nil
+	// (secrets.go), and is checked against the data at open. Nil
 	// stores them in plain text, which only tests and tools should do;
 	// reading a sealed record without keys fails with ErrNoKey.
 	Keys *secretbox.Keyring
 }
 
-// Defaults for BadgerOptions.
+// Defaults for Options.
 const (
 	DefaultLogRetention = 30 * 24 * time.Hour
 	DefaultGCInterval   = 10 * time.Minute
 	defaultMemTableSize = 16 << 20
 )
 
-// Badger is the embedded Store. All writes go through one group-commit
-// goroutine (see badger_commit.go); reads use badger snapshots directly.
-type Badger struct {
+// Store is the embedded store.Store. All writes go through one group-commit
+// goroutine (see commit.go); reads use badger snapshots directly.
+type Store struct {
 	db         *badger.DB
 	log        *slog.Logger
 	now        func() time.Time
@@ -69,9 +70,9 @@ type Badger struct {
 	depth   [3]int64 // mirror of the persisted queue counters, read by QueueDepth
 
 	usageMu sync.Mutex
-	usage   map[int64]int64 // stored event bytes per company (badger_usage.go)
+	usage   map[int64]int64 // stored event bytes per company (usage.go)
 
-	// Claims live in memory only (badger_claims.go): a claimed delivery
+	// Claims live in memory only (claims.go): a claimed delivery
 	// keeps its queue key on disk until its attempt is recorded, so a crash
 	// loses no claim to undo and a claim costs no synced write.
 	claims claimSet
@@ -91,11 +92,11 @@ type Badger struct {
 	gcDone        chan struct{}
 }
 
-var _ Store = (*Badger)(nil)
+var _ store.Store = (*Store)(nil)
 
-// OpenBadger opens (or creates) the store. It starts the group committer and
+// Open opens (or creates) the store. It starts the group committer and
 // the value-log GC goroutine; Close stops both.
-func OpenBadger(opts BadgerOptions) (*Badger, error) {
+func Open(opts Options) (*Store, error) {
 	if opts.Path == "" && !opts.InMemory {
 		return nil, errors.New("store: badger path is required")
 	}
@@ -115,7 +116,7 @@ func OpenBadger(opts BadgerOptions) (*Badger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: opening badger at %s: %w", opts.Path, err)
 	}
-	s := &Badger{
+	s := &Store{
 		db:            db,
 		log:           opts.Logger,
 		now:           opts.Clock,
@@ -146,7 +147,7 @@ func OpenBadger(opts BadgerOptions) (*Badger, error) {
 
 // badgerOptions tunes badger for a small machine (2 cores, low idle RSS).
 // docs/storage.md explains every choice.
-func badgerOptions(o BadgerOptions) badger.Options {
+func badgerOptions(o Options) badger.Options {
 	mt := o.MemTableSize
 	if mt <= 0 {
 		mt = defaultMemTableSize
@@ -154,7 +155,7 @@ func badgerOptions(o BadgerOptions) badger.Options {
 	bo := badger.DefaultOptions(o.Path).
 		WithInMemory(o.InMemory).
 		WithLogger(slogLogger{o.Logger}).
-		WithSyncWrites(true). // one synced txn per commit group; see badger_commit.go
+		WithSyncWrites(true). // one synced txn per commit group; see commit.go
 		WithMemTableSize(mt).
 		WithNumMemtables(3).
 		WithNumLevelZeroTables(4).
@@ -177,7 +178,7 @@ func badgerOptions(o BadgerOptions) badger.Options {
 }
 
 // init reads the persisted queue counters and leases the id sequences.
-func (s *Badger) init() error {
+func (s *Store) init() error {
 	var err error
 	if s.webhookSeq, err = s.db.GetSequence(keySeqWebhook, 16); err != nil {
 		return fmt.Errorf("store: webhook sequence: %w", err)
@@ -197,7 +198,7 @@ func (s *Badger) init() error {
 
 // Close flushes pending writes, stops the committer and the GC goroutine,
 // and closes badger. Calls after the first return nil.
-func (s *Badger) Close() error {
+func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -221,7 +222,7 @@ const eventSweepInterval = time.Minute
 
 // gcLoop runs value-log GC every interval and the event sweep every
 // eventSweepInterval until Close.
-func (s *Badger) gcLoop(every time.Duration, inMemory bool) {
+func (s *Store) gcLoop(every time.Duration, inMemory bool) {
 	defer close(s.gcDone)
 	sweep := time.NewTicker(eventSweepInterval)
 	defer sweep.Stop()
@@ -239,7 +240,7 @@ func (s *Badger) gcLoop(every time.Duration, inMemory bool) {
 			s.runValueLogGC()
 		case <-sweep.C:
 			// After Close the committer refuses the sweep: ErrClosed.
-			if _, err := s.sweepEvents(context.Background(), s.now()); err != nil && !errors.Is(err, ErrClosed) {
+			if _, err := s.sweepEvents(context.Background(), s.now()); err != nil && !errors.Is(err, store.ErrClosed) {
 				s.log.Warn("store: sweeping expired events", "err", err)
 			}
 		}
@@ -247,7 +248,7 @@ func (s *Badger) gcLoop(every time.Duration, inMemory bool) {
 }
 
 // runValueLogGC rewrites value-log files while each pass reclaims something.
-func (s *Badger) runValueLogGC() {
+func (s *Store) runValueLogGC() {
 	for range 16 { // bounded: a pass is I/O heavy; the next tick continues
 		select {
 		case <-s.gcStop:
@@ -266,21 +267,21 @@ func (s *Badger) runValueLogGC() {
 }
 
 // view runs fn in a read-only snapshot, refusing after Close.
-func (s *Badger) view(ctx context.Context, fn func(txn *badger.Txn) error) error {
+func (s *Store) view(ctx context.Context, fn func(txn *badger.Txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	return s.db.View(fn)
 }
 
 // QueueDepth returns the pending deliveries per priority from memory: the
 // counters are persisted with every queue change and loaded at open.
-func (s *Badger) QueueDepth(ctx context.Context) ([3]int, error) {
+func (s *Store) QueueDepth(ctx context.Context) ([3]int, error) {
 	if err := ctx.Err(); err != nil {
 		return [3]int{}, err
 	}

@@ -1,4 +1,4 @@
-package store_test
+package badger_test
 
 import (
 	"io"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookgate/hookgate/secretbox"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 	"github.com/hookgate/hookgate/store/storetest"
 )
 
@@ -30,14 +31,14 @@ func openBadger(t *testing.T) store.Store {
 	if !loaded {
 		t.Cleanup(func() { dirs.Delete(t) })
 	}
-	s, err := store.OpenBadger(store.BadgerOptions{
+	s, err := badger.Open(badger.Options{
 		Path:   dir.(string),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:  storetest.ClockFor(t).Now,
 		Keys:   contractKeys, // the contract runs with secrets sealed, as the gateway does
 	})
 	if err != nil {
-		t.Fatalf("OpenBadger: %v", err)
+		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
@@ -48,7 +49,7 @@ func TestBadgerContract(t *testing.T) {
 }
 
 func TestBadgerInMemoryOpenClose(t *testing.T) {
-	s, err := store.OpenBadger(store.BadgerOptions{InMemory: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := badger.Open(badger.Options{InMemory: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store_test
+package badger_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 // payload is a ~1.5 KB event envelope.
@@ -27,8 +28,8 @@ var payload = []byte(`{"event":{"name":"workorder.status.published","params":{"w
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func openBench(b testing.TB, dir string) *store.Badger {
-	s, err := store.OpenBadger(store.BadgerOptions{Path: dir, Logger: quietLogger()})
+func openBench(b testing.TB, dir string) *badger.Store {
+	s, err := badger.Open(badger.Options{Path: dir, Logger: quietLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -289,7 +290,7 @@ func BenchmarkDeliveryCycle(b *testing.B) {
 // deliverOne does what a gateway worker does with the store for one
 // delivery: claims one due at now, then finishOne. False (and the
 // benchmark failed) on error or when nothing was due.
-func deliverOne(b *testing.B, s *store.Badger, now time.Time) bool {
+func deliverOne(b *testing.B, s *badger.Store, now time.Time) bool {
 	got, err := s.ClaimDue(context.Background(), 1, now, 1)
 	if err != nil || len(got) != 1 {
 		b.Errorf("ClaimDue: %d, %v", len(got), err)
@@ -300,7 +301,7 @@ func deliverOne(b *testing.B, s *store.Badger, now time.Time) bool {
 
 // finishOne reads a claimed delivery's event and records a successful
 // attempt, as a gateway worker does after the request.
-func finishOne(b *testing.B, s *store.Badger, d *store.Delivery) bool {
+func finishOne(b *testing.B, s *badger.Store, d *store.Delivery) bool {
 	ctx := context.Background()
 	ev, err := s.GetEvent(ctx, d.EventID)
 	if err != nil {
@@ -367,7 +368,7 @@ func BenchmarkDrainBacklog(b *testing.B) {
 // drain claims as the gateway's dispatcher does (one claimer, as many at a
 // time as workers are free) and finishes each delivery in one of 64
 // workers, until n are done.
-func drain(b *testing.B, s *store.Badger, n int, now time.Time) {
+func drain(b *testing.B, s *badger.Store, n int, now time.Time) {
 	const workers = 64
 	work := make(chan *store.Delivery, workers)
 	freed := make(chan struct{}, workers)

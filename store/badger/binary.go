@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"encoding/binary"
@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The version-2 record header (badger_codec.go): fields in a fixed order,
+// The version-2 record header (codec.go): fields in a fixed order,
 // each self-delimiting, so a reader needs no field names:
 //
 //	string  uvarint(len) bytes

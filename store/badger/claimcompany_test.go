@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"context"
@@ -7,21 +7,23 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // queueCompany ingests one pending delivery of company at priority 1 for
 // each due time, its webhooks taken in turn from hooks, and returns their ids.
-func queueCompany(t *testing.T, s *Badger, company int64, hooks int, dues ...time.Time) []string {
+func queueCompany(t *testing.T, s *Store, company int64, hooks int, dues ...time.Time) []string {
 	t.Helper()
 	var ids []string
-	var items []IngestItem
+	var items []store.IngestItem
 	for i, due := range dues {
-		ev := &Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: company,
+		ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: company,
 			Payload: []byte(`{}`), ReceivedAt: due}
-		d := &Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: fmt.Sprintf("%d-%d", company, i%hooks), CompanyID: company,
-			EventName: ev.Name, Priority: 1, State: DeliveryPending, DueAt: due, CreatedAt: due, UpdatedAt: due}
+		d := &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: fmt.Sprintf("%d-%d", company, i%hooks), CompanyID: company,
+			EventName: ev.Name, Priority: 1, State: store.DeliveryPending, DueAt: due, CreatedAt: due, UpdatedAt: due}
 		ids = append(ids, d.ID)
-		items = append(items, IngestItem{Event: ev, Deliveries: []*Delivery{d}})
+		items = append(items, store.IngestItem{Event: ev, Deliveries: []*store.Delivery{d}})
 		if len(items) == 1000 || i == len(dues)-1 {
 			if _, err := s.Ingest(context.Background(), nil, items); err != nil {
 				t.Fatal(err)
@@ -44,8 +46,8 @@ func TestBadgerClaimSkipsBlockedCompany(t *testing.T) {
 	const backlog = 5000
 	queueCompany(t, s, 1, 500, dueSeries(base, backlog, time.Microsecond)...)
 	blocked := true
-	f := ClaimFilter{
-		Admit:          func(d *Delivery) bool { return d.CompanyID != 1 || !blocked },
+	f := store.ClaimFilter{
+		Admit:          func(d *store.Delivery) bool { return d.CompanyID != 1 || !blocked },
 		Blocked:        func(string) bool { return false }, // no webhook is at its own limit
 		BlockedCompany: func(id int64) bool { return id == 1 && blocked },
 	}
@@ -88,8 +90,8 @@ func TestBadgerClaimRebuildsStaleRun(t *testing.T) {
 	const backlog = 5000
 	queueCompany(t, s, 1, 8, dueSeries(base, backlog, time.Microsecond)...)
 	hooksBlocked, companyBlocked := true, false
-	f := ClaimFilter{
-		Admit:          func(d *Delivery) bool { return false },
+	f := store.ClaimFilter{
+		Admit:          func(d *store.Delivery) bool { return false },
 		Blocked:        func(string) bool { return hooksBlocked },
 		BlockedCompany: func(id int64) bool { return companyBlocked },
 	}

@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // TestRecordAttemptMovesFromTheClaimsCopy: recording a claimed attempt
@@ -16,17 +18,17 @@ import (
 // record is read. Deleting the record behind the store's back tells which
 // happened: the read fails with ErrNotFound, the copy does not.
 func TestRecordAttemptMovesFromTheClaimsCopy(t *testing.T) {
-	s := openQuiet(t, BadgerOptions{})
+	s := openQuiet(t, Options{})
 	ctx, now := context.Background(), time.Now()
 	for i, wh := range []string{"w1", "w1", "w2"} {
 		id := fmt.Sprintf("d%d", i+1)
-		ev := &Event{ID: "ev" + id, TraceID: "tr" + id, Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
-		d := &Delivery{ID: id, EventID: ev.ID, WebhookID: wh, CompanyID: 1, Priority: 1, DueAt: now.Add(time.Duration(i) * time.Second)}
-		if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: []*Delivery{d}}}); err != nil {
+		ev := &store.Event{ID: "ev" + id, TraceID: "tr" + id, Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
+		d := &store.Delivery{ID: id, EventID: ev.ID, WebhookID: wh, CompanyID: 1, Priority: 1, DueAt: now.Add(time.Duration(i) * time.Second)}
+		if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	claimOne := func(want string) *Delivery {
+	claimOne := func(want string) *store.Delivery {
 		t.Helper()
 		got, err := s.ClaimDue(ctx, 1, now.Add(time.Minute), 1)
 		if err != nil || len(got) != 1 || got[0].ID != want {
@@ -40,10 +42,10 @@ func TestRecordAttemptMovesFromTheClaimsCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	succeed := func(d *Delivery) error {
+	succeed := func(d *store.Delivery) error {
 		next := *d
-		next.State, next.Attempts = DeliverySucceeded, d.Attempts+1
-		return s.RecordAttempt(ctx, &next, &Attempt{Attempt: next.Attempts, Outcome: OutcomeSuccess, ResponseStatus: 200, CreatedAt: now})
+		next.State, next.Attempts = store.DeliverySucceeded, d.Attempts+1
+		return s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: next.Attempts, Outcome: store.OutcomeSuccess, ResponseStatus: 200, CreatedAt: now})
 	}
 
 	d1 := claimOne("d1")
@@ -51,7 +53,7 @@ func TestRecordAttemptMovesFromTheClaimsCopy(t *testing.T) {
 	if err := succeed(d1); err != nil {
 		t.Fatalf("recording d1 from its claim's copy: %v", err)
 	}
-	if got, err := s.GetDelivery(ctx, "d1"); err != nil || got.State != DeliverySucceeded || got.WebhookID != "w1" {
+	if got, err := s.GetDelivery(ctx, "d1"); err != nil || got.State != store.DeliverySucceeded || got.WebhookID != "w1" {
 		t.Fatalf("d1 after its attempt: %+v, %v; want succeeded, webhook w1", got, err)
 	}
 
@@ -64,7 +66,7 @@ func TestRecordAttemptMovesFromTheClaimsCopy(t *testing.T) {
 		t.Fatal("dead-lettering d3 did not move the epoch")
 	}
 	dropRecord("d2")
-	if err := succeed(d2); !errors.Is(err, ErrNotFound) {
+	if err := succeed(d2); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("recording d2 after another delivery changed: %v, want ErrNotFound (the record is read)", err)
 	}
 }

@@ -1,4 +1,4 @@
-package store_test
+package badger_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 // TestBadgerClaimDueFunc: deliveries the filter refuses stay queued, in
 // order, and are claimed later; a delivery refused once is passed over by
 // key (not read, not offered to Admit) while its webhook is Blocked.
 func TestBadgerClaimDueFunc(t *testing.T) {
-	s := openBadger(t).(*store.Badger)
+	s := openBadger(t).(*badger.Store)
 	ctx := context.Background()
 	now := time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC)
 	ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}

@@ -1,8 +1,10 @@
-package store
+package badger
 
 import (
 	"bytes"
 	"slices"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // Claim runs: skipping a blocked backlog in one seek.
@@ -145,7 +147,7 @@ func (t *runScan) at(k []byte) *claimRun {
 }
 
 // blocked reports whether every blocker of r is blocked now.
-func (t *runScan) blocked(r *claimRun, f ClaimFilter) bool {
+func (t *runScan) blocked(r *claimRun, f store.ClaimFilter) bool {
 	if t.notBlocked == r && t.checkedAt == t.admits {
 		return false
 	}

@@ -1,4 +1,4 @@
-package store_test
+package badger_test
 
 import (
 	"context"
@@ -9,11 +9,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 // queueBacklog ingests n pending deliveries of one webhook at priority 1,
 // due one microsecond apart from `from`, in calls of up to 1,000.
-func queueBacklog(tb testing.TB, s *store.Badger, webhookID string, n int, from time.Time) []string {
+func queueBacklog(tb testing.TB, s *badger.Store, webhookID string, n int, from time.Time) []string {
 	tb.Helper()
 	ctx := context.Background()
 	var ids []string

@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"context"
@@ -14,15 +14,17 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
+
+	"github.com/hookgate/hookgate/store"
 )
 
-func openRunsStore(t *testing.T, onDisk bool) *Badger {
+func openRunsStore(t *testing.T, onDisk bool) *Store {
 	t.Helper()
-	opts := BadgerOptions{InMemory: !onDisk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	opts := Options{InMemory: !onDisk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if onDisk {
 		opts.Path = t.TempDir() // synced commits: groups take long enough for scans to run while they commit
 	}
-	s, err := OpenBadger(opts)
+	s, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,19 +34,19 @@ func openRunsStore(t *testing.T, onDisk bool) *Badger {
 
 // queueHook ingests one pending delivery of webhookID at priority 1 for each
 // due time, and returns their ids.
-func queueHook(t *testing.T, s *Badger, webhookID string, dues ...time.Time) []string {
+func queueHook(t *testing.T, s *Store, webhookID string, dues ...time.Time) []string {
 	t.Helper()
 	var ids []string
 	for len(dues) > 0 {
-		var items []IngestItem
+		var items []store.IngestItem
 		for ; len(dues) > 0 && len(items) < 1000; dues = dues[1:] {
 			due := dues[0]
-			ev := &Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 1,
+			ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 1,
 				Payload: []byte(`{}`), ReceivedAt: due}
-			d := &Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: webhookID, CompanyID: 1, EventName: ev.Name,
-				Priority: 1, State: DeliveryPending, DueAt: due, CreatedAt: due, UpdatedAt: due}
+			d := &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: webhookID, CompanyID: 1, EventName: ev.Name,
+				Priority: 1, State: store.DeliveryPending, DueAt: due, CreatedAt: due, UpdatedAt: due}
 			ids = append(ids, d.ID)
-			items = append(items, IngestItem{Event: ev, Deliveries: []*Delivery{d}})
+			items = append(items, store.IngestItem{Event: ev, Deliveries: []*store.Delivery{d}})
 		}
 		if _, err := s.Ingest(context.Background(), nil, items); err != nil {
 			t.Fatal(err)
@@ -68,9 +70,9 @@ type blockSet struct {
 	quota   map[string]int
 }
 
-func (b *blockSet) filter() ClaimFilter {
-	return ClaimFilter{
-		Admit: func(d *Delivery) bool {
+func (b *blockSet) filter() store.ClaimFilter {
+	return store.ClaimFilter{
+		Admit: func(d *store.Delivery) bool {
 			if b.quota[d.WebhookID] > 0 {
 				b.quota[d.WebhookID]--
 				return true
@@ -82,7 +84,7 @@ func (b *blockSet) filter() ClaimFilter {
 }
 
 // claimCounting claims and returns how many queue keys the scan visited.
-func claimCounting(t *testing.T, s *Badger, now time.Time, limit int, f ClaimFilter) ([]*Delivery, uint64) {
+func claimCounting(t *testing.T, s *Store, now time.Time, limit int, f store.ClaimFilter) ([]*store.Delivery, uint64) {
 	t.Helper()
 	s.claims.mu.Lock()
 	before := s.claims.iterated
@@ -208,7 +210,7 @@ func claimRunsModel(t *testing.T, seed uint64) {
 	bs := &blockSet{blocked: map[string]bool{}, quota: map[string]int{}}
 	f := bs.filter()
 	clock := base.Add(time.Hour)
-	claimed := map[string]*Delivery{}
+	claimed := map[string]*store.Delivery{}
 	skips, queued := 0, 0
 	for step := range 400 {
 		clock = clock.Add(time.Duration(rng.IntN(100)) * time.Millisecond)
@@ -229,14 +231,14 @@ func claimRunsModel(t *testing.T, seed uint64) {
 				}
 				next := *d
 				next.Attempts++
-				a := &Attempt{DeliveryID: d.ID, Attempt: next.Attempts, WebhookID: d.WebhookID, CompanyID: 1, CreatedAt: clock}
+				a := &store.Attempt{DeliveryID: d.ID, Attempt: next.Attempts, WebhookID: d.WebhookID, CompanyID: 1, CreatedAt: clock}
 				switch rng.IntN(3) {
 				case 0:
-					next.State, a.Outcome = DeliverySucceeded, OutcomeSuccess
+					next.State, a.Outcome = store.DeliverySucceeded, store.OutcomeSuccess
 				case 1: // a retry due in the past: inside earlier runs
-					next.State, next.DueAt, a.Outcome = DeliveryPending, clock.Add(-time.Duration(rng.IntN(3600))*time.Second), OutcomeRetry
+					next.State, next.DueAt, a.Outcome = store.DeliveryPending, clock.Add(-time.Duration(rng.IntN(3600))*time.Second), store.OutcomeRetry
 				default:
-					next.State, next.DueAt, a.Outcome = DeliveryPending, clock.Add(time.Duration(rng.IntN(2000))*time.Millisecond), OutcomeRetry
+					next.State, next.DueAt, a.Outcome = store.DeliveryPending, clock.Add(time.Duration(rng.IntN(2000))*time.Millisecond), store.OutcomeRetry
 				}
 				if err := s.RecordAttempt(ctx, &next, a); err != nil {
 					t.Fatal(err)
@@ -276,7 +278,7 @@ func claimRunsModel(t *testing.T, seed uint64) {
 }
 
 // plainClaim is what a claim should return: a walk of the whole queue.
-func plainClaim(t *testing.T, s *Badger, now time.Time, limit int, bs *blockSet) []string {
+func plainClaim(t *testing.T, s *Store, now time.Time, limit int, bs *blockSet) []string {
 	var out []string
 	prefix := queuePrefix(1)
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -295,7 +297,7 @@ func plainClaim(t *testing.T, s *Badger, now time.Time, limit int, bs *blockSet)
 			if err != nil {
 				return err
 			}
-			if d.State == DeliveryPending && !bs.blocked[d.WebhookID] {
+			if d.State == store.DeliveryPending && !bs.blocked[d.WebhookID] {
 				out = append(out, id)
 			}
 		}
@@ -317,8 +319,8 @@ func TestBadgerClaimRunsConcurrent(t *testing.T) {
 	base := time.Now().Add(-time.Hour)
 	queueHook(t, s, "A", dueSeries(base, 2000, time.Millisecond)...)
 	var mu sync.Mutex // the filter is called with the claim lock held; this guards nothing else
-	f := ClaimFilter{
-		Admit:   func(d *Delivery) bool { mu.Lock(); defer mu.Unlock(); return d.WebhookID != "A" },
+	f := store.ClaimFilter{
+		Admit:   func(d *store.Delivery) bool { mu.Lock(); defer mu.Unlock(); return d.WebhookID != "A" },
 		Blocked: func(id string) bool { return id == "A" },
 	}
 	const workers, rounds = 16, 60
@@ -329,10 +331,10 @@ func TestBadgerClaimRunsConcurrent(t *testing.T) {
 			inside := func() time.Time { return base.Add(time.Duration(rng.IntN(2000))*time.Millisecond + 500) }
 			for r := range rounds {
 				due := inside()
-				ev := &Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "x", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: due}
-				d := &Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: "B", CompanyID: 1, EventName: ev.Name,
-					Priority: 1, State: DeliveryPending, DueAt: due, CreatedAt: due, UpdatedAt: due}
-				if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: []*Delivery{d}}}); err != nil {
+				ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "x", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: due}
+				d := &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: "B", CompanyID: 1, EventName: ev.Name,
+					Priority: 1, State: store.DeliveryPending, DueAt: due, CreatedAt: due, UpdatedAt: due}
+				if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -343,11 +345,11 @@ func TestBadgerClaimRunsConcurrent(t *testing.T) {
 				}
 				next := *got[0]
 				next.Attempts++
-				a := &Attempt{DeliveryID: next.ID, Attempt: next.Attempts, WebhookID: "B", CompanyID: 1, CreatedAt: time.Now()}
+				a := &store.Attempt{DeliveryID: next.ID, Attempt: next.Attempts, WebhookID: "B", CompanyID: 1, CreatedAt: time.Now()}
 				if (w+r)%3 == 0 {
-					next.State, next.DueAt, a.Outcome = DeliveryPending, inside(), OutcomeRetry
+					next.State, next.DueAt, a.Outcome = store.DeliveryPending, inside(), store.OutcomeRetry
 				} else {
-					next.State, a.Outcome = DeliverySucceeded, OutcomeSuccess
+					next.State, a.Outcome = store.DeliverySucceeded, store.OutcomeSuccess
 				}
 				if err := s.RecordAttempt(ctx, &next, a); err != nil {
 					t.Error(err)
@@ -384,13 +386,13 @@ func TestBadgerClaimRunWhileCommitting(t *testing.T) {
 	}
 	// A group enqueueing K1 (before the backlog) and K2 (inside it) commits:
 	// beginEnqueue, then a scan whose snapshot lacks both, then the commit.
-	mk := func(due time.Time) *Delivery {
-		return &Delivery{ID: uuid.NewString(), EventID: uuid.NewString(), WebhookID: "B", CompanyID: 1, EventName: "x",
-			Priority: 1, State: DeliveryPending, DueAt: due, CreatedAt: due, UpdatedAt: due}
+	mk := func(due time.Time) *store.Delivery {
+		return &store.Delivery{ID: uuid.NewString(), EventID: uuid.NewString(), WebhookID: "B", CompanyID: 1, EventName: "x",
+			Priority: 1, State: store.DeliveryPending, DueAt: due, CreatedAt: due, UpdatedAt: due}
 	}
 	k1, k2 := mk(base.Add(-time.Second)), mk(base.Add(250*time.Microsecond+500))
 	w := s.begin()
-	for _, d := range []*Delivery{k1, k2} {
+	for _, d := range []*store.Delivery{k1, k2} {
 		if err := w.transition(nil, d, 0); err != nil {
 			t.Fatal(err)
 		}

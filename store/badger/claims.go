@@ -1,8 +1,10 @@
-package store
+package badger
 
 import (
 	"math"
 	"sync"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // claimSet is the in-memory record of deliveries handed to workers.
@@ -36,7 +38,7 @@ type claimSet struct {
 	// only costs reads.
 	refused map[string]blocker
 	// runs are, per priority, key ranges of refused deliveries that scans
-	// skip in one seek while their webhooks are blocked (badger_claimruns.go),
+	// skip in one seek while their webhooks are blocked (claimruns.go),
 	// disjoint and in key order.
 	runs     [3][]*claimRun
 	runClock uint64
@@ -55,7 +57,7 @@ type claim struct {
 	// attempt is not recorded before its claim is released, so rec is
 	// still what is stored: RecordAttempt moves from it without reading the
 	// record again (storedRecord).
-	rec   Delivery
+	rec   store.Delivery
 	flags deliveryFlags
 	epoch uint64
 }
@@ -63,7 +65,7 @@ type claim struct {
 // storedRecord returns the claimed delivery's record as stored, when the
 // claim still knows it: the delivery is claimed and no delivery changed
 // otherwise than by a claimed attempt since the claim's snapshot.
-func (c *claimSet) storedRecord(id string, epoch uint64) (*Delivery, deliveryFlags, bool) {
+func (c *claimSet) storedRecord(id string, epoch uint64) (*store.Delivery, deliveryFlags, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cl, ok := c.ids[id]
@@ -94,7 +96,7 @@ type blocker struct {
 
 // blockerOf names what refused d: its company when the filter reports the
 // company blocked (every delivery of it is refused), else its webhook.
-func blockerOf(d *Delivery, f ClaimFilter) blocker {
+func blockerOf(d *store.Delivery, f store.ClaimFilter) blocker {
 	if f.BlockedCompany != nil && f.BlockedCompany(d.CompanyID) {
 		return blocker{company: d.CompanyID}
 	}
@@ -103,7 +105,7 @@ func blockerOf(d *Delivery, f ClaimFilter) blocker {
 
 // blocked reports whether the filter still refuses every delivery b
 // stands for.
-func (b blocker) blocked(f ClaimFilter) bool {
+func (b blocker) blocked(f store.ClaimFilter) bool {
 	if b.webhook == "" {
 		return f.BlockedCompany != nil && f.BlockedCompany(b.company)
 	}
@@ -114,7 +116,7 @@ func (b blocker) blocked(f ClaimFilter) bool {
 // not yet recorded. Once RecordAttempt has committed, the stored attempt
 // count has moved past the claimed one and the stored state is the truth,
 // even in the instant before the claim is released.
-func (c *claimSet) inFlight(d *Delivery) bool {
+func (c *claimSet) inFlight(d *store.Delivery) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cl, ok := c.ids[d.ID]
@@ -187,9 +189,9 @@ func (c *claimSet) lower(due [3]uint64) {
 }
 
 // overlay reports a claimed delivery as in flight.
-func (c *claimSet) overlay(d *Delivery) *Delivery {
-	if d != nil && d.State == DeliveryPending && c.inFlight(d) {
-		d.State = DeliveryInFlight
+func (c *claimSet) overlay(d *store.Delivery) *store.Delivery {
+	if d != nil && d.State == store.DeliveryPending && c.inFlight(d) {
+		d.State = store.DeliveryInFlight
 	}
 	return d
 }

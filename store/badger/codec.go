@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"encoding/binary"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // Event, attempt and delivery records start with a version byte:
@@ -20,7 +22,7 @@ import (
 //
 // Version 2 is written; version 1 is still read, so data folders written by
 // older releases open, and a record is rewritten as version 2 the next time
-// it changes. The version-2 header is binary (badger_binary.go): encoding/json
+// it changes. The version-2 header is binary (binary.go): encoding/json
 // cost ~20 µs per delivery record on the hot path, and the Delivery record is
 // read by every claim and rewritten by every attempt. Byte payloads (event
 // envelopes, request and response bodies) travel beside the header in both
@@ -30,7 +32,7 @@ const (
 	recordBinary = 2
 )
 
-var errCorrupt = errors.New("store: corrupt record")
+var errCorrupt = store.ErrCorrupt
 
 // decodeRecordJSON decodes a version-1 record: fills hdr and returns the
 // blobs (copies: badger's value buffers are only valid inside the
@@ -78,13 +80,13 @@ func cutBlob(v []byte) (blob, rest []byte, err error) {
 // eventRecord is an Event plus the ids of its deliveries, so that finishing
 // the last one can start the event's retention clock.
 type eventRecord struct {
-	Event
+	store.Event
 	Deliveries []string `json:"deliveries,omitempty"`
 }
 
 // encodeEvent: header = id traceId name company workOrder receivedAt
 // uvarint(n) {deliveryId}; one blob, the payload.
-func encodeEvent(ev *Event, deliveries []string) []byte {
+func encodeEvent(ev *store.Event, deliveries []string) []byte {
 	n := 40 + len(ev.ID) + len(ev.TraceID) + len(ev.Name)
 	for _, d := range deliveries {
 		n += 1 + len(d)
@@ -175,7 +177,7 @@ func eventUsage(v []byte) (company, size int64, err error) {
 // saying how much of the event's payload the record shows. Without it each
 // size is its body's length. Records written before sizes were kept end
 // the same way, so they read as records of whole bodies.
-func encodeAttempt(a *Attempt) []byte {
+func encodeAttempt(a *store.Attempt) []byte {
 	reqBody, flags := a.RequestBody, uint64(0)
 	if a.RequestBodyIsPayload && len(reqBody) > 0 {
 		reqBody, flags = nil, attemptBodyIsPayload
@@ -232,7 +234,7 @@ const (
 )
 
 // decodeAttempt decodes an attempt record; the bodies are copies.
-func decodeAttempt(v []byte) (*Attempt, error) {
+func decodeAttempt(v []byte) (*store.Attempt, error) {
 	a, _, err := decodeAttemptPart(v, true)
 	return a, err
 }
@@ -242,8 +244,8 @@ func decodeAttempt(v []byte) (*Attempt, error) {
 // summary copies nothing from v past its fixed fields, so v may be a view
 // Badger lends for the call. It also returns how much of the event's
 // payload a record with RequestBodyIsPayload shows (-1: all of it).
-func decodeAttemptPart(v []byte, full bool) (*Attempt, int, error) {
-	var a Attempt
+func decodeAttemptPart(v []byte, full bool) (*store.Attempt, int, error) {
+	var a store.Attempt
 	if len(v) > 0 && v[0] == recordJSON {
 		blobs, err := decodeRecordJSON(v, &a, 2)
 		if err != nil {
@@ -252,7 +254,7 @@ func decodeAttemptPart(v []byte, full bool) (*Attempt, int, error) {
 		a.RequestBody, a.ResponseBody = blobs[0], blobs[1]
 		a.FillBodySizes()
 		if !full {
-			a.dropDetail()
+			dropDetail(&a)
 		}
 		return &a, -1, nil
 	}
@@ -300,14 +302,14 @@ func decodeAttemptPart(v []byte, full bool) (*Attempt, int, error) {
 	} else {
 		a.RequestBodySize = max(a.RequestBodySize, int64(len(req)))
 		a.ResponseBodySize = max(a.ResponseBodySize, int64(len(resp)))
-		a.dropDetail()
+		dropDetail(&a)
 	}
 	return &a, kept, nil
 }
 
 // Delivery states as one byte in a version-2 delivery record; 0 is followed
 // by the state as a string (not written: transition refuses other states).
-var stateCodes = [...]string{1: DeliveryPending, 2: DeliveryInFlight, 3: DeliverySucceeded, 4: DeliveryDead}
+var stateCodes = [...]string{1: store.DeliveryPending, 2: store.DeliveryInFlight, 3: store.DeliverySucceeded, 4: store.DeliveryDead}
 
 // deliveryFlags are stored with a version-2 delivery record, not in Delivery.
 type deliveryFlags uint64
@@ -322,7 +324,7 @@ const soleDelivery deliveryFlags = 1
 // encodeDelivery: 0x02 id eventId webhookId company eventName workOrder
 // priority attempts state dueAt lastStatus lastError deadReason createdAt
 // updatedAt flags — ~150 bytes.
-func encodeDelivery(d *Delivery, flags deliveryFlags) []byte {
+func encodeDelivery(d *store.Delivery, flags deliveryFlags) []byte {
 	b := make([]byte, 0, 80+len(d.ID)+len(d.EventID)+len(d.WebhookID)+len(d.EventName)+len(d.LastError)+len(d.DeadReason))
 	b = append(b, recordBinary)
 	b = appendStr(b, d.ID)
@@ -348,8 +350,8 @@ func encodeDelivery(d *Delivery, flags deliveryFlags) []byte {
 }
 
 // decodeDelivery decodes a delivery record (version 1: bare JSON).
-func decodeDelivery(v []byte) (*Delivery, deliveryFlags, error) {
-	var r Delivery
+func decodeDelivery(v []byte) (*store.Delivery, deliveryFlags, error) {
+	var r store.Delivery
 	if len(v) > 0 && v[0] == '{' {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return nil, 0, fmt.Errorf("%w: %v", errCorrupt, err)
@@ -396,7 +398,7 @@ type attemptIndexValue struct {
 	EventName   string
 }
 
-func encodeAttemptIndex(a *Attempt) []byte {
+func encodeAttemptIndex(a *store.Attempt) []byte {
 	b := make([]byte, 0, 28+len(a.WebhookID)+len(a.EventName)+2)
 	b = binary.BigEndian.AppendUint64(b, uint64(a.CompanyID))
 	b = binary.BigEndian.AppendUint64(b, uint64(a.WorkOrderID))
@@ -427,7 +429,7 @@ func decodeAttemptIndex(b []byte) (attemptIndexValue, bool) {
 
 // Stats: n1 bits[(n+7)/8] lastSuccess8 failingSince8 — rewritten on every
 // attempt, so it stays ~30 bytes rather than ~600 of JSON booleans.
-func encodeStats(s WebhookStats) []byte {
+func encodeStats(s store.WebhookStats) []byte {
 	n := len(s.Recent)
 	b := make([]byte, 1+(n+7)/8, 1+(n+7)/8+16)
 	b[0] = byte(n)
@@ -440,8 +442,8 @@ func encodeStats(s WebhookStats) []byte {
 	return binary.BigEndian.AppendUint64(b, timeKey(s.FailingSince))
 }
 
-func decodeStats(b []byte) (WebhookStats, error) {
-	var s WebhookStats
+func decodeStats(b []byte) (store.WebhookStats, error) {
+	var s store.WebhookStats
 	if len(b) < 1 {
 		return s, errCorrupt
 	}
@@ -504,10 +506,15 @@ func encodeDepth(d [3]int64) []byte {
 func getValue(txn *badger.Txn, k []byte) ([]byte, error) {
 	it, err := txn.Get(k)
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
 	return it.ValueCopy(nil)
+}
+
+// dropDetail makes a an attempt summary (store.AttemptDetail left out).
+func dropDetail(a *store.Attempt) {
+	a.RequestHeaders, a.RequestBody, a.ResponseHeaders, a.ResponseBody = nil, nil, nil, nil
 }

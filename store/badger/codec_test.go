@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"encoding/binary"
@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // encodeV1 frames a header as version 1 did (JSON + blobs).
@@ -75,11 +77,11 @@ func testCodecMatches(t *testing.T, times []time.Time) {
 	t.Helper()
 	for i, tm := range times {
 		other := times[(i+1)%len(times)]
-		for _, state := range []string{DeliveryPending, DeliveryInFlight, DeliverySucceeded, DeliveryDead, "unknown"} {
-			d := Delivery{ID: "d-1", EventID: "e-1", WebhookID: "w-1", CompanyID: -3, EventName: "a.b", WorkOrderID: 1 << 40,
+		for _, state := range []string{store.DeliveryPending, store.DeliveryInFlight, store.DeliverySucceeded, store.DeliveryDead, "unknown"} {
+			d := store.Delivery{ID: "d-1", EventID: "e-1", WebhookID: "w-1", CompanyID: -3, EventName: "a.b", WorkOrderID: 1 << 40,
 				Priority: 2, Attempts: i, State: state, DueAt: tm, LastStatus: 500 * i, LastError: []string{"", "é", "\x00x", "a\"b\\"}[i%4],
 				DeadReason: "r", CreatedAt: other, UpdatedAt: tm}
-			var want Delivery
+			var want store.Delivery
 			j, _ := json.Marshal(&d)
 			if err := json.Unmarshal(j, &want); err != nil {
 				t.Fatal(err)
@@ -94,9 +96,9 @@ func testCodecMatches(t *testing.T, times []time.Time) {
 			}
 		}
 		for _, hdrs := range []map[string]string{nil, {}, {"A": "1", "B": ""}} {
-			a := Attempt{DeliveryID: "d-1", Attempt: i + 1, WebhookID: "w", CompanyID: 9, EventID: "e", EventName: "n",
+			a := store.Attempt{DeliveryID: "d-1", Attempt: i + 1, WebhookID: "w", CompanyID: 9, EventID: "e", EventName: "n",
 				WorkOrderID: -1, RequestURL: "https://x/y?z", RequestMethod: "POST", RequestHeaders: hdrs,
-				RequestBody: []byte("req"), ResponseStatus: 200, ResponseHeaders: hdrs, Error: "err", Outcome: OutcomeRetry,
+				RequestBody: []byte("req"), ResponseStatus: 200, ResponseHeaders: hdrs, Error: "err", Outcome: store.OutcomeRetry,
 				ExternalRef: "ref", DurationMs: 77, CreatedAt: tm}
 			if i%2 == 1 {
 				a.RequestBody, a.ResponseBody = nil, []byte{}
@@ -113,7 +115,7 @@ func testCodecMatches(t *testing.T, times []time.Time) {
 			}
 		}
 		for _, ids := range [][]string{nil, {}, {"d-1", "d-2"}} {
-			ev := Event{ID: "e-1", TraceID: "t", Name: "n", CompanyID: 1, WorkOrderID: 2, Payload: []byte(`{"x":1}`), ReceivedAt: tm}
+			ev := store.Event{ID: "e-1", TraceID: "t", Name: "n", CompanyID: 1, WorkOrderID: 2, Payload: []byte(`{"x":1}`), ReceivedAt: tm}
 			if i%2 == 1 {
 				ev.Payload = nil
 			}
@@ -134,9 +136,9 @@ func testCodecMatches(t *testing.T, times []time.Time) {
 // TestCodecCorrupt: every truncation of a version-2 record is an error, not
 // a panic or a short record.
 func TestCodecCorrupt(t *testing.T) {
-	d := encodeDelivery(&Delivery{ID: "d", EventID: "e", WebhookID: "w", State: DeliveryPending, DueAt: time.Now(), CreatedAt: time.Now()}, soleDelivery)
-	a := encodeAttempt(&Attempt{DeliveryID: "d", Attempt: 1, RequestHeaders: map[string]string{"a": "b"}, RequestBody: []byte("x"), CreatedAt: time.Now()})
-	e := encodeEvent(&Event{ID: "e", Payload: []byte("p"), ReceivedAt: time.Now()}, []string{"d"})
+	d := encodeDelivery(&store.Delivery{ID: "d", EventID: "e", WebhookID: "w", State: store.DeliveryPending, DueAt: time.Now(), CreatedAt: time.Now()}, soleDelivery)
+	a := encodeAttempt(&store.Attempt{DeliveryID: "d", Attempt: 1, RequestHeaders: map[string]string{"a": "b"}, RequestBody: []byte("x"), CreatedAt: time.Now()})
+	e := encodeEvent(&store.Event{ID: "e", Payload: []byte("p"), ReceivedAt: time.Now()}, []string{"d"})
 	for n := range len(d) {
 		if _, _, err := decodeDelivery(d[:n]); err == nil {
 			t.Fatalf("delivery truncated to %d bytes: no error", n)
@@ -161,9 +163,9 @@ func TestCodecCorrupt(t *testing.T) {
 // event's payload, how much of the payload it shows.
 func TestCodecAttemptSizes(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	a := Attempt{DeliveryID: "d-1", Attempt: 2, WebhookID: "w", CompanyID: 9, EventID: "e", EventName: "n",
+	a := store.Attempt{DeliveryID: "d-1", Attempt: 2, WebhookID: "w", CompanyID: 9, EventID: "e", EventName: "n",
 		WorkOrderID: 5, RequestURL: "https://x/y", RequestMethod: "POST", RequestHeaders: map[string]string{"A": "1"},
-		RequestBody: []byte("req"), ResponseStatus: 200, ResponseBody: []byte("resp"), Outcome: OutcomeSuccess,
+		RequestBody: []byte("req"), ResponseStatus: 200, ResponseBody: []byte("resp"), Outcome: store.OutcomeSuccess,
 		DurationMs: 7, CreatedAt: at}
 	old := map[bool]string{
 		false: "023803642d31040177120165016e0a0b68747470733a2f2f782f7904504f53540201410131900300000773756363657373000e0180a9a19a0d00037265710472657370",
@@ -195,18 +197,5 @@ func TestCodecAttemptSizes(t *testing.T) {
 	got, _, err = decodeAttemptPart(encodeAttempt(&a), true)
 	if err != nil || string(got.RequestBody) != "req" || !got.RequestBodyTruncated() || !got.ResponseBodyTruncated() {
 		t.Fatalf("truncated: %+v, %v", got, err)
-	}
-}
-
-// TestKeepBodies: bodies are cut to the limit, never inside a UTF-8
-// character, and their sizes are what was there before the cut.
-func TestKeepBodies(t *testing.T) {
-	a := Attempt{RequestBody: []byte("aé€b"), ResponseBody: []byte("xyz")} // 1+2+3+1 bytes
-	for limit, want := range map[int]string{0: "", 1: "a", 2: "a", 3: "aé", 4: "aé", 5: "aé", 6: "aé€", 7: "aé€b", 9: "aé€b"} {
-		c := a
-		c.KeepBodies(limit)
-		if string(c.RequestBody) != want || c.RequestBodySize != 7 || c.ResponseBodySize != 3 || len(c.ResponseBody) != min(limit, 3) {
-			t.Errorf("limit %d: %q (size %d), response %q (size %d); want %q", limit, c.RequestBody, c.RequestBodySize, c.ResponseBody, c.ResponseBodySize, want)
-		}
 	}
 }

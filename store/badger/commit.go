@@ -1,10 +1,12 @@
-package store
+package badger
 
 import (
 	"context"
 	"errors"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // Group commit.
@@ -46,7 +48,7 @@ type op struct {
 // ctx is honoured while waiting to enqueue; once queued the commit takes
 // milliseconds and the caller waits for it, so a cancelled caller never
 // leaves a write whose outcome it does not know.
-func (s *Badger) submit(ctx context.Context, size int, run func(w *wtx) error) error {
+func (s *Store) submit(ctx context.Context, size int, run func(w *wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -54,7 +56,7 @@ func (s *Badger) submit(ctx context.Context, size int, run func(w *wtx) error) e
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return ErrClosed
+		return store.ErrClosed
 	}
 	select {
 	case s.ops <- o:
@@ -69,7 +71,7 @@ func (s *Badger) submit(ctx context.Context, size int, run func(w *wtx) error) e
 
 // commitLoop is the only writer. It exits when Close closes ops, after
 // committing everything that was queued.
-func (s *Badger) commitLoop() {
+func (s *Store) commitLoop() {
 	defer close(s.committerDone)
 	batch := make([]*op, 0, maxGroupOps)
 	for o := range s.ops {
@@ -94,7 +96,7 @@ func (s *Badger) commitLoop() {
 
 // commitGroup commits batch in as few transactions as fit, then releases
 // every caller (each committed transaction is synced by SyncWrites).
-func (s *Badger) commitGroup(batch []*op) {
+func (s *Store) commitGroup(batch []*op) {
 	for rest := batch; len(rest) > 0; {
 		rest = rest[s.commitPrefix(rest):]
 	}
@@ -105,7 +107,7 @@ func (s *Badger) commitGroup(batch []*op) {
 
 // commitPrefix commits the longest prefix of ops that fits one transaction,
 // setting err on ops that fail, and returns how many ops it consumed.
-func (s *Badger) commitPrefix(ops []*op) int {
+func (s *Store) commitPrefix(ops []*op) int {
 	extra, tries := 0, 0
 	for {
 		w := s.begin()
@@ -138,19 +140,19 @@ func (s *Badger) commitPrefix(ops []*op) int {
 // wtx is one group's transaction plus the committer state it changes, which
 // is published only when the transaction commits.
 type wtx struct {
-	s          *Badger
+	s          *Store
 	txn        *badger.Txn
 	depth      [3]int64
 	depthDirty bool
 	hint       [3]uint64 // lowest due time enqueued per priority in this group
 	recorded   []string  // deliveries whose claims the commit releases
 	// changed: the group changed a stored delivery otherwise than from its
-	// claim's copy; its commit moves Badger.epoch.
+	// claim's copy; its commit moves Store.epoch.
 	changed bool
-	usage   map[int64]int64 // change of each company's stored event bytes (badger_usage.go)
+	usage   map[int64]int64 // change of each company's stored event bytes (usage.go)
 }
 
-func (s *Badger) begin() *wtx {
+func (s *Store) begin() *wtx {
 	w := &wtx{s: s, txn: s.db.NewTransaction(true), hint: noHint}
 	s.depthMu.Lock()
 	w.depth = s.depth
@@ -221,7 +223,7 @@ func (w *wtx) del(k []byte) error { return w.txn.Delete(k) }
 // that a claim reads the delivery from the queue scan it is already doing
 // instead of looking the record up at random in the LSM (a tenth of the
 // gateway's CPU when draining a backlog). transition rewrites both together.
-func (w *wtx) enqueue(d *Delivery, rec []byte) error {
+func (w *wtx) enqueue(d *store.Delivery, rec []byte) error {
 	if err := w.set(queueKey(d.Priority, d.DueAt, d.ID), rec); err != nil {
 		return err
 	}
@@ -234,7 +236,7 @@ func (w *wtx) enqueue(d *Delivery, rec []byte) error {
 }
 
 // dequeue removes d's queue key (d as stored: pending at its DueAt).
-func (w *wtx) dequeue(d *Delivery) error {
+func (w *wtx) dequeue(d *store.Delivery) error {
 	if err := w.del(queueKey(d.Priority, d.DueAt, d.ID)); err != nil {
 		return err
 	}

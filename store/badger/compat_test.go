@@ -1,4 +1,4 @@
-package store_test
+package badger_test
 
 import (
 	"bytes"
@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	badger "github.com/dgraph-io/badger/v4"
+	dgraph "github.com/dgraph-io/badger/v4"
 
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 // v1Record frames a header as version 1 did: 0x01 uvarint(len(json)) json
@@ -53,7 +54,7 @@ func TestBadgerReadsVersion1Records(t *testing.T) {
 		ResponseStatus: 503, ResponseBody: []byte("unavailable"), Outcome: store.OutcomeRetry, DurationMs: 12, CreatedAt: created.Add(time.Second)}
 
 	// Version-1 writer, by hand: the key layout of docs/storage.md.
-	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
+	db, err := dgraph.Open(dgraph.DefaultOptions(dir).WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestBadgerReadsVersion1Records(t *testing.T) {
 		string(rawKey([]byte("A\x00"), be64(7), aCreated, ref)): idx,
 		string(rawKey([]byte("B\x00wh-1\x00"), aCreated, ref)):  idx,
 	}
-	if err := db.Update(func(txn *badger.Txn) error {
+	if err := db.Update(func(txn *dgraph.Txn) error {
 		for k, v := range writes {
 			if err := txn.Set([]byte(k), v); err != nil {
 				return err
@@ -94,7 +95,7 @@ func TestBadgerReadsVersion1Records(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err := store.OpenBadger(store.BadgerOptions{Path: dir, Logger: quietLogger()})
+	s, err := badger.Open(badger.Options{Path: dir, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

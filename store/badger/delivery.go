@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // Delivery state changes. Every change of a delivery goes through
@@ -24,11 +26,13 @@ import (
 // sweepEvents deletes it when the clock runs out). Requeueing a finished
 // delivery clears those again.
 
-func finished(state string) bool { return state == DeliverySucceeded || state == DeliveryDead }
+func finished(state string) bool {
+	return state == store.DeliverySucceeded || state == store.DeliveryDead
+}
 
 func validState(state string) bool {
 	switch state {
-	case DeliveryPending, DeliveryInFlight, DeliverySucceeded, DeliveryDead:
+	case store.DeliveryPending, store.DeliveryInFlight, store.DeliverySucceeded, store.DeliveryDead:
 		return true
 	}
 	return false
@@ -37,21 +41,21 @@ func validState(state string) bool {
 func validPriority(p int) bool { return p >= 0 && p < 3 }
 
 // getDelivery reads a delivery inside any transaction; ErrNotFound when absent.
-func getDelivery(txn *badger.Txn, id string) (*Delivery, error) {
+func getDelivery(txn *badger.Txn, id string) (*store.Delivery, error) {
 	d, _, err := getDeliveryRec(txn, id)
 	return d, err
 }
 
 // getDeliveryRec is getDelivery with the record's flags, for transition.
-func getDeliveryRec(txn *badger.Txn, id string) (*Delivery, deliveryFlags, error) {
+func getDeliveryRec(txn *badger.Txn, id string) (*store.Delivery, deliveryFlags, error) {
 	it, err := txn.Get(deliveryKey(id))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, 0, ErrNotFound
+		return nil, 0, store.ErrNotFound
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	var d *Delivery
+	var d *store.Delivery
 	var flags deliveryFlags
 	err = it.Value(func(v []byte) error {
 		d, flags, err = decodeDelivery(v)
@@ -65,7 +69,7 @@ func getDeliveryRec(txn *badger.Txn, id string) (*Delivery, deliveryFlags, error
 // (as read with old), kept as they are. Changing a stored delivery moves the
 // store's epoch when the group commits, so claims stop trusting their copies
 // (claim.rec); RecordAttempt moving from such a copy calls move instead.
-func (w *wtx) transition(old, next *Delivery, flags deliveryFlags) error {
+func (w *wtx) transition(old, next *store.Delivery, flags deliveryFlags) error {
 	if old != nil {
 		w.changed = true
 	}
@@ -73,7 +77,7 @@ func (w *wtx) transition(old, next *Delivery, flags deliveryFlags) error {
 }
 
 // move is transition without moving the epoch.
-func (w *wtx) move(old, next *Delivery, flags deliveryFlags) error {
+func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	if !validState(next.State) {
 		return fmt.Errorf("store: delivery %s: unknown state %q", next.ID, next.State)
 	}
@@ -109,9 +113,9 @@ func (w *wtx) move(old, next *Delivery, flags deliveryFlags) error {
 		return err
 	}
 	switch next.State {
-	case DeliveryPending:
+	case store.DeliveryPending:
 		err = w.enqueue(next, v)
-	case DeliveryInFlight:
+	case store.DeliveryInFlight:
 		err = w.set(inFlightKey(next.ID), nil)
 	}
 	if err != nil {
@@ -129,16 +133,16 @@ func (w *wtx) move(old, next *Delivery, flags deliveryFlags) error {
 }
 
 // leave removes the queue or in-flight key of old's state.
-func (w *wtx) leave(old *Delivery) error {
+func (w *wtx) leave(old *store.Delivery) error {
 	if old == nil {
 		return nil
 	}
 	switch old.State {
-	case DeliveryPending:
+	case store.DeliveryPending:
 		if err := w.dequeue(old); err != nil {
 			return err
 		}
-	case DeliveryInFlight:
+	case store.DeliveryInFlight:
 		if err := w.del(inFlightKey(old.ID)); err != nil {
 			return err
 		}
@@ -206,7 +210,7 @@ func (w *wtx) startEventClock(eventID string) error {
 func (w *wtx) keepEvent(eventID string, sole bool) error {
 	it, err := w.txn.Get(eventKey(eventID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
-		return fmt.Errorf("event %s: %w", eventID, ErrNotFound)
+		return fmt.Errorf("event %s: %w", eventID, store.ErrNotFound)
 	}
 	if err != nil {
 		return err
@@ -243,7 +247,7 @@ func (w *wtx) keepEvent(eventID string, sole bool) error {
 // stopEventClock removes the event's expiry markers, if any.
 func (w *wtx) stopEventClock(eventID string) error {
 	v, err := getValue(w.txn, eventExpKey(eventID))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -259,7 +263,7 @@ func (w *wtx) stopEventClock(eventID string) error {
 // clock ran out by now, with its markers, and returns how many it deleted.
 // A requeue in between removes the markers first (keepEvent), and every op
 // of a group sees the ones before it, so a kept event is never swept.
-func (s *Badger) sweepEvents(ctx context.Context, now time.Time) (int, error) {
+func (s *Store) sweepEvents(ctx context.Context, now time.Time) (int, error) {
 	return s.inChunks(ctx, 128*bulkChunk, func(w *wtx) (int, error) {
 		keys, err := w.keysAfter([]byte(pExpiry), nil, bulkChunk)
 		if err != nil {
@@ -304,7 +308,7 @@ func (w *wtx) setOpen(eventID string, n uint64) error {
 }
 
 func ignoreNotFound(err error) error {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	return err

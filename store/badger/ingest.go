@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"context"
@@ -6,13 +6,15 @@ import (
 	"fmt"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // Ingest durably writes the events, their pending deliveries and the
 // idempotency record in one transaction of the current commit group.
 // It sets State (pending) and, when zero, CreatedAt and UpdatedAt on the
 // given deliveries.
-func (s *Badger) Ingest(ctx context.Context, idem *Idempotency, items []IngestItem) ([]byte, error) {
+func (s *Store) Ingest(ctx context.Context, idem *store.Idempotency, items []store.IngestItem) ([]byte, error) {
 	size, err := s.prepareIngest(items)
 	if err != nil {
 		return nil, err
@@ -44,7 +46,7 @@ func (s *Badger) Ingest(ctx context.Context, idem *Idempotency, items []IngestIt
 
 // prepareIngest validates and completes the items before they are queued
 // (so the committer never mutates caller memory) and estimates their size.
-func (s *Badger) prepareIngest(items []IngestItem) (int, error) {
+func (s *Store) prepareIngest(items []store.IngestItem) (int, error) {
 	now := s.now()
 	size := 0
 	for _, it := range items {
@@ -59,7 +61,7 @@ func (s *Badger) prepareIngest(items []IngestItem) (int, error) {
 			if !validPriority(d.Priority) {
 				return 0, fmt.Errorf("store: ingest: delivery %s: priority %d out of range 0..2", d.ID, d.Priority)
 			}
-			d.State = DeliveryPending
+			d.State = store.DeliveryPending
 			d.EventID = it.Event.ID
 			if d.CreatedAt.IsZero() {
 				d.CreatedAt = now
@@ -77,7 +79,7 @@ func (s *Badger) prepareIngest(items []IngestItem) (int, error) {
 // the store's clock (badger's own TTL runs on wall time and only reclaims space).
 func (w *wtx) checkIdem(k string) ([]byte, bool, error) {
 	v, err := getValue(w.txn, idemKey(k))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -91,7 +93,7 @@ func (w *wtx) checkIdem(k string) ([]byte, bool, error) {
 }
 
 // ingestOne writes one event and its deliveries.
-func (w *wtx) ingestOne(it IngestItem) error {
+func (w *wtx) ingestOne(it store.IngestItem) error {
 	ids := make([]string, len(it.Deliveries))
 	for i, d := range it.Deliveries {
 		ids[i] = d.ID

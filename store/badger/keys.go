@@ -1,8 +1,10 @@
-package store
+package badger
 
 import (
 	"encoding/binary"
 	"time"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // Key layout (docs/storage.md has the full table). Every key starts with a
@@ -23,7 +25,7 @@ const (
 	pEventOpen   = "o\x00" // o/<eventID>                                     → open deliveries (uvarint; fan-out > 1 only)
 	pEventExp    = "x\x00" // x/<eventID>                                     → expires8: the event's retention clock runs
 	pExpiry      = "X\x00" // X/<expires8><eventID>                           → nil: what sweepEvents deletes, oldest first
-	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (badger_codec.go)
+	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (codec.go)
 	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → copy of the d/ record (nil from older builds)
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
 	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil
@@ -44,9 +46,9 @@ const (
 
 func bucketOf(state string) byte {
 	switch state {
-	case DeliverySucceeded:
+	case store.DeliverySucceeded:
 		return bucketSucceeded
-	case DeliveryDead:
+	case store.DeliveryDead:
 		return bucketDead
 	default:
 		return bucketOpen
@@ -122,7 +124,7 @@ func inFlightKey(id string) []byte { return key([]byte(pInFlight), []byte(id)) }
 func delByHookPrefix(webhookID string, bucket byte) []byte {
 	return key([]byte(pDelByHook), []byte(webhookID), sep, []byte{bucket})
 }
-func delByHookKey(d *Delivery) []byte {
+func delByHookKey(d *store.Delivery) []byte {
 	k := make([]byte, 0, len(pDelByHook)+len(d.WebhookID)+2+8+len(d.ID))
 	k = append(append(append(k, pDelByHook...), d.WebhookID...), 0, bucketOf(d.State))
 	k = binary.BigEndian.AppendUint64(k, timeKey(d.CreatedAt))
@@ -145,13 +147,13 @@ func attemptHkPrefix(webhookID string) []byte {
 
 // appendAttemptRef appends the "<deliveryID>\0<attempt4>" tail shared by
 // attempt index keys.
-func appendAttemptRef(k []byte, a *Attempt) []byte {
+func appendAttemptRef(k []byte, a *store.Attempt) []byte {
 	k = append(append(k, a.DeliveryID...), 0)
 	return binary.BigEndian.AppendUint32(k, uint32(a.Attempt))
 }
 
 // attemptIndexKeys are the company (A/) and webhook (B/) index keys of a.
-func attemptIndexKeys(a *Attempt) (byCo, byHook []byte) {
+func attemptIndexKeys(a *store.Attempt) (byCo, byHook []byte) {
 	created := timeKey(a.CreatedAt)
 	ref := len(a.DeliveryID) + 1 + 4
 	byCo = append(make([]byte, 0, len(pAttemptByCo)+8+8+ref), pAttemptByCo...)

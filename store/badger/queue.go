@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // bulkChunk bounds how many deliveries one transaction of a bulk change
@@ -20,8 +22,8 @@ const bulkChunk = 500
 // ClaimDue hands out up to limit due deliveries of one priority, earliest
 // due first, and remembers them as claimed (in memory: see claimSet). It
 // never returns a claimed delivery again until its attempt is recorded.
-func (s *Badger) ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*Delivery, error) {
-	return s.ClaimDueFunc(ctx, priority, now, limit, ClaimFilter{})
+func (s *Store) ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*store.Delivery, error) {
+	return s.ClaimDueFunc(ctx, priority, now, limit, store.ClaimFilter{})
 }
 
 // maxSkipPerClaim bounds how many due deliveries one claim may read and
@@ -34,14 +36,14 @@ const (
 	maxMemoSkipPerClaim = 65536
 )
 
-var _ FilteredClaimer = (*Badger)(nil)
+var _ store.FilteredClaimer = (*Store)(nil)
 
 // ClaimDueFunc is ClaimDue that passes over (leaves queued, unclaimed)
 // every delivery the filter refuses, remembering what refused it (its
 // webhook or its company) so the next scans skip it by key while that stays
 // blocked. The filter is called
 // with the claim lock held and must not call the store.
-func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f ClaimFilter) ([]*Delivery, error) {
+func (s *Store) ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f store.ClaimFilter) ([]*store.Delivery, error) {
 	if !validPriority(priority) {
 		return nil, fmt.Errorf("store: priority %d out of range 0..2", priority)
 	}
@@ -56,7 +58,7 @@ func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, 
 	// Read before the snapshot: a change committed after it moves the
 	// epoch past this value (see claim.rec).
 	epoch := s.epoch.Load()
-	var out []*Delivery
+	var out []*store.Delivery
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
 		out, err = s.claimIn(txn, priority, timeKey(now), limit, f, epoch)
@@ -79,9 +81,9 @@ func (s *Badger) ClaimDueFunc(ctx context.Context, priority int, now time.Time, 
 //
 // With a filter, the scan also passes over remembered runs of refused keys
 // whose blockers (webhooks, companies) are all still blocked in one seek,
-// and remembers the runs it passes over (badger_claimruns.go). A skipped
+// and remembers the runs it passes over (claimruns.go). A skipped
 // run holds the hint at or below the first key of it the scan reached.
-func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f ClaimFilter, epoch uint64) ([]*Delivery, error) {
+func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f store.ClaimFilter, epoch uint64) ([]*store.Delivery, error) {
 	c := &s.claims
 	prefix := queuePrefix(prio)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
@@ -91,7 +93,7 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 		c.pruneRuns(prio)
 		rs = &runScan{runs: c.runs[prio]}
 	}
-	var out []*Delivery
+	var out []*store.Delivery
 	hint := uint64(math.MaxUint64) // due of the first key left claimable
 	last := c.hint[prio]           // due of the last key passed
 	skipped, memoSkipped := 0, 0
@@ -141,7 +143,7 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 			continue
 		}
 		d, flags, err := queuedDelivery(txn, it.Item(), id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			hint = min(hint, due)
 			if rs != nil {
 				rs.end()
@@ -151,7 +153,7 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 		if err != nil {
 			return nil, err
 		}
-		if d.State != DeliveryPending {
+		if d.State != store.DeliveryPending {
 			hint = min(hint, due)
 			if rs != nil {
 				rs.end()
@@ -170,7 +172,7 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 		}
 		delete(c.refused, id)
 		c.ids[id] = claim{prio: prio, attempts: d.Attempts, rec: *d, flags: flags, epoch: epoch}
-		d.State = DeliveryInFlight
+		d.State = store.DeliveryInFlight
 		c.byPrio[prio]++
 		out = append(out, d)
 		if rs != nil {
@@ -200,8 +202,8 @@ func (s *Badger) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f Cl
 // its record's flags, or reads its record when the key is from a build that
 // stored none. Both come from the same snapshot, written by the same
 // transaction, so they agree.
-func queuedDelivery(txn *badger.Txn, item *badger.Item, id string) (*Delivery, deliveryFlags, error) {
-	var d *Delivery
+func queuedDelivery(txn *badger.Txn, item *badger.Item, id string) (*store.Delivery, deliveryFlags, error) {
+	var d *store.Delivery
 	var flags deliveryFlags
 	err := item.Value(func(v []byte) error {
 		if len(v) == 0 {
@@ -226,7 +228,7 @@ func queuedDelivery(txn *badger.Txn, item *badger.Item, id string) (*Delivery, d
 // ReleaseInFlight forgets every claim (their deliveries are still pending
 // on disk) and moves any in-flight marker left by older versions back to the
 // queue, due at now, in chunks of bulkChunk.
-func (s *Badger) ReleaseInFlight(ctx context.Context, now time.Time) (int, error) {
+func (s *Store) ReleaseInFlight(ctx context.Context, now time.Time) (int, error) {
 	released := s.claims.releaseAll()
 	n, err := s.inChunks(ctx, 256*bulkChunk, func(w *wtx) (int, error) {
 		ids, err := w.keysAfter([]byte(pInFlight), nil, bulkChunk)
@@ -244,7 +246,7 @@ func (s *Badger) ReleaseInFlight(ctx context.Context, now time.Time) (int, error
 // a step handles fewer than bulkChunk items, and returns how many all the
 // committed steps handled. step may run again after a failed commit, so it
 // must report only what it did in the transaction it is given.
-func (s *Badger) inChunks(ctx context.Context, size int, step func(w *wtx) (int, error)) (int, error) {
+func (s *Store) inChunks(ctx context.Context, size int, step func(w *wtx) (int, error)) (int, error) {
 	total := 0
 	for {
 		n := 0
@@ -266,14 +268,14 @@ func (s *Badger) inChunks(ctx context.Context, size int, step func(w *wtx) (int,
 // moveToQueue makes an in-flight delivery pending again, due at now.
 func (w *wtx) moveToQueue(id string, now time.Time) error {
 	d, flags, err := getDeliveryRec(w.txn, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return w.del(inFlightKey(id))
 	}
 	if err != nil {
 		return err
 	}
 	next := *d
-	next.State, next.DueAt, next.UpdatedAt = DeliveryPending, now, now
+	next.State, next.DueAt, next.UpdatedAt = store.DeliveryPending, now, now
 	return w.transition(d, &next, flags)
 }
 
@@ -295,18 +297,18 @@ func (w *wtx) keysAfter(prefix, after []byte, n int) ([][]byte, error) {
 // Requeue puts a finished (or pending) delivery back in the queue due at now,
 // keeping its id and attempt count. An in-flight delivery is refused: its
 // worker will record it.
-func (s *Badger) Requeue(ctx context.Context, deliveryID string, now time.Time) (*Delivery, error) {
-	var out *Delivery
+func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (*store.Delivery, error) {
+	var out *store.Delivery
 	err := s.submit(ctx, 1024, func(w *wtx) error {
 		d, flags, err := getDeliveryRec(w.txn, deliveryID)
 		if err != nil {
 			return err
 		}
-		if d.State == DeliveryInFlight || s.claims.inFlight(d) {
+		if d.State == store.DeliveryInFlight || s.claims.inFlight(d) {
 			return fmt.Errorf("store: delivery %s is being delivered; try again later", deliveryID)
 		}
 		next := *d
-		next.State, next.DueAt, next.UpdatedAt, next.DeadReason = DeliveryPending, now, now, ""
+		next.State, next.DueAt, next.UpdatedAt, next.DeadReason = store.DeliveryPending, now, now, ""
 		if err := w.transition(d, &next, flags); err != nil {
 			return err
 		}
@@ -318,7 +320,7 @@ func (s *Badger) Requeue(ctx context.Context, deliveryID string, now time.Time) 
 
 // DeadLetterPending dead-letters every pending delivery of a webhook, in
 // chunks of bulkChunk. In-flight ones are left to their workers.
-func (s *Badger) DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
+func (s *Store) DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
 	prefix := delByHookPrefix(webhookID, bucketOpen)
 	total := 0
 	var cursor []byte
@@ -334,17 +336,17 @@ func (s *Badger) DeadLetterPending(ctx context.Context, webhookID, reason string
 			for _, k := range keys {
 				scanned, last = scanned+1, k
 				d, flags, err := getDeliveryRec(w.txn, string(k[len(prefix)+8:]))
-				if errors.Is(err, ErrNotFound) {
+				if errors.Is(err, store.ErrNotFound) {
 					continue
 				}
 				if err != nil {
 					return err
 				}
-				if d.State != DeliveryPending || s.claims.inFlight(d) {
+				if d.State != store.DeliveryPending || s.claims.inFlight(d) {
 					continue // in flight: its worker records it
 				}
 				next := *d
-				next.State, next.DeadReason, next.UpdatedAt = DeliveryDead, reason, now
+				next.State, next.DeadReason, next.UpdatedAt = store.DeliveryDead, reason, now
 				if err := w.transition(d, &next, flags); err != nil {
 					return err
 				}
@@ -361,8 +363,8 @@ func (s *Badger) DeadLetterPending(ctx context.Context, webhookID, reason string
 }
 
 // GetDelivery returns one delivery.
-func (s *Badger) GetDelivery(ctx context.Context, deliveryID string) (*Delivery, error) {
-	var d *Delivery
+func (s *Store) GetDelivery(ctx context.Context, deliveryID string) (*store.Delivery, error) {
+	var d *store.Delivery
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
 		d, err = getDelivery(txn, deliveryID)
@@ -372,12 +374,12 @@ func (s *Badger) GetDelivery(ctx context.Context, deliveryID string) (*Delivery,
 }
 
 // GetEvent returns one event with its payload.
-func (s *Badger) GetEvent(ctx context.Context, eventID string) (*Event, error) {
-	var ev *Event
+func (s *Store) GetEvent(ctx context.Context, eventID string) (*store.Event, error) {
+	var ev *store.Event
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		it, err := txn.Get(eventKey(eventID))
 		if errors.Is(err, badger.ErrKeyNotFound) {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		if err != nil {
 			return err
@@ -397,15 +399,15 @@ func (s *Badger) GetEvent(ctx context.Context, eventID string) (*Event, error) {
 // ListDeliveries returns a webhook's deliveries in a state ("" for all)
 // created in [from, to] (zero bounds are open), oldest first. Without a
 // webhook id it scans every delivery.
-func (s *Badger) ListDeliveries(ctx context.Context, webhookID, state string, from, to time.Time) ([]*Delivery, error) {
+func (s *Store) ListDeliveries(ctx context.Context, webhookID, state string, from, to time.Time) ([]*store.Delivery, error) {
 	if state != "" && !validState(state) {
 		return nil, fmt.Errorf("store: unknown delivery state %q", state)
 	}
-	match := func(d *Delivery) bool {
+	match := func(d *store.Delivery) bool {
 		return (state == "" || d.State == state) &&
 			(from.IsZero() || !d.CreatedAt.Before(from)) && (to.IsZero() || !d.CreatedAt.After(to))
 	}
-	var out []*Delivery
+	var out []*store.Delivery
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		if webhookID == "" {
 			return scanDeliveries(txn, match, &out)
@@ -428,7 +430,7 @@ func (s *Badger) ListDeliveries(ctx context.Context, webhookID, state string, fr
 	return out, err
 }
 
-func listBucket(txn *badger.Txn, prefix []byte, from, to time.Time, match func(*Delivery) bool, out *[]*Delivery) error {
+func listBucket(txn *badger.Txn, prefix []byte, from, to time.Time, match func(*store.Delivery) bool, out *[]*store.Delivery) error {
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	toK := timeKey(to)
@@ -438,7 +440,7 @@ func listBucket(txn *badger.Txn, prefix []byte, from, to time.Time, match func(*
 			break
 		}
 		d, err := getDelivery(txn, string(k[len(prefix)+8:]))
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -451,14 +453,14 @@ func listBucket(txn *badger.Txn, prefix []byte, from, to time.Time, match func(*
 	return nil
 }
 
-func scanDeliveries(txn *badger.Txn, match func(*Delivery) bool, out *[]*Delivery) error {
+func scanDeliveries(txn *badger.Txn, match func(*store.Delivery) bool, out *[]*store.Delivery) error {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = []byte(pDelivery)
 	opts.PrefetchSize = 16
 	it := txn.NewIterator(opts)
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		var d *Delivery
+		var d *store.Delivery
 		if err := it.Item().Value(func(v []byte) (err error) { d, _, err = decodeDelivery(v); return err }); err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package store_test
+package badger_test
 
 import (
 	"bytes"
@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
-	badger "github.com/dgraph-io/badger/v4"
+	dgraph "github.com/dgraph-io/badger/v4"
 
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 // TestQueueKeyCarriesTheDelivery: every queue key holds a copy of its
@@ -19,7 +20,7 @@ func TestQueueKeyCarriesTheDelivery(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s, err := store.OpenBadger(store.BadgerOptions{Path: dir, Clock: func() time.Time { return t0 }})
+	s, err := badger.Open(badger.Options{Path: dir, Clock: func() time.Time { return t0 }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,17 +47,17 @@ func TestQueueKeyCarriesTheDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
+	db, err := dgraph.Open(dgraph.DefaultOptions(dir).WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(txn *badger.Txn) error {
+	err = db.Update(func(txn *dgraph.Txn) error {
 		rec, err := txn.Get([]byte("d\x00del-1"))
 		if err != nil {
 			return err
 		}
 		want, _ := rec.ValueCopy(nil)
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("q\x00")})
+		it := txn.NewIterator(dgraph.IteratorOptions{Prefix: []byte("q\x00")})
 		defer it.Close()
 		n := 0
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -78,7 +79,7 @@ func TestQueueKeyCarriesTheDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err = store.OpenBadger(store.BadgerOptions{Path: dir, Clock: func() time.Time { return t0 }})
+	s, err = badger.Open(badger.Options{Path: dir, Clock: func() time.Time { return t0 }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"bytes"
@@ -11,12 +11,14 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // eventTTL reports whether the event's retention clock runs (its expiry
 // marker, or a TTL written by an older version), and the event's count of
 // open deliveries.
-func eventTTL(t *testing.T, s *Badger, eventID string) (expiring bool, open uint64) {
+func eventTTL(t *testing.T, s *Store, eventID string) (expiring bool, open uint64) {
 	t.Helper()
 	err := s.db.View(func(txn *badger.Txn) error {
 		it, err := txn.Get(eventKey(eventID))
@@ -43,10 +45,10 @@ func eventTTL(t *testing.T, s *Badger, eventID string) (expiring bool, open uint
 
 // openQuiet opens a Badger store with opts in a fresh folder, logging
 // nowhere, closed when the test ends.
-func openQuiet(t *testing.T, opts BadgerOptions) *Badger {
+func openQuiet(t *testing.T, opts Options) *Store {
 	t.Helper()
 	opts.Path, opts.Logger = t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := OpenBadger(opts)
+	s, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,14 +60,14 @@ func openQuiet(t *testing.T, opts BadgerOptions) *Badger {
 // any delivery is open, expires once all are finished, and is kept again
 // when one is requeued.
 func TestEventRetentionStartsWhenLastDeliveryFinishes(t *testing.T) {
-	s := openQuiet(t, BadgerOptions{})
+	s := openQuiet(t, Options{})
 	ctx, now := context.Background(), time.Now()
-	ev := &Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
-	var ds []*Delivery
+	ev := &store.Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
+	var ds []*store.Delivery
 	for _, id := range []string{"d1", "d2", "d3"} {
-		ds = append(ds, &Delivery{ID: id, EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now})
+		ds = append(ds, &store.Delivery{ID: id, EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now})
 	}
-	if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: ds}}); err != nil {
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: ds}}); err != nil {
 		t.Fatal(err)
 	}
 	if exp, open := eventTTL(t, s, ev.ID); exp || open != 3 {
@@ -75,19 +77,19 @@ func TestEventRetentionStartsWhenLastDeliveryFinishes(t *testing.T) {
 	if err != nil || len(claimed) != 3 {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
 	}
-	finish := func(d *Delivery, state string) {
+	finish := func(d *store.Delivery, state string) {
 		next := *d
 		next.State, next.Attempts = state, d.Attempts+1
-		if err := s.RecordAttempt(ctx, &next, &Attempt{Attempt: next.Attempts, Outcome: OutcomeSuccess, CreatedAt: now}); err != nil {
+		if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: next.Attempts, Outcome: store.OutcomeSuccess, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	finish(claimed[0], DeliverySucceeded)
-	finish(claimed[1], DeliveryDead)
+	finish(claimed[0], store.DeliverySucceeded)
+	finish(claimed[1], store.DeliveryDead)
 	if exp, open := eventTTL(t, s, ev.ID); exp || open != 1 {
 		t.Fatalf("one open: expiring %v open %d, want false 1", exp, open)
 	}
-	finish(claimed[2], DeliverySucceeded)
+	finish(claimed[2], store.DeliverySucceeded)
 	if exp, _ := eventTTL(t, s, ev.ID); !exp {
 		t.Fatal("all finished: the event should carry the retention TTL")
 	}
@@ -103,11 +105,11 @@ func TestEventRetentionStartsWhenLastDeliveryFinishes(t *testing.T) {
 // open-delivery counter; its retention follows that delivery's state through
 // finish, requeue and finish again.
 func TestEventRetentionSoleDelivery(t *testing.T) {
-	s := openQuiet(t, BadgerOptions{})
+	s := openQuiet(t, Options{})
 	ctx, now := context.Background(), time.Now()
-	ev := &Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
-	d := &Delivery{ID: "d1", EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now}
-	if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: []*Delivery{d}}}); err != nil {
+	ev := &store.Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
+	d := &store.Delivery{ID: "d1", EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now}
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
 		t.Fatal(err)
 	}
 	for round := range 2 {
@@ -119,8 +121,8 @@ func TestEventRetentionSoleDelivery(t *testing.T) {
 			t.Fatalf("claimed %d, %v", len(claimed), err)
 		}
 		next := *claimed[0]
-		next.State, next.Attempts = DeliveryDead, claimed[0].Attempts+1
-		if err := s.RecordAttempt(ctx, &next, &Attempt{Attempt: next.Attempts, Outcome: OutcomeFailed, CreatedAt: now}); err != nil {
+		next.State, next.Attempts = store.DeliveryDead, claimed[0].Attempts+1
+		if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: next.Attempts, Outcome: store.OutcomeFailed, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 		if exp, open := eventTTL(t, s, ev.ID); !exp || open != 0 {
@@ -141,7 +143,7 @@ func TestEventRetentionSoleDelivery(t *testing.T) {
 }
 
 // countKeys counts the stored keys with prefix.
-func countKeys(t *testing.T, s *Badger, prefix []byte) int {
+func countKeys(t *testing.T, s *Store, prefix []byte) int {
 	t.Helper()
 	n := 0
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -164,12 +166,12 @@ func countKeys(t *testing.T, s *Badger, prefix []byte) int {
 func TestEventSweep(t *testing.T) {
 	now := time.Date(2026, 1, 20, 8, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	s := openQuiet(t, BadgerOptions{LogRetention: time.Hour, Clock: clock})
+	s := openQuiet(t, Options{LogRetention: time.Hour, Clock: clock})
 	ctx := context.Background()
-	ingest := func(id string) *Delivery {
-		ev := &Event{ID: id, TraceID: "tr-" + id, Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
-		d := &Delivery{ID: "d-" + id, EventID: id, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now}
-		if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: []*Delivery{d}}}); err != nil {
+	ingest := func(id string) *store.Delivery {
+		ev := &store.Event{ID: id, TraceID: "tr-" + id, Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: now}
+		d := &store.Delivery{ID: "d-" + id, EventID: id, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now}
+		if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
 			t.Fatal(err)
 		}
 		return d
@@ -181,8 +183,8 @@ func TestEventSweep(t *testing.T) {
 		}
 		for _, d := range claimed {
 			next := *d
-			next.State, next.Attempts = DeliverySucceeded, d.Attempts+1
-			if err := s.RecordAttempt(ctx, &next, &Attempt{Attempt: next.Attempts, Outcome: OutcomeSuccess, CreatedAt: now}); err != nil {
+			next.State, next.Attempts = store.DeliverySucceeded, d.Attempts+1
+			if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: next.Attempts, Outcome: store.OutcomeSuccess, CreatedAt: now}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -199,8 +201,8 @@ func TestEventSweep(t *testing.T) {
 			continue
 		}
 		next := *d
-		next.State, next.Attempts = DeliverySucceeded, 1
-		if err := s.RecordAttempt(ctx, &next, &Attempt{Attempt: 1, Outcome: OutcomeSuccess, CreatedAt: now}); err != nil {
+		next.State, next.Attempts = store.DeliverySucceeded, 1
+		if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: 1, Outcome: store.OutcomeSuccess, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -214,7 +216,7 @@ func TestEventSweep(t *testing.T) {
 	if n, err := s.sweepEvents(ctx, now.Add(time.Hour)); err != nil || n != 1 {
 		t.Fatalf("sweep after the hour: %d, %v; want 1 (gone)", n, err)
 	}
-	if _, err := s.GetEvent(ctx, "gone"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetEvent(ctx, "gone"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("swept event: %v, want ErrNotFound", err)
 	}
 	for _, id := range []string{"kept", "open"} {
@@ -251,15 +253,15 @@ func TestEventSweep(t *testing.T) {
 // payload stores no copy of it, and reads it back from the event through
 // GetAttempt and ListAttempts; other bodies are stored as they are.
 func TestAttemptBodyFromEvent(t *testing.T) {
-	s := openQuiet(t, BadgerOptions{})
+	s := openQuiet(t, Options{})
 	ctx, now := context.Background(), time.Now()
 	payload := []byte(`{"event":{"name":"workorder.created"},"unique":"` + strings.Repeat("p", 200) + `"}`)
-	ev := &Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: payload, ReceivedAt: now}
-	ds := []*Delivery{
+	ev := &store.Event{ID: "ev1", TraceID: "tr1", Name: "workorder.created", CompanyID: 1, Payload: payload, ReceivedAt: now}
+	ds := []*store.Delivery{
 		{ID: "d1", EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now},
 		{ID: "d2", EventID: ev.ID, WebhookID: "w", CompanyID: 1, Priority: 1, DueAt: now},
 	}
-	if _, err := s.Ingest(ctx, nil, []IngestItem{{Event: ev, Deliveries: ds}}); err != nil {
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: ds}}); err != nil {
 		t.Fatal(err)
 	}
 	claimed, err := s.ClaimDue(ctx, 1, now, 2)
@@ -269,8 +271,8 @@ func TestAttemptBodyFromEvent(t *testing.T) {
 	bodies := map[string][]byte{"d1": payload, "d2": []byte(`{"templated":true}`)}
 	for _, d := range claimed {
 		next := *d
-		next.State, next.Attempts = DeliverySucceeded, 1
-		a := &Attempt{Attempt: 1, EventID: ev.ID, WebhookID: "w", CompanyID: 1, Outcome: OutcomeSuccess, CreatedAt: now,
+		next.State, next.Attempts = store.DeliverySucceeded, 1
+		a := &store.Attempt{Attempt: 1, EventID: ev.ID, WebhookID: "w", CompanyID: 1, Outcome: store.OutcomeSuccess, CreatedAt: now,
 			RequestBody: bodies[d.ID], RequestBodyIsPayload: d.ID == "d1"}
 		if err := s.RecordAttempt(ctx, &next, a); err != nil {
 			t.Fatal(err)
@@ -297,7 +299,7 @@ func TestAttemptBodyFromEvent(t *testing.T) {
 			t.Errorf("GetAttempt %s: body %q, %v; want %q", id, a.RequestBody, err, want)
 		}
 	}
-	list, _, err := s.ListAttempts(ctx, AttemptFilter{CompanyID: 1})
+	list, _, err := s.ListAttempts(ctx, store.AttemptFilter{CompanyID: 1})
 	if err != nil || len(list) != 2 {
 		t.Fatalf("ListAttempts: %d, %v", len(list), err)
 	}

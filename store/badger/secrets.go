@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"bytes"
@@ -10,78 +10,29 @@ import (
 	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/hookgate/hookgate/secretbox"
+	"github.com/hookgate/hookgate/store"
 )
 
 // Secrets at rest. A webhook record keeps its secret, its previous secret
 // and its custom header values (usually credentials) sealed with the
-// store's keyring (AES-256-GCM, secretbox), bound to the webhook id, so
-// the data folder alone reveals none of them. Everything else stays plain
-// JSON: the fields lists and filters read are not secret.
-
-// Errors of OpenBadger about keys.
-var (
-	// ErrNoKey: the data holds sealed secrets but the store has no keyring.
-	ErrNoKey = errors.New("store: the data holds encrypted webhook secrets but no encryption key is configured")
-	// ErrKeyMismatch: the data was sealed with a key the keyring lacks, or
-	// does not authenticate under the key it names.
-	ErrKeyMismatch = errors.New("store: the configured encryption key does not open this data")
-)
+// store's keyring (store.SealWebhook, store/secrets.go), bound to the
+// webhook id, so the data folder alone reveals none of them. Everything
+// else stays plain JSON: the fields lists and filters read are not secret.
 
 // webhookRecord is a Webhook as stored: the secret fields cleared and
 // sealed into Sealed.
 type webhookRecord struct {
-	Webhook
+	store.Webhook
 	Sealed []byte `json:"sealed,omitempty"`
-}
-
-// sealedWebhookFields is the plaintext inside webhookRecord.Sealed.
-type sealedWebhookFields struct {
-	Secret         string            `json:"s"`
-	PreviousSecret string            `json:"p,omitempty"`
-	Headers        map[string]string `json:"h,omitempty"`
-}
-
-func webhookAAD(webhookID string) []byte { return []byte("hookgate webhook secrets\x00" + webhookID) }
-
-// SealWebhook returns a copy of w without its secret, previous secret and
-// header values, and those sealed with keys. Store implementations other
-// than Badger use it (with OpenWebhook) to keep the same guarantee.
-func SealWebhook(keys *secretbox.Keyring, w *Webhook) (*Webhook, []byte, error) {
-	plain, err := json.Marshal(sealedWebhookFields{Secret: w.Secret, PreviousSecret: w.PreviousSecret, Headers: w.Headers})
-	if err != nil {
-		return nil, nil, err
-	}
-	sealed, err := keys.Seal(plain, webhookAAD(w.WebhookID))
-	if err != nil {
-		return nil, nil, err
-	}
-	c := *w
-	c.Secret, c.PreviousSecret, c.Headers = "", "", nil
-	return &c, sealed, nil
-}
-
-// OpenWebhook restores into w the fields SealWebhook sealed, and says which
-// key had sealed them.
-func OpenWebhook(keys *secretbox.Keyring, w *Webhook, sealed []byte) (keyID string, err error) {
-	plain, keyID, err := keys.Open(sealed, webhookAAD(w.WebhookID))
-	if err != nil {
-		return keyID, fmt.Errorf("store: webhook %s: %w", w.WebhookID, err)
-	}
-	var f sealedWebhookFields
-	if err := json.Unmarshal(plain, &f); err != nil {
-		return keyID, fmt.Errorf("%w: webhook %s: %v", errCorrupt, w.WebhookID, err)
-	}
-	w.Secret, w.PreviousSecret, w.Headers = f.Secret, f.PreviousSecret, f.Headers
-	return keyID, nil
 }
 
 // encodeWebhook is the stored form of w: sealed when the store has keys,
 // plain JSON otherwise (in-memory stores in tests).
-func (s *Badger) encodeWebhook(w *Webhook) ([]byte, error) {
+func (s *Store) encodeWebhook(w *store.Webhook) ([]byte, error) {
 	if s.keys == nil {
 		return json.Marshal(w)
 	}
-	clear, sealed, err := SealWebhook(s.keys, w)
+	clear, sealed, err := store.SealWebhook(s.keys, w)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +41,7 @@ func (s *Badger) encodeWebhook(w *Webhook) ([]byte, error) {
 
 // decodeWebhook reads a stored webhook, opening its sealed fields. keyID is
 // the key that sealed them ("" for a plain record).
-func (s *Badger) decodeWebhook(v []byte) (w *Webhook, keyID string, err error) {
+func (s *Store) decodeWebhook(v []byte) (w *store.Webhook, keyID string, err error) {
 	var r webhookRecord
 	if err := json.Unmarshal(v, &r); err != nil {
 		return nil, "", err
@@ -100,14 +51,14 @@ func (s *Badger) decodeWebhook(v []byte) (w *Webhook, keyID string, err error) {
 		return w, "", nil
 	}
 	if s.keys == nil {
-		return nil, "", ErrNoKey
+		return nil, "", store.ErrNoKey
 	}
-	keyID, err = OpenWebhook(s.keys, w, r.Sealed)
+	keyID, err = store.OpenWebhook(s.keys, w, r.Sealed)
 	return w, keyID, err
 }
 
 // getWebhook reads one webhook; ErrNotFound when absent.
-func (s *Badger) getWebhook(txn *badger.Txn, id string) (*Webhook, error) {
+func (s *Store) getWebhook(txn *badger.Txn, id string) (*store.Webhook, error) {
 	v, err := getValue(txn, webhookKey(id))
 	if err != nil {
 		return nil, err
@@ -128,9 +79,9 @@ var (
 // re-seals with the primary key every webhook sealed with an older key or
 // still in plain text (data written before encryption was configured), so a
 // retired key can be dropped after one start with the new one.
-func (s *Badger) checkKeys(path string) error {
+func (s *Store) checkKeys(path string) error {
 	check, err := s.readMeta(keyCheckName)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	if s.keys == nil {
@@ -162,25 +113,25 @@ func (s *Badger) checkKeys(path string) error {
 }
 
 // keyError explains a key that does not open the data.
-func (s *Badger) keyError(path string, err error) error {
+func (s *Store) keyError(path string, err error) error {
 	var unknown *secretbox.UnknownKeyError
 	switch {
 	case errors.As(err, &unknown):
 		return fmt.Errorf("%w: the data at %s was encrypted with key %s, but the configured keys are %s; "+
 			"configure the key it was written with (storage.encryption_key, HOOKGATE_ENCRYPTION_KEY or the key file), "+
-			"or add it to storage.previous_encryption_keys while rotating; see docs/security.md", ErrKeyMismatch, path, unknown.ID, s.keys.Describe())
+			"or add it to storage.previous_encryption_keys while rotating; see docs/security.md", store.ErrKeyMismatch, path, unknown.ID, s.keys.Describe())
 	case errors.Is(err, secretbox.ErrDecrypt):
-		return fmt.Errorf("%w: the data at %s does not decrypt with the configured key (%s): it was altered or written with another key", ErrKeyMismatch, path, s.keys.Describe())
+		return fmt.Errorf("%w: the data at %s does not decrypt with the configured key (%s): it was altered or written with another key", store.ErrKeyMismatch, path, s.keys.Describe())
 	}
 	return err
 }
 
 // resealWebhooks rewrites webhooks not sealed with the primary key, in
 // batches small enough for one badger transaction.
-func (s *Badger) resealWebhooks() (int, error) {
-	stale := map[string]*Webhook{}
+func (s *Store) resealWebhooks() (int, error) {
+	stale := map[string]*store.Webhook{}
 	err := s.db.View(func(txn *badger.Txn) error {
-		return s.eachWebhook(txn, func(key []byte, w *Webhook, keyID string) error {
+		return s.eachWebhook(txn, func(key []byte, w *store.Webhook, keyID string) error {
 			if keyID != s.keys.PrimaryID() {
 				stale[string(key)] = w // string() copies the key
 			}
@@ -212,7 +163,7 @@ func (s *Badger) resealWebhooks() (int, error) {
 	return len(stale), nil
 }
 
-func slicesOfKeys(m map[string]*Webhook) []string {
+func slicesOfKeys(m map[string]*store.Webhook) []string {
 	out := make([]string, 0, len(m))
 	for k := range maps.Keys(m) {
 		out = append(out, k)
@@ -221,7 +172,7 @@ func slicesOfKeys(m map[string]*Webhook) []string {
 }
 
 // readMeta reads a meta value directly (the committer is not running yet).
-func (s *Badger) readMeta(name string) ([]byte, error) {
+func (s *Store) readMeta(name string) ([]byte, error) {
 	var v []byte
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
@@ -240,7 +191,7 @@ var sealedMetaTag = []byte("\x00hookgate-sealed\x01")
 
 func metaAAD(name string) []byte { return []byte("hookgate meta\x00" + name) }
 
-func (s *Badger) sealMeta(name string, v []byte) ([]byte, error) {
+func (s *Store) sealMeta(name string, v []byte) ([]byte, error) {
 	if s.keys == nil {
 		return v, nil
 	}
@@ -253,17 +204,17 @@ func (s *Badger) sealMeta(name string, v []byte) ([]byte, error) {
 
 // openMeta returns the plain value of a stored meta value, and which key
 // sealed it ("" when plain).
-func (s *Badger) openMeta(name string, stored []byte) ([]byte, error) {
+func (s *Store) openMeta(name string, stored []byte) ([]byte, error) {
 	v, _, err := s.openMetaKey(name, stored)
 	return v, err
 }
 
-func (s *Badger) openMetaKey(name string, stored []byte) ([]byte, string, error) {
+func (s *Store) openMetaKey(name string, stored []byte) ([]byte, string, error) {
 	if !bytes.HasPrefix(stored, sealedMetaTag) {
 		return stored, "", nil
 	}
 	if s.keys == nil {
-		return nil, "", ErrNoKey
+		return nil, "", store.ErrNoKey
 	}
 	v, keyID, err := s.keys.Open(stored[len(sealedMetaTag):], metaAAD(name))
 	if err != nil {
@@ -274,7 +225,7 @@ func (s *Badger) openMetaKey(name string, stored []byte) ([]byte, string, error)
 
 // resealMeta seals, with the primary key, every meta value that is plain
 // or sealed with another key (the key check has its own format).
-func (s *Badger) resealMeta() (int, error) {
+func (s *Store) resealMeta() (int, error) {
 	type item struct {
 		key  []byte
 		name string

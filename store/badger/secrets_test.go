@@ -1,4 +1,4 @@
-package store_test
+package badger_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookgate/hookgate/secretbox"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 func ring(t *testing.T, keys ...[]byte) *secretbox.Keyring {
@@ -37,8 +38,8 @@ func newKey(t *testing.T) []byte {
 	return k
 }
 
-func openAt(dir string, keys *secretbox.Keyring) (*store.Badger, error) {
-	return store.OpenBadger(store.BadgerOptions{Path: dir, Keys: keys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+func openAt(dir string, keys *secretbox.Keyring) (*badger.Store, error) {
+	return badger.Open(badger.Options{Path: dir, Keys: keys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
 func secretWebhook() *store.Webhook {

@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // Stored bytes per company (the stored-bytes quota, docs/storage.md).
@@ -19,7 +21,7 @@ import (
 // its events are counted once at open (those still carrying a TTL from an
 // older build expire by themselves and are left out).
 
-var _ UsageCounter = (*Badger)(nil)
+var _ store.UsageCounter = (*Store)(nil)
 
 // keyUsageCounted is present once the u/ counters cover every event.
 var keyUsageCounted = []byte("c\x00usage")
@@ -28,7 +30,7 @@ func usageKey(company int64) []byte { return key([]byte(pUsage), u64(uint64(comp
 
 // StoredBytes returns the bytes of event payloads the store holds for the
 // company.
-func (s *Badger) StoredBytes(ctx context.Context, companyID int64) (int64, error) {
+func (s *Store) StoredBytes(ctx context.Context, companyID int64) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -50,7 +52,7 @@ func (w *wtx) countEvent(company, n int64) {
 // before the group deletes it.
 func (w *wtx) uncountEvent(k []byte) error {
 	v, err := getValue(w.txn, k)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -91,7 +93,7 @@ func (w *wtx) writeUsage() (map[int64]int64, error) {
 	return next, nil
 }
 
-func (s *Badger) publishUsage(next map[int64]int64) {
+func (s *Store) publishUsage(next map[int64]int64) {
 	if len(next) == 0 {
 		return
 	}
@@ -108,7 +110,7 @@ func (s *Badger) publishUsage(next map[int64]int64) {
 
 // loadUsage reads the counters, counting every event once when the data
 // folder predates them. It runs at open, before the committer starts.
-func (s *Badger) loadUsage() error {
+func (s *Store) loadUsage() error {
 	s.usage = map[int64]int64{}
 	counted := false
 	err := s.db.View(func(txn *badger.Txn) error {

@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // TestBadgerStoredBytes: the sweep that deletes an event takes its payload
@@ -15,8 +17,8 @@ import (
 func TestBadgerStoredBytes(t *testing.T) {
 	now := time.Date(2026, 1, 20, 8, 0, 0, 0, time.UTC)
 	path := t.TempDir()
-	open := func() *Badger {
-		s, err := OpenBadger(BadgerOptions{Path: path, LogRetention: time.Hour, Clock: func() time.Time { return now }})
+	open := func() *Store {
+		s, err := Open(Options{Path: path, LogRetention: time.Hour, Clock: func() time.Time { return now }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -24,16 +26,16 @@ func TestBadgerStoredBytes(t *testing.T) {
 	}
 	s := open()
 	ctx := context.Background()
-	event := func(id string, company int64, size int, deliveries int) IngestItem {
-		ev := &Event{ID: id, TraceID: "tr-" + id, Name: "workorder.created", CompanyID: company, Payload: make([]byte, size), ReceivedAt: now}
-		it := IngestItem{Event: ev}
+	event := func(id string, company int64, size int, deliveries int) store.IngestItem {
+		ev := &store.Event{ID: id, TraceID: "tr-" + id, Name: "workorder.created", CompanyID: company, Payload: make([]byte, size), ReceivedAt: now}
+		it := store.IngestItem{Event: ev}
 		for i := range deliveries {
-			it.Deliveries = append(it.Deliveries, &Delivery{ID: id + "-d" + string(rune('0'+i)), EventID: id, WebhookID: "w",
+			it.Deliveries = append(it.Deliveries, &store.Delivery{ID: id + "-d" + string(rune('0'+i)), EventID: id, WebhookID: "w",
 				CompanyID: company, Priority: 1, DueAt: now})
 		}
 		return it
 	}
-	if _, err := s.Ingest(ctx, nil, []IngestItem{event("done", 1, 1000, 1), event("quiet", 1, 300, 0), event("open", 2, 70, 2)}); err != nil {
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{event("done", 1, 1000, 1), event("quiet", 1, 300, 0), event("open", 2, 70, 2)}); err != nil {
 		t.Fatal(err)
 	}
 	want := func(when string, company, n int64) {
@@ -53,8 +55,8 @@ func TestBadgerStoredBytes(t *testing.T) {
 			continue
 		}
 		next := *d
-		next.State, next.Attempts = DeliverySucceeded, 1
-		if err := s.RecordAttempt(ctx, &next, &Attempt{Attempt: 1, Outcome: OutcomeSuccess, CreatedAt: now}); err != nil {
+		next.State, next.Attempts = store.DeliverySucceeded, 1
+		if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: 1, Outcome: store.OutcomeSuccess, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"cmp"
@@ -9,19 +9,21 @@ import (
 	"slices"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // PutWebhook creates or replaces a webhook by WebhookID and appends hist.
 // When w.ID is zero it keeps the stored webhook's ID or takes the next
 // sequence number, and sets w.ID. Version is the caller's business.
-func (s *Badger) PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry) error {
-	return s.PutWebhookChanges(ctx, w, []*HistoryEntry{hist})
+func (s *Store) PutWebhook(ctx context.Context, w *store.Webhook, hist *store.HistoryEntry) error {
+	return s.PutWebhookChanges(ctx, w, []*store.HistoryEntry{hist})
 }
 
 // DeleteWebhook removes the webhook, its company index and its stats. Its
 // deliveries, attempt logs and history stay. ErrNotFound when unknown.
-func (s *Badger) DeleteWebhook(ctx context.Context, webhookID string, hist *HistoryEntry) error {
-	var h *HistoryEntry
+func (s *Store) DeleteWebhook(ctx context.Context, webhookID string, hist *store.HistoryEntry) error {
+	var h *store.HistoryEntry
 	err := s.submit(ctx, 1024, func(t *wtx) error {
 		old, err := s.getWebhook(t.txn, webhookID)
 		if err != nil {
@@ -42,7 +44,7 @@ func (s *Badger) DeleteWebhook(ctx context.Context, webhookID string, hist *Hist
 
 // copyHistory returns a copy of hist with the webhook's ids filled in, so the
 // committer never writes to caller memory.
-func copyHistory(hist *HistoryEntry, webhookID string, company int64) *HistoryEntry {
+func copyHistory(hist *store.HistoryEntry, webhookID string, company int64) *store.HistoryEntry {
 	if hist == nil {
 		return nil
 	}
@@ -58,7 +60,7 @@ func copyHistory(hist *HistoryEntry, webhookID string, company int64) *HistoryEn
 
 // appendHistory writes h with the next history id (kept across re-runs of
 // the group: an id once taken is reused, so ids only increase).
-func (t *wtx) appendHistory(h *HistoryEntry) error {
+func (t *wtx) appendHistory(h *store.HistoryEntry) error {
 	if h == nil {
 		return nil
 	}
@@ -80,7 +82,7 @@ func (t *wtx) appendHistory(h *HistoryEntry) error {
 }
 
 // nextID returns the next value of seq, skipping badger's initial 0.
-func (s *Badger) nextID(seq *badger.Sequence) (int64, error) {
+func (s *Store) nextID(seq *badger.Sequence) (int64, error) {
 	for {
 		n, err := seq.Next()
 		if err != nil {
@@ -93,8 +95,8 @@ func (s *Badger) nextID(seq *badger.Sequence) (int64, error) {
 }
 
 // GetWebhook returns one webhook.
-func (s *Badger) GetWebhook(ctx context.Context, webhookID string) (*Webhook, error) {
-	var w *Webhook
+func (s *Store) GetWebhook(ctx context.Context, webhookID string) (*store.Webhook, error) {
+	var w *store.Webhook
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
 		w, err = s.getWebhook(txn, webhookID)
@@ -108,9 +110,9 @@ func (s *Badger) GetWebhook(ctx context.Context, webhookID string) (*Webhook, er
 
 // ListWebhooks returns the matching webhooks ordered by ID. With a company
 // it reads only that company's index.
-func (s *Badger) ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook, error) {
-	var out []*Webhook
-	keep := func(w *Webhook) {
+func (s *Store) ListWebhooks(ctx context.Context, f store.WebhookFilter) ([]*store.Webhook, error) {
+	var out []*store.Webhook
+	keep := func(w *store.Webhook) {
 		if (f.Status == "" || w.Status == f.Status) && (f.Event == "" || slices.Contains(w.Events, f.Event)) {
 			out = append(out, w)
 		}
@@ -122,7 +124,7 @@ func (s *Badger) ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook,
 			defer it.Close()
 			for it.Rewind(); it.Valid(); it.Next() {
 				w, err := s.getWebhook(txn, string(it.Item().Key()[len(prefix):]))
-				if errors.Is(err, ErrNotFound) {
+				if errors.Is(err, store.ErrNotFound) {
 					continue
 				}
 				if err != nil {
@@ -132,24 +134,24 @@ func (s *Badger) ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook,
 			}
 			return nil
 		}
-		return s.eachWebhook(txn, func(_ []byte, w *Webhook, _ string) error {
+		return s.eachWebhook(txn, func(_ []byte, w *store.Webhook, _ string) error {
 			keep(w)
 			return nil
 		})
 	})
-	slices.SortFunc(out, func(a, b *Webhook) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *store.Webhook) int { return cmp.Compare(a.ID, b.ID) })
 	return out, err
 }
 
 // eachWebhook calls fn with every stored webhook, its key (valid during
 // the call only) and the id of the key it is sealed with.
-func (s *Badger) eachWebhook(txn *badger.Txn, fn func(key []byte, w *Webhook, keyID string) error) error {
+func (s *Store) eachWebhook(txn *badger.Txn, fn func(key []byte, w *store.Webhook, keyID string) error) error {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = []byte(pWebhook)
 	it := txn.NewIterator(opts)
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		var w *Webhook
+		var w *store.Webhook
 		var keyID string
 		if err := it.Item().Value(func(v []byte) error {
 			var err error
@@ -167,15 +169,15 @@ func (s *Badger) eachWebhook(txn *badger.Txn, fn func(key []byte, w *Webhook, ke
 
 // ListHistory returns a webhook's history, oldest first (ids increase).
 // It outlives the webhook.
-func (s *Badger) ListHistory(ctx context.Context, webhookID string) ([]*HistoryEntry, error) {
-	var out []*HistoryEntry
+func (s *Store) ListHistory(ctx context.Context, webhookID string) ([]*store.HistoryEntry, error) {
+	var out []*store.HistoryEntry
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = historyPrefix(webhookID)
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
-			var h HistoryEntry
+			var h store.HistoryEntry
 			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &h) }); err != nil {
 				return err
 			}
@@ -189,7 +191,7 @@ func (s *Badger) ListHistory(ctx context.Context, webhookID string) ([]*HistoryE
 // Meta returns the value stored under name, creating it with gen() the first
 // time. gen runs outside the commit group; if two callers race, the first
 // value committed wins and both return it.
-func (s *Badger) Meta(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
+func (s *Store) Meta(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
 	var v []byte
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
@@ -197,9 +199,9 @@ func (s *Badger) Meta(ctx context.Context, name string, gen func() ([]byte, erro
 		return err
 	})
 	if err == nil {
-		return s.openMeta(name, v) // badger_secrets.go: meta values are keys, sealed at rest
+		return s.openMeta(name, v) // secrets.go: meta values are keys, sealed at rest
 	}
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	fresh, err := gen()
@@ -217,7 +219,7 @@ func (s *Badger) Meta(ctx context.Context, name string, gen func() ([]byte, erro
 			v, err = s.openMeta(name, old)
 			return err
 		}
-		if !errors.Is(err, ErrNotFound) {
+		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		v = fresh

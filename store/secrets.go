@@ -1,0 +1,68 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hookgate/hookgate/secretbox"
+)
+
+// Secrets at rest, as every driver keeps them. A webhook record keeps its
+// secret, its previous secret and its custom header values (usually
+// credentials) sealed with the store's keyring (AES-256-GCM, secretbox),
+// bound to the webhook id, so the stored data alone reveals none of them.
+// Everything else stays plain: the fields lists and filters read are not
+// secret.
+
+// Errors of opening a store about keys.
+var (
+	// ErrNoKey: the data holds sealed secrets but the store has no keyring.
+	ErrNoKey = errors.New("store: the data holds encrypted webhook secrets but no encryption key is configured")
+	// ErrKeyMismatch: the data was sealed with a key the keyring lacks, or
+	// does not authenticate under the key it names.
+	ErrKeyMismatch = errors.New("store: the configured encryption key does not open this data")
+	// ErrCorrupt: a stored record could not be decoded.
+	ErrCorrupt = errors.New("store: corrupt record")
+)
+
+// sealedWebhookFields is the plaintext SealWebhook seals.
+type sealedWebhookFields struct {
+	Secret         string            `json:"s"`
+	PreviousSecret string            `json:"p,omitempty"`
+	Headers        map[string]string `json:"h,omitempty"`
+}
+
+func webhookAAD(webhookID string) []byte { return []byte("hookgate webhook secrets\x00" + webhookID) }
+
+// SealWebhook returns a copy of w without its secret, previous secret and
+// header values, and those sealed with keys. Store implementations other
+// use it (with OpenWebhook) to keep the same guarantee.
+func SealWebhook(keys *secretbox.Keyring, w *Webhook) (*Webhook, []byte, error) {
+	plain, err := json.Marshal(sealedWebhookFields{Secret: w.Secret, PreviousSecret: w.PreviousSecret, Headers: w.Headers})
+	if err != nil {
+		return nil, nil, err
+	}
+	sealed, err := keys.Seal(plain, webhookAAD(w.WebhookID))
+	if err != nil {
+		return nil, nil, err
+	}
+	c := *w
+	c.Secret, c.PreviousSecret, c.Headers = "", "", nil
+	return &c, sealed, nil
+}
+
+// OpenWebhook restores into w the fields SealWebhook sealed, and says which
+// key had sealed them.
+func OpenWebhook(keys *secretbox.Keyring, w *Webhook, sealed []byte) (keyID string, err error) {
+	plain, keyID, err := keys.Open(sealed, webhookAAD(w.WebhookID))
+	if err != nil {
+		return keyID, fmt.Errorf("store: webhook %s: %w", w.WebhookID, err)
+	}
+	var f sealedWebhookFields
+	if err := json.Unmarshal(plain, &f); err != nil {
+		return keyID, fmt.Errorf("%w: webhook %s: %v", ErrCorrupt, w.WebhookID, err)
+	}
+	w.Secret, w.PreviousSecret, w.Headers = f.Secret, f.PreviousSecret, f.Headers
+	return keyID, nil
+}
