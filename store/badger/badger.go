@@ -82,11 +82,6 @@ type Store struct {
 	// it stands still, a claim's copy of its record is what is stored.
 	epoch atomic.Uint64
 
-	// hint is unused; kept zero. See claimSet.hint.
-	// ClaimDue seeks there instead of walking over the tombstones that
-	// claimed keys leave at the head of the queue. Committer-owned.
-	hint [3]uint64
-
 	committerDone chan struct{}
 	gcStop        chan struct{}
 	gcDone        chan struct{}
