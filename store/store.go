@@ -279,8 +279,22 @@ type WebhookFilter struct {
 }
 
 // Store is everything the gateway persists. Every method that changes state
-// is one transaction, durable (synced) before it returns.
+// is one transaction, durable (synced) before it returns. Its parts are
+// split by what they hold; a driver implements them all, and may add the
+// optional interfaces below (FilteredClaimer, UsageCounter, Locker,
+// RateBuckets), which callers find by type assertion.
 type Store interface {
+	Webhooks
+	Queue
+	Logs
+	History
+	Meta
+
+	Close() error
+}
+
+// Webhooks holds the subscriptions.
+type Webhooks interface {
 	// PutWebhook creates or replaces a webhook (by WebhookID), assigning ID when
 	// zero, and appends hist (if non-nil) in the same transaction.
 	PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry) error
@@ -291,7 +305,11 @@ type Store interface {
 	DeleteWebhook(ctx context.Context, webhookID string, hist *HistoryEntry) error
 	GetWebhook(ctx context.Context, webhookID string) (*Webhook, error)
 	ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook, error)
+}
 
+// Queue holds accepted events and their deliveries, from ingest through
+// claims and attempts to success or the dead letters.
+type Queue interface {
 	// Ingest durably writes the events and their deliveries (each due at its
 	// DueAt, state pending) and the idempotency record. When idem is non-nil
 	// and its key is already known and unexpired, nothing is written and the
@@ -320,7 +338,11 @@ type Store interface {
 	GetEvent(ctx context.Context, eventID string) (*Event, error)
 	// QueueDepth counts pending deliveries per priority (index = priority).
 	QueueDepth(ctx context.Context) ([3]int, error)
+}
 
+// Logs holds the delivery log (one record per attempt, written by
+// Queue.RecordAttempt) and the per-webhook stats drawn from it.
+type Logs interface {
 	GetAttempt(ctx context.Context, deliveryID string, attempt int) (*Attempt, error)
 	// ListAttempts returns the matching records (newest first unless
 	// OldestFirst) and the total count matching before paging.
@@ -333,14 +355,19 @@ type Store interface {
 	WalkAttempts(ctx context.Context, f AttemptFilter, fn func(*Attempt) bool) error
 
 	GetWebhookStats(ctx context.Context, webhookID string) (WebhookStats, error)
+}
 
+// History holds the change history of webhooks (written with each change
+// by Webhooks).
+type History interface {
 	ListHistory(ctx context.Context, webhookID string) ([]*HistoryEntry, error)
+}
 
+// Meta holds a little gateway metadata.
+type Meta interface {
 	// Meta returns the value stored under name, creating it with gen() the
 	// first time (e.g. the token signing key).
 	Meta(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
-
-	Close() error
 }
 
 // FilteredClaimer is a Store that can pass over deliveries while claiming:
@@ -361,6 +388,27 @@ type FilteredClaimer interface {
 type UsageCounter interface {
 	// StoredBytes returns the payload bytes of the company's stored events.
 	StoredBytes(ctx context.Context, companyID int64) (int64, error)
+}
+
+// Locker is a Store shared by several replicas that can run a function
+// under a lock all of them respect (PostgreSQL: advisory locks). The
+// gateway runs the HCL reconcile and the auto-deactivation check under it;
+// a Store without it is one process's, whose own mutexes suffice.
+type Locker interface {
+	// WithLock runs fn while holding the named lock, waiting for it until
+	// ctx ends. The lock may be lost if the store's connection breaks, so
+	// fn must stay safe to run twice.
+	WithLock(ctx context.Context, name string, fn func(context.Context) error) error
+}
+
+// RateBuckets is a Store that keeps token buckets every replica draws from,
+// so a client's rate limit holds across replicas. A Store without it
+// leaves the gateway its in-memory buckets, one set per process.
+type RateBuckets interface {
+	// TakeToken takes one token from the named bucket, which refills at
+	// perSecond up to burst by the caller's clock now. It reports whether
+	// the token was granted and how many are left.
+	TakeToken(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (bool, float64, error)
 }
 
 // ClaimFilter decides which due deliveries a claim may take.
