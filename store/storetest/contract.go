@@ -38,6 +38,9 @@ func RunContract(t *testing.T, open Opener) {
 		{"InFlightVisible", testInFlightVisible},
 		{"EventWithoutDeliveries", testEventWithoutDeliveries},
 		{"StoredBytesPerCompany", testStoredBytes},
+		{"ClaimDueFunc", testClaimDueFunc},
+		{"Locker", testLocker},
+		{"RateBuckets", testRateBuckets},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
