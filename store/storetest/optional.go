@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/hookgate/hookgate/store"
@@ -105,27 +106,7 @@ func testLocker(e *env) {
 		t.Fatalf("WithLock returned %v, want fn's error", err)
 	}
 
-	var inside, most atomic.Int32
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			err := l.WithLock(e.ctx, "contract", func(context.Context) error {
-				n := inside.Add(1)
-				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-				}
-				time.Sleep(20 * time.Millisecond)
-				inside.Add(-1)
-				return nil
-			})
-			if err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if most.Load() != 1 {
-		t.Fatalf("%d holders of one lock at once, want 1", most.Load())
-	}
+	OneHolderAtATime(t, []store.Locker{l}, "contract", 4)
 
 	held, release := make(chan struct{}), make(chan struct{})
 	holder := make(chan error, 1)
@@ -183,5 +164,37 @@ func testRateBuckets(e *env) {
 	}
 	if ok, left := take("contract:b", now.Add(time.Hour)); !ok || !near(left, 2) {
 		t.Fatalf("after an hour: granted %v, %v left; want granted, burst-1 = 2 left", ok, left)
+	}
+}
+
+// OneHolderAtATime has holders goroutines take the named lock, by turns
+// from lockers (replicas, or one store twice), and fails t if two ever
+// held it at once.
+func OneHolderAtATime(t *testing.T, lockers []store.Locker, name string, holders int) {
+	t.Helper()
+	var inside, most atomic.Int64
+	var wg sync.WaitGroup
+	for i := range holders {
+		wg.Go(func() {
+			err := lockers[i%len(lockers)].WithLock(t.Context(), name, func(context.Context) error {
+				n := inside.Add(1)
+				for {
+					m := most.Load()
+					if n <= m || most.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				time.Sleep(20 * time.Millisecond)
+				inside.Add(-1)
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if most.Load() != 1 {
+		t.Fatalf("%d holders at once, want 1", most.Load())
 	}
 }
