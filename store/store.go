@@ -23,11 +23,14 @@ var (
 	ErrClosed = errors.New("store: closed")
 )
 
+// WebhookStatus is whether a webhook receives deliveries.
+type WebhookStatus string
+
 // Webhook statuses.
 const (
-	StatusActive   = "active"
-	StatusInactive = "inactive"
-	StatusArchived = "archived"
+	StatusActive   WebhookStatus = "active"
+	StatusInactive WebhookStatus = "inactive"
+	StatusArchived WebhookStatus = "archived"
 )
 
 // Webhook sources.
@@ -38,15 +41,15 @@ const (
 
 // Webhook is one subscription: where and how to deliver which events.
 type Webhook struct {
-	ID        int64    `json:"id"`        // internal sequence, assigned by PutWebhook when 0
-	WebhookID string   `json:"webhookId"` // UUID, used in paths and X-FN-Webhook-Id
-	CompanyID int64    `json:"companyId"`
-	UserID    int64    `json:"userId"`
-	URL       string   `json:"url"` // may hold {{ JSONata }} placeholders
-	Method    string   `json:"method"`
-	Status    string   `json:"status"`
-	Events    []string `json:"events"`
-	Secret    string   `json:"secret"`
+	ID        int64         `json:"id"`        // internal sequence, assigned by PutWebhook when 0
+	WebhookID string        `json:"webhookId"` // UUID, used in paths and X-FN-Webhook-Id
+	CompanyID int64         `json:"companyId"`
+	UserID    int64         `json:"userId"`
+	URL       string        `json:"url"` // may hold {{ JSONata }} placeholders
+	Method    string        `json:"method"`
+	Status    WebhookStatus `json:"status"`
+	Events    []string      `json:"events"`
+	Secret    string        `json:"secret"`
 	// PreviousSecret is the secret replaced by the last rotation; deliveries
 	// are signed with it too until PreviousSecretExpiresAt, so receivers can
 	// switch without losing events. Empty when there is no grace period.
@@ -79,38 +82,44 @@ type Event struct {
 	ReceivedAt  time.Time `json:"receivedAt"`
 }
 
+// DeliveryState is where a delivery is in its life.
+type DeliveryState string
+
 // Delivery states.
 const (
-	DeliveryPending   = "pending"   // in the queue, due at DueAt
-	DeliveryInFlight  = "inflight"  // claimed by a worker
-	DeliverySucceeded = "succeeded" // a 2xx was received
-	DeliveryDead      = "dead"      // dead-lettered: retries exhausted or final failure
+	DeliveryPending   DeliveryState = "pending"   // in the queue, due at DueAt
+	DeliveryInFlight  DeliveryState = "inflight"  // claimed by a worker
+	DeliverySucceeded DeliveryState = "succeeded" // a 2xx was received
+	DeliveryDead      DeliveryState = "dead"      // dead-lettered: retries exhausted or final failure
 )
 
 // Delivery is one event for one webhook. Its ID is fixed for all attempts.
 type Delivery struct {
-	ID          string    `json:"id"` // UUID; attempts are logged as ID:attempt
-	EventID     string    `json:"eventId"`
-	WebhookID   string    `json:"webhookId"`
-	CompanyID   int64     `json:"companyId"`
-	EventName   string    `json:"eventName"`
-	WorkOrderID int64     `json:"workOrderId"`
-	Priority    int       `json:"priority"` // events.Priority: 0 high, 1 normal, 2 low
-	Attempts    int       `json:"attempts"` // attempts made so far; the next one is Attempts+1
-	State       string    `json:"state"`
-	DueAt       time.Time `json:"dueAt"`
-	LastStatus  int       `json:"lastStatus,omitempty"`
-	LastError   string    `json:"lastError,omitempty"`
-	DeadReason  string    `json:"deadReason,omitempty"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	ID          string        `json:"id"` // UUID; attempts are logged as ID:attempt
+	EventID     string        `json:"eventId"`
+	WebhookID   string        `json:"webhookId"`
+	CompanyID   int64         `json:"companyId"`
+	EventName   string        `json:"eventName"`
+	WorkOrderID int64         `json:"workOrderId"`
+	Priority    int           `json:"priority"` // events.Priority: 0 high, 1 normal, 2 low
+	Attempts    int           `json:"attempts"` // attempts made so far; the next one is Attempts+1
+	State       DeliveryState `json:"state"`
+	DueAt       time.Time     `json:"dueAt"`
+	LastStatus  int           `json:"lastStatus,omitempty"`
+	LastError   string        `json:"lastError,omitempty"`
+	DeadReason  string        `json:"deadReason,omitempty"`
+	CreatedAt   time.Time     `json:"createdAt"`
+	UpdatedAt   time.Time     `json:"updatedAt"`
 }
+
+// Outcome is what one attempt led to.
+type Outcome string
 
 // Attempt outcomes.
 const (
-	OutcomeSuccess = "success" // 2xx
-	OutcomeRetry   = "retry"   // failed, another attempt is scheduled
-	OutcomeFailed  = "failed"  // failed, no further attempt (dead-lettered)
+	OutcomeSuccess Outcome = "success" // 2xx
+	OutcomeRetry   Outcome = "retry"   // failed, another attempt is scheduled
+	OutcomeFailed  Outcome = "failed"  // failed, no further attempt (dead-lettered)
 )
 
 // Attempt is the log record of one try of a delivery (spec notes §2.8).
@@ -130,7 +139,7 @@ type Attempt struct {
 	ResponseHeaders map[string]string `json:"responseHeaders,omitempty"`
 	ResponseBody    []byte            `json:"responseBody,omitempty"`
 	Error           string            `json:"error,omitempty"`
-	Outcome         string            `json:"outcome"`
+	Outcome         Outcome           `json:"outcome"`
 	ExternalRef     string            `json:"externalRef,omitempty"`
 	DurationMs      int64             `json:"responseTime"`
 	CreatedAt       time.Time         `json:"createdAt"`
@@ -274,7 +283,7 @@ type AttemptFilter struct {
 // WebhookFilter selects webhooks. Zero fields do not filter.
 type WebhookFilter struct {
 	CompanyID int64
-	Status    string
+	Status    WebhookStatus
 	Event     string // subscribed to this event
 }
 
@@ -334,7 +343,7 @@ type Queue interface {
 	// with the reason (used when a webhook stops being active).
 	DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error)
 	GetDelivery(ctx context.Context, deliveryID string) (*Delivery, error)
-	ListDeliveries(ctx context.Context, webhookID, state string, from, to time.Time) ([]*Delivery, error)
+	ListDeliveries(ctx context.Context, webhookID string, state DeliveryState, from, to time.Time) ([]*Delivery, error)
 	GetEvent(ctx context.Context, eventID string) (*Event, error)
 	// QueueDepth counts pending deliveries per priority (index = priority).
 	QueueDepth(ctx context.Context) ([3]int, error)

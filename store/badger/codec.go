@@ -211,7 +211,7 @@ func encodeAttempt(a *store.Attempt) []byte {
 		}
 		b = appendMap(b, resp)
 		b = appendStr(b, a.Error)
-		b = appendStr(b, a.Outcome)
+		b = appendStr(b, string(a.Outcome))
 		b = appendStr(b, a.ExternalRef)
 		b = binary.AppendVarint(b, a.DurationMs)
 		b = appendTime(b, a.CreatedAt)
@@ -272,7 +272,7 @@ func decodeAttemptPart(v []byte, full bool) (*store.Attempt, int, error) {
 	a.RequestHeaders = d.strMap()
 	a.ResponseStatus = int(d.varint())
 	a.ResponseHeaders = d.strMap()
-	a.Error, a.Outcome, a.ExternalRef = d.str(), d.str(), d.str()
+	a.Error, a.Outcome, a.ExternalRef = d.str(), store.Outcome(d.str()), d.str()
 	a.DurationMs = d.varint()
 	a.CreatedAt = d.time()
 	var flags uint64
@@ -309,7 +309,7 @@ func decodeAttemptPart(v []byte, full bool) (*store.Attempt, int, error) {
 
 // Delivery states as one byte in a version-2 delivery record; 0 is followed
 // by the state as a string (not written: transition refuses other states).
-var stateCodes = [...]string{1: store.DeliveryPending, 2: store.DeliveryInFlight, 3: store.DeliverySucceeded, 4: store.DeliveryDead}
+var stateCodes = [...]store.DeliveryState{1: store.DeliveryPending, 2: store.DeliveryInFlight, 3: store.DeliverySucceeded, 4: store.DeliveryDead}
 
 // deliveryFlags are stored with a version-2 delivery record, not in Delivery.
 type deliveryFlags uint64
@@ -338,7 +338,7 @@ func encodeDelivery(d *store.Delivery, flags deliveryFlags) []byte {
 	if c := slices.Index(stateCodes[:], d.State); c > 0 {
 		b = append(b, byte(c))
 	} else {
-		b = appendStr(append(b, 0), d.State)
+		b = appendStr(append(b, 0), string(d.State))
 	}
 	b = appendTime(b, d.DueAt)
 	b = binary.AppendVarint(b, int64(d.LastStatus))
@@ -368,7 +368,7 @@ func decodeDelivery(v []byte) (*store.Delivery, deliveryFlags, error) {
 	r.WorkOrderID = d.varint()
 	r.Priority, r.Attempts = int(d.varint()), int(d.varint())
 	if c := d.byte(); c == 0 {
-		r.State = d.str()
+		r.State = store.DeliveryState(d.str())
 	} else if int(c) < len(stateCodes) {
 		r.State = stateCodes[c]
 	} else {

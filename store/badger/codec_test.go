@@ -77,7 +77,7 @@ func testCodecMatches(t *testing.T, times []time.Time) {
 	t.Helper()
 	for i, tm := range times {
 		other := times[(i+1)%len(times)]
-		for _, state := range []string{store.DeliveryPending, store.DeliveryInFlight, store.DeliverySucceeded, store.DeliveryDead, "unknown"} {
+		for _, state := range []store.DeliveryState{store.DeliveryPending, store.DeliveryInFlight, store.DeliverySucceeded, store.DeliveryDead, "unknown"} {
 			d := store.Delivery{ID: "d-1", EventID: "e-1", WebhookID: "w-1", CompanyID: -3, EventName: "a.b", WorkOrderID: 1 << 40,
 				Priority: 2, Attempts: i, State: state, DueAt: tm, LastStatus: 500 * i, LastError: []string{"", "é", "\x00x", "a\"b\\"}[i%4],
 				DeadReason: "r", CreatedAt: other, UpdatedAt: tm}

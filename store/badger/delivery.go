@@ -26,11 +26,11 @@ import (
 // sweepEvents deletes it when the clock runs out). Requeueing a finished
 // delivery clears those again.
 
-func finished(state string) bool {
+func finished(state store.DeliveryState) bool {
 	return state == store.DeliverySucceeded || state == store.DeliveryDead
 }
 
-func validState(state string) bool {
+func validState(state store.DeliveryState) bool {
 	switch state {
 	case store.DeliveryPending, store.DeliveryInFlight, store.DeliverySucceeded, store.DeliveryDead:
 		return true

@@ -44,7 +44,7 @@ const (
 	bucketDead      = 'x'
 )
 
-func bucketOf(state string) byte {
+func bucketOf(state store.DeliveryState) byte {
 	switch state {
 	case store.DeliverySucceeded:
 		return bucketSucceeded

@@ -399,7 +399,7 @@ func (s *Store) GetEvent(ctx context.Context, eventID string) (*store.Event, err
 // ListDeliveries returns a webhook's deliveries in a state ("" for all)
 // created in [from, to] (zero bounds are open), oldest first. Without a
 // webhook id it scans every delivery.
-func (s *Store) ListDeliveries(ctx context.Context, webhookID, state string, from, to time.Time) ([]*store.Delivery, error) {
+func (s *Store) ListDeliveries(ctx context.Context, webhookID string, state store.DeliveryState, from, to time.Time) ([]*store.Delivery, error) {
 	if state != "" && !validState(state) {
 		return nil, fmt.Errorf("store: unknown delivery state %q", state)
 	}

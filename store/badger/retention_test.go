@@ -77,7 +77,7 @@ func TestEventRetentionStartsWhenLastDeliveryFinishes(t *testing.T) {
 	if err != nil || len(claimed) != 3 {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
 	}
-	finish := func(d *store.Delivery, state string) {
+	finish := func(d *store.Delivery, state store.DeliveryState) {
 		next := *d
 		next.State, next.Attempts = state, d.Attempts+1
 		if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: next.Attempts, Outcome: store.OutcomeSuccess, CreatedAt: now}); err != nil {
