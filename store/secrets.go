@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/hookgate/hookgate/secretbox"
 )
 
 // Secrets at rest, as every driver keeps them. A webhook record keeps its
@@ -26,6 +24,14 @@ var (
 	ErrCorrupt = errors.New("store: corrupt record")
 )
 
+// Sealer seals and opens values bound to associated data: a driver's
+// *secretbox.Keyring (AES-256-GCM; Open says which of its keys had sealed
+// the value). An interface, so that store imports nothing of hookgate's.
+type Sealer interface {
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) (plaintext []byte, keyID string, err error)
+}
+
 // sealedWebhookFields is the plaintext SealWebhook seals.
 type sealedWebhookFields struct {
 	Secret         string            `json:"s"`
@@ -38,7 +44,7 @@ func webhookAAD(webhookID string) []byte { return []byte("hookgate webhook secre
 // SealWebhook returns a copy of w without its secret, previous secret and
 // header values, and those sealed with keys. Store implementations other
 // use it (with OpenWebhook) to keep the same guarantee.
-func SealWebhook(keys *secretbox.Keyring, w *Webhook) (*Webhook, []byte, error) {
+func SealWebhook(keys Sealer, w *Webhook) (*Webhook, []byte, error) {
 	plain, err := json.Marshal(sealedWebhookFields{Secret: w.Secret, PreviousSecret: w.PreviousSecret, Headers: w.Headers})
 	if err != nil {
 		return nil, nil, err
@@ -54,7 +60,7 @@ func SealWebhook(keys *secretbox.Keyring, w *Webhook) (*Webhook, []byte, error) 
 
 // OpenWebhook restores into w the fields SealWebhook sealed, and says which
 // key had sealed them.
-func OpenWebhook(keys *secretbox.Keyring, w *Webhook, sealed []byte) (keyID string, err error) {
+func OpenWebhook(keys Sealer, w *Webhook, sealed []byte) (keyID string, err error) {
 	plain, keyID, err := keys.Open(sealed, webhookAAD(w.WebhookID))
 	if err != nil {
 		return keyID, fmt.Errorf("store: webhook %s: %w", w.WebhookID, err)
