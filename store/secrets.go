@@ -72,3 +72,45 @@ func OpenWebhook(keys Sealer, w *Webhook, sealed []byte) (keyID string, err erro
 	w.Secret, w.PreviousSecret, w.Headers = f.Secret, f.PreviousSecret, f.Headers
 	return keyID, nil
 }
+
+// webhookRecord is a Webhook as a driver stores it: the secret fields
+// cleared and sealed into Sealed (absent without keys).
+type webhookRecord struct {
+	Webhook
+	Sealed []byte `json:"sealed,omitempty"`
+}
+
+// EncodeWebhook is the stored form of w, JSON: sealed (SealWebhook, into a
+// "sealed" member) when keys is not nil, plain otherwise (tests and tools).
+// Badger stores it as the record, PostgreSQL as the doc column, whose
+// plain members its SQL filters read.
+func EncodeWebhook(keys Sealer, w *Webhook) ([]byte, error) {
+	if keys == nil {
+		return json.Marshal(w)
+	}
+	clear, sealed, err := SealWebhook(keys, w)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(&webhookRecord{Webhook: *clear, Sealed: sealed})
+}
+
+// DecodeWebhook reads what EncodeWebhook wrote, opening its sealed fields;
+// keyID is the key that sealed them ("" for a plain record). A sealed
+// record without keys is ErrNoKey.
+func DecodeWebhook(keys Sealer, v []byte) (w *Webhook, keyID string, err error) {
+	var r webhookRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, "", err
+	}
+	if r.Sealed == nil {
+		return &r.Webhook, "", nil
+	}
+	if keys == nil {
+		return nil, "", ErrNoKey
+	}
+	if keyID, err = OpenWebhook(keys, &r.Webhook, r.Sealed); err != nil {
+		return nil, keyID, err
+	}
+	return &r.Webhook, keyID, nil
+}

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 )
@@ -199,6 +200,18 @@ func keepPrefix(b []byte, limit int) []byte {
 		}
 	}
 	return bytes.Clone(b[:n])
+}
+
+// CheckAttempt is what every driver's RecordAttempt checks first: both
+// records given, the delivery's id set, the attempt numbered from 1.
+func CheckAttempt(d *Delivery, a *Attempt) error {
+	if d == nil || a == nil || d.ID == "" {
+		return errors.New("store: record attempt: delivery and attempt are required")
+	}
+	if a.Attempt < 1 {
+		return fmt.Errorf("store: record attempt %s: attempt number %d must be at least 1", d.ID, a.Attempt)
+	}
+	return nil
 }
 
 // LogID is the attempt's id as the API and the X-FN-Delivery-Id header show it.

@@ -43,7 +43,7 @@ func (s *Store) PutWebhookChanges(ctx context.Context, w *store.Webhook, hist []
 				return err
 			}
 		}
-		v, err := s.encodeWebhook(&c)
+		v, err := store.EncodeWebhook(s.sealer, &c)
 		if err != nil {
 			return err
 		}

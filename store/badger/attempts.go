@@ -20,11 +20,8 @@ import (
 // delivery's new state with its index keys, and the webhook's stats.
 // ErrNotFound when the delivery does not exist.
 func (s *Store) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
-	if d == nil || a == nil || d.ID == "" {
-		return errors.New("store: record attempt: delivery and attempt are required")
-	}
-	if a.Attempt < 1 {
-		return fmt.Errorf("store: record attempt %s: attempt number %d must be at least 1", d.ID, a.Attempt)
+	if err := store.CheckAttempt(d, a); err != nil {
+		return err
 	}
 	dc, ac := *d, *a
 	ac.DeliveryID = dc.ID

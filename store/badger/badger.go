@@ -57,6 +57,7 @@ type Store struct {
 	now        func() time.Time
 	retention  time.Duration
 	keys       *secretbox.Keyring // nil: secrets stored in plain text
+	sealer     store.Sealer       // keys, or nil without them (a nil *Keyring is not a nil Sealer)
 	webhookSeq *badger.Sequence
 	historySeq *badger.Sequence
 
@@ -122,6 +123,9 @@ func Open(opts Options) (*Store, error) {
 		claims:        newClaimSet(),
 		gcStop:        make(chan struct{}),
 		gcDone:        make(chan struct{}),
+	}
+	if opts.Keys != nil {
+		s.sealer = opts.Keys
 	}
 	if err := s.init(); err != nil {
 		_ = db.Close()

@@ -2,7 +2,6 @@ package badger
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -15,47 +14,9 @@ import (
 
 // Secrets at rest. A webhook record keeps its secret, its previous secret
 // and its custom header values (usually credentials) sealed with the
-// store's keyring (store.SealWebhook, store/secrets.go), bound to the
+// store's keyring (store.EncodeWebhook, store/secrets.go), bound to the
 // webhook id, so the data folder alone reveals none of them. Everything
 // else stays plain JSON: the fields lists and filters read are not secret.
-
-// webhookRecord is a Webhook as stored: the secret fields cleared and
-// sealed into Sealed.
-type webhookRecord struct {
-	store.Webhook
-	Sealed []byte `json:"sealed,omitempty"`
-}
-
-// encodeWebhook is the stored form of w: sealed when the store has keys,
-// plain JSON otherwise (in-memory stores in tests).
-func (s *Store) encodeWebhook(w *store.Webhook) ([]byte, error) {
-	if s.keys == nil {
-		return json.Marshal(w)
-	}
-	clear, sealed, err := store.SealWebhook(s.keys, w)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(&webhookRecord{Webhook: *clear, Sealed: sealed})
-}
-
-// decodeWebhook reads a stored webhook, opening its sealed fields. keyID is
-// the key that sealed them ("" for a plain record).
-func (s *Store) decodeWebhook(v []byte) (w *store.Webhook, keyID string, err error) {
-	var r webhookRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, "", err
-	}
-	w = &r.Webhook
-	if r.Sealed == nil {
-		return w, "", nil
-	}
-	if s.keys == nil {
-		return nil, "", store.ErrNoKey
-	}
-	keyID, err = store.OpenWebhook(s.keys, w, r.Sealed)
-	return w, keyID, err
-}
 
 // getWebhook reads one webhook; ErrNotFound when absent.
 func (s *Store) getWebhook(txn *badger.Txn, id string) (*store.Webhook, error) {
@@ -63,7 +24,7 @@ func (s *Store) getWebhook(txn *badger.Txn, id string) (*store.Webhook, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, _, err := s.decodeWebhook(v)
+	w, _, err := store.DecodeWebhook(s.sealer, v)
 	return w, err
 }
 
@@ -146,7 +107,7 @@ func (s *Store) resealWebhooks() (int, error) {
 	for i := 0; i < len(keys); i += batch {
 		err := s.db.Update(func(txn *badger.Txn) error {
 			for _, k := range keys[i:min(i+batch, len(keys))] {
-				v, err := s.encodeWebhook(stale[k])
+				v, err := store.EncodeWebhook(s.sealer, stale[k])
 				if err != nil {
 					return err
 				}

@@ -155,7 +155,7 @@ func (s *Store) eachWebhook(txn *badger.Txn, fn func(key []byte, w *store.Webhoo
 		var keyID string
 		if err := it.Item().Value(func(v []byte) error {
 			var err error
-			w, keyID, err = s.decodeWebhook(v)
+			w, keyID, err = store.DecodeWebhook(s.sealer, v)
 			return err
 		}); err != nil {
 			return err
