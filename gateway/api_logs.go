@@ -345,7 +345,7 @@ func (g *Gateway) deliverable(webhookID string) error {
 		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" was deleted: its deliveries cannot be sent again")
 	}
 	if w.Status != store.StatusActive {
-		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" is "+w.Status+
+		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" is "+string(w.Status)+
 			": set it to active (PUT /api/v1/webhooks/"+webhookID+` {"status":"active"}) first`)
 	}
 	return nil

@@ -91,7 +91,7 @@ func (s *attemptSummary) add(a *store.Attempt) {
 
 // stats computes the webhook's success rate and p95 attempt time.
 func (s *attemptSummary) stats(w *store.Webhook) webhookStats {
-	out := webhookStats{WebhookID: w.WebhookID, URL: w.URL, Status: w.Status, Attempts: s.attempts, Succeeded: s.succeeded}
+	out := webhookStats{WebhookID: w.WebhookID, URL: w.URL, Status: string(w.Status), Attempts: s.attempts, Succeeded: s.succeeded}
 	if s.attempts == 0 {
 		return out
 	}

@@ -193,7 +193,9 @@ func (in *webhookInput) apply(w *store.Webhook) {
 	if in.Method != nil {
 		w.Method = strings.ToLower(*in.Method)
 	}
-	set(&w.Status, in.Status)
+	if in.Status != nil {
+		w.Status = store.WebhookStatus(*in.Status)
+	}
 	if in.Secret != nil && *in.Secret != "" {
 		w.Secret = strings.ToLower(*in.Secret)
 	}

@@ -91,8 +91,8 @@ func checkMethod(w *store.Webhook) error {
 }
 
 func checkStatus(w *store.Webhook) error {
-	if !slices.Contains(config.Statuses, w.Status) {
-		return badRequest("'status' must be \"active\", \"inactive\" or \"archived\", not " + quote(w.Status))
+	if !slices.Contains(config.Statuses, string(w.Status)) {
+		return badRequest("'status' must be \"active\", \"inactive\" or \"archived\", not " + quote(string(w.Status)))
 	}
 	return nil
 }

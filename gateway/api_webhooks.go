@@ -29,7 +29,7 @@ func (g *Gateway) handleListWebhooks(c *fiber.Ctx) error {
 	if status != "" && !slices.Contains(config.Statuses, status) {
 		return badRequest("'status' must be active, inactive or archived, not " + quote(status))
 	}
-	all, err := g.store.ListWebhooks(c.UserContext(), store.WebhookFilter{CompanyID: claimsOf(c).CompanyID, Status: status})
+	all, err := g.store.ListWebhooks(c.UserContext(), store.WebhookFilter{CompanyID: claimsOf(c).CompanyID, Status: store.WebhookStatus(status)})
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func matchWebhookSearch(w *store.Webhook, s string) bool {
 	if s == "" {
 		return true
 	}
-	if containsFold(w.WebhookID, s) || containsFold(w.URL, s) || containsFold(w.Status, s) || containsFold(w.NotificationEmail, s) {
+	if containsFold(w.WebhookID, s) || containsFold(w.URL, s) || containsFold(string(w.Status), s) || containsFold(w.NotificationEmail, s) {
 		return true
 	}
 	return slices.ContainsFunc(w.Events, func(e string) bool { return containsFold(e, s) })
@@ -70,7 +70,7 @@ func sortWebhooks(ws []*store.Webhook, by string, desc bool) {
 		case "url":
 			c = strings.Compare(a.URL, b.URL)
 		case "status":
-			c = strings.Compare(a.Status, b.Status)
+			c = strings.Compare(string(a.Status), string(b.Status))
 		}
 		if c == 0 {
 			c = cmp.Compare(a.ID, b.ID)

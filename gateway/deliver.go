@@ -66,7 +66,7 @@ func (g *Gateway) prepare(ctx context.Context, d *store.Delivery, attempt int, a
 	case w == nil:
 		return nil, nil, &sdk.Result{Error: "webhook was deleted: not sent"}
 	case w.Status != store.StatusActive:
-		return nil, nil, &sdk.Result{Error: "webhook is " + w.Status + ": not sent"}
+		return nil, nil, &sdk.Result{Error: "webhook is " + string(w.Status) + ": not sent"}
 	case g.sinkAccess.forbids(w.Sink, w.CompanyID):
 		// Create, update and reload refuse this already; a store written by
 		// an older version, or by a replica with another config, may not.
@@ -194,8 +194,8 @@ func (g *Gateway) record(ctx context.Context, d *store.Delivery, a *store.Attemp
 		return
 	}
 	g.disk.note(attemptStoredBytes(a))
-	g.metrics.deliveries.WithLabelValues(dec.outcome).Inc()
-	g.metrics.attemptSeconds.WithLabelValues(dec.outcome).Observe(res.Duration.Seconds())
+	g.metrics.deliveries.WithLabelValues(string(dec.outcome)).Inc()
+	g.metrics.attemptSeconds.WithLabelValues(string(dec.outcome)).Observe(res.Duration.Seconds())
 	level := g.log.Debug
 	if dec.state == store.DeliveryDead {
 		level = g.log.Warn

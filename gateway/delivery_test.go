@@ -136,7 +136,7 @@ func TestRetryClasses(t *testing.T) {
 	cases := []struct {
 		name      string
 		answer    func(w http.ResponseWriter, r *http.Request)
-		wantState string
+		wantState store.DeliveryState
 		wantDelay time.Duration // for retries: due after the attempt
 		wantCode  int
 	}{

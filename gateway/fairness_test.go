@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 	"github.com/hookgate/hookgate/store/postgres"
 )
 
@@ -145,7 +146,7 @@ func TestSlowReceiversDoNotHoldBackFast(t *testing.T) {
 func TestCompanyBacklogDoesNotDelayAnother(t *testing.T) {
 	t.Run("badger", func(t *testing.T) {
 		for _, slowClass := range []bool{false, true} {
-			st, err := store.OpenBadger(store.BadgerOptions{Path: t.TempDir(), Clock: func() time.Time { return t0 }})
+			st, err := badger.Open(badger.Options{Path: t.TempDir(), Clock: func() time.Time { return t0 }})
 			if err != nil {
 				t.Fatal(err)
 			}

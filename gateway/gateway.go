@@ -19,6 +19,7 @@ import (
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/plugins/host"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 	"github.com/hookgate/hookgate/transforms"
 )
 
@@ -102,7 +103,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		if err != nil {
 			return nil, err
 		}
-		g.store, err = store.OpenBadger(store.BadgerOptions{
+		g.store, err = badger.Open(badger.Options{
 			Path: cfg.Storage.Path, LogRetention: cfg.Storage.LogRetention,
 			GCInterval: cfg.Storage.GCInterval, Logger: g.log, Clock: g.clock.Now, Keys: keys.ring,
 		})

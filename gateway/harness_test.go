@@ -278,14 +278,14 @@ func (rc *receiver) none(t *testing.T, d time.Duration) {
 }
 
 // waitDelivery polls the store until a delivery of the webhook reaches state.
-func (tg *testGateway) waitDelivery(webhookID, state string) *store.Delivery {
+func (tg *testGateway) waitDelivery(webhookID string, state store.DeliveryState) *store.Delivery {
 	tg.t.Helper()
 	return tg.waitFor(webhookID, state, func(*store.Delivery) bool { return true })
 }
 
 // waitFor polls the store (real I/O is happening) until a delivery of the
 // webhook is in state and satisfies ok.
-func (tg *testGateway) waitFor(webhookID, state string, ok func(*store.Delivery) bool) *store.Delivery {
+func (tg *testGateway) waitFor(webhookID string, state store.DeliveryState, ok func(*store.Delivery) bool) *store.Delivery {
 	tg.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

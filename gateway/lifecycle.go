@@ -83,8 +83,8 @@ func (g *Gateway) deadLetterPending(ctx context.Context, webhookID, reason strin
 }
 
 // statusReason explains in a dead letter why a webhook stopped delivering.
-func statusReason(status string, user int64) string {
-	verb := "set to " + status
+func statusReason(status store.WebhookStatus, user int64) string {
+	verb := "set to " + string(status)
 	if status == store.StatusArchived {
 		verb = "archived"
 	}

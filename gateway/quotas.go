@@ -76,7 +76,7 @@ func (g *Gateway) checkPublish(c *fiber.Ctx, company int64, size int) error {
 	q := g.quota
 	lims := q.cfg.QuotasOf(company)
 	if r := q.publishLimiter(company, lims); r != nil {
-		d := r.decide(c.UserContext(), g.store, g.log, "publish:"+itoa(company))
+		d := r.decide(c.UserContext(), sharedBuckets(g.store), g.log, "publish:"+itoa(company))
 		if !d.allowed {
 			wait := int64(math.Ceil(d.retryAfter.Seconds()))
 			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(wait, 10))

@@ -6,17 +6,21 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/hookgate/hookgate/store"
 )
 
-// sharedBuckets is a store that keeps token buckets every replica draws
-// from (postgres: one row per client, read and written in one statement).
-// With it a client's limit holds across replicas: each request is counted
-// once, whichever replica answers it. The tolerance is clock skew: a
-// replica whose clock runs s ahead refills a bucket s × rate early (one
-// whose clock lags cannot refund tokens). Badger, one node, keeps the
-// buckets in memory (rateLimiter.take).
-type sharedBuckets interface {
-	TakeToken(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (bool, float64, error)
+// sharedBuckets returns the token buckets every replica draws from when
+// the store keeps them (store.RateBuckets; postgres: one row per client,
+// read and written in one statement), else nil. With them a client's
+// limit holds across replicas: each request is counted once, whichever
+// replica answers it. The tolerance is clock skew: a replica whose clock
+// runs s ahead refills a bucket s × rate early (one whose clock lags
+// cannot refund tokens). Badger, one node, keeps the buckets in memory
+// (rateLimiter.take).
+func sharedBuckets(st store.Store) store.RateBuckets {
+	b, _ := st.(store.RateBuckets)
+	return b
 }
 
 // sharedBucketTimeout bounds the database round trip of one decision. Past
@@ -25,11 +29,10 @@ type sharedBuckets interface {
 // being per replica (N replicas: up to N × the limit) until it recovers.
 const sharedBucketTimeout = 250 * time.Millisecond
 
-// decide takes one token for key from the shared buckets of st when it has
-// them, else from this process's buckets.
-func (r *rateLimiter) decide(ctx context.Context, st any, log *slog.Logger, key string) rateDecision {
-	sb, ok := st.(sharedBuckets)
-	if !ok {
+// decide takes one token for key from the shared buckets sb when there
+// are some (not nil), else from this process's buckets.
+func (r *rateLimiter) decide(ctx context.Context, sb store.RateBuckets, log *slog.Logger, key string) rateDecision {
+	if sb == nil {
 		return r.take(key)
 	}
 	now := r.clock.Now()

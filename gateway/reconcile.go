@@ -108,7 +108,7 @@ func (g *Gateway) applyConfigWebhooksLocked(ctx context.Context, file string, bl
 		// A change of SourceRef alone (the block moved) is saved without history.
 		hist := stamp(diffWebhook(old, w), w, SystemUser, now, "reloaded from "+ref)
 		noteGrace(hist, w)
-		if err := g.saveWebhook(ctx, old, w, hist, "webhook set to "+w.Status+" in "+ref+": not sent"); err != nil {
+		if err := g.saveWebhook(ctx, old, w, hist, "webhook set to "+string(w.Status)+" in "+ref+": not sent"); err != nil {
 			return sum, err
 		}
 		sum.Updated++
@@ -128,7 +128,7 @@ func (g *Gateway) applyConfigWebhooksLocked(ctx context.Context, file string, bl
 func (g *Gateway) webhookFromConfig(cw config.Webhook, id string) *store.Webhook {
 	return &store.Webhook{
 		WebhookID: id, CompanyID: cw.CompanyID, UserID: cw.UserID, URL: cw.URL,
-		Method: strings.ToLower(cw.Method), Status: cw.Status, Events: slices.Clone(cw.Events),
+		Method: strings.ToLower(cw.Method), Status: store.WebhookStatus(cw.Status), Events: slices.Clone(cw.Events),
 		Secret: cw.Secret, NotificationEmail: cw.NotificationEmail, ModelProperties: slices.Clone(cw.ModelProperties),
 		Headers: maps.Clone(cw.Headers), PayloadTemplate: cw.PayloadTemplate, Sink: cw.Sink,
 		SignatureFormat: cw.SignatureFormat,

@@ -47,8 +47,8 @@ func (p retryPolicy) retries(st store.WebhookStats) int {
 
 // decision is what becomes of a delivery after attempt number `attempt`.
 type decision struct {
-	state   string // store.DeliverySucceeded, DeliveryPending or DeliveryDead
-	outcome string // store.Outcome*
+	state   store.DeliveryState // store.DeliverySucceeded, DeliveryPending or DeliveryDead
+	outcome store.Outcome
 	dueAt   time.Time
 	reason  string // why it was dead-lettered
 }

@@ -48,7 +48,7 @@ func TestDecide(t *testing.T) {
 		attempt int
 		res     sdk.Result
 		stats   store.WebhookStats
-		state   string
+		state   store.DeliveryState
 		delay   time.Duration
 	}{
 		{"2xx", 1, sdk.Result{Status: 204}, low, store.DeliverySucceeded, 0},

@@ -40,12 +40,6 @@ func openPostgres(ctx context.Context, cfg *config.Config, g *Gateway) (store.St
 	return s, nil
 }
 
-// locker is a store shared by several replicas that can run a function
-// under a lock all of them respect (postgres advisory locks).
-type locker interface {
-	WithLock(ctx context.Context, name string, fn func(context.Context) error) error
-}
-
 // Names of the cross-replica locks.
 const (
 	lockReconcile = "reconcile" // applying the HCL webhooks
@@ -56,7 +50,7 @@ const (
 // store of one node (Badger) needs no lock: the process's own mutexes do.
 // The wait is bounded by storage.lock_timeout; fn itself is not.
 func (g *Gateway) exclusive(ctx context.Context, name string, fn func(context.Context) error) error {
-	l, ok := g.store.(locker)
+	l, ok := g.store.(store.Locker)
 	if !ok {
 		return fn(ctx)
 	}
@@ -80,7 +74,7 @@ func (g *Gateway) exclusive(ctx context.Context, name string, fn func(context.Co
 // sharedStore reports whether other replicas may change the store behind
 // this process's back (so in-memory views must be refreshed from it).
 func (g *Gateway) sharedStore() bool {
-	_, ok := g.store.(locker)
+	_, ok := g.store.(store.Locker)
 	return ok
 }
 

@@ -40,7 +40,7 @@ func postgresConfig(t *testing.T) func() *config.Config {
 		cfg.Storage.Driver, cfg.Storage.DSN = config.DriverPostgres, dsn
 		cfg.API.RateLimit, cfg.API.RateBurst = 60, 5
 		cfg.Webhooks = []config.Webhook{{Name: "hcl", CompanyID: 100, URL: "https://hooks.example.com/x", Method: "post",
-			Status: store.StatusActive, Events: []string{"workorder.created"}, Sink: "http"}}
+			Status: string(store.StatusActive), Events: []string{"workorder.created"}, Sink: "http"}}
 		return cfg
 	}
 }

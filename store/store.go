@@ -2,14 +2,16 @@
 // events, the delivery queue ordered by due time, one log record per attempt,
 // change history, idempotency keys and a little gateway metadata.
 //
-// Store is the interface the gateway uses; Badger (store/badger.go) is the
-// embedded implementation. It knows nothing of HTTP, JSONata or plugins.
+// Store is the interface the gateway uses; store/badger is the embedded
+// implementation and store/postgres the one several replicas share. It
+// knows nothing of HTTP, JSONata or plugins.
 package store
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 )
@@ -22,11 +24,14 @@ var (
 	ErrClosed = errors.New("store: closed")
 )
 
+// WebhookStatus is whether a webhook receives deliveries.
+type WebhookStatus string
+
 // Webhook statuses.
 const (
-	StatusActive   = "active"
-	StatusInactive = "inactive"
-	StatusArchived = "archived"
+	StatusActive   WebhookStatus = "active"
+	StatusInactive WebhookStatus = "inactive"
+	StatusArchived WebhookStatus = "archived"
 )
 
 // Webhook sources.
@@ -37,15 +42,15 @@ const (
 
 // Webhook is one subscription: where and how to deliver which events.
 type Webhook struct {
-	ID        int64    `json:"id"`        // internal sequence, assigned by PutWebhook when 0
-	WebhookID string   `json:"webhookId"` // UUID, used in paths and X-FN-Webhook-Id
-	CompanyID int64    `json:"companyId"`
-	UserID    int64    `json:"userId"`
-	URL       string   `json:"url"` // may hold {{ JSONata }} placeholders
-	Method    string   `json:"method"`
-	Status    string   `json:"status"`
-	Events    []string `json:"events"`
-	Secret    string   `json:"secret"`
+	ID        int64         `json:"id"`        // internal sequence, assigned by PutWebhook when 0
+	WebhookID string        `json:"webhookId"` // UUID, used in paths and X-FN-Webhook-Id
+	CompanyID int64         `json:"companyId"`
+	UserID    int64         `json:"userId"`
+	URL       string        `json:"url"` // may hold {{ JSONata }} placeholders
+	Method    string        `json:"method"`
+	Status    WebhookStatus `json:"status"`
+	Events    []string      `json:"events"`
+	Secret    string        `json:"secret"`
 	// PreviousSecret is the secret replaced by the last rotation; deliveries
 	// are signed with it too until PreviousSecretExpiresAt, so receivers can
 	// switch without losing events. Empty when there is no grace period.
@@ -78,38 +83,44 @@ type Event struct {
 	ReceivedAt  time.Time `json:"receivedAt"`
 }
 
+// DeliveryState is where a delivery is in its life.
+type DeliveryState string
+
 // Delivery states.
 const (
-	DeliveryPending   = "pending"   // in the queue, due at DueAt
-	DeliveryInFlight  = "inflight"  // claimed by a worker
-	DeliverySucceeded = "succeeded" // a 2xx was received
-	DeliveryDead      = "dead"      // dead-lettered: retries exhausted or final failure
+	DeliveryPending   DeliveryState = "pending"   // in the queue, due at DueAt
+	DeliveryInFlight  DeliveryState = "inflight"  // claimed by a worker
+	DeliverySucceeded DeliveryState = "succeeded" // a 2xx was received
+	DeliveryDead      DeliveryState = "dead"      // dead-lettered: retries exhausted or final failure
 )
 
 // Delivery is one event for one webhook. Its ID is fixed for all attempts.
 type Delivery struct {
-	ID          string    `json:"id"` // UUID; attempts are logged as ID:attempt
-	EventID     string    `json:"eventId"`
-	WebhookID   string    `json:"webhookId"`
-	CompanyID   int64     `json:"companyId"`
-	EventName   string    `json:"eventName"`
-	WorkOrderID int64     `json:"workOrderId"`
-	Priority    int       `json:"priority"` // events.Priority: 0 high, 1 normal, 2 low
-	Attempts    int       `json:"attempts"` // attempts made so far; the next one is Attempts+1
-	State       string    `json:"state"`
-	DueAt       time.Time `json:"dueAt"`
-	LastStatus  int       `json:"lastStatus,omitempty"`
-	LastError   string    `json:"lastError,omitempty"`
-	DeadReason  string    `json:"deadReason,omitempty"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	ID          string        `json:"id"` // UUID; attempts are logged as ID:attempt
+	EventID     string        `json:"eventId"`
+	WebhookID   string        `json:"webhookId"`
+	CompanyID   int64         `json:"companyId"`
+	EventName   string        `json:"eventName"`
+	WorkOrderID int64         `json:"workOrderId"`
+	Priority    int           `json:"priority"` // events.Priority: 0 high, 1 normal, 2 low
+	Attempts    int           `json:"attempts"` // attempts made so far; the next one is Attempts+1
+	State       DeliveryState `json:"state"`
+	DueAt       time.Time     `json:"dueAt"`
+	LastStatus  int           `json:"lastStatus,omitempty"`
+	LastError   string        `json:"lastError,omitempty"`
+	DeadReason  string        `json:"deadReason,omitempty"`
+	CreatedAt   time.Time     `json:"createdAt"`
+	UpdatedAt   time.Time     `json:"updatedAt"`
 }
+
+// Outcome is what one attempt led to.
+type Outcome string
 
 // Attempt outcomes.
 const (
-	OutcomeSuccess = "success" // 2xx
-	OutcomeRetry   = "retry"   // failed, another attempt is scheduled
-	OutcomeFailed  = "failed"  // failed, no further attempt (dead-lettered)
+	OutcomeSuccess Outcome = "success" // 2xx
+	OutcomeRetry   Outcome = "retry"   // failed, another attempt is scheduled
+	OutcomeFailed  Outcome = "failed"  // failed, no further attempt (dead-lettered)
 )
 
 // Attempt is the log record of one try of a delivery (spec notes §2.8).
@@ -129,7 +140,7 @@ type Attempt struct {
 	ResponseHeaders map[string]string `json:"responseHeaders,omitempty"`
 	ResponseBody    []byte            `json:"responseBody,omitempty"`
 	Error           string            `json:"error,omitempty"`
-	Outcome         string            `json:"outcome"`
+	Outcome         Outcome           `json:"outcome"`
 	ExternalRef     string            `json:"externalRef,omitempty"`
 	DurationMs      int64             `json:"responseTime"`
 	CreatedAt       time.Time         `json:"createdAt"`
@@ -191,17 +202,24 @@ func keepPrefix(b []byte, limit int) []byte {
 	return bytes.Clone(b[:n])
 }
 
+// CheckAttempt is what every driver's RecordAttempt checks first: both
+// records given, the delivery's id set, the attempt numbered from 1.
+func CheckAttempt(d *Delivery, a *Attempt) error {
+	if d == nil || a == nil || d.ID == "" {
+		return errors.New("store: record attempt: delivery and attempt are required")
+	}
+	if a.Attempt < 1 {
+		return fmt.Errorf("store: record attempt %s: attempt number %d must be at least 1", d.ID, a.Attempt)
+	}
+	return nil
+}
+
 // LogID is the attempt's id as the API and the X-FN-Delivery-Id header show it.
 func (a *Attempt) LogID() string { return FormatLogID(a.DeliveryID, a.Attempt) }
 
 // AttemptDetail names the fields a summary leaves out (as their JSON names):
 // the headers and bodies, which only the full delivery-log record shows.
 var AttemptDetail = []string{"requestHeaders", "requestBody", "responseHeaders", "responseBody"}
-
-// dropDetail makes a an attempt summary (AttemptDetail left out).
-func (a *Attempt) dropDetail() {
-	a.RequestHeaders, a.RequestBody, a.ResponseHeaders, a.ResponseBody = nil, nil, nil, nil
-}
 
 // HistoryEntry is one change to a webhook.
 type HistoryEntry struct {
@@ -278,13 +296,27 @@ type AttemptFilter struct {
 // WebhookFilter selects webhooks. Zero fields do not filter.
 type WebhookFilter struct {
 	CompanyID int64
-	Status    string
+	Status    WebhookStatus
 	Event     string // subscribed to this event
 }
 
 // Store is everything the gateway persists. Every method that changes state
-// is one transaction, durable (synced) before it returns.
+// is one transaction, durable (synced) before it returns. Its parts are
+// split by what they hold; a driver implements them all, and may add the
+// optional interfaces below (FilteredClaimer, UsageCounter, Locker,
+// RateBuckets), which callers find by type assertion.
 type Store interface {
+	Webhooks
+	Queue
+	Logs
+	History
+	Meta
+
+	Close() error
+}
+
+// Webhooks holds the subscriptions.
+type Webhooks interface {
 	// PutWebhook creates or replaces a webhook (by WebhookID), assigning ID when
 	// zero, and appends hist (if non-nil) in the same transaction.
 	PutWebhook(ctx context.Context, w *Webhook, hist *HistoryEntry) error
@@ -295,7 +327,11 @@ type Store interface {
 	DeleteWebhook(ctx context.Context, webhookID string, hist *HistoryEntry) error
 	GetWebhook(ctx context.Context, webhookID string) (*Webhook, error)
 	ListWebhooks(ctx context.Context, f WebhookFilter) ([]*Webhook, error)
+}
 
+// Queue holds accepted events and their deliveries, from ingest through
+// claims and attempts to success or the dead letters.
+type Queue interface {
 	// Ingest durably writes the events and their deliveries (each due at its
 	// DueAt, state pending) and the idempotency record. When idem is non-nil
 	// and its key is already known and unexpired, nothing is written and the
@@ -320,11 +356,15 @@ type Store interface {
 	// with the reason (used when a webhook stops being active).
 	DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error)
 	GetDelivery(ctx context.Context, deliveryID string) (*Delivery, error)
-	ListDeliveries(ctx context.Context, webhookID, state string, from, to time.Time) ([]*Delivery, error)
+	ListDeliveries(ctx context.Context, webhookID string, state DeliveryState, from, to time.Time) ([]*Delivery, error)
 	GetEvent(ctx context.Context, eventID string) (*Event, error)
 	// QueueDepth counts pending deliveries per priority (index = priority).
 	QueueDepth(ctx context.Context) ([3]int, error)
+}
 
+// Logs holds the delivery log (one record per attempt, written by
+// Queue.RecordAttempt) and the per-webhook stats drawn from it.
+type Logs interface {
 	GetAttempt(ctx context.Context, deliveryID string, attempt int) (*Attempt, error)
 	// ListAttempts returns the matching records (newest first unless
 	// OldestFirst) and the total count matching before paging.
@@ -337,14 +377,19 @@ type Store interface {
 	WalkAttempts(ctx context.Context, f AttemptFilter, fn func(*Attempt) bool) error
 
 	GetWebhookStats(ctx context.Context, webhookID string) (WebhookStats, error)
+}
 
+// History holds the change history of webhooks (written with each change
+// by Webhooks).
+type History interface {
 	ListHistory(ctx context.Context, webhookID string) ([]*HistoryEntry, error)
+}
 
+// Meta holds a little gateway metadata.
+type Meta interface {
 	// Meta returns the value stored under name, creating it with gen() the
 	// first time (e.g. the token signing key).
 	Meta(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
-
-	Close() error
 }
 
 // FilteredClaimer is a Store that can pass over deliveries while claiming:
@@ -365,6 +410,27 @@ type FilteredClaimer interface {
 type UsageCounter interface {
 	// StoredBytes returns the payload bytes of the company's stored events.
 	StoredBytes(ctx context.Context, companyID int64) (int64, error)
+}
+
+// Locker is a Store shared by several replicas that can run a function
+// under a lock all of them respect (PostgreSQL: advisory locks). The
+// gateway runs the HCL reconcile and the auto-deactivation check under it;
+// a Store without it is one process's, whose own mutexes suffice.
+type Locker interface {
+	// WithLock runs fn while holding the named lock, waiting for it until
+	// ctx ends. The lock may be lost if the store's connection breaks, so
+	// fn must stay safe to run twice.
+	WithLock(ctx context.Context, name string, fn func(context.Context) error) error
+}
+
+// RateBuckets is a Store that keeps token buckets every replica draws from,
+// so a client's rate limit holds across replicas. A Store without it
+// leaves the gateway its in-memory buckets, one set per process.
+type RateBuckets interface {
+	// TakeToken takes one token from the named bucket, which refills at
+	// perSecond up to burst by the caller's clock now. It reports whether
+	// the token was granted and how many are left.
+	TakeToken(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (bool, float64, error)
 }
 
 // ClaimFilter decides which due deliveries a claim may take.

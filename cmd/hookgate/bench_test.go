@@ -26,6 +26,7 @@ import (
 	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/internal/procstat"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 const benchConfig = `
@@ -427,7 +428,7 @@ func BenchmarkMillionQueued(b *testing.B) {
 // fit one transaction). at gives event k's creation time, its deliveries'
 // due time and how many attempts they have already made (each failed 503).
 func prefill(b *testing.B, path string, hooks, events, batch int, at func(k int) (created, due time.Time, attempts int)) {
-	st, err := store.OpenBadger(store.BadgerOptions{Path: path})
+	st, err := badger.Open(badger.Options{Path: path})
 	if err != nil {
 		b.Fatal(err)
 	}

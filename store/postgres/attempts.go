@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,11 +21,8 @@ import (
 // (it happened) but the delivery is left to its new owner, which will
 // record its own outcome.
 func (s *Store) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
-	if d == nil || a == nil || d.ID == "" {
-		return errors.New("store: record attempt: delivery and attempt are required")
-	}
-	if a.Attempt < 1 {
-		return fmt.Errorf("store: record attempt %s: attempt number %d must be at least 1", d.ID, a.Attempt)
+	if err := store.CheckAttempt(d, a); err != nil {
+		return err
 	}
 	if err := s.check(ctx); err != nil {
 		return err

@@ -3,7 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
+
+	"github.com/hookgate/hookgate/store"
 )
+
+var _ store.Locker = (*Store)(nil)
 
 // WithLock runs fn while holding the named PostgreSQL advisory lock, so that
 // among all replicas sharing the database one at a time runs it (HCL

@@ -74,6 +74,7 @@ type Store struct {
 	retention time.Duration
 	owner     string
 	keys      *secretbox.Keyring // nil: webhook secrets stored as written (secrets.go)
+	sealer    store.Sealer       // keys, or nil without them (a nil *Keyring is not a nil Sealer)
 
 	closed   atomic.Bool
 	lastReap atomic.Int64 // unix nanos of the last expired-lease sweep (reap.go)
@@ -107,6 +108,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool, log: opts.Logger, now: opts.Clock, lease: opts.Lease, retention: opts.LogRetention, owner: opts.Owner, keys: opts.Keys}
+	if opts.Keys != nil {
+		s.sealer = opts.Keys
+	}
 	if err := s.checkKeys(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -105,7 +105,7 @@ func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (
 	}
 	var out *store.Delivery
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var state string
+		var state store.DeliveryState
 		if err := tx.QueryRow(ctx, `SELECT state FROM deliveries WHERE id = $1 FOR UPDATE`, deliveryID).Scan(&state); err != nil {
 			return notFound(err)
 		}
@@ -160,7 +160,7 @@ func (s *Store) GetDelivery(ctx context.Context, deliveryID string) (*store.Deli
 
 // ListDeliveries returns a webhook's (or, without one, every) delivery in
 // a state ("" for all) created in [from, to] (zero bounds are open), oldest first.
-func (s *Store) ListDeliveries(ctx context.Context, webhookID, state string, from, to time.Time) ([]*store.Delivery, error) {
+func (s *Store) ListDeliveries(ctx context.Context, webhookID string, state store.DeliveryState, from, to time.Time) ([]*store.Delivery, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}

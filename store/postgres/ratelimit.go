@@ -3,7 +3,11 @@ package postgres
 import (
 	"context"
 	"time"
+
+	"github.com/hookgate/hookgate/store"
 )
+
+var _ store.RateBuckets = (*Store)(nil)
 
 // TakeToken takes one token from the named bucket shared by every replica:
 // the bucket refills at perSecond up to burst, and is read and written in

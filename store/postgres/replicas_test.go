@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"context"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -175,31 +174,7 @@ func TestSharedRateLimit(t *testing.T) {
 // TestWithLockExcludes: the advisory lock admits one replica at a time.
 func TestWithLockExcludes(t *testing.T) {
 	rs := []*postgres.Store{openWith(t, postgres.Options{}), openWith(t, postgres.Options{})}
-	var inside, maxInside atomic.Int64
-	var wg sync.WaitGroup
-	for i := range 6 {
-		wg.Go(func() {
-			err := rs[i%2].WithLock(t.Context(), "reconcile", func(context.Context) error {
-				n := inside.Add(1)
-				for {
-					m := maxInside.Load()
-					if n <= m || maxInside.CompareAndSwap(m, n) {
-						break
-					}
-				}
-				time.Sleep(20 * time.Millisecond)
-				inside.Add(-1)
-				return nil
-			})
-			if err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if maxInside.Load() != 1 {
-		t.Fatalf("%d holders at once, want 1", maxInside.Load())
-	}
+	storetest.OneHolderAtATime(t, []store.Locker{rs[0], rs[1]}, "reconcile", 6)
 }
 
 // TestSweepRetention: old attempts, finished deliveries, their events,

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -14,50 +13,10 @@ import (
 
 // Secrets at rest, as in the Badger store: with a keyring (Options.Keys) a
 // webhook's secret, previous secret and custom header values are sealed
-// (store.SealWebhook: AES-256-GCM, bound to the webhook id) into the
+// (store.EncodeWebhook: AES-256-GCM, bound to the webhook id) into the
 // "sealed" member of its doc; everything else stays plain JSON, so the SQL
 // filters (company, status, events) still read it. Without a keyring docs
 // are plain JSON, and a database that holds sealed data refuses to open.
-
-// webhookRecord is a webhook's doc: the secret fields cleared and sealed
-// into Sealed (absent when the store has no keyring).
-type webhookRecord struct {
-	store.Webhook
-	Sealed []byte `json:"sealed,omitempty"`
-}
-
-// encodeWebhook is the doc stored for w.
-func (s *Store) encodeWebhook(w *store.Webhook) ([]byte, error) {
-	if s.keys == nil {
-		return json.Marshal(w)
-	}
-	clear, sealed, err := store.SealWebhook(s.keys, w)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(&webhookRecord{Webhook: *clear, Sealed: sealed})
-}
-
-// decodeWebhook reads a doc, opening its sealed fields; keyID is the key
-// that sealed them ("" for a plain doc).
-func (s *Store) decodeWebhook(doc []byte) (*store.Webhook, string, error) {
-	var r webhookRecord
-	if err := json.Unmarshal(doc, &r); err != nil {
-		return nil, "", err
-	}
-	w := &r.Webhook
-	if r.Sealed == nil {
-		return w, "", nil
-	}
-	if s.keys == nil {
-		return nil, "", store.ErrNoKey
-	}
-	keyID, err := store.OpenWebhook(s.keys, w, r.Sealed)
-	if err != nil {
-		return nil, keyID, err
-	}
-	return w, keyID, nil
-}
 
 // keyCheckName is a meta row holding a sealed known value: written by the
 // first keyed open, it lets every later open (every replica) prove its key
@@ -151,14 +110,14 @@ func (s *Store) resealWebhooks(ctx context.Context) (int, error) {
 	var id string
 	var doc []byte
 	_, err = pgx.ForEachRow(rows, []any{&id, &doc}, func() error {
-		w, keyID, err := s.decodeWebhook(doc)
+		w, keyID, err := store.DecodeWebhook(s.sealer, doc)
 		if err != nil {
 			return err
 		}
 		if keyID == s.keys.PrimaryID() {
 			return nil
 		}
-		nd, err := s.encodeWebhook(w)
+		nd, err := store.EncodeWebhook(s.sealer, w)
 		if err != nil {
 			return err
 		}

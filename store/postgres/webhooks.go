@@ -46,7 +46,7 @@ func (s *Store) PutWebhookChanges(ctx context.Context, w *store.Webhook, hist []
 				return err
 			}
 		}
-		doc, err := s.encodeWebhook(&c)
+		doc, err := store.EncodeWebhook(s.sealer, &c)
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func (s *Store) GetWebhook(ctx context.Context, webhookID string) (*store.Webhoo
 	if err := s.pool.QueryRow(ctx, `SELECT doc FROM webhooks WHERE webhook_id = $1`, webhookID).Scan(&doc); err != nil {
 		return nil, notFound(err)
 	}
-	w, _, err := s.decodeWebhook(doc)
+	w, _, err := store.DecodeWebhook(s.sealer, doc)
 	return w, err
 }
 
@@ -147,7 +147,7 @@ func (s *Store) ListWebhooks(ctx context.Context, f store.WebhookFilter) ([]*sto
 		if err := r.Scan(&doc); err != nil {
 			return nil, err
 		}
-		w, _, err := s.decodeWebhook(doc)
+		w, _, err := store.DecodeWebhook(s.sealer, doc)
 		return w, err
 	})
 }

@@ -38,6 +38,9 @@ func RunContract(t *testing.T, open Opener) {
 		{"InFlightVisible", testInFlightVisible},
 		{"EventWithoutDeliveries", testEventWithoutDeliveries},
 		{"StoredBytesPerCompany", testStoredBytes},
+		{"ClaimDueFunc", testClaimDueFunc},
+		{"Locker", testLocker},
+		{"RateBuckets", testRateBuckets},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
@@ -311,7 +314,7 @@ func testStatsWindow(e *env) {
 	e.ingest(it)
 	d := e.claim(1, now, 1)[0]
 	at := now
-	outcome := func(i int) string {
+	outcome := func(i int) store.Outcome {
 		if i < 40 || (i >= 90 && i < 95) {
 			return store.OutcomeSuccess
 		}
@@ -519,7 +522,7 @@ func testListDeliveries(e *env) {
 	ds := e.claim(1, now.Add(time.Second), 2) // the two created first
 	e.record(ds[0], 410, store.OutcomeFailed, now)
 	e.record(ds[1], 200, store.OutcomeSuccess, now)
-	list := func(state string, from, to time.Time) []string {
+	list := func(state store.DeliveryState, from, to time.Time) []string {
 		got, err := e.s.ListDeliveries(e.ctx, w.WebhookID, state, from, to)
 		if err != nil {
 			t.Fatal(err)

@@ -110,13 +110,13 @@ func (e *env) delivery(id string) *store.Delivery {
 }
 
 // attempt records one attempt of d with the outcome and moves d accordingly.
-func (e *env) record(d *store.Delivery, status int, outcome string, at time.Time) *store.Attempt {
+func (e *env) record(d *store.Delivery, status int, outcome store.Outcome, at time.Time) *store.Attempt {
 	e.t.Helper()
 	return e.recordWith(d, status, outcome, at, nil)
 }
 
 // recordWith is record with the attempt changed by edit before it is written.
-func (e *env) recordWith(d *store.Delivery, status int, outcome string, at time.Time, edit func(*store.Attempt)) *store.Attempt {
+func (e *env) recordWith(d *store.Delivery, status int, outcome store.Outcome, at time.Time, edit func(*store.Attempt)) *store.Attempt {
 	e.t.Helper()
 	n := d.Attempts + 1
 	a := &store.Attempt{

@@ -1,0 +1,197 @@
+package badger
+
+import (
+	"math"
+	"sync"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// claimSet is the in-memory record of deliveries handed to workers.
+//
+// A claim is not written to disk: the delivery stays pending with its queue
+// key until RecordAttempt moves it on. So claiming costs one read snapshot
+// instead of a synced write, and after a crash every unrecorded claim is
+// simply pending again, with the same uuid and attempt count — exactly what
+// at-least-once delivery needs, with nothing to undo at start.
+//
+// Lock order: claimSet.mu may be taken inside the committer (around a commit,
+// or to read the set while applying an op); ClaimDue holds it while reading a
+// snapshot but never waits for the committer. So no cycle.
+type claimSet struct {
+	mu     sync.Mutex
+	ids    map[string]claim // delivery id -> what was claimed
+	byPrio [3]int
+	// hint is, per priority, where the claim scan seeks: at or below the due
+	// time of every queued key that is not claimed, so scans skip the
+	// tombstones that recorded deliveries leave at the head of the queue and
+	// the keys of deliveries in flight (see claimIn).
+	hint [3]uint64
+	// committing is, per priority, the earliest due time the group being
+	// committed enqueues (noHint when none): a scan never moves the hint
+	// above it, because the keys may become visible to the next snapshot
+	// before committed runs (see beginEnqueue).
+	committing [3]uint64
+	// refused remembers why a claim filter refused each due delivery (its
+	// webhook or its company was blocked), so the next scans pass over it
+	// by key while that still holds. Bounded by maxRefusedMemo; losing it
+	// only costs reads.
+	refused map[string]blocker
+	// runs are, per priority, key ranges of refused deliveries that scans
+	// skip in one seek while their webhooks are blocked (claimruns.go),
+	// disjoint and in key order.
+	runs     [3][]*claimRun
+	runClock uint64
+	// iterated counts the queue keys claim scans visited (for tests).
+	iterated uint64
+}
+
+// claim is one delivery handed to a worker.
+type claim struct {
+	prio     int
+	attempts int // the delivery's attempt count when claimed
+	// rec and flags are the delivery as stored in the claim's snapshot,
+	// and epoch the store's change epoch read before that snapshot was
+	// taken. While the epoch has not moved, no delivery has changed except
+	// by the recording of claimed attempts, and this delivery's own
+	// attempt is not recorded before its claim is released, so rec is
+	// still what is stored: RecordAttempt moves from it without reading the
+	// record again (storedRecord).
+	rec   store.Delivery
+	flags deliveryFlags
+	epoch uint64
+}
+
+// storedRecord returns the claimed delivery's record as stored, when the
+// claim still knows it: the delivery is claimed and no delivery changed
+// otherwise than by a claimed attempt since the claim's snapshot.
+func (c *claimSet) storedRecord(id string, epoch uint64) (*store.Delivery, deliveryFlags, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.ids[id]
+	if !ok || cl.epoch != epoch {
+		return nil, 0, false
+	}
+	d := cl.rec
+	return &d, cl.flags, true
+}
+
+// maxRefusedMemo bounds claimSet.refused (about 100 bytes an entry).
+const maxRefusedMemo = 200_000
+
+// refuse remembers why a delivery was refused. c.mu is held.
+func (c *claimSet) refuse(id string, b blocker) {
+	if c.refused == nil || len(c.refused) >= maxRefusedMemo {
+		c.refused = make(map[string]blocker)
+	}
+	c.refused[id] = b
+}
+
+// blocker is what a claim filter refused a delivery for: its whole company
+// (webhook empty) or its webhook.
+type blocker struct {
+	company int64
+	webhook string
+}
+
+// blockerOf names what refused d: its company when the filter reports the
+// company blocked (every delivery of it is refused), else its webhook.
+func blockerOf(d *store.Delivery, f store.ClaimFilter) blocker {
+	if f.BlockedCompany != nil && f.BlockedCompany(d.CompanyID) {
+		return blocker{company: d.CompanyID}
+	}
+	return blocker{webhook: d.WebhookID}
+}
+
+// blocked reports whether the filter still refuses every delivery b
+// stands for.
+func (b blocker) blocked(f store.ClaimFilter) bool {
+	if b.webhook == "" {
+		return f.BlockedCompany != nil && f.BlockedCompany(b.company)
+	}
+	return f.Blocked != nil && f.Blocked(b.webhook)
+}
+
+// inFlight reports whether the stored delivery d is claimed and its attempt
+// not yet recorded. Once RecordAttempt has committed, the stored attempt
+// count has moved past the claimed one and the stored state is the truth,
+// even in the instant before the claim is released.
+func (c *claimSet) inFlight(d *store.Delivery) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.ids[d.ID]
+	return ok && cl.attempts == d.Attempts
+}
+
+// releaseAll forgets every claim and returns how many there were.
+func (c *claimSet) releaseAll() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.ids)
+	c.ids = map[string]claim{}
+	c.refused = nil
+	c.runs = [3][]*claimRun{} // their claimed keys are claimable again
+	c.byPrio = [3]int{}
+	c.hint = [3]uint64{}
+	return n
+}
+
+func (c *claimSet) counts() [3]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byPrio
+}
+
+var noHint = [3]uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64}
+
+func newClaimSet() claimSet {
+	return claimSet{ids: map[string]claim{}, committing: noHint}
+}
+
+// beginEnqueue is called before committing a group that enqueues keys due
+// at `due`: lowering the hint only after the commit left a window in which a
+// scan whose snapshot already held the new keys seeked from a hint an
+// earlier scan had set above them, and missed them until the next claim. A
+// lower hint is always safe: it only costs reading more keys.
+func (c *claimSet) beginEnqueue(due [3]uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lower(due)
+	c.dropRunsFrom(due)
+	c.committing = due
+}
+
+// committed is called after every commit attempt of a group: it releases the
+// claims whose attempts the group recorded (when it committed) and lowers
+// the hint to the keys it enqueued, in one step, so no scan sees a recorded
+// delivery's new queue key as still claimed and moves the hint past it.
+func (c *claimSet) committed(due [3]uint64, recorded []string, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		for _, id := range recorded {
+			if cl, found := c.ids[id]; found {
+				delete(c.ids, id)
+				c.byPrio[cl.prio]--
+			}
+		}
+	}
+	c.lower(due)
+	c.dropRunsFrom(due)
+	c.committing = noHint
+}
+
+// lower lowers the hint to due. c.mu is held.
+func (c *claimSet) lower(due [3]uint64) {
+	for p, d := range due {
+		c.hint[p] = min(c.hint[p], d)
+	}
+}
+
+// overlay reports a claimed delivery as in flight.
+func (c *claimSet) overlay(d *store.Delivery) *store.Delivery {
+	if d != nil && d.State == store.DeliveryPending && c.inFlight(d) {
+		d.State = store.DeliveryInFlight
+	}
+	return d
+}

@@ -1,0 +1,520 @@
+package badger
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// Event, attempt and delivery records start with a version byte:
+//
+//	1: event/attempt = 0x01 uvarint(len(json)) json { uvarint(len(blob)) blob }
+//	   delivery      = bare JSON (first byte '{')
+//	2: event/attempt = 0x02 uvarint(len(header)) header { uvarint(len(blob)) blob }
+//	   delivery      = 0x02 header
+//
+// Version 2 is written; version 1 is still read, so data folders written by
+// older releases open, and a record is rewritten as version 2 the next time
+// it changes. The version-2 header is binary (binary.go): encoding/json
+// cost ~20 µs per delivery record on the hot path, and the Delivery record is
+// read by every claim and rewritten by every attempt. Byte payloads (event
+// envelopes, request and response bodies) travel beside the header in both
+// versions, never base64-encoded inside it.
+const (
+	recordJSON   = 1
+	recordBinary = 2
+)
+
+var errCorrupt = store.ErrCorrupt
+
+// decodeRecordJSON decodes a version-1 record: fills hdr and returns the
+// blobs (copies: badger's value buffers are only valid inside the
+// transaction).
+func decodeRecordJSON(v []byte, hdr any, nblobs int) ([][]byte, error) {
+	if len(v) == 0 || v[0] != recordJSON {
+		return nil, errCorrupt
+	}
+	v = v[1:]
+	j, v, err := cutBlob(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(j, hdr); err != nil {
+		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	blobs := make([][]byte, nblobs)
+	for i := range blobs {
+		var b []byte
+		if b, v, err = cutBlob(v); err != nil {
+			return nil, err
+		}
+		blobs[i] = cloneBlob(b)
+	}
+	return blobs, nil
+}
+
+// cloneBlob copies a blob out of badger's buffer; empty is nil (as version 1
+// always read it).
+func cloneBlob(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+func cutBlob(v []byte) (blob, rest []byte, err error) {
+	n, k := binary.Uvarint(v)
+	if k <= 0 || uint64(len(v)-k) < n {
+		return nil, nil, errCorrupt
+	}
+	return v[k : k+int(n)], v[k+int(n):], nil
+}
+
+// eventRecord is an Event plus the ids of its deliveries, so that finishing
+// the last one can start the event's retention clock.
+type eventRecord struct {
+	store.Event
+	Deliveries []string `json:"deliveries,omitempty"`
+}
+
+// encodeEvent: header = id traceId name company workOrder receivedAt
+// uvarint(n) {deliveryId}; one blob, the payload.
+func encodeEvent(ev *store.Event, deliveries []string) []byte {
+	n := 40 + len(ev.ID) + len(ev.TraceID) + len(ev.Name)
+	for _, d := range deliveries {
+		n += 1 + len(d)
+	}
+	return framed(n, func(b []byte) []byte {
+		b = appendStr(b, ev.ID)
+		b = appendStr(b, ev.TraceID)
+		b = appendStr(b, ev.Name)
+		b = binary.AppendVarint(b, ev.CompanyID)
+		b = binary.AppendVarint(b, ev.WorkOrderID)
+		b = appendTime(b, ev.ReceivedAt)
+		b = binary.AppendUvarint(b, uint64(len(deliveries)))
+		for _, d := range deliveries {
+			b = appendStr(b, d)
+		}
+		return b
+	}, ev.Payload)
+}
+
+// decodeEvent decodes an event record; the payload is a copy.
+func decodeEvent(v []byte) (*eventRecord, error) {
+	var r eventRecord
+	if len(v) > 0 && v[0] == recordJSON {
+		blobs, err := decodeRecordJSON(v, &r, 1)
+		if err != nil {
+			return nil, err
+		}
+		r.Payload = blobs[0]
+		return &r, nil
+	}
+	d, rest, err := newDecoder(v, true)
+	if err != nil {
+		return nil, err
+	}
+	r.ID, r.TraceID, r.Name = d.str(), d.str(), d.str()
+	r.CompanyID, r.WorkOrderID = d.varint(), d.varint()
+	r.ReceivedAt = d.time()
+	if n := d.count(); n > 0 {
+		r.Deliveries = make([]string, n)
+		for i := range r.Deliveries {
+			r.Deliveries[i] = d.str()
+		}
+	}
+	if err := d.done(); err != nil {
+		return nil, err
+	}
+	payload, _, err := cutBlob(rest)
+	if err != nil {
+		return nil, err
+	}
+	r.Payload = cloneBlob(payload)
+	return &r, nil
+}
+
+// eventUsage returns the company of an event record and its payload's size
+// without copying the payload.
+func eventUsage(v []byte) (company, size int64, err error) {
+	if len(v) > 0 && v[0] == recordJSON {
+		r, err := decodeEvent(v)
+		if err != nil {
+			return 0, 0, err
+		}
+		return r.CompanyID, int64(len(r.Payload)), nil
+	}
+	d, rest, err := newDecoder(v, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	d.str()
+	d.str()
+	d.str()
+	company = d.varint()
+	if d.bad {
+		return 0, 0, errCorrupt
+	}
+	payload, _, err := cutBlob(rest)
+	return company, int64(len(payload)), err
+}
+
+// encodeAttempt: header = deliveryId attempt webhookId company eventId
+// eventName workOrder requestUrl requestMethod requestHeaders responseStatus
+// responseHeaders error outcome externalRef durationMs createdAt [flags
+// [requestBodySize responseBodySize keptRequestBody]]; two blobs, the
+// request and response bodies. Flags (absent when 0): attemptBodyIsPayload,
+// the request body is not stored but read from the event
+// (Attempt.RequestBodyIsPayload); attemptTruncated, a body is only the first
+// part of what was sent or received: the three sizes follow, the last one
+// saying how much of the event's payload the record shows. Without it each
+// size is its body's length. Records written before sizes were kept end
+// the same way, so they read as records of whole bodies.
+func encodeAttempt(a *store.Attempt) []byte {
+	reqBody, flags := a.RequestBody, uint64(0)
+	if a.RequestBodyIsPayload && len(reqBody) > 0 {
+		reqBody, flags = nil, attemptBodyIsPayload
+	}
+	if a.RequestBodyTruncated() || a.ResponseBodyTruncated() {
+		flags |= attemptTruncated
+	}
+	n := 64 + len(a.DeliveryID) + len(a.WebhookID) + len(a.EventID) + len(a.EventName) + len(a.RequestURL) +
+		len(a.RequestMethod) + len(a.Error) + len(a.Outcome) + len(a.ExternalRef)
+	for k, v := range a.RequestHeaders {
+		n += 2 + len(k) + len(v)
+	}
+	for k, v := range a.ResponseHeaders {
+		n += 2 + len(k) + len(v)
+	}
+	return framed(n, func(b []byte) []byte {
+		b = appendStr(b, a.DeliveryID)
+		b = binary.AppendVarint(b, int64(a.Attempt))
+		b = appendStr(b, a.WebhookID)
+		b = binary.AppendVarint(b, a.CompanyID)
+		b = appendStr(b, a.EventID)
+		b = appendStr(b, a.EventName)
+		b = binary.AppendVarint(b, a.WorkOrderID)
+		b = appendStr(b, a.RequestURL)
+		b = appendStr(b, a.RequestMethod)
+		b = appendMap(b, a.RequestHeaders)
+		b = binary.AppendVarint(b, int64(a.ResponseStatus))
+		resp := a.ResponseHeaders
+		if len(resp) == 0 {
+			resp = nil // omitempty in version 1: an empty map read back as nil
+		}
+		b = appendMap(b, resp)
+		b = appendStr(b, a.Error)
+		b = appendStr(b, string(a.Outcome))
+		b = appendStr(b, a.ExternalRef)
+		b = binary.AppendVarint(b, a.DurationMs)
+		b = appendTime(b, a.CreatedAt)
+		if flags != 0 {
+			b = binary.AppendUvarint(b, flags)
+		}
+		if flags&attemptTruncated != 0 {
+			b = binary.AppendUvarint(b, uint64(max(a.RequestBodySize, 0)))
+			b = binary.AppendUvarint(b, uint64(max(a.ResponseBodySize, 0)))
+			b = binary.AppendUvarint(b, uint64(len(a.RequestBody)))
+		}
+		return b
+	}, reqBody, a.ResponseBody)
+}
+
+// Attempt record flags: see encodeAttempt.
+const (
+	attemptBodyIsPayload = 1
+	attemptTruncated     = 2
+)
+
+// decodeAttempt decodes an attempt record; the bodies are copies.
+func decodeAttempt(v []byte) (*store.Attempt, error) {
+	a, _, err := decodeAttemptPart(v, true)
+	return a, err
+}
+
+// decodeAttemptPart decodes an attempt record, with its headers and bodies
+// or (full false) as a summary without them (their sizes are kept). A
+// summary copies nothing from v past its fixed fields, so v may be a view
+// Badger lends for the call. It also returns how much of the event's
+// payload a record with RequestBodyIsPayload shows (-1: all of it).
+func decodeAttemptPart(v []byte, full bool) (*store.Attempt, int, error) {
+	var a store.Attempt
+	if len(v) > 0 && v[0] == recordJSON {
+		blobs, err := decodeRecordJSON(v, &a, 2)
+		if err != nil {
+			return nil, 0, err
+		}
+		a.RequestBody, a.ResponseBody = blobs[0], blobs[1]
+		a.FillBodySizes()
+		if !full {
+			dropDetail(&a)
+		}
+		return &a, -1, nil
+	}
+	d, rest, err := newDecoder(v, true)
+	if err != nil {
+		return nil, 0, err
+	}
+	a.DeliveryID = d.str()
+	a.Attempt = int(d.varint())
+	a.WebhookID = d.str()
+	a.CompanyID = d.varint()
+	a.EventID, a.EventName = d.str(), d.str()
+	a.WorkOrderID = d.varint()
+	a.RequestURL, a.RequestMethod = d.str(), d.str()
+	a.RequestHeaders = d.strMap()
+	a.ResponseStatus = int(d.varint())
+	a.ResponseHeaders = d.strMap()
+	a.Error, a.Outcome, a.ExternalRef = d.str(), store.Outcome(d.str()), d.str()
+	a.DurationMs = d.varint()
+	a.CreatedAt = d.time()
+	var flags uint64
+	if d.off < len(d.b) {
+		flags = d.uvarint()
+		a.RequestBodyIsPayload = flags&attemptBodyIsPayload != 0
+	}
+	kept := -1
+	if flags&attemptTruncated != 0 {
+		a.RequestBodySize, a.ResponseBodySize = int64(d.uvarint()), int64(d.uvarint())
+		kept = int(d.uvarint())
+	}
+	if err := d.done(); err != nil {
+		return nil, 0, err
+	}
+	req, rest, err := cutBlob(rest)
+	if err != nil {
+		return nil, 0, err
+	}
+	resp, _, err := cutBlob(rest)
+	if err != nil {
+		return nil, 0, err
+	}
+	if full {
+		a.RequestBody, a.ResponseBody = cloneBlob(req), cloneBlob(resp)
+		a.FillBodySizes()
+	} else {
+		a.RequestBodySize = max(a.RequestBodySize, int64(len(req)))
+		a.ResponseBodySize = max(a.ResponseBodySize, int64(len(resp)))
+		dropDetail(&a)
+	}
+	return &a, kept, nil
+}
+
+// Delivery states as one byte in a version-2 delivery record; 0 is followed
+// by the state as a string (not written: transition refuses other states).
+var stateCodes = [...]store.DeliveryState{1: store.DeliveryPending, 2: store.DeliveryInFlight, 3: store.DeliverySucceeded, 4: store.DeliveryDead}
+
+// deliveryFlags are stored with a version-2 delivery record, not in Delivery.
+type deliveryFlags uint64
+
+// soleDelivery: the delivery is the only one of its event, which then has no
+// open-delivery counter (o/): whether the event is open is this delivery's
+// state. Saves writing the counter at ingest and reading and deleting it when
+// the delivery finishes. Set at ingest only; records without it (version 1,
+// fan-out > 1) use the counter.
+const soleDelivery deliveryFlags = 1
+
+// encodeDelivery: 0x02 id eventId webhookId company eventName workOrder
+// priority attempts state dueAt lastStatus lastError deadReason createdAt
+// updatedAt flags — ~150 bytes.
+func encodeDelivery(d *store.Delivery, flags deliveryFlags) []byte {
+	b := make([]byte, 0, 80+len(d.ID)+len(d.EventID)+len(d.WebhookID)+len(d.EventName)+len(d.LastError)+len(d.DeadReason))
+	b = append(b, recordBinary)
+	b = appendStr(b, d.ID)
+	b = appendStr(b, d.EventID)
+	b = appendStr(b, d.WebhookID)
+	b = binary.AppendVarint(b, d.CompanyID)
+	b = appendStr(b, d.EventName)
+	b = binary.AppendVarint(b, d.WorkOrderID)
+	b = binary.AppendVarint(b, int64(d.Priority))
+	b = binary.AppendVarint(b, int64(d.Attempts))
+	if c := slices.Index(stateCodes[:], d.State); c > 0 {
+		b = append(b, byte(c))
+	} else {
+		b = appendStr(append(b, 0), string(d.State))
+	}
+	b = appendTime(b, d.DueAt)
+	b = binary.AppendVarint(b, int64(d.LastStatus))
+	b = appendStr(b, d.LastError)
+	b = appendStr(b, d.DeadReason)
+	b = appendTime(b, d.CreatedAt)
+	b = appendTime(b, d.UpdatedAt)
+	return binary.AppendUvarint(b, uint64(flags))
+}
+
+// decodeDelivery decodes a delivery record (version 1: bare JSON).
+func decodeDelivery(v []byte) (*store.Delivery, deliveryFlags, error) {
+	var r store.Delivery
+	if len(v) > 0 && v[0] == '{' {
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, 0, fmt.Errorf("%w: %v", errCorrupt, err)
+		}
+		return &r, 0, nil
+	}
+	d, _, err := newDecoder(v, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	r.ID, r.EventID, r.WebhookID = d.str(), d.str(), d.str()
+	r.CompanyID = d.varint()
+	r.EventName = d.str()
+	r.WorkOrderID = d.varint()
+	r.Priority, r.Attempts = int(d.varint()), int(d.varint())
+	if c := d.byte(); c == 0 {
+		r.State = store.DeliveryState(d.str())
+	} else if int(c) < len(stateCodes) {
+		r.State = stateCodes[c]
+	} else {
+		d.fail()
+	}
+	r.DueAt = d.time()
+	r.LastStatus = int(d.varint())
+	r.LastError, r.DeadReason = d.str(), d.str()
+	r.CreatedAt, r.UpdatedAt = d.time(), d.time()
+	flags := deliveryFlags(d.uvarint())
+	if err := d.done(); err != nil {
+		return nil, 0, err
+	}
+	return &r, flags, nil
+}
+
+// attemptIndexValue carries what ListAttempts filters on, so that counting
+// and filtering read only index entries; records are read for the page.
+//
+//	company8 workOrder8 status4 created8 uvarint(len) webhookID eventName
+type attemptIndexValue struct {
+	CompanyID   int64
+	WorkOrderID int64
+	Status      int
+	CreatedAt   uint64
+	WebhookID   string
+	EventName   string
+}
+
+func encodeAttemptIndex(a *store.Attempt) []byte {
+	b := make([]byte, 0, 28+len(a.WebhookID)+len(a.EventName)+2)
+	b = binary.BigEndian.AppendUint64(b, uint64(a.CompanyID))
+	b = binary.BigEndian.AppendUint64(b, uint64(a.WorkOrderID))
+	b = binary.BigEndian.AppendUint32(b, uint32(int32(a.ResponseStatus)))
+	b = binary.BigEndian.AppendUint64(b, timeKey(a.CreatedAt))
+	b = binary.AppendUvarint(b, uint64(len(a.WebhookID)))
+	b = append(b, a.WebhookID...)
+	return append(b, a.EventName...)
+}
+
+func decodeAttemptIndex(b []byte) (attemptIndexValue, bool) {
+	var v attemptIndexValue
+	if len(b) < 29 {
+		return v, false
+	}
+	v.CompanyID = int64(binary.BigEndian.Uint64(b))
+	v.WorkOrderID = int64(binary.BigEndian.Uint64(b[8:]))
+	v.Status = int(int32(binary.BigEndian.Uint32(b[16:])))
+	v.CreatedAt = binary.BigEndian.Uint64(b[20:])
+	n, k := binary.Uvarint(b[28:])
+	if k <= 0 || uint64(len(b)-28-k) < n {
+		return v, false
+	}
+	v.WebhookID = string(b[28+k : 28+k+int(n)])
+	v.EventName = string(b[28+k+int(n):])
+	return v, true
+}
+
+// Stats: n1 bits[(n+7)/8] lastSuccess8 failingSince8 — rewritten on every
+// attempt, so it stays ~30 bytes rather than ~600 of JSON booleans.
+func encodeStats(s store.WebhookStats) []byte {
+	n := len(s.Recent)
+	b := make([]byte, 1+(n+7)/8, 1+(n+7)/8+16)
+	b[0] = byte(n)
+	for i, ok := range s.Recent {
+		if ok {
+			b[1+i/8] |= 1 << (i % 8)
+		}
+	}
+	b = binary.BigEndian.AppendUint64(b, timeKey(s.LastSuccessAt))
+	return binary.BigEndian.AppendUint64(b, timeKey(s.FailingSince))
+}
+
+func decodeStats(b []byte) (store.WebhookStats, error) {
+	var s store.WebhookStats
+	if len(b) < 1 {
+		return s, errCorrupt
+	}
+	n := int(b[0])
+	if len(b) != 1+(n+7)/8+16 {
+		return s, errCorrupt
+	}
+	s.Recent = make([]bool, n)
+	for i := range s.Recent {
+		s.Recent[i] = b[1+i/8]&(1<<(i%8)) != 0
+	}
+	t := b[1+(n+7)/8:]
+	s.LastSuccessAt = keyTime(binary.BigEndian.Uint64(t))
+	s.FailingSince = keyTime(binary.BigEndian.Uint64(t[8:]))
+	return s, nil
+}
+
+// Idempotency value: expires8 (by the store's clock) + response.
+func encodeIdem(expires time.Time, resp []byte) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, timeKey(expires)), resp...)
+}
+
+func decodeIdem(b []byte) (expires time.Time, resp []byte, ok bool) {
+	if len(b) < 8 {
+		return time.Time{}, nil, false
+	}
+	return keyTime(binary.BigEndian.Uint64(b)), append([]byte{}, b[8:]...), true
+}
+
+// readDepth reads the persisted pending-delivery counters.
+func readDepth(txn *badger.Txn) ([3]int64, error) {
+	var d [3]int64
+	it, err := txn.Get(keyDepth)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return d, nil
+	}
+	if err != nil {
+		return d, err
+	}
+	return d, it.Value(func(v []byte) error {
+		if len(v) != 24 {
+			return errCorrupt
+		}
+		for i := range d {
+			d[i] = int64(binary.BigEndian.Uint64(v[i*8:]))
+		}
+		return nil
+	})
+}
+
+func encodeDepth(d [3]int64) []byte {
+	b := make([]byte, 0, 24)
+	for _, v := range d {
+		b = binary.BigEndian.AppendUint64(b, uint64(v))
+	}
+	return b
+}
+
+// getValue returns a copy of key's value; ErrNotFound when absent.
+func getValue(txn *badger.Txn, k []byte) ([]byte, error) {
+	it, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return it.ValueCopy(nil)
+}
+
+// dropDetail makes a an attempt summary (store.AttemptDetail left out).
+func dropDetail(a *store.Attempt) {
+	a.RequestHeaders, a.RequestBody, a.ResponseHeaders, a.ResponseBody = nil, nil, nil, nil
+}

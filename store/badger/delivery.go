@@ -1,0 +1,315 @@
+package badger
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// Delivery state changes. Every change of a delivery goes through
+// wtx.transition, which keeps its record and its three indexes consistent:
+//
+//	q/  queue key           present while pending
+//	i/  in-flight marker    present while in flight
+//	D/  per-webhook index   bucket open/succeeded/dead, by CreatedAt
+//
+// Open deliveries (and their events) never expire; finishing one gives its
+// record and its D/ key the log-retention TTL, and finishing the last
+// delivery of an event starts the event's retention clock (expireEvent;
+// sweepEvents deletes it when the clock runs out). Requeueing a finished
+// delivery clears those again.
+
+func finished(state store.DeliveryState) bool {
+	return state == store.DeliverySucceeded || state == store.DeliveryDead
+}
+
+func validState(state store.DeliveryState) bool {
+	switch state {
+	case store.DeliveryPending, store.DeliveryInFlight, store.DeliverySucceeded, store.DeliveryDead:
+		return true
+	}
+	return false
+}
+
+func validPriority(p int) bool { return p >= 0 && p < 3 }
+
+// getDelivery reads a delivery inside any transaction; ErrNotFound when absent.
+func getDelivery(txn *badger.Txn, id string) (*store.Delivery, error) {
+	d, _, err := getDeliveryRec(txn, id)
+	return d, err
+}
+
+// getDeliveryRec is getDelivery with the record's flags, for transition.
+func getDeliveryRec(txn *badger.Txn, id string) (*store.Delivery, deliveryFlags, error) {
+	it, err := txn.Get(deliveryKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, 0, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	var d *store.Delivery
+	var flags deliveryFlags
+	err = it.Value(func(v []byte) error {
+		d, flags, err = decodeDelivery(v)
+		return err
+	})
+	return d, flags, err
+}
+
+// transition writes next (the delivery's new state) over old (as stored, or
+// nil for a new delivery), moving its index keys. flags are the record's
+// (as read with old), kept as they are. Changing a stored delivery moves the
+// store's epoch when the group commits, so claims stop trusting their copies
+// (claim.rec); RecordAttempt moving from such a copy calls move instead.
+func (w *wtx) transition(old, next *store.Delivery, flags deliveryFlags) error {
+	if old != nil {
+		w.changed = true
+	}
+	return w.move(old, next, flags)
+}
+
+// move is transition without moving the epoch.
+func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
+	if !validState(next.State) {
+		return fmt.Errorf("store: delivery %s: unknown state %q", next.ID, next.State)
+	}
+	if !validPriority(next.Priority) {
+		return fmt.Errorf("store: delivery %s: priority %d out of range 0..2", next.ID, next.Priority)
+	}
+	if err := w.leave(old); err != nil {
+		return err
+	}
+	v := encodeDelivery(next, flags)
+	done := finished(next.State)
+	var err error
+	idx := delByHookKey(next)
+	var oldIdx []byte
+	if old != nil {
+		oldIdx = delByHookKey(old)
+	}
+	sameIdx := old != nil && bytes.Equal(oldIdx, idx)
+	if old != nil && !sameIdx {
+		if err := w.del(oldIdx); err != nil {
+			return err
+		}
+	}
+	switch {
+	case done: // finished: record and index start their retention clock
+		err = errors.Join(w.setExpiring(deliveryKey(next.ID), v), w.setExpiring(idx, nil))
+	case sameIdx:
+		err = w.set(deliveryKey(next.ID), v)
+	default:
+		err = errors.Join(w.set(deliveryKey(next.ID), v), w.set(idx, nil))
+	}
+	if err != nil {
+		return err
+	}
+	switch next.State {
+	case store.DeliveryPending:
+		err = w.enqueue(next, v)
+	case store.DeliveryInFlight:
+		err = w.set(inFlightKey(next.ID), nil)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case old == nil:
+		return nil
+	case done && !finished(old.State):
+		return w.maybeExpireEvent(next.EventID, flags&soleDelivery != 0)
+	case !done && finished(old.State):
+		return w.keepEvent(next.EventID, flags&soleDelivery != 0)
+	}
+	return nil
+}
+
+// leave removes the queue or in-flight key of old's state.
+func (w *wtx) leave(old *store.Delivery) error {
+	if old == nil {
+		return nil
+	}
+	switch old.State {
+	case store.DeliveryPending:
+		if err := w.dequeue(old); err != nil {
+			return err
+		}
+	case store.DeliveryInFlight:
+		if err := w.del(inFlightKey(old.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maybeExpireEvent counts one of the event's deliveries as finished and,
+// when none is left open, starts the event's retention clock. A counter
+// (o/<eventID>) instead of reading every sibling delivery keeps this O(1)
+// for an event that fans out to many webhooks; the sole delivery of an
+// event has none (soleDelivery).
+func (w *wtx) maybeExpireEvent(eventID string, sole bool) error {
+	if sole {
+		// Its only delivery was open until now, so the clock is not
+		// running (keepEvent stops it whenever a delivery reopens): start
+		// it without the look expireEvent takes, a read that misses in
+		// every table (a tenth of the store's CPU per delivery when
+		// draining a backlog).
+		return w.startEventClock(eventID)
+	}
+	open, err := w.getOpen(eventID)
+	if err != nil {
+		return err
+	}
+	if open > 1 {
+		return w.setOpen(eventID, open-1)
+	}
+	if err := w.del(eventOpenKey(eventID)); err != nil {
+		return err
+	}
+	return w.expireEvent(eventID)
+}
+
+// expireEvent starts the event's retention clock unless it already runs.
+// The clock is two small marker keys (x/ and X/, see sweepEvents) instead
+// of rewriting the event with a TTL: that meant reading and writing the
+// whole envelope again for every event, a third of the gateway's CPU per
+// delivery when draining a backlog. Events of older versions may still
+// carry a TTL; they expire by it as before.
+func (w *wtx) expireEvent(eventID string) error {
+	_, err := w.txn.Get(eventExpKey(eventID))
+	switch {
+	case err == nil:
+		return nil // already running
+	case !errors.Is(err, badger.ErrKeyNotFound):
+		return err
+	}
+	return w.startEventClock(eventID)
+}
+
+// startEventClock writes the event's expiry markers, due a log retention
+// from now.
+func (w *wtx) startEventClock(eventID string) error {
+	at := timeKey(w.s.now().Add(w.s.retention))
+	return errors.Join(
+		w.set(eventExpKey(eventID), binary.BigEndian.AppendUint64(nil, at)),
+		w.set(expiryKey(at, eventID), nil),
+	)
+}
+
+// keepEvent counts a delivery of the event as open again and stops the
+// event's retention clock. ErrNotFound when the event is already gone:
+// nothing could be delivered.
+func (w *wtx) keepEvent(eventID string, sole bool) error {
+	it, err := w.txn.Get(eventKey(eventID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return fmt.Errorf("event %s: %w", eventID, store.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if it.ExpiresAt() != 0 {
+		// Written by an older version with a TTL: rewrite the stored bytes
+		// unchanged, without it; it is counted from now on, as it will be
+		// swept.
+		v, err := it.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		company, n, err := eventUsage(v)
+		if err != nil {
+			return err
+		}
+		w.countEvent(company, n)
+		if err := w.set(eventKey(eventID), v); err != nil {
+			return err
+		}
+	}
+	if !sole {
+		open, err := w.getOpen(eventID)
+		if err != nil {
+			return err
+		}
+		if err := w.setOpen(eventID, open+1); err != nil {
+			return err
+		}
+	}
+	return w.stopEventClock(eventID)
+}
+
+// stopEventClock removes the event's expiry markers, if any.
+func (w *wtx) stopEventClock(eventID string) error {
+	v, err := getValue(w.txn, eventExpKey(eventID))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(v) != 8 {
+		return fmt.Errorf("store: event %s: corrupt expiry marker", eventID)
+	}
+	return errors.Join(w.del(eventExpKey(eventID)), w.del(expiryKey(binary.BigEndian.Uint64(v), eventID)))
+}
+
+// sweepEvents deletes, in chunks of bulkChunk, every event whose retention
+// clock ran out by now, with its markers, and returns how many it deleted.
+// A requeue in between removes the markers first (keepEvent), and every op
+// of a group sees the ones before it, so a kept event is never swept.
+func (s *Store) sweepEvents(ctx context.Context, now time.Time) (int, error) {
+	return s.inChunks(ctx, 128*bulkChunk, func(w *wtx) (int, error) {
+		keys, err := w.keysAfter([]byte(pExpiry), nil, bulkChunk)
+		if err != nil {
+			return 0, err
+		}
+		for i, k := range keys {
+			if binary.BigEndian.Uint64(k[len(pExpiry):]) > timeKey(now) {
+				return i, nil
+			}
+			id := string(k[len(pExpiry)+8:])
+			if err := errors.Join(w.uncountEvent(eventKey(id)), w.del(eventKey(id)), w.del(eventExpKey(id)), w.del(k)); err != nil {
+				return i, err
+			}
+		}
+		return len(keys), nil
+	})
+}
+
+// getOpen reads the event's count of open deliveries (0 when absent).
+func (w *wtx) getOpen(eventID string) (uint64, error) {
+	it, err := w.txn.Get(eventOpenKey(eventID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	err = it.Value(func(v []byte) error {
+		var k int
+		n, k = binary.Uvarint(v)
+		if k <= 0 {
+			return fmt.Errorf("store: event %s: corrupt open-delivery count", eventID)
+		}
+		return nil
+	})
+	return n, err
+}
+
+func (w *wtx) setOpen(eventID string, n uint64) error {
+	return w.set(eventOpenKey(eventID), binary.AppendUvarint(nil, n))
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}

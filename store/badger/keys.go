@@ -1,0 +1,189 @@
+package badger
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// Key layout (docs/storage.md has the full table). Every key starts with a
+// one-letter kind and a 0x00; variable-length parts (ids) end with 0x00 when
+// something follows them, so no prefix of one key space matches another.
+var (
+	keySeqWebhook = []byte("s\x00webhook")
+	keySeqHistory = []byte("s\x00history")
+	keyDepth      = []byte("c\x00depth")
+)
+
+const (
+	pWebhook     = "w\x00" // w/<webhookID>                                   → Webhook JSON
+	pWebhookByCo = "W\x00" // W/<company8><webhookID>                         → nil
+	pStats       = "S\x00" // S/<webhookID>                                   → WebhookStats (compact)
+	pHistory     = "h\x00" // h/<webhookID>\0<id8>                            → HistoryEntry JSON
+	pEvent       = "e\x00" // e/<eventID>                                     → event record
+	pEventOpen   = "o\x00" // o/<eventID>                                     → open deliveries (uvarint; fan-out > 1 only)
+	pEventExp    = "x\x00" // x/<eventID>                                     → expires8: the event's retention clock runs
+	pExpiry      = "X\x00" // X/<expires8><eventID>                           → nil: what sweepEvents deletes, oldest first
+	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (codec.go)
+	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → copy of the d/ record (nil from older builds)
+	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
+	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil
+	pAttempt     = "a\x00" // a/<deliveryID>\0<attempt4>                      → Attempt record
+	pAttemptByCo = "A\x00" // A/<company8><created8><deliveryID>\0<attempt4>  → attempt index value
+	pAttemptByHk = "B\x00" // B/<webhookID>\0<created8><deliveryID>\0<attempt4> → attempt index value
+	pIdempotency = "k\x00" // k/<key>                                         → expires8 + response
+	pMeta        = "m\x00" // m/<name>                                        → bytes
+	pUsage       = "u\x00" // u/<company8>                                    → stored event payload bytes (uvarint)
+)
+
+// Delivery buckets in the D/ index: open (pending or in flight), succeeded, dead.
+const (
+	bucketOpen      = 'o'
+	bucketSucceeded = 's'
+	bucketDead      = 'x'
+)
+
+func bucketOf(state store.DeliveryState) byte {
+	switch state {
+	case store.DeliverySucceeded:
+		return bucketSucceeded
+	case store.DeliveryDead:
+		return bucketDead
+	default:
+		return bucketOpen
+	}
+}
+
+// timeKey orders times as big-endian nanoseconds; the zero time sorts first.
+func timeKey(t time.Time) uint64 {
+	if t.IsZero() || t.UnixNano() < 0 {
+		return 0
+	}
+	return uint64(t.UnixNano())
+}
+
+func keyTime(u uint64) time.Time {
+	if u == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(u)).UTC()
+}
+
+func key(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+var sep = []byte{0}
+
+func webhookKey(id string) []byte { return key([]byte(pWebhook), []byte(id)) }
+func webhookCoKey(company int64, id string) []byte {
+	return key([]byte(pWebhookByCo), u64(uint64(company)), []byte(id))
+}
+func webhookCoPrefix(company int64) []byte {
+	return key([]byte(pWebhookByCo), u64(uint64(company)))
+}
+func statsKey(id string) []byte { return strKey(pStats, id) }
+func historyPrefix(webhookID string) []byte {
+	return key([]byte(pHistory), []byte(webhookID), sep)
+}
+func historyKey(webhookID string, id int64) []byte {
+	return key(historyPrefix(webhookID), u64(uint64(id)))
+}
+func eventKey(id string) []byte     { return strKey(pEvent, id) }
+func eventOpenKey(id string) []byte { return strKey(pEventOpen, id) }
+func eventExpKey(id string) []byte  { return strKey(pEventExp, id) }
+func expiryKey(at uint64, id string) []byte {
+	return append(binary.BigEndian.AppendUint64([]byte(pExpiry), at), id...)
+}
+func deliveryKey(id string) []byte { return strKey(pDelivery, id) }
+func queuePrefix(prio int) []byte  { return []byte{pQueue[0], 0, byte(prio)} }
+
+// The keys below are built with one allocation each: they are made for
+// every delivery on the hot path (key() and u64() cost three or four).
+func strKey(prefix, id string) []byte {
+	return append(append(make([]byte, 0, len(prefix)+len(id)), prefix...), id...)
+}
+
+func queueKey(prio int, due time.Time, id string) []byte {
+	k := append(make([]byte, 0, 3+8+len(id)), pQueue[0], 0, byte(prio))
+	k = binary.BigEndian.AppendUint64(k, timeKey(due))
+	return append(k, id...)
+}
+func inFlightKey(id string) []byte { return key([]byte(pInFlight), []byte(id)) }
+func delByHookPrefix(webhookID string, bucket byte) []byte {
+	return key([]byte(pDelByHook), []byte(webhookID), sep, []byte{bucket})
+}
+func delByHookKey(d *store.Delivery) []byte {
+	k := make([]byte, 0, len(pDelByHook)+len(d.WebhookID)+2+8+len(d.ID))
+	k = append(append(append(k, pDelByHook...), d.WebhookID...), 0, bucketOf(d.State))
+	k = binary.BigEndian.AppendUint64(k, timeKey(d.CreatedAt))
+	return append(k, d.ID...)
+}
+func attemptPrefix(deliveryID string) []byte {
+	return key([]byte(pAttempt), []byte(deliveryID), sep)
+}
+func attemptKey(deliveryID string, n int) []byte {
+	k := make([]byte, 0, len(pAttempt)+len(deliveryID)+1+4)
+	k = append(append(append(k, pAttempt...), deliveryID...), 0)
+	return binary.BigEndian.AppendUint32(k, uint32(n))
+}
+func attemptCoPrefix(company int64) []byte {
+	return key([]byte(pAttemptByCo), u64(uint64(company)))
+}
+func attemptHkPrefix(webhookID string) []byte {
+	return key([]byte(pAttemptByHk), []byte(webhookID), sep)
+}
+
+// appendAttemptRef appends the "<deliveryID>\0<attempt4>" tail shared by
+// attempt index keys.
+func appendAttemptRef(k []byte, a *store.Attempt) []byte {
+	k = append(append(k, a.DeliveryID...), 0)
+	return binary.BigEndian.AppendUint32(k, uint32(a.Attempt))
+}
+
+// attemptIndexKeys are the company (A/) and webhook (B/) index keys of a.
+func attemptIndexKeys(a *store.Attempt) (byCo, byHook []byte) {
+	created := timeKey(a.CreatedAt)
+	ref := len(a.DeliveryID) + 1 + 4
+	byCo = append(make([]byte, 0, len(pAttemptByCo)+8+8+ref), pAttemptByCo...)
+	byCo = binary.BigEndian.AppendUint64(byCo, uint64(a.CompanyID))
+	byCo = appendAttemptRef(binary.BigEndian.AppendUint64(byCo, created), a)
+	byHook = append(make([]byte, 0, len(pAttemptByHk)+len(a.WebhookID)+1+8+ref), pAttemptByHk...)
+	byHook = append(append(byHook, a.WebhookID...), 0)
+	byHook = appendAttemptRef(binary.BigEndian.AppendUint64(byHook, created), a)
+	return byCo, byHook
+}
+func idemKey(k string) []byte { return key([]byte(pIdempotency), []byte(k)) }
+func metaKey(n string) []byte { return key([]byte(pMeta), []byte(n)) }
+
+// prefixEnd returns the smallest key greater than every key with prefix p
+// (for reverse iteration and range bounds).
+func prefixEnd(p []byte) []byte {
+	e := append([]byte(nil), p...)
+	for i := len(e) - 1; i >= 0; i-- {
+		if e[i] < 0xff {
+			e[i]++
+			return e[:i+1]
+		}
+	}
+	return nil
+}
+
+// splitAttemptRef parses the "<deliveryID>\0<attempt4>" tail of an index key.
+func splitAttemptRef(tail []byte) (deliveryID string, attempt int, ok bool) {
+	if len(tail) < 6 || tail[len(tail)-5] != 0 {
+		return "", 0, false
+	}
+	return string(tail[:len(tail)-5]), int(binary.BigEndian.Uint32(tail[len(tail)-4:])), true
+}

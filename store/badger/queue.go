@@ -1,0 +1,472 @@
+package badger
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// bulkChunk bounds how many deliveries one transaction of a bulk change
+// (ReleaseInFlight, DeadLetterPending) moves, to stay under badger's
+// transaction size limit; each chunk is atomic and durable.
+const bulkChunk = 500
+
+// ClaimDue hands out up to limit due deliveries of one priority, earliest
+// due first, and remembers them as claimed (in memory: see claimSet). It
+// never returns a claimed delivery again until its attempt is recorded.
+func (s *Store) ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*store.Delivery, error) {
+	return s.ClaimDueFunc(ctx, priority, now, limit, store.ClaimFilter{})
+}
+
+// maxSkipPerClaim bounds how many due deliveries one claim may read and
+// pass over because the filter refused them, and maxMemoSkipPerClaim how
+// many it may pass over by key alone (refused before, webhook still
+// blocked), so a long run of deliveries of webhooks at their limit costs a
+// bounded scan, not one proportional to the backlog.
+const (
+	maxSkipPerClaim     = 4096
+	maxMemoSkipPerClaim = 65536
+)
+
+var _ store.FilteredClaimer = (*Store)(nil)
+
+// ClaimDueFunc is ClaimDue that passes over (leaves queued, unclaimed)
+// every delivery the filter refuses, remembering what refused it (its
+// webhook or its company) so the next scans skip it by key while that stays
+// blocked. The filter is called
+// with the claim lock held and must not call the store.
+func (s *Store) ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f store.ClaimFilter) ([]*store.Delivery, error) {
+	if !validPriority(priority) {
+		return nil, fmt.Errorf("store: priority %d out of range 0..2", priority)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	c := &s.claims
+	// Held across the snapshot so a commit that enqueues an earlier key
+	// lowers the hint only after this scan has moved it (see beginEnqueue).
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Read before the snapshot: a change committed after it moves the
+	// epoch past this value (see claim.rec).
+	epoch := s.epoch.Load()
+	var out []*store.Delivery
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		out, err = s.claimIn(txn, priority, timeKey(now), limit, f, epoch)
+		return err
+	})
+	return out, err
+}
+
+// claimIn scans the queue of one priority from its hint and stops at the
+// first key due after now: a bounded scan whatever the queue length.
+// c.mu is held.
+//
+// The hint moves to the first key this scan leaves claimable, past the
+// claimed keys before it: a claimed key never becomes claimable again in
+// place. Its attempt is recorded in a group that deletes it (a retry is a
+// new key, which the group's enqueue lowers the hint to) and releases the
+// claim in the same step as that lowering (claimSet.committed), or
+// ReleaseInFlight resets the hint. So a claim does not walk over every
+// delivery in flight.
+//
+// With a filter, the scan also passes over remembered runs of refused keys
+// whose blockers (webhooks, companies) are all still blocked in one seek,
+// and remembers the runs it passes over (claimruns.go). A skipped
+// run holds the hint at or below the first key of it the scan reached.
+func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f store.ClaimFilter, epoch uint64) ([]*store.Delivery, error) {
+	c := &s.claims
+	prefix := queuePrefix(prio)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var rs *runScan // nil without Blocked*: runs cannot be skipped or built
+	if f.Blocked != nil || f.BlockedCompany != nil {
+		c.pruneRuns(prio)
+		rs = &runScan{runs: c.runs[prio]}
+	}
+	var out []*store.Delivery
+	hint := uint64(math.MaxUint64) // due of the first key left claimable
+	last := c.hint[prio]           // due of the last key passed
+	skipped, memoSkipped := 0, 0
+	var seekTo []byte // set to seek there instead of stepping to the next key
+	advance := func() {
+		if seekTo != nil {
+			it.Seek(seekTo)
+			seekTo = nil
+		} else {
+			it.Next()
+		}
+	}
+	for it.Seek(key(prefix, u64(c.hint[prio]))); it.Valid() && len(out) < limit && skipped < maxSkipPerClaim && memoSkipped < maxMemoSkipPerClaim; advance() {
+		c.iterated++
+		k := it.Item().Key()
+		due := binary.BigEndian.Uint64(k[len(prefix):])
+		if due > nowK {
+			hint = min(hint, due)
+			break
+		}
+		if rs != nil {
+			if r := rs.at(k); r != nil {
+				if rs.blocked(r, f) {
+					memoSkipped++ // one seek past every key of r
+					hint = min(hint, due)
+					last = max(last, r.lastDue)
+					c.runClock++
+					rs.skip(r, c.runClock)
+					seekTo = afterKey(r.last)
+					continue
+				}
+				rs.enter(r) // scanned key by key; it stays valid
+			}
+		}
+		last = due
+		if _, claimed := c.ids[string(k[len(prefix)+8:])]; claimed {
+			if rs != nil {
+				rs.claimed(k, due)
+			}
+			continue
+		}
+		id := string(k[len(prefix)+8:])
+		if b, ok := c.refused[id]; ok && b.blocked(f) {
+			memoSkipped++ // still blocked: no need to read it again
+			hint = min(hint, due)
+			rs.refused(k, due, b)
+			continue
+		}
+		d, flags, err := queuedDelivery(txn, it.Item(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			hint = min(hint, due)
+			if rs != nil {
+				rs.end()
+			}
+			continue // expired under a stray queue key; nothing to send
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d.State != store.DeliveryPending {
+			hint = min(hint, due)
+			if rs != nil {
+				rs.end()
+			}
+			continue
+		}
+		if f.Admit != nil && !f.Admit(d) {
+			skipped++ // stays queued, and ahead of later keys, for the next claim
+			hint = min(hint, due)
+			b := blockerOf(d, f)
+			c.refuse(id, b)
+			if rs != nil {
+				rs.refused(k, due, b)
+			}
+			continue
+		}
+		delete(c.refused, id)
+		c.ids[id] = claim{prio: prio, attempts: d.Attempts, rec: *d, flags: flags, epoch: epoch}
+		d.State = store.DeliveryInFlight
+		c.byPrio[prio]++
+		out = append(out, d)
+		if rs != nil {
+			rs.admits++
+			rs.claimed(k, due)
+		}
+	}
+	if rs != nil {
+		rs.end()
+		c.saveRuns(prio, rs.found)
+	}
+	if hint == math.MaxUint64 {
+		// Everything passed is claimed. Exhausted: nothing is left up to
+		// now in this snapshot (later enqueues lower the hint). Stopped
+		// early: the next key is due at or after the last one passed.
+		hint = last
+		if !it.Valid() {
+			hint = max(last, nowK)
+		}
+	}
+	// Keys of the group being committed may not be in this snapshot.
+	c.hint[prio] = min(hint, c.committing[prio])
+	return out, nil
+}
+
+// queuedDelivery decodes the delivery a queue key carries (enqueue), with
+// its record's flags, or reads its record when the key is from a build that
+// stored none. Both come from the same snapshot, written by the same
+// transaction, so they agree.
+func queuedDelivery(txn *badger.Txn, item *badger.Item, id string) (*store.Delivery, deliveryFlags, error) {
+	var d *store.Delivery
+	var flags deliveryFlags
+	err := item.Value(func(v []byte) error {
+		if len(v) == 0 {
+			return nil
+		}
+		var err error
+		d, flags, err = decodeDelivery(v)
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: queued delivery %s: %w", id, err)
+	}
+	if d == nil {
+		return getDeliveryRec(txn, id)
+	}
+	if d.ID != id {
+		return nil, 0, fmt.Errorf("store: queue key of delivery %s carries delivery %s: %w", id, d.ID, errCorrupt)
+	}
+	return d, flags, nil
+}
+
+// ReleaseInFlight forgets every claim (their deliveries are still pending
+// on disk) and moves any in-flight marker left by older versions back to the
+// queue, due at now, in chunks of bulkChunk.
+func (s *Store) ReleaseInFlight(ctx context.Context, now time.Time) (int, error) {
+	released := s.claims.releaseAll()
+	n, err := s.inChunks(ctx, 256*bulkChunk, func(w *wtx) (int, error) {
+		ids, err := w.keysAfter([]byte(pInFlight), nil, bulkChunk)
+		for i, k := range ids {
+			if err := w.moveToQueue(string(k[len(pInFlight):]), now); err != nil {
+				return i, err
+			}
+		}
+		return len(ids), err
+	})
+	return released + n, err
+}
+
+// inChunks runs step, one transaction (atomic and durable) at a time, until
+// a step handles fewer than bulkChunk items, and returns how many all the
+// committed steps handled. step may run again after a failed commit, so it
+// must report only what it did in the transaction it is given.
+func (s *Store) inChunks(ctx context.Context, size int, step func(w *wtx) (int, error)) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.submit(ctx, size, func(w *wtx) error {
+			var err error
+			n, err = step(w)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < bulkChunk {
+			return total, nil
+		}
+	}
+}
+
+// moveToQueue makes an in-flight delivery pending again, due at now.
+func (w *wtx) moveToQueue(id string, now time.Time) error {
+	d, flags, err := getDeliveryRec(w.txn, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return w.del(inFlightKey(id))
+	}
+	if err != nil {
+		return err
+	}
+	next := *d
+	next.State, next.DueAt, next.UpdatedAt = store.DeliveryPending, now, now
+	return w.transition(d, &next, flags)
+}
+
+// keysAfter returns up to n keys with prefix, strictly after `after` when set.
+func (w *wtx) keysAfter(prefix, after []byte, n int) ([][]byte, error) {
+	it := w.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	seek := prefix
+	if after != nil {
+		seek = append(append([]byte(nil), after...), 0)
+	}
+	var out [][]byte
+	for it.Seek(seek); it.Valid() && len(out) < n; it.Next() {
+		out = append(out, it.Item().KeyCopy(nil))
+	}
+	return out, nil
+}
+
+// Requeue puts a finished (or pending) delivery back in the queue due at now,
+// keeping its id and attempt count. An in-flight delivery is refused: its
+// worker will record it.
+func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (*store.Delivery, error) {
+	var out *store.Delivery
+	err := s.submit(ctx, 1024, func(w *wtx) error {
+		d, flags, err := getDeliveryRec(w.txn, deliveryID)
+		if err != nil {
+			return err
+		}
+		if d.State == store.DeliveryInFlight || s.claims.inFlight(d) {
+			return fmt.Errorf("store: delivery %s is being delivered; try again later", deliveryID)
+		}
+		next := *d
+		next.State, next.DueAt, next.UpdatedAt, next.DeadReason = store.DeliveryPending, now, now, ""
+		if err := w.transition(d, &next, flags); err != nil {
+			return err
+		}
+		out = &next
+		return nil
+	})
+	return out, err
+}
+
+// DeadLetterPending dead-letters every pending delivery of a webhook, in
+// chunks of bulkChunk. In-flight ones are left to their workers.
+func (s *Store) DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
+	prefix := delByHookPrefix(webhookID, bucketOpen)
+	total := 0
+	var cursor []byte
+	for {
+		n, scanned := 0, 0
+		var last []byte
+		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
+			n, scanned = 0, 0
+			keys, err := w.keysAfter(prefix, cursor, bulkChunk)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				scanned, last = scanned+1, k
+				d, flags, err := getDeliveryRec(w.txn, string(k[len(prefix)+8:]))
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if d.State != store.DeliveryPending || s.claims.inFlight(d) {
+					continue // in flight: its worker records it
+				}
+				next := *d
+				next.State, next.DeadReason, next.UpdatedAt = store.DeliveryDead, reason, now
+				if err := w.transition(d, &next, flags); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		total += n
+		if err != nil || scanned < bulkChunk {
+			return total, err
+		}
+		cursor = last
+	}
+}
+
+// GetDelivery returns one delivery.
+func (s *Store) GetDelivery(ctx context.Context, deliveryID string) (*store.Delivery, error) {
+	var d *store.Delivery
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		var err error
+		d, err = getDelivery(txn, deliveryID)
+		return err
+	})
+	return s.claims.overlay(d), err
+}
+
+// GetEvent returns one event with its payload.
+func (s *Store) GetEvent(ctx context.Context, eventID string) (*store.Event, error) {
+	var ev *store.Event
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		it, err := txn.Get(eventKey(eventID))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return store.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		// Decoded in badger's buffer: the payload is copied once, by decodeEvent.
+		return it.Value(func(v []byte) error {
+			r, err := decodeEvent(v)
+			if err == nil {
+				ev = &r.Event
+			}
+			return err
+		})
+	})
+	return ev, err
+}
+
+// ListDeliveries returns a webhook's deliveries in a state ("" for all)
+// created in [from, to] (zero bounds are open), oldest first. Without a
+// webhook id it scans every delivery.
+func (s *Store) ListDeliveries(ctx context.Context, webhookID string, state store.DeliveryState, from, to time.Time) ([]*store.Delivery, error) {
+	if state != "" && !validState(state) {
+		return nil, fmt.Errorf("store: unknown delivery state %q", state)
+	}
+	match := func(d *store.Delivery) bool {
+		return (state == "" || d.State == state) &&
+			(from.IsZero() || !d.CreatedAt.Before(from)) && (to.IsZero() || !d.CreatedAt.After(to))
+	}
+	var out []*store.Delivery
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		if webhookID == "" {
+			return scanDeliveries(txn, match, &out)
+		}
+		buckets := []byte{bucketOpen, bucketSucceeded, bucketDead}
+		if state != "" {
+			buckets = []byte{bucketOf(state)}
+		}
+		for _, b := range buckets {
+			if err := listBucket(txn, delByHookPrefix(webhookID, b), from, to, match, &out); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	for _, d := range out {
+		s.claims.overlay(d)
+	}
+	return out, err
+}
+
+func listBucket(txn *badger.Txn, prefix []byte, from, to time.Time, match func(*store.Delivery) bool, out *[]*store.Delivery) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	toK := timeKey(to)
+	for it.Seek(key(prefix, u64(timeKey(from)))); it.Valid(); it.Next() {
+		k := it.Item().Key()
+		if !to.IsZero() && binary.BigEndian.Uint64(k[len(prefix):]) > toK {
+			break
+		}
+		d, err := getDelivery(txn, string(k[len(prefix)+8:]))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if match(d) {
+			*out = append(*out, d)
+		}
+	}
+	return nil
+}
+
+func scanDeliveries(txn *badger.Txn, match func(*store.Delivery) bool, out *[]*store.Delivery) error {
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = []byte(pDelivery)
+	opts.PrefetchSize = 16
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		var d *store.Delivery
+		if err := it.Item().Value(func(v []byte) (err error) { d, _, err = decodeDelivery(v); return err }); err != nil {
+			return err
+		}
+		if match(d) {
+			*out = append(*out, d)
+		}
+	}
+	return nil
+}
