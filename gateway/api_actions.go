@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/transforms"
 )
@@ -73,7 +74,7 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 	if _, err := g.store.Ingest(c.UserContext(), nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
 		return err
 	}
-	g.recent.add(ev)
+	g.recent.Add(ev)
 	g.Kick()
 	return g.okOne(c, fiber.Map{"job_id": store.FormatLogID(d.ID, 1), "eventId": ev.ID, "traceId": ev.TraceID, "eventName": name})
 }
@@ -167,7 +168,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	if err != nil {
 		return templateFailure(err, "")
 	}
-	if err := g.checkBodySize(body); err != nil {
+	if err := delivery.CheckBodySize(body, g.cfg.Delivery.MaxBody); err != nil {
 		// What a delivery would do: fail. Nor is the body sent back.
 		return errorf(fiber.StatusUnprocessableEntity, err.Error())
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -95,7 +96,7 @@ func (v webhookView) render(w *store.Webhook) *object {
 		}
 		if !v.showValues {
 			for k := range h {
-				h[k] = redactedHeaderVal
+				h[k] = delivery.RedactedHeaderVal
 			}
 		}
 		o.set("webhookAttribute", map[string]any{attrHeader: h})

@@ -171,7 +171,7 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 		return g.okOne(c, fullView(setsSecret).render(old)) // nothing changed: no new version, no history
 	}
 	now := g.clock.Now()
-	rotateSecret(old, next, grace, now) // sign.go: the old secret signs too until the grace ends
+	rotateSecret(old, next, grace, now) // api_webhook_signing.go: the old secret signs too until the grace ends
 	noteGrace(hist, next)
 	nextVersion(old, next, now)
 	stamp(hist, next, cl.UserID, now, "")

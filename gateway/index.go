@@ -55,8 +55,8 @@ func (x *webhookIndex) remove(webhookID string) {
 	}
 }
 
-// get returns the webhook or nil. The result must be treated as read-only.
-func (x *webhookIndex) get(webhookID string) *store.Webhook {
+// Get returns the webhook or nil. The result must be treated as read-only.
+func (x *webhookIndex) Get(webhookID string) *store.Webhook {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.byID[webhookID]

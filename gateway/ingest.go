@@ -194,8 +194,8 @@ func (g *Gateway) handlePublish(c *fiber.Ctx) error {
 	g.metrics.eventsAccepted.WithLabelValues(p.name).Inc()
 	g.quota.accepted(p.companyID, len(raw))
 	if len(ds) > 0 {
-		g.recent.add(ev)
-		g.dispatcher.wake()
+		g.recent.Add(ev)
+		g.dispatcher.Wake()
 	}
 	return g.okAccepted(c, answer)
 }

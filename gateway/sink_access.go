@@ -52,8 +52,8 @@ func (a *sinkAccess) check(name string, company int64) (known, allowed bool) {
 	return false, false
 }
 
-// forbids reports a known sink that company may not use.
-func (a *sinkAccess) forbids(name string, company int64) bool {
+// Forbids reports a known sink that company may not use.
+func (a *sinkAccess) Forbids(name string, company int64) bool {
 	known, allowed := a.check(name, company)
 	return known && !allowed
 }
@@ -82,7 +82,7 @@ func reloadedSinks(running, next []config.Sink) sinkSnapshot {
 // guards a config built otherwise, and the running sinks at reload.
 func checkBlockSinks(blocks []config.Webhook, access *sinkAccess) error {
 	for _, w := range blocks {
-		if !access.forbids(w.Sink, w.CompanyID) {
+		if !access.Forbids(w.Sink, w.CompanyID) {
 			continue // an undeclared sink is reported where its name is checked
 		}
 		who := "no company may use it"
@@ -108,7 +108,7 @@ func checkBlockSinks(blocks []config.Webhook, access *sinkAccess) error {
 func (g *Gateway) revokeSinksLocked(ctx context.Context, existing []*store.Webhook, file string) (int, error) {
 	n := 0
 	for _, w := range existing {
-		if w.Source == store.SourceConfig || w.Status != store.StatusActive || !g.sinkAccess.forbids(w.Sink, w.CompanyID) {
+		if w.Source == store.SourceConfig || w.Status != store.StatusActive || !g.sinkAccess.Forbids(w.Sink, w.CompanyID) {
 			continue
 		}
 		reason := fmt.Sprintf("deactivated: sink %q is not available to company %d under %s", w.Sink, w.CompanyID, file)
