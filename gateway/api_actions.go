@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookgate/hookgate/events"
 	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/transforms"
 )
@@ -47,7 +48,7 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 	}
 	if raw := bytes.TrimSpace(c.Body()); len(raw) > 0 {
 		if err := json.Unmarshal(raw, &body); err != nil {
-			return badRequest(`the body must be {"eventName": "<event>"} or empty: ` + jsonErrorText(err))
+			return badRequest(`the body must be {"eventName": "<event>"} or empty: ` + ingest.JSONErrorText(err))
 		}
 	}
 	cl := claimsOf(c)
@@ -88,7 +89,7 @@ func (g *Gateway) handleRecover(c *fiber.Ctx) error {
 		Until *time.Time `json:"until"`
 	}
 	if err := json.Unmarshal(c.Body(), &body); err != nil {
-		return badRequest(`the body must be {"since": "<RFC 3339 time>", "until": "<RFC 3339 time>"}: ` + jsonErrorText(err))
+		return badRequest(`the body must be {"since": "<RFC 3339 time>", "until": "<RFC 3339 time>"}: ` + ingest.JSONErrorText(err))
 	}
 	if body.Since == nil {
 		return badRequest("missing required field 'since' (an RFC 3339 time such as 2026-01-20T00:00:00Z)")
@@ -141,7 +142,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return badRequest("the body must be {payloadTemplate, urlTemplate, payload, modelProperties}: " + jsonErrorText(err))
+		return badRequest("the body must be {payloadTemplate, urlTemplate, payload, modelProperties}: " + ingest.JSONErrorText(err))
 	}
 	payload := []byte(in.Payload)
 	if len(bytes.TrimSpace(payload)) == 0 || string(bytes.TrimSpace(payload)) == "null" {

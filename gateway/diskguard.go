@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sys/unix"
+
+	"github.com/hookgate/hookgate/gateway/ingest"
 )
 
 // diskCheckInterval is how often the data folder's free space is read. At
@@ -140,10 +142,18 @@ func (d *diskGuard) stop() {
 	}
 }
 
-// refusal is the answer to a publish while the disk is low.
+// Admit is admit as ingest's DiskGuard hook: the refusal as an error.
+func (d *diskGuard) Admit(n int) error {
+	if d.admit(n) {
+		return nil
+	}
+	return d.refusal()
+}
+
+// refusal is the answer to a publish while the disk is low (a 507).
 func (d *diskGuard) refusal() error {
-	return errorf(507, fmt.Sprintf("the gateway's data folder is low on space (%d MiB free, storage.min_free_bytes is %d MiB): "+
-		"nothing was accepted; publish again once space is freed", d.avail.Load()>>20, d.min>>20))
+	return &ingest.QuotaError{Msg: fmt.Sprintf("the gateway's data folder is low on space (%d MiB free, storage.min_free_bytes is %d MiB): "+
+		"nothing was accepted; publish again once space is freed", d.avail.Load()>>20, d.min>>20)}
 }
 
 // collectors are the guard's series: the free space at the last check and

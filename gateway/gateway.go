@@ -19,6 +19,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/plugins/host"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/transforms"
@@ -56,6 +57,7 @@ type Gateway struct {
 	recent      *delivery.EventCache // events just accepted, for their deliveries
 	metrics     *metrics
 	dispatcher  *delivery.Dispatcher
+	ingest      *ingest.Service
 	app         *fiber.App
 	mgmt        *management // management API and lifecycle (api_state.go)
 	disk        *diskGuard  // nil unless the gateway opened Badger itself
@@ -154,6 +156,12 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	}
 	g.metrics = newMetrics(g.store, func() int64 { return g.dispatcher.InFlight() })
 	g.dispatcher = delivery.New(g.deliveryOptions(opts.PollInterval))
+	io := ingest.Options{Store: g.store, Subscribers: g.index, Clock: g.clock, Quota: publishQuota{g},
+		IdempotencyTTL: cfg.Delivery.IdempotencyTTL, Accepted: g.accepted}
+	if g.disk != nil {
+		io.Disk = g.disk
+	}
+	g.ingest = ingest.New(io)
 	if g.disk != nil {
 		g.metrics.registry.MustRegister(g.disk.collectors()...)
 	}
@@ -172,6 +180,16 @@ func (g *Gateway) deliveryOptions(poll time.Duration) delivery.Options {
 		o.Disk = g.disk
 	}
 	return o
+}
+
+// accepted is told of each event a publish stored: the metrics and, when
+// it queued deliveries, the event cache and the dispatcher.
+func (g *Gateway) accepted(ev *store.Event, deliveries int) {
+	g.metrics.eventsAccepted.WithLabelValues(ev.Name).Inc()
+	if deliveries > 0 {
+		g.recent.Add(ev)
+		g.dispatcher.Wake()
+	}
 }
 
 func (g *Gateway) newAuth(ctx context.Context) (*auth, error) {

@@ -62,8 +62,8 @@ func (x *webhookIndex) Get(webhookID string) *store.Webhook {
 	return x.byID[webhookID]
 }
 
-// subscribers returns the active webhooks of company subscribed to event.
-func (x *webhookIndex) subscribers(company int64, event string) []*store.Webhook {
+// Subscribers returns the active webhooks of company subscribed to event.
+func (x *webhookIndex) Subscribers(company int64, event string) []*store.Webhook {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.subs[company][event]
