@@ -187,7 +187,7 @@ func (g *Gateway) handleToken(c *fiber.Ctx) error {
 	if !ok {
 		if cl.ID != "" {
 			// Unknown ids have no secret to guess: the per-address limit is theirs.
-			g.auth.throttle.failed(c.UserContext(), g.store, cl.ID, addr)
+			g.auth.throttle.failed(c.UserContext(), bucketsOf(g.store), cl.ID, addr)
 		}
 		return errorf(fiber.StatusUnauthorized, "invalid client_id or client_secret")
 	}

@@ -61,10 +61,10 @@ func (t *authThrottle) admit(id, addr string) (bool, time.Duration) {
 	return true, 0
 }
 
-// failed counts a failed authentication of client id from addr. st is the
-// gateway's store: its shared buckets when it has them.
-func (t *authThrottle) failed(ctx context.Context, st any, id, addr string) {
-	d := t.failures.decide(ctx, st, t.log, "authfail:"+id)
+// failed counts a failed authentication of client id from addr. sb are
+// the gateway store's shared buckets, nil when it has none.
+func (t *authThrottle) failed(ctx context.Context, sb sharedBuckets, id, addr string) {
+	d := t.failures.decide(ctx, sb, t.log, "authfail:"+id)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.known[id] = slices.DeleteFunc(t.known[id], func(a string) bool { return a == addr })

@@ -81,7 +81,7 @@ func (pq publishQuota) CheckPublish(ctx context.Context, company int64, size int
 	q := g.quota
 	lims := q.cfg.QuotasOf(company)
 	if r := q.publishLimiter(company, lims); r != nil {
-		d := r.decide(ctx, g.store, g.log, "publish:"+itoa(company))
+		d := r.decide(ctx, bucketsOf(g.store), g.log, "publish:"+itoa(company))
 		if !d.allowed {
 			wait := int64(math.Ceil(d.retryAfter.Seconds()))
 			return &ingest.QuotaError{Rate: true, RetryAfter: time.Duration(wait) * time.Second, Msg: fmt.Sprintf("company %d publishes faster than %s (%d events per second, bursts of %d, %s); retry in %d s",

@@ -97,7 +97,7 @@ func (r *rateLimiter) sweep(now time.Time) {
 // the bucket is full again); a refusal is the 429 envelope with Retry-After.
 func (g *Gateway) rateLimit(c *fiber.Ctx) error {
 	r := g.mgmt.limiter
-	d := r.decide(c.UserContext(), g.store, g.log, g.rateKey(c))
+	d := r.decide(c.UserContext(), bucketsOf(g.store), g.log, g.rateKey(c))
 	c.Set(HeaderRateLimit, strconv.Itoa(r.perMinute))
 	c.Set(HeaderRateRemaining, strconv.Itoa(d.remaining))
 	c.Set(HeaderRateReset, strconv.FormatInt(ceilUnix(d.reset), 10))

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // sharedBuckets is a store that keeps token buckets every replica draws
@@ -25,11 +27,16 @@ type sharedBuckets interface {
 // being per replica (N replicas: up to N × the limit) until it recovers.
 const sharedBucketTimeout = 250 * time.Millisecond
 
-// decide takes one token for key from the shared buckets of st when it has
-// them, else from this process's buckets.
-func (r *rateLimiter) decide(ctx context.Context, st any, log *slog.Logger, key string) rateDecision {
-	sb, ok := st.(sharedBuckets)
-	if !ok {
+// bucketsOf returns the shared buckets of st, nil when it has none.
+func bucketsOf(st store.Store) sharedBuckets {
+	sb, _ := st.(sharedBuckets)
+	return sb
+}
+
+// decide takes one token for key from the shared buckets sb (bucketsOf the
+// gateway's store) when there are some, else from this process's buckets.
+func (r *rateLimiter) decide(ctx context.Context, sb sharedBuckets, log *slog.Logger, key string) rateDecision {
+	if sb == nil {
 		return r.take(key)
 	}
 	now := r.clock.Now()

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // fakeBuckets is a shared bucket store: one bucket per key for every
@@ -72,7 +74,7 @@ func TestSharedRateLimitAcrossReplicas(t *testing.T) {
 		t.Fatalf("fall-back = %+v, want the replica's own full bucket", d)
 	}
 	// A store without shared buckets (Badger) uses the local ones.
-	if d := replicas[1].decide(context.Background(), struct{}{}, log, "client:other"); !d.allowed || d.remaining != 4 {
+	if d := replicas[1].decide(context.Background(), bucketsOf(struct{ store.Store }{}), log, "client:other"); !d.allowed || d.remaining != 4 {
 		t.Fatalf("local = %+v", d)
 	}
 }
