@@ -172,7 +172,7 @@ func TestRetryClasses(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) { c.answer(w, r) })
 			w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}})
-			defer tg.g.index.remove(w.WebhookID)
+			defer tg.g.index.Remove(w.WebhookID)
 			tg.publish(tok, seed(t, "workorder.created"))
 			rc.next(t)
 			d := tg.waitDelivery(w.WebhookID, c.wantState)

@@ -20,6 +20,7 @@ import (
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ingest"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/plugins/host"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/transforms"
@@ -53,7 +54,7 @@ type Gateway struct {
 	log         *slog.Logger
 	auth        *auth
 	proxies     trustedProxies // server.trusted_proxies (clientaddr.go)
-	index       *webhookIndex
+	index       *webhooks.Index
 	recent      *delivery.EventCache // events just accepted, for their deliveries
 	metrics     *metrics
 	dispatcher  *delivery.Dispatcher
@@ -78,7 +79,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if cfg == nil {
 		return nil, errors.New("gateway: no config")
 	}
-	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), recent: delivery.NewEventCache(cfg.Delivery.EventCacheBytes)}
+	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: webhooks.NewIndex(), recent: delivery.NewEventCache(cfg.Delivery.EventCacheBytes)}
 	g.unauthBodies = &bodySlots{max: int64(cfg.Server.MaxUnauthenticatedBodies)}
 	if g.clock == nil {
 		g.clock = SystemClock{}
@@ -140,7 +141,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if err = g.reconcileConfigWebhooks(ctx); err != nil {
 		return nil, fmt.Errorf("loading webhooks from %s: %w", cfg.File, err)
 	}
-	if err = g.index.load(ctx, g.store); err != nil {
+	if err = g.index.Load(ctx, g.store); err != nil {
 		return nil, err
 	}
 	if n, err := g.store.ReleaseInFlight(ctx, g.clock.Now()); err != nil {

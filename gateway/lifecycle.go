@@ -49,7 +49,7 @@ func (g *Gateway) saveWebhook(ctx context.Context, old, next *store.Webhook, his
 		return err
 	}
 	stored := *next // the index keeps its own copy
-	g.index.put(&stored)
+	g.index.Put(&stored)
 	if old != nil && old.Status == store.StatusActive && next.Status != store.StatusActive {
 		g.deadLetterPending(ctx, next.WebhookID, reason)
 	}
@@ -62,7 +62,7 @@ func (g *Gateway) removeWebhook(ctx context.Context, w *store.Webhook, hist *sto
 	if err := g.store.DeleteWebhook(ctx, w.WebhookID, hist); err != nil {
 		return err
 	}
-	g.index.remove(w.WebhookID)
+	g.index.Remove(w.WebhookID)
 	g.transformer.Forget(w.WebhookID)
 	g.deadLetterPending(ctx, w.WebhookID, reason)
 	return nil

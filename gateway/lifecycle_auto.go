@@ -44,19 +44,6 @@ func (l *lifecycleLoop) stop() {
 	l.check.stop()
 }
 
-// activeWebhooks lists the active webhooks of every company.
-func (x *webhookIndex) activeWebhooks() []*store.Webhook {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	var out []*store.Webhook
-	for _, w := range x.byID {
-		if w.Status == store.StatusActive {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
 // CheckLifecycle deactivates every active webhook whose deliveries have all
 // failed for lifecycle.auto_deactivate_after (7 days), counted from the
 // first failure after its last success; it returns their ids. The loop
@@ -82,7 +69,7 @@ func (g *Gateway) CheckLifecycle(ctx context.Context) ([]string, error) {
 func (g *Gateway) checkLifecycleLocked(ctx context.Context) ([]string, error) {
 	after := g.cfg.Lifecycle.AutoDeactivateAfter
 	var done []string
-	for _, w := range g.index.activeWebhooks() {
+	for _, w := range g.index.Active() {
 		if ctx.Err() != nil {
 			return done, ctx.Err()
 		}
