@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -118,7 +119,7 @@ func (g *Gateway) notifyDeactivated(ctx context.Context, w *store.Webhook, since
 	if w.NotificationEmail == "" {
 		return
 	}
-	m := message{
+	m := webhooks.Message{
 		To:      w.NotificationEmail,
 		Subject: "Webhook " + w.WebhookID + " was deactivated after " + humanDuration(g.cfg.Lifecycle.AutoDeactivateAfter) + " of failed deliveries",
 		Body:    deactivationText(w, since, g.cfg.Lifecycle.AutoDeactivateAfter, g.cfg.Server.PublicURL),
