@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -99,7 +100,7 @@ func (g *Gateway) deactivateLocked(ctx context.Context, old *store.Webhook, reas
 	next := cloneWebhook(old)
 	next.Status = store.StatusInactive
 	nextVersion(old, next, now)
-	hist := stamp(diffWebhook(old, next), next, SystemUser, now, reason)
+	hist := webhooks.Stamp(webhooks.Diff(old, next), next, webhooks.SystemUser, now, reason)
 	return next, g.saveWebhook(ctx, old, next, hist, "webhook "+reason+": not sent")
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/store"
 )
@@ -24,7 +25,7 @@ func TestSigningSecretsAndRotation(t *testing.T) {
 	w := &store.Webhook{Secret: oldSecret}
 	next := *w
 	next.Secret = newSecret2
-	rotateSecret(w, &next, time.Hour, t0)
+	webhooks.RotateSecret(w, &next, time.Hour, t0)
 	if next.PreviousSecret != oldSecret || !next.PreviousSecretExpiresAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("rotation kept %q until %v", next.PreviousSecret, next.PreviousSecretExpiresAt)
 	}
@@ -37,16 +38,16 @@ func TestSigningSecretsAndRotation(t *testing.T) {
 	// A grace of 0 keeps nothing; an unchanged secret keeps its grace.
 	none := *w
 	none.Secret = newSecret2
-	rotateSecret(w, &none, 0, t0)
+	webhooks.RotateSecret(w, &none, 0, t0)
 	if none.PreviousSecret != "" {
 		t.Errorf("grace 0 kept the old secret")
 	}
 	same := next
-	rotateSecret(&next, &same, 24*time.Hour, t0.Add(time.Minute))
+	webhooks.RotateSecret(&next, &same, 24*time.Hour, t0.Add(time.Minute))
 	if same.PreviousSecret != oldSecret || !same.PreviousSecretExpiresAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("an update without a new secret changed the grace")
 	}
-	rotateSecret(&next, &same, 24*time.Hour, t0.Add(2*time.Hour))
+	webhooks.RotateSecret(&next, &same, 24*time.Hour, t0.Add(2*time.Hour))
 	if same.PreviousSecret != "" {
 		t.Errorf("an expired previous secret is kept in the record")
 	}
