@@ -47,8 +47,8 @@ type Gateway struct {
 	cfg         *config.Config
 	store       store.Store
 	sinks       delivery.Sinks
-	sinkAccess  *sinkAccess // who may use which sink (sink_access.go)
-	host        *host.Host  // nil when Options.Sinks was given
+	sinkAccess  *webhooks.SinkAccess // who may use which sink
+	host        *host.Host           // nil when Options.Sinks was given
 	transformer *transforms.Transformer
 	clock       Clock
 	log         *slog.Logger
@@ -134,8 +134,8 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.mgmt, err = g.newManagement(ctx); err != nil {
 		return nil, err
 	}
-	g.sinkAccess = newSinkAccess(sinkSnapshot{blocks: cfg.Sinks})
-	if err = checkBlockSinks(cfg.Webhooks, g.sinkAccess); err != nil {
+	g.sinkAccess = webhooks.NewSinkAccess(webhooks.SinkSnapshot{Blocks: cfg.Sinks})
+	if err = webhooks.CheckBlockSinks(cfg.Webhooks, g.sinkAccess); err != nil {
 		return nil, err
 	}
 	if err = g.reconcileConfigWebhooks(ctx); err != nil {

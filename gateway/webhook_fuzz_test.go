@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -21,7 +22,7 @@ func FuzzWebhookBody(f *testing.F) {
 	f.Add([]byte(`{"events":[]}`))
 	f.Add([]byte(`null`))
 	cfg := config.Defaults()
-	g := &Gateway{cfg: &cfg, sinkAccess: newSinkAccess(sinkSnapshot{blocks: cfg.Sinks})}
+	g := &Gateway{cfg: &cfg, sinkAccess: webhooks.NewSinkAccess(webhooks.SinkSnapshot{Blocks: cfg.Sinks})}
 	refused := func(t *testing.T, step string, err error) {
 		t.Helper()
 		var ae *apiError
