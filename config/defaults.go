@@ -43,7 +43,7 @@ func Defaults() Config {
 			MaxRetryAfter:  time.Hour,
 			// A replaced webhook secret signs beside the new one this long.
 			SecretGracePeriod: 24 * time.Hour,
-			// Fairness (gateway/fairness.go).
+			// Fairness (gateway/delivery/fairness.go).
 			MaxInFlightPerWebhook: 64,
 			SlowThreshold:         time.Second,
 			SlowShare:             0.5,

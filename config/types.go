@@ -141,7 +141,7 @@ type Delivery struct {
 	// other company has due work, so another company's next delivery
 	// finds one idle instead of waiting behind the backlog; companies with
 	// due work share the rest equally. Default 2; 0 lets a lone company
-	// take every worker (gateway/fairness.go).
+	// take every worker (gateway/delivery/fairness.go).
 	SpareWorkers int
 }
 

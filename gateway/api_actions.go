@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/transforms"
 )
@@ -46,7 +48,7 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 	}
 	if raw := bytes.TrimSpace(c.Body()); len(raw) > 0 {
 		if err := json.Unmarshal(raw, &body); err != nil {
-			return badRequest(`the body must be {"eventName": "<event>"} or empty: ` + jsonErrorText(err))
+			return badRequest(`the body must be {"eventName": "<event>"} or empty: ` + ingest.JSONErrorText(err))
 		}
 	}
 	cl := claimsOf(c)
@@ -73,7 +75,7 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 	if _, err := g.store.Ingest(c.UserContext(), nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
 		return err
 	}
-	g.recent.add(ev)
+	g.recent.Add(ev)
 	g.Kick()
 	return g.okOne(c, fiber.Map{"job_id": store.FormatLogID(d.ID, 1), "eventId": ev.ID, "traceId": ev.TraceID, "eventName": name})
 }
@@ -87,7 +89,7 @@ func (g *Gateway) handleRecover(c *fiber.Ctx) error {
 		Until *time.Time `json:"until"`
 	}
 	if err := json.Unmarshal(c.Body(), &body); err != nil {
-		return badRequest(`the body must be {"since": "<RFC 3339 time>", "until": "<RFC 3339 time>"}: ` + jsonErrorText(err))
+		return badRequest(`the body must be {"since": "<RFC 3339 time>", "until": "<RFC 3339 time>"}: ` + ingest.JSONErrorText(err))
 	}
 	if body.Since == nil {
 		return badRequest("missing required field 'since' (an RFC 3339 time such as 2026-01-20T00:00:00Z)")
@@ -140,7 +142,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	dec := json.NewDecoder(bytes.NewReader(c.Body()))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		return badRequest("the body must be {payloadTemplate, urlTemplate, payload, modelProperties}: " + jsonErrorText(err))
+		return badRequest("the body must be {payloadTemplate, urlTemplate, payload, modelProperties}: " + ingest.JSONErrorText(err))
 	}
 	payload := []byte(in.Payload)
 	if len(bytes.TrimSpace(payload)) == 0 || string(bytes.TrimSpace(payload)) == "null" {
@@ -167,7 +169,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	if err != nil {
 		return templateFailure(err, "")
 	}
-	if err := g.checkBodySize(body); err != nil {
+	if err := delivery.CheckBodySize(body, g.cfg.Delivery.MaxBody); err != nil {
 		// What a delivery would do: fail. Nor is the body sent back.
 		return errorf(fiber.StatusUnprocessableEntity, err.Error())
 	}

@@ -340,7 +340,7 @@ func (g *Gateway) handleRetry(c *fiber.Ctx) error {
 // deliverable refuses to queue work for a webhook that would not send it:
 // the delivery would only be dead-lettered again at once.
 func (g *Gateway) deliverable(webhookID string) error {
-	w := g.index.get(webhookID)
+	w := g.index.Get(webhookID)
 	if w == nil {
 		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" was deleted: its deliveries cannot be sent again")
 	}

@@ -15,7 +15,7 @@ type sinkView struct {
 // name in a webhook, the built-in http first. Other companies' sinks are
 // not listed, as create and update refuse them like unknown names.
 func (g *Gateway) handleListSinks(c *fiber.Ctx) error {
-	usable := g.sinkAccess.usable(claimsOf(c).CompanyID)
+	usable := g.sinkAccess.Usable(claimsOf(c).CompanyID)
 	out := make([]sinkView, len(usable))
 	for i, s := range usable {
 		out[i] = sinkView{Name: s.Name, Type: s.Kind()}

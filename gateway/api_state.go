@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/transforms"
 )
 
@@ -18,7 +19,7 @@ type management struct {
 	mu        sync.Mutex
 	limiter   *rateLimiter
 	presign   *presigner
-	mailer    mailer
+	mailer    webhooks.Mailer
 	preview   *transforms.Transformer // compiles templates sent to /transforms/preview, never cached
 	lifecycle *lifecycleLoop
 	openapi   openapiCache
@@ -43,7 +44,7 @@ func (g *Gateway) newManagement(ctx context.Context) (*management, error) {
 		limiter: newRateLimiter(g.cfg.API.RateLimit, g.cfg.API.RateBurst, g.clock),
 		presign: &presigner{key: key, ttl: g.cfg.DeliveryLog.PresignTTL, clock: g.clock,
 			public: strings.TrimRight(g.cfg.Server.PublicURL, "/")},
-		mailer:  newMailer(g.cfg.SMTP, g.clock),
+		mailer:  webhooks.NewMailer(g.cfg.SMTP, g.clock),
 		preview: preview,
 	}
 	m.lifecycle = &lifecycleLoop{g: g, every: g.cfg.Lifecycle.CheckInterval}

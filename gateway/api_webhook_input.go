@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -45,7 +46,7 @@ func parseWebhookInput(raw []byte) (*webhookInput, error) {
 		return nil, badRequest("the body must be a JSON object")
 	}
 	// Which of two duplicate keys wins differs between parsers; refuse them.
-	if err := checkStrictJSON(raw); err != nil {
+	if err := ingest.CheckStrictJSON(raw); err != nil {
 		return nil, badRequest(err.Error())
 	}
 	var fields map[string]json.RawMessage
@@ -65,7 +66,7 @@ func jsonErrorTextOr(err error) string {
 	if err == nil {
 		return "got null"
 	}
-	return jsonErrorText(err)
+	return ingest.JSONErrorText(err)
 }
 
 func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }

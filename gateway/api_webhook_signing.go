@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
 	"github.com/hookgate/hookgate/store"
 )
@@ -57,15 +58,6 @@ func (g *Gateway) secretGrace(in *webhookInput, rotating bool) (time.Duration, e
 	return d, nil
 }
 
-// signatureFormatOf reads a stored format; webhooks stored before formats
-// existed have none and are signed as "fn".
-func signatureFormatOf(w *store.Webhook) string {
-	if w.SignatureFormat == "" {
-		return config.SignatureFN
-	}
-	return w.SignatureFormat
-}
-
 // graceEnd is previousSecretExpiresAt as the API shows it: null when no
 // previous secret is kept.
 func graceEnd(w *store.Webhook) any {
@@ -79,7 +71,7 @@ func graceEnd(w *store.Webhook) any {
 // secret still signs (never a secret).
 func noteGrace(hist []*store.HistoryEntry, next *store.Webhook) {
 	for _, h := range hist {
-		if h.Action != ActionSecretChanged {
+		if h.Action != webhooks.ActionSecretChanged {
 			continue
 		}
 		if m, ok := h.Changes["secret"].(map[string]any); ok {

@@ -184,7 +184,7 @@ func (g *Gateway) checkTemplate(w *store.Webhook) error {
 // lists any sink but the caller's: a token learns nothing of the sinks of
 // other companies, not even that a name is taken.
 func (g *Gateway) checkSink(w *store.Webhook) error {
-	usable := g.sinkAccess.usable(w.CompanyID)
+	usable := g.sinkAccess.Usable(w.CompanyID)
 	names := make([]string, len(usable))
 	for i, s := range usable {
 		if s.Name == w.Sink {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -95,7 +97,7 @@ func (v webhookView) render(w *store.Webhook) *object {
 		}
 		if !v.showValues {
 			for k := range h {
-				h[k] = redactedHeaderVal
+				h[k] = delivery.RedactedHeaderVal
 			}
 		}
 		o.set("webhookAttribute", map[string]any{attrHeader: h})
@@ -103,7 +105,7 @@ func (v webhookView) render(w *store.Webhook) *object {
 	o.set("payloadTemplate", nullIfEmpty(w.PayloadTemplate)).set("sink", w.Sink)
 	// Ours: how deliveries are signed, and until when the replaced secret
 	// still signs (null when none does). Never the previous secret itself.
-	o.set("signatureFormat", signatureFormatOf(w)).set("previousSecretExpiresAt", graceEnd(w))
+	o.set("signatureFormat", webhooks.SignatureFormatOf(w)).set("previousSecretExpiresAt", graceEnd(w))
 	o.set("source", w.Source)
 	o.set("createdAt", apiTime(w.CreatedAt)).set("updatedAt", apiTime(w.UpdatedAt))
 	return o.project(v.fields)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -123,7 +124,7 @@ func (g *Gateway) handleCreateWebhook(c *fiber.Ctx) error {
 	if err := g.validateWebhook(w); err != nil {
 		return err
 	}
-	hist := stamp([]*store.HistoryEntry{{Action: ActionCreated, Changes: snapshot(w)}}, w, cl.UserID, now, "")
+	hist := webhooks.Stamp([]*store.HistoryEntry{{Action: webhooks.ActionCreated, Changes: webhooks.Snapshot(w)}}, w, cl.UserID, now, "")
 	g.mgmt.mu.Lock()
 	defer g.mgmt.mu.Unlock()
 	// Again under the lock a reload's revocation of sinks takes, so a
@@ -166,15 +167,15 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	setsSecret := in.Secret != nil && *in.Secret != ""
-	hist := diffWebhook(old, next)
+	hist := webhooks.Diff(old, next)
 	if len(hist) == 0 {
 		return g.okOne(c, fullView(setsSecret).render(old)) // nothing changed: no new version, no history
 	}
 	now := g.clock.Now()
-	rotateSecret(old, next, grace, now) // sign.go: the old secret signs too until the grace ends
+	webhooks.RotateSecret(old, next, grace, now) // the old secret signs too until the grace ends
 	noteGrace(hist, next)
 	nextVersion(old, next, now)
-	stamp(hist, next, cl.UserID, now, "")
+	webhooks.Stamp(hist, next, cl.UserID, now, "")
 	if err := g.saveWebhook(ctx, old, next, hist, statusReason(next.Status, cl.UserID)); err != nil {
 		return err
 	}
@@ -193,7 +194,7 @@ func (g *Gateway) handleDeleteWebhook(c *fiber.Ctx) error {
 	}
 	defer unlock()
 	now := g.clock.Now()
-	hist := stamp([]*store.HistoryEntry{{Action: ActionDeleted, Changes: snapshot(w)}}, w, cl.UserID, now, "")[0]
+	hist := webhooks.Stamp([]*store.HistoryEntry{{Action: webhooks.ActionDeleted, Changes: webhooks.Snapshot(w)}}, w, cl.UserID, now, "")[0]
 	if err := g.removeWebhook(ctx, w, hist, "webhook deleted by user "+itoa(cl.UserID)+": not sent"); err != nil {
 		return err
 	}
@@ -220,13 +221,13 @@ func (g *Gateway) handleDeleteAttribute(c *fiber.Ctx) error {
 	defer unlock()
 	next := cloneWebhook(old)
 	next.Headers = mergeHeaders(old.Headers, map[string]*string{name: nil})
-	hist := diffWebhook(old, next)
+	hist := webhooks.Diff(old, next)
 	if len(hist) == 0 {
 		return errorf(fiber.StatusNotFound, "header "+quote(name)+" is not set on webhook "+old.WebhookID)
 	}
 	now := g.clock.Now()
 	nextVersion(old, next, now)
-	if err := g.saveWebhook(ctx, old, next, stamp(hist, next, cl.UserID, now, ""), ""); err != nil {
+	if err := g.saveWebhook(ctx, old, next, webhooks.Stamp(hist, next, cl.UserID, now, ""), ""); err != nil {
 		return err
 	}
 	return g.okOne(c, fiber.Map{"message": "Webhook attribute successfully removed"})

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/gateway/delivery"
 )
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -303,7 +304,7 @@ func TestScopes(t *testing.T) {
 	// Header values are credentials: readers see the names only.
 	tg.must(200, "PUT", "/api/v1/webhooks/"+id, admin, map[string]any{"webhookAttribute": map[string]any{"header": map[string]any{"Authorization": "Bearer x"}}})
 	got := tg.must(200, "GET", "/api/v1/webhooks/"+id+"?webhookAttribute=header", reader, nil).result()
-	if v := got["webhookAttribute"].(map[string]any)["header"].(map[string]any)["Authorization"]; v != redactedHeaderVal {
+	if v := got["webhookAttribute"].(map[string]any)["header"].(map[string]any)["Authorization"]; v != delivery.RedactedHeaderVal {
 		t.Errorf("reader sees header value %v", v)
 	}
 	// No token at all.

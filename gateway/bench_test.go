@@ -73,24 +73,3 @@ func publishN(tg *testGateway, tok string, env []byte, n int) {
 	}
 	wg.Wait()
 }
-
-// BenchmarkParseEnvelope measures parsing the spec's example envelope:
-// parseEnvelope (the one-pass fast path) against parseEnvelopeSlow (strict
-// checks plus encoding/json, the path every refusal takes).
-func BenchmarkParseEnvelope(b *testing.B) {
-	env := seed(b, "workorder.created")
-	for _, c := range []struct {
-		name  string
-		parse func([]byte) (parsedEvent, error)
-	}{{"fast", parseEnvelope}, {"slow", parseEnvelopeSlow}} {
-		b.Run(c.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(env)))
-			for b.Loop() {
-				if _, err := c.parse(env); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}

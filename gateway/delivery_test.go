@@ -3,13 +3,17 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/store"
 )
@@ -75,7 +79,7 @@ func TestDeliverySignedTransformedAndTemplatedURL(t *testing.T) {
 	if a.ResponseStatus != 200 || a.Outcome != store.OutcomeSuccess || string(a.RequestBody) != string(got.Body) {
 		t.Errorf("log = status %d outcome %s body %q", a.ResponseStatus, a.Outcome, a.RequestBody)
 	}
-	if a.RequestHeaders["Authorization"] != redactedHeaderVal {
+	if a.RequestHeaders["Authorization"] != delivery.RedactedHeaderVal {
 		t.Errorf("custom header stored in the log as %q, want it redacted", a.RequestHeaders["Authorization"])
 	}
 	ev, err := tg.g.store.GetEvent(context.Background(), d.EventID)
@@ -168,7 +172,7 @@ func TestRetryClasses(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) { c.answer(w, r) })
 			w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}})
-			defer tg.g.index.remove(w.WebhookID)
+			defer tg.g.index.Remove(w.WebhookID)
 			tg.publish(tok, seed(t, "workorder.created"))
 			rc.next(t)
 			d := tg.waitDelivery(w.WebhookID, c.wantState)
@@ -272,5 +276,72 @@ func TestPriorityHighBeforeNormalBeforeLow(t *testing.T) {
 	}
 	if order[0] != "/workorder.status.approved" || order[1] != "/workorder.created" {
 		t.Errorf("order = %v, want approved, then created, then the low ones", order)
+	}
+}
+
+// TestSlowReceiversDoNotHoldBackFast: ten slow webhooks (each attempt
+// 600 ms) with 50 deliveries queued ahead of 20 for a fast webhook, on 8
+// workers. Without fairness the fast deliveries wait for every slow one;
+// with it, each slow webhook runs at most 2 at once, slow ones hold at
+// most half the workers, and the fast ones are all delivered while most
+// slow ones are still queued.
+func TestSlowReceiversDoNotHoldBackFast(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Delivery.Workers = 8
+	cfg.Delivery.MaxInFlightPerWebhook = 2
+	cfg.Delivery.SlowThreshold = 200 * time.Millisecond
+	cfg.Delivery.SlowShare = 0.5
+	tg := startGateway(t, cfg, true)
+
+	var slowDone, fastDone atomic.Int64
+	var mu sync.Mutex
+	running := map[string]int{}
+	maxRunning := 0
+	slowURL := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		running[r.URL.Path]++
+		maxRunning = max(maxRunning, running[r.URL.Path])
+		mu.Unlock()
+		time.Sleep(600 * time.Millisecond)
+		mu.Lock()
+		running[r.URL.Path]--
+		mu.Unlock()
+		slowDone.Add(1)
+	})
+	fastURL := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) { fastDone.Add(1) })
+	for i := range 10 {
+		tg.addWebhook(&store.Webhook{URL: fmt.Sprintf("%s/slow/%d", slowURL, i), Events: []string{"workorder.created"}})
+	}
+	tg.addWebhook(&store.Webhook{URL: fastURL + "/fast", Events: []string{"workorder.routed"}})
+	tok := tg.token("acme", "acme-secret")
+	for range 5 {
+		tg.publish(tok, seed(t, "workorder.created"))
+	}
+	for range 20 {
+		tg.publish(tok, seed(t, "workorder.routed"))
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for fastDone.Load() < 20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("fast webhook got %d of 20", fastDone.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Without fairness all 8 workers serve the 50 slow deliveries first and
+	// the fast ones run only as the last 8 slow ones finish (42+ done); with
+	// it they run as soon as the first slow attempts end.
+	if n := slowDone.Load(); n > 20 {
+		t.Errorf("fast deliveries finished only after %d of 50 slow ones: slow receivers held them back", n)
+	}
+	for slowDone.Load() < 50 { // the slow ones are slowed, not starved
+		if time.Now().After(deadline) {
+			t.Fatalf("slow webhooks got %d of 50", slowDone.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if maxRunning > 2 {
+		t.Errorf("a slow webhook ran %d attempts at once; max_in_flight_per_webhook is 2", maxRunning)
 	}
 }

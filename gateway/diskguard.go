@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sys/unix"
 
-	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/gateway/ingest"
 )
 
 // diskCheckInterval is how often the data folder's free space is read. At
@@ -100,8 +100,8 @@ func (d *diskGuard) checkLocked() {
 	}
 }
 
-// isLow reports whether writes are being held back; false without a guard.
-func (d *diskGuard) isLow() bool { return d != nil && d.low.Load() }
+// Low reports whether writes are being held back; false without a guard.
+func (d *diskGuard) Low() bool { return d != nil && d.low.Load() }
 
 // admit counts an event of n bytes about to be written and reports whether
 // it may be: false while the disk is low. Past diskCheckEveryBytes since the
@@ -110,36 +110,20 @@ func (d *diskGuard) admit(n int) bool {
 	if d == nil {
 		return true
 	}
-	d.note(n)
+	d.Note(n)
 	return !d.low.Load()
 }
 
-// note counts n bytes the gateway wrote without asking (an attempt record:
+// Note counts n bytes the gateway wrote without asking (an attempt record:
 // a delivery already running always records its outcome), and checks once
 // diskCheckEveryBytes have been written since the last check. Templates can
 // make attempt records far larger than the events they come from, so they
 // must bring the check forward as events do.
-func (d *diskGuard) note(n int) {
+func (d *diskGuard) Note(n int) {
 	if d != nil && d.written.Add(int64(n)) >= diskCheckEveryBytes && d.mu.TryLock() {
 		d.checkLocked()
 		d.mu.Unlock()
 	}
-}
-
-// attemptRecordOverhead approximates what an attempt record writes besides
-// its bodies: header fields, headers, two index entries, the delivery's new
-// state and the webhook's stats.
-const attemptRecordOverhead = 1 << 10
-
-// attemptStoredBytes is roughly what recording a writes: the kept bodies
-// (none for a request body the store reads back from the event) and the
-// rest of the record.
-func attemptStoredBytes(a *store.Attempt) int {
-	n := attemptRecordOverhead + len(a.ResponseBody)
-	if !a.RequestBodyIsPayload {
-		n += len(a.RequestBody)
-	}
-	return n
 }
 
 // start checks every diskCheckInterval until stop; wake is called when
@@ -158,10 +142,18 @@ func (d *diskGuard) stop() {
 	}
 }
 
-// refusal is the answer to a publish while the disk is low.
+// Admit is admit as ingest's DiskGuard hook: the refusal as an error.
+func (d *diskGuard) Admit(n int) error {
+	if d.admit(n) {
+		return nil
+	}
+	return d.refusal()
+}
+
+// refusal is the answer to a publish while the disk is low (a 507).
 func (d *diskGuard) refusal() error {
-	return errorf(507, fmt.Sprintf("the gateway's data folder is low on space (%d MiB free, storage.min_free_bytes is %d MiB): "+
-		"nothing was accepted; publish again once space is freed", d.avail.Load()>>20, d.min>>20))
+	return &ingest.QuotaError{Msg: fmt.Sprintf("the gateway's data folder is low on space (%d MiB free, storage.min_free_bytes is %d MiB): "+
+		"nothing was accepted; publish again once space is freed", d.avail.Load()>>20, d.min>>20)}
 }
 
 // collectors are the guard's series: the free space at the last check and
@@ -176,7 +168,7 @@ func (d *diskGuard) collectors() []prometheus.Collector {
 			Name: "hookgate_storage_low",
 			Help: "1 while free space is below storage.min_free_bytes: publishes get 507 and deliveries pause.",
 		}, func() float64 {
-			if d.isLow() {
+			if d.Low() {
 				return 1
 			}
 			return 0

@@ -70,7 +70,7 @@ func TestLowDiskRefusesEventsAndPausesDeliveries(t *testing.T) {
 	tg.g.Kick()
 	for _, n := range []uint64{10 << 20, 64<<20 + 1, 80<<20 - 1} {
 		setFree(n)
-		if got := tg.g.dispatcher.claimOnce(context.Background()); got != 0 {
+		if got := tg.g.dispatcher.ClaimOnce(context.Background()); got != 0 {
 			t.Fatalf("%d MiB free: claimed %d deliveries", n>>20, got)
 		}
 		if r := tg.do("POST", "/api/v1/events", tok, env, nil); r.Status != 507 {
@@ -96,7 +96,7 @@ func TestDiskGuardOff(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Storage.MinFreeBytes = 0
 	tg := startGateway(t, cfg, false)
-	if tg.g.disk != nil || tg.g.disk.isLow() {
+	if tg.g.disk != nil || tg.g.disk.Low() {
 		t.Fatal("a guard with min_free_bytes = 0")
 	}
 	if strings.Contains(string(tg.do("GET", "/metrics", "", nil, nil).Raw), "hookgate_storage_low") {
@@ -135,7 +135,7 @@ func TestDiskGuardChecksAfterLargeWrites(t *testing.T) {
 	if n != diskCheckEveryBytes>>20-1 || reads.Load() != 2 {
 		t.Errorf("refused after %d MiB with %d reads; want the %dth MiB to check once", n, reads.Load(), diskCheckEveryBytes>>20)
 	}
-	if !d.isLow() {
+	if !d.Low() {
 		t.Error("not low after the check")
 	}
 }

@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookgate/hookgate/gateway/ingest"
 )
 
 // apiError is an error that reaches an API client in the spec's envelope:
@@ -36,6 +39,12 @@ func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
 	switch {
 	case errors.As(err, &ae):
 		status, msg, extra = ae.Status, ae.Message, ae.Extra
+	case domainStatus(err) != 0:
+		status, msg = domainStatus(err), err.Error()
+		var qe *ingest.QuotaError
+		if errors.As(err, &qe) && qe.Rate {
+			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(int64(qe.RetryAfter/time.Second), 10))
+		}
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
 		if status == fiber.StatusRequestEntityTooLarge {
@@ -52,6 +61,30 @@ func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
 		Metadata: map[string]any{"timestamp": g.clock.Now().UTC().Format(time.RFC3339Nano), "path": c.Path()},
 		Errors:   []map[string]any{item},
 	})
+}
+
+// domainStatus is the HTTP status of an error of the packages below the
+// API, which know no HTTP; 0 for any other error.
+func domainStatus(err error) int {
+	var (
+		pe *ingest.ParseError
+		wc *ingest.WrongCompanyError
+		ic *ingest.IdempotencyConflictError
+		qe *ingest.QuotaError
+	)
+	switch {
+	case errors.As(err, &pe):
+		return fiber.StatusBadRequest
+	case errors.As(err, &wc):
+		return fiber.StatusForbidden
+	case errors.As(err, &ic):
+		return fiber.StatusUnprocessableEntity
+	case errors.As(err, &qe) && qe.Rate:
+		return fiber.StatusTooManyRequests
+	case errors.As(err, &qe):
+		return fiber.StatusInsufficientStorage
+	}
+	return 0
 }
 
 // ok writes a success envelope {metadata:{timestamp}, result}.

@@ -1,6 +1,7 @@
 // Package gateway is hookgate's server: the REST API (auth, ingest), the
-// fan-out of events to webhooks, the dispatcher that claims due deliveries,
-// the retry policy, and the wiring of store, transforms and sink plugins.
+// fan-out of events to webhooks, and the wiring of store, transforms, sink
+// plugins and the dispatcher (gateway/delivery: claiming due deliveries,
+// fairness, attempts and the retry policy).
 package gateway
 
 import (
@@ -17,6 +18,9 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/ingest"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/plugins/host"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/store/badger"
@@ -27,8 +31,8 @@ import (
 // the real parts (Badger at storage.path, sink subprocesses, the wall clock).
 type Options struct {
 	Config *config.Config
-	Store  store.Store // nil: open Badger at Config.Storage.Path
-	Sinks  Sinks       // nil: start the sink plugins of the config
+	Store  store.Store    // nil: open Badger at Config.Storage.Path
+	Sinks  delivery.Sinks // nil: start the sink plugins of the config
 	// BuiltinCommand runs a built-in sink in plugin mode; nil runs this
 	// executable as `hookgate sink TYPE`. Tests point it at the test binary.
 	BuiltinCommand func(typ string) *exec.Cmd
@@ -43,19 +47,19 @@ type Options struct {
 type Gateway struct {
 	cfg         *config.Config
 	store       store.Store
-	sinks       Sinks
-	sinkAccess  *sinkAccess // who may use which sink (sink_access.go)
-	host        *host.Host  // nil when Options.Sinks was given
+	sinks       delivery.Sinks
+	sinkAccess  *webhooks.SinkAccess // who may use which sink
+	host        *host.Host           // nil when Options.Sinks was given
 	transformer *transforms.Transformer
 	clock       Clock
 	log         *slog.Logger
 	auth        *auth
 	proxies     trustedProxies // server.trusted_proxies (clientaddr.go)
-	index       *webhookIndex
-	recent      *recentEvents // events just accepted, for their deliveries
-	policy      retryPolicy
+	index       *webhooks.Index
+	recent      *delivery.EventCache // events just accepted, for their deliveries
 	metrics     *metrics
-	dispatcher  *dispatcher
+	dispatcher  *delivery.Dispatcher
+	ingest      *ingest.Service
 	app         *fiber.App
 	mgmt        *management // management API and lifecycle (api_state.go)
 	disk        *diskGuard  // nil unless the gateway opened Badger itself
@@ -76,7 +80,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if cfg == nil {
 		return nil, errors.New("gateway: no config")
 	}
-	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: newWebhookIndex(), recent: newRecentEvents(cfg.Delivery.EventCacheBytes), policy: newRetryPolicy(cfg.Delivery)}
+	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: webhooks.NewIndex(), recent: delivery.NewEventCache(cfg.Delivery.EventCacheBytes)}
 	g.unauthBodies = &bodySlots{max: int64(cfg.Server.MaxUnauthenticatedBodies)}
 	if g.clock == nil {
 		g.clock = SystemClock{}
@@ -131,14 +135,14 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.mgmt, err = g.newManagement(ctx); err != nil {
 		return nil, err
 	}
-	g.sinkAccess = newSinkAccess(sinkSnapshot{blocks: cfg.Sinks})
-	if err = checkBlockSinks(cfg.Webhooks, g.sinkAccess); err != nil {
+	g.sinkAccess = webhooks.NewSinkAccess(webhooks.SinkSnapshot{Blocks: cfg.Sinks})
+	if err = webhooks.CheckBlockSinks(cfg.Webhooks, g.sinkAccess); err != nil {
 		return nil, err
 	}
 	if err = g.reconcileConfigWebhooks(ctx); err != nil {
 		return nil, fmt.Errorf("loading webhooks from %s: %w", cfg.File, err)
 	}
-	if err = g.index.load(ctx, g.store); err != nil {
+	if err = g.index.Load(ctx, g.store); err != nil {
 		return nil, err
 	}
 	if n, err := g.store.ReleaseInFlight(ctx, g.clock.Now()); err != nil {
@@ -152,17 +156,42 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		}
 		g.sinks = g.host
 	}
-	poll := opts.PollInterval
-	if poll <= 0 {
-		poll = 100 * time.Millisecond
+	g.metrics = newMetrics(g.store, func() int64 { return g.dispatcher.InFlight() })
+	g.dispatcher = delivery.New(g.deliveryOptions(opts.PollInterval))
+	io := ingest.Options{Store: g.store, Subscribers: g.index, Clock: g.clock, Quota: publishQuota{g},
+		IdempotencyTTL: cfg.Delivery.IdempotencyTTL, Accepted: g.accepted}
+	if g.disk != nil {
+		io.Disk = g.disk
 	}
-	g.dispatcher = newDispatcher(g, cfg.Delivery.Workers, poll)
-	g.metrics = newMetrics(g.store, g.dispatcher.inFlight.Load)
+	g.ingest = ingest.New(io)
 	if g.disk != nil {
 		g.metrics.registry.MustRegister(g.disk.collectors()...)
 	}
 	g.app = g.newApp()
 	return g, nil
+}
+
+// deliveryOptions are the dispatcher's parts, taken from g.
+func (g *Gateway) deliveryOptions(poll time.Duration) delivery.Options {
+	o := delivery.Options{
+		Delivery: g.cfg.Delivery, LogMaxBody: g.cfg.DeliveryLog.MaxBody, Queue: g.store, Webhooks: g.index,
+		Access: g.sinkAccess, Sinks: g.sinks, Transformer: g.transformer, Events: g.recent,
+		Clock: g.clock, Log: g.log, Metrics: g.metrics, Poll: poll,
+	}
+	if g.disk != nil { // a nil *diskGuard in the interface would not be nil
+		o.Disk = g.disk
+	}
+	return o
+}
+
+// accepted is told of each event a publish stored: the metrics and, when
+// it queued deliveries, the event cache and the dispatcher.
+func (g *Gateway) accepted(ev *store.Event, deliveries int) {
+	g.metrics.eventsAccepted.WithLabelValues(ev.Name).Inc()
+	if deliveries > 0 {
+		g.recent.Add(ev)
+		g.dispatcher.Wake()
+	}
 }
 
 func (g *Gateway) newAuth(ctx context.Context) (*auth, error) {
@@ -209,8 +238,8 @@ func (g *Gateway) startSinks(ctx context.Context, builtin func(string) *exec.Cmd
 
 // Start begins claiming and delivering.
 func (g *Gateway) Start() {
-	g.disk.start(g.dispatcher.wake)
-	g.dispatcher.start()
+	g.disk.start(g.dispatcher.Wake)
+	g.dispatcher.Start()
 	g.mgmt.lifecycle.start()
 	g.ready.Store(true)
 }
@@ -219,7 +248,7 @@ func (g *Gateway) Start() {
 func (g *Gateway) Serve(ln net.Listener) error { return g.app.Listener(ln) }
 
 // Kick wakes the dispatcher, e.g. after a test moved its clock.
-func (g *Gateway) Kick() { g.dispatcher.wake() }
+func (g *Gateway) Kick() { g.dispatcher.Wake() }
 
 // Store returns the gateway's store (for tools and tests).
 func (g *Gateway) Store() store.Store { return g.store }
@@ -244,11 +273,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.log.Debug("shutdown: intake stopped", "took", time.Since(t))
 	g.mgmt.lifecycle.stop()
 	g.disk.stop()
-	if g.dispatcher.cancel != nil {
-		t = time.Now()
-		g.dispatcher.stop(ctx)
-		g.log.Debug("shutdown: dispatcher stopped", "took", time.Since(t))
-	}
+	t = time.Now()
+	g.dispatcher.Stop(ctx) // nothing to do when Start was not called
+	g.log.Debug("shutdown: dispatcher stopped", "took", time.Since(t))
 	t = time.Now()
 	cerr := g.closeParts()
 	g.log.Debug("shutdown: sinks and storage closed", "took", time.Since(t), "err", cerr)
@@ -271,7 +298,7 @@ func (g *Gateway) closeParts() error {
 func (g *Gateway) Requeue(ctx context.Context, deliveryID string) (*store.Delivery, error) {
 	d, err := g.store.Requeue(ctx, deliveryID, g.clock.Now())
 	if err == nil {
-		g.dispatcher.wake()
+		g.dispatcher.Wake()
 	}
 	return d, err
 }

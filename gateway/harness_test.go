@@ -216,7 +216,7 @@ func (tg *testGateway) addWebhook(w *store.Webhook) *store.Webhook {
 	if err := tg.g.store.PutWebhook(context.Background(), w, nil); err != nil {
 		tg.t.Fatal(err)
 	}
-	tg.g.index.put(w)
+	tg.g.index.Put(w)
 	return w
 }
 

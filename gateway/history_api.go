@@ -78,3 +78,28 @@ func sortHistory(hs []*store.HistoryEntry, by string, desc bool) {
 		return c
 	})
 }
+
+// historySpec is what GET /webhooks/{id}/history accepts (OpenAPI).
+var historySpec = listSpec{
+	sortable:      []string{"id", "userId", "action", "createdAt", "updatedAt"},
+	defaultSort:   "id",
+	fields:        []string{"id", "webhookId", "userId", "action", "changes", "reason", "createdAt", "updatedAt"},
+	defaultFields: []string{"id", "userId", "action", "changes", "reason", "createdAt", "updatedAt"},
+}
+
+// historyObject is one entry as the API shows it; entries never change, so
+// updatedAt is createdAt.
+func historyObject(h *store.HistoryEntry) *object {
+	changes := h.Changes
+	if changes == nil {
+		changes = map[string]any{}
+	}
+	return newObject(8).set("id", h.ID).set("webhookId", h.WebhookID).set("userId", h.UserID).
+		set("action", h.Action).set("changes", changes).set("reason", nullIfEmpty(h.Reason)).
+		set("createdAt", apiTime(h.CreatedAt)).set("updatedAt", apiTime(h.CreatedAt))
+}
+
+// matchHistorySearch: the OpenAPI searches userId and action.
+func matchHistorySearch(h *store.HistoryEntry, s string) bool {
+	return s == "" || containsFold(h.Action, s) || itoa(h.UserID) == strings.TrimSpace(s)
+}

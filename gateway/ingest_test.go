@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -255,14 +256,14 @@ func TestPublishAnswerAsOk(t *testing.T) {
 		time.Date(2026, 1, 20, 14, 55, 58, 0, time.UTC),
 	} {
 		g := &Gateway{clock: NewManualClock(now)}
-		res := ingestResult{EventID: uuid.NewString(), TraceID: uuid.NewString(), Deliveries: 12}
+		res := ingest.Result{EventID: uuid.NewString(), TraceID: uuid.NewString(), Deliveries: 12}
 		want, _ := json.Marshal(res)
-		if got := res.appendJSON(nil); string(got) != string(want) {
-			t.Errorf("appendJSON = %s, json.Marshal = %s", got, want)
+		if got := res.AppendJSON(nil); string(got) != string(want) {
+			t.Errorf("AppendJSON = %s, json.Marshal = %s", got, want)
 		}
 		app := fiber.New()
 		app.Get("/ok", func(c *fiber.Ctx) error { return g.ok(c, fiber.StatusAccepted, res) })
-		app.Get("/accepted", func(c *fiber.Ctx) error { return g.okAccepted(c, res.appendJSON(nil)) })
+		app.Get("/accepted", func(c *fiber.Ctx) error { return g.okAccepted(c, res.AppendJSON(nil)) })
 		answer := func(path string) string {
 			resp, err := app.Test(httptest.NewRequest("GET", path, nil))
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -49,7 +50,7 @@ func (g *Gateway) saveWebhook(ctx context.Context, old, next *store.Webhook, his
 		return err
 	}
 	stored := *next // the index keeps its own copy
-	g.index.put(&stored)
+	g.index.Put(&stored)
 	if old != nil && old.Status == store.StatusActive && next.Status != store.StatusActive {
 		g.deadLetterPending(ctx, next.WebhookID, reason)
 	}
@@ -62,7 +63,7 @@ func (g *Gateway) removeWebhook(ctx context.Context, w *store.Webhook, hist *sto
 	if err := g.store.DeleteWebhook(ctx, w.WebhookID, hist); err != nil {
 		return err
 	}
-	g.index.remove(w.WebhookID)
+	g.index.Remove(w.WebhookID)
 	g.transformer.Forget(w.WebhookID)
 	g.deadLetterPending(ctx, w.WebhookID, reason)
 	return nil
@@ -99,7 +100,7 @@ func (g *Gateway) deactivateLocked(ctx context.Context, old *store.Webhook, reas
 	next := cloneWebhook(old)
 	next.Status = store.StatusInactive
 	nextVersion(old, next, now)
-	hist := stamp(diffWebhook(old, next), next, SystemUser, now, reason)
+	hist := webhooks.Stamp(webhooks.Diff(old, next), next, webhooks.SystemUser, now, reason)
 	return next, g.saveWebhook(ctx, old, next, hist, "webhook "+reason+": not sent")
 }
 

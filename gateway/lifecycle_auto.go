@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -44,19 +45,6 @@ func (l *lifecycleLoop) stop() {
 	l.check.stop()
 }
 
-// activeWebhooks lists the active webhooks of every company.
-func (x *webhookIndex) activeWebhooks() []*store.Webhook {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	var out []*store.Webhook
-	for _, w := range x.byID {
-		if w.Status == store.StatusActive {
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
 // CheckLifecycle deactivates every active webhook whose deliveries have all
 // failed for lifecycle.auto_deactivate_after (7 days), counted from the
 // first failure after its last success; it returns their ids. The loop
@@ -82,7 +70,7 @@ func (g *Gateway) CheckLifecycle(ctx context.Context) ([]string, error) {
 func (g *Gateway) checkLifecycleLocked(ctx context.Context) ([]string, error) {
 	after := g.cfg.Lifecycle.AutoDeactivateAfter
 	var done []string
-	for _, w := range g.index.activeWebhooks() {
+	for _, w := range g.index.Active() {
 		if ctx.Err() != nil {
 			return done, ctx.Err()
 		}
@@ -131,7 +119,7 @@ func (g *Gateway) notifyDeactivated(ctx context.Context, w *store.Webhook, since
 	if w.NotificationEmail == "" {
 		return
 	}
-	m := message{
+	m := webhooks.Message{
 		To:      w.NotificationEmail,
 		Subject: "Webhook " + w.WebhookID + " was deactivated after " + humanDuration(g.cfg.Lifecycle.AutoDeactivateAfter) + " of failed deliveries",
 		Body:    deactivationText(w, since, g.cfg.Lifecycle.AutoDeactivateAfter, g.cfg.Server.PublicURL),

@@ -188,9 +188,3 @@ func TestAutoDeactivation(t *testing.T) {
 	// Reactivating works as the spec says.
 	tg.must(200, "PUT", "/api/v1/webhooks/"+brokenID, tok, map[string]any{"status": "active"})
 }
-
-func TestMailerNoHost(t *testing.T) {
-	if err := newMailer(config.SMTP{}, SystemClock{}).Send(context.Background(), message{To: "a@b.c"}); !errors.Is(err, errNoMailer) {
-		t.Errorf("no host: %v", err)
-	}
-}

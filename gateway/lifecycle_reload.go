@@ -9,13 +9,15 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/webhooks"
+	"github.com/hookgate/hookgate/store"
 )
 
 // Reload applies the webhook blocks of a newly loaded config (SIGHUP or
 // `hookgate reload`): created, changed and removed blocks take effect at
 // once and are recorded in each webhook's history. Other blocks are read
 // at start only; a change to them is logged as needing a restart, except
-// the companies lists of sink blocks, which apply at once (sink_access.go):
+// the companies lists of sink blocks, which apply at once (webhooks/sinks.go):
 // API webhooks whose company loses its sink are deactivated. A block naming
 // a sink that is not running, or one its company may not use, is refused,
 // and nothing is applied.
@@ -27,14 +29,14 @@ func (g *Gateway) Reload(ctx context.Context, cfg *config.Config) (ReloadSummary
 				w.Range.Filename, w.Range.Start.Line, w.Name, w.Sink)
 		}
 	}
-	sinks := reloadedSinks(g.cfg.Sinks, cfg.Sinks)
-	if err := checkBlockSinks(cfg.Webhooks, newSinkAccess(sinks)); err != nil {
+	sinks := webhooks.ReloadedSinks(g.cfg.Sinks, cfg.Sinks)
+	if err := webhooks.CheckBlockSinks(cfg.Webhooks, webhooks.NewSinkAccess(sinks)); err != nil {
 		return ReloadSummary{}, err
 	}
 	for _, b := range restartOnly(g.cfg, cfg) {
 		g.log.Warn("config changed in a block that is read at start only; restart to apply it", "block", b)
 	}
-	g.sinkAccess.set(sinks)
+	g.sinkAccess.Set(sinks)
 	sum, err := g.applyConfigWebhooks(ctx, cfg.File, cfg.Webhooks)
 	if err != nil {
 		return sum, err
@@ -91,4 +93,31 @@ func sinkKeys(sinks []config.Sink) []config.Sink {
 		out[i].Range, out[i].Companies = hcl.Range{}, nil
 	}
 	return out
+}
+
+// revokeSinksLocked deactivates every active API webhook whose company may
+// no longer use its sink (a companies list changed, or a reload removed the
+// sink block),
+// as the system with the reason in its history; its pending deliveries are
+// dead-lettered with that reason. HCL webhooks cannot get here: a block
+// like that is refused with the whole config. Deactivating rather than
+// failing each delivery keeps the change visible in the API, the dashboard
+// and the history, and stops fan-out to a webhook that cannot deliver; the
+// company may choose another sink and reactivate it (an update checks the
+// sink again). The caller holds g.mgmt.mu.
+func (g *Gateway) revokeSinksLocked(ctx context.Context, existing []*store.Webhook, file string) (int, error) {
+	n := 0
+	for _, w := range existing {
+		if w.Source == store.SourceConfig || w.Status != store.StatusActive || !g.sinkAccess.Forbids(w.Sink, w.CompanyID) {
+			continue
+		}
+		reason := fmt.Sprintf("deactivated: sink %q is not available to company %d under %s", w.Sink, w.CompanyID, file)
+		if _, err := g.deactivateLocked(ctx, w, reason); err != nil {
+			return n, err
+		}
+		g.log.Warn("webhook deactivated: its company may no longer use its sink", "webhook", w.WebhookID,
+			"company", w.CompanyID, "sink", w.Sink, "config", file)
+		n++
+	}
+	return n, nil
 }

@@ -83,7 +83,7 @@ func TestHCLWebhooksReadOnlyAndReload(t *testing.T) {
 		t.Errorf("removed block history %v", h)
 	}
 	// The fan-out follows at once: the new block receives, the inactive one not.
-	if subs := tg.g.index.subscribers(100, "workorder.created"); len(subs) != 1 || subs[0].WebhookID != ConfigWebhookID("new") {
+	if subs := tg.g.index.Subscribers(100, "workorder.created"); len(subs) != 1 || subs[0].WebhookID != ConfigWebhookID("new") {
 		t.Errorf("subscribers after reload: %v", subs)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/store"
@@ -184,7 +185,7 @@ func TestAttemptRecordsCountTowardDiskGuard(t *testing.T) {
 		tg.publish(tok, env)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for !tg.g.disk.isLow() && time.Now().Before(deadline) {
+	for !tg.g.disk.Low() && time.Now().Before(deadline) {
 		done := 0
 		for _, w := range hooks {
 			ds, _ := tg.g.store.ListDeliveries(context.Background(), w.WebhookID, store.DeliverySucceeded, time.Time{}, time.Time{})
@@ -195,9 +196,9 @@ func TestAttemptRecordsCountTowardDiskGuard(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if !tg.g.disk.isLow() || reads.Load() == 0 {
+	if !tg.g.disk.Low() || reads.Load() == 0 {
 		t.Fatalf("after ~9 MiB of attempt records: low %v, %d free-space reads; want the guard to have checked and gone low",
-			tg.g.disk.isLow(), reads.Load())
+			tg.g.disk.Low(), reads.Load())
 	}
 }
 
@@ -262,7 +263,7 @@ func TestOurHeadersWinInAnyCase(t *testing.T) {
 	for _, format := range []string{config.SignatureFN, config.SignatureStandard} {
 		w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/in", Events: []string{"workorder.created"}, Headers: custom, SignatureFormat: format})
 		d := &store.Delivery{ID: "3f1e0c2a-9b8d-4c7e-a6f5-1d2e3f4a5b6c", EventName: "workorder.created"}
-		h := tg.g.headers(w, d, &store.Event{TraceID: "t"}, 1, []byte(`{}`))
+		h := tg.g.dispatcher.Headers(w, d, &store.Event{TraceID: "t"}, 1, []byte(`{}`))
 		seen := map[string]string{}
 		for k, v := range h {
 			lower := strings.ToLower(k)
@@ -274,7 +275,7 @@ func TestOurHeadersWinInAnyCase(t *testing.T) {
 				t.Errorf("%s: %s: %s sent", format, k, v)
 			}
 		}
-		if h["Content-Type"] != "application/json" || h["X-Api-Key"] != "k" || h[HeaderWebhookID] != w.WebhookID {
+		if h["Content-Type"] != "application/json" || h["X-Api-Key"] != "k" || h[delivery.HeaderWebhookID] != w.WebhookID {
 			t.Errorf("%s: headers %v", format, h)
 		}
 		if _, std := seen["webhook-id"]; std != (format == config.SignatureStandard) {
@@ -291,7 +292,7 @@ func TestOurHeadersWinInAnyCase(t *testing.T) {
 		if ct := got.Header.Values("Content-Type"); len(ct) != 1 || ct[0] != "application/json" {
 			t.Errorf("Content-Type %v", ct)
 		}
-		if sig := got.Header.Values(HeaderSignature); len(sig) != 1 || !signature.Verify(w.Secret, got.Body, sig[0]) {
+		if sig := got.Header.Values(delivery.HeaderSignature); len(sig) != 1 || !signature.Verify(w.Secret, got.Body, sig[0]) {
 			t.Errorf("X-FN-Signature %v does not verify", sig)
 		}
 	}
@@ -303,7 +304,7 @@ func TestOurHeadersWinInAnyCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.RequestHeaders["Content-Type"] != "application/json" || a.RequestHeaders["X-Api-Key"] != redactedHeaderVal {
+	if a.RequestHeaders["Content-Type"] != "application/json" || a.RequestHeaders["X-Api-Key"] != delivery.RedactedHeaderVal {
 		t.Errorf("logged headers %v", a.RequestHeaders)
 	}
 	for k := range a.RequestHeaders {
@@ -318,7 +319,7 @@ func TestOurHeadersWinInAnyCase(t *testing.T) {
 func TestGatewayHeadersAreReserved(t *testing.T) {
 	tg := startGateway(t, testConfig(t), false)
 	w := &store.Webhook{WebhookID: "w", Secret: "s", SignatureFormat: config.SignatureStandard}
-	for k := range tg.g.headers(w, &store.Delivery{ID: "d"}, &store.Event{}, 1, nil) {
+	for k := range tg.g.dispatcher.Headers(w, &store.Delivery{ID: "d"}, &store.Event{}, 1, nil) {
 		if !config.ReservedHeader(k) {
 			t.Errorf("the gateway sets %s, which a webhook may set too", k)
 		}

@@ -62,3 +62,10 @@ func newMetrics(st store.Store, inFlight func() int64) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// ObserveAttempt counts one recorded attempt by outcome and how long its
+// sink took (delivery.Metrics).
+func (m *metrics) ObserveAttempt(outcome store.Outcome, took time.Duration) {
+	m.deliveries.WithLabelValues(string(outcome)).Inc()
+	m.attemptSeconds.WithLabelValues(string(outcome)).Observe(took.Seconds())
+}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -70,18 +70,22 @@ func (q *quotas) checkWebhooks(ctx context.Context, st store.Store, company int6
 		"delete one before creating another, or ask the operator to raise the limit", company, len(ws), lim.Setting, lim.Value))
 }
 
-// checkPublish refuses a publish of size bytes past the company's publish
-// rate (429 with Retry-After) or its stored bytes (507).
-func (g *Gateway) checkPublish(c *fiber.Ctx, company int64, size int) error {
+// publishQuota is ingest's Quota hook: the gateway's per-company limits.
+type publishQuota struct{ g *Gateway }
+
+// CheckPublish refuses a publish of size bytes past the company's publish
+// rate (429 with Retry-After) or its stored bytes (507): an
+// *ingest.QuotaError.
+func (pq publishQuota) CheckPublish(ctx context.Context, company int64, size int) error {
+	g := pq.g
 	q := g.quota
 	lims := q.cfg.QuotasOf(company)
 	if r := q.publishLimiter(company, lims); r != nil {
-		d := r.decide(c.UserContext(), sharedBuckets(g.store), g.log, "publish:"+itoa(company))
+		d := r.decide(ctx, sharedBuckets(g.store), g.log, "publish:"+itoa(company))
 		if !d.allowed {
 			wait := int64(math.Ceil(d.retryAfter.Seconds()))
-			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(wait, 10))
-			return errorf(fiber.StatusTooManyRequests, fmt.Sprintf("company %d publishes faster than %s (%d events per second, bursts of %d, %s); retry in %d s",
-				company, lims.PublishRate.Setting, lims.PublishRate.Value, lims.PublishBurst.Value, lims.PublishBurst.Setting, wait))
+			return &ingest.QuotaError{Rate: true, RetryAfter: time.Duration(wait) * time.Second, Msg: fmt.Sprintf("company %d publishes faster than %s (%d events per second, bursts of %d, %s); retry in %d s",
+				company, lims.PublishRate.Setting, lims.PublishRate.Value, lims.PublishBurst.Value, lims.PublishBurst.Setting, wait)}
 		}
 	}
 	lim := lims.StoredBytes
@@ -89,16 +93,19 @@ func (g *Gateway) checkPublish(c *fiber.Ctx, company int64, size int) error {
 	if lim.Value <= 0 || !ok {
 		return nil
 	}
-	used, err := q.storedBytes(c.UserContext(), uc, company)
+	used, err := q.storedBytes(ctx, uc, company)
 	if err != nil {
 		return err
 	}
 	if used+int64(size) <= lim.Value {
 		return nil
 	}
-	return errorf(fiber.StatusInsufficientStorage, fmt.Sprintf("company %d has %d bytes of events stored; this event (%d bytes) would pass %s (%d). "+
-		"Events are deleted storage.log_retention (%s) after their deliveries finish", company, used, size, lim.Setting, lim.Value, q.cfg.Storage.LogRetention))
+	return &ingest.QuotaError{Msg: fmt.Sprintf("company %d has %d bytes of events stored; this event (%d bytes) would pass %s (%d). "+
+		"Events are deleted storage.log_retention (%s) after their deliveries finish", company, used, size, lim.Setting, lim.Value, q.cfg.Storage.LogRetention)}
 }
+
+// Accepted counts an event just stored for the company.
+func (pq publishQuota) Accepted(company int64, size int) { pq.g.quota.accepted(company, size) }
 
 // publishLimiter returns the company's publish bucket, nil when its rate
 // is unlimited.

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -27,7 +28,7 @@ func ConfigWebhookID(name string) string {
 type ReloadSummary struct {
 	Created, Updated, Deleted, Unchanged int
 	// Deactivated counts API webhooks whose company may no longer use
-	// their sink (sink_access.go).
+	// their sink (webhooks/sinks.go).
 	Deactivated int
 }
 
@@ -85,7 +86,7 @@ func (g *Gateway) applyConfigWebhooksLocked(ctx context.Context, file string, bl
 				w.Secret = newSecret()
 			}
 			w.Version, w.CreatedAt, w.UpdatedAt = 1, now, now
-			hist := stamp([]*store.HistoryEntry{{Action: ActionCreated, Changes: snapshot(w)}}, w, SystemUser, now, "defined in "+w.SourceRef)
+			hist := webhooks.Stamp([]*store.HistoryEntry{{Action: webhooks.ActionCreated, Changes: webhooks.Snapshot(w)}}, w, webhooks.SystemUser, now, "defined in "+w.SourceRef)
 			if err := g.saveWebhook(ctx, nil, w, hist, ""); err != nil {
 				return sum, err
 			}
@@ -96,7 +97,7 @@ func (g *Gateway) applyConfigWebhooksLocked(ctx context.Context, file string, bl
 			w.Secret = old.Secret
 		}
 		w.PreviousSecret, w.PreviousSecretExpiresAt = old.PreviousSecret, old.PreviousSecretExpiresAt
-		rotateSecret(old, w, g.configGrace(cw), now) // a changed secret: the old one signs too for a while
+		webhooks.RotateSecret(old, w, g.configGrace(cw), now) // a changed secret: the old one signs too for a while
 		w.ID, w.CreatedAt, w.Version, w.UpdatedAt = old.ID, old.CreatedAt, old.Version, old.UpdatedAt
 		if sameWebhook(old, w) {
 			sum.Unchanged++
@@ -106,7 +107,7 @@ func (g *Gateway) applyConfigWebhooksLocked(ctx context.Context, file string, bl
 		nextVersion(old, w, now)
 		w.SourceRef = ref // the block may have moved within the file
 		// A change of SourceRef alone (the block moved) is saved without history.
-		hist := stamp(diffWebhook(old, w), w, SystemUser, now, "reloaded from "+ref)
+		hist := webhooks.Stamp(webhooks.Diff(old, w), w, webhooks.SystemUser, now, "reloaded from "+ref)
 		noteGrace(hist, w)
 		if err := g.saveWebhook(ctx, old, w, hist, "webhook set to "+string(w.Status)+" in "+ref+": not sent"); err != nil {
 			return sum, err
@@ -115,7 +116,7 @@ func (g *Gateway) applyConfigWebhooksLocked(ctx context.Context, file string, bl
 	}
 	for _, w := range stale {
 		reason := "removed from " + file
-		hist := stamp([]*store.HistoryEntry{{Action: ActionDeleted, Changes: snapshot(w)}}, w, SystemUser, now, reason)[0]
+		hist := webhooks.Stamp([]*store.HistoryEntry{{Action: webhooks.ActionDeleted, Changes: webhooks.Snapshot(w)}}, w, webhooks.SystemUser, now, reason)[0]
 		if err := g.removeWebhook(ctx, w, hist, "webhook "+reason+": not sent"); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return sum, err
 		}
@@ -143,5 +144,5 @@ func sameWebhook(a, b *store.Webhook) bool {
 		a.Status == b.Status && slices.Equal(a.Events, b.Events) && a.Secret == b.Secret &&
 		a.NotificationEmail == b.NotificationEmail && slices.Equal(a.ModelProperties, b.ModelProperties) &&
 		maps.Equal(a.Headers, b.Headers) && a.PayloadTemplate == b.PayloadTemplate && a.Sink == b.Sink &&
-		signatureFormatOf(a) == signatureFormatOf(b) && a.SourceRef == b.SourceRef
+		webhooks.SignatureFormatOf(a) == webhooks.SignatureFormatOf(b) && a.SourceRef == b.SourceRef
 }

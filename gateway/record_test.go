@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -33,6 +34,7 @@ func TestRecordingRetriesUntilDurable(t *testing.T) {
 	flaky := &flakyStore{Store: tg.g.store}
 	flaky.failures.Store(3)
 	tg.g.store = flaky
+	tg.g.dispatcher = delivery.New(tg.g.deliveryOptions(5 * time.Millisecond)) // it holds the store it was built with
 	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}})
 	tg.g.Start()
 	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/secretbox"
 	"github.com/hookgate/hookgate/signature"
@@ -97,8 +98,8 @@ func TestSecretsAtRestEndToEnd(t *testing.T) {
 	tok = tg.token("acme", "acme-secret")
 	tg.must(200, "POST", "/api/v1/webhooks/"+id+"/test", tok, nil)
 	got := rc.next(t)
-	if got.Header.Get(HeaderSignature) != signature.Sign(secret, got.Body) || got.Header.Get("Authorization") != headerValue {
-		t.Errorf("after a restart: signature %q, authorization %q", got.Header.Get(HeaderSignature), got.Header.Get("Authorization"))
+	if got.Header.Get(delivery.HeaderSignature) != signature.Sign(secret, got.Body) || got.Header.Get("Authorization") != headerValue {
+		t.Errorf("after a restart: signature %q, authorization %q", got.Header.Get(delivery.HeaderSignature), got.Header.Get("Authorization"))
 	}
 	stop()
 

@@ -10,6 +10,8 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/store"
 )
@@ -23,69 +25,31 @@ func TestSigningSecretsAndRotation(t *testing.T) {
 	w := &store.Webhook{Secret: oldSecret}
 	next := *w
 	next.Secret = newSecret2
-	rotateSecret(w, &next, time.Hour, t0)
+	webhooks.RotateSecret(w, &next, time.Hour, t0)
 	if next.PreviousSecret != oldSecret || !next.PreviousSecretExpiresAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("rotation kept %q until %v", next.PreviousSecret, next.PreviousSecretExpiresAt)
 	}
-	if got := signingSecrets(&next, t0.Add(59*time.Minute)); len(got) != 2 || got[0] != newSecret2 || got[1] != oldSecret {
+	if got := delivery.SigningSecrets(&next, t0.Add(59*time.Minute)); len(got) != 2 || got[0] != newSecret2 || got[1] != oldSecret {
 		t.Errorf("during the grace: %v, want new then old", got)
 	}
-	if got := signingSecrets(&next, t0.Add(time.Hour)); len(got) != 1 || got[0] != newSecret2 {
+	if got := delivery.SigningSecrets(&next, t0.Add(time.Hour)); len(got) != 1 || got[0] != newSecret2 {
 		t.Errorf("at the end of the grace: %v, want only the new", got)
 	}
 	// A grace of 0 keeps nothing; an unchanged secret keeps its grace.
 	none := *w
 	none.Secret = newSecret2
-	rotateSecret(w, &none, 0, t0)
+	webhooks.RotateSecret(w, &none, 0, t0)
 	if none.PreviousSecret != "" {
 		t.Errorf("grace 0 kept the old secret")
 	}
 	same := next
-	rotateSecret(&next, &same, 24*time.Hour, t0.Add(time.Minute))
+	webhooks.RotateSecret(&next, &same, 24*time.Hour, t0.Add(time.Minute))
 	if same.PreviousSecret != oldSecret || !same.PreviousSecretExpiresAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("an update without a new secret changed the grace")
 	}
-	rotateSecret(&next, &same, 24*time.Hour, t0.Add(2*time.Hour))
+	webhooks.RotateSecret(&next, &same, 24*time.Hour, t0.Add(2*time.Hour))
 	if same.PreviousSecret != "" {
 		t.Errorf("an expired previous secret is kept in the record")
-	}
-}
-
-// TestSignHeaders: X-FN-Signature carries both signatures during the
-// grace, newest first; Standard Webhooks headers verify with the spec's Go
-// library given signature.StandardSecret, with either secret.
-func TestSignHeaders(t *testing.T) {
-	w := &store.Webhook{Secret: newSecret2, PreviousSecret: oldSecret, PreviousSecretExpiresAt: t0.Add(time.Hour),
-		SignatureFormat: "standard-webhooks"}
-	body := []byte(`{"event":{"name":"workorder.created"}}`)
-	h := map[string]string{}
-	sign(h, w, "3f1e0c2a-9b8d-4c7e-a6f5-1d2e3f4a5b6c", t0, body)
-	if want := signature.Sign(newSecret2, body) + "," + signature.Sign(oldSecret, body); h[HeaderSignature] != want {
-		t.Errorf("X-FN-Signature = %s, want %s", h[HeaderSignature], want)
-	}
-	hdr := http.Header{}
-	for k, v := range h {
-		hdr.Set(k, v)
-	}
-	if hdr.Get("webhook-id") != "3f1e0c2a-9b8d-4c7e-a6f5-1d2e3f4a5b6c" || hdr.Get("webhook-timestamp") != "1768920958" {
-		t.Errorf("webhook-id %q, webhook-timestamp %q", hdr.Get("webhook-id"), hdr.Get("webhook-timestamp"))
-	}
-	if n := len(strings.Fields(hdr.Get("webhook-signature"))); n != 2 {
-		t.Errorf("webhook-signature has %d entries during the grace, want 2", n)
-	}
-	for _, s := range []string{newSecret2, oldSecret} {
-		lib, err := standardwebhooks.NewWebhook(signature.StandardSecret(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := lib.VerifyIgnoringTimestamp(body, hdr); err != nil {
-			t.Errorf("the spec's library rejects our headers for secret %.8s: %v", s, err)
-		}
-	}
-	fn := map[string]string{}
-	sign(fn, &store.Webhook{Secret: newSecret2}, "x", t0, body)
-	if len(fn) != 1 || fn[HeaderSignature] != signature.Sign(newSecret2, body) {
-		t.Errorf("fn format headers: %v", fn)
 	}
 }
 
@@ -116,10 +80,10 @@ func TestRotationAndStandardWebhooksEndToEnd(t *testing.T) {
 	}
 	tg.must(200, "POST", "/api/v1/webhooks/"+id+"/test", tok, nil)
 	got := rc.next(t)
-	if want := signature.Sign(newSecret2, got.Body) + "," + signature.Sign(oldSecret, got.Body); got.Header.Get(HeaderSignature) != want {
-		t.Errorf("during the grace X-FN-Signature = %s, want new,old", got.Header.Get(HeaderSignature))
+	if want := signature.Sign(newSecret2, got.Body) + "," + signature.Sign(oldSecret, got.Body); got.Header.Get(delivery.HeaderSignature) != want {
+		t.Errorf("during the grace X-FN-Signature = %s, want new,old", got.Header.Get(delivery.HeaderSignature))
 	}
-	uuid, _, _ := strings.Cut(got.Header.Get(HeaderDeliveryID), ":")
+	uuid, _, _ := strings.Cut(got.Header.Get(delivery.HeaderDeliveryID), ":")
 	if got.Header.Get("webhook-id") != uuid {
 		t.Errorf("webhook-id %q, want the delivery uuid %q", got.Header.Get("webhook-id"), uuid)
 	}
@@ -138,8 +102,8 @@ func TestRotationAndStandardWebhooksEndToEnd(t *testing.T) {
 	tg.clock.Advance(time.Minute)
 	tg.g.Kick()
 	retry := rc.next(t)
-	if retry.Header.Get(HeaderSignature) != signature.Sign(newSecret2, retry.Body) {
-		t.Errorf("after the grace X-FN-Signature = %s, want the new secret only", retry.Header.Get(HeaderSignature))
+	if retry.Header.Get(delivery.HeaderSignature) != signature.Sign(newSecret2, retry.Body) {
+		t.Errorf("after the grace X-FN-Signature = %s, want the new secret only", retry.Header.Get(delivery.HeaderSignature))
 	}
 	if first.Header.Get("webhook-id") == "" || first.Header.Get("webhook-id") != retry.Header.Get("webhook-id") {
 		t.Errorf("webhook-id changed across a retry: %q then %q", first.Header.Get("webhook-id"), retry.Header.Get("webhook-id"))

@@ -89,5 +89,5 @@ const indexRefreshInterval = 2 * time.Second
 func refreshIndex(ctx context.Context, g *Gateway) error {
 	g.mgmt.mu.Lock()
 	defer g.mgmt.mu.Unlock()
-	return g.index.load(ctx, g.store)
+	return g.index.Load(ctx, g.store)
 }

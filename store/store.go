@@ -394,7 +394,7 @@ type Meta interface {
 
 // FilteredClaimer is a Store that can pass over deliveries while claiming:
 // the dispatcher uses it to leave queued the deliveries of webhooks and
-// companies at their in-flight limits (gateway/fairness.go) instead of
+// companies at their in-flight limits (gateway/delivery/fairness.go) instead of
 // claiming and holding them.
 // A Store without it is claimed from in plain due order, without the limit.
 type FilteredClaimer interface {

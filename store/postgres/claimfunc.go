@@ -20,7 +20,7 @@ const claimPages = 4
 
 // ClaimDueFunc is ClaimDue that leaves queued, unclaimed and in order every
 // due delivery the filter refuses (the dispatcher's per-webhook and
-// per-company in-flight limits, gateway/fairness.go). The candidate rows are
+// per-company in-flight limits, gateway/delivery/fairness.go). The candidate rows are
 // locked FOR UPDATE SKIP LOCKED in one transaction while the filter
 // decides, so no other replica can claim them meanwhile; the refused ones
 // are unlocked at commit.

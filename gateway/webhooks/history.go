@@ -1,9 +1,8 @@
-package gateway
+package webhooks
 
 import (
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hookgate/hookgate/store"
@@ -32,14 +31,14 @@ const SystemUser = 0
 // fromTo is the {from, to} pair of a changed value.
 func fromTo(from, to any) map[string]any { return map[string]any{"from": from, "to": to} }
 
-// snapshot is a webhook's configuration for webhook_created and
+// Snapshot is a webhook's configuration for webhook_created and
 // webhook_deleted. Never the secret; header names only (values are often
 // credentials).
-func snapshot(w *store.Webhook) map[string]any {
+func Snapshot(w *store.Webhook) map[string]any {
 	m := map[string]any{
 		"url": w.URL, "method": w.Method, "status": w.Status, "events": nonNil(w.Events),
 		"isIntegrationOnly": w.IsIntegrationOnly, "sink": w.Sink, "source": w.Source,
-		"signatureFormat": signatureFormatOf(w),
+		"signatureFormat": SignatureFormatOf(w),
 	}
 	if w.NotificationEmail != "" {
 		m["notificationEmail"] = w.NotificationEmail
@@ -58,9 +57,9 @@ func snapshot(w *store.Webhook) map[string]any {
 
 func headerNames(h map[string]string) []string { return slices.Sorted(maps.Keys(h)) }
 
-// diffWebhook lists the history entries that turn old into next, one per
+// Diff lists the history entries that turn old into next, one per
 // kind of change, in a fixed order. User, time and reason are the caller's.
-func diffWebhook(old, next *store.Webhook) []*store.HistoryEntry {
+func Diff(old, next *store.Webhook) []*store.HistoryEntry {
 	var out []*store.HistoryEntry
 	add := func(action string, changes map[string]any) {
 		out = append(out, &store.HistoryEntry{Action: action, Changes: changes})
@@ -107,7 +106,7 @@ func otherChanges(old, next *store.Webhook) map[string]any {
 	if old.Sink != next.Sink {
 		m["sink"] = fromTo(old.Sink, next.Sink)
 	}
-	if a, b := signatureFormatOf(old), signatureFormatOf(next); a != b {
+	if a, b := SignatureFormatOf(old), SignatureFormatOf(next); a != b {
 		m["signatureFormat"] = fromTo(a, b)
 	}
 	if old.UserID != next.UserID {
@@ -150,35 +149,26 @@ func headerChanges(old, next map[string]string) map[string]any {
 	return map[string]any{"added": added, "removed": removed, "changed": changed}
 }
 
-// stamp fills in who, when and why for every entry.
-func stamp(hist []*store.HistoryEntry, w *store.Webhook, user int64, at time.Time, reason string) []*store.HistoryEntry {
+// Stamp fills in who, when and why for every entry.
+func Stamp(hist []*store.HistoryEntry, w *store.Webhook, user int64, at time.Time, reason string) []*store.HistoryEntry {
 	for _, h := range hist {
 		h.WebhookID, h.CompanyID, h.UserID, h.CreatedAt, h.Reason = w.WebhookID, w.CompanyID, user, at, reason
 	}
 	return hist
 }
 
-// historySpec is what GET /webhooks/{id}/history accepts (OpenAPI).
-var historySpec = listSpec{
-	sortable:      []string{"id", "userId", "action", "createdAt", "updatedAt"},
-	defaultSort:   "id",
-	fields:        []string{"id", "webhookId", "userId", "action", "changes", "reason", "createdAt", "updatedAt"},
-	defaultFields: []string{"id", "userId", "action", "changes", "reason", "createdAt", "updatedAt"},
-}
-
-// historyObject is one entry as the API shows it; entries never change, so
-// updatedAt is createdAt.
-func historyObject(h *store.HistoryEntry) *object {
-	changes := h.Changes
-	if changes == nil {
-		changes = map[string]any{}
+// nonNil shows a nil list as [] in a history entry, as the API shows it.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	return newObject(8).set("id", h.ID).set("webhookId", h.WebhookID).set("userId", h.UserID).
-		set("action", h.Action).set("changes", changes).set("reason", nullIfEmpty(h.Reason)).
-		set("createdAt", apiTime(h.CreatedAt)).set("updatedAt", apiTime(h.CreatedAt))
+	return s
 }
 
-// matchHistorySearch: the OpenAPI searches userId and action.
-func matchHistorySearch(h *store.HistoryEntry, s string) bool {
-	return s == "" || containsFold(h.Action, s) || itoa(h.UserID) == strings.TrimSpace(s)
+// nullIfEmpty shows an empty string as null in a history entry.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

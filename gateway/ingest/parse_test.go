@@ -1,7 +1,8 @@
-package gateway
+package ingest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,8 +13,8 @@ import (
 	"github.com/hookgate/hookgate/events"
 )
 
-// sameAnswer fails unless parseEnvelope answers raw exactly as
-// parseEnvelopeSlow does (result, status and message), and parseEnvelopeFast,
+// sameAnswer fails unless ParseEnvelope answers raw exactly as
+// parseEnvelopeSlow does (result, field, offset and message), and parseEnvelopeFast,
 // when it answers, agrees. It returns whether the fast path answered.
 func sameAnswer(t *testing.T, raw []byte) bool {
 	t.Helper()
@@ -26,22 +27,38 @@ func sameAnswer(t *testing.T, raw []byte) bool {
 	if ok && (wantErr != nil || fast != want) {
 		t.Fatalf("fast path accepted %q as %+v; the slow path answers %+v, %v", raw, fast, want, wantErr)
 	}
-	got, gotErr := parseEnvelope(raw)
+	got, gotErr := ParseEnvelope(raw)
 	if got != want || errText(gotErr) != errText(wantErr) {
-		t.Fatalf("parseEnvelope(%q) = %+v, %s; want %+v, %s", raw, got, errText(gotErr), want, errText(wantErr))
+		t.Fatalf("ParseEnvelope(%q) = %+v, %s; want %+v, %s", raw, got, errText(gotErr), want, errText(wantErr))
 	}
 	return ok
 }
 
+// errText is what tells two answers apart: a refusal's field, offset and
+// message (the API answers every ParseError 400).
 func errText(err error) string {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return strconv.Itoa(ae.Status) + " " + ae.Message
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return "field " + strconv.Quote(pe.Field) + " at " + strconv.FormatInt(pe.Offset, 10) + ": " + pe.Msg
 	}
 	if err != nil {
-		return "not an apiError: " + err.Error()
+		return "not a ParseError: " + err.Error()
 	}
 	return "<nil>"
+}
+
+// seed is transforms' seed envelope, compact, naming event.
+func seed(t testing.TB, event string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile("../../transforms/testdata/seed-envelope.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Replace(b.Bytes(), []byte(`"name":"workorder.status.published"`), []byte(`"name":`+strconv.Quote(event)), 1)
 }
 
 // envelopeCases are bodies near the edges of what either parser accepts:
@@ -137,7 +154,7 @@ func TestParseEnvelopeFastAgrees(t *testing.T) {
 		}
 	}
 	// So does the seed file as written, indented.
-	raw, err := os.ReadFile("../transforms/testdata/seed-envelope.json")
+	raw, err := os.ReadFile("../../transforms/testdata/seed-envelope.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +163,7 @@ func TestParseEnvelopeFastAgrees(t *testing.T) {
 	}
 }
 
-// FuzzParseEnvelopeFast: on any body parseEnvelope answers as the reference
+// FuzzParseEnvelopeFast: on any body ParseEnvelope answers as the reference
 // parseEnvelopeSlow does, and the fast path never accepts what the slow
 // path refuses or reads it differently.
 func FuzzParseEnvelopeFast(f *testing.F) {

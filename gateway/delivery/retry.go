@@ -1,6 +1,7 @@
-package gateway
+package delivery
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/hookgate/hookgate/config"
@@ -63,7 +64,7 @@ func (p retryPolicy) decide(attempt int, res *sdk.Result, st store.WebhookStats,
 	budget := p.retries(st)
 	if attempt > budget { // attempt 1 is the first try, so attempt-1 retries were used
 		return decision{state: store.DeliveryDead, outcome: store.OutcomeFailed,
-			reason: "retries exhausted after " + itoa(int64(attempt)) + " attempts: " + failureText(res)}
+			reason: "retries exhausted after " + strconv.Itoa(attempt) + " attempts: " + failureText(res)}
 	}
 	delay := p.backoff[attempt-1]
 	// Honour Retry-After when it asks for longer, within a bound so a
@@ -78,5 +79,5 @@ func failureText(res *sdk.Result) string {
 	if res.Error != "" {
 		return res.Error
 	}
-	return "HTTP " + itoa(int64(res.Status))
+	return "HTTP " + strconv.Itoa(res.Status)
 }

@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"strconv"
@@ -16,7 +16,7 @@ import (
 // both secrets sign, newest first, so a receiver verifies with whichever
 // it holds (docs/security.md).
 func sign(h map[string]string, w *store.Webhook, deliveryID string, now time.Time, body []byte) {
-	secrets := signingSecrets(w, now)
+	secrets := SigningSecrets(w, now)
 	fn := make([]string, len(secrets))
 	for i, s := range secrets {
 		fn[i] = signature.Sign(s, body)
@@ -36,25 +36,11 @@ func sign(h map[string]string, w *store.Webhook, deliveryID string, now time.Tim
 	h[signature.HeaderStandardSignature] = strings.Join(std, " ")
 }
 
-// signingSecrets lists the secrets that sign a delivery sent at now: the
+// SigningSecrets lists the secrets that sign a delivery sent at now: the
 // current one, then the previous one while its grace period lasts.
-func signingSecrets(w *store.Webhook, now time.Time) []string {
+func SigningSecrets(w *store.Webhook, now time.Time) []string {
 	if w.PreviousSecret != "" && w.PreviousSecret != w.Secret && now.Before(w.PreviousSecretExpiresAt) {
 		return []string{w.Secret, w.PreviousSecret}
 	}
 	return []string{w.Secret}
-}
-
-// rotateSecret records what a change of secret from old to next keeps: the
-// old secret stays valid for grace (none when grace is 0). An unchanged
-// secret keeps its current grace; an expired one is dropped, so the record
-// holds no secret that no longer signs.
-func rotateSecret(old, next *store.Webhook, grace time.Duration, now time.Time) {
-	switch {
-	case old != nil && old.Secret != next.Secret && grace > 0:
-		next.PreviousSecret, next.PreviousSecretExpiresAt = old.Secret, now.Add(grace)
-	case old != nil && old.Secret != next.Secret,
-		!now.Before(next.PreviousSecretExpiresAt):
-		next.PreviousSecret, next.PreviousSecretExpiresAt = "", time.Time{}
-	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package webhooks
 
 import (
 	"bytes"
@@ -21,24 +21,29 @@ import (
 	"github.com/hookgate/hookgate/config"
 )
 
-// message is one notification email.
-type message struct {
+// Message is one notification email.
+type Message struct {
 	To      string
 	Subject string
 	Body    string // plain text
 }
 
-// mailer sends notification emails.
-type mailer interface {
-	Send(ctx context.Context, m message) error
+// Mailer sends notification emails.
+type Mailer interface {
+	Send(ctx context.Context, m Message) error
 }
 
-// errNoMailer: the config has no smtp host; the caller logs the notice.
-var errNoMailer = errors.New("no smtp.host configured: email not sent")
+// Clock is the source of time of a message's Date header.
+type Clock interface {
+	Now() time.Time
+}
+
+// ErrNoMailer: the config has no smtp host; the caller logs the notice.
+var ErrNoMailer = errors.New("no smtp.host configured: email not sent")
 
 type noMailer struct{}
 
-func (noMailer) Send(context.Context, message) error { return errNoMailer }
+func (noMailer) Send(context.Context, Message) error { return ErrNoMailer }
 
 // smtpMailer sends through the smtp block's server with go-smtp.
 type smtpMailer struct {
@@ -46,7 +51,9 @@ type smtpMailer struct {
 	clock Clock
 }
 
-func newMailer(cfg config.SMTP, clock Clock) mailer {
+// NewMailer returns the mailer of the smtp block: one that sends nothing
+// (ErrNoMailer) when it names no host.
+func NewMailer(cfg config.SMTP, clock Clock) Mailer {
 	if cfg.Host == "" {
 		return noMailer{}
 	}
@@ -55,7 +62,7 @@ func newMailer(cfg config.SMTP, clock Clock) mailer {
 
 // Send dials, secures the connection as smtp.tls says, authenticates when a
 // username is set and delivers one message, all within smtp.timeout.
-func (s *smtpMailer) Send(ctx context.Context, m message) error {
+func (s *smtpMailer) Send(ctx context.Context, m Message) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	addr := net.JoinHostPort(s.cfg.Host, strconv.Itoa(s.cfg.Port))
@@ -103,7 +110,7 @@ func (s *smtpMailer) Send(ctx context.Context, m message) error {
 }
 
 // compose writes an RFC 5322 message: UTF-8 text, quoted-printable, CRLF.
-func (s *smtpMailer) compose(from *mail.Address, m message) ([]byte, error) {
+func (s *smtpMailer) compose(from *mail.Address, m Message) ([]byte, error) {
 	var b bytes.Buffer
 	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	hdr("From", from.String())

@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"testing"
@@ -8,6 +8,9 @@ import (
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/store"
 )
+
+// t0 is the tests' fixed now.
+var t0 = time.Date(2026, 1, 20, 14, 55, 58, 0, time.UTC)
 
 func statsWith(successes, total int) store.WebhookStats {
 	st := store.WebhookStats{}

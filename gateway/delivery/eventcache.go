@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"context"
@@ -18,14 +18,14 @@ const eventOverhead = 256
 // cached, so one big event cannot flush every other one.
 const largestCachedShare = 16
 
-// recentEvents keeps the events accepted most recently so that their
+// EventCache keeps the events accepted most recently so that their
 // deliveries — usually due at once, often several per event — do not each
 // read and decode the event from storage. Events never change once
 // accepted, so a cached one is never stale; a miss reads the store.
 //
 // It is bounded by bytes (delivery.event_cache_bytes), not by count: a
 // count of events of any size pinned 400 MB for 400 publishes of 1 MiB.
-type recentEvents struct {
+type EventCache struct {
 	maxBytes int64 // the whole cache
 	maxEvent int64 // one event; larger ones are not cached
 
@@ -34,8 +34,10 @@ type recentEvents struct {
 	bytes int64                                // accounted: payloads plus eventOverhead each
 }
 
-func newRecentEvents(maxBytes int64) *recentEvents {
-	r := &recentEvents{maxBytes: maxBytes, maxEvent: maxBytes / largestCachedShare}
+// NewEventCache returns a cache of maxBytes (delivery.event_cache_bytes);
+// below eventOverhead it is off and every read goes to the store.
+func NewEventCache(maxBytes int64) *EventCache {
+	r := &EventCache{maxBytes: maxBytes, maxEvent: maxBytes / largestCachedShare}
 	if maxBytes < eventOverhead {
 		return r // off
 	}
@@ -52,8 +54,8 @@ func newRecentEvents(maxBytes int64) *recentEvents {
 
 func eventCost(ev *store.Event) int64 { return int64(len(ev.Payload)) + eventOverhead }
 
-// add remembers an event that is durably stored and has deliveries queued.
-func (r *recentEvents) add(ev *store.Event) {
+// Add remembers an event that is durably stored and has deliveries queued.
+func (r *EventCache) Add(ev *store.Event) {
 	cost := eventCost(ev)
 	if r.lru == nil || cost > r.maxEvent {
 		return
@@ -70,8 +72,8 @@ func (r *recentEvents) add(ev *store.Event) {
 	}
 }
 
-// get returns the event from the cache or from st.
-func (r *recentEvents) get(ctx context.Context, st store.Store, id string) (*store.Event, error) {
+// Get returns the event from the cache or from q.
+func (r *EventCache) Get(ctx context.Context, q Queue, id string) (*store.Event, error) {
 	if r.lru != nil {
 		r.mu.Lock()
 		ev, ok := r.lru.Get(id)
@@ -80,11 +82,11 @@ func (r *recentEvents) get(ctx context.Context, st store.Store, id string) (*sto
 			return ev, nil
 		}
 	}
-	return st.GetEvent(ctx, id)
+	return q.GetEvent(ctx, id)
 }
 
-// size reports the accounted bytes and the number of events cached.
-func (r *recentEvents) size() (bytes int64, events int) {
+// Size reports the accounted bytes and the number of events cached.
+func (r *EventCache) Size() (bytes int64, events int) {
 	if r.lru == nil {
 		return 0, 0
 	}

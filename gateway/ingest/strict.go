@@ -1,13 +1,13 @@
-package gateway
+package ingest
 
 import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/gofiber/fiber/v2"
 )
 
 // maxEventDepth bounds how deeply an event body may nest objects and arrays.
@@ -24,21 +24,21 @@ const maxEventDepth = 64
 // array of events (one request publishes one event).
 func checkEventJSON(raw []byte) error {
 	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) > 0 && t[0] == '[' {
-		return errorf(fiber.StatusBadRequest, "body is a JSON array: publish one event per request (concurrent requests are committed together, so this costs no throughput)")
+		return &ParseError{Offset: int64(len(raw) - len(t)), Msg: "body is a JSON array: publish one event per request (concurrent requests are committed together, so this costs no throughput)"}
 	}
-	return checkStrictJSON(raw)
+	return CheckStrictJSON(raw)
 }
 
-// checkStrictJSON is the part of checkEventJSON every JSON body of the API
+// CheckStrictJSON is the part of checkEventJSON every JSON body of the API
 // gets (webhook create/update too): valid UTF-8, bounded nesting, no
-// duplicate keys.
-func checkStrictJSON(raw []byte) error {
-	bad := func(msg string) error { return errorf(fiber.StatusBadRequest, msg) }
+// duplicate keys. A refusal is a *ParseError.
+func CheckStrictJSON(raw []byte) error {
 	if !utf8.Valid(raw) {
-		return bad("body is not valid UTF-8: invalid byte sequence at byte " + strconv.Itoa(invalidUTF8At(raw)))
+		at := invalidUTF8At(raw)
+		return &ParseError{Offset: int64(at), Msg: "body is not valid UTF-8: invalid byte sequence at byte " + strconv.Itoa(at)}
 	}
 	if d := nestingDepth(raw); d > maxEventDepth {
-		return bad("body nests objects and arrays " + strconv.Itoa(d) + " levels deep; at most " + strconv.Itoa(maxEventDepth) + " are accepted")
+		return bad("", "body nests objects and arrays "+strconv.Itoa(d)+" levels deep; at most "+strconv.Itoa(maxEventDepth)+" are accepted")
 	}
 	// jsontext validates per RFC 7493 (I-JSON) by default: no duplicate
 	// names at any level, valid UTF-8 in strings.
@@ -46,7 +46,8 @@ func checkStrictJSON(raw []byte) error {
 	if _, err := dec.ReadValue(); err != nil {
 		var se *jsontext.SyntacticError
 		if errors.As(err, &se) && errors.Is(se.Err, jsontext.ErrDuplicateName) {
-			return bad("body has a duplicate key " + strconv.Quote(se.JSONPointer.LastToken()) + " in " + pointerText(se.JSONPointer.Parent()) + ": each key may appear once")
+			return &ParseError{Field: strings.ReplaceAll(strings.TrimPrefix(string(se.JSONPointer), "/"), "/", "."), Offset: se.ByteOffset,
+				Msg: "body has a duplicate key " + strconv.Quote(se.JSONPointer.LastToken()) + " in " + pointerText(se.JSONPointer.Parent()) + ": each key may appear once"}
 		}
 		// Other syntax errors are reported by the envelope decoder, with
 		// the messages clients already know.
@@ -102,17 +103,17 @@ func nestingDepth(raw []byte) int {
 	return deepest
 }
 
-// checkIdempotencyKey allows 1–255 visible ASCII characters and spaces. A
+// CheckIdempotencyKey allows 1–255 visible ASCII characters and spaces. A
 // key is stored and compared byte for byte and echoed nowhere, but control
 // characters (CR, LF, NUL) in it are never intended and would corrupt any
 // log or header a key is later written to.
-func checkIdempotencyKey(key string) error {
+func CheckIdempotencyKey(key string) error {
 	if len(key) > 255 {
-		return errorf(fiber.StatusBadRequest, "Idempotency-Key must be at most 255 characters")
+		return bad("Idempotency-Key", "Idempotency-Key must be at most 255 characters")
 	}
 	for i := 0; i < len(key); i++ {
 		if c := key[i]; c < 0x20 || c > 0x7e {
-			return errorf(fiber.StatusBadRequest, "Idempotency-Key may hold visible ASCII characters and spaces only; byte "+strconv.Itoa(i)+" is 0x"+strconv.FormatUint(uint64(c), 16))
+			return bad("Idempotency-Key", "Idempotency-Key may hold visible ASCII characters and spaces only; byte "+strconv.Itoa(i)+" is 0x"+strconv.FormatUint(uint64(c), 16))
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"bytes"
@@ -15,37 +15,20 @@ import (
 	"github.com/hookgate/hookgate/transforms"
 )
 
-// Header names of a delivery (02-payload-structure; X-FN-Event-Name is ours).
-const (
-	HeaderSignature   = "X-FN-Signature"
-	HeaderWebhookID   = "X-FN-Webhook-Id"
-	HeaderDeliveryID  = "X-FN-Delivery-Id"
-	HeaderTraceID     = "X-FN-Event-Trace-Id"
-	HeaderTimestamp   = "X-FN-Request-Timestamp"
-	HeaderEventName   = "X-FN-Event-Name"
-	redactedHeaderVal = "[redacted]"
-)
-
-// Sinks delivers a request through a named sink. plugins/host.Host is the
-// real implementation; the interface is the gateway's test seam.
-type Sinks interface {
-	Deliver(ctx context.Context, sink string, req *sdk.Request) (*sdk.Result, error)
-}
-
 // deliver makes one attempt of d and records its outcome: prepare the
 // request, send it through the sink, decide, write the log and the new state
 // in one transaction.
-func (g *Gateway) deliver(ctx context.Context, d *store.Delivery) {
+func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) {
 	attempt := d.Attempts + 1
-	started := g.clock.Now()
+	started := dp.clock.Now()
 	a := &store.Attempt{
 		DeliveryID: d.ID, Attempt: attempt, WebhookID: d.WebhookID, CompanyID: d.CompanyID,
 		EventID: d.EventID, EventName: d.EventName, WorkOrderID: d.WorkOrderID, CreatedAt: started,
 	}
-	req, w, res := g.prepare(ctx, d, attempt, a)
+	req, w, res := dp.prepare(ctx, d, attempt, a)
 	if req != nil {
 		var err error
-		res, err = g.sinks.Deliver(ctx, w.Sink, req)
+		res, err = dp.sinks.Deliver(ctx, w.Sink, req)
 		if ctx.Err() != nil {
 			// Shutdown deadline: leave it in flight; it is re-sent at next start.
 			return
@@ -54,33 +37,33 @@ func (g *Gateway) deliver(ctx context.Context, d *store.Delivery) {
 			res = &sdk.Result{Error: "sink " + w.Sink + ": " + err.Error(), Retryable: true}
 		}
 	}
-	g.record(ctx, d, a, res)
+	dp.record(ctx, d, a, res)
 }
 
 // prepare builds the request of one attempt. When the delivery cannot be
 // attempted at all (webhook gone or paused, template error) it returns a nil
 // request and the failure to record.
-func (g *Gateway) prepare(ctx context.Context, d *store.Delivery, attempt int, a *store.Attempt) (*sdk.Request, *store.Webhook, *sdk.Result) {
-	w := g.index.get(d.WebhookID)
+func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, attempt int, a *store.Attempt) (*sdk.Request, *store.Webhook, *sdk.Result) {
+	w := dp.webhooks.Get(d.WebhookID)
 	switch {
 	case w == nil:
 		return nil, nil, &sdk.Result{Error: "webhook was deleted: not sent"}
 	case w.Status != store.StatusActive:
 		return nil, nil, &sdk.Result{Error: "webhook is " + string(w.Status) + ": not sent"}
-	case g.sinkAccess.forbids(w.Sink, w.CompanyID):
+	case dp.access.Forbids(w.Sink, w.CompanyID):
 		// Create, update and reload refuse this already; a store written by
 		// an older version, or by a replica with another config, may not.
-		return nil, nil, &sdk.Result{Error: "sink " + quote(w.Sink) + " is not available to company " + itoa(w.CompanyID) + ": not sent"}
+		return nil, nil, &sdk.Result{Error: "sink " + strconv.Quote(w.Sink) + " is not available to company " + strconv.FormatInt(w.CompanyID, 10) + ": not sent"}
 	}
 	a.RequestMethod = strings.ToUpper(w.Method)
-	ev, err := g.recent.get(ctx, g.store, d.EventID)
+	ev, err := dp.events.Get(ctx, dp.queue, d.EventID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, &sdk.Result{Error: "event " + d.EventID + " has expired from storage: not sent"}
 	}
 	if err != nil {
 		return nil, nil, &sdk.Result{Error: "reading the event: " + err.Error(), Retryable: true}
 	}
-	body, url, err := g.render(ctx, w, ev.Payload)
+	body, url, err := dp.render(ctx, w, ev.Payload)
 	if err != nil {
 		// A template error fails this delivery only, without retry.
 		a.RequestURL = w.URL
@@ -88,49 +71,50 @@ func (g *Gateway) prepare(ctx context.Context, d *store.Delivery, attempt int, a
 	}
 	// Without a template the body is the envelope: the store keeps one copy.
 	a.RequestBody, a.RequestBodyIsPayload = body, bytes.Equal(body, ev.Payload)
-	if err := g.checkBodySize(body); err != nil {
+	if err := CheckBodySize(body, dp.cfg.MaxBody); err != nil {
 		// Not sent, and not retried: the same event renders the same body.
 		// The record keeps its first part and size (record, KeepBodies).
 		a.RequestURL = url
 		return nil, nil, &sdk.Result{Error: err.Error()}
 	}
-	headers := g.headers(w, d, ev, attempt, body)
+	headers := dp.Headers(w, d, ev, attempt, body)
 	a.RequestURL, a.RequestHeaders = url, redactCustom(headers, w.Headers)
 	return &sdk.Request{
 		ID: store.FormatLogID(d.ID, attempt), Method: a.RequestMethod, URL: url,
-		Headers: headers, Body: body, Timeout: g.cfg.Delivery.Timeout,
+		Headers: headers, Body: body, Timeout: dp.cfg.Timeout,
 	}, w, nil
 }
 
 // render applies modelProperties, then the payload and URL templates.
-func (g *Gateway) render(ctx context.Context, w *store.Webhook, payload []byte) ([]byte, string, error) {
+func (dp *Dispatcher) render(ctx context.Context, w *store.Webhook, payload []byte) ([]byte, string, error) {
 	env, err := transforms.FilterModelProperties(payload, w.ModelProperties)
 	if err != nil {
 		return nil, "", err
 	}
-	prog, err := g.transformer.Program(w.WebhookID, w.Version, w.PayloadTemplate, w.URL)
+	prog, err := dp.transformer.Program(w.WebhookID, w.Version, w.PayloadTemplate, w.URL)
 	if err != nil {
 		return nil, "", err
 	}
 	return prog.Apply(ctx, env)
 }
 
-// checkBodySize refuses a rendered body over delivery.max_body, naming the
-// setting: a template can turn a small event into megabytes.
-func (g *Gateway) checkBodySize(body []byte) error {
-	if limit := g.cfg.Delivery.MaxBody; int64(len(body)) > limit {
+// CheckBodySize refuses a rendered body over limit (delivery.max_body),
+// naming the setting: a template can turn a small event into megabytes.
+// A preview answers with it what a delivery would do.
+func CheckBodySize(body []byte, limit int64) error {
+	if int64(len(body)) > limit {
 		return fmt.Errorf("rendered body is %d bytes, over delivery.max_body (%d)", len(body), limit)
 	}
 	return nil
 }
 
-// headers signs body and lists the X-FN-* headers and the webhook's own.
+// Headers signs body and lists the X-FN-* headers and the webhook's own.
 // A custom header with the name of one of ours, in any case, is left out
 // (create, update and load refuse them; a webhook stored before may hold
 // one): two spellings of one header would reach the receiver as whichever
 // the sink happened to write last.
-func (g *Gateway) headers(w *store.Webhook, d *store.Delivery, ev *store.Event, attempt int, body []byte) map[string]string {
-	now := g.clock.Now()
+func (dp *Dispatcher) Headers(w *store.Webhook, d *store.Delivery, ev *store.Event, attempt int, body []byte) map[string]string {
+	now := dp.clock.Now()
 	h := make(map[string]string, 10+len(w.Headers))
 	for k, v := range w.Headers {
 		if !config.ReservedHeader(k) {
@@ -154,7 +138,7 @@ func redactCustom(headers, custom map[string]string) map[string]string {
 	out := make(map[string]string, len(headers))
 	for k, v := range headers {
 		if _, isCustom := custom[k]; isCustom && !config.ReservedHeader(k) {
-			v = redactedHeaderVal
+			v = RedactedHeaderVal
 		}
 		out[k] = v
 	}
@@ -162,22 +146,22 @@ func redactCustom(headers, custom map[string]string) map[string]string {
 }
 
 // record decides the delivery's fate and writes attempt and state together.
-func (g *Gateway) record(ctx context.Context, d *store.Delivery, a *store.Attempt, res *sdk.Result) {
-	now := g.clock.Now()
+func (dp *Dispatcher) record(ctx context.Context, d *store.Delivery, a *store.Attempt, res *sdk.Result) {
+	now := dp.clock.Now()
 	var stats store.WebhookStats
 	if !res.OK() && res.Retryable {
 		// Only a retry needs the budget, which the recent success rate sets.
 		var err error
-		if stats, err = g.store.GetWebhookStats(ctx, d.WebhookID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			g.log.Warn("reading webhook stats; using a new webhook's budget", "webhook", d.WebhookID, "err", err)
+		if stats, err = dp.queue.GetWebhookStats(ctx, d.WebhookID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			dp.log.Warn("reading webhook stats; using a new webhook's budget", "webhook", d.WebhookID, "err", err)
 		}
 	}
-	dec := g.policy.decide(a.Attempt, res, stats, now)
+	dec := dp.policy.decide(a.Attempt, res, stats, now)
 	a.ResponseStatus, a.ResponseHeaders, a.ResponseBody, a.ResponseBodySize = res.Status, res.Headers, res.Body, res.BodySize
 	// The record keeps the first part of each body and the full sizes; the
 	// event keeps the whole payload. A template's output is not retained
 	// in full for every attempt of the log's lifetime.
-	a.KeepBodies(g.cfg.DeliveryLog.MaxBody)
+	a.KeepBodies(dp.logMaxBody)
 	a.Error, a.ExternalRef, a.Outcome = res.Error, res.ExternalRef, dec.outcome
 	a.DurationMs = res.Duration.Milliseconds()
 
@@ -187,37 +171,40 @@ func (g *Gateway) record(ctx context.Context, d *store.Delivery, a *store.Attemp
 	if dec.state == store.DeliveryPending {
 		next.DueAt = dec.dueAt
 	}
-	if err := g.recordDurably(ctx, &next, a); err != nil {
+	if err := dp.recordDurably(ctx, &next, a); err != nil {
 		// Shutdown: the delivery stays claimed only in memory, so the next
 		// start sends it again with the same id.
-		g.log.Error("recording a delivery attempt", "delivery", a.LogID(), "err", err)
+		dp.log.Error("recording a delivery attempt", "delivery", a.LogID(), "err", err)
 		return
 	}
-	g.disk.note(attemptStoredBytes(a))
-	g.metrics.deliveries.WithLabelValues(string(dec.outcome)).Inc()
-	g.metrics.attemptSeconds.WithLabelValues(string(dec.outcome)).Observe(res.Duration.Seconds())
-	level := g.log.Debug
+	if dp.disk != nil {
+		dp.disk.Note(attemptStoredBytes(a))
+	}
+	if dp.metrics != nil {
+		dp.metrics.ObserveAttempt(dec.outcome, res.Duration)
+	}
+	level := dp.log.Debug
 	if dec.state == store.DeliveryDead {
-		level = g.log.Warn
+		level = dp.log.Warn
 	}
 	level("delivery attempt", "delivery", a.LogID(), "webhook", d.WebhookID, "event", d.EventName,
 		"status", res.Status, "outcome", dec.outcome, "next", dec.dueAt.Format(time.RFC3339), "error", res.Error)
 	if dec.state == store.DeliveryPending {
-		g.dispatcher.wake()
+		dp.Wake()
 	}
 }
 
 // recordDurably retries RecordAttempt until it succeeds or ctx ends. A
 // failed write (a full disk, say) must not lose what the receiver answered,
 // and giving up would leave the delivery claimed until the next start.
-func (g *Gateway) recordDurably(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
+func (dp *Dispatcher) recordDurably(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
 	wait := 50 * time.Millisecond
 	for {
-		err := g.store.RecordAttempt(ctx, d, a)
+		err := dp.queue.RecordAttempt(ctx, d, a)
 		if err == nil || ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
 			return err
 		}
-		g.log.Warn("recording a delivery attempt failed; retrying", "delivery", a.LogID(), "err", err, "in", wait)
+		dp.log.Warn("recording a delivery attempt failed; retrying", "delivery", a.LogID(), "err", err, "in", wait)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -225,4 +212,20 @@ func (g *Gateway) recordDurably(ctx context.Context, d *store.Delivery, a *store
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// attemptRecordOverhead approximates what an attempt record writes besides
+// its bodies: header fields, headers, two index entries, the delivery's new
+// state and the webhook's stats.
+const attemptRecordOverhead = 1 << 10
+
+// attemptStoredBytes is roughly what recording a writes: the kept bodies
+// (none for a request body the store reads back from the event) and the
+// rest of the record.
+func attemptStoredBytes(a *store.Attempt) int {
+	n := attemptRecordOverhead + len(a.ResponseBody)
+	if !a.RequestBodyIsPayload {
+		n += len(a.RequestBody)
+	}
+	return n
 }

@@ -1,11 +1,8 @@
-package gateway
+package delivery
 
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/store/badger"
 	"github.com/hookgate/hookgate/store/postgres"
+	"github.com/hookgate/hookgate/store/postgres/pgtest"
 )
 
 // TestFairnessAdmit checks the rules on their own: the per-webhook limit,
@@ -67,73 +65,6 @@ func TestFairnessAdmit(t *testing.T) {
 	}
 }
 
-// TestSlowReceiversDoNotHoldBackFast: ten slow webhooks (each attempt
-// 600 ms) with 50 deliveries queued ahead of 20 for a fast webhook, on 8
-// workers. Without fairness the fast deliveries wait for every slow one;
-// with it, each slow webhook runs at most 2 at once, slow ones hold at
-// most half the workers, and the fast ones are all delivered while most
-// slow ones are still queued.
-func TestSlowReceiversDoNotHoldBackFast(t *testing.T) {
-	cfg := testConfig(t)
-	cfg.Delivery.Workers = 8
-	cfg.Delivery.MaxInFlightPerWebhook = 2
-	cfg.Delivery.SlowThreshold = 200 * time.Millisecond
-	cfg.Delivery.SlowShare = 0.5
-	tg := startGateway(t, cfg, true)
-
-	var slowDone, fastDone atomic.Int64
-	var mu sync.Mutex
-	running := map[string]int{}
-	maxRunning := 0
-	slowURL := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		running[r.URL.Path]++
-		maxRunning = max(maxRunning, running[r.URL.Path])
-		mu.Unlock()
-		time.Sleep(600 * time.Millisecond)
-		mu.Lock()
-		running[r.URL.Path]--
-		mu.Unlock()
-		slowDone.Add(1)
-	})
-	fastURL := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) { fastDone.Add(1) })
-	for i := range 10 {
-		tg.addWebhook(&store.Webhook{URL: fmt.Sprintf("%s/slow/%d", slowURL, i), Events: []string{"workorder.created"}})
-	}
-	tg.addWebhook(&store.Webhook{URL: fastURL + "/fast", Events: []string{"workorder.routed"}})
-	tok := tg.token("acme", "acme-secret")
-	for range 5 {
-		tg.publish(tok, seed(t, "workorder.created"))
-	}
-	for range 20 {
-		tg.publish(tok, seed(t, "workorder.routed"))
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for fastDone.Load() < 20 {
-		if time.Now().After(deadline) {
-			t.Fatalf("fast webhook got %d of 20", fastDone.Load())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	// Without fairness all 8 workers serve the 50 slow deliveries first and
-	// the fast ones run only as the last 8 slow ones finish (42+ done); with
-	// it they run as soon as the first slow attempts end.
-	if n := slowDone.Load(); n > 20 {
-		t.Errorf("fast deliveries finished only after %d of 50 slow ones: slow receivers held them back", n)
-	}
-	for slowDone.Load() < 50 { // the slow ones are slowed, not starved
-		if time.Now().After(deadline) {
-			t.Fatalf("slow webhooks got %d of 50", slowDone.Load())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if maxRunning > 2 {
-		t.Errorf("a slow webhook ran %d attempts at once; max_in_flight_per_webhook is 2", maxRunning)
-	}
-}
-
 // TestCompanyBacklogDoesNotDelayAnother (issue 12, finding 5): company A
 // has 1,000 due deliveries over 50 webhooks, all queued ahead of company B's
 // one delivery; 8 workers, each pass half of the running attempts end. B's
@@ -156,7 +87,11 @@ func TestCompanyBacklogDoesNotDelayAnother(t *testing.T) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		ctx := t.Context()
-		c := testCluster(t)
+		c, err := pgtest.Start(ctx, pgtest.Options{})
+		if err != nil {
+			t.Fatalf("cannot start a throwaway PostgreSQL: %v", err)
+		}
+		t.Cleanup(func() { _ = c.Stop() })
 		for _, slowClass := range []bool{false, true} {
 			dsn, err := c.NewDatabase(ctx)
 			if err != nil {

@@ -1,10 +1,11 @@
-package gateway
+package delivery
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -13,9 +14,10 @@ import (
 // enough are idle already, not when something new is due, and never past
 // its linger.
 func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
-	g := &Gateway{cfg: testConfig(t)}
-	d := newDispatcher(g, 64, time.Second) // batch: 8 idle workers
-	d.linger = time.Hour                   // only frees or a wake end the wait
+	cfg := config.Defaults().Delivery
+	cfg.Workers = 64 // batch: 8 idle workers
+	d := New(Options{Delivery: cfg, Poll: time.Second})
+	d.linger = time.Hour // only frees or a wake end the wait
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	ctx := context.Background()
@@ -61,7 +63,7 @@ func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
 
 	d.inFlight.Store(63)
 	done = gather()
-	d.wake() // something new is due: no holding it back
+	d.Wake() // something new is due: no holding it back
 	if !ended(done) {
 		t.Fatal("gather did not return on a wake")
 	}
@@ -75,11 +77,11 @@ func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
 // TestRecentEventsServeWithoutTheStore: an event added at accept time is
 // served from memory; a miss goes to the store.
 func TestRecentEventsServeWithoutTheStore(t *testing.T) {
-	r := newRecentEvents(testConfig(t).Delivery.EventCacheBytes)
+	r := NewEventCache(config.Defaults().Delivery.EventCacheBytes)
 	ev := &store.Event{ID: "ev1", Payload: []byte(`{}`)}
-	r.add(ev)
+	r.Add(ev)
 	// A nil store: a hit must not touch it.
-	got, err := r.get(context.Background(), nil, "ev1")
+	got, err := r.Get(context.Background(), nil, "ev1")
 	if err != nil || got != ev {
 		t.Fatalf("cached event: %v, %v", got, err)
 	}
@@ -88,5 +90,17 @@ func TestRecentEventsServeWithoutTheStore(t *testing.T) {
 			t.Fatal("a miss did not go to the store")
 		}
 	}()
-	_, _ = r.get(context.Background(), nil, "ev2")
+	_, _ = r.Get(context.Background(), nil, "ev2")
+}
+
+// TestEventCacheSkipsLargeEvents: an event over a sixteenth of the cache is
+// not cached at all (moved from gateway's TestEventCacheBoundedByBytes,
+// which drives the bound through publishes).
+func TestEventCacheSkipsLargeEvents(t *testing.T) {
+	small := NewEventCache(1 << 20)
+	small.Add(&store.Event{ID: "big", Payload: make([]byte, 1<<16)})
+	small.Add(&store.Event{ID: "fits", Payload: make([]byte, 1<<15)})
+	if b, n := small.Size(); n != 1 || b != 1<<15+eventOverhead {
+		t.Errorf("1 MiB cache after a 64 KiB and a 32 KiB event: %d events, %d bytes; want only the 32 KiB one", n, b)
+	}
 }

@@ -1,22 +1,38 @@
-package gateway
+package delivery
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/events"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/transforms"
 )
 
-// dispatcher is the one goroutine that claims due deliveries from the store,
+// Dispatcher is the one goroutine that claims due deliveries from the store,
 // highest priority first, and the pool of workers that deliver them. It only
 // claims as many as there are idle workers, so a claimed delivery starts at
 // once and a large backlog stays on disk, not in memory. Which due
 // deliveries it may claim is fairness's call (fairness.go).
-type dispatcher struct {
-	g        *Gateway
+type Dispatcher struct {
+	cfg         config.Delivery
+	logMaxBody  int
+	queue       Queue
+	webhooks    WebhookLookup
+	access      SinkAccess
+	sinks       Sinks
+	transformer *transforms.Transformer
+	events      *EventCache
+	clock       Clock
+	log         *slog.Logger
+	metrics     Metrics
+	disk        DiskGuard
+	policy      retryPolicy
+
 	fair     *fairness
 	workers  int
 	poll     time.Duration
@@ -36,25 +52,47 @@ type dispatcher struct {
 	abort    context.CancelFunc // cancels attempts still running at the shutdown deadline
 }
 
-func newDispatcher(g *Gateway, workers int, poll time.Duration) *dispatcher {
-	return &dispatcher{
-		g: g, workers: workers, poll: poll, linger: claimLinger, fair: newFairness(g.cfg.Delivery, workers),
+// New builds a dispatcher from o; Start begins claiming.
+func New(o Options) *Dispatcher {
+	workers := o.Delivery.Workers
+	d := &Dispatcher{
+		cfg: o.Delivery, logMaxBody: o.LogMaxBody, queue: o.Queue, webhooks: o.Webhooks, access: o.Access,
+		sinks: o.Sinks, transformer: o.Transformer, events: o.Events, clock: o.Clock, log: o.Log,
+		metrics: o.Metrics, disk: o.Disk, policy: newRetryPolicy(o.Delivery),
+		workers: workers, poll: o.Poll, linger: claimLinger, fair: newFairness(o.Delivery, workers),
 		wakeCh:  make(chan struct{}, 1),
 		freedCh: make(chan struct{}, 1),
 		work:    make(chan *store.Delivery, workers),
 	}
+	if d.poll <= 0 {
+		d.poll = 100 * time.Millisecond
+	}
+	if d.clock == nil {
+		d.clock = wallClock{}
+	}
+	if d.access == nil {
+		d.access = allowAll{}
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	return d
 }
 
-// wake tells the claimer that something may be due now (an event was
+// InFlight reports how many deliveries are claimed and not yet recorded.
+func (d *Dispatcher) InFlight() int64 { return d.inFlight.Load() }
+
+// Wake tells the claimer that something may be due now (an event was
 // accepted, a delivery requeued, the test clock moved).
-func (d *dispatcher) wake() {
+func (d *Dispatcher) Wake() {
 	select {
 	case d.wakeCh <- struct{}{}:
 	default:
 	}
 }
 
-func (d *dispatcher) start() {
+// Start begins claiming and delivering.
+func (d *Dispatcher) Start() {
 	claimCtx, cancel := context.WithCancel(context.Background())
 	workCtx, abort := context.WithCancel(context.Background())
 	d.cancel, d.abort = cancel, abort
@@ -66,10 +104,14 @@ func (d *dispatcher) start() {
 	go d.claimLoop(claimCtx)
 }
 
-// stop stops claiming, lets running attempts finish until ctx ends, then
+// Stop stops claiming, lets running attempts finish until ctx ends, then
 // cancels the rest. An attempt cut off this way is not recorded: it stays in
 // flight on disk and is sent again, with the same delivery id, at next start.
-func (d *dispatcher) stop(ctx context.Context) {
+// It does nothing when Start was not called.
+func (d *Dispatcher) Stop(ctx context.Context) {
+	if d.cancel == nil {
+		return
+	}
 	d.stopOnce.Do(func() {
 		d.cancel()
 		d.claimWG.Wait()
@@ -93,13 +135,13 @@ func (d *dispatcher) stop(ctx context.Context) {
 // microseconds of patience lets one claim serve several.
 const claimLinger = 500 * time.Microsecond
 
-func (d *dispatcher) claimLoop(ctx context.Context) {
+func (d *Dispatcher) claimLoop(ctx context.Context) {
 	defer d.claimWG.Done()
 	timer := time.NewTimer(d.poll)
 	defer timer.Stop()
 	for {
 		free := d.workers - int(d.inFlight.Load())
-		if n := d.claimOnce(ctx); n > 0 && n >= free {
+		if n := d.ClaimOnce(ctx); n > 0 && n >= free {
 			continue // every idle worker got one, more may be due: claim again before waiting
 		}
 		// Fewer than the idle workers: the scan found nothing more it may
@@ -122,7 +164,7 @@ func (d *dispatcher) claimLoop(ctx context.Context) {
 // gather waits, at most claimLinger, until a claim's worth of workers
 // (an eighth of them) is idle. It returns at once when many already are,
 // which is always the case at low load, so it adds no latency there.
-func (d *dispatcher) gather(ctx context.Context, timer *time.Timer) {
+func (d *Dispatcher) gather(ctx context.Context, timer *time.Timer) {
 	// A company alone at its share leaves the spare workers idle: counting
 	// them, each claim would serve a quarter fewer deliveries.
 	batch := max(1, d.workers/8) + int(d.leftIdle.Load())
@@ -143,16 +185,18 @@ func (d *dispatcher) gather(ctx context.Context, timer *time.Timer) {
 	}
 }
 
-// claimOnce hands up to the number of idle workers to the pool, priority by
+// ClaimOnce hands up to the number of idle workers to the pool, priority by
 // priority, and returns how many it handed out.
-func (d *dispatcher) claimOnce(ctx context.Context) int {
+//
+// The claim loop calls it; a test calls it to see what one claim does.
+func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
 	free := d.workers - int(d.inFlight.Load())
-	if free <= 0 || ctx.Err() != nil || d.g.disk.isLow() {
+	if free <= 0 || ctx.Err() != nil || (d.disk != nil && d.disk.Low()) {
 		return 0 // a low disk pauses claims; the guard wakes us when space is back
 	}
-	now := d.g.clock.Now()
+	now := d.clock.Now()
 	total := 0
-	fc, filtered := d.g.store.(store.FilteredClaimer)
+	fc, filtered := d.queue.(store.FilteredClaimer)
 	filter := d.fair.pass()
 	for _, p := range events.Priorities {
 		if free == 0 {
@@ -163,11 +207,11 @@ func (d *dispatcher) claimOnce(ctx context.Context) int {
 		if filtered {
 			ds, err = fc.ClaimDueFunc(ctx, int(p), now, free, filter)
 		} else {
-			ds, err = d.g.store.ClaimDue(ctx, int(p), now, free)
+			ds, err = d.queue.ClaimDue(ctx, int(p), now, free)
 		}
 		if err != nil {
 			if ctx.Err() == nil {
-				d.g.log.Error("claim due deliveries", "priority", p.String(), "err", err)
+				d.log.Error("claim due deliveries", "priority", p.String(), "err", err)
 			}
 			return total
 		}
@@ -182,12 +226,12 @@ func (d *dispatcher) claimOnce(ctx context.Context) int {
 	return total
 }
 
-func (d *dispatcher) worker(ctx context.Context) {
+func (d *Dispatcher) worker(ctx context.Context) {
 	defer d.workerWG.Done()
 	for del := range d.work {
 		// Wall time, not the gateway clock: it measures the receiver.
 		started := time.Now()
-		d.g.deliver(ctx, del)
+		d.deliver(ctx, del)
 		d.fair.done(del, time.Since(started))
 		d.inFlight.Add(-1)
 		select {

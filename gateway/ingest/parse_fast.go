@@ -1,4 +1,4 @@
-package gateway
+package ingest
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 // parseEnvelopeSlow, which words every refusal as before. So refusals cost
 // both parsers; accepted events, nearly all of them, cost this one only.
 // FuzzParseEnvelopeFast holds the two parsers to the same answers.
-func parseEnvelopeFast(raw []byte) (p parsedEvent, ok bool) {
+func parseEnvelopeFast(raw []byte) (p Parsed, ok bool) {
 	fp := fastParsers.Get().(*fastParser)
 	defer fp.release()
 	// A bytes.Buffer is parsed in place: no copy, and every Value read is a
@@ -32,12 +32,12 @@ func parseEnvelopeFast(raw []byte) (p parsedEvent, ok bool) {
 	fp.dec.Reset(&fp.buf)
 	var e fastEnvelope
 	if !e.read(&fp.dec) {
-		return parsedEvent{}, false
+		return Parsed{}, false
 	}
 	// encoding/json's Decoder refuses nothing after the object but
 	// whitespace; anything else is for the slow path to word.
 	if len(bytes.TrimLeft(raw[fp.dec.InputOffset():], " \t\r\n")) != 0 {
-		return parsedEvent{}, false
+		return Parsed{}, false
 	}
 	return e.result()
 }
@@ -75,34 +75,34 @@ type fastEnvelope struct {
 
 // result applies parseEnvelopeSlow's checks to what read found; every
 // refusal is left to the slow path.
-func (e *fastEnvelope) result() (parsedEvent, bool) {
+func (e *fastEnvelope) result() (Parsed, bool) {
 	if e.event.Name == "" || e.timestamp == nil || !e.hasUser || !e.hasWorkorder {
-		return parsedEvent{}, false
+		return Parsed{}, false
 	}
 	if _, err := time.Parse(time.RFC3339, string(e.timestamp)); err != nil {
-		return parsedEvent{}, false
+		return Parsed{}, false
 	}
-	p := parsedEvent{name: e.event.Name}
+	p := Parsed{Name: e.event.Name}
 	var err error
 	switch {
 	case e.paramsCompany != nil:
-		p.companyID, err = jsonInt(e.paramsCompany)
+		p.CompanyID, err = jsonInt(e.paramsCompany)
 	case e.hasCompany && !e.companyUnsure && e.companyID != nil:
-		p.companyID, err = jsonInt(e.companyID)
+		p.CompanyID, err = jsonInt(e.companyID)
 	default:
-		return parsedEvent{}, false
+		return Parsed{}, false
 	}
 	if err != nil {
-		return parsedEvent{}, false
+		return Parsed{}, false
 	}
 	switch {
 	case e.paramsWorkOrder != nil:
-		p.workOrderID, err = jsonInt(e.paramsWorkOrder)
+		p.WorkOrderID, err = jsonInt(e.paramsWorkOrder)
 	case e.workorderID != nil:
-		p.workOrderID, err = jsonInt(e.workorderID)
+		p.WorkOrderID, err = jsonInt(e.workorderID)
 	}
 	if err != nil {
-		return parsedEvent{}, false
+		return Parsed{}, false
 	}
 	return p, true
 }

@@ -1,0 +1,209 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/store"
+)
+
+// Store is the part of the store a publish writes: the event, its
+// deliveries and the idempotency record, in one transaction.
+type Store interface {
+	Ingest(ctx context.Context, idem *store.Idempotency, items []store.IngestItem) (prior []byte, err error)
+}
+
+// Subscribers lists the active webhooks of company subscribed to event:
+// the gateway's in-memory subscriber index. The slice is read-only.
+type Subscribers interface {
+	Subscribers(company int64, event string) []*store.Webhook
+}
+
+// Quota holds a company's publishes to its limits: CheckPublish refuses
+// one of size bytes past them (a *QuotaError), Accepted counts one stored.
+type Quota interface {
+	CheckPublish(ctx context.Context, company int64, size int) error
+	Accepted(company int64, size int)
+}
+
+// DiskGuard counts an event of n bytes about to be written and refuses it
+// (a *QuotaError) while the data folder is low on space.
+type DiskGuard interface {
+	Admit(n int) error
+}
+
+// Clock is the source of an event's received time.
+type Clock interface {
+	Now() time.Time
+}
+
+// Options assemble a Service. Store, Subscribers and Clock are required;
+// nil Quota and Disk do not limit; Accepted may be nil.
+type Options struct {
+	Store       Store
+	Subscribers Subscribers
+	Clock       Clock
+	Quota       Quota
+	Disk        DiskGuard
+	// IdempotencyTTL is delivery.idempotency_ttl: how long a key replays.
+	IdempotencyTTL time.Duration
+	// Accepted is told of an event just stored (not of a replay) and how
+	// many deliveries it queued: metrics, the event cache, the dispatcher.
+	Accepted func(ev *store.Event, deliveries int)
+}
+
+// Service accepts published events: validate, fan out, write durably.
+type Service struct{ o Options }
+
+// New returns a Service of o.
+func New(o Options) *Service { return &Service{o: o} }
+
+// Request is one publish.
+type Request struct {
+	Company        int64  // the company the token may publish for
+	ClientID       string // scopes the idempotency key
+	Body           []byte // the envelope; the Service keeps it, so the caller must not reuse it
+	IdempotencyKey string // "" for none
+}
+
+// Result is the 202 answer to a publish.
+type Result struct {
+	EventID    string `json:"eventId"`
+	TraceID    string `json:"traceId"`
+	Deliveries int    `json:"deliveries"`
+}
+
+// Outcome is what a publish did: the answer, and whether it is the replay
+// of an earlier one with the same idempotency key. Answer is Result as
+// JSON for a new event; nil for a replay.
+type Outcome struct {
+	Result   Result
+	Answer   []byte
+	Replayed bool
+}
+
+// Publish checks the disk and the company's quota, parses the envelope,
+// fans it out to the subscribed webhooks and stores event, deliveries and
+// idempotency record in one transaction; only then is it accepted.
+// Refusals are typed: *QuotaError, *ParseError, *WrongCompanyError,
+// *IdempotencyConflictError.
+func (s *Service) Publish(ctx context.Context, r Request) (Outcome, error) {
+	if s.o.Disk != nil {
+		if err := s.o.Disk.Admit(len(r.Body)); err != nil {
+			return Outcome{}, err
+		}
+	}
+	if s.o.Quota != nil {
+		if err := s.o.Quota.CheckPublish(ctx, r.Company, len(r.Body)); err != nil {
+			return Outcome{}, err
+		}
+	}
+	raw := r.Body
+	p, err := ParseEnvelope(raw)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if p.CompanyID != r.Company {
+		return Outcome{}, &WrongCompanyError{Token: r.Company, Event: p.CompanyID}
+	}
+	now := s.o.Clock.Now()
+	ev := &store.Event{
+		ID: uuid.NewString(), TraceID: uuid.NewString(), Name: p.Name,
+		CompanyID: p.CompanyID, WorkOrderID: p.WorkOrderID, Payload: raw, ReceivedAt: now,
+	}
+	ds := fanOut(ev, p, s.o.Subscribers.Subscribers(p.CompanyID, p.Name), now)
+	res := Result{EventID: ev.ID, TraceID: ev.TraceID, Deliveries: len(ds)}
+	answer := res.AppendJSON(make([]byte, 0, 128))
+	var idem *store.Idempotency
+	if key := r.IdempotencyKey; key != "" {
+		if err := CheckIdempotencyKey(key); err != nil {
+			return Outcome{}, err
+		}
+		idem = &store.Idempotency{Key: r.ClientID + "\x00" + key, Response: idemRecord(answer, raw), TTL: s.o.IdempotencyTTL}
+	}
+	prior, err := s.o.Store.Ingest(ctx, idem, []store.IngestItem{{Event: ev, Deliveries: ds}})
+	if err != nil {
+		return Outcome{}, err
+	}
+	if prior != nil {
+		first, err := s.replay(prior, raw, r.IdempotencyKey)
+		if err != nil {
+			return Outcome{}, err
+		}
+		return Outcome{Result: first, Replayed: true}, nil
+	}
+	if s.o.Quota != nil {
+		s.o.Quota.Accepted(p.CompanyID, len(raw))
+	}
+	if s.o.Accepted != nil {
+		s.o.Accepted(ev, len(ds))
+	}
+	return Outcome{Result: res, Answer: answer}, nil
+}
+
+// fanOut makes one delivery of ev, due now, per subscribed webhook.
+func fanOut(ev *store.Event, p Parsed, subs []*store.Webhook, now time.Time) []*store.Delivery {
+	prio := int(events.PriorityOf(p.Name))
+	ds := make([]*store.Delivery, 0, len(subs))
+	for _, w := range subs {
+		ds = append(ds, &store.Delivery{
+			ID: uuid.NewString(), EventID: ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
+			EventName: p.Name, WorkOrderID: p.WorkOrderID, Priority: prio,
+			State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now,
+		})
+	}
+	return ds
+}
+
+// idemRecord is what an Idempotency-Key keeps: the 202 answer plus the
+// SHA-256 of the body it answered, as one more JSON field. A field rather
+// than a prefix: a replica still running the previous version reads the
+// record as the plain answer (unknown fields are ignored), so a rolling
+// upgrade replays as before on either version.
+func idemRecord(answer, body []byte) []byte {
+	sum := sha256.Sum256(body)
+	rec := make([]byte, 0, len(answer)+16+2*len(sum))
+	rec = append(rec, answer[:len(answer)-1]...) // answer ends with '}'
+	rec = append(rec, `,"bodySha256":"`...)
+	rec = hex.AppendEncode(rec, sum[:])
+	return append(rec, `"}`...)
+}
+
+// replay is the first answer to key, when body is the body it answered. A
+// record of the previous version has no hash and replays as it did.
+func (s *Service) replay(prior, body []byte, key string) (Result, error) {
+	var first struct {
+		Result
+		BodySHA256 string `json:"bodySha256"`
+	}
+	if err := json.Unmarshal(prior, &first); err != nil {
+		return Result{}, err
+	}
+	if first.BodySHA256 != "" {
+		sum := sha256.Sum256(body)
+		if first.BodySHA256 != hex.EncodeToString(sum[:]) {
+			// Replaying the first answer would drop this event without a word.
+			return Result{}, &IdempotencyConflictError{Key: key, TTL: s.o.IdempotencyTTL}
+		}
+	}
+	return first.Result, nil
+}
+
+// AppendJSON appends what json.Marshal makes of r, without its reflection:
+// the IDs are UUIDs, which need no escaping.
+func (r Result) AppendJSON(b []byte) []byte {
+	b = append(b, `{"eventId":"`...)
+	b = append(b, r.EventID...)
+	b = append(b, `","traceId":"`...)
+	b = append(b, r.TraceID...)
+	b = append(b, `","deliveries":`...)
+	b = strconv.AppendInt(b, int64(r.Deliveries), 10)
+	return append(b, '}')
+}
