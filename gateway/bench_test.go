@@ -21,6 +21,7 @@ func BenchmarkPipeline(b *testing.B) {
 		got.Add(1)
 	})
 	cfg := testConfig(b)
+	cfg.Quotas.PublishRate = 0 // the gateway's capacity, not one company's quota
 	cfg.Storage.Path = b.TempDir()
 	cfg.Delivery.Workers = 64
 	tg := startGatewayClock(b, cfg, true, SystemClock{})
@@ -40,6 +41,7 @@ func BenchmarkPipeline(b *testing.B) {
 // concurrent producers and no subscriber (profile with -cpuprofile).
 func BenchmarkIngestHTTP(b *testing.B) {
 	cfg := testConfig(b)
+	cfg.Quotas.PublishRate = 0 // the gateway's capacity, not one company's quota
 	cfg.Storage.Path = b.TempDir()
 	tg := startGatewayClock(b, cfg, true, SystemClock{})
 	tok := tg.token("acme", "acme-secret")
