@@ -27,10 +27,12 @@ type CompanyQuotas struct {
 // quotas block's.
 func (c *Config) QuotasOf(company int64) CompanyQuotas {
 	q := c.Quotas
-	limit := func(name string, v int64) Limit { return Limit{Value: v, Setting: "quotas." + name} }
+	// Whole literals, not "quotas." + name: this runs on every publish.
 	out := CompanyQuotas{
-		Webhooks: limit("webhooks", int64(q.Webhooks)), StoredBytes: limit("stored_bytes", q.StoredBytes),
-		PublishRate: limit("publish_rate", int64(q.PublishRate)), PublishBurst: limit("publish_burst", int64(q.PublishBurst)),
+		Webhooks:     Limit{Value: int64(q.Webhooks), Setting: "quotas.webhooks"},
+		StoredBytes:  Limit{Value: q.StoredBytes, Setting: "quotas.stored_bytes"},
+		PublishRate:  Limit{Value: int64(q.PublishRate), Setting: "quotas.publish_rate"},
+		PublishBurst: Limit{Value: int64(q.PublishBurst), Setting: "quotas.publish_burst"},
 	}
 	for _, co := range c.Companies {
 		if co.ID != company {
