@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
-	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
 	"github.com/hookgate/hookgate/store"
 )
@@ -56,35 +55,4 @@ func (g *Gateway) secretGrace(in *webhookInput, rotating bool) (time.Duration, e
 		return 0, badRequest(`'secretGracePeriod' must be between "0s" and "168h" (7 days)`)
 	}
 	return d, nil
-}
-
-// graceEnd is previousSecretExpiresAt as the API shows it: null when no
-// previous secret is kept.
-func graceEnd(w *store.Webhook) any {
-	if w.PreviousSecret == "" || w.PreviousSecretExpiresAt.IsZero() {
-		return nil
-	}
-	return apiTime(w.PreviousSecretExpiresAt)
-}
-
-// noteGrace adds to the secret_regenerated entry until when the replaced
-// secret still signs (never a secret).
-func noteGrace(hist []*store.HistoryEntry, next *store.Webhook) {
-	for _, h := range hist {
-		if h.Action != webhooks.ActionSecretChanged {
-			continue
-		}
-		if m, ok := h.Changes["secret"].(map[string]any); ok {
-			m["previousValidUntil"] = graceEnd(next)
-		}
-	}
-}
-
-// configGrace is the grace period of an HCL webhook's secret change: its
-// own secret_grace_period, else delivery.secret_grace_period.
-func (g *Gateway) configGrace(cw config.Webhook) time.Duration {
-	if cw.SecretGracePeriod != nil {
-		return *cw.SecretGracePeriod
-	}
-	return g.cfg.Delivery.SecretGracePeriod
 }

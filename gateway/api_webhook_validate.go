@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/hookgate/hookgate/config"
@@ -232,6 +231,3 @@ func templateErrorText(err error, text string) string {
 	}
 	return te.Message + " (at character " + strconv.Itoa(te.Position) + ")"
 }
-
-// newSecret is a fresh webhook secret: a random (v4) UUID, the form the spec shows.
-func newSecret() string { return uuid.NewString() }

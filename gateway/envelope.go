@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookgate/hookgate/gateway/ingest"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 )
 
 // apiError is an error that reaches an API client in the spec's envelope:
@@ -71,8 +72,18 @@ func domainStatus(err error) int {
 		wc *ingest.WrongCompanyError
 		ic *ingest.IdempotencyConflictError
 		qe *ingest.QuotaError
+		ro *webhooks.ReadOnlyError
+		wq *webhooks.QuotaError
 	)
 	switch {
+	case errors.Is(err, webhooks.ErrNotFound):
+		return fiber.StatusNotFound
+	case errors.As(err, &ro):
+		return fiber.StatusConflict // edit the HCL block instead
+	case errors.Is(err, webhooks.ErrArchived):
+		return fiber.StatusUnprocessableEntity // archiving is permanent
+	case errors.As(err, &wq):
+		return fiber.StatusConflict
 	case errors.As(err, &pe):
 		return fiber.StatusBadRequest
 	case errors.As(err, &wc):

@@ -95,20 +95,13 @@ func (g *Gateway) checkLifecycleLocked(ctx context.Context) ([]string, error) {
 // autoDeactivate makes the webhook inactive as the system (user 0), records
 // why, dead-letters its pending deliveries and emails notificationEmail.
 func (g *Gateway) autoDeactivate(ctx context.Context, webhookID string, since time.Time) (bool, error) {
-	g.mgmt.mu.Lock()
-	old, err := g.store.GetWebhook(ctx, webhookID)
-	if err != nil || old.Status != store.StatusActive {
-		g.mgmt.mu.Unlock()
-		return false, ignoreNotFound(err) // changed meanwhile
-	}
 	reason := fmt.Sprintf("auto-deactivated: every delivery has failed since %s (%s; lifecycle.auto_deactivate_after)",
 		since.UTC().Format(time.RFC3339), humanDuration(g.cfg.Lifecycle.AutoDeactivateAfter))
-	next, err := g.deactivateLocked(ctx, old, reason)
-	g.mgmt.mu.Unlock()
-	if err != nil {
-		return false, err
+	next, err := g.hooks.Deactivate(ctx, webhookID, reason)
+	if err != nil || next == nil {
+		return false, err // nil: changed meanwhile
 	}
-	g.log.Warn("webhook auto-deactivated", "webhook", webhookID, "company", old.CompanyID, "failing_since", since)
+	g.log.Warn("webhook auto-deactivated", "webhook", webhookID, "company", next.CompanyID, "failing_since", since)
 	g.notifyDeactivated(ctx, next, since)
 	return true, nil
 }
@@ -176,11 +169,4 @@ func redactURL(raw string) string {
 		u.RawQuery = "…"
 	}
 	return u.String()
-}
-
-func ignoreNotFound(err error) error {
-	if err == store.ErrNotFound {
-		return nil
-	}
-	return err
 }
