@@ -56,7 +56,7 @@ type Gateway struct {
 	auth        *auth
 	proxies     trustedProxies // server.trusted_proxies (clientaddr.go)
 	index       *webhooks.Index
-	hooks       *webhooks.Service // every change to webhooks
+	hooks       *webhooks.Service    // every change to webhooks
 	recent      *delivery.EventCache // events just accepted, for their deliveries
 	metrics     *metrics
 	dispatcher  *delivery.Dispatcher

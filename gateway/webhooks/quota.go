@@ -28,4 +28,3 @@ func (s *Service) CheckQuota(ctx context.Context, company int64, lim config.Limi
 	return &QuotaError{Msg: fmt.Sprintf("company %d has %d webhooks (archived ones included), the limit of %s (%d): "+
 		"delete one before creating another, or ask the operator to raise the limit", company, len(ws), lim.Setting, lim.Value)}
 }
-
