@@ -24,7 +24,7 @@ func (g *Gateway) checkDestination(w *store.Webhook) error {
 	}
 	policy := netguard.Policy{AllowHTTP: true, AllowPrivateNetworks: g.cfg.Delivery.AllowPrivateNetworks}
 	if err := policy.CheckURL(u); err != nil {
-		return badRequest("'url' is not an allowed destination: " + strings.TrimPrefix(err.Error(), "refused: ") +
+		return invalid("url", "'url' is not an allowed destination: "+strings.TrimPrefix(err.Error(), "refused: ")+
 			" (the gateway's delivery.allow_private_networks is false)")
 	}
 	return nil
@@ -32,7 +32,7 @@ func (g *Gateway) checkDestination(w *store.Webhook) error {
 
 func checkSignatureFormat(w *store.Webhook) error {
 	if w.SignatureFormat != "" && !slices.Contains(config.SignatureFormats, w.SignatureFormat) {
-		return badRequest("'signatureFormat' must be \"fn\" or \"standard-webhooks\", not " + quote(w.SignatureFormat))
+		return invalid("signatureFormat", "'signatureFormat' must be \"fn\" or \"standard-webhooks\", not "+quote(w.SignatureFormat))
 	}
 	return nil
 }

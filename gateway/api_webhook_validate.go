@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/transforms"
 )
@@ -47,36 +48,40 @@ func (g *Gateway) validateWebhook(w *store.Webhook) error {
 	return nil
 }
 
+// invalid is the refusal of a webhook field (a 400 over the API, see
+// domainStatus).
+func invalid(field, msg string) error { return &webhooks.ValidationError{Field: field, Msg: msg} }
+
 // checkURL: an absolute https URL (http when delivery.allow_http), whose
 // {{ JSONata }} placeholders compile. The URL is not echoed: its query may
 // carry a credential.
 func (g *Gateway) checkURL(w *store.Webhook) error {
 	const bad = "'url' must be a valid HTTPS URL"
 	if len(w.URL) > maxURLLength {
-		return badRequest("'url' is longer than " + strconv.Itoa(maxURLLength) + " characters")
+		return invalid("url", "'url' is longer than "+strconv.Itoa(maxURLLength)+" characters")
 	}
 	if err := transforms.CheckURLOrigin(w.URL); err != nil {
 		// Event data must not choose where a signed delivery goes.
-		return badRequest("'url' is not allowed: " + templateErrorText(err, ""))
+		return invalid("url", "'url' is not allowed: "+templateErrorText(err, ""))
 	}
 	u, err := url.Parse(placeholderRE.ReplaceAllString(w.URL, "x"))
 	switch {
 	case w.URL == "":
-		return badRequest(bad + ", such as https://example.com/webhook")
+		return invalid("url", bad+", such as https://example.com/webhook")
 	case err != nil:
-		return badRequest(bad + ": it does not parse")
+		return invalid("url", bad+": it does not parse")
 	case u.Scheme == "http" && !g.cfg.Delivery.AllowHTTP:
-		return badRequest(bad + ": http:// is not allowed (the gateway's delivery.allow_http is false)")
+		return invalid("url", bad+": http:// is not allowed (the gateway's delivery.allow_http is false)")
 	case u.Scheme != "https" && u.Scheme != "http":
-		return badRequest(bad + ": the scheme must be https")
+		return invalid("url", bad+": the scheme must be https")
 	case u.Host == "":
-		return badRequest(bad + ": it has no host")
+		return invalid("url", bad+": it has no host")
 	case u.User != nil:
-		return badRequest(bad + ": user:password@ in a URL is not allowed; send credentials in webhookAttribute.header")
+		return invalid("url", bad+": user:password@ in a URL is not allowed; send credentials in webhookAttribute.header")
 	}
 	if strings.Contains(w.URL, "{{") || strings.Contains(w.URL, "}}") {
 		if err := transforms.CheckURLTemplate(g.cfg.Transforms.Engine, w.URL); err != nil {
-			return badRequest("'url' template does not compile: " + templateErrorText(err, ""))
+			return invalid("url", "'url' template does not compile: "+templateErrorText(err, ""))
 		}
 	}
 	return nil
@@ -84,14 +89,14 @@ func (g *Gateway) checkURL(w *store.Webhook) error {
 
 func checkMethod(w *store.Webhook) error {
 	if !slices.Contains(config.Methods, w.Method) {
-		return badRequest("'method' must be \"post\" or \"put\", not " + quote(w.Method))
+		return invalid("method", "'method' must be \"post\" or \"put\", not "+quote(w.Method))
 	}
 	return nil
 }
 
 func checkStatus(w *store.Webhook) error {
 	if !slices.Contains(config.Statuses, string(w.Status)) {
-		return badRequest("'status' must be \"active\", \"inactive\" or \"archived\", not " + quote(string(w.Status)))
+		return invalid("status", "'status' must be \"active\", \"inactive\" or \"archived\", not "+quote(string(w.Status)))
 	}
 	return nil
 }
@@ -99,20 +104,20 @@ func checkStatus(w *store.Webhook) error {
 // checkEvents: 1 to 33 names from the catalog, each once.
 func checkEvents(w *store.Webhook) error {
 	if len(w.Events) == 0 {
-		return badRequest("'events' must list at least 1 event (GET /api/v1/webhooks/events lists the 33)")
+		return invalid("events", "'events' must list at least 1 event (GET /api/v1/webhooks/events lists the 33)")
 	}
 	seen := map[string]bool{}
 	for _, e := range w.Events {
 		if !events.Valid(e) {
-			return badRequest("'events' contains an unknown event " + quote(e) + "; GET /api/v1/webhooks/events lists the 33 valid names")
+			return invalid("events", "'events' contains an unknown event "+quote(e)+"; GET /api/v1/webhooks/events lists the 33 valid names")
 		}
 		if seen[e] {
-			return badRequest("'events' lists " + quote(e) + " more than once; each event may appear once")
+			return invalid("events", "'events' lists "+quote(e)+" more than once; each event may appear once")
 		}
 		seen[e] = true
 	}
 	if len(w.Events) > len(events.Names()) {
-		return badRequest("'events' may list at most " + strconv.Itoa(len(events.Names())) + " events")
+		return invalid("events", "'events' may list at most "+strconv.Itoa(len(events.Names()))+" events")
 	}
 	return nil
 }
@@ -120,7 +125,7 @@ func checkEvents(w *store.Webhook) error {
 func checkSecret(w *store.Webhook) error {
 	if !uuidRE.MatchString(w.Secret) {
 		// Never echoed: it is a signing key.
-		return badRequest("'secret' must be a UUID such as 01999f51-5c66-4449-b441-6b4a053fee6a; leave it out to have one generated")
+		return invalid("secret", "'secret' must be a UUID such as 01999f51-5c66-4449-b441-6b4a053fee6a; leave it out to have one generated")
 	}
 	return nil
 }
@@ -131,7 +136,7 @@ func checkEmail(w *store.Webhook) error {
 	}
 	a, err := mail.ParseAddress(w.NotificationEmail)
 	if err != nil || a.Address != w.NotificationEmail || len(w.NotificationEmail) > maxEmailLength {
-		return badRequest("'notificationEmail' must be a plain email address such as alerts@example.com")
+		return invalid("notificationEmail", "'notificationEmail' must be a plain email address such as alerts@example.com")
 	}
 	return nil
 }
@@ -141,7 +146,7 @@ func checkEmail(w *store.Webhook) error {
 // in values. Values are never echoed.
 func checkHeaders(w *store.Webhook) error {
 	if len(w.Headers) > maxHeaders {
-		return badRequest("'webhookAttribute.header' may hold at most " + strconv.Itoa(maxHeaders) + " headers")
+		return invalid("webhookAttribute.header", "'webhookAttribute.header' may hold at most "+strconv.Itoa(maxHeaders)+" headers")
 	}
 	names := slices.Sorted(func(yield func(string) bool) {
 		for k := range w.Headers {
@@ -154,15 +159,15 @@ func checkHeaders(w *store.Webhook) error {
 		v := w.Headers[n]
 		switch {
 		case !httpguts.ValidHeaderFieldName(n):
-			return badRequest("'webhookAttribute.header' has an invalid header name " + quote(n) + ": use letters, digits and !#$%&'*+-.^_`|~")
+			return invalid("webhookAttribute.header", "'webhookAttribute.header' has an invalid header name "+quote(n)+": use letters, digits and !#$%&'*+-.^_`|~")
 		case config.ReservedHeader(n):
-			return badRequest("'webhookAttribute.header' cannot set " + quote(n) +
+			return invalid("webhookAttribute.header", "'webhookAttribute.header' cannot set "+quote(n)+
 				": Content-Type, webhook-id, webhook-timestamp, webhook-signature and headers starting with x-fn- are reserved for the gateway, in any case")
 		case strings.ContainsAny(v, "\r\n\x00"):
 			// CR/LF would split the request's header block (header injection).
-			return badRequest("'webhookAttribute.header' value of " + quote(n) + " may not contain line breaks (CR, LF) or NUL")
+			return invalid("webhookAttribute.header", "'webhookAttribute.header' value of "+quote(n)+" may not contain line breaks (CR, LF) or NUL")
 		case len(v) > maxHeaderValue:
-			return badRequest("'webhookAttribute.header' value of " + quote(n) + " is longer than 8 KiB")
+			return invalid("webhookAttribute.header", "'webhookAttribute.header' value of "+quote(n)+" is longer than 8 KiB")
 		}
 	}
 	return nil
@@ -170,10 +175,10 @@ func checkHeaders(w *store.Webhook) error {
 
 func (g *Gateway) checkTemplate(w *store.Webhook) error {
 	if len(w.PayloadTemplate) > maxTemplateLength {
-		return badRequest("'payloadTemplate' is longer than 64 KiB")
+		return invalid("payloadTemplate", "'payloadTemplate' is longer than 64 KiB")
 	}
 	if err := transforms.CheckPayloadTemplate(g.cfg.Transforms.Engine, w.PayloadTemplate); err != nil {
-		return badRequest("'payloadTemplate' does not compile: " + templateErrorText(err, w.PayloadTemplate))
+		return invalid("payloadTemplate", "'payloadTemplate' does not compile: "+templateErrorText(err, w.PayloadTemplate))
 	}
 	return nil
 }
@@ -191,7 +196,7 @@ func (g *Gateway) checkSink(w *store.Webhook) error {
 		}
 		names[i] = quote(s.Name)
 	}
-	return badRequest("'sink' must name a sink your company may use: " + strings.Join(names, ", ") + " (GET /api/v1/sinks lists them)")
+	return invalid("sink", "'sink' must name a sink your company may use: "+strings.Join(names, ", ")+" (GET /api/v1/sinks lists them)")
 }
 
 // sinkNames lists the sinks running since start: the built-in http and
@@ -209,7 +214,7 @@ func (g *Gateway) sinkNames() []string {
 func checkModelProperties(w *store.Webhook) error {
 	for i, p := range w.ModelProperties {
 		if strings.TrimSpace(p) == "" {
-			return badRequest("'modelProperties[" + strconv.Itoa(i) + "]' is empty: list top-level work order properties such as \"id\"")
+			return invalid("modelProperties", "'modelProperties["+strconv.Itoa(i)+"]' is empty: list top-level work order properties such as \"id\"")
 		}
 	}
 	return nil

@@ -37,3 +37,9 @@ func (e *ReadOnlyError) Error() string {
 type QuotaError struct{ Msg string }
 
 func (e *QuotaError) Error() string { return e.Msg }
+
+// ValidationError names the field of a webhook that is wrong; Msg says
+// why, starting with the field as the API spells it ('url', 'events').
+type ValidationError struct{ Field, Msg string }
+
+func (e *ValidationError) Error() string { return e.Msg }
