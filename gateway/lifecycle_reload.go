@@ -70,6 +70,18 @@ func (g *Gateway) Reload(ctx context.Context, cfg *config.Config) (ReloadSummary
 	return sum, nil
 }
 
+// sinkNames lists the sinks running since start: the built-in http and
+// every sink block.
+func (g *Gateway) sinkNames() []string {
+	names := []string{config.BuiltinSink}
+	for _, s := range g.cfg.Sinks {
+		if !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
 // restartOnly names the blocks other than webhooks that differ.
 func restartOnly(old, next *config.Config) []string {
 	var out []string

@@ -1,4 +1,4 @@
-package gateway
+package webhooks
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/events"
-	"github.com/hookgate/hookgate/gateway/webhooks"
+	"github.com/hookgate/hookgate/plugins/sdk/netguard"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/transforms"
 )
@@ -33,12 +33,12 @@ var (
 	uuidRE        = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
 
-// validateWebhook checks a webhook as it would be stored after a create or
-// update, and names the first field that is wrong.
-func (g *Gateway) validateWebhook(w *store.Webhook) error {
+// Validate checks a webhook as it would be stored after a create or
+// update, and names the first field that is wrong (*ValidationError).
+func (v Validator) Validate(w *store.Webhook) error {
 	checks := []func(*store.Webhook) error{
-		g.checkURL, g.checkDestination, checkMethod, checkStatus, checkEvents, checkSecret, checkEmail,
-		checkHeaders, g.checkTemplate, g.checkSink, checkModelProperties, checkSignatureFormat,
+		v.checkURL, v.checkDestination, checkMethod, checkStatus, checkEvents, checkSecret, checkEmail,
+		checkHeaders, v.checkTemplate, v.CheckSink, checkModelProperties, checkSignatureFormat,
 	}
 	for _, check := range checks {
 		if err := check(w); err != nil {
@@ -48,14 +48,28 @@ func (g *Gateway) validateWebhook(w *store.Webhook) error {
 	return nil
 }
 
-// invalid is the refusal of a webhook field (a 400 over the API, see
-// domainStatus).
-func invalid(field, msg string) error { return &webhooks.ValidationError{Field: field, Msg: msg} }
+// invalid is the refusal of a webhook field.
+func invalid(field, msg string) error { return &ValidationError{Field: field, Msg: msg} }
+
+// quote writes a value in a message.
+func quote(s string) string { return strconv.Quote(s) }
+
+// Validator checks a webhook as the API would store it, against the
+// gateway's delivery and transforms settings and who may use which sink.
+type Validator struct {
+	cfg   *config.Config
+	sinks *SinkAccess
+}
+
+// NewValidator returns the checks for cfg and sinks.
+func NewValidator(cfg *config.Config, sinks *SinkAccess) Validator {
+	return Validator{cfg: cfg, sinks: sinks}
+}
 
 // checkURL: an absolute https URL (http when delivery.allow_http), whose
 // {{ JSONata }} placeholders compile. The URL is not echoed: its query may
 // carry a credential.
-func (g *Gateway) checkURL(w *store.Webhook) error {
+func (v Validator) checkURL(w *store.Webhook) error {
 	const bad = "'url' must be a valid HTTPS URL"
 	if len(w.URL) > maxURLLength {
 		return invalid("url", "'url' is longer than "+strconv.Itoa(maxURLLength)+" characters")
@@ -70,7 +84,7 @@ func (g *Gateway) checkURL(w *store.Webhook) error {
 		return invalid("url", bad+", such as https://example.com/webhook")
 	case err != nil:
 		return invalid("url", bad+": it does not parse")
-	case u.Scheme == "http" && !g.cfg.Delivery.AllowHTTP:
+	case u.Scheme == "http" && !v.cfg.Delivery.AllowHTTP:
 		return invalid("url", bad+": http:// is not allowed (the gateway's delivery.allow_http is false)")
 	case u.Scheme != "https" && u.Scheme != "http":
 		return invalid("url", bad+": the scheme must be https")
@@ -80,7 +94,7 @@ func (g *Gateway) checkURL(w *store.Webhook) error {
 		return invalid("url", bad+": user:password@ in a URL is not allowed; send credentials in webhookAttribute.header")
 	}
 	if strings.Contains(w.URL, "{{") || strings.Contains(w.URL, "}}") {
-		if err := transforms.CheckURLTemplate(g.cfg.Transforms.Engine, w.URL); err != nil {
+		if err := transforms.CheckURLTemplate(v.cfg.Transforms.Engine, w.URL); err != nil {
 			return invalid("url", "'url' template does not compile: "+templateErrorText(err, ""))
 		}
 	}
@@ -173,22 +187,22 @@ func checkHeaders(w *store.Webhook) error {
 	return nil
 }
 
-func (g *Gateway) checkTemplate(w *store.Webhook) error {
+func (v Validator) checkTemplate(w *store.Webhook) error {
 	if len(w.PayloadTemplate) > maxTemplateLength {
 		return invalid("payloadTemplate", "'payloadTemplate' is longer than 64 KiB")
 	}
-	if err := transforms.CheckPayloadTemplate(g.cfg.Transforms.Engine, w.PayloadTemplate); err != nil {
+	if err := transforms.CheckPayloadTemplate(v.cfg.Transforms.Engine, w.PayloadTemplate); err != nil {
 		return invalid("payloadTemplate", "'payloadTemplate' does not compile: "+templateErrorText(err, w.PayloadTemplate))
 	}
 	return nil
 }
 
-// checkSink: a sink the webhook's company may use. Another company's sink
+// CheckSink: a sink the webhook's company may use. Another company's sink
 // gets the answer an unknown name gets, and neither echoes the name nor
 // lists any sink but the caller's: a token learns nothing of the sinks of
 // other companies, not even that a name is taken.
-func (g *Gateway) checkSink(w *store.Webhook) error {
-	usable := g.sinkAccess.Usable(w.CompanyID)
+func (v Validator) CheckSink(w *store.Webhook) error {
+	usable := v.sinks.Usable(w.CompanyID)
 	names := make([]string, len(usable))
 	for i, s := range usable {
 		if s.Name == w.Sink {
@@ -199,16 +213,30 @@ func (g *Gateway) checkSink(w *store.Webhook) error {
 	return invalid("sink", "'sink' must name a sink your company may use: "+strings.Join(names, ", ")+" (GET /api/v1/sinks lists them)")
 }
 
-// sinkNames lists the sinks running since start: the built-in http and
-// every sink block.
-func (g *Gateway) sinkNames() []string {
-	names := []string{config.BuiltinSink}
-	for _, s := range g.cfg.Sinks {
-		if !slices.Contains(names, s.Name) {
-			names = append(names, s.Name)
-		}
+// checkDestination refuses, unless delivery.allow_private_networks, a URL
+// whose host is a literal loopback, private, link-local, CGNAT, multicast
+// or otherwise non-public address, or an ambiguous numeric spelling
+// (0x7f.1, 2130706433). It is netguard's rule, the one the sinks apply to
+// the address they dial: told here at once instead of as a failed delivery.
+// A host name is judged when dialled, after DNS, so rebinding cannot pass.
+func (v Validator) checkDestination(w *store.Webhook) error {
+	u, err := url.Parse(placeholderRE.ReplaceAllString(w.URL, "x"))
+	if err != nil || u.Host == "" {
+		return nil // checkURL has said why
 	}
-	return names
+	policy := netguard.Policy{AllowHTTP: true, AllowPrivateNetworks: v.cfg.Delivery.AllowPrivateNetworks}
+	if err := policy.CheckURL(u); err != nil {
+		return invalid("url", "'url' is not an allowed destination: "+strings.TrimPrefix(err.Error(), "refused: ")+
+			" (the gateway's delivery.allow_private_networks is false)")
+	}
+	return nil
+}
+
+func checkSignatureFormat(w *store.Webhook) error {
+	if w.SignatureFormat != "" && !slices.Contains(config.SignatureFormats, w.SignatureFormat) {
+		return invalid("signatureFormat", "'signatureFormat' must be \"fn\" or \"standard-webhooks\", not "+quote(w.SignatureFormat))
+	}
+	return nil
 }
 
 func checkModelProperties(w *store.Webhook) error {
