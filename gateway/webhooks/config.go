@@ -28,7 +28,7 @@ func ConfigWebhookID(name string) string {
 type ReloadSummary struct {
 	Created, Updated, Deleted, Unchanged int
 	// Deactivated counts API webhooks whose company may no longer use
-	// their sink (webhooks/sinks.go).
+	// their sink (sinks.go).
 	Deactivated int
 }
 
