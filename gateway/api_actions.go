@@ -52,7 +52,7 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 		}
 	}
 	cl := claimsOf(c)
-	w, err := g.findWebhook(c.UserContext(), cl.CompanyID, c.Params("webhookId"))
+	w, err := g.hooks.Find(c.UserContext(), cl.CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (g *Gateway) handleRecover(c *fiber.Ctx) error {
 		return badRequest("'until' is before 'since'")
 	}
 	ctx := c.UserContext()
-	w, err := g.findWebhook(ctx, claimsOf(c).CompanyID, c.Params("webhookId"))
+	w, err := g.hooks.Find(ctx, claimsOf(c).CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/transforms"
@@ -14,9 +13,6 @@ import (
 // management is the state of the management API and the webhook
 // lifecycle, kept apart from the delivery engine's.
 type management struct {
-	// mu serialises every change to webhooks (API, reload,
-	// auto-deactivation): each reads a webhook, decides and writes it back.
-	mu        sync.Mutex
 	limiter   *rateLimiter
 	presign   *presigner
 	mailer    webhooks.Mailer

@@ -1,41 +1,23 @@
 package gateway
 
 import (
-	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/webhooks"
-	"github.com/hookgate/hookgate/plugins/sdk/netguard"
 	"github.com/hookgate/hookgate/store"
 )
 
-// checkDestination refuses, unless delivery.allow_private_networks, a URL
-// whose host is a literal loopback, private, link-local, CGNAT, multicast
-// or otherwise non-public address, or an ambiguous numeric spelling
-// (0x7f.1, 2130706433). It is netguard's rule, the one the sinks apply to
-// the address they dial: told here at once instead of as a failed delivery.
-// A host name is judged when dialled, after DNS, so rebinding cannot pass.
-func (g *Gateway) checkDestination(w *store.Webhook) error {
-	u, err := url.Parse(placeholderRE.ReplaceAllString(w.URL, "x"))
-	if err != nil || u.Host == "" {
-		return nil // checkURL has said why
-	}
-	policy := netguard.Policy{AllowHTTP: true, AllowPrivateNetworks: g.cfg.Delivery.AllowPrivateNetworks}
-	if err := policy.CheckURL(u); err != nil {
-		return badRequest("'url' is not an allowed destination: " + strings.TrimPrefix(err.Error(), "refused: ") +
-			" (the gateway's delivery.allow_private_networks is false)")
-	}
-	return nil
+// validateWebhook checks a webhook as it would be stored after a create or
+// update (webhooks.Validator).
+func (g *Gateway) validateWebhook(w *store.Webhook) error {
+	return webhooks.NewValidator(g.cfg, g.sinkAccess).Validate(w)
 }
 
-func checkSignatureFormat(w *store.Webhook) error {
-	if w.SignatureFormat != "" && !slices.Contains(config.SignatureFormats, w.SignatureFormat) {
-		return badRequest("'signatureFormat' must be \"fn\" or \"standard-webhooks\", not " + quote(w.SignatureFormat))
-	}
-	return nil
+// checkSink: a sink the webhook's company may use (webhooks.Validator).
+func (g *Gateway) checkSink(w *store.Webhook) error {
+	return webhooks.NewValidator(g.cfg, g.sinkAccess).CheckSink(w)
 }
 
 // secretGrace is how long the replaced secret keeps signing after this
@@ -56,35 +38,4 @@ func (g *Gateway) secretGrace(in *webhookInput, rotating bool) (time.Duration, e
 		return 0, badRequest(`'secretGracePeriod' must be between "0s" and "168h" (7 days)`)
 	}
 	return d, nil
-}
-
-// graceEnd is previousSecretExpiresAt as the API shows it: null when no
-// previous secret is kept.
-func graceEnd(w *store.Webhook) any {
-	if w.PreviousSecret == "" || w.PreviousSecretExpiresAt.IsZero() {
-		return nil
-	}
-	return apiTime(w.PreviousSecretExpiresAt)
-}
-
-// noteGrace adds to the secret_regenerated entry until when the replaced
-// secret still signs (never a secret).
-func noteGrace(hist []*store.HistoryEntry, next *store.Webhook) {
-	for _, h := range hist {
-		if h.Action != webhooks.ActionSecretChanged {
-			continue
-		}
-		if m, ok := h.Changes["secret"].(map[string]any); ok {
-			m["previousValidUntil"] = graceEnd(next)
-		}
-	}
-}
-
-// configGrace is the grace period of an HCL webhook's secret change: its
-// own secret_grace_period, else delivery.secret_grace_period.
-func (g *Gateway) configGrace(cw config.Webhook) time.Duration {
-	if cw.SecretGracePeriod != nil {
-		return *cw.SecretGracePeriod
-	}
-	return g.cfg.Delivery.SecretGracePeriod
 }

@@ -105,7 +105,7 @@ func (v webhookView) render(w *store.Webhook) *object {
 	o.set("payloadTemplate", nullIfEmpty(w.PayloadTemplate)).set("sink", w.Sink)
 	// Ours: how deliveries are signed, and until when the replaced secret
 	// still signs (null when none does). Never the previous secret itself.
-	o.set("signatureFormat", webhooks.SignatureFormatOf(w)).set("previousSecretExpiresAt", graceEnd(w))
+	o.set("signatureFormat", webhooks.SignatureFormatOf(w)).set("previousSecretExpiresAt", webhooks.GraceEnd(w))
 	o.set("source", w.Source)
 	o.set("createdAt", apiTime(w.CreatedAt)).set("updatedAt", apiTime(w.UpdatedAt))
 	return o.project(v.fields)

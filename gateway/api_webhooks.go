@@ -89,7 +89,7 @@ func (g *Gateway) handleGetWebhook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	w, err := g.findWebhook(c.UserContext(), claimsOf(c).CompanyID, c.Params("webhookId"))
+	w, err := g.hooks.Find(c.UserContext(), claimsOf(c).CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
 	}
@@ -108,34 +108,30 @@ func (g *Gateway) handleCreateWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	cl := claimsOf(c)
-	now := g.clock.Now()
+	ctx := c.UserContext()
 	w := &store.Webhook{
 		WebhookID: uuid.NewString(), CompanyID: cl.CompanyID, UserID: cl.UserID,
-		Sink: config.BuiltinSink, Source: store.SourceAPI, Version: 1, CreatedAt: now, UpdatedAt: now,
-		SignatureFormat: config.SignatureFN,
+		Sink: config.BuiltinSink, Source: store.SourceAPI, SignatureFormat: config.SignatureFN,
 	}
 	if _, err := g.secretGrace(in, false); err != nil {
 		return err // a grace period means nothing without an old secret
 	}
 	in.apply(w)
 	if w.Secret == "" {
-		w.Secret = newSecret()
+		w.Secret = webhooks.NewSecret()
 	}
 	if err := g.validateWebhook(w); err != nil {
 		return err
 	}
-	hist := webhooks.Stamp([]*store.HistoryEntry{{Action: webhooks.ActionCreated, Changes: webhooks.Snapshot(w)}}, w, cl.UserID, now, "")
-	g.mgmt.mu.Lock()
-	defer g.mgmt.mu.Unlock()
-	// Again under the lock a reload's revocation of sinks takes, so a
-	// create that raced it cannot keep a sink its company just lost.
-	if err := g.checkSink(w); err != nil {
-		return err
-	}
-	if err := g.quota.checkWebhooks(c.UserContext(), g.store, cl.CompanyID); err != nil {
-		return err
-	}
-	if err := g.saveWebhook(c.UserContext(), nil, w, hist, ""); err != nil {
+	err = g.hooks.Create(ctx, w, cl.UserID, "", func(w *store.Webhook) error {
+		// Again under the lock a reload's revocation of sinks takes, so a
+		// create that raced it cannot keep a sink its company just lost.
+		if err := g.checkSink(w); err != nil {
+			return err
+		}
+		return g.hooks.CheckQuota(ctx, cl.CompanyID, g.cfg.QuotasOf(cl.CompanyID).Webhooks)
+	})
+	if err != nil {
 		return err
 	}
 	g.log.Info("webhook created", "webhook", w.WebhookID, "company", w.CompanyID, "user", cl.UserID)
@@ -151,35 +147,22 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	cl := claimsOf(c)
-	ctx := c.UserContext()
-	old, unlock, err := g.lockWritable(c)
+	w, _, err := g.hooks.Update(c.UserContext(), cl.CompanyID, c.Params("webhookId"), func(old, next *store.Webhook) (webhooks.Change, error) {
+		in.apply(next)
+		grace, err := g.secretGrace(in, next.Secret != old.Secret)
+		if err != nil {
+			return webhooks.Change{}, err
+		}
+		if err := g.validateWebhook(next); err != nil {
+			return webhooks.Change{}, err
+		}
+		return webhooks.Change{Actor: cl.UserID, DeadLetter: webhooks.StatusReason(next.Status, cl.UserID), Rotate: true, Grace: grace}, nil
+	})
 	if err != nil {
-		return err
-	}
-	defer unlock()
-	next := cloneWebhook(old)
-	in.apply(next)
-	grace, err := g.secretGrace(in, next.Secret != old.Secret)
-	if err != nil {
-		return err
-	}
-	if err := g.validateWebhook(next); err != nil {
 		return err
 	}
 	setsSecret := in.Secret != nil && *in.Secret != ""
-	hist := webhooks.Diff(old, next)
-	if len(hist) == 0 {
-		return g.okOne(c, fullView(setsSecret).render(old)) // nothing changed: no new version, no history
-	}
-	now := g.clock.Now()
-	webhooks.RotateSecret(old, next, grace, now) // the old secret signs too until the grace ends
-	noteGrace(hist, next)
-	nextVersion(old, next, now)
-	webhooks.Stamp(hist, next, cl.UserID, now, "")
-	if err := g.saveWebhook(ctx, old, next, hist, statusReason(next.Status, cl.UserID)); err != nil {
-		return err
-	}
-	return g.okOne(c, fullView(setsSecret).render(next))
+	return g.okOne(c, fullView(setsSecret).render(w))
 }
 
 // handleDeleteWebhook is DELETE /api/v1/webhooks/{webhookId}: the webhook
@@ -187,15 +170,8 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 // configuration (OpenAPI), without the secret.
 func (g *Gateway) handleDeleteWebhook(c *fiber.Ctx) error {
 	cl := claimsOf(c)
-	ctx := c.UserContext()
-	w, unlock, err := g.lockWritable(c)
+	w, err := g.hooks.Delete(c.UserContext(), cl.CompanyID, c.Params("webhookId"), cl.UserID)
 	if err != nil {
-		return err
-	}
-	defer unlock()
-	now := g.clock.Now()
-	hist := webhooks.Stamp([]*store.HistoryEntry{{Action: webhooks.ActionDeleted, Changes: webhooks.Snapshot(w)}}, w, cl.UserID, now, "")[0]
-	if err := g.removeWebhook(ctx, w, hist, "webhook deleted by user "+itoa(cl.UserID)+": not sent"); err != nil {
 		return err
 	}
 	g.log.Info("webhook deleted", "webhook", w.WebhookID, "company", w.CompanyID, "user", cl.UserID)
@@ -213,54 +189,15 @@ func (g *Gateway) handleDeleteAttribute(c *fiber.Ctx) error {
 		return badRequest("'attributeType' must be header or legacy_field, not " + quote(typ))
 	}
 	cl := claimsOf(c)
-	ctx := c.UserContext()
-	old, unlock, err := g.lockWritable(c)
+	w, changed, err := g.hooks.Update(c.UserContext(), cl.CompanyID, c.Params("webhookId"), func(old, next *store.Webhook) (webhooks.Change, error) {
+		next.Headers = mergeHeaders(old.Headers, map[string]*string{name: nil})
+		return webhooks.Change{Actor: cl.UserID}, nil
+	})
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	next := cloneWebhook(old)
-	next.Headers = mergeHeaders(old.Headers, map[string]*string{name: nil})
-	hist := webhooks.Diff(old, next)
-	if len(hist) == 0 {
-		return errorf(fiber.StatusNotFound, "header "+quote(name)+" is not set on webhook "+old.WebhookID)
-	}
-	now := g.clock.Now()
-	nextVersion(old, next, now)
-	if err := g.saveWebhook(ctx, old, next, webhooks.Stamp(hist, next, cl.UserID, now, ""), ""); err != nil {
-		return err
+	if !changed {
+		return errorf(fiber.StatusNotFound, "header "+quote(name)+" is not set on webhook "+w.WebhookID)
 	}
 	return g.okOne(c, fiber.Map{"message": "Webhook attribute successfully removed"})
-}
-
-// cloneWebhook copies w deeply enough that changing the copy's slices and
-// maps leaves w alone.
-func cloneWebhook(w *store.Webhook) *store.Webhook {
-	c := *w
-	c.Events = slices.Clone(w.Events)
-	c.ModelProperties = slices.Clone(w.ModelProperties)
-	if w.Headers != nil {
-		c.Headers = make(map[string]string, len(w.Headers))
-		for k, v := range w.Headers {
-			c.Headers[k] = v
-		}
-	}
-	return &c
-}
-
-// lockWritable takes the lock every webhook change holds and finds the
-// caller's webhook named in the path, refusing one that may not change
-// (archived, or defined in the HCL file). On success the caller must call
-// unlock; on error the lock is already released.
-func (g *Gateway) lockWritable(c *fiber.Ctx) (w *store.Webhook, unlock func(), err error) {
-	g.mgmt.mu.Lock()
-	w, err = g.findWebhook(c.UserContext(), claimsOf(c).CompanyID, c.Params("webhookId"))
-	if err == nil {
-		err = writable(w)
-	}
-	if err != nil {
-		g.mgmt.mu.Unlock()
-		return nil, nil, err
-	}
-	return w, g.mgmt.mu.Unlock, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookgate/hookgate/gateway/ingest"
+	"github.com/hookgate/hookgate/gateway/webhooks"
 )
 
 // apiError is an error that reaches an API client in the spec's envelope:
@@ -32,15 +33,10 @@ type errorBody struct {
 // we did not make ourselves never leak their text: a person gets a generic
 // message and the log gets the detail.
 func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
-	status, msg := fiber.StatusInternalServerError, "internal error"
-	var extra map[string]any
-	var ae *apiError
+	status, msg, extra, known := clientError(err)
 	var fe *fiber.Error
 	switch {
-	case errors.As(err, &ae):
-		status, msg, extra = ae.Status, ae.Message, ae.Extra
-	case domainStatus(err) != 0:
-		status, msg = domainStatus(err), err.Error()
+	case known:
 		var qe *ingest.QuotaError
 		if errors.As(err, &qe) && qe.Rate {
 			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(int64(qe.RetryAfter/time.Second), 10))
@@ -51,6 +47,7 @@ func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
 			msg = "request body is larger than the limit of " + itoa(g.cfg.Server.BodyLimit) + " bytes (server.body_limit)"
 		}
 	default:
+		status, msg = fiber.StatusInternalServerError, "internal error"
 		g.log.Error("request failed", "path", c.Path(), "err", err)
 	}
 	item := map[string]any{"code": status, "message": msg}
@@ -71,8 +68,21 @@ func domainStatus(err error) int {
 		wc *ingest.WrongCompanyError
 		ic *ingest.IdempotencyConflictError
 		qe *ingest.QuotaError
+		ro *webhooks.ReadOnlyError
+		wq *webhooks.QuotaError
+		ve *webhooks.ValidationError
 	)
 	switch {
+	case errors.As(err, &ve):
+		return fiber.StatusBadRequest
+	case errors.Is(err, webhooks.ErrNotFound):
+		return fiber.StatusNotFound
+	case errors.As(err, &ro):
+		return fiber.StatusConflict // edit the HCL block instead
+	case errors.Is(err, webhooks.ErrArchived):
+		return fiber.StatusUnprocessableEntity // archiving is permanent
+	case errors.As(err, &wq):
+		return fiber.StatusConflict
 	case errors.As(err, &pe):
 		return fiber.StatusBadRequest
 	case errors.As(err, &wc):
@@ -85,6 +95,31 @@ func domainStatus(err error) int {
 		return fiber.StatusInsufficientStorage
 	}
 	return 0
+}
+
+// clientError is the status, message and extra members an API client
+// reads for err: one of ours (*apiError) or one of the packages below the
+// API (domainStatus); ok is false for any other error.
+func clientError(err error) (status int, msg string, extra map[string]any, ok bool) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Status, ae.Message, ae.Extra, true
+	}
+	if st := domainStatus(err); st != 0 {
+		return st, domainMessage(err), nil, true
+	}
+	return 0, "", nil, false
+}
+
+// domainMessage is the message an API client reads for an error of the
+// packages below the API: its text, with the prefix every 400 of a request
+// the client can fix carries.
+func domainMessage(err error) string {
+	var ve *webhooks.ValidationError
+	if errors.As(err, &ve) {
+		return "Invalid request: " + ve.Msg
+	}
+	return err.Error()
 }
 
 // ok writes a success envelope {metadata:{timestamp}, result}.

@@ -56,6 +56,7 @@ type Gateway struct {
 	auth        *auth
 	proxies     trustedProxies // server.trusted_proxies (clientaddr.go)
 	index       *webhooks.Index
+	hooks       *webhooks.Service    // every change to webhooks
 	recent      *delivery.EventCache // events just accepted, for their deliveries
 	metrics     *metrics
 	dispatcher  *delivery.Dispatcher
@@ -139,6 +140,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if err = webhooks.CheckBlockSinks(cfg.Webhooks, g.sinkAccess); err != nil {
 		return nil, err
 	}
+	g.hooks = webhooks.NewService(g.store, g.index, g.clock, g.log, g.transformer, g.sinkAccess)
 	if err = g.reconcileConfigWebhooks(ctx); err != nil {
 		return nil, fmt.Errorf("loading webhooks from %s: %w", cfg.File, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -31,8 +32,8 @@ func (g *Gateway) handleHistory(c *fiber.Ctx) error {
 		user = &n
 	}
 	ctx, company, id := c.UserContext(), claimsOf(c).CompanyID, c.Params("webhookId")
-	_, missing := g.findWebhook(ctx, company, id)
-	if missing != nil && !errors.Is(missing, errWebhookNotFound) {
+	_, missing := g.hooks.Find(ctx, company, id)
+	if missing != nil && !errors.Is(missing, webhooks.ErrNotFound) {
 		return missing
 	}
 	all, err := g.store.ListHistory(ctx, id)
@@ -40,7 +41,7 @@ func (g *Gateway) handleHistory(c *fiber.Ctx) error {
 		return err
 	}
 	if missing != nil && (len(all) == 0 || all[0].CompanyID != company) {
-		return errWebhookNotFound
+		return webhooks.ErrNotFound
 	}
 	all = slices.DeleteFunc(all, func(h *store.HistoryEntry) bool {
 		return h.CompanyID != company || (user != nil && h.UserID != *user) || !matchHistorySearch(h, q.search)

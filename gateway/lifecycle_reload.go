@@ -10,8 +10,32 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/webhooks"
-	"github.com/hookgate/hookgate/store"
 )
+
+// ReloadSummary counts what applying the HCL webhooks changed.
+type ReloadSummary = webhooks.ReloadSummary
+
+// ConfigWebhookID is the webhookId of the HCL block `webhook "name"`.
+func ConfigWebhookID(name string) string { return webhooks.ConfigWebhookID(name) }
+
+// reconcileConfigWebhooks applies the webhook blocks of the config the
+// gateway started with.
+func (g *Gateway) reconcileConfigWebhooks(ctx context.Context) error {
+	_, err := g.applyConfigWebhooks(ctx, g.cfg.File, g.cfg.Webhooks)
+	return err
+}
+
+// applyConfigWebhooks applies the given blocks (webhooks.Service.ApplyConfig)
+// on one replica at a time when the store is shared (an advisory lock).
+func (g *Gateway) applyConfigWebhooks(ctx context.Context, file string, blocks []config.Webhook) (ReloadSummary, error) {
+	var sum ReloadSummary
+	err := g.exclusive(ctx, lockReconcile, func(ctx context.Context) error {
+		var err error
+		sum, err = g.hooks.ApplyConfig(ctx, file, blocks, g.cfg.Delivery.SecretGracePeriod)
+		return err
+	})
+	return sum, err
+}
 
 // Reload applies the webhook blocks of a newly loaded config (SIGHUP or
 // `hookgate reload`): created, changed and removed blocks take effect at
@@ -44,6 +68,18 @@ func (g *Gateway) Reload(ctx context.Context, cfg *config.Config) (ReloadSummary
 	g.log.Info("config reloaded", "file", cfg.File, "created", sum.Created, "updated", sum.Updated,
 		"deleted", sum.Deleted, "unchanged", sum.Unchanged, "deactivated", sum.Deactivated)
 	return sum, nil
+}
+
+// sinkNames lists the sinks running since start: the built-in http and
+// every sink block.
+func (g *Gateway) sinkNames() []string {
+	names := []string{config.BuiltinSink}
+	for _, s := range g.cfg.Sinks {
+		if !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
+		}
+	}
+	return names
 }
 
 // restartOnly names the blocks other than webhooks that differ.
@@ -93,31 +129,4 @@ func sinkKeys(sinks []config.Sink) []config.Sink {
 		out[i].Range, out[i].Companies = hcl.Range{}, nil
 	}
 	return out
-}
-
-// revokeSinksLocked deactivates every active API webhook whose company may
-// no longer use its sink (a companies list changed, or a reload removed the
-// sink block),
-// as the system with the reason in its history; its pending deliveries are
-// dead-lettered with that reason. HCL webhooks cannot get here: a block
-// like that is refused with the whole config. Deactivating rather than
-// failing each delivery keeps the change visible in the API, the dashboard
-// and the history, and stops fan-out to a webhook that cannot deliver; the
-// company may choose another sink and reactivate it (an update checks the
-// sink again). The caller holds g.mgmt.mu.
-func (g *Gateway) revokeSinksLocked(ctx context.Context, existing []*store.Webhook, file string) (int, error) {
-	n := 0
-	for _, w := range existing {
-		if w.Source == store.SourceConfig || w.Status != store.StatusActive || !g.sinkAccess.Forbids(w.Sink, w.CompanyID) {
-			continue
-		}
-		reason := fmt.Sprintf("deactivated: sink %q is not available to company %d under %s", w.Sink, w.CompanyID, file)
-		if _, err := g.deactivateLocked(ctx, w, reason); err != nil {
-			return n, err
-		}
-		g.log.Warn("webhook deactivated: its company may no longer use its sink", "webhook", w.WebhookID,
-			"company", w.CompanyID, "sink", w.Sink, "config", file)
-		n++
-	}
-	return n, nil
 }

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
-
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
@@ -47,27 +45,6 @@ const storedUsageTTL = time.Second
 
 func newQuotas(cfg *config.Config, clock Clock) *quotas {
 	return &quotas{cfg: cfg, clock: clock, publish: map[int64]*rateLimiter{}, stored: map[int64]*storedUsage{}}
-}
-
-// checkWebhooks refuses a new webhook of a company that has its limit of
-// webhooks already (409). Webhook blocks count but are never refused (the
-// operator's own config); archived webhooks count too, as they are kept.
-// The caller holds the lock every webhook change holds, so two creates
-// cannot both pass at the limit.
-func (q *quotas) checkWebhooks(ctx context.Context, st store.Store, company int64) error {
-	lim := q.cfg.QuotasOf(company).Webhooks
-	if lim.Value <= 0 {
-		return nil
-	}
-	ws, err := st.ListWebhooks(ctx, store.WebhookFilter{CompanyID: company})
-	if err != nil {
-		return err
-	}
-	if int64(len(ws)) < lim.Value {
-		return nil
-	}
-	return errorf(fiber.StatusConflict, fmt.Sprintf("company %d has %d webhooks (archived ones included), the limit of %s (%d): "+
-		"delete one before creating another, or ask the operator to raise the limit", company, len(ws), lim.Setting, lim.Value))
 }
 
 // publishQuota is ingest's Quota hook: the gateway's per-company limits.

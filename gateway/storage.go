@@ -84,10 +84,8 @@ func (g *Gateway) sharedStore() bool {
 const indexRefreshInterval = 2 * time.Second
 
 // refreshIndex reloads the index under the lock every local webhook change
-// holds (management.mu), so a reload that read the store just before a
+// holds (webhooks.Service), so a reload that read the store just before a
 // local change cannot overwrite that change in the index afterwards.
 func refreshIndex(ctx context.Context, g *Gateway) error {
-	g.mgmt.mu.Lock()
-	defer g.mgmt.mu.Unlock()
-	return g.index.Load(ctx, g.store)
+	return g.hooks.Locked(func() error { return g.index.Load(ctx, g.store) })
 }

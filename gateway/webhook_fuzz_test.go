@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/hookgate/hookgate/config"
@@ -25,8 +24,7 @@ func FuzzWebhookBody(f *testing.F) {
 	g := &Gateway{cfg: &cfg, sinkAccess: webhooks.NewSinkAccess(webhooks.SinkSnapshot{Blocks: cfg.Sinks})}
 	refused := func(t *testing.T, step string, err error) {
 		t.Helper()
-		var ae *apiError
-		if !errors.As(err, &ae) || ae.Status != 400 || ae.Message == "" {
+		if status, msg, _, ok := clientError(err); !ok || status != 400 || msg == "" {
 			t.Fatalf("%s: refusal is not a 400 with a message: %#v", step, err)
 		}
 	}
