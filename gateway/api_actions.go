@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/hookgate/hookgate/gateway/api"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -171,7 +172,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	}
 	if err := delivery.CheckBodySize(body, g.cfg.Delivery.MaxBody); err != nil {
 		// What a delivery would do: fail. Nor is the body sent back.
-		return errorf(fiber.StatusUnprocessableEntity, err.Error())
+		return api.Errorf(fiber.StatusUnprocessableEntity, err.Error())
 	}
 	return g.okOne(c, fiber.Map{"body": json.RawMessage(body), "url": rendered})
 }
@@ -181,7 +182,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 func templateFailure(err error, fallback string) error {
 	var te *transforms.Error
 	if errors.As(err, &te) {
-		ae := errorf(fiber.StatusUnprocessableEntity, te.Error()).(*apiError)
+		ae := api.Errorf(fiber.StatusUnprocessableEntity, te.Error()).(*api.Error)
 		ae.Extra = map[string]any{"template": te.Template, "position": te.Position}
 		if te.Position < 0 {
 			ae.Extra["position"] = nil
@@ -192,5 +193,5 @@ func templateFailure(err error, fallback string) error {
 	if fallback != "" {
 		what = fallback
 	}
-	return errorf(fiber.StatusUnprocessableEntity, "the "+what+" is not valid JSON: "+err.Error())
+	return api.Errorf(fiber.StatusUnprocessableEntity, "the "+what+" is not valid JSON: "+err.Error())
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hookgate/hookgate/gateway/api"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ import (
 
 // errLogNotFound is the spec's 404 for delivery logs; like webhooks,
 // another company's log is "not found".
-var errLogNotFound = errorf(fiber.StatusNotFound, "Delivery log not found")
+var errLogNotFound = api.Errorf(fiber.StatusNotFound, "Delivery log not found")
 
 // logSpec is what GET /api/v1/webhooks/delivery-logs accepts (OpenAPI;
 // deliveryAttempt is sortable too, as the monitoring guide uses it).
@@ -325,7 +326,7 @@ func (g *Gateway) handleRetry(c *fiber.Ctx) error {
 		return err
 	}
 	if d.State == store.DeliveryInFlight {
-		return errorf(fiber.StatusConflict, "delivery "+id+" is being sent right now; its result will be in the logs shortly")
+		return api.Errorf(fiber.StatusConflict, "delivery "+id+" is being sent right now; its result will be in the logs shortly")
 	}
 	if err := g.deliverable(d.WebhookID); err != nil {
 		return err
@@ -342,10 +343,10 @@ func (g *Gateway) handleRetry(c *fiber.Ctx) error {
 func (g *Gateway) deliverable(webhookID string) error {
 	w := g.index.Get(webhookID)
 	if w == nil {
-		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" was deleted: its deliveries cannot be sent again")
+		return api.Errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" was deleted: its deliveries cannot be sent again")
 	}
 	if w.Status != store.StatusActive {
-		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" is "+string(w.Status)+
+		return api.Errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" is "+string(w.Status)+
 			": set it to active (PUT /api/v1/webhooks/"+webhookID+` {"status":"active"}) first`)
 	}
 	return nil

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"cmp"
+	"github.com/hookgate/hookgate/gateway/api"
 	"slices"
 	"strings"
 
@@ -184,7 +185,7 @@ func (g *Gateway) handleDeleteAttribute(c *fiber.Ctx) error {
 	switch typ {
 	case attrHeader:
 	case attrLegacyField:
-		return errorf(fiber.StatusNotFound, "legacy_field attributes are not supported by hookgate, so there is none to remove")
+		return api.Errorf(fiber.StatusNotFound, "legacy_field attributes are not supported by hookgate, so there is none to remove")
 	default:
 		return badRequest("'attributeType' must be header or legacy_field, not " + quote(typ))
 	}
@@ -197,7 +198,7 @@ func (g *Gateway) handleDeleteAttribute(c *fiber.Ctx) error {
 		return err
 	}
 	if !changed {
-		return errorf(fiber.StatusNotFound, "header "+quote(name)+" is not set on webhook "+w.WebhookID)
+		return api.Errorf(fiber.StatusNotFound, "header "+quote(name)+" is not set on webhook "+w.WebhookID)
 	}
 	return g.okOne(c, fiber.Map{"message": "Webhook attribute successfully removed"})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"github.com/hookgate/hookgate/gateway/api"
 	"log/slog"
 	"math"
 	"net"
@@ -155,7 +156,7 @@ func (g *Gateway) handleToken(c *fiber.Ctx) error {
 	query := c.Request().URI().QueryArgs()
 	for _, k := range tokenParams {
 		if query.Has(k) {
-			return errorf(fiber.StatusBadRequest, k+" must not be sent in the query string (URLs are logged by proxies and servers): "+
+			return api.Errorf(fiber.StatusBadRequest, k+" must not be sent in the query string (URLs are logged by proxies and servers): "+
 				"send the parameters in an application/x-www-form-urlencoded body, the client credentials there or in HTTP Basic auth")
 		}
 	}
@@ -168,18 +169,18 @@ func (g *Gateway) handleToken(c *fiber.Ctx) error {
 	}
 	if gt := string(form.Peek("grant_type")); gt != "client_credentials" {
 		if gt == "" {
-			return errorf(fiber.StatusBadRequest, "grant_type is required and must be client_credentials")
+			return api.Errorf(fiber.StatusBadRequest, "grant_type is required and must be client_credentials")
 		}
-		return errorf(fiber.StatusBadRequest, "grant_type "+quote(gt)+" is not supported: use client_credentials")
+		return api.Errorf(fiber.StatusBadRequest, "grant_type "+quote(gt)+" is not supported: use client_credentials")
 	}
 	if id == "" || secret == "" {
-		return errorf(fiber.StatusBadRequest, "client_id and client_secret are required")
+		return api.Errorf(fiber.StatusBadRequest, "client_id and client_secret are required")
 	}
 	addr := g.clientAddr(c)
 	if ok, wait := g.auth.throttle.admit(id, addr); !ok {
 		secs := int64(math.Ceil(wait.Seconds()))
 		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(secs, 10))
-		return errorf(fiber.StatusTooManyRequests, "too many failed authentications for client_id "+quote(id)+
+		return api.Errorf(fiber.StatusTooManyRequests, "too many failed authentications for client_id "+quote(id)+
 			": the limit is auth.max_failures_per_client = "+strconv.Itoa(g.auth.throttle.failures.perMinute)+
 			" a minute, from any address; retry in "+strconv.FormatInt(secs, 10)+" s")
 	}
@@ -189,7 +190,7 @@ func (g *Gateway) handleToken(c *fiber.Ctx) error {
 			// Unknown ids have no secret to guess: the per-address limit is theirs.
 			g.auth.throttle.failed(c.UserContext(), sharedBuckets(g.store), cl.ID, addr)
 		}
-		return errorf(fiber.StatusUnauthorized, "invalid client_id or client_secret")
+		return api.Errorf(fiber.StatusUnauthorized, "invalid client_id or client_secret")
 	}
 	g.auth.throttle.succeeded(cl.ID, addr)
 	tok, err := g.auth.issue(cl)
@@ -211,7 +212,7 @@ func (g *Gateway) requireToken(c *fiber.Ctx) error {
 	scheme, tok, _ := strings.Cut(h, " ")
 	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hookgate"`)
-		return errorf(fiber.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <access_token> from /authentication/api/oauth/token")
+		return api.Errorf(fiber.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <access_token> from /authentication/api/oauth/token")
 	}
 	claims, err := g.auth.parse(strings.TrimSpace(tok))
 	if err != nil {
@@ -220,7 +221,7 @@ func (g *Gateway) requireToken(c *fiber.Ctx) error {
 		if strings.Contains(err.Error(), "expired") {
 			msg = "token expired: get a new one from /authentication/api/oauth/token"
 		}
-		return errorf(fiber.StatusUnauthorized, msg)
+		return api.Errorf(fiber.StatusUnauthorized, msg)
 	}
 	c.Locals(claimsKey, claims)
 	return c.Next()
@@ -230,7 +231,7 @@ func (g *Gateway) requireToken(c *fiber.Ctx) error {
 func requireScope(scope string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if !claimsOf(c).HasScope(scope) {
-			return errorf(fiber.StatusForbidden, "this token lacks the "+scope+" scope")
+			return api.Errorf(fiber.StatusForbidden, "this token lacks the "+scope+" scope")
 		}
 		return c.Next()
 	}

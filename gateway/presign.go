@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/hookgate/hookgate/gateway/api"
 	"net/url"
 	"strconv"
 	"time"
@@ -44,13 +45,13 @@ func (p *presigner) sign(logID string) string {
 func (p *presigner) verify(path, expiresArg, sig string) error {
 	expires, err := strconv.ParseInt(expiresArg, 10, 64)
 	if err != nil || sig == "" {
-		return errorf(fiber.StatusForbidden, "this delivery-log link is not signed: get one from GET /api/v1/webhooks/delivery-logs/{deliveryId}")
+		return api.Errorf(fiber.StatusForbidden, "this delivery-log link is not signed: get one from GET /api/v1/webhooks/delivery-logs/{deliveryId}")
 	}
 	if !hmac.Equal([]byte(sig), []byte(p.mac(path, expires))) {
-		return errorf(fiber.StatusForbidden, "this delivery-log link's signature does not match: use the delivery_log URL exactly as given")
+		return api.Errorf(fiber.StatusForbidden, "this delivery-log link's signature does not match: use the delivery_log URL exactly as given")
 	}
 	if p.clock.Now().Unix() > expires {
-		return errorf(fiber.StatusForbidden, "this delivery-log link expired at "+time.Unix(expires, 0).UTC().Format(time.RFC3339)+
+		return api.Errorf(fiber.StatusForbidden, "this delivery-log link expired at "+time.Unix(expires, 0).UTC().Format(time.RFC3339)+
 			": get a new one from GET /api/v1/webhooks/delivery-logs/{deliveryId}")
 	}
 	return nil

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"github.com/hookgate/hookgate/gateway/api"
 	"math"
 	"strconv"
 	"strings"
@@ -104,7 +105,7 @@ func (g *Gateway) rateLimit(c *fiber.Ctx) error {
 	if !d.allowed {
 		wait := int64(math.Ceil(d.retryAfter.Seconds()))
 		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(wait, 10))
-		return errorf(fiber.StatusTooManyRequests, "Too many requests: the limit is "+strconv.Itoa(r.perMinute)+
+		return api.Errorf(fiber.StatusTooManyRequests, "Too many requests: the limit is "+strconv.Itoa(r.perMinute)+
 			" requests per minute with bursts of "+strconv.Itoa(r.burst)+" per client; retry in "+strconv.FormatInt(wait, 10)+" s")
 	}
 	return c.Next()
