@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"github.com/hookgate/hookgate/gateway/api"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"

@@ -1,13 +1,14 @@
 package gateway
 
 import (
-	"github.com/hookgate/hookgate/gateway/api"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // listSpec describes what one list endpoint accepts (spec "Common Request

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"github.com/gofiber/fiber/v2"
+
 	"github.com/hookgate/hookgate/gateway/api"
 )
 

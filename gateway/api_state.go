@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/transforms"
 )
@@ -13,7 +14,7 @@ import (
 // management is the state of the management API and the webhook
 // lifecycle, kept apart from the delivery engine's.
 type management struct {
-	limiter   *rateLimiter
+	limiter   *api.RateLimiter
 	presign   *presigner
 	mailer    webhooks.Mailer
 	preview   *transforms.Transformer // compiles templates sent to /transforms/preview, never cached
@@ -37,7 +38,7 @@ func (g *Gateway) newManagement(ctx context.Context) (*management, error) {
 		return nil, err
 	}
 	m := &management{
-		limiter: newRateLimiter(g.cfg.API.RateLimit, g.cfg.API.RateBurst, g.clock),
+		limiter: api.NewRateLimiter(g.cfg.API.RateLimit, g.cfg.API.RateBurst, g.clock),
 		presign: &presigner{key: key, ttl: g.cfg.DeliveryLog.PresignTTL, clock: g.clock,
 			public: strings.TrimRight(g.cfg.Server.PublicURL, "/")},
 		mailer:  webhooks.NewMailer(g.cfg.SMTP, g.clock),

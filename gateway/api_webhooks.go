@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"cmp"
-	"github.com/hookgate/hookgate/gateway/api"
 	"slices"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"github.com/hookgate/hookgate/gateway/api"
 	"log/slog"
 	"math"
 	"net"
@@ -19,6 +18,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // Scopes a client may hold.
@@ -181,14 +181,14 @@ func (g *Gateway) handleToken(c *fiber.Ctx) error {
 		secs := int64(math.Ceil(wait.Seconds()))
 		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(secs, 10))
 		return api.Errorf(fiber.StatusTooManyRequests, "too many failed authentications for client_id "+quote(id)+
-			": the limit is auth.max_failures_per_client = "+strconv.Itoa(g.auth.throttle.failures.perMinute)+
+			": the limit is auth.max_failures_per_client = "+strconv.Itoa(g.auth.throttle.failures.PerMinute())+
 			" a minute, from any address; retry in "+strconv.FormatInt(secs, 10)+" s")
 	}
 	cl, ok := g.auth.authenticate(id, secret)
 	if !ok {
 		if cl.ID != "" {
 			// Unknown ids have no secret to guess: the per-address limit is theirs.
-			g.auth.throttle.failed(c.UserContext(), sharedBuckets(g.store), cl.ID, addr)
+			g.auth.throttle.failed(c.UserContext(), api.SharedBuckets(g.store), cl.ID, addr)
 		}
 		return api.Errorf(fiber.StatusUnauthorized, "invalid client_id or client_secret")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // startLogged starts a gateway without sink processes whose log (debug
@@ -171,7 +172,7 @@ func TestFailedAuthThrottledPerClient(t *testing.T) {
 func TestForwardedForTrustedProxiesOnly(t *testing.T) {
 	remaining := func(tg *testGateway, xff string) string {
 		r := tg.tokenReq("", url.Values{}, map[string]string{"X-Forwarded-For": xff})
-		return r.Header.Get(HeaderRateRemaining)
+		return r.Header.Get(api.HeaderRateRemaining)
 	}
 	for _, c := range []struct {
 		name    string

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -29,11 +30,11 @@ const knownAddrsPerClient = 16
 // the exemption with its first failure, so an attacker behind the same
 // address (a proxy not listed in server.trusted_proxies) cannot use it.
 //
-// With replicas on PostgreSQL the buckets are shared (rateLimiter.decide);
+// With replicas on PostgreSQL the buckets are shared (api.RateLimiter.Decide);
 // each replica learns of an empty bucket at its next failure, so the limit
 // holds across replicas give or take one guess per replica.
 type authThrottle struct {
-	failures *rateLimiter
+	failures *api.RateLimiter
 	clock    Clock
 	log      *slog.Logger
 
@@ -44,7 +45,7 @@ type authThrottle struct {
 
 func newAuthThrottle(perMinute int, clock Clock, log *slog.Logger) *authThrottle {
 	return &authThrottle{
-		failures: newRateLimiter(perMinute, perMinute, clock), clock: clock, log: log,
+		failures: api.NewRateLimiter(perMinute, perMinute, clock), clock: clock, log: log,
 		locked: map[string]time.Time{}, known: map[string][]string{},
 	}
 }
@@ -66,13 +67,13 @@ func (t *authThrottle) admit(id, addr string) (bool, time.Duration) {
 // failed counts a failed authentication of client id from addr. sb are
 // the store's shared buckets, nil when it has none.
 func (t *authThrottle) failed(ctx context.Context, sb store.RateBuckets, id, addr string) {
-	d := t.failures.decide(ctx, sb, t.log, "authfail:"+id)
+	d := t.failures.Decide(ctx, sb, t.log, "authfail:"+id)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.known[id] = slices.DeleteFunc(t.known[id], func(a string) bool { return a == addr })
-	if d.retryAfter > 0 {
+	if d.RetryAfter > 0 {
 		// The bucket is empty now: lock until it holds a token again.
-		t.locked[id] = t.clock.Now().Add(d.retryAfter)
+		t.locked[id] = t.clock.Now().Add(d.RetryAfter)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"compress/zlib"
 	"errors"
 	"fmt"
-	"github.com/hookgate/hookgate/gateway/api"
 	"io"
 	"net"
 	"strconv"
@@ -18,6 +17,8 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
+
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // How request bodies are read (docs/security.md, "Request bodies").

@@ -4,12 +4,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"github.com/hookgate/hookgate/gateway/api"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // presigner makes and checks the pre-signed URLs of delivery-log records:

@@ -1,10 +1,10 @@
 package gateway
 
 import (
-	"github.com/hookgate/hookgate/gateway/api"
 	"testing"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
