@@ -249,7 +249,7 @@ func (g *Gateway) handleLogDetails(c *fiber.Ctx) error {
 		return err
 	}
 	o := bodySizes(attemptObject(a), a)
-	o.set("delivery_log", g.mgmt.presign.sign(a.LogID()))
+	o.set("delivery_log", g.mgmt.presign.Sign(a.LogID()))
 	var original any
 	if ev, err := g.store.GetEvent(c.UserContext(), a.EventID); err == nil {
 		original = string(ev.Payload)
@@ -264,7 +264,7 @@ func (g *Gateway) handleLogDetails(c *fiber.Ctx) error {
 // token: the full record of one attempt (spec notes §2.8) as plain JSON.
 func (g *Gateway) handleLogFile(c *fiber.Ctx) error {
 	logID := unescape(c.Params("deliveryId"))
-	if err := g.mgmt.presign.verify(logFilePath(logID), c.Query("expires"), c.Query("signature")); err != nil {
+	if err := g.mgmt.presign.Verify(api.LogFilePath(logID), c.Query("expires"), c.Query("signature")); err != nil {
 		return err
 	}
 	id, n, err := store.ParseLogID(logID)

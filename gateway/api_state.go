@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"strings"
 
 	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
@@ -15,7 +14,7 @@ import (
 // lifecycle, kept apart from the delivery engine's.
 type management struct {
 	limiter   *api.RateLimiter
-	presign   *presigner
+	presign   *api.Presigner
 	mailer    webhooks.Mailer
 	preview   *transforms.Transformer // compiles templates sent to /transforms/preview, never cached
 	lifecycle *lifecycleLoop
@@ -39,8 +38,7 @@ func (g *Gateway) newManagement(ctx context.Context) (*management, error) {
 	}
 	m := &management{
 		limiter: api.NewRateLimiter(g.cfg.API.RateLimit, g.cfg.API.RateBurst, g.clock),
-		presign: &presigner{key: key, ttl: g.cfg.DeliveryLog.PresignTTL, clock: g.clock,
-			public: strings.TrimRight(g.cfg.Server.PublicURL, "/")},
+		presign: api.NewPresigner(key, g.cfg.DeliveryLog.PresignTTL, g.cfg.Server.PublicURL, g.clock),
 		mailer:  webhooks.NewMailer(g.cfg.SMTP, g.clock),
 		preview: preview,
 	}

@@ -61,7 +61,7 @@ type auth struct {
 	// token thousands of times, and parsing and verifying one costs ~10 µs
 	// of a ~100 µs publish. Expiry is still checked on every use.
 	verified *lru.Cache[string, *Claims]
-	throttle *authThrottle // failed authentications per client (auththrottle.go)
+	throttle *api.AuthThrottle // failed authentications per client (auththrottle.go)
 }
 
 // verifiedTokens bounds the token cache; an evicted token is just verified again.
@@ -177,22 +177,22 @@ func (g *Gateway) handleToken(c *fiber.Ctx) error {
 		return api.Errorf(fiber.StatusBadRequest, "client_id and client_secret are required")
 	}
 	addr := g.clientAddr(c)
-	if ok, wait := g.auth.throttle.admit(id, addr); !ok {
+	if ok, wait := g.auth.throttle.Admit(id, addr); !ok {
 		secs := int64(math.Ceil(wait.Seconds()))
 		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(secs, 10))
 		return api.Errorf(fiber.StatusTooManyRequests, "too many failed authentications for client_id "+quote(id)+
-			": the limit is auth.max_failures_per_client = "+strconv.Itoa(g.auth.throttle.failures.PerMinute())+
+			": the limit is auth.max_failures_per_client = "+strconv.Itoa(g.auth.throttle.PerMinute())+
 			" a minute, from any address; retry in "+strconv.FormatInt(secs, 10)+" s")
 	}
 	cl, ok := g.auth.authenticate(id, secret)
 	if !ok {
 		if cl.ID != "" {
 			// Unknown ids have no secret to guess: the per-address limit is theirs.
-			g.auth.throttle.failed(c.UserContext(), api.SharedBuckets(g.store), cl.ID, addr)
+			g.auth.throttle.Failed(c.UserContext(), api.SharedBuckets(g.store), cl.ID, addr)
 		}
 		return api.Errorf(fiber.StatusUnauthorized, "invalid client_id or client_secret")
 	}
-	g.auth.throttle.succeeded(cl.ID, addr)
+	g.auth.throttle.Succeeded(cl.ID, addr)
 	tok, err := g.auth.issue(cl)
 	if err != nil {
 		return err

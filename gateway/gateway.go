@@ -18,6 +18,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/gateway/webhooks"
@@ -213,7 +214,7 @@ func (g *Gateway) newAuth(ctx context.Context) (*auth, error) {
 		return nil, err
 	}
 	return &auth{key: key, ttl: g.cfg.Auth.TokenTTL, clock: g.clock, clients: clients, verified: cache,
-		throttle: newAuthThrottle(g.cfg.Auth.MaxFailuresPerClient, g.clock, g.log)}, nil
+		throttle: api.NewAuthThrottle(g.cfg.Auth.MaxFailuresPerClient, g.clock, g.log)}, nil
 }
 
 // startSinks launches the built-in http sink and every sink block.
