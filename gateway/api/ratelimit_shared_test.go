@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/store/storetest"
 )
 
 // fakeBuckets is a shared bucket store: one bucket per key for every
@@ -46,7 +48,7 @@ func (f *fakeBuckets) TakeToken(_ context.Context, key string, perSecond float64
 // one shared store grant the burst once in total, not once each; when the
 // store fails, each falls back to its own bucket.
 func TestSharedRateLimitAcrossReplicas(t *testing.T) {
-	clock := newTestClock(t0)
+	clock := storetest.ClockFor(t)
 	shared := &fakeBuckets{tok: map[string]float64{}, at: map[string]time.Time{}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	replicas := []*RateLimiter{NewRateLimiter(60, 5, clock), NewRateLimiter(60, 5, clock), NewRateLimiter(60, 5, clock)}
