@@ -52,7 +52,7 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 			return badRequest(`the body must be {"eventName": "<event>"} or empty: ` + ingest.JSONErrorText(err))
 		}
 	}
-	cl := claimsOf(c)
+	cl := api.ClaimsOf(c)
 	w, err := g.hooks.Find(c.UserContext(), cl.CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (g *Gateway) handleRecover(c *fiber.Ctx) error {
 		return badRequest("'until' is before 'since'")
 	}
 	ctx := c.UserContext()
-	w, err := g.hooks.Find(ctx, claimsOf(c).CompanyID, c.Params("webhookId"))
+	w, err := g.hooks.Find(ctx, api.ClaimsOf(c).CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	}
 	payload := []byte(in.Payload)
 	if len(bytes.TrimSpace(payload)) == 0 || string(bytes.TrimSpace(payload)) == "null" {
-		payload = sampleEnvelope("workorder.status.published", claimsOf(c).CompanyID, claimsOf(c).UserID, g.clock.Now())
+		payload = sampleEnvelope("workorder.status.published", api.ClaimsOf(c).CompanyID, api.ClaimsOf(c).UserID, g.clock.Now())
 	}
 	if !json.Valid(payload) {
 		return badRequest("'payload' must be a JSON value: the event envelope to transform")

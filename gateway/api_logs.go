@@ -53,7 +53,7 @@ func (g *Gateway) handleListLogs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f.CompanyID = claimsOf(c).CompanyID
+	f.CompanyID = api.ClaimsOf(c).CompanyID
 	// Lists never show headers or bodies: summaries keep a page small
 	// however large the bodies are.
 	f.Summaries = true
@@ -225,7 +225,7 @@ func (g *Gateway) findAttempt(c *fiber.Ctx, raw string) (*store.Attempt, error) 
 	ctx := c.UserContext()
 	if n == 0 {
 		d, err := g.store.GetDelivery(ctx, id)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && (d.CompanyID != claimsOf(c).CompanyID || d.Attempts == 0)) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (d.CompanyID != api.ClaimsOf(c).CompanyID || d.Attempts == 0)) {
 			return nil, errLogNotFound
 		}
 		if err != nil {
@@ -234,7 +234,7 @@ func (g *Gateway) findAttempt(c *fiber.Ctx, raw string) (*store.Attempt, error) 
 		n = d.Attempts
 	}
 	a, err := g.store.GetAttempt(ctx, id, n)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.CompanyID != claimsOf(c).CompanyID) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.CompanyID != api.ClaimsOf(c).CompanyID) {
 		return nil, errLogNotFound
 	}
 	return a, err
@@ -319,7 +319,7 @@ func (g *Gateway) handleRetry(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	d, err := g.store.GetDelivery(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && d.CompanyID != claimsOf(c).CompanyID) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.CompanyID != api.ClaimsOf(c).CompanyID) {
 		return errLogNotFound
 	}
 	if err != nil {

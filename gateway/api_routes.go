@@ -9,7 +9,7 @@ import (
 // anyScope passes a token holding one of scopes, else 403.
 func anyScope(scopes ...string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		cl := claimsOf(c)
+		cl := api.ClaimsOf(c)
 		for _, s := range scopes {
 			if cl.HasScope(s) {
 				return c.Next()
@@ -22,8 +22,8 @@ func anyScope(scopes ...string) fiber.Handler {
 // Scope checks: webhooks:write may also read what it changes; events:publish
 // alone reaches none of these routes.
 var (
-	canRead  = anyScope(ScopeWebhooksRead, ScopeWebhooksWrite)
-	canWrite = requireScope(ScopeWebhooksWrite)
+	canRead  = anyScope(api.ScopeWebhooksRead, api.ScopeWebhooksWrite)
+	canWrite = api.RequireScope(api.ScopeWebhooksWrite)
 )
 
 // publicRoutes are the management routes that need no bearer token: the

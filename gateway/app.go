@@ -37,7 +37,7 @@ func (g *Gateway) newApp() *fiber.App {
 	g.publicRoutes(app)
 
 	authed := app.Group("/api", g.requireToken, g.readBody)
-	authed.Post("/v1/events", requireScope(ScopePublish), g.handlePublish)
+	authed.Post("/v1/events", api.RequireScope(api.ScopePublish), g.handlePublish)
 	g.apiRoutes(authed)
 	g.mountUI(app)
 	app.Use(func(c *fiber.Ctx) error {

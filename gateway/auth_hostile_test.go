@@ -256,9 +256,9 @@ func TestPublishedSecretWarning(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.Server.Listen = listen
 		cfg.Auth.Clients = append(cfg.Auth.Clients,
-			config.Client{ID: "demo", Secret: "demo-secret-change-me", CompanyID: 100, UserID: 1068, Scopes: []string{ScopePublish},
+			config.Client{ID: "demo", Secret: "demo-secret-change-me", CompanyID: 100, UserID: 1068, Scopes: []string{api.ScopePublish},
 				Range: hcl.Range{Filename: "gateway.hcl", Start: hcl.Pos{Line: 103, Column: 3}}},
-			config.Client{ID: "hashed-demo", SecretSHA256: sum, CompanyID: 300, Scopes: []string{ScopeWebhooksRead}})
+			config.Client{ID: "hashed-demo", SecretSHA256: sum, CompanyID: 300, Scopes: []string{api.ScopeWebhooksRead}})
 		_, logs := startLogged(t, cfg)
 		out := logs()
 		var warned []string

@@ -99,7 +99,7 @@ func (g *Gateway) validBearer(authz string) bool {
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return false
 	}
-	_, err := g.auth.parse(tok)
+	_, err := g.auth.Parse(tok)
 	return err == nil
 }
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/api"
@@ -54,7 +53,7 @@ type Gateway struct {
 	transformer *transforms.Transformer
 	clock       Clock
 	log         *slog.Logger
-	auth        *auth
+	auth        *api.Tokens
 	proxies     trustedProxies // server.trusted_proxies (clientaddr.go)
 	index       *webhooks.Index
 	hooks       *webhooks.Service    // every change to webhooks
@@ -197,24 +196,16 @@ func (g *Gateway) accepted(ev *store.Event, deliveries int) {
 	}
 }
 
-func (g *Gateway) newAuth(ctx context.Context) (*auth, error) {
+func (g *Gateway) newAuth(ctx context.Context) (*api.Tokens, error) {
 	key := []byte(g.cfg.Auth.SigningKey)
 	if len(key) == 0 {
 		var err error
-		if key, err = g.store.Meta(ctx, "auth.signing_key", newSigningKey); err != nil {
+		if key, err = g.store.Meta(ctx, "auth.signing_key", api.NewSigningKey); err != nil {
 			return nil, fmt.Errorf("token signing key: %w", err)
 		}
 	}
-	clients := make(map[string]config.Client, len(g.cfg.Auth.Clients))
-	for _, c := range g.cfg.Auth.Clients {
-		clients[c.ID] = c
-	}
-	cache, err := lru.New[string, *Claims](verifiedTokens)
-	if err != nil {
-		return nil, err
-	}
-	return &auth{key: key, ttl: g.cfg.Auth.TokenTTL, clock: g.clock, clients: clients, verified: cache,
-		throttle: api.NewAuthThrottle(g.cfg.Auth.MaxFailuresPerClient, g.clock, g.log)}, nil
+	return api.NewTokens(key, g.cfg.Auth.TokenTTL, g.clock, g.cfg.Auth.Clients,
+		api.NewAuthThrottle(g.cfg.Auth.MaxFailuresPerClient, g.clock, g.log))
 }
 
 // startSinks launches the built-in http sink and every sink block.

@@ -25,7 +25,7 @@ type quotas struct {
 	// publish holds a token bucket per company that has published (the
 	// rates of companies differ). On a store with shared buckets
 	// (PostgreSQL) the buckets are the store's, so the rate holds across
-	// replicas, and these are the fall-back (ratelimit_shared.go).
+	// replicas, and these are the fall-back (api/ratelimit_shared.go).
 	publish map[int64]*api.RateLimiter
 	stored  map[int64]*storedUsage
 }

@@ -20,7 +20,7 @@ func (g *Gateway) rateLimit(c *fiber.Ctx) error {
 // behind a trusted proxy the address it forwarded).
 func (g *Gateway) rateKey(c *fiber.Ctx) string {
 	if scheme, tok, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " "); ok && strings.EqualFold(scheme, "Bearer") {
-		if cl, err := g.auth.parse(strings.TrimSpace(tok)); err == nil {
+		if cl, err := g.auth.Parse(strings.TrimSpace(tok)); err == nil {
 			return "client:" + cl.ClientID
 		}
 	}
