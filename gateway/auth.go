@@ -48,7 +48,7 @@ func (g *Gateway) handleToken(c *fiber.Ctx) error {
 	if id == "" || secret == "" {
 		return api.Errorf(fiber.StatusBadRequest, "client_id and client_secret are required")
 	}
-	addr := g.clientAddr(c)
+	addr := g.proxies.ClientAddr(c)
 	if ok, wait := g.auth.Throttle.Admit(id, addr); !ok {
 		secs := int64(math.Ceil(wait.Seconds()))
 		c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(secs, 10))

@@ -54,7 +54,7 @@ type Gateway struct {
 	clock       Clock
 	log         *slog.Logger
 	auth        *api.Tokens
-	proxies     trustedProxies // server.trusted_proxies (clientaddr.go)
+	proxies     api.TrustedProxies // server.trusted_proxies (api/clientaddr.go)
 	index       *webhooks.Index
 	hooks       *webhooks.Service    // every change to webhooks
 	recent      *delivery.EventCache // events just accepted, for their deliveries
@@ -129,7 +129,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.auth, err = g.newAuth(ctx); err != nil {
 		return nil, err
 	}
-	if g.proxies, err = newTrustedProxies(cfg.Server.TrustedProxies); err != nil {
+	if g.proxies, err = api.NewTrustedProxies(cfg.Server.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
 	}
 	warnPublishedSecrets(cfg, g.log)

@@ -16,7 +16,7 @@ func (g *Gateway) rateLimit(c *fiber.Ctx) error {
 
 // rateKey is the client of a valid bearer token, so every token of one
 // client shares a bucket; without one (the token endpoint, a bad token, a
-// pre-signed log URL) it is the client's address (clientAddr: the peer, or
+// pre-signed log URL) it is the client's address (api.TrustedProxies.ClientAddr: the peer, or
 // behind a trusted proxy the address it forwarded).
 func (g *Gateway) rateKey(c *fiber.Ctx) string {
 	if scheme, tok, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " "); ok && strings.EqualFold(scheme, "Bearer") {
@@ -24,5 +24,5 @@ func (g *Gateway) rateKey(c *fiber.Ctx) string {
 			return "client:" + cl.ClientID
 		}
 	}
-	return "ip:" + g.clientAddr(c)
+	return "ip:" + g.proxies.ClientAddr(c)
 }
