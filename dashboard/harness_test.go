@@ -19,6 +19,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/plugins/sdk/sdktest"
 )
 
@@ -44,7 +45,7 @@ func startGateway(t *testing.T) *liveGateway {
 	cfg.API.RateLimit, cfg.API.RateBurst = 100_000, 100_000
 	cfg.Auth.Clients = []config.Client{
 		{ID: "acme", Secret: "acme-secret", CompanyID: 100, UserID: 1068,
-			Scopes: []string{gateway.ScopePublish, gateway.ScopeWebhooksRead, gateway.ScopeWebhooksWrite}},
+			Scopes: []string{api.ScopePublish, api.ScopeWebhooksRead, api.ScopeWebhooksWrite}},
 	}
 	// A webhook from the HCL file: read-only in the dashboard.
 	cfg.Webhooks = []config.Webhook{{

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
@@ -51,7 +52,7 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 			return badRequest(`the body must be {"eventName": "<event>"} or empty: ` + ingest.JSONErrorText(err))
 		}
 	}
-	cl := claimsOf(c)
+	cl := api.ClaimsOf(c)
 	w, err := g.hooks.Find(c.UserContext(), cl.CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
@@ -102,7 +103,7 @@ func (g *Gateway) handleRecover(c *fiber.Ctx) error {
 		return badRequest("'until' is before 'since'")
 	}
 	ctx := c.UserContext()
-	w, err := g.hooks.Find(ctx, claimsOf(c).CompanyID, c.Params("webhookId"))
+	w, err := g.hooks.Find(ctx, api.ClaimsOf(c).CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	}
 	payload := []byte(in.Payload)
 	if len(bytes.TrimSpace(payload)) == 0 || string(bytes.TrimSpace(payload)) == "null" {
-		payload = sampleEnvelope("workorder.status.published", claimsOf(c).CompanyID, claimsOf(c).UserID, g.clock.Now())
+		payload = sampleEnvelope("workorder.status.published", api.ClaimsOf(c).CompanyID, api.ClaimsOf(c).UserID, g.clock.Now())
 	}
 	if !json.Valid(payload) {
 		return badRequest("'payload' must be a JSON value: the event envelope to transform")
@@ -171,7 +172,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	}
 	if err := delivery.CheckBodySize(body, g.cfg.Delivery.MaxBody); err != nil {
 		// What a delivery would do: fail. Nor is the body sent back.
-		return errorf(fiber.StatusUnprocessableEntity, err.Error())
+		return api.Errorf(fiber.StatusUnprocessableEntity, err.Error())
 	}
 	return g.okOne(c, fiber.Map{"body": json.RawMessage(body), "url": rendered})
 }
@@ -181,7 +182,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 func templateFailure(err error, fallback string) error {
 	var te *transforms.Error
 	if errors.As(err, &te) {
-		ae := errorf(fiber.StatusUnprocessableEntity, te.Error()).(*apiError)
+		ae := api.Errorf(fiber.StatusUnprocessableEntity, te.Error()).(*api.Error)
 		ae.Extra = map[string]any{"template": te.Template, "position": te.Position}
 		if te.Position < 0 {
 			ae.Extra["position"] = nil
@@ -192,5 +193,5 @@ func templateFailure(err error, fallback string) error {
 	if fallback != "" {
 		what = fallback
 	}
-	return errorf(fiber.StatusUnprocessableEntity, "the "+what+" is not valid JSON: "+err.Error())
+	return api.Errorf(fiber.StatusUnprocessableEntity, "the "+what+" is not valid JSON: "+err.Error())
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/ingest"
 )
 
@@ -27,7 +28,7 @@ func (g *Gateway) handleEvents(c *fiber.Ctx) error {
 // handlePublish is POST /api/v1/events: validate, fan out, write durably,
 // and only then answer 202 (ingest.Service.Publish).
 func (g *Gateway) handlePublish(c *fiber.Ctx) error {
-	claims := claimsOf(c)
+	claims := api.ClaimsOf(c)
 	out, err := g.ingest.Publish(c.UserContext(), ingest.Request{
 		Company: claims.CompanyID, ClientID: claims.ClientID, IdempotencyKey: c.Get("Idempotency-Key"),
 		Body: bytes.Clone(c.Body()), // fasthttp reuses the request buffer: keep a copy

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // apiConfig is testConfig with a rate limit no test walk reaches (the
@@ -17,9 +18,9 @@ func apiConfig(t *testing.T) *config.Config {
 	cfg.API.RateLimit, cfg.API.RateBurst = 1_000_000, 1_000_000
 	cfg.Auth.Clients = append(cfg.Auth.Clients,
 		config.Client{ID: "globex-admin", Secret: "globex-admin-secret", CompanyID: 200, UserID: 8,
-			Scopes: []string{ScopeWebhooksRead, ScopeWebhooksWrite}},
+			Scopes: []string{api.ScopeWebhooksRead, api.ScopeWebhooksWrite}},
 		config.Client{ID: "writer", Secret: "writer-secret", CompanyID: 100, UserID: 11,
-			Scopes: []string{ScopeWebhooksWrite}},
+			Scopes: []string{api.ScopeWebhooksWrite}},
 	)
 	return cfg
 }

@@ -11,12 +11,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/store"
 )
 
 // errLogNotFound is the spec's 404 for delivery logs; like webhooks,
 // another company's log is "not found".
-var errLogNotFound = errorf(fiber.StatusNotFound, "Delivery log not found")
+var errLogNotFound = api.Errorf(fiber.StatusNotFound, "Delivery log not found")
 
 // logSpec is what GET /api/v1/webhooks/delivery-logs accepts (OpenAPI;
 // deliveryAttempt is sortable too, as the monitoring guide uses it).
@@ -52,7 +53,7 @@ func (g *Gateway) handleListLogs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f.CompanyID = claimsOf(c).CompanyID
+	f.CompanyID = api.ClaimsOf(c).CompanyID
 	// Lists never show headers or bodies: summaries keep a page small
 	// however large the bodies are.
 	f.Summaries = true
@@ -224,7 +225,7 @@ func (g *Gateway) findAttempt(c *fiber.Ctx, raw string) (*store.Attempt, error) 
 	ctx := c.UserContext()
 	if n == 0 {
 		d, err := g.store.GetDelivery(ctx, id)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && (d.CompanyID != claimsOf(c).CompanyID || d.Attempts == 0)) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (d.CompanyID != api.ClaimsOf(c).CompanyID || d.Attempts == 0)) {
 			return nil, errLogNotFound
 		}
 		if err != nil {
@@ -233,7 +234,7 @@ func (g *Gateway) findAttempt(c *fiber.Ctx, raw string) (*store.Attempt, error) 
 		n = d.Attempts
 	}
 	a, err := g.store.GetAttempt(ctx, id, n)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.CompanyID != claimsOf(c).CompanyID) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.CompanyID != api.ClaimsOf(c).CompanyID) {
 		return nil, errLogNotFound
 	}
 	return a, err
@@ -248,7 +249,7 @@ func (g *Gateway) handleLogDetails(c *fiber.Ctx) error {
 		return err
 	}
 	o := bodySizes(attemptObject(a), a)
-	o.set("delivery_log", g.mgmt.presign.sign(a.LogID()))
+	o.set("delivery_log", g.mgmt.presign.Sign(a.LogID()))
 	var original any
 	if ev, err := g.store.GetEvent(c.UserContext(), a.EventID); err == nil {
 		original = string(ev.Payload)
@@ -263,7 +264,7 @@ func (g *Gateway) handleLogDetails(c *fiber.Ctx) error {
 // token: the full record of one attempt (spec notes §2.8) as plain JSON.
 func (g *Gateway) handleLogFile(c *fiber.Ctx) error {
 	logID := unescape(c.Params("deliveryId"))
-	if err := g.mgmt.presign.verify(logFilePath(logID), c.Query("expires"), c.Query("signature")); err != nil {
+	if err := g.mgmt.presign.Verify(api.LogFilePath(logID), c.Query("expires"), c.Query("signature")); err != nil {
 		return err
 	}
 	id, n, err := store.ParseLogID(logID)
@@ -318,14 +319,14 @@ func (g *Gateway) handleRetry(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	d, err := g.store.GetDelivery(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && d.CompanyID != claimsOf(c).CompanyID) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.CompanyID != api.ClaimsOf(c).CompanyID) {
 		return errLogNotFound
 	}
 	if err != nil {
 		return err
 	}
 	if d.State == store.DeliveryInFlight {
-		return errorf(fiber.StatusConflict, "delivery "+id+" is being sent right now; its result will be in the logs shortly")
+		return api.Errorf(fiber.StatusConflict, "delivery "+id+" is being sent right now; its result will be in the logs shortly")
 	}
 	if err := g.deliverable(d.WebhookID); err != nil {
 		return err
@@ -342,10 +343,10 @@ func (g *Gateway) handleRetry(c *fiber.Ctx) error {
 func (g *Gateway) deliverable(webhookID string) error {
 	w := g.index.Get(webhookID)
 	if w == nil {
-		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" was deleted: its deliveries cannot be sent again")
+		return api.Errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" was deleted: its deliveries cannot be sent again")
 	}
 	if w.Status != store.StatusActive {
-		return errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" is "+string(w.Status)+
+		return api.Errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" is "+string(w.Status)+
 			": set it to active (PUT /api/v1/webhooks/"+webhookID+` {"status":"active"}) first`)
 	}
 	return nil

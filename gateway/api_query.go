@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // listSpec describes what one list endpoint accepts (spec "Common Request
@@ -104,7 +106,7 @@ func intParam(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
 }
 
 // badRequest is the spec's 400: "Invalid request: <what>".
-func badRequest(msg string) error { return errorf(fiber.StatusBadRequest, "Invalid request: "+msg) }
+func badRequest(msg string) error { return api.Errorf(fiber.StatusBadRequest, "Invalid request: "+msg) }
 
 // containsFold reports whether s contains sub, ignoring case.
 func containsFold(s, sub string) bool {

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // sinkView is a sink as the API lists it: never its settings, which hold
@@ -15,7 +17,7 @@ type sinkView struct {
 // name in a webhook, the built-in http first. Other companies' sinks are
 // not listed, as create and update refuse them like unknown names.
 func (g *Gateway) handleListSinks(c *fiber.Ctx) error {
-	usable := g.sinkAccess.Usable(claimsOf(c).CompanyID)
+	usable := g.sinkAccess.Usable(api.ClaimsOf(c).CompanyID)
 	out := make([]sinkView, len(usable))
 	for i, s := range usable {
 		out[i] = sinkView{Name: s.Name, Type: s.Kind()}

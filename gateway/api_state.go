@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"strings"
 
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/transforms"
 )
@@ -13,8 +13,8 @@ import (
 // management is the state of the management API and the webhook
 // lifecycle, kept apart from the delivery engine's.
 type management struct {
-	limiter   *rateLimiter
-	presign   *presigner
+	limiter   *api.RateLimiter
+	presign   *api.Presigner
 	mailer    webhooks.Mailer
 	preview   *transforms.Transformer // compiles templates sent to /transforms/preview, never cached
 	lifecycle *lifecycleLoop
@@ -37,9 +37,8 @@ func (g *Gateway) newManagement(ctx context.Context) (*management, error) {
 		return nil, err
 	}
 	m := &management{
-		limiter: newRateLimiter(g.cfg.API.RateLimit, g.cfg.API.RateBurst, g.clock),
-		presign: &presigner{key: key, ttl: g.cfg.DeliveryLog.PresignTTL, clock: g.clock,
-			public: strings.TrimRight(g.cfg.Server.PublicURL, "/")},
+		limiter: api.NewRateLimiter(g.cfg.API.RateLimit, g.cfg.API.RateBurst, g.clock),
+		presign: api.NewPresigner(key, g.cfg.DeliveryLog.PresignTTL, g.cfg.Server.PublicURL, g.clock),
 		mailer:  webhooks.NewMailer(g.cfg.SMTP, g.clock),
 		preview: preview,
 	}

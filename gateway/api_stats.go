@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -35,7 +36,7 @@ type webhookStats struct {
 // answer must be limited to the caller's company.
 func (g *Gateway) handleStats(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	company := claimsOf(c).CompanyID
+	company := api.ClaimsOf(c).CompanyID
 	depth, err := g.store.QueueDepth(ctx)
 	if err != nil {
 		return err

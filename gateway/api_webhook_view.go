@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
@@ -54,7 +55,7 @@ func (g *Gateway) newWebhookView(c *fiber.Ctx) (webhookView, error) {
 }
 
 func (g *Gateway) viewFor(c *fiber.Ctx, fields []string, asked bool) (webhookView, error) {
-	writer := claimsOf(c).HasScope(ScopeWebhooksWrite)
+	writer := api.ClaimsOf(c).HasScope(api.ScopeWebhooksWrite)
 	v := webhookView{fields: fields, showValues: writer}
 	v.showSecret = asked && writer && slices.Contains(fields, "secret")
 	v.attrs = asked && slices.Contains(fields, "webhookAttribute")

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
@@ -30,7 +31,7 @@ func (g *Gateway) handleListWebhooks(c *fiber.Ctx) error {
 	if status != "" && !slices.Contains(config.Statuses, status) {
 		return badRequest("'status' must be active, inactive or archived, not " + quote(status))
 	}
-	all, err := g.store.ListWebhooks(c.UserContext(), store.WebhookFilter{CompanyID: claimsOf(c).CompanyID, Status: store.WebhookStatus(status)})
+	all, err := g.store.ListWebhooks(c.UserContext(), store.WebhookFilter{CompanyID: api.ClaimsOf(c).CompanyID, Status: store.WebhookStatus(status)})
 	if err != nil {
 		return err
 	}
@@ -89,7 +90,7 @@ func (g *Gateway) handleGetWebhook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	w, err := g.hooks.Find(c.UserContext(), claimsOf(c).CompanyID, c.Params("webhookId"))
+	w, err := g.hooks.Find(c.UserContext(), api.ClaimsOf(c).CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
 	}
@@ -107,7 +108,7 @@ func (g *Gateway) handleCreateWebhook(c *fiber.Ctx) error {
 	if err := in.required(); err != nil {
 		return err
 	}
-	cl := claimsOf(c)
+	cl := api.ClaimsOf(c)
 	ctx := c.UserContext()
 	w := &store.Webhook{
 		WebhookID: uuid.NewString(), CompanyID: cl.CompanyID, UserID: cl.UserID,
@@ -146,7 +147,7 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cl := claimsOf(c)
+	cl := api.ClaimsOf(c)
 	w, _, err := g.hooks.Update(c.UserContext(), cl.CompanyID, c.Params("webhookId"), func(old, next *store.Webhook) (webhooks.Change, error) {
 		in.apply(next)
 		grace, err := g.secretGrace(in, next.Secret != old.Secret)
@@ -169,7 +170,7 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 // goes, its delivery logs and history stay. The answer is the deleted
 // configuration (OpenAPI), without the secret.
 func (g *Gateway) handleDeleteWebhook(c *fiber.Ctx) error {
-	cl := claimsOf(c)
+	cl := api.ClaimsOf(c)
 	w, err := g.hooks.Delete(c.UserContext(), cl.CompanyID, c.Params("webhookId"), cl.UserID)
 	if err != nil {
 		return err
@@ -184,11 +185,11 @@ func (g *Gateway) handleDeleteAttribute(c *fiber.Ctx) error {
 	switch typ {
 	case attrHeader:
 	case attrLegacyField:
-		return errorf(fiber.StatusNotFound, "legacy_field attributes are not supported by hookgate, so there is none to remove")
+		return api.Errorf(fiber.StatusNotFound, "legacy_field attributes are not supported by hookgate, so there is none to remove")
 	default:
 		return badRequest("'attributeType' must be header or legacy_field, not " + quote(typ))
 	}
-	cl := claimsOf(c)
+	cl := api.ClaimsOf(c)
 	w, changed, err := g.hooks.Update(c.UserContext(), cl.CompanyID, c.Params("webhookId"), func(old, next *store.Webhook) (webhooks.Change, error) {
 		next.Headers = mergeHeaders(old.Headers, map[string]*string{name: nil})
 		return webhooks.Change{Actor: cl.UserID}, nil
@@ -197,7 +198,7 @@ func (g *Gateway) handleDeleteAttribute(c *fiber.Ctx) error {
 		return err
 	}
 	if !changed {
-		return errorf(fiber.StatusNotFound, "header "+quote(name)+" is not set on webhook "+w.WebhookID)
+		return api.Errorf(fiber.StatusNotFound, "header "+quote(name)+" is not set on webhook "+w.WebhookID)
 	}
 	return g.okOne(c, fiber.Map{"message": "Webhook attribute successfully removed"})
 }

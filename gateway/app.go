@@ -1,10 +1,14 @@
 package gateway
 
 import (
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // newApp builds the Fiber app and its routes.
@@ -12,7 +16,7 @@ func (g *Gateway) newApp() *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "hookgate",
 		BodyLimit:             int(g.cfg.Server.BodyLimit),
-		ErrorHandler:          g.errorHandler,
+		ErrorHandler:          api.ErrorHandler(g.cfg.Server.BodyLimit, g.clock, g.log),
 		DisableStartupMessage: true,
 		ReadTimeout:           g.cfg.Server.ReadTimeout,
 		IdleTimeout:           g.cfg.Server.IdleTimeout,
@@ -32,12 +36,12 @@ func (g *Gateway) newApp() *fiber.App {
 	app.Post("/authentication/api/oauth/token", g.rateLimit, g.handleToken)
 	g.publicRoutes(app)
 
-	api := app.Group("/api", g.requireToken, g.readBody)
-	api.Post("/v1/events", requireScope(ScopePublish), g.handlePublish)
-	g.apiRoutes(api)
+	authed := app.Group("/api", g.requireToken, g.readBody)
+	authed.Post("/v1/events", api.RequireScope(api.ScopePublish), g.handlePublish)
+	g.apiRoutes(authed)
 	g.mountUI(app)
 	app.Use(func(c *fiber.Ctx) error {
-		return errorf(fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
+		return api.Errorf(fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
 	})
 	return app
 }
@@ -47,4 +51,12 @@ func (g *Gateway) handleReady(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "starting or stopping"})
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+// ok writes a success envelope {metadata:{timestamp}, result}.
+func (g *Gateway) ok(c *fiber.Ctx, status int, result any) error {
+	return c.Status(status).JSON(fiber.Map{
+		"metadata": fiber.Map{"timestamp": g.clock.Now().UTC().Format(time.RFC3339Nano)},
+		"result":   result,
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/valyala/fasthttp"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // startLogged starts a gateway without sink processes whose log (debug
@@ -171,7 +169,7 @@ func TestFailedAuthThrottledPerClient(t *testing.T) {
 func TestForwardedForTrustedProxiesOnly(t *testing.T) {
 	remaining := func(tg *testGateway, xff string) string {
 		r := tg.tokenReq("", url.Values{}, map[string]string{"X-Forwarded-For": xff})
-		return r.Header.Get(HeaderRateRemaining)
+		return r.Header.Get(api.HeaderRateRemaining)
 	}
 	for _, c := range []struct {
 		name    string
@@ -206,45 +204,6 @@ func TestForwardedForTrustedProxiesOnly(t *testing.T) {
 	}
 }
 
-// TestClientAddr: how X-Forwarded-For is read behind trusted proxies.
-func TestClientAddr(t *testing.T) {
-	proxies, err := newTrustedProxies([]string{"10.0.0.0/8", "::1", "192.0.2.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &Gateway{proxies: proxies}
-	app := fiber.New()
-	for _, c := range []struct {
-		name string
-		peer string
-		xff  []string
-		want string
-	}{
-		{"untrusted peer", "203.0.113.5", []string{"198.51.100.1"}, "203.0.113.5"},
-		{"trusted, no header", "10.0.0.2", nil, "10.0.0.2"},
-		{"one hop", "10.0.0.2", []string{"198.51.100.1"}, "198.51.100.1"},
-		{"right-most untrusted", "10.0.0.2", []string{"1.1.1.1, 198.51.100.1, 10.9.9.9"}, "198.51.100.1"},
-		{"several lines", "10.0.0.2", []string{"1.1.1.1", "198.51.100.1, 10.9.9.9"}, "198.51.100.1"},
-		{"with ports", "10.0.0.2", []string{"[2001:db8::7]:443, 198.51.100.1:4711"}, "198.51.100.1"},
-		{"IPv6 proxy", "::1", []string{"2001:db8::7"}, "2001:db8::7"},
-		{"mapped IPv4", "::ffff:10.0.0.2", []string{"::ffff:198.51.100.1"}, "198.51.100.1"},
-		{"garbage past the trusted hops", "10.0.0.2", []string{"evil, 10.3.3.3"}, "10.3.3.3"},
-		{"all trusted", "10.0.0.2", []string{"10.1.1.1, 192.0.2.1"}, "10.1.1.1"},
-	} {
-		var req fasthttp.Request
-		for _, v := range c.xff {
-			req.Header.Add("X-Forwarded-For", v)
-		}
-		var fctx fasthttp.RequestCtx
-		fctx.Init(&req, &net.TCPAddr{IP: net.ParseIP(c.peer), Port: 1234}, nil)
-		fc := app.AcquireCtx(&fctx)
-		if got := g.clientAddr(fc); got != c.want {
-			t.Errorf("%s: %s, want %s", c.name, got, c.want)
-		}
-		app.ReleaseCtx(fc)
-	}
-}
-
 // TestPublishedSecretWarning: a client whose secret is the published demo
 // value is warned about at start, naming the client, where it is defined
 // and how to change it, and whether the gateway listens beyond loopback;
@@ -255,9 +214,9 @@ func TestPublishedSecretWarning(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.Server.Listen = listen
 		cfg.Auth.Clients = append(cfg.Auth.Clients,
-			config.Client{ID: "demo", Secret: "demo-secret-change-me", CompanyID: 100, UserID: 1068, Scopes: []string{ScopePublish},
+			config.Client{ID: "demo", Secret: "demo-secret-change-me", CompanyID: 100, UserID: 1068, Scopes: []string{api.ScopePublish},
 				Range: hcl.Range{Filename: "gateway.hcl", Start: hcl.Pos{Line: 103, Column: 3}}},
-			config.Client{ID: "hashed-demo", SecretSHA256: sum, CompanyID: 300, Scopes: []string{ScopeWebhooksRead}})
+			config.Client{ID: "hashed-demo", SecretSHA256: sum, CompanyID: 300, Scopes: []string{api.ScopeWebhooksRead}})
 		_, logs := startLogged(t, cfg)
 		out := logs()
 		var warned []string

@@ -17,6 +17,8 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
+
+	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // How request bodies are read (docs/security.md, "Request bodies").
@@ -97,7 +99,7 @@ func (g *Gateway) validBearer(authz string) bool {
 	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 		return false
 	}
-	_, err := g.auth.parse(tok)
+	_, err := g.auth.Parse(tok)
 	return err == nil
 }
 
@@ -168,7 +170,7 @@ func (g *Gateway) gateBody(c *fiber.Ctx) error {
 		h.Del(unreadBodyHeader)
 		switch reason {
 		case unreadTooLarge:
-			return fiber.ErrRequestEntityTooLarge // errorHandler words it
+			return fiber.ErrRequestEntityTooLarge // api.ErrorHandler words it
 		case unreadBusy:
 			return g.unauthBusy(c)
 		}
@@ -188,7 +190,7 @@ func (g *Gateway) gateBody(c *fiber.Ctx) error {
 
 func (g *Gateway) unauthBusy(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderRetryAfter, "1")
-	return errorf(fiber.StatusServiceUnavailable, fmt.Sprintf(
+	return api.Errorf(fiber.StatusServiceUnavailable, fmt.Sprintf(
 		"too many request bodies are being read before authentication: at most %d at once (server.max_unauthenticated_bodies); retry shortly",
 		g.unauthBodies.max))
 }
@@ -237,7 +239,7 @@ func (g *Gateway) readBody(c *fiber.Ctx) error {
 	case n > limit: // chunked: no length announced
 		return fiber.ErrRequestEntityTooLarge
 	case cl >= 0 && n != int64(cl):
-		return errorf(fiber.StatusBadRequest, fmt.Sprintf("the request body ended after %d of the %d bytes its Content-Length announced", n, cl))
+		return api.Errorf(fiber.StatusBadRequest, fmt.Sprintf("the request body ended after %d of the %d bytes its Content-Length announced", n, cl))
 	}
 	body := buf.Bytes()
 	if enc := strings.TrimSpace(string(req.Peek(fiber.HeaderContentEncoding))); enc != "" && !strings.EqualFold(enc, "identity") {
@@ -254,9 +256,9 @@ func (g *Gateway) readBody(c *fiber.Ctx) error {
 func (g *Gateway) bodyReadError(err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return errorf(fiber.StatusRequestTimeout, "the request body did not arrive within "+g.cfg.Server.ReadTimeout.String()+" (server.read_timeout)")
+		return api.Errorf(fiber.StatusRequestTimeout, "the request body did not arrive within "+g.cfg.Server.ReadTimeout.String()+" (server.read_timeout)")
 	}
-	return errorf(fiber.StatusBadRequest, "the request body could not be read: "+err.Error())
+	return api.Errorf(fiber.StatusBadRequest, "the request body could not be read: "+err.Error())
 }
 
 // decodeBody undoes a Content-Encoding (a list is undone last first),
@@ -278,19 +280,19 @@ func decodeBody(body []byte, encoding string, limit int64) ([]byte, error) {
 		case "br":
 			r = brotli.NewReader(bytes.NewReader(body))
 		default:
-			return nil, errorf(fiber.StatusUnsupportedMediaType, "Content-Encoding "+quote(enc)+" is not supported: send the body as is, or as gzip, deflate or br")
+			return nil, api.Errorf(fiber.StatusUnsupportedMediaType, "Content-Encoding "+quote(enc)+" is not supported: send the body as is, or as gzip, deflate or br")
 		}
 		if err == nil {
 			var decoded bytes.Buffer
 			_, err = decoded.ReadFrom(io.LimitReader(r, limit+1))
 			if int64(decoded.Len()) > limit {
-				return nil, errorf(fiber.StatusRequestEntityTooLarge, fmt.Sprintf(
+				return nil, api.Errorf(fiber.StatusRequestEntityTooLarge, fmt.Sprintf(
 					"request body decoded from %s is larger than the limit of %d bytes (server.body_limit)", enc, limit))
 			}
 			body = decoded.Bytes()
 		}
 		if err != nil {
-			return nil, errorf(fiber.StatusBadRequest, "request body is not valid "+enc+": "+err.Error())
+			return nil, api.Errorf(fiber.StatusBadRequest, "request body is not valid "+enc+": "+err.Error())
 		}
 	}
 	return body, nil

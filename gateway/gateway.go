@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/gateway/webhooks"
@@ -53,8 +53,8 @@ type Gateway struct {
 	transformer *transforms.Transformer
 	clock       Clock
 	log         *slog.Logger
-	auth        *auth
-	proxies     trustedProxies // server.trusted_proxies (clientaddr.go)
+	auth        *api.Tokens
+	proxies     api.TrustedProxies // server.trusted_proxies (api/clientaddr.go)
 	index       *webhooks.Index
 	hooks       *webhooks.Service    // every change to webhooks
 	recent      *delivery.EventCache // events just accepted, for their deliveries
@@ -129,7 +129,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.auth, err = g.newAuth(ctx); err != nil {
 		return nil, err
 	}
-	if g.proxies, err = newTrustedProxies(cfg.Server.TrustedProxies); err != nil {
+	if g.proxies, err = api.NewTrustedProxies(cfg.Server.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
 	}
 	warnPublishedSecrets(cfg, g.log)
@@ -196,24 +196,16 @@ func (g *Gateway) accepted(ev *store.Event, deliveries int) {
 	}
 }
 
-func (g *Gateway) newAuth(ctx context.Context) (*auth, error) {
+func (g *Gateway) newAuth(ctx context.Context) (*api.Tokens, error) {
 	key := []byte(g.cfg.Auth.SigningKey)
 	if len(key) == 0 {
 		var err error
-		if key, err = g.store.Meta(ctx, "auth.signing_key", newSigningKey); err != nil {
+		if key, err = g.store.Meta(ctx, "auth.signing_key", api.NewSigningKey); err != nil {
 			return nil, fmt.Errorf("token signing key: %w", err)
 		}
 	}
-	clients := make(map[string]config.Client, len(g.cfg.Auth.Clients))
-	for _, c := range g.cfg.Auth.Clients {
-		clients[c.ID] = c
-	}
-	cache, err := lru.New[string, *Claims](verifiedTokens)
-	if err != nil {
-		return nil, err
-	}
-	return &auth{key: key, ttl: g.cfg.Auth.TokenTTL, clock: g.clock, clients: clients, verified: cache,
-		throttle: newAuthThrottle(g.cfg.Auth.MaxFailuresPerClient, g.clock, g.log)}, nil
+	return api.NewTokens(key, g.cfg.Auth.TokenTTL, g.clock, g.cfg.Auth.Clients,
+		api.NewAuthThrottle(g.cfg.Auth.MaxFailuresPerClient, g.clock, g.log))
 }
 
 // startSinks launches the built-in http sink and every sink block.

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -43,9 +44,9 @@ func testConfig(t testing.TB) *config.Config {
 	cfg.Delivery.Timeout = 2 * time.Second
 	cfg.Delivery.Workers = 8
 	cfg.Auth.Clients = []config.Client{
-		{ID: "acme", Secret: "acme-secret", CompanyID: 100, UserID: 1068, Scopes: []string{ScopePublish, ScopeWebhooksRead, ScopeWebhooksWrite}},
-		{ID: "globex", Secret: "globex-secret", CompanyID: 200, UserID: 7, Scopes: []string{ScopePublish}},
-		{ID: "reader", Secret: "reader-secret", CompanyID: 100, UserID: 9, Scopes: []string{ScopeWebhooksRead}},
+		{ID: "acme", Secret: "acme-secret", CompanyID: 100, UserID: 1068, Scopes: []string{api.ScopePublish, api.ScopeWebhooksRead, api.ScopeWebhooksWrite}},
+		{ID: "globex", Secret: "globex-secret", CompanyID: 200, UserID: 7, Scopes: []string{api.ScopePublish}},
+		{ID: "reader", Secret: "reader-secret", CompanyID: 100, UserID: 9, Scopes: []string{api.ScopeWebhooksRead}},
 	}
 	return &cfg
 }

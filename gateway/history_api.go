@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
@@ -31,7 +32,7 @@ func (g *Gateway) handleHistory(c *fiber.Ctx) error {
 		}
 		user = &n
 	}
-	ctx, company, id := c.UserContext(), claimsOf(c).CompanyID, c.Params("webhookId")
+	ctx, company, id := c.UserContext(), api.ClaimsOf(c).CompanyID, c.Params("webhookId")
 	_, missing := g.hooks.Find(ctx, company, id)
 	if missing != nil && !errors.Is(missing, webhooks.ErrNotFound) {
 		return missing

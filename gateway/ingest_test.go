@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
 )
@@ -31,11 +32,11 @@ func TestTokenEndpoint(t *testing.T) {
 		t.Fatalf("good credentials: %d %s", r.Status, r.Raw)
 	}
 	// The token carries the client's company, user and scopes.
-	var c Claims
+	var c api.Claims
 	if _, _, err := jwt.NewParser().ParseUnverified(r.Body["access_token"].(string), &c); err != nil {
 		t.Fatal(err)
 	}
-	if c.CompanyID != 100 || c.UserID != 1068 || !c.HasScope(ScopePublish) || !c.HasScope(ScopeWebhooksWrite) {
+	if c.CompanyID != 100 || c.UserID != 1068 || !c.HasScope(api.ScopePublish) || !c.HasScope(api.ScopeWebhooksWrite) {
 		t.Errorf("claims = %+v", c)
 	}
 	for name, form := range map[string]url.Values{
@@ -58,13 +59,13 @@ func TestAPIRequiresValidToken(t *testing.T) {
 	good := tg.token("acme", "acme-secret")
 
 	forged := func() string {
-		var c Claims
+		var c api.Claims
 		jwt.NewParser().ParseUnverified(good, &c)
 		s, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte("not-the-key"))
 		return s
 	}()
 	noneAlg := func() string {
-		var c Claims
+		var c api.Claims
 		jwt.NewParser().ParseUnverified(good, &c)
 		s, _ := jwt.NewWithClaims(jwt.SigningMethodNone, c).SignedString(jwt.UnsafeAllowNoneSignatureType)
 		return s

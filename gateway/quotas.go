@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
 )
@@ -24,8 +25,8 @@ type quotas struct {
 	// publish holds a token bucket per company that has published (the
 	// rates of companies differ). On a store with shared buckets
 	// (PostgreSQL) the buckets are the store's, so the rate holds across
-	// replicas, and these are the fall-back (ratelimit_shared.go).
-	publish map[int64]*rateLimiter
+	// replicas, and these are the fall-back (api/ratelimit_shared.go).
+	publish map[int64]*api.RateLimiter
 	stored  map[int64]*storedUsage
 }
 
@@ -44,7 +45,7 @@ type storedUsage struct {
 const storedUsageTTL = time.Second
 
 func newQuotas(cfg *config.Config, clock Clock) *quotas {
-	return &quotas{cfg: cfg, clock: clock, publish: map[int64]*rateLimiter{}, stored: map[int64]*storedUsage{}}
+	return &quotas{cfg: cfg, clock: clock, publish: map[int64]*api.RateLimiter{}, stored: map[int64]*storedUsage{}}
 }
 
 // publishQuota is ingest's Quota hook: the gateway's per-company limits.
@@ -58,9 +59,9 @@ func (pq publishQuota) CheckPublish(ctx context.Context, company int64, size int
 	q := g.quota
 	lims := q.cfg.QuotasOf(company)
 	if r := q.publishLimiter(company, lims); r != nil {
-		d := r.decide(ctx, sharedBuckets(g.store), g.log, "publish:"+itoa(company))
-		if !d.allowed {
-			wait := int64(math.Ceil(d.retryAfter.Seconds()))
+		d := r.Decide(ctx, api.SharedBuckets(g.store), g.log, "publish:"+itoa(company))
+		if !d.Allowed {
+			wait := int64(math.Ceil(d.RetryAfter.Seconds()))
 			return &ingest.QuotaError{Rate: true, RetryAfter: time.Duration(wait) * time.Second, Msg: fmt.Sprintf("company %d publishes faster than %s (%d events per second, bursts of %d, %s); retry in %d s",
 				company, lims.PublishRate.Setting, lims.PublishRate.Value, lims.PublishBurst.Value, lims.PublishBurst.Setting, wait)}
 		}
@@ -86,7 +87,7 @@ func (pq publishQuota) Accepted(company int64, size int) { pq.g.quota.accepted(c
 
 // publishLimiter returns the company's publish bucket, nil when its rate
 // is unlimited.
-func (q *quotas) publishLimiter(company int64, lims config.CompanyQuotas) *rateLimiter {
+func (q *quotas) publishLimiter(company int64, lims config.CompanyQuotas) *api.RateLimiter {
 	if lims.PublishRate.Value <= 0 {
 		return nil
 	}
@@ -94,7 +95,7 @@ func (q *quotas) publishLimiter(company int64, lims config.CompanyQuotas) *rateL
 	defer q.mu.Unlock()
 	r := q.publish[company]
 	if r == nil {
-		r = newRateLimiter(int(lims.PublishRate.Value*60), int(lims.PublishBurst.Value), q.clock)
+		r = api.NewRateLimiter(int(lims.PublishRate.Value*60), int(lims.PublishBurst.Value), q.clock)
 		q.publish[company] = r
 	}
 	return r

@@ -62,16 +62,3 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("401 without rate headers: %v", r.Header)
 	}
 }
-
-func TestRateLimiterSweep(t *testing.T) {
-	clock := NewManualClock(t0)
-	r := newRateLimiter(60, 2, clock)
-	for i := 0; i < sweepAt; i++ {
-		r.take("k" + strconv.Itoa(i))
-	}
-	clock.Advance(time.Minute) // every bucket is full again: the same as new
-	r.take("new")
-	if len(r.buckets) != 1 {
-		t.Errorf("%d buckets after a sweep, want 1", len(r.buckets))
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
@@ -24,7 +25,7 @@ func FuzzWebhookBody(f *testing.F) {
 	g := &Gateway{cfg: &cfg, sinkAccess: webhooks.NewSinkAccess(webhooks.SinkSnapshot{Blocks: cfg.Sinks})}
 	refused := func(t *testing.T, step string, err error) {
 		t.Helper()
-		if status, msg, _, ok := clientError(err); !ok || status != 400 || msg == "" {
+		if status, msg, _, ok := api.ClientError(err); !ok || status != 400 || msg == "" {
 			t.Fatalf("%s: refusal is not a 400 with a message: %#v", step, err)
 		}
 	}

@@ -24,7 +24,7 @@ func FuzzParseEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		p, err := ParseEnvelope(raw)
 		if err != nil {
-			// The API answers every *ParseError 400 (its domainStatus).
+			// The API answers every *ParseError 400 (api.DomainStatus).
 			var pe *ParseError
 			if !errors.As(err, &pe) || pe.Msg == "" {
 				t.Fatalf("refusal is not a ParseError (a 400) with a message: %#v", err)

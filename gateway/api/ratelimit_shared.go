@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"context"
@@ -10,15 +10,15 @@ import (
 	"github.com/hookgate/hookgate/store"
 )
 
-// sharedBuckets returns the token buckets every replica draws from when
+// SharedBuckets returns the token buckets every replica draws from when
 // the store keeps them (store.RateBuckets; postgres: one row per client,
 // read and written in one statement), else nil. With them a client's
 // limit holds across replicas: each request is counted once, whichever
 // replica answers it. The tolerance is clock skew: a replica whose clock
 // runs s ahead refills a bucket s × rate early (one whose clock lags
 // cannot refund tokens). Badger, one node, keeps the buckets in memory
-// (rateLimiter.take).
-func sharedBuckets(st store.Store) store.RateBuckets {
+// (RateLimiter.take).
+func SharedBuckets(st store.Store) store.RateBuckets {
 	b, _ := st.(store.RateBuckets)
 	return b
 }
@@ -29,9 +29,9 @@ func sharedBuckets(st store.Store) store.RateBuckets {
 // being per replica (N replicas: up to N × the limit) until it recovers.
 const sharedBucketTimeout = 250 * time.Millisecond
 
-// decide takes one token for key from the shared buckets sb when there
+// Decide takes one token for key from the shared buckets sb when there
 // are some (not nil), else from this process's buckets.
-func (r *rateLimiter) decide(ctx context.Context, sb store.RateBuckets, log *slog.Logger, key string) rateDecision {
+func (r *RateLimiter) Decide(ctx context.Context, sb store.RateBuckets, log *slog.Logger, key string) RateDecision {
 	if sb == nil {
 		return r.take(key)
 	}
@@ -46,12 +46,12 @@ func (r *rateLimiter) decide(ctx context.Context, sb store.RateBuckets, log *slo
 		return r.take(key)
 	}
 	r.fallbackLogged.Store(false)
-	d := rateDecision{allowed: allowed, remaining: max(int(math.Floor(tokens)), 0)}
-	d.reset = now.Add(r.fill(float64(r.burst) - tokens))
-	d.retryAfter = r.fill(1 - tokens)
+	d := RateDecision{Allowed: allowed, Remaining: max(int(math.Floor(tokens)), 0)}
+	d.Reset = now.Add(r.fill(float64(r.burst) - tokens))
+	d.RetryAfter = r.fill(1 - tokens)
 	return d
 }
 
-// fallbackFlag is embedded in rateLimiter: whether the fall-back to
+// fallbackFlag is embedded in RateLimiter: whether the fall-back to
 // in-memory buckets has been logged since the store last answered.
 type fallbackFlag struct{ fallbackLogged atomic.Bool }

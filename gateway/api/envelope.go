@@ -1,7 +1,11 @@
-package gateway
+// Package api is the HTTP API of the gateway: the one place outside the
+// dashboard that speaks Fiber. It turns the typed errors of the packages
+// below (ingest, webhooks) into statuses in one mapper, DomainStatus.
+package api
 
 import (
 	"errors"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -11,17 +15,24 @@ import (
 	"github.com/hookgate/hookgate/gateway/webhooks"
 )
 
-// apiError is an error that reaches an API client in the spec's envelope:
+// Error is an error that reaches an API client in the spec's envelope:
 // {"metadata":{"timestamp","path"},"errors":[{"code","message"}],"result":{}}.
-type apiError struct {
+type Error struct {
 	Status  int
 	Message string
 	Extra   map[string]any // more members of the error item (e.g. a template error's position)
 }
 
-func (e *apiError) Error() string { return e.Message }
+func (e *Error) Error() string { return e.Message }
 
-func errorf(status int, msg string) error { return &apiError{Status: status, Message: msg} }
+// Errorf is an *Error with status and msg, as an error.
+func Errorf(status int, msg string) error { return &Error{Status: status, Message: msg} }
+
+// Clock is the source of time of the envelope's timestamp; the gateway's
+// injected clock, so tests move time instead of sleeping.
+type Clock interface {
+	Now() time.Time
+}
 
 type errorBody struct {
 	Metadata map[string]any   `json:"metadata"`
@@ -29,11 +40,18 @@ type errorBody struct {
 	Result   struct{}         `json:"result"`
 }
 
-// errorHandler turns every error a handler returns into the envelope. Errors
-// we did not make ourselves never leak their text: a person gets a generic
-// message and the log gets the detail.
-func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
-	status, msg, extra, known := clientError(err)
+// ErrorHandler is the Fiber error handler: it turns every error a handler
+// returns into the envelope. Errors we did not make ourselves never leak
+// their text: a person gets a generic message and the log gets the detail.
+// bodyLimit is server.body_limit, named in the 413's message.
+func ErrorHandler(bodyLimit int64, clock Clock, log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		return writeError(c, err, bodyLimit, clock, log)
+	}
+}
+
+func writeError(c *fiber.Ctx, err error, bodyLimit int64, clock Clock, log *slog.Logger) error {
+	status, msg, extra, known := ClientError(err)
 	var fe *fiber.Error
 	switch {
 	case known:
@@ -44,25 +62,25 @@ func (g *Gateway) errorHandler(c *fiber.Ctx, err error) error {
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
 		if status == fiber.StatusRequestEntityTooLarge {
-			msg = "request body is larger than the limit of " + itoa(g.cfg.Server.BodyLimit) + " bytes (server.body_limit)"
+			msg = "request body is larger than the limit of " + strconv.FormatInt(bodyLimit, 10) + " bytes (server.body_limit)"
 		}
 	default:
 		status, msg = fiber.StatusInternalServerError, "internal error"
-		g.log.Error("request failed", "path", c.Path(), "err", err)
+		log.Error("request failed", "path", c.Path(), "err", err)
 	}
 	item := map[string]any{"code": status, "message": msg}
 	for k, v := range extra {
 		item[k] = v
 	}
 	return c.Status(status).JSON(errorBody{
-		Metadata: map[string]any{"timestamp": g.clock.Now().UTC().Format(time.RFC3339Nano), "path": c.Path()},
+		Metadata: map[string]any{"timestamp": clock.Now().UTC().Format(time.RFC3339Nano), "path": c.Path()},
 		Errors:   []map[string]any{item},
 	})
 }
 
-// domainStatus is the HTTP status of an error of the packages below the
+// DomainStatus is the HTTP status of an error of the packages below the
 // API, which know no HTTP; 0 for any other error.
-func domainStatus(err error) int {
+func DomainStatus(err error) int {
 	var (
 		pe *ingest.ParseError
 		wc *ingest.WrongCompanyError
@@ -97,15 +115,15 @@ func domainStatus(err error) int {
 	return 0
 }
 
-// clientError is the status, message and extra members an API client
-// reads for err: one of ours (*apiError) or one of the packages below the
-// API (domainStatus); ok is false for any other error.
-func clientError(err error) (status int, msg string, extra map[string]any, ok bool) {
-	var ae *apiError
+// ClientError is the status, message and extra members an API client
+// reads for err: one of ours (*Error) or one of the packages below the
+// API (DomainStatus); ok is false for any other error.
+func ClientError(err error) (status int, msg string, extra map[string]any, ok bool) {
+	var ae *Error
 	if errors.As(err, &ae) {
 		return ae.Status, ae.Message, ae.Extra, true
 	}
-	if st := domainStatus(err); st != 0 {
+	if st := DomainStatus(err); st != 0 {
 		return st, domainMessage(err), nil, true
 	}
 	return 0, "", nil, false
@@ -120,12 +138,4 @@ func domainMessage(err error) string {
 		return "Invalid request: " + ve.Msg
 	}
 	return err.Error()
-}
-
-// ok writes a success envelope {metadata:{timestamp}, result}.
-func (g *Gateway) ok(c *fiber.Ctx, status int, result any) error {
-	return c.Status(status).JSON(fiber.Map{
-		"metadata": fiber.Map{"timestamp": g.clock.Now().UTC().Format(time.RFC3339Nano)},
-		"result":   result,
-	})
 }

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/store/storetest"
 )
 
 // fakeBuckets is a shared bucket store: one bucket per key for every
@@ -46,33 +48,33 @@ func (f *fakeBuckets) TakeToken(_ context.Context, key string, perSecond float64
 // one shared store grant the burst once in total, not once each; when the
 // store fails, each falls back to its own bucket.
 func TestSharedRateLimitAcrossReplicas(t *testing.T) {
-	clock := NewManualClock(t0)
+	clock := storetest.ClockFor(t)
 	shared := &fakeBuckets{tok: map[string]float64{}, at: map[string]time.Time{}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	replicas := []*rateLimiter{newRateLimiter(60, 5, clock), newRateLimiter(60, 5, clock), newRateLimiter(60, 5, clock)}
+	replicas := []*RateLimiter{NewRateLimiter(60, 5, clock), NewRateLimiter(60, 5, clock), NewRateLimiter(60, 5, clock)}
 	granted := 0
 	for i := range 15 {
-		if d := replicas[i%3].decide(context.Background(), shared, log, "client:acme"); d.allowed {
+		if d := replicas[i%3].Decide(context.Background(), shared, log, "client:acme"); d.Allowed {
 			granted++
 		}
 	}
 	if granted != 5 {
 		t.Fatalf("granted %d of 15 across 3 replicas, want the burst of 5", granted)
 	}
-	d := replicas[0].decide(context.Background(), shared, log, "client:acme")
-	if d.allowed || d.retryAfter != time.Second || d.remaining != 0 {
+	d := replicas[0].Decide(context.Background(), shared, log, "client:acme")
+	if d.Allowed || d.RetryAfter != time.Second || d.Remaining != 0 {
 		t.Fatalf("refusal = %+v, want retry in 1s", d)
 	}
 	clock.Advance(2 * time.Second)
-	if d := replicas[2].decide(context.Background(), shared, log, "client:acme"); !d.allowed || d.remaining != 1 {
+	if d := replicas[2].Decide(context.Background(), shared, log, "client:acme"); !d.Allowed || d.Remaining != 1 {
 		t.Fatalf("after 2s = %+v, want a grant with 1 left", d)
 	}
 	shared.fail = true
-	if d := replicas[1].decide(context.Background(), shared, log, "client:acme"); !d.allowed || d.remaining != 4 {
+	if d := replicas[1].Decide(context.Background(), shared, log, "client:acme"); !d.Allowed || d.Remaining != 4 {
 		t.Fatalf("fall-back = %+v, want the replica's own full bucket", d)
 	}
 	// A store without shared buckets (Badger) uses the local ones.
-	if d := replicas[1].decide(context.Background(), nil, log, "client:other"); !d.allowed || d.remaining != 4 {
+	if d := replicas[1].Decide(context.Background(), nil, log, "client:other"); !d.Allowed || d.Remaining != 4 {
 		t.Fatalf("local = %+v", d)
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"bytes"
@@ -9,13 +9,13 @@ import (
 	"github.com/hookgate/hookgate/config"
 )
 
-// trustedProxies are the reverse proxies of server.trusted_proxies: only
+// TrustedProxies are the reverse proxies of server.trusted_proxies: only
 // their X-Forwarded-For is believed.
-type trustedProxies []netip.Prefix
+type TrustedProxies []netip.Prefix
 
-// newTrustedProxies parses server.trusted_proxies, which config validated.
-func newTrustedProxies(entries []string) (trustedProxies, error) {
-	out := make(trustedProxies, 0, len(entries))
+// NewTrustedProxies parses server.trusted_proxies, which config validated.
+func NewTrustedProxies(entries []string) (TrustedProxies, error) {
+	out := make(TrustedProxies, 0, len(entries))
 	for _, e := range entries {
 		p, err := config.ParseTrustedProxy(e)
 		if err != nil {
@@ -26,7 +26,7 @@ func newTrustedProxies(entries []string) (trustedProxies, error) {
 	return out, nil
 }
 
-func (t trustedProxies) contains(a netip.Addr) bool {
+func (t TrustedProxies) contains(a netip.Addr) bool {
 	for _, p := range t {
 		if p.Contains(a) {
 			return true
@@ -35,16 +35,16 @@ func (t trustedProxies) contains(a netip.Addr) bool {
 	return false
 }
 
-// clientAddr is the address a request is counted by (per-address limits,
+// ClientAddr is the address a request is counted by (per-address limits,
 // failed sign-ins): the peer's, unless the peer is a trusted proxy. Then it
 // is the right-most X-Forwarded-For hop that is not a trusted proxy: every
 // hop right of it was appended by a proxy we trust, while anything left of
 // it came from the client and may be forged. Fiber's own ProxyHeader takes
 // the left-most entry, which the client chooses, so it is not used.
-func (g *Gateway) clientAddr(c *fiber.Ctx) string {
+func (t TrustedProxies) ClientAddr(c *fiber.Ctx) string {
 	peer, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 	addr := peer.Unmap()
-	if len(g.proxies) == 0 || !g.proxies.contains(addr) {
+	if len(t) == 0 || !t.contains(addr) {
 		return addr.String()
 	}
 	// Several header lines are one list, in order (RFC 9110 §5.3).
@@ -59,7 +59,7 @@ func (g *Gateway) clientAddr(c *fiber.Ctx) string {
 				return addr.String()
 			}
 			addr = hop
-			if !g.proxies.contains(hop) {
+			if !t.contains(hop) {
 				return addr.String()
 			}
 		}

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // authenticated (a handful of producer hosts; the oldest is forgotten).
 const knownAddrsPerClient = 16
 
-// authThrottle slows secret guessing per client id, from any address:
+// AuthThrottle slows secret guessing per client id, from any address:
 // every failed authentication for a configured client takes one token from
 // that client's bucket (auth.max_failures_per_client a minute, as a burst
 // too); while it is empty, the token endpoint answers 429 for that client
@@ -29,11 +29,11 @@ const knownAddrsPerClient = 16
 // the exemption with its first failure, so an attacker behind the same
 // address (a proxy not listed in server.trusted_proxies) cannot use it.
 //
-// With replicas on PostgreSQL the buckets are shared (rateLimiter.decide);
+// With replicas on PostgreSQL the buckets are shared (RateLimiter.Decide);
 // each replica learns of an empty bucket at its next failure, so the limit
 // holds across replicas give or take one guess per replica.
-type authThrottle struct {
-	failures *rateLimiter
+type AuthThrottle struct {
+	failures *RateLimiter
 	clock    Clock
 	log      *slog.Logger
 
@@ -42,16 +42,18 @@ type authThrottle struct {
 	known  map[string][]string  // client id → addresses that authenticated, oldest first
 }
 
-func newAuthThrottle(perMinute int, clock Clock, log *slog.Logger) *authThrottle {
-	return &authThrottle{
-		failures: newRateLimiter(perMinute, perMinute, clock), clock: clock, log: log,
+// NewAuthThrottle allows perMinute failed authentications a minute per
+// client (auth.max_failures_per_client), as a burst too.
+func NewAuthThrottle(perMinute int, clock Clock, log *slog.Logger) *AuthThrottle {
+	return &AuthThrottle{
+		failures: NewRateLimiter(perMinute, perMinute, clock), clock: clock, log: log,
 		locked: map[string]time.Time{}, known: map[string][]string{},
 	}
 }
 
-// admit reports whether an authentication of client id from addr may be
+// Admit reports whether an authentication of client id from addr may be
 // tried now, else how long until it may.
-func (t *authThrottle) admit(id, addr string) (bool, time.Duration) {
+func (t *AuthThrottle) Admit(id, addr string) (bool, time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if slices.Contains(t.known[id], addr) {
@@ -63,21 +65,21 @@ func (t *authThrottle) admit(id, addr string) (bool, time.Duration) {
 	return true, 0
 }
 
-// failed counts a failed authentication of client id from addr. sb are
+// Failed counts a failed authentication of client id from addr. sb are
 // the store's shared buckets, nil when it has none.
-func (t *authThrottle) failed(ctx context.Context, sb store.RateBuckets, id, addr string) {
-	d := t.failures.decide(ctx, sb, t.log, "authfail:"+id)
+func (t *AuthThrottle) Failed(ctx context.Context, sb store.RateBuckets, id, addr string) {
+	d := t.failures.Decide(ctx, sb, t.log, "authfail:"+id)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.known[id] = slices.DeleteFunc(t.known[id], func(a string) bool { return a == addr })
-	if d.retryAfter > 0 {
+	if d.RetryAfter > 0 {
 		// The bucket is empty now: lock until it holds a token again.
-		t.locked[id] = t.clock.Now().Add(d.retryAfter)
+		t.locked[id] = t.clock.Now().Add(d.RetryAfter)
 	}
 }
 
-// succeeded remembers that addr authenticated as client id.
-func (t *authThrottle) succeeded(id, addr string) {
+// Succeeded remembers that addr authenticated as client id.
+func (t *AuthThrottle) Succeeded(id, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	known := slices.DeleteFunc(t.known[id], func(a string) bool { return a == addr })
@@ -86,3 +88,6 @@ func (t *authThrottle) succeeded(id, addr string) {
 	}
 	t.known[id] = append(known, addr)
 }
+
+// PerMinute is auth.max_failures_per_client, as the refusals word it.
+func (t *AuthThrottle) PerMinute() int { return t.failures.PerMinute() }
