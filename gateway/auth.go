@@ -78,15 +78,23 @@ func (g *Gateway) handleToken(c *fiber.Ctx) error {
 	})
 }
 
+// bearerToken is the token of an "Authorization: Bearer <token>" header
+// (the scheme in any case); false when there is none. requireToken and the
+// header check of bodies.go read it the same way.
+func bearerToken(authz string) (string, bool) {
+	scheme, tok, _ := strings.Cut(authz, " ")
+	tok = strings.TrimSpace(tok)
+	return tok, strings.EqualFold(scheme, "Bearer") && tok != ""
+}
+
 // requireToken guards every /api route: a valid bearer token or 401.
 func (g *Gateway) requireToken(c *fiber.Ctx) error {
-	h := c.Get(fiber.HeaderAuthorization)
-	scheme, tok, _ := strings.Cut(h, " ")
-	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+	tok, ok := bearerToken(c.Get(fiber.HeaderAuthorization))
+	if !ok {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hookgate"`)
 		return api.Errorf(fiber.StatusUnauthorized, "missing bearer token: send Authorization: Bearer <access_token> from /authentication/api/oauth/token")
 	}
-	claims, err := g.auth.Parse(strings.TrimSpace(tok))
+	claims, err := g.auth.Parse(tok)
 	if err != nil {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="hookgate", error="invalid_token"`)
 		msg := "invalid token: get a new one from /authentication/api/oauth/token"

@@ -94,9 +94,8 @@ func underAPI(path string) bool {
 
 // validBearer is requireToken's check, on an Authorization header alone.
 func (g *Gateway) validBearer(authz string) bool {
-	scheme, tok, _ := strings.Cut(authz, " ")
-	tok = strings.TrimSpace(tok)
-	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok, ok := bearerToken(authz)
+	if !ok {
 		return false
 	}
 	_, err := g.auth.Parse(tok)
