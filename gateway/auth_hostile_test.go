@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestFailedAuthThrottledPerClient(t *testing.T) {
 		t.Fatalf("producer: %d %s", r.Status, r.Raw)
 	}
 	for i := 1; i <= 5; i++ {
-		if r := try("acme", "guess", "203.0.113."+itoa(int64(i))); r.Status != 401 {
+		if r := try("acme", "guess", "203.0.113."+strconv.Itoa(i)); r.Status != 401 {
 			t.Fatalf("failure %d: %d %s", i, r.Status, r.Raw)
 		}
 	}
@@ -144,7 +145,7 @@ func TestFailedAuthThrottledPerClient(t *testing.T) {
 		t.Errorf("another client: %d", r.Status)
 	}
 	for i := range 8 {
-		if r := try("nobody", "guess", "203.0.114."+itoa(int64(i))); r.Status != 401 {
+		if r := try("nobody", "guess", "203.0.114."+strconv.Itoa(i)); r.Status != 401 {
 			t.Fatalf("unknown id, try %d: %d", i+1, r.Status)
 		}
 	}

@@ -155,9 +155,9 @@ func TestUnauthenticatedBodyCap(t *testing.T) {
 func waitSlots(t *testing.T, tg *testGateway, n int64) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for tg.g.unauthBodies.n.Load() != n {
+	for tg.g.api.UnauthenticatedBodies() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d unauthenticated bodies being read, want %d", tg.g.unauthBodies.n.Load(), n)
+			t.Fatalf("%d unauthenticated bodies being read, want %d", tg.g.api.UnauthenticatedBodies(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}

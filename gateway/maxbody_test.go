@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -254,7 +255,7 @@ func TestOurHeadersWinInAnyCase(t *testing.T) {
 		body := newHook("https://example.com/in")
 		body["webhookAttribute"] = map[string]any{"header": map[string]any{name: "x"}}
 		r := tg.call("POST", "/api/v1/webhooks", tok, body)
-		if r.Status != 400 || !strings.Contains(r.errMessage(), "'webhookAttribute.header' cannot set "+quote(name)) {
+		if r.Status != 400 || !strings.Contains(r.errMessage(), "'webhookAttribute.header' cannot set "+strconv.Quote(name)) {
 			t.Errorf("create with %s: %d %s", name, r.Status, r.Raw)
 		}
 	}

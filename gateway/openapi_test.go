@@ -32,7 +32,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	param := regexp.MustCompile(`:(\w+)`)
 	var served []string
-	for _, rt := range tg.g.app.GetRoutes(true) {
+	for _, rt := range tg.g.api.App().GetRoutes(true) {
 		if rt.Method == "USE" || rt.Method == "HEAD" || !(strings.HasPrefix(rt.Path, "/api/") || strings.HasPrefix(rt.Path, "/authentication/")) {
 			continue
 		}

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"cmp"
@@ -11,13 +11,12 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/store"
 )
 
 // errLogNotFound is the spec's 404 for delivery logs; like webhooks,
 // another company's log is "not found".
-var errLogNotFound = api.Errorf(fiber.StatusNotFound, "Delivery log not found")
+var errLogNotFound = Errorf(fiber.StatusNotFound, "Delivery log not found")
 
 // logSpec is what GET /api/v1/webhooks/delivery-logs accepts (OpenAPI;
 // deliveryAttempt is sortable too, as the monitoring guide uses it).
@@ -42,10 +41,10 @@ func attemptObject(a *store.Attempt) *object {
 
 // handleListLogs is GET /api/v1/webhooks/delivery-logs: one record per
 // attempt of the company's deliveries, newest first by default.
-func (g *Gateway) handleListLogs(c *fiber.Ctx) error {
+func (s *Server) handleListLogs(c *fiber.Ctx) error {
 	spec := logSpec
-	spec.defaultPerPage = g.cfg.API.LogPerPage
-	q, err := g.parseList(c, spec)
+	spec.defaultPerPage = s.cfg.API.LogPerPage
+	q, err := s.parseList(c, spec)
 	if err != nil {
 		return err
 	}
@@ -53,7 +52,7 @@ func (g *Gateway) handleListLogs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f.CompanyID = api.ClaimsOf(c).CompanyID
+	f.CompanyID = ClaimsOf(c).CompanyID
 	// Lists never show headers or bodies: summaries keep a page small
 	// however large the bodies are.
 	f.Summaries = true
@@ -62,9 +61,9 @@ func (g *Gateway) handleListLogs(c *fiber.Ctx) error {
 	if q.sortBy == "createdAt" && q.search == "" {
 		// The store pages in time order itself: only the page is read.
 		f.Offset, f.Limit, f.OldestFirst = q.offset(), q.perPage, !q.desc
-		page, total, err = g.store.ListAttempts(c.UserContext(), f)
+		page, total, err = s.store.ListAttempts(c.UserContext(), f)
 	} else {
-		page, total, err = g.searchLogs(c.UserContext(), f, q)
+		page, total, err = s.searchLogs(c.UserContext(), f, q)
 	}
 	if err != nil {
 		return err
@@ -74,7 +73,7 @@ func (g *Gateway) handleListLogs(c *fiber.Ctx) error {
 		out = append(out, attemptObject(a).project(q.fields))
 	}
 	query["search"] = nullIfEmpty(q.search)
-	return g.okList(c, out, len(out), total, q, query)
+	return s.okList(c, out, len(out), total, q, query)
 }
 
 // logFilter reads the filters of the delivery-log list.
@@ -135,13 +134,13 @@ func matchLogSearch(a *store.Attempt, s string) bool {
 // walk of the matching records' summaries: it holds the page (createdAt,
 // the walk's own order) or the offset+perPage first records of the sort
 // (at most api.max_sort_depth), never every record.
-func (g *Gateway) searchLogs(ctx context.Context, f store.AttemptFilter, q listQuery) ([]*store.Attempt, int, error) {
+func (s *Server) searchLogs(ctx context.Context, f store.AttemptFilter, q listQuery) ([]*store.Attempt, int, error) {
 	lo, hi := q.offset(), q.offset()+q.perPage
 	total := 0
 	if q.sortBy == "createdAt" {
 		var page []*store.Attempt
 		f.OldestFirst = !q.desc
-		err := g.store.WalkAttempts(ctx, f, func(a *store.Attempt) bool {
+		err := s.store.WalkAttempts(ctx, f, func(a *store.Attempt) bool {
 			if matchLogSearch(a, q.search) {
 				if total >= lo && total < hi {
 					page = append(page, a)
@@ -152,7 +151,7 @@ func (g *Gateway) searchLogs(ctx context.Context, f store.AttemptFilter, q listQ
 		})
 		return page, total, err
 	}
-	if depth := g.cfg.API.MaxSortDepth; hi > depth {
+	if depth := s.cfg.API.MaxSortDepth; hi > depth {
 		return nil, 0, badRequest(fmt.Sprintf("page %d of %d goes %d records deep, and sorted by %s the delivery logs go at most %d deep (api.max_sort_depth): "+
 			"narrow the list with webhookId, eventName, deliveryStatus, workOrderId or createdFrom/createdTo, or sort by createdAt, which pages to any depth",
 			q.page, q.perPage, hi, q.sortBy, depth))
@@ -163,12 +162,12 @@ func (g *Gateway) searchLogs(ctx context.Context, f store.AttemptFilter, q listQ
 		seq int
 	}
 	top := newTopK(hi, func(x, y ranked) bool {
-		if c := compareAttempts(x.a, y.a, q.sortBy, q.desc); c != 0 {
+		if c := CompareAttempts(x.a, y.a, q.sortBy, q.desc); c != 0 {
 			return c < 0
 		}
 		return x.seq < y.seq
 	})
-	err := g.store.WalkAttempts(ctx, f, func(a *store.Attempt) bool {
+	err := s.store.WalkAttempts(ctx, f, func(a *store.Attempt) bool {
 		if matchLogSearch(a, q.search) {
 			top.offer(ranked{a, total})
 			total++
@@ -186,8 +185,10 @@ func (g *Gateway) searchLogs(ctx context.Context, f store.AttemptFilter, q listQ
 	return page, total, nil
 }
 
-// compareAttempts orders two records by a sortable field, then by time.
-func compareAttempts(a, b *store.Attempt, by string, desc bool) int {
+// CompareAttempts orders two delivery logs by a sortable field (sortBy),
+// then by time, as GET /api/v1/webhooks/delivery-logs pages them; the
+// gateway's tests check the pages against it.
+func CompareAttempts(a, b *store.Attempt, by string, desc bool) int {
 	var c int
 	switch by {
 	case "deliveryId":
@@ -217,15 +218,15 @@ func compareAttempts(a, b *store.Attempt, by string, desc bool) int {
 
 // findAttempt returns the company's record for "uuid:n", or the latest
 // attempt of "uuid".
-func (g *Gateway) findAttempt(c *fiber.Ctx, raw string) (*store.Attempt, error) {
+func (s *Server) findAttempt(c *fiber.Ctx, raw string) (*store.Attempt, error) {
 	id, n, err := store.ParseLogID(raw)
 	if err != nil {
 		return nil, errLogNotFound
 	}
 	ctx := c.UserContext()
 	if n == 0 {
-		d, err := g.store.GetDelivery(ctx, id)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && (d.CompanyID != api.ClaimsOf(c).CompanyID || d.Attempts == 0)) {
+		d, err := s.store.GetDelivery(ctx, id)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (d.CompanyID != ClaimsOf(c).CompanyID || d.Attempts == 0)) {
 			return nil, errLogNotFound
 		}
 		if err != nil {
@@ -233,8 +234,8 @@ func (g *Gateway) findAttempt(c *fiber.Ctx, raw string) (*store.Attempt, error) 
 		}
 		n = d.Attempts
 	}
-	a, err := g.store.GetAttempt(ctx, id, n)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.CompanyID != api.ClaimsOf(c).CompanyID) {
+	a, err := s.store.GetAttempt(ctx, id, n)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.CompanyID != ClaimsOf(c).CompanyID) {
 		return nil, errLogNotFound
 	}
 	return a, err
@@ -243,35 +244,35 @@ func (g *Gateway) findAttempt(c *fiber.Ctx, raw string) (*store.Attempt, error) 
 // handleLogDetails is GET /api/v1/webhooks/delivery-logs/{deliveryId}: the
 // record plus delivery_log, a pre-signed URL to the full request and
 // response, and originalPayload, the envelope as the producer sent it.
-func (g *Gateway) handleLogDetails(c *fiber.Ctx) error {
-	a, err := g.findAttempt(c, unescape(c.Params("deliveryId")))
+func (s *Server) handleLogDetails(c *fiber.Ctx) error {
+	a, err := s.findAttempt(c, unescape(c.Params("deliveryId")))
 	if err != nil {
 		return err
 	}
 	o := bodySizes(attemptObject(a), a)
-	o.set("delivery_log", g.mgmt.presign.Sign(a.LogID()))
+	o.set("delivery_log", s.presign.Sign(a.LogID()))
 	var original any
-	if ev, err := g.store.GetEvent(c.UserContext(), a.EventID); err == nil {
+	if ev, err := s.store.GetEvent(c.UserContext(), a.EventID); err == nil {
 		original = string(ev.Payload)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	o.set("originalPayload", original) // null once the event has expired from storage
-	return g.okOne(c, o)
+	return s.okOne(c, o)
 }
 
 // handleLogFile answers a pre-signed delivery_log URL without a bearer
 // token: the full record of one attempt (spec notes §2.8) as plain JSON.
-func (g *Gateway) handleLogFile(c *fiber.Ctx) error {
+func (s *Server) handleLogFile(c *fiber.Ctx) error {
 	logID := unescape(c.Params("deliveryId"))
-	if err := g.mgmt.presign.Verify(api.LogFilePath(logID), c.Query("expires"), c.Query("signature")); err != nil {
+	if err := s.presign.Verify(LogFilePath(logID), c.Query("expires"), c.Query("signature")); err != nil {
 		return err
 	}
 	id, n, err := store.ParseLogID(logID)
 	if err != nil || n == 0 {
 		return errLogNotFound
 	}
-	a, err := g.store.GetAttempt(c.UserContext(), id, n)
+	a, err := s.store.GetAttempt(c.UserContext(), id, n)
 	if errors.Is(err, store.ErrNotFound) {
 		return errLogNotFound
 	}
@@ -312,41 +313,41 @@ func nonNilMap(m map[string]string) map[string]string {
 // handleRetry is PATCH /api/v1/webhooks/delivery-logs/{deliveryId}/retry:
 // the delivery goes back in the queue, due now, with the same uuid; its
 // next attempt is job_id, the deliveryId its log record will have.
-func (g *Gateway) handleRetry(c *fiber.Ctx) error {
+func (s *Server) handleRetry(c *fiber.Ctx) error {
 	id, _, err := store.ParseLogID(unescape(c.Params("deliveryId")))
 	if err != nil {
 		return errLogNotFound
 	}
 	ctx := c.UserContext()
-	d, err := g.store.GetDelivery(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && d.CompanyID != api.ClaimsOf(c).CompanyID) {
+	d, err := s.store.GetDelivery(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.CompanyID != ClaimsOf(c).CompanyID) {
 		return errLogNotFound
 	}
 	if err != nil {
 		return err
 	}
 	if d.State == store.DeliveryInFlight {
-		return api.Errorf(fiber.StatusConflict, "delivery "+id+" is being sent right now; its result will be in the logs shortly")
+		return Errorf(fiber.StatusConflict, "delivery "+id+" is being sent right now; its result will be in the logs shortly")
 	}
-	if err := g.deliverable(d.WebhookID); err != nil {
+	if err := s.deliverable(d.WebhookID); err != nil {
 		return err
 	}
-	nd, err := g.Requeue(ctx, id)
+	nd, err := s.requeue(ctx, id)
 	if err != nil {
 		return err
 	}
-	return g.okOne(c, fiber.Map{"job_id": store.FormatLogID(nd.ID, nd.Attempts+1)})
+	return s.okOne(c, fiber.Map{"job_id": store.FormatLogID(nd.ID, nd.Attempts+1)})
 }
 
 // deliverable refuses to queue work for a webhook that would not send it:
 // the delivery would only be dead-lettered again at once.
-func (g *Gateway) deliverable(webhookID string) error {
-	w := g.index.Get(webhookID)
+func (s *Server) deliverable(webhookID string) error {
+	w := s.index.Get(webhookID)
 	if w == nil {
-		return api.Errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" was deleted: its deliveries cannot be sent again")
+		return Errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" was deleted: its deliveries cannot be sent again")
 	}
 	if w.Status != store.StatusActive {
-		return api.Errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" is "+string(w.Status)+
+		return Errorf(fiber.StatusUnprocessableEntity, "webhook "+webhookID+" is "+string(w.Status)+
 			": set it to active (PUT /api/v1/webhooks/"+webhookID+` {"status":"active"}) first`)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/events"
-	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/ingest"
 	"github.com/hookgate/hookgate/store"
@@ -43,7 +42,7 @@ func sampleEnvelope(name string, company, user int64, now time.Time) []byte {
 // optional {"eventName": "..."} (default: the webhook's first event). It
 // queues one sample event for this webhook only, due now; it is delivered,
 // retried and logged like any other.
-func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
+func (s *Server) handleTestWebhook(c *fiber.Ctx) error {
 	var body struct {
 		EventName string `json:"eventName"`
 	}
@@ -52,8 +51,8 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 			return badRequest(`the body must be {"eventName": "<event>"} or empty: ` + ingest.JSONErrorText(err))
 		}
 	}
-	cl := api.ClaimsOf(c)
-	w, err := g.hooks.Find(c.UserContext(), cl.CompanyID, c.Params("webhookId"))
+	cl := ClaimsOf(c)
+	w, err := s.hooks.Find(c.UserContext(), cl.CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
 	}
@@ -64,27 +63,26 @@ func (g *Gateway) handleTestWebhook(c *fiber.Ctx) error {
 	if !events.Valid(name) {
 		return badRequest("'eventName' " + quote(name) + " is not one of the 33 events (GET /api/v1/webhooks/events)")
 	}
-	if err := g.deliverable(w.WebhookID); err != nil {
+	if err := s.deliverable(w.WebhookID); err != nil {
 		return err
 	}
-	now := g.clock.Now()
+	now := s.clock.Now()
 	ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: name, CompanyID: w.CompanyID,
 		WorkOrderID: 12345, Payload: sampleEnvelope(name, w.CompanyID, cl.UserID, now), ReceivedAt: now}
 	d := &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
 		EventName: name, WorkOrderID: ev.WorkOrderID, Priority: int(events.PriorityOf(name)),
 		State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now}
-	if _, err := g.store.Ingest(c.UserContext(), nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+	if _, err := s.store.Ingest(c.UserContext(), nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
 		return err
 	}
-	g.recent.Add(ev)
-	g.Kick()
-	return g.okOne(c, fiber.Map{"job_id": store.FormatLogID(d.ID, 1), "eventId": ev.ID, "traceId": ev.TraceID, "eventName": name})
+	s.queued(ev)
+	return s.okOne(c, fiber.Map{"job_id": store.FormatLogID(d.ID, 1), "eventId": ev.ID, "traceId": ev.TraceID, "eventName": name})
 }
 
 // handleRecover is POST /api/v1/webhooks/{webhookId}/recover with
 // {"since": RFC 3339, "until": RFC 3339 (default now)}: every dead-lettered
 // delivery of the webhook created in that window goes back in the queue.
-func (g *Gateway) handleRecover(c *fiber.Ctx) error {
+func (s *Server) handleRecover(c *fiber.Ctx) error {
 	var body struct {
 		Since *time.Time `json:"since"`
 		Until *time.Time `json:"until"`
@@ -95,7 +93,7 @@ func (g *Gateway) handleRecover(c *fiber.Ctx) error {
 	if body.Since == nil {
 		return badRequest("missing required field 'since' (an RFC 3339 time such as 2026-01-20T00:00:00Z)")
 	}
-	until := g.clock.Now()
+	until := s.clock.Now()
 	if body.Until != nil {
 		until = *body.Until
 	}
@@ -103,20 +101,20 @@ func (g *Gateway) handleRecover(c *fiber.Ctx) error {
 		return badRequest("'until' is before 'since'")
 	}
 	ctx := c.UserContext()
-	w, err := g.hooks.Find(ctx, api.ClaimsOf(c).CompanyID, c.Params("webhookId"))
+	w, err := s.hooks.Find(ctx, ClaimsOf(c).CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
 	}
-	if err := g.deliverable(w.WebhookID); err != nil {
+	if err := s.deliverable(w.WebhookID); err != nil {
 		return err
 	}
-	dead, err := g.store.ListDeliveries(ctx, w.WebhookID, store.DeliveryDead, *body.Since, until)
+	dead, err := s.store.ListDeliveries(ctx, w.WebhookID, store.DeliveryDead, *body.Since, until)
 	if err != nil {
 		return err
 	}
 	jobs := make([]string, 0, len(dead))
 	for _, d := range dead {
-		nd, err := g.Requeue(ctx, d.ID)
+		nd, err := s.requeue(ctx, d.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // expired meanwhile
 		}
@@ -125,7 +123,7 @@ func (g *Gateway) handleRecover(c *fiber.Ctx) error {
 		}
 		jobs = append(jobs, store.FormatLogID(nd.ID, nd.Attempts+1))
 	}
-	return g.okOne(c, fiber.Map{"requeued": len(jobs), "job_ids": jobs,
+	return s.okOne(c, fiber.Map{"requeued": len(jobs), "job_ids": jobs,
 		"since": apiTime(*body.Since), "until": apiTime(until)})
 }
 
@@ -133,7 +131,7 @@ func (g *Gateway) handleRecover(c *fiber.Ctx) error {
 // urlTemplate, payload, modelProperties} → {result: {body, url}}, exactly
 // what a delivery would send; a template that does not compile or fails is
 // a 422 with the JSONata message and position.
-func (g *Gateway) handlePreview(c *fiber.Ctx) error {
+func (s *Server) handlePreview(c *fiber.Ctx) error {
 	var in struct {
 		PayloadTemplate string          `json:"payloadTemplate"`
 		URLTemplate     string          `json:"urlTemplate"`
@@ -147,7 +145,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	}
 	payload := []byte(in.Payload)
 	if len(bytes.TrimSpace(payload)) == 0 || string(bytes.TrimSpace(payload)) == "null" {
-		payload = sampleEnvelope("workorder.status.published", api.ClaimsOf(c).CompanyID, api.ClaimsOf(c).UserID, g.clock.Now())
+		payload = sampleEnvelope("workorder.status.published", ClaimsOf(c).CompanyID, ClaimsOf(c).UserID, s.clock.Now())
 	}
 	if !json.Valid(payload) {
 		return badRequest("'payload' must be a JSON value: the event envelope to transform")
@@ -161,8 +159,8 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 		return templateFailure(err, "payload")
 	}
 	key := "preview:" + uuid.NewString()
-	prog, err := g.mgmt.preview.Program(key, 1, in.PayloadTemplate, url)
-	g.mgmt.preview.Forget(key) // one-off: never kept
+	prog, err := s.preview.Program(key, 1, in.PayloadTemplate, url)
+	s.preview.Forget(key) // one-off: never kept
 	if err != nil {
 		return templateFailure(err, "")
 	}
@@ -170,11 +168,11 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 	if err != nil {
 		return templateFailure(err, "")
 	}
-	if err := delivery.CheckBodySize(body, g.cfg.Delivery.MaxBody); err != nil {
+	if err := delivery.CheckBodySize(body, s.cfg.Delivery.MaxBody); err != nil {
 		// What a delivery would do: fail. Nor is the body sent back.
-		return api.Errorf(fiber.StatusUnprocessableEntity, err.Error())
+		return Errorf(fiber.StatusUnprocessableEntity, err.Error())
 	}
-	return g.okOne(c, fiber.Map{"body": json.RawMessage(body), "url": rendered})
+	return s.okOne(c, fiber.Map{"body": json.RawMessage(body), "url": rendered})
 }
 
 // templateFailure is the 422 of a preview: the message, and which template
@@ -182,7 +180,7 @@ func (g *Gateway) handlePreview(c *fiber.Ctx) error {
 func templateFailure(err error, fallback string) error {
 	var te *transforms.Error
 	if errors.As(err, &te) {
-		ae := api.Errorf(fiber.StatusUnprocessableEntity, te.Error()).(*api.Error)
+		ae := Errorf(fiber.StatusUnprocessableEntity, te.Error()).(*Error)
 		ae.Extra = map[string]any{"template": te.Template, "position": te.Position}
 		if te.Position < 0 {
 			ae.Extra["position"] = nil
@@ -193,5 +191,5 @@ func templateFailure(err error, fallback string) error {
 	if fallback != "" {
 		what = fallback
 	}
-	return api.Errorf(fiber.StatusUnprocessableEntity, "the "+what+" is not valid JSON: "+err.Error())
+	return Errorf(fiber.StatusUnprocessableEntity, "the "+what+" is not valid JSON: "+err.Error())
 }

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"maps"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
@@ -44,18 +43,18 @@ type webhookView struct {
 }
 
 // newWebhookView reads fields and webhookAttribute for the token in c.
-func (g *Gateway) newWebhookView(c *fiber.Ctx) (webhookView, error) {
+func (s *Server) newWebhookView(c *fiber.Ctx) (webhookView, error) {
 	spec := webhookSpec
-	spec.defaultPerPage = g.cfg.API.PerPage
+	spec.defaultPerPage = s.cfg.API.PerPage
 	fields, asked, err := parseFields(c, spec)
 	if err != nil {
 		return webhookView{}, err
 	}
-	return g.viewFor(c, fields, asked)
+	return s.viewFor(c, fields, asked)
 }
 
-func (g *Gateway) viewFor(c *fiber.Ctx, fields []string, asked bool) (webhookView, error) {
-	writer := api.ClaimsOf(c).HasScope(api.ScopeWebhooksWrite)
+func (s *Server) viewFor(c *fiber.Ctx, fields []string, asked bool) (webhookView, error) {
+	writer := ClaimsOf(c).HasScope(ScopeWebhooksWrite)
 	v := webhookView{fields: fields, showValues: writer}
 	v.showSecret = asked && writer && slices.Contains(fields, "secret")
 	v.attrs = asked && slices.Contains(fields, "webhookAttribute")

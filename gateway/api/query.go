@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"net/url"
@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // listSpec describes what one list endpoint accepts (spec "Common Request
@@ -42,13 +40,13 @@ func (q listQuery) window(n int) (lo, hi int) {
 
 // parseList reads the common query parameters; any bad value is a 400 that
 // names the parameter and what it accepts.
-func (g *Gateway) parseList(c *fiber.Ctx, spec listSpec) (listQuery, error) {
+func (s *Server) parseList(c *fiber.Ctx, spec listSpec) (listQuery, error) {
 	q := listQuery{page: 1, perPage: spec.defaultPerPage, sortBy: spec.defaultSort, desc: true}
 	var err error
 	if q.page, err = intParam(c, "page", 1, 1, 1<<30); err != nil {
 		return q, err
 	}
-	maxPer := g.cfg.API.MaxPerPage
+	maxPer := s.cfg.API.MaxPerPage
 	if q.perPage, err = intParam(c, "perPage", spec.defaultPerPage, 1, maxPer); err != nil {
 		return q, err
 	}
@@ -106,7 +104,7 @@ func intParam(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
 }
 
 // badRequest is the spec's 400: "Invalid request: <what>".
-func badRequest(msg string) error { return api.Errorf(fiber.StatusBadRequest, "Invalid request: "+msg) }
+func badRequest(msg string) error { return Errorf(fiber.StatusBadRequest, "Invalid request: "+msg) }
 
 // containsFold reports whether s contains sub, ignoring case.
 func containsFold(s, sub string) bool {

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	_ "embed"
@@ -23,14 +23,14 @@ type openapiCache struct {
 
 // handleOpenAPI is GET /api/v1/openapi.json, with servers set to this
 // gateway's server.public_url.
-func (g *Gateway) handleOpenAPI(c *fiber.Ctx) error {
-	oc := &g.mgmt.openapi
+func (s *Server) handleOpenAPI(c *fiber.Ctx) error {
+	oc := &s.openapi
 	oc.once.Do(func() {
 		var doc map[string]any
 		if oc.err = json.Unmarshal(openapiDoc, &doc); oc.err != nil {
 			return
 		}
-		doc["servers"] = []any{map[string]any{"url": g.cfg.Server.PublicURL}}
+		doc["servers"] = []any{map[string]any{"url": s.cfg.Server.PublicURL}}
 		oc.out, oc.err = json.Marshal(doc)
 	})
 	if oc.err != nil {

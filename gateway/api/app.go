@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"time"
@@ -7,19 +7,17 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // newApp builds the Fiber app and its routes.
-func (g *Gateway) newApp() *fiber.App {
+func (s *Server) newApp() *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:               "hookgate",
-		BodyLimit:             int(g.cfg.Server.BodyLimit),
-		ErrorHandler:          api.ErrorHandler(g.cfg.Server.BodyLimit, g.clock, g.log),
+		BodyLimit:             int(s.cfg.Server.BodyLimit),
+		ErrorHandler:          ErrorHandler(s.cfg.Server.BodyLimit, s.clock, s.log),
 		DisableStartupMessage: true,
-		ReadTimeout:           g.cfg.Server.ReadTimeout,
-		IdleTimeout:           g.cfg.Server.IdleTimeout,
+		ReadTimeout:           s.cfg.Server.ReadTimeout,
+		IdleTimeout:           s.cfg.Server.IdleTimeout,
 		// Handlers copy what they keep (bytes.Clone); Immutable would copy every value.
 		Immutable: false,
 		// Bodies are read after the headers are judged (bodies.go): no
@@ -27,36 +25,36 @@ func (g *Gateway) newApp() *fiber.App {
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 	})
-	app.Server().HeaderReceived = g.headerReceived
+	app.Server().HeaderReceived = s.headerReceived
 	app.Use(recover.New())
-	app.Use(g.bodyGate)
+	app.Use(s.bodyGate)
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	app.Get("/readyz", g.handleReady)
-	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{})))
-	app.Post("/authentication/api/oauth/token", g.rateLimit, g.handleToken)
-	g.publicRoutes(app)
+	app.Get("/readyz", s.handleReady)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics, promhttp.HandlerOpts{})))
+	app.Post("/authentication/api/oauth/token", s.rateLimit, s.handleToken)
+	s.publicRoutes(app)
 
-	authed := app.Group("/api", g.requireToken, g.readBody)
-	authed.Post("/v1/events", api.RequireScope(api.ScopePublish), g.handlePublish)
-	g.apiRoutes(authed)
-	g.mountUI(app)
+	authed := app.Group("/api", s.requireToken, s.readBody)
+	authed.Post("/v1/events", RequireScope(ScopePublish), s.handlePublish)
+	s.apiRoutes(authed)
+	s.mountUI(app)
 	app.Use(func(c *fiber.Ctx) error {
-		return api.Errorf(fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
+		return Errorf(fiber.StatusNotFound, "no route for "+c.Method()+" "+c.Path())
 	})
 	return app
 }
 
-func (g *Gateway) handleReady(c *fiber.Ctx) error {
-	if !g.ready.Load() {
+func (s *Server) handleReady(c *fiber.Ctx) error {
+	if !s.ready() {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "starting or stopping"})
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
 // ok writes a success envelope {metadata:{timestamp}, result}.
-func (g *Gateway) ok(c *fiber.Ctx, status int, result any) error {
+func (s *Server) ok(c *fiber.Ctx, status int, result any) error {
 	return c.Status(status).JSON(fiber.Map{
-		"metadata": fiber.Map{"timestamp": g.clock.Now().UTC().Format(time.RFC3339Nano)},
+		"metadata": fiber.Map{"timestamp": s.clock.Now().UTC().Format(time.RFC3339Nano)},
 		"result":   result,
 	})
 }

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"strings"
@@ -11,21 +11,21 @@ import (
 
 // validateWebhook checks a webhook as it would be stored after a create or
 // update (webhooks.Validator).
-func (g *Gateway) validateWebhook(w *store.Webhook) error {
-	return webhooks.NewValidator(g.cfg, g.sinkAccess).Validate(w)
+func (s *Server) validateWebhook(w *store.Webhook) error {
+	return webhooks.NewValidator(s.cfg, s.sinkAccess).Validate(w)
 }
 
 // checkSink: a sink the webhook's company may use (webhooks.Validator).
-func (g *Gateway) checkSink(w *store.Webhook) error {
-	return webhooks.NewValidator(g.cfg, g.sinkAccess).CheckSink(w)
+func (s *Server) checkSink(w *store.Webhook) error {
+	return webhooks.NewValidator(s.cfg, s.sinkAccess).CheckSink(w)
 }
 
 // secretGrace is how long the replaced secret keeps signing after this
 // request: secretGracePeriod when given, else delivery.secret_grace_period.
 // It is only meaningful on an update that sets a new secret.
-func (g *Gateway) secretGrace(in *webhookInput, rotating bool) (time.Duration, error) {
+func (s *Server) secretGrace(in *webhookInput, rotating bool) (time.Duration, error) {
 	if in.SecretGracePeriod == nil {
-		return g.cfg.Delivery.SecretGracePeriod, nil
+		return s.cfg.Delivery.SecretGracePeriod, nil
 	}
 	if !rotating {
 		return 0, badRequest("'secretGracePeriod' applies only to an update that sets a new 'secret'")

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"cmp"
@@ -9,21 +9,20 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/config"
-	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
 
 // handleListWebhooks is GET /api/v1/webhooks: the company's webhooks,
 // filtered by status, webhookId and search, sorted and paged.
-func (g *Gateway) handleListWebhooks(c *fiber.Ctx) error {
+func (s *Server) handleListWebhooks(c *fiber.Ctx) error {
 	spec := webhookSpec
-	spec.defaultPerPage = g.cfg.API.PerPage
-	q, err := g.parseList(c, spec)
+	spec.defaultPerPage = s.cfg.API.PerPage
+	q, err := s.parseList(c, spec)
 	if err != nil {
 		return err
 	}
-	view, err := g.viewFor(c, q.fields, q.fieldsAsked)
+	view, err := s.viewFor(c, q.fields, q.fieldsAsked)
 	if err != nil {
 		return err
 	}
@@ -31,7 +30,7 @@ func (g *Gateway) handleListWebhooks(c *fiber.Ctx) error {
 	if status != "" && !slices.Contains(config.Statuses, status) {
 		return badRequest("'status' must be active, inactive or archived, not " + quote(status))
 	}
-	all, err := g.store.ListWebhooks(c.UserContext(), store.WebhookFilter{CompanyID: api.ClaimsOf(c).CompanyID, Status: store.WebhookStatus(status)})
+	all, err := s.store.ListWebhooks(c.UserContext(), store.WebhookFilter{CompanyID: ClaimsOf(c).CompanyID, Status: store.WebhookStatus(status)})
 	if err != nil {
 		return err
 	}
@@ -44,7 +43,7 @@ func (g *Gateway) handleListWebhooks(c *fiber.Ctx) error {
 	for _, w := range all[lo:hi] {
 		out = append(out, view.render(w))
 	}
-	return g.okList(c, out, len(out), len(all), q, fiber.Map{"status": nullIfEmpty(status), "webhookId": nullIfEmpty(id), "search": nullIfEmpty(q.search)})
+	return s.okList(c, out, len(out), len(all), q, fiber.Map{"status": nullIfEmpty(status), "webhookId": nullIfEmpty(id), "search": nullIfEmpty(q.search)})
 }
 
 // matchWebhookSearch looks in the webhook id, URL, events, status and
@@ -85,22 +84,22 @@ func sortWebhooks(ws []*store.Webhook, by string, desc bool) {
 }
 
 // handleGetWebhook is GET /api/v1/webhooks/{webhookId}.
-func (g *Gateway) handleGetWebhook(c *fiber.Ctx) error {
-	view, err := g.newWebhookView(c)
+func (s *Server) handleGetWebhook(c *fiber.Ctx) error {
+	view, err := s.newWebhookView(c)
 	if err != nil {
 		return err
 	}
-	w, err := g.hooks.Find(c.UserContext(), api.ClaimsOf(c).CompanyID, c.Params("webhookId"))
+	w, err := s.hooks.Find(c.UserContext(), ClaimsOf(c).CompanyID, c.Params("webhookId"))
 	if err != nil {
 		return err
 	}
-	return g.okOne(c, view.render(w))
+	return s.okOne(c, view.render(w))
 }
 
 // handleCreateWebhook is POST /api/v1/webhooks. It answers 200 (the
 // OpenAPI's code) with the whole webhook, secret included: the one answer
 // that always shows it.
-func (g *Gateway) handleCreateWebhook(c *fiber.Ctx) error {
+func (s *Server) handleCreateWebhook(c *fiber.Ctx) error {
 	in, err := parseWebhookInput(c.Body())
 	if err != nil {
 		return err
@@ -108,53 +107,53 @@ func (g *Gateway) handleCreateWebhook(c *fiber.Ctx) error {
 	if err := in.required(); err != nil {
 		return err
 	}
-	cl := api.ClaimsOf(c)
+	cl := ClaimsOf(c)
 	ctx := c.UserContext()
 	w := &store.Webhook{
 		WebhookID: uuid.NewString(), CompanyID: cl.CompanyID, UserID: cl.UserID,
 		Sink: config.BuiltinSink, Source: store.SourceAPI, SignatureFormat: config.SignatureFN,
 	}
-	if _, err := g.secretGrace(in, false); err != nil {
+	if _, err := s.secretGrace(in, false); err != nil {
 		return err // a grace period means nothing without an old secret
 	}
 	in.apply(w)
 	if w.Secret == "" {
 		w.Secret = webhooks.NewSecret()
 	}
-	if err := g.validateWebhook(w); err != nil {
+	if err := s.validateWebhook(w); err != nil {
 		return err
 	}
-	err = g.hooks.Create(ctx, w, cl.UserID, "", func(w *store.Webhook) error {
+	err = s.hooks.Create(ctx, w, cl.UserID, "", func(w *store.Webhook) error {
 		// Again under the lock a reload's revocation of sinks takes, so a
 		// create that raced it cannot keep a sink its company just lost.
-		if err := g.checkSink(w); err != nil {
+		if err := s.checkSink(w); err != nil {
 			return err
 		}
-		return g.hooks.CheckQuota(ctx, cl.CompanyID, g.cfg.QuotasOf(cl.CompanyID).Webhooks)
+		return s.hooks.CheckQuota(ctx, cl.CompanyID, s.cfg.QuotasOf(cl.CompanyID).Webhooks)
 	})
 	if err != nil {
 		return err
 	}
-	g.log.Info("webhook created", "webhook", w.WebhookID, "company", w.CompanyID, "user", cl.UserID)
-	return g.okOne(c, fullView(true).render(w))
+	s.log.Info("webhook created", "webhook", w.WebhookID, "company", w.CompanyID, "user", cl.UserID)
+	return s.okOne(c, fullView(true).render(w))
 }
 
 // handleUpdateWebhook is PUT /api/v1/webhooks/{webhookId}: only the fields
 // in the body change. Status moves active ⇄ inactive or to archived; an
 // archived webhook never changes again.
-func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
+func (s *Server) handleUpdateWebhook(c *fiber.Ctx) error {
 	in, err := parseWebhookInput(c.Body())
 	if err != nil {
 		return err
 	}
-	cl := api.ClaimsOf(c)
-	w, _, err := g.hooks.Update(c.UserContext(), cl.CompanyID, c.Params("webhookId"), func(old, next *store.Webhook) (webhooks.Change, error) {
+	cl := ClaimsOf(c)
+	w, _, err := s.hooks.Update(c.UserContext(), cl.CompanyID, c.Params("webhookId"), func(old, next *store.Webhook) (webhooks.Change, error) {
 		in.apply(next)
-		grace, err := g.secretGrace(in, next.Secret != old.Secret)
+		grace, err := s.secretGrace(in, next.Secret != old.Secret)
 		if err != nil {
 			return webhooks.Change{}, err
 		}
-		if err := g.validateWebhook(next); err != nil {
+		if err := s.validateWebhook(next); err != nil {
 			return webhooks.Change{}, err
 		}
 		return webhooks.Change{Actor: cl.UserID, DeadLetter: webhooks.StatusReason(next.Status, cl.UserID), Rotate: true, Grace: grace}, nil
@@ -163,34 +162,34 @@ func (g *Gateway) handleUpdateWebhook(c *fiber.Ctx) error {
 		return err
 	}
 	setsSecret := in.Secret != nil && *in.Secret != ""
-	return g.okOne(c, fullView(setsSecret).render(w))
+	return s.okOne(c, fullView(setsSecret).render(w))
 }
 
 // handleDeleteWebhook is DELETE /api/v1/webhooks/{webhookId}: the webhook
 // goes, its delivery logs and history stay. The answer is the deleted
 // configuration (OpenAPI), without the secret.
-func (g *Gateway) handleDeleteWebhook(c *fiber.Ctx) error {
-	cl := api.ClaimsOf(c)
-	w, err := g.hooks.Delete(c.UserContext(), cl.CompanyID, c.Params("webhookId"), cl.UserID)
+func (s *Server) handleDeleteWebhook(c *fiber.Ctx) error {
+	cl := ClaimsOf(c)
+	w, err := s.hooks.Delete(c.UserContext(), cl.CompanyID, c.Params("webhookId"), cl.UserID)
 	if err != nil {
 		return err
 	}
-	g.log.Info("webhook deleted", "webhook", w.WebhookID, "company", w.CompanyID, "user", cl.UserID)
-	return g.okOne(c, fullView(false).render(w))
+	s.log.Info("webhook deleted", "webhook", w.WebhookID, "company", w.CompanyID, "user", cl.UserID)
+	return s.okOne(c, fullView(false).render(w))
 }
 
 // handleDeleteAttribute is DELETE /api/v1/webhooks/{webhookId}/{attributeType}/{attributeName}.
-func (g *Gateway) handleDeleteAttribute(c *fiber.Ctx) error {
+func (s *Server) handleDeleteAttribute(c *fiber.Ctx) error {
 	typ, name := c.Params("attributeType"), unescape(c.Params("attributeName"))
 	switch typ {
 	case attrHeader:
 	case attrLegacyField:
-		return api.Errorf(fiber.StatusNotFound, "legacy_field attributes are not supported by hookgate, so there is none to remove")
+		return Errorf(fiber.StatusNotFound, "legacy_field attributes are not supported by hookgate, so there is none to remove")
 	default:
 		return badRequest("'attributeType' must be header or legacy_field, not " + quote(typ))
 	}
-	cl := api.ClaimsOf(c)
-	w, changed, err := g.hooks.Update(c.UserContext(), cl.CompanyID, c.Params("webhookId"), func(old, next *store.Webhook) (webhooks.Change, error) {
+	cl := ClaimsOf(c)
+	w, changed, err := s.hooks.Update(c.UserContext(), cl.CompanyID, c.Params("webhookId"), func(old, next *store.Webhook) (webhooks.Change, error) {
 		next.Headers = mergeHeaders(old.Headers, map[string]*string{name: nil})
 		return webhooks.Change{Actor: cl.UserID}, nil
 	})
@@ -198,7 +197,7 @@ func (g *Gateway) handleDeleteAttribute(c *fiber.Ctx) error {
 		return err
 	}
 	if !changed {
-		return api.Errorf(fiber.StatusNotFound, "header "+quote(name)+" is not set on webhook "+w.WebhookID)
+		return Errorf(fiber.StatusNotFound, "header "+quote(name)+" is not set on webhook "+w.WebhookID)
 	}
-	return g.okOne(c, fiber.Map{"message": "Webhook attribute successfully removed"})
+	return s.okOne(c, fiber.Map{"message": "Webhook attribute successfully removed"})
 }

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"bytes"
@@ -8,13 +8,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookgate/hookgate/events"
-	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/ingest"
 )
 
 // handleEvents is GET /api/v1/webhooks/events: the 33 events with name,
 // label, description and model; ?model= keeps one model (any case).
-func (g *Gateway) handleEvents(c *fiber.Ctx) error {
+func (s *Server) handleEvents(c *fiber.Ctx) error {
 	model := strings.TrimSpace(c.Query("model"))
 	out := make([]events.Event, 0, 33)
 	for _, e := range events.All() {
@@ -22,14 +21,14 @@ func (g *Gateway) handleEvents(c *fiber.Ctx) error {
 			out = append(out, e)
 		}
 	}
-	return g.okAll(c, out, len(out), fiber.Map{"model": nullIfEmpty(model)})
+	return s.okAll(c, out, len(out), fiber.Map{"model": nullIfEmpty(model)})
 }
 
 // handlePublish is POST /api/v1/events: validate, fan out, write durably,
 // and only then answer 202 (ingest.Service.Publish).
-func (g *Gateway) handlePublish(c *fiber.Ctx) error {
-	claims := api.ClaimsOf(c)
-	out, err := g.ingest.Publish(c.UserContext(), ingest.Request{
+func (s *Server) handlePublish(c *fiber.Ctx) error {
+	claims := ClaimsOf(c)
+	out, err := s.ingest.Publish(c.UserContext(), ingest.Request{
 		Company: claims.CompanyID, ClientID: claims.ClientID, IdempotencyKey: c.Get("Idempotency-Key"),
 		Body: bytes.Clone(c.Body()), // fasthttp reuses the request buffer: keep a copy
 	})
@@ -38,18 +37,18 @@ func (g *Gateway) handlePublish(c *fiber.Ctx) error {
 	}
 	if out.Replayed {
 		c.Set("Idempotent-Replayed", "true")
-		return g.ok(c, fiber.StatusAccepted, out.Result)
+		return s.ok(c, fiber.StatusAccepted, out.Result)
 	}
-	return g.okAccepted(c, out.Answer)
+	return s.okAccepted(c, out.Answer)
 }
 
-// okAccepted answers 202 with the bytes g.ok would write for the result
+// okAccepted answers 202 with the bytes s.ok would write for the result
 // answer (already JSON), without encoding a fiber.Map: that cost ~5 µs of
 // every publish. TestPublishAnswerAsOk holds the two to the same bytes.
-func (g *Gateway) okAccepted(c *fiber.Ctx, answer []byte) error {
+func (s *Server) okAccepted(c *fiber.Ctx, answer []byte) error {
 	b := make([]byte, 0, 48+len(time.RFC3339Nano)+len(answer))
 	b = append(b, `{"metadata":{"timestamp":"`...)
-	b = g.clock.Now().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = s.clock.Now().UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `"},"result":`...)
 	b = append(b, answer...)
 	b = append(b, '}')

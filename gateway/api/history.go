@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"cmp"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
@@ -17,10 +16,10 @@ import (
 // handleHistory is GET /api/v1/webhooks/{webhookId}/history. History
 // outlives the webhook, so a deleted webhook's history stays readable by
 // its company, and only by it.
-func (g *Gateway) handleHistory(c *fiber.Ctx) error {
+func (s *Server) handleHistory(c *fiber.Ctx) error {
 	spec := historySpec
-	spec.defaultPerPage = g.cfg.API.PerPage
-	q, err := g.parseList(c, spec)
+	spec.defaultPerPage = s.cfg.API.PerPage
+	q, err := s.parseList(c, spec)
 	if err != nil {
 		return err
 	}
@@ -32,12 +31,12 @@ func (g *Gateway) handleHistory(c *fiber.Ctx) error {
 		}
 		user = &n
 	}
-	ctx, company, id := c.UserContext(), api.ClaimsOf(c).CompanyID, c.Params("webhookId")
-	_, missing := g.hooks.Find(ctx, company, id)
+	ctx, company, id := c.UserContext(), ClaimsOf(c).CompanyID, c.Params("webhookId")
+	_, missing := s.hooks.Find(ctx, company, id)
 	if missing != nil && !errors.Is(missing, webhooks.ErrNotFound) {
 		return missing
 	}
-	all, err := g.store.ListHistory(ctx, id)
+	all, err := s.store.ListHistory(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -57,7 +56,7 @@ func (g *Gateway) handleHistory(c *fiber.Ctx) error {
 	if user != nil {
 		userQ = *user
 	}
-	return g.okList(c, out, len(out), len(all), q, fiber.Map{"webhookId": id, "userId": userQ, "search": nullIfEmpty(q.search)})
+	return s.okList(c, out, len(out), len(all), q, fiber.Map{"webhookId": id, "userId": userQ, "search": nullIfEmpty(q.search)})
 }
 
 func sortHistory(hs []*store.HistoryEntry, by string, desc bool) {

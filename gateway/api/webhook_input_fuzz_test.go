@@ -1,10 +1,9 @@
-package gateway
+package api
 
 import (
 	"testing"
 
 	"github.com/hookgate/hookgate/config"
-	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/webhooks"
 	"github.com/hookgate/hookgate/store"
 )
@@ -22,10 +21,10 @@ func FuzzWebhookBody(f *testing.F) {
 	f.Add([]byte(`{"events":[]}`))
 	f.Add([]byte(`null`))
 	cfg := config.Defaults()
-	g := &Gateway{cfg: &cfg, sinkAccess: webhooks.NewSinkAccess(webhooks.SinkSnapshot{Blocks: cfg.Sinks})}
+	s := &Server{cfg: &cfg, sinkAccess: webhooks.NewSinkAccess(webhooks.SinkSnapshot{Blocks: cfg.Sinks})}
 	refused := func(t *testing.T, step string, err error) {
 		t.Helper()
-		if status, msg, _, ok := api.ClientError(err); !ok || status != 400 || msg == "" {
+		if status, msg, _, ok := ClientError(err); !ok || status != 400 || msg == "" {
 			t.Fatalf("%s: refusal is not a 400 with a message: %#v", step, err)
 		}
 	}
@@ -40,7 +39,7 @@ func FuzzWebhookBody(f *testing.F) {
 			Events: []string{"workorder.created"}, Secret: "01999f51-5c66-4449-b441-6b4a053fee6a", Sink: "http",
 			Headers: map[string]string{"X-Old": "1"}}
 		in.apply(cur)
-		if err := g.validateWebhook(cur); err != nil {
+		if err := s.validateWebhook(cur); err != nil {
 			refused(t, "update", err)
 		}
 		// As a create.
@@ -50,7 +49,7 @@ func FuzzWebhookBody(f *testing.F) {
 		}
 		w := &store.Webhook{Sink: "http", Secret: "01999f51-5c66-4449-b441-6b4a053fee6a"}
 		in.apply(w)
-		if err := g.validateWebhook(w); err != nil {
+		if err := s.validateWebhook(w); err != nil {
 			refused(t, "create", err)
 		}
 	})

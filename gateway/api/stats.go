@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"cmp"
@@ -8,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookgate/hookgate/events"
-	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -34,18 +33,18 @@ type webhookStats struct {
 // count. The log is used rather than the Prometheus series because those
 // are gateway-wide (a per-webhook label would grow without bound) and the
 // answer must be limited to the caller's company.
-func (g *Gateway) handleStats(c *fiber.Ctx) error {
+func (s *Server) handleStats(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	company := api.ClaimsOf(c).CompanyID
-	depth, err := g.store.QueueDepth(ctx)
+	company := ClaimsOf(c).CompanyID
+	depth, err := s.store.QueueDepth(ctx)
 	if err != nil {
 		return err
 	}
-	hooks, err := g.store.ListWebhooks(ctx, store.WebhookFilter{CompanyID: company})
+	hooks, err := s.store.ListWebhooks(ctx, store.WebhookFilter{CompanyID: company})
 	if err != nil {
 		return err
 	}
-	now := g.clock.Now()
+	now := s.clock.Now()
 	// One walk over the window's summaries, folded into per-webhook
 	// counters and histograms as it goes: memory per webhook, not per attempt.
 	sums := make(map[string]*attemptSummary, len(hooks))
@@ -53,7 +52,7 @@ func (g *Gateway) handleStats(c *fiber.Ctx) error {
 		sums[w.WebhookID] = &attemptSummary{}
 	}
 	f := store.AttemptFilter{CompanyID: company, CreatedFrom: now.Add(-statsWindow), CreatedTo: now}
-	err = g.store.WalkAttempts(ctx, f, func(a *store.Attempt) bool {
+	err = s.store.WalkAttempts(ctx, f, func(a *store.Attempt) bool {
 		if s := sums[a.WebhookID]; s != nil { // a deleted webhook's attempts are not shown
 			s.add(a)
 		}
@@ -68,7 +67,7 @@ func (g *Gateway) handleStats(c *fiber.Ctx) error {
 	}
 	// Busiest first: the panel is read top down.
 	slices.SortStableFunc(out, func(a, b webhookStats) int { return cmp.Compare(b.Attempts, a.Attempts) })
-	return g.okOne(c, fiber.Map{
+	return s.okOne(c, fiber.Map{
 		"windowSeconds": int(statsWindow.Seconds()),
 		"queueDepth": fiber.Map{"high": depth[events.PriorityHigh], "normal": depth[events.PriorityNormal],
 			"low": depth[events.PriorityLow]},

@@ -1,9 +1,7 @@
-package gateway
+package api
 
 import (
 	"github.com/gofiber/fiber/v2"
-
-	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // sinkView is a sink as the API lists it: never its settings, which hold
@@ -16,11 +14,11 @@ type sinkView struct {
 // handleListSinks is GET /api/v1/sinks: the sinks the caller's company may
 // name in a webhook, the built-in http first. Other companies' sinks are
 // not listed, as create and update refuse them like unknown names.
-func (g *Gateway) handleListSinks(c *fiber.Ctx) error {
-	usable := g.sinkAccess.Usable(api.ClaimsOf(c).CompanyID)
+func (s *Server) handleListSinks(c *fiber.Ctx) error {
+	usable := s.sinkAccess.Usable(ClaimsOf(c).CompanyID)
 	out := make([]sinkView, len(usable))
 	for i, s := range usable {
 		out[i] = sinkView{Name: s.Name, Type: s.Kind()}
 	}
-	return g.okAll(c, out, len(out), nil)
+	return s.okAll(c, out, len(out), nil)
 }

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"bytes"
@@ -17,8 +17,6 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
-
-	"github.com/hookgate/hookgate/gateway/api"
 )
 
 // How request bodies are read (docs/security.md, "Request bodies").
@@ -49,7 +47,7 @@ const (
 )
 
 // headerReceived is the fasthttp server's HeaderReceived hook.
-func (g *Gateway) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	h.Del(unreadBodyHeader)
 	cl := h.ContentLength() // -1 chunked, -2 none
 	if cl == 0 || cl == -2 {
@@ -57,13 +55,13 @@ func (g *Gateway) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConf
 	}
 	reason := ""
 	switch {
-	case int64(cl) > g.cfg.Server.BodyLimit:
+	case int64(cl) > s.cfg.Server.BodyLimit:
 		reason = unreadTooLarge
 	case underAPI(requestPath(h)):
-		if !g.validBearer(string(h.Peek(fiber.HeaderAuthorization))) {
+		if !s.validBearer(string(h.Peek(fiber.HeaderAuthorization))) {
 			reason = unreadUnauthenticated
 		}
-	case g.unauthBodies.full():
+	case s.unauthBodies.full():
 		reason = unreadBusy
 	}
 	if reason != "" {
@@ -93,12 +91,12 @@ func underAPI(path string) bool {
 }
 
 // validBearer is requireToken's check, on an Authorization header alone.
-func (g *Gateway) validBearer(authz string) bool {
+func (s *Server) validBearer(authz string) bool {
 	tok, ok := bearerToken(authz)
 	if !ok {
 		return false
 	}
-	_, err := g.auth.Parse(tok)
+	_, err := s.auth.Parse(tok)
 	return err == nil
 }
 
@@ -108,16 +106,16 @@ func (g *Gateway) validBearer(authz string) bool {
 // for them) within server.max_unauthenticated_bodies at once, leaves /api
 // bodies to readBody after requireToken, and closes the connection after
 // any answer that left a body on it unread.
-func (g *Gateway) bodyGate(c *fiber.Ctx) error {
+func (s *Server) bodyGate(c *fiber.Ctx) error {
 	h := &c.Request().Header
 	_, unread, _ := strings.Cut(string(h.Peek(unreadBodyHeader)), " ")
-	err := g.gateBody(c)
+	err := s.gateBody(c)
 	switch {
 	case unread != "":
 		announced, _ := strconv.ParseInt(unread, 10, 64)
-		g.lingerAfterAnswer(c, announced)
+		s.lingerAfterAnswer(c, announced)
 	case c.Context().RequestBodyStream() != nil && h.ContentLength() != 0:
-		g.lingerAfterAnswer(c, int64(h.ContentLength()))
+		s.lingerAfterAnswer(c, int64(h.ContentLength()))
 	}
 	return err
 }
@@ -142,12 +140,12 @@ const lingerBuffer = 2 << 10
 // server.read_timeout — and the connection is closed. It costs a goroutine
 // (ended by its deadline) and a 2 KiB buffer per such connection, what a
 // client that trickles its headers for read_timeout costs anyway.
-func (g *Gateway) lingerAfterAnswer(c *fiber.Ctx, announced int64) {
-	limit := lingerFactor * g.cfg.Server.BodyLimit
+func (s *Server) lingerAfterAnswer(c *fiber.Ctx, announced int64) {
+	limit := lingerFactor * s.cfg.Server.BodyLimit
 	if announced >= 0 {
 		limit = min(limit, announced)
 	}
-	wait := g.cfg.Server.ReadTimeout
+	wait := s.cfg.Server.ReadTimeout
 	fctx := c.Context()
 	fctx.HijackSetNoResponse(true)
 	fctx.Hijack(func(conn net.Conn) {
@@ -163,15 +161,15 @@ func (g *Gateway) lingerAfterAnswer(c *fiber.Ctx, announced int64) {
 	})
 }
 
-func (g *Gateway) gateBody(c *fiber.Ctx) error {
+func (s *Server) gateBody(c *fiber.Ctx) error {
 	h := &c.Request().Header
 	if reason, _, _ := strings.Cut(string(h.Peek(unreadBodyHeader)), " "); reason != "" {
 		h.Del(unreadBodyHeader)
 		switch reason {
 		case unreadTooLarge:
-			return fiber.ErrRequestEntityTooLarge // api.ErrorHandler words it
+			return fiber.ErrRequestEntityTooLarge // ErrorHandler words it
 		case unreadBusy:
-			return g.unauthBusy(c)
+			return s.unauthBusy(c)
 		}
 		return c.Next() // unauthenticated: requireToken answers 401
 	}
@@ -180,18 +178,18 @@ func (g *Gateway) gateBody(c *fiber.Ctx) error {
 		// dashboard), or one readBody reads once the token is checked.
 		return c.Next()
 	}
-	if !g.unauthBodies.acquire() {
-		return g.unauthBusy(c)
+	if !s.unauthBodies.acquire() {
+		return s.unauthBusy(c)
 	}
-	defer g.unauthBodies.release()
-	return g.readBody(c)
+	defer s.unauthBodies.release()
+	return s.readBody(c)
 }
 
-func (g *Gateway) unauthBusy(c *fiber.Ctx) error {
+func (s *Server) unauthBusy(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderRetryAfter, "1")
-	return api.Errorf(fiber.StatusServiceUnavailable, fmt.Sprintf(
+	return Errorf(fiber.StatusServiceUnavailable, fmt.Sprintf(
 		"too many request bodies are being read before authentication: at most %d at once (server.max_unauthenticated_bodies); retry shortly",
-		g.unauthBodies.max))
+		s.unauthBodies.max))
 }
 
 // bodySlots counts the request bodies being read, and handled, before a
@@ -221,24 +219,24 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // server.body_limit bytes as they arrive, and decodes a Content-Encoding
 // within the same limit; then the chain goes on with the body in memory,
 // where c.Body(), FormValue and the dashboard's adaptor find it.
-func (g *Gateway) readBody(c *fiber.Ctx) error {
+func (s *Server) readBody(c *fiber.Ctx) error {
 	stream := c.Context().RequestBodyStream()
 	if stream == nil {
 		return c.Next()
 	}
 	req := &c.Request().Header
-	limit := g.cfg.Server.BodyLimit
+	limit := s.cfg.Server.BodyLimit
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bodyBuffers.Put(buf) }()
 	buf.Reset()
 	n, err := buf.ReadFrom(io.LimitReader(stream, limit+1))
 	switch cl := req.ContentLength(); {
 	case err != nil:
-		return g.bodyReadError(err)
+		return s.bodyReadError(err)
 	case n > limit: // chunked: no length announced
 		return fiber.ErrRequestEntityTooLarge
 	case cl >= 0 && n != int64(cl):
-		return api.Errorf(fiber.StatusBadRequest, fmt.Sprintf("the request body ended after %d of the %d bytes its Content-Length announced", n, cl))
+		return Errorf(fiber.StatusBadRequest, fmt.Sprintf("the request body ended after %d of the %d bytes its Content-Length announced", n, cl))
 	}
 	body := buf.Bytes()
 	if enc := strings.TrimSpace(string(req.Peek(fiber.HeaderContentEncoding))); enc != "" && !strings.EqualFold(enc, "identity") {
@@ -252,12 +250,12 @@ func (g *Gateway) readBody(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func (g *Gateway) bodyReadError(err error) error {
+func (s *Server) bodyReadError(err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return api.Errorf(fiber.StatusRequestTimeout, "the request body did not arrive within "+g.cfg.Server.ReadTimeout.String()+" (server.read_timeout)")
+		return Errorf(fiber.StatusRequestTimeout, "the request body did not arrive within "+s.cfg.Server.ReadTimeout.String()+" (server.read_timeout)")
 	}
-	return api.Errorf(fiber.StatusBadRequest, "the request body could not be read: "+err.Error())
+	return Errorf(fiber.StatusBadRequest, "the request body could not be read: "+err.Error())
 }
 
 // decodeBody undoes a Content-Encoding (a list is undone last first),
@@ -279,19 +277,19 @@ func decodeBody(body []byte, encoding string, limit int64) ([]byte, error) {
 		case "br":
 			r = brotli.NewReader(bytes.NewReader(body))
 		default:
-			return nil, api.Errorf(fiber.StatusUnsupportedMediaType, "Content-Encoding "+quote(enc)+" is not supported: send the body as is, or as gzip, deflate or br")
+			return nil, Errorf(fiber.StatusUnsupportedMediaType, "Content-Encoding "+quote(enc)+" is not supported: send the body as is, or as gzip, deflate or br")
 		}
 		if err == nil {
 			var decoded bytes.Buffer
 			_, err = decoded.ReadFrom(io.LimitReader(r, limit+1))
 			if int64(decoded.Len()) > limit {
-				return nil, api.Errorf(fiber.StatusRequestEntityTooLarge, fmt.Sprintf(
+				return nil, Errorf(fiber.StatusRequestEntityTooLarge, fmt.Sprintf(
 					"request body decoded from %s is larger than the limit of %d bytes (server.body_limit)", enc, limit))
 			}
 			body = decoded.Bytes()
 		}
 		if err != nil {
-			return nil, api.Errorf(fiber.StatusBadRequest, "request body is not valid "+enc+": "+err.Error())
+			return nil, Errorf(fiber.StatusBadRequest, "request body is not valid "+enc+": "+err.Error())
 		}
 	}
 	return body, nil

@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"strings"
@@ -13,14 +13,14 @@ import (
 // app in-process (adaptor.FiberApp) with the user's bearer token, so every
 // page goes through the API's auth, scopes, isolation, validation and rate
 // limits: it has no back door into the store.
-func (g *Gateway) mountUI(app *fiber.App) {
+func (s *Server) mountUI(app *fiber.App) {
 	ui := dashboard.New(dashboard.Options{
 		API:       adaptor.FiberApp(app),
 		BasePath:  "/ui",
-		Secure:    strings.HasPrefix(strings.ToLower(g.cfg.Server.PublicURL), "https://"),
-		PublicURL: g.cfg.Server.PublicURL,
-		Now:       g.clock.Now,
-		Logger:    g.log,
+		Secure:    strings.HasPrefix(strings.ToLower(s.cfg.Server.PublicURL), "https://"),
+		PublicURL: s.cfg.Server.PublicURL,
+		Now:       s.clock.Now,
+		Logger:    s.log,
 	})
 	app.Use("/ui", adaptor.HTTPHandler(ui))
 }
