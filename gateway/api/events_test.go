@@ -49,3 +49,4 @@ func TestPublishAnswerAsOk(t *testing.T) {
 		}
 	}
 }
+

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,10 +75,8 @@ type Server struct {
 // New builds the API and its Fiber app. It reads (or first creates) the
 // key that signs delivery-log URLs from the store.
 func New(ctx context.Context, o Options) (*Server, error) {
-	if o.Config == nil || o.Clock == nil || o.Log == nil || o.Store == nil || o.Webhooks == nil || o.Index == nil ||
-		o.SinkAccess == nil || o.Ingest == nil || o.Tokens == nil || o.Metrics == nil ||
-		o.Ready == nil || o.Queued == nil || o.Requeue == nil {
-		return nil, errors.New("api: incomplete Options")
+	if missing := o.missing(); len(missing) > 0 {
+		return nil, errors.New("api.New: Options lack " + strings.Join(missing, ", "))
 	}
 	key, err := o.Store.Meta(ctx, "api.presign_key", func() ([]byte, error) {
 		k := make([]byte, 32)
@@ -106,6 +105,25 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	s.app = s.newApp()
 	return s, nil
+}
+
+// missing names the Options fields left unset.
+func (o Options) missing() []string {
+	var out []string
+	for _, f := range []struct {
+		name  string
+		unset bool
+	}{
+		{"Config", o.Config == nil}, {"Clock", o.Clock == nil}, {"Log", o.Log == nil}, {"Store", o.Store == nil},
+		{"Webhooks", o.Webhooks == nil}, {"Index", o.Index == nil}, {"SinkAccess", o.SinkAccess == nil},
+		{"Ingest", o.Ingest == nil}, {"Tokens", o.Tokens == nil}, {"Metrics", o.Metrics == nil},
+		{"Ready", o.Ready == nil}, {"Queued", o.Queued == nil}, {"Requeue", o.Requeue == nil},
+	} {
+		if f.unset {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // App is the Fiber app: the gateway serves and shuts it down; tests list
