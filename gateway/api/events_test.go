@@ -49,4 +49,3 @@ func TestPublishAnswerAsOk(t *testing.T) {
 		}
 	}
 }
-
