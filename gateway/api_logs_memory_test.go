@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookgate/hookgate/events"
 	"github.com/hookgate/hookgate/gateway/api"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -24,10 +25,10 @@ import (
 // whole log with bodies, as these queries once did, holds all of it.
 func TestDeliveryLogQueriesBoundedMemory(t *testing.T) {
 	const n, bodySize = 2000, 64 << 10
-	tg := startGateway(t, testConfig(t), false)
-	w := tg.addWebhook(&store.Webhook{URL: "http://127.0.0.1:9/hook", Events: []string{"workorder.created"}})
+	tg := startGateway(t, gatewaytest.Config(t), false)
+	w := tg.AddWebhook(&store.Webhook{URL: "http://127.0.0.1:9/hook", Events: []string{"workorder.created"}})
 	recordAttempts(t, tg, w, n, bodySize)
-	tok := tg.token("acme", "acme-secret")
+	tok := tg.Token("acme", "acme-secret")
 
 	for _, q := range []struct{ path, what string }{
 		{"/api/v1/webhooks/delivery-logs?search=workorder.created&perPage=50", "search"},
@@ -35,8 +36,8 @@ func TestDeliveryLogQueriesBoundedMemory(t *testing.T) {
 		{"/api/v1/webhooks/delivery-logs?search=workorder&sortBy=workOrderId&perPage=500", "search and sort"},
 		{"/api/v1/stats", "stats"},
 	} {
-		var r apiResp
-		grown := heapPeak(func() { r = tg.do("GET", q.path, tok, nil, nil) })
+		var r gatewaytest.Response
+		grown := gatewaytest.HeapPeak(func() { r = tg.Do("GET", q.path, tok, nil, nil) })
 		t.Logf("%s: heap rose %.1f MiB over %d attempts of %d KiB", q.what, float64(grown)/(1<<20), n, bodySize>>10)
 		if r.Status != 200 {
 			t.Fatalf("%s: %d %s", q.what, r.Status, r.Raw)
@@ -55,7 +56,7 @@ func TestDeliveryLogQueriesBoundedMemory(t *testing.T) {
 	}
 
 	// The pages are those a stable sort of the whole log gives.
-	all, _, err := tg.g.store.ListAttempts(context.Background(), store.AttemptFilter{CompanyID: w.CompanyID, Summaries: true})
+	all, _, err := tg.G.store.ListAttempts(context.Background(), store.AttemptFilter{CompanyID: w.CompanyID, Summaries: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestDeliveryLogQueriesBoundedMemory(t *testing.T) {
 		slices.SortStableFunc(want, func(a, b *store.Attempt) int { return api.CompareAttempts(a, b, c.sortBy, c.desc) })
 		want = want[(c.page-1)*c.per : c.page*c.per]
 		dir := map[bool]string{true: "DESC", false: "ASC"}[c.desc]
-		r := tg.do("GET", fmt.Sprintf("/api/v1/webhooks/delivery-logs?sortBy=%s&sortDirection=%s&page=%d&perPage=%d", c.sortBy, dir, c.page, c.per), tok, nil, nil)
+		r := tg.Do("GET", fmt.Sprintf("/api/v1/webhooks/delivery-logs?sortBy=%s&sortDirection=%s&page=%d&perPage=%d", c.sortBy, dir, c.page, c.per), tok, nil, nil)
 		var got []string
 		for _, it := range r.Body["result"].([]any) {
 			got = append(got, it.(map[string]any)["deliveryId"].(string))
@@ -82,11 +83,11 @@ func TestDeliveryLogQueriesBoundedMemory(t *testing.T) {
 		}
 	}
 	// Deeper than api.max_sort_depth: 400 naming it, not a walk that holds more.
-	r := tg.do("GET", "/api/v1/webhooks/delivery-logs?sortBy=eventName&page=11&perPage=500", tok, nil, nil)
-	if r.Status != 400 || !strings.Contains(r.errMessage(), "api.max_sort_depth") || !strings.Contains(r.errMessage(), "sort by createdAt") {
+	r := tg.Do("GET", "/api/v1/webhooks/delivery-logs?sortBy=eventName&page=11&perPage=500", tok, nil, nil)
+	if r.Status != 400 || !strings.Contains(r.ErrMessage(), "api.max_sort_depth") || !strings.Contains(r.ErrMessage(), "sort by createdAt") {
 		t.Errorf("page 11 of 500 sorted by eventName: %d %s, want 400 naming api.max_sort_depth", r.Status, r.Raw)
 	}
-	if r := tg.do("GET", "/api/v1/webhooks/delivery-logs?page=11&perPage=500", tok, nil, nil); r.Status != 200 {
+	if r := tg.Do("GET", "/api/v1/webhooks/delivery-logs?page=11&perPage=500", tok, nil, nil); r.Status != 200 {
 		t.Errorf("page 11 of 500 by createdAt: %d, want 200 (any depth)", r.Status)
 	}
 }
@@ -95,8 +96,8 @@ func TestDeliveryLogQueriesBoundedMemory(t *testing.T) {
 // a request body of size bytes, all within the last hour.
 func recordAttempts(t *testing.T, tg *testGateway, w *store.Webhook, n, size int) {
 	t.Helper()
-	ctx, st, now := context.Background(), tg.g.store, tg.clock.Now()
-	env := seed(t, "workorder.created")
+	ctx, st, now := context.Background(), tg.G.store, tg.Clock.Now()
+	env := gatewaytest.Seed(t, "workorder.created")
 	prio := int(events.PriorityOf("workorder.created"))
 	var items []store.IngestItem
 	for i := range n {

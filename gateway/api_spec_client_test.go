@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"io"
 	"net/http"
 	"os"
@@ -99,7 +100,7 @@ func shellWords(t *testing.T, s string) []string {
 // with only the base URL and the placeholders (credentials, token, webhook
 // ids) replaced, and requires each to succeed.
 func TestSpecCurlExamples(t *testing.T) {
-	tg := startAPIGateway(t, apiConfig(t))
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
 	cmds := parseCurlExamples(t)
 	if len(cmds) < 20 {
 		t.Fatalf("only %d curl examples parsed", len(cmds))
@@ -109,10 +110,10 @@ func TestSpecCurlExamples(t *testing.T) {
 		// A webhook for the example's placeholder id, as the page assumes one exists.
 		id := ""
 		if strings.Contains(c.url, "wh_") || strings.Contains(c.url, "{webhookId}") || strings.Contains(strings.Join(c.data, ""), "wh_") {
-			admin := tg.token("acme", "acme-secret")
-			id = tg.create(admin, newHook("https://your-endpoint.com/webhooks", "workorder.status.published"))["webhookId"].(string)
+			admin := tg.Token("acme", "acme-secret")
+			id = tg.Create(admin, gatewaytest.NewHook("https://your-endpoint.com/webhooks", "workorder.status.published"))["webhookId"].(string)
 		}
-		repl := strings.NewReplacer("https://api-sandbox.fndev.net", tg.base, "YOUR_CLIENT_ID", "acme",
+		repl := strings.NewReplacer("https://api-sandbox.fndev.net", tg.Base, "YOUR_CLIENT_ID", "acme",
 			"YOUR_CLIENT_SECRET", "acme-secret", "YOUR_ACCESS_TOKEN", token, "wh_abc123", id, "wh_old123", id, "{webhookId}", id)
 		body := strings.Join(c.data, "&")
 		req, err := http.NewRequest(c.method, repl.Replace(c.url), strings.NewReader(repl.Replace(body)))

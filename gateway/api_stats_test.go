@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,16 +10,16 @@ import (
 // TestStats: the health panel's figures are per company and count the
 // attempts of the last hour.
 func TestStats(t *testing.T) {
-	tg := startAPIGateway(t, apiConfig(t))
-	rc := newReceiver(t, nil)
-	acme := tg.token("acme", "acme-secret")
-	hook := tg.create(acme, newHook(rc.srv.URL+"/ok"))
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	rc := gatewaytest.NewReceiver(t, nil)
+	acme := tg.Token("acme", "acme-secret")
+	hook := tg.Create(acme, gatewaytest.NewHook(rc.Srv.URL+"/ok"))
 	id := hook["webhookId"].(string)
-	tg.publish(acme, seed(t, "workorder.status.published"))
-	rc.next(t)
-	tg.waitDelivery(id, "succeeded")
+	tg.Publish(acme, gatewaytest.Seed(t, "workorder.status.published"))
+	rc.Next(t)
+	tg.WaitDelivery(id, "succeeded")
 
-	r := tg.must(200, "GET", "/api/v1/stats", acme, nil).result()
+	r := tg.Must(200, "GET", "/api/v1/stats", acme, nil).Result()
 	q := r["queueDepth"].(map[string]any)
 	for _, p := range []string{"high", "normal", "low"} {
 		if _, ok := q[p].(float64); !ok {
@@ -34,19 +35,19 @@ func TestStats(t *testing.T) {
 		t.Errorf("stats %v", h)
 	}
 	// Another company sees none of it.
-	other := tg.token("globex-admin", "globex-admin-secret")
-	if hs := tg.must(200, "GET", "/api/v1/stats", other, nil).result()["webhooks"].([]any); len(hs) != 0 {
+	other := tg.Token("globex-admin", "globex-admin-secret")
+	if hs := tg.Must(200, "GET", "/api/v1/stats", other, nil).Result()["webhooks"].([]any); len(hs) != 0 {
 		t.Errorf("another company sees %v", hs)
 	}
-	tg.must(401, "GET", "/api/v1/stats", "", nil)
-	tg.must(403, "GET", "/api/v1/stats", tg.token("globex", "globex-secret"), nil) // publish only
+	tg.Must(401, "GET", "/api/v1/stats", "", nil)
+	tg.Must(403, "GET", "/api/v1/stats", tg.Token("globex", "globex-secret"), nil) // publish only
 }
 
 // TestDashboardMounted: /ui is served by the gateway and asks to sign in.
 func TestDashboardMounted(t *testing.T) {
-	tg := startAPIGateway(t, apiConfig(t))
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(tg.base + "/ui/webhooks")
+	resp, err := client.Get(tg.Base + "/ui/webhooks")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestDashboardMounted(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ui/login") {
 		t.Fatalf("/ui/webhooks without a session: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	resp, err = client.Get(tg.base + "/ui/login")
+	resp, err = client.Get(tg.Base + "/ui/login")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,22 +9,23 @@ import (
 
 	"github.com/hookgate/hookgate/events"
 	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 )
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // TestWebhookCRUD walks create, get, list, update and delete over HTTP.
 func TestWebhookCRUD(t *testing.T) {
-	tg := startAPIGateway(t, apiConfig(t))
-	tok := tg.token("acme", "acme-secret")
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	tok := tg.Token("acme", "acme-secret")
 
-	body := newHook("https://hooks.example.com/fn", "workorder.status.published", "workorder.status.assigned")
+	body := gatewaytest.NewHook("https://hooks.example.com/fn", "workorder.status.published", "workorder.status.assigned")
 	body["notificationEmail"] = "alerts@example.com"
 	body["webhookAttribute"] = map[string]any{"header": map[string]any{"X-Api-Key": "k-123"}}
 	body["payloadTemplate"] = `{"id": workorder.id}`
 	body["modelProperties"] = []string{"id", "title"}
-	r := tg.must(200, "POST", "/api/v1/webhooks", tok, body)
-	w := r.result()
+	r := tg.Must(200, "POST", "/api/v1/webhooks", tok, body)
+	w := r.Result()
 	id := w["webhookId"].(string)
 	if !uuidPattern.MatchString(id) {
 		t.Errorf("webhookId %q is not a UUID", id)
@@ -43,88 +44,88 @@ func TestWebhookCRUD(t *testing.T) {
 	if w["id"].(float64) < 1 {
 		t.Errorf("internal id %v", w["id"])
 	}
-	if got := strs(w["modelProperties"]); !slices.Equal(got, []string{"id", "title"}) {
+	if got := gatewaytest.Strs(w["modelProperties"]); !slices.Equal(got, []string{"id", "title"}) {
 		t.Errorf("modelProperties %v", got)
 	}
 	if h := w["webhookAttribute"].(map[string]any)["header"].(map[string]any); h["X-Api-Key"] != "k-123" {
 		t.Errorf("headers %v", h)
 	}
-	if r.metaInt("count") != 1 || r.metaInt("total") != 1 || r.meta()["timestamp"] == nil {
-		t.Errorf("metadata %v", r.meta())
+	if r.MetaInt("count") != 1 || r.MetaInt("total") != 1 || r.Meta()["timestamp"] == nil {
+		t.Errorf("metadata %v", r.Meta())
 	}
 
 	// Get: no secret, no attributes unless asked.
-	got := tg.must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).result()
+	got := tg.Must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).Result()
 	if _, ok := got["secret"]; ok {
 		t.Error("GET shows the secret without fields=secret")
 	}
 	if _, ok := got["webhookAttribute"]; ok {
 		t.Error("GET shows webhookAttribute without ?webhookAttribute=header")
 	}
-	got = tg.must(200, "GET", "/api/v1/webhooks/"+id+"?webhookAttribute=header", tok, nil).result()
+	got = tg.Must(200, "GET", "/api/v1/webhooks/"+id+"?webhookAttribute=header", tok, nil).Result()
 	if got["webhookAttribute"].(map[string]any)["header"].(map[string]any)["X-Api-Key"] != "k-123" {
 		t.Errorf("?webhookAttribute=header: %v", got["webhookAttribute"])
 	}
-	got = tg.must(200, "GET", "/api/v1/webhooks/"+id+"?fields=webhookId,secret", tok, nil).result()
+	got = tg.Must(200, "GET", "/api/v1/webhooks/"+id+"?fields=webhookId,secret", tok, nil).Result()
 	if len(got) != 2 || got["secret"] != w["secret"] {
 		t.Errorf("fields=webhookId,secret by a writer: %v", got)
 	}
 
 	// Update: only what is sent changes; the answer is the whole webhook.
-	up := tg.must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"url": "https://hooks.example.com/v2", "method": "PUT"}).result()
-	if up["url"] != "https://hooks.example.com/v2" || up["method"] != "put" || up["status"] != "active" || len(strs(up["events"])) != 2 {
+	up := tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"url": "https://hooks.example.com/v2", "method": "PUT"}).Result()
+	if up["url"] != "https://hooks.example.com/v2" || up["method"] != "put" || up["status"] != "active" || len(gatewaytest.Strs(up["events"])) != 2 {
 		t.Errorf("after update %v", up)
 	}
 	if _, ok := up["secret"]; ok {
 		t.Error("an update that does not set the secret shows it")
 	}
 	newSecret := "f47ac10b-58cc-4372-a567-0e02b2c3d479"
-	up = tg.must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"secret": newSecret}).result()
+	up = tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"secret": newSecret}).Result()
 	if up["secret"] != newSecret {
 		t.Errorf("the update that sets the secret answers secret=%v", up["secret"])
 	}
 
 	// List.
-	tg.create(tok, newHook("https://other.example.com/x"))
-	l := tg.must(200, "GET", "/api/v1/webhooks", tok, nil)
-	if l.metaInt("count") != 2 || l.metaInt("total") != 2 || len(l.list()) != 2 {
+	tg.Create(tok, gatewaytest.NewHook("https://other.example.com/x"))
+	l := tg.Must(200, "GET", "/api/v1/webhooks", tok, nil)
+	if l.MetaInt("count") != 2 || l.MetaInt("total") != 2 || len(l.List()) != 2 {
 		t.Errorf("list: %s", l.Raw)
 	}
 
 	// Attribute delete.
-	tg.must(200, "DELETE", "/api/v1/webhooks/"+id+"/header/x-api-key", tok, nil)
-	got = tg.must(200, "GET", "/api/v1/webhooks/"+id+"?webhookAttribute=header", tok, nil).result()
+	tg.Must(200, "DELETE", "/api/v1/webhooks/"+id+"/header/x-api-key", tok, nil)
+	got = tg.Must(200, "GET", "/api/v1/webhooks/"+id+"?webhookAttribute=header", tok, nil).Result()
 	if h := got["webhookAttribute"].(map[string]any)["header"].(map[string]any); len(h) != 0 {
 		t.Errorf("header still there: %v", h)
 	}
-	if r := tg.call("DELETE", "/api/v1/webhooks/"+id+"/header/X-Api-Key", tok, nil); r.Status != 404 {
+	if r := tg.Call("DELETE", "/api/v1/webhooks/"+id+"/header/X-Api-Key", tok, nil); r.Status != 404 {
 		t.Errorf("deleting a missing header: %d %s", r.Status, r.Raw)
 	}
-	if r := tg.call("DELETE", "/api/v1/webhooks/"+id+"/cookie/x", tok, nil); r.Status != 400 {
+	if r := tg.Call("DELETE", "/api/v1/webhooks/"+id+"/cookie/x", tok, nil); r.Status != 400 {
 		t.Errorf("unknown attribute type: %d", r.Status)
 	}
 
 	// Delete answers the deleted configuration; then 404.
-	del := tg.must(200, "DELETE", "/api/v1/webhooks/"+id, tok, nil).result()
+	del := tg.Must(200, "DELETE", "/api/v1/webhooks/"+id, tok, nil).Result()
 	if del["webhookId"] != id || del["secret"] != nil {
 		t.Errorf("delete answered %v", del)
 	}
-	if r := tg.call("GET", "/api/v1/webhooks/"+id, tok, nil); r.Status != 404 || r.errMessage() != "Webhook not found" {
+	if r := tg.Call("GET", "/api/v1/webhooks/"+id, tok, nil); r.Status != 404 || r.ErrMessage() != "Webhook not found" {
 		t.Errorf("after delete: %d %s", r.Status, r.Raw)
 	}
-	if tg.must(200, "GET", "/api/v1/webhooks", tok, nil).metaInt("total") != 1 {
+	if tg.Must(200, "GET", "/api/v1/webhooks", tok, nil).MetaInt("total") != 1 {
 		t.Error("deleted webhook still listed")
 	}
 }
 
 // TestCreateValidation: every rule answers 400 naming the field.
 func TestCreateValidation(t *testing.T) {
-	cfg := apiConfig(t)
+	cfg := gatewaytest.APIConfig(t)
 	cfg.Delivery.AllowHTTP = false
 	tg := startAPIGateway(t, cfg)
-	tok := tg.token("acme", "acme-secret")
+	tok := tg.Token("acme", "acme-secret")
 	with := func(k string, v any) map[string]any {
-		b := newHook("https://ok.example.com/h")
+		b := gatewaytest.NewHook("https://ok.example.com/h")
 		if v == nil {
 			delete(b, k)
 		} else {
@@ -178,53 +179,53 @@ func TestCreateValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := tg.call("POST", "/api/v1/webhooks", tok, c.body)
-			if r.Status != 400 || !strings.Contains(r.errMessage(), c.want) || !strings.HasPrefix(r.errMessage(), "Invalid request: ") {
-				t.Errorf("%d %q, want 400 containing %q", r.Status, r.errMessage(), c.want)
+			r := tg.Call("POST", "/api/v1/webhooks", tok, c.body)
+			if r.Status != 400 || !strings.Contains(r.ErrMessage(), c.want) || !strings.HasPrefix(r.ErrMessage(), "Invalid request: ") {
+				t.Errorf("%d %q, want 400 containing %q", r.Status, r.ErrMessage(), c.want)
 			}
 			if r.Body["metadata"].(map[string]any)["path"] != "/api/v1/webhooks" {
 				t.Errorf("error metadata %v", r.Body["metadata"])
 			}
 		})
 	}
-	if r := tg.must(200, "GET", "/api/v1/webhooks", tok, nil); r.metaInt("total") != 0 {
+	if r := tg.Must(200, "GET", "/api/v1/webhooks", tok, nil); r.MetaInt("total") != 0 {
 		t.Errorf("a refused create was stored: %s", r.Raw)
 	}
 	// The values that were refused are never echoed: a header value may be a credential.
-	r := tg.call("POST", "/api/v1/webhooks", tok, with("secret", "super-secret-value"))
+	r := tg.Call("POST", "/api/v1/webhooks", tok, with("secret", "super-secret-value"))
 	if strings.Contains(string(r.Raw), "super-secret-value") {
 		t.Errorf("refused secret echoed: %s", r.Raw)
 	}
 
 	// Accepted forms: read-only fields sent back, a comma-separated event
 	// string (Field Nation's playground), an explicit secret, all 33 events.
-	ok := newHook("https://ok.example.com/h", "workorder.created,workorder.routed")
+	ok := gatewaytest.NewHook("https://ok.example.com/h", "workorder.created,workorder.routed")
 	ok["id"], ok["webhookId"], ok["createdAt"] = 5, "ignored", "2020-01-01T00:00:00Z"
 	ok["secret"] = "01999F51-5C66-4449-B441-6B4A053FEE6A"
-	w := tg.create(tok, ok)
-	if got := strs(w["events"]); !slices.Equal(got, []string{"workorder.created", "workorder.routed"}) {
+	w := tg.Create(tok, ok)
+	if got := gatewaytest.Strs(w["events"]); !slices.Equal(got, []string{"workorder.created", "workorder.routed"}) {
 		t.Errorf("events %v", got)
 	}
 	if w["secret"] != "01999f51-5c66-4449-b441-6b4a053fee6a" || w["webhookId"] == "ignored" {
 		t.Errorf("created %v", w)
 	}
-	tg.create(tok, newHook("https://ok.example.com/all", all...))
-	archived := newHook("https://ok.example.com/a")
+	tg.Create(tok, gatewaytest.NewHook("https://ok.example.com/all", all...))
+	archived := gatewaytest.NewHook("https://ok.example.com/a")
 	archived["status"] = "archived"
-	if w := tg.create(tok, archived); w["status"] != "archived" {
+	if w := tg.Create(tok, archived); w["status"] != "archived" {
 		t.Errorf("create archived: %v", w)
 	}
 
 	// allow_http lets http:// through.
-	tg2 := startAPIGateway(t, apiConfig(t))
-	tg2.create(tg2.token("acme", "acme-secret"), newHook("http://plain.example.com/h"))
+	tg2 := startAPIGateway(t, gatewaytest.APIConfig(t))
+	tg2.Create(tg2.Token("acme", "acme-secret"), gatewaytest.NewHook("http://plain.example.com/h"))
 }
 
 // TestUpdateValidation: an update is checked as the webhook it would make.
 func TestUpdateValidation(t *testing.T) {
-	tg := startAPIGateway(t, apiConfig(t))
-	tok := tg.token("acme", "acme-secret")
-	id := tg.create(tok, newHook("https://ok.example.com/h"))["webhookId"].(string)
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	tok := tg.Token("acme", "acme-secret")
+	id := tg.Create(tok, gatewaytest.NewHook("https://ok.example.com/h"))["webhookId"].(string)
 	cases := []struct {
 		body any
 		want string
@@ -238,25 +239,25 @@ func TestUpdateValidation(t *testing.T) {
 		{"null", "the body must be a JSON object"},
 	}
 	for _, c := range cases {
-		r := tg.call("PUT", "/api/v1/webhooks/"+id, tok, c.body)
-		if r.Status != 400 || !strings.Contains(r.errMessage(), c.want) {
-			t.Errorf("PUT %v: %d %q, want 400 %q", c.body, r.Status, r.errMessage(), c.want)
+		r := tg.Call("PUT", "/api/v1/webhooks/"+id, tok, c.body)
+		if r.Status != 400 || !strings.Contains(r.ErrMessage(), c.want) {
+			t.Errorf("PUT %v: %d %q, want 400 %q", c.body, r.Status, r.ErrMessage(), c.want)
 		}
 	}
 	// Header merge: add, replace (any case), remove with null.
-	tg.must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"webhookAttribute": map[string]any{"header": map[string]any{"A": "1", "B": "2"}}})
-	w := tg.must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"webhookAttribute": map[string]any{"header": map[string]any{"a": "3", "B": nil}}}).result()
+	tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"webhookAttribute": map[string]any{"header": map[string]any{"A": "1", "B": "2"}}})
+	w := tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"webhookAttribute": map[string]any{"header": map[string]any{"a": "3", "B": nil}}}).Result()
 	h := w["webhookAttribute"].(map[string]any)["header"].(map[string]any)
 	if len(h) != 1 || h["a"] != "3" {
 		t.Errorf("merged headers %v", h)
 	}
 	// null clears the optional strings.
-	tg.must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"notificationEmail": "a@example.com", "payloadTemplate": "workorder"})
-	w = tg.must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"notificationEmail": nil, "payloadTemplate": nil}).result()
+	tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"notificationEmail": "a@example.com", "payloadTemplate": "workorder"})
+	w = tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"notificationEmail": nil, "payloadTemplate": nil}).Result()
 	if w["notificationEmail"] != nil || w["payloadTemplate"] != nil {
 		t.Errorf("not cleared: %v", w)
 	}
-	if r := tg.call("PUT", "/api/v1/webhooks/00000000-0000-4000-8000-000000000000", tok, map[string]any{"status": "inactive"}); r.Status != 404 {
+	if r := tg.Call("PUT", "/api/v1/webhooks/00000000-0000-4000-8000-000000000000", tok, map[string]any{"status": "inactive"}); r.Status != 404 {
 		t.Errorf("update unknown: %d", r.Status)
 	}
 }
@@ -264,20 +265,20 @@ func TestUpdateValidation(t *testing.T) {
 // TestScopes: webhooks:read reads only; webhooks:write changes (and reads);
 // events:publish reaches nothing here.
 func TestScopes(t *testing.T) {
-	tg := startAPIGateway(t, apiConfig(t))
-	admin := tg.token("acme", "acme-secret")
-	reader := tg.token("reader", "reader-secret")
-	writer := tg.token("writer", "writer-secret")
-	publisher := tg.token("globex", "globex-secret")
-	w := tg.create(admin, newHook("https://ok.example.com/h"))
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	admin := tg.Token("acme", "acme-secret")
+	reader := tg.Token("reader", "reader-secret")
+	writer := tg.Token("writer", "writer-secret")
+	publisher := tg.Token("globex", "globex-secret")
+	w := tg.Create(admin, gatewaytest.NewHook("https://ok.example.com/h"))
 	id := w["webhookId"].(string)
 
 	reads := []string{"/api/v1/webhooks", "/api/v1/webhooks/" + id, "/api/v1/webhooks/" + id + "/history",
 		"/api/v1/webhooks/events", "/api/v1/webhooks/delivery-logs"}
 	for _, p := range reads {
-		tg.must(200, "GET", p, reader, nil)
-		tg.must(200, "GET", p, writer, nil)
-		if r := tg.call("GET", p, publisher, nil); r.Status != 403 {
+		tg.Must(200, "GET", p, reader, nil)
+		tg.Must(200, "GET", p, writer, nil)
+		if r := tg.Call("GET", p, publisher, nil); r.Status != 403 {
 			t.Errorf("events:publish GET %s: %d", p, r.Status)
 		}
 	}
@@ -288,27 +289,27 @@ func TestScopes(t *testing.T) {
 	}
 	for _, wr := range writes {
 		for name, tok := range map[string]string{"reader": reader, "publisher": publisher} {
-			r := tg.call(wr.method, wr.path, tok, newHook("https://ok.example.com/z"))
-			if r.Status != 403 || !strings.Contains(r.errMessage(), "webhooks:write") {
-				t.Errorf("%s %s %s: %d %s", name, wr.method, wr.path, r.Status, r.errMessage())
+			r := tg.Call(wr.method, wr.path, tok, gatewaytest.NewHook("https://ok.example.com/z"))
+			if r.Status != 403 || !strings.Contains(r.ErrMessage(), "webhooks:write") {
+				t.Errorf("%s %s %s: %d %s", name, wr.method, wr.path, r.Status, r.ErrMessage())
 			}
 		}
 	}
 	// A reader asking for the secret does not get it; a writer does.
-	if got := tg.must(200, "GET", "/api/v1/webhooks/"+id+"?fields=secret,url", reader, nil).result(); got["secret"] != nil || got["url"] == nil {
+	if got := tg.Must(200, "GET", "/api/v1/webhooks/"+id+"?fields=secret,url", reader, nil).Result(); got["secret"] != nil || got["url"] == nil {
 		t.Errorf("reader fields=secret: %v", got)
 	}
-	if got := tg.must(200, "GET", "/api/v1/webhooks/"+id+"?fields=secret", writer, nil).result(); got["secret"] != w["secret"] {
+	if got := tg.Must(200, "GET", "/api/v1/webhooks/"+id+"?fields=secret", writer, nil).Result(); got["secret"] != w["secret"] {
 		t.Errorf("writer fields=secret: %v", got)
 	}
 	// Header values are credentials: readers see the names only.
-	tg.must(200, "PUT", "/api/v1/webhooks/"+id, admin, map[string]any{"webhookAttribute": map[string]any{"header": map[string]any{"Authorization": "Bearer x"}}})
-	got := tg.must(200, "GET", "/api/v1/webhooks/"+id+"?webhookAttribute=header", reader, nil).result()
+	tg.Must(200, "PUT", "/api/v1/webhooks/"+id, admin, map[string]any{"webhookAttribute": map[string]any{"header": map[string]any{"Authorization": "Bearer x"}}})
+	got := tg.Must(200, "GET", "/api/v1/webhooks/"+id+"?webhookAttribute=header", reader, nil).Result()
 	if v := got["webhookAttribute"].(map[string]any)["header"].(map[string]any)["Authorization"]; v != delivery.RedactedHeaderVal {
 		t.Errorf("reader sees header value %v", v)
 	}
 	// No token at all.
-	if r := tg.call("GET", "/api/v1/webhooks", "", nil); r.Status != http.StatusUnauthorized {
+	if r := tg.Call("GET", "/api/v1/webhooks", "", nil); r.Status != http.StatusUnauthorized {
 		t.Errorf("no token: %d", r.Status)
 	}
 }
@@ -316,21 +317,21 @@ func TestScopes(t *testing.T) {
 // TestEventsCatalog: the 33 events with name, label, description, model;
 // ?model= filters (any case).
 func TestEventsCatalog(t *testing.T) {
-	tg := startAPIGateway(t, apiConfig(t))
-	tok := tg.token("reader", "reader-secret")
-	r := tg.must(200, "GET", "/api/v1/webhooks/events", tok, nil)
-	l := r.list()
-	if len(l) != 33 || r.metaInt("total") != 33 || r.meta()["query"].(map[string]any)["model"] != nil {
-		t.Fatalf("catalog: %d events, metadata %v", len(l), r.meta())
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	tok := tg.Token("reader", "reader-secret")
+	r := tg.Must(200, "GET", "/api/v1/webhooks/events", tok, nil)
+	l := r.List()
+	if len(l) != 33 || r.MetaInt("total") != 33 || r.Meta()["query"].(map[string]any)["model"] != nil {
+		t.Fatalf("catalog: %d events, metadata %v", len(l), r.Meta())
 	}
 	if l[0]["name"] != "workorder.created" || l[0]["label"] != "Work Order created" ||
 		l[0]["description"] != "Triggered when a work order is created." || l[0]["model"] != "WorkOrder" {
 		t.Errorf("first event %v", l[0])
 	}
-	if r := tg.must(200, "GET", "/api/v1/webhooks/events?model=workorder", tok, nil); len(r.list()) != 33 || r.meta()["query"].(map[string]any)["model"] != "workorder" {
-		t.Errorf("?model=workorder: %d", len(r.list()))
+	if r := tg.Must(200, "GET", "/api/v1/webhooks/events?model=workorder", tok, nil); len(r.List()) != 33 || r.Meta()["query"].(map[string]any)["model"] != "workorder" {
+		t.Errorf("?model=workorder: %d", len(r.List()))
 	}
-	if r := tg.must(200, "GET", "/api/v1/webhooks/events?model=Provider", tok, nil); len(r.list()) != 0 {
-		t.Errorf("?model=Provider: %d", len(r.list()))
+	if r := tg.Must(200, "GET", "/api/v1/webhooks/events?model=Provider", tok, nil); len(r.List()) != 0 {
+		t.Errorf("?model=Provider: %d", len(r.List()))
 	}
 }

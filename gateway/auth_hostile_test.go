@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/api"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 )
 
 // startLogged starts a gateway without sink processes whose log (debug
@@ -29,7 +30,7 @@ func startLogged(t *testing.T, cfg *config.Config) (*testGateway, func() string)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	tg := startGatewayClock(t, cfg, false, NewManualClock(t0), func(o *Options) {
+	tg := startGatewayClock(t, cfg, false, gatewaytest.NewManualClock(gatewaytest.T0), func(o *Options) {
 		o.Logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		o.Sinks = nopSinks{}
 	})
@@ -43,8 +44,8 @@ func startLogged(t *testing.T, cfg *config.Config) (*testGateway, func() string)
 }
 
 // tokenReq posts form to the token endpoint with extra headers.
-func (tg *testGateway) tokenReq(query string, form url.Values, hdr map[string]string) apiResp {
-	tg.t.Helper()
+func tokenReq(tg *testGateway, query string, form url.Values, hdr map[string]string) gatewaytest.Response {
+	tg.T.Helper()
 	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 	for k, v := range hdr {
 		h[k] = v
@@ -53,7 +54,7 @@ func (tg *testGateway) tokenReq(query string, form url.Values, hdr map[string]st
 	if query != "" {
 		path += "?" + query
 	}
-	return tg.do("POST", path, "", []byte(form.Encode()), h)
+	return tg.Do("POST", path, "", []byte(form.Encode()), h)
 }
 
 // TestTokenCredentialsNotInQuery: client credentials in the query string
@@ -61,7 +62,7 @@ func (tg *testGateway) tokenReq(query string, form url.Values, hdr map[string]st
 // the secret appears neither in the answer nor in the log. The body and
 // HTTP Basic auth work.
 func TestTokenCredentialsNotInQuery(t *testing.T) {
-	tg, logs := startLogged(t, testConfig(t))
+	tg, logs := startLogged(t, gatewaytest.Config(t))
 	const secret = "acme-secret"
 	grant := url.Values{"grant_type": {"client_credentials"}}
 	full := url.Values{"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {secret}}
@@ -75,8 +76,8 @@ func TestTokenCredentialsNotInQuery(t *testing.T) {
 		"id in the query":     {"client_id=acme", url.Values{"grant_type": {"client_credentials"}, "client_secret": {secret}}, "client_id"},
 		"query beside a body": {"client_secret=" + secret, full, "client_secret"},
 	} {
-		r := tg.tokenReq(c.query, c.form, nil)
-		if r.Status != 400 || !strings.Contains(r.errMessage(), c.param+" must not be sent in the query string") || r.Body["access_token"] != nil {
+		r := tokenReq(tg, c.query, c.form, nil)
+		if r.Status != 400 || !strings.Contains(r.ErrMessage(), c.param+" must not be sent in the query string") || r.Body["access_token"] != nil {
 			t.Errorf("%s: %d %s", name, r.Status, r.Raw)
 		}
 		if bytes.Contains(r.Raw, []byte(secret)) {
@@ -87,15 +88,15 @@ func TestTokenCredentialsNotInQuery(t *testing.T) {
 		t.Errorf("the secret reached the log:\n%s", logs())
 	}
 	// The body, and HTTP Basic auth, still work; a cache buster in the query is fine.
-	if r := tg.tokenReq("_=1", full, nil); r.Status != 200 || r.Body["access_token"] == nil {
+	if r := tokenReq(tg, "_=1", full, nil); r.Status != 200 || r.Body["access_token"] == nil {
 		t.Errorf("credentials in the body: %d %s", r.Status, r.Raw)
 	}
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("acme:"+secret))
-	if r := tg.tokenReq("", grant, map[string]string{"Authorization": basic}); r.Status != 200 {
+	if r := tokenReq(tg, "", grant, map[string]string{"Authorization": basic}); r.Status != 200 {
 		t.Errorf("HTTP Basic: %d %s", r.Status, r.Raw)
 	}
 	// Parameters in a body that is not a form are not read.
-	r := tg.do("POST", "/authentication/api/oauth/token", "", []byte(`{"grant_type":"client_credentials","client_id":"acme","client_secret":"acme-secret"}`), nil)
+	r := tg.Do("POST", "/authentication/api/oauth/token", "", []byte(`{"grant_type":"client_credentials","client_id":"acme","client_secret":"acme-secret"}`), nil)
 	if r.Status != 400 {
 		t.Errorf("JSON body: %d %s", r.Status, r.Raw)
 	}
@@ -110,12 +111,12 @@ func TestTokenCredentialsNotInQuery(t *testing.T) {
 // fails loses that; unknown client ids and other clients are not locked;
 // the lock ends when the bucket refills.
 func TestFailedAuthThrottledPerClient(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	cfg.Server.TrustedProxies = []string{"127.0.0.1"}
 	cfg.Auth.MaxFailuresPerClient = 5
 	tg, _ := startLogged(t, cfg)
-	try := func(id, secret, from string) apiResp {
-		return tg.tokenReq("", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}},
+	try := func(id, secret, from string) gatewaytest.Response {
+		return tokenReq(tg, "", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}},
 			map[string]string{"X-Forwarded-For": from})
 	}
 	const producer = "198.51.100.7"
@@ -129,7 +130,7 @@ func TestFailedAuthThrottledPerClient(t *testing.T) {
 	}
 	r := try("acme", "guess", "203.0.113.6")
 	if r.Status != 429 || r.Header.Get("Retry-After") != "12" ||
-		!strings.Contains(r.errMessage(), `client_id "acme": the limit is auth.max_failures_per_client = 5 a minute, from any address; retry in 12 s`) {
+		!strings.Contains(r.ErrMessage(), `client_id "acme": the limit is auth.max_failures_per_client = 5 a minute, from any address; retry in 12 s`) {
 		t.Fatalf("6th failure from a 6th address: %d Retry-After=%q %s", r.Status, r.Header.Get("Retry-After"), r.Raw)
 	}
 	// Locked: even the right secret from a new address (no oracle).
@@ -150,7 +151,7 @@ func TestFailedAuthThrottledPerClient(t *testing.T) {
 		}
 	}
 	// One failure's worth refills in 60/5 = 12 s.
-	tg.clock.Advance(12 * time.Second)
+	tg.Clock.Advance(12 * time.Second)
 	if r := try("acme", "acme-secret", "203.0.113.50"); r.Status != 200 {
 		t.Errorf("after the lock: %d %s", r.Status, r.Raw)
 	}
@@ -169,7 +170,7 @@ func TestFailedAuthThrottledPerClient(t *testing.T) {
 // cannot pick its own address by prepending one).
 func TestForwardedForTrustedProxiesOnly(t *testing.T) {
 	remaining := func(tg *testGateway, xff string) string {
-		r := tg.tokenReq("", url.Values{}, map[string]string{"X-Forwarded-For": xff})
+		r := tokenReq(tg, "", url.Values{}, map[string]string{"X-Forwarded-For": xff})
 		return r.Header.Get(api.HeaderRateRemaining)
 	}
 	for _, c := range []struct {
@@ -181,7 +182,7 @@ func TestForwardedForTrustedProxiesOnly(t *testing.T) {
 		{"peer not a trusted proxy", []string{"10.0.0.0/8"}, []string{"1", "0", "0"}},
 		{"peer is a trusted proxy", []string{"127.0.0.1", "10.0.0.0/8"}, []string{"1", "1", "0"}},
 	} {
-		cfg := testConfig(t)
+		cfg := gatewaytest.Config(t)
 		cfg.API.RateLimit, cfg.API.RateBurst = 60, 2
 		cfg.Server.TrustedProxies = c.trusted
 		tg, _ := startLogged(t, cfg)
@@ -212,7 +213,7 @@ func TestForwardedForTrustedProxiesOnly(t *testing.T) {
 func TestPublishedSecretWarning(t *testing.T) {
 	sum := "0fefc1b27100e636d38ff6bc989040691f4a48220d8bc2183b6bbcfd001524c7" // sha256 of the demo secret
 	for _, listen := range []string{"127.0.0.1:8080", "0.0.0.0:8080"} {
-		cfg := testConfig(t)
+		cfg := gatewaytest.Config(t)
 		cfg.Server.Listen = listen
 		cfg.Auth.Clients = append(cfg.Auth.Clients,
 			config.Client{ID: "demo", Secret: "demo-secret-change-me", CompanyID: 100, UserID: 1068, Scopes: []string{api.ScopePublish},

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"io"
 	"net"
 	"net/http"
@@ -23,7 +24,7 @@ import (
 // answer (readAnswer) or closes the connection.
 func openBody(t *testing.T, tg *testGateway, path, hdr string, length int, part []byte) net.Conn {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(tg.base, "http://"), 5*time.Second)
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(tg.Base, "http://"), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +60,12 @@ func readAnswer(t *testing.T, conn net.Conn) (status int, body string, closed bo
 // publish meanwhile succeeds.
 func TestBodiesNotReadBeforeAuth(t *testing.T) {
 	const n, tokenConns, announced = 200, 50, 1048000
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	// Only the old code waits for it: bodies never sent end in a 408.
 	cfg.Server.ReadTimeout = 2 * time.Second
 	tg := startGateway(t, cfg, false)
-	tok := tg.token("acme", "acme-secret")
-	env := seed(t, "workorder.created")
+	tok := tg.Token("acme", "acme-secret")
+	env := gatewaytest.Seed(t, "workorder.created")
 
 	type answer struct {
 		status int
@@ -72,7 +73,7 @@ func TestBodiesNotReadBeforeAuth(t *testing.T) {
 		closed bool
 	}
 	answers := make([]answer, n)
-	grown := heapPeak(func() {
+	grown := gatewaytest.HeapPeak(func() {
 		for range tokenConns { // held open: their answer is not awaited
 			openBody(t, tg, "/authentication/api/oauth/token", "Content-Type: application/x-www-form-urlencoded\r\n", announced, []byte("g"))
 		}
@@ -84,7 +85,7 @@ func TestBodiesNotReadBeforeAuth(t *testing.T) {
 			}
 			conns[i] = openBody(t, tg, "/api/v1/events", hdr, announced, []byte("{"))
 		}
-		if r := tg.do("POST", "/api/v1/events", tok, env, nil); r.Status != 202 {
+		if r := tg.Do("POST", "/api/v1/events", tok, env, nil); r.Status != 202 {
 			t.Errorf("honest publish meanwhile: %d %s", r.Status, r.Raw)
 		}
 		var wg sync.WaitGroup
@@ -117,10 +118,10 @@ func TestBodiesNotReadBeforeAuth(t *testing.T) {
 // setting, publishing with a token is not held back, and a slot frees when
 // its body ends.
 func TestUnauthenticatedBodyCap(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	cfg.Server.MaxUnauthenticatedBodies = 3
 	tg := startGateway(t, cfg, false)
-	tok := tg.token("acme", "acme-secret")
+	tok := tg.Token("acme", "acme-secret")
 	// Past the 8 KiB fasthttp reads before the handler, so each holds a slot
 	// while the rest of its body does not come.
 	part := bytes.Repeat([]byte("a"), 9000)
@@ -132,7 +133,7 @@ func TestUnauthenticatedBodyCap(t *testing.T) {
 
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}}
 	for _, path := range []string{"/authentication/api/oauth/token", "/ui/login"} {
-		resp, err := http.PostForm(tg.base+path, form)
+		resp, err := http.PostForm(tg.Base+path, form)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,21 +144,21 @@ func TestUnauthenticatedBodyCap(t *testing.T) {
 				path, resp.StatusCode, raw, resp.Header.Get("Retry-After"))
 		}
 	}
-	if r := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), nil); r.Status != 202 {
+	if r := tg.Do("POST", "/api/v1/events", tok, gatewaytest.Seed(t, "workorder.created"), nil); r.Status != 202 {
 		t.Errorf("publish with a token while the slots are taken: %d %s", r.Status, r.Raw)
 	}
 	held[0].Close() // its body ends early: 400, and the slot is free
 	waitSlots(t, tg, 2)
-	tg.token("acme", "acme-secret")
+	tg.Token("acme", "acme-secret")
 }
 
 // waitSlots waits until n unauthenticated bodies are being read.
 func waitSlots(t *testing.T, tg *testGateway, n int64) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for tg.g.api.UnauthenticatedBodies() != n {
+	for tg.G.api.UnauthenticatedBodies() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d unauthenticated bodies being read, want %d", tg.g.api.UnauthenticatedBodies(), n)
+			t.Fatalf("%d unauthenticated bodies being read, want %d", tg.G.api.UnauthenticatedBodies(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -169,42 +170,42 @@ func waitSlots(t *testing.T, tg *testGateway, n int64) {
 // over server.body_limit and a gzip body that decodes past it get 413
 // without the decoded size being held.
 func TestBodiesReadWhole(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	cfg.Server.BodyLimit = 256 << 10
 	tg := startGateway(t, cfg, false)
-	tok := tg.token("acme", "acme-secret")
-	big := paddedEnvelope(t, "workorder.created", 200<<10)
+	tok := tg.Token("acme", "acme-secret")
+	big := gatewaytest.PaddedEnvelope(t, "workorder.created", 200<<10)
 
-	stored := func(what string, r apiResp, want []byte) {
+	stored := func(what string, r gatewaytest.Response, want []byte) {
 		t.Helper()
 		if r.Status != 202 {
 			t.Fatalf("%s: %d %s", what, r.Status, r.Raw)
 		}
-		ev, err := tg.g.store.GetEvent(context.Background(), r.Body["result"].(map[string]any)["eventId"].(string))
+		ev, err := tg.G.store.GetEvent(context.Background(), r.Body["result"].(map[string]any)["eventId"].(string))
 		if err != nil || !bytes.Equal(ev.Payload, want) {
 			t.Fatalf("%s: stored %d bytes (%v), want the %d sent", what, len(ev.Payload), err, len(want))
 		}
 	}
-	stored("200 KiB event", tg.do("POST", "/api/v1/events", tok, big, nil), big)
-	stored("chunked", tg.send(tok, struct{ io.Reader }{bytes.NewReader(big)}, nil), big)
+	stored("200 KiB event", tg.Do("POST", "/api/v1/events", tok, big, nil), big)
+	stored("chunked", send(tg, tok, struct{ io.Reader }{bytes.NewReader(big)}, nil), big)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write(big)
 	zw.Close()
-	stored("gzip", tg.send(tok, bytes.NewReader(gz.Bytes()), map[string]string{"Content-Encoding": "gzip"}), big)
+	stored("gzip", send(tg, tok, bytes.NewReader(gz.Bytes()), map[string]string{"Content-Encoding": "gzip"}), big)
 
 	over := bytes.Repeat([]byte(" "), 300<<10)
-	if r := tg.send(tok, struct{ io.Reader }{bytes.NewReader(over)}, nil); r.Status != 413 || !strings.Contains(r.errMessage(), "server.body_limit") {
+	if r := send(tg, tok, struct{ io.Reader }{bytes.NewReader(over)}, nil); r.Status != 413 || !strings.Contains(r.ErrMessage(), "server.body_limit") {
 		t.Errorf("chunked body over the limit: %d %s", r.Status, r.Raw)
 	}
 	gz.Reset()
 	zw = gzip.NewWriter(&gz)
 	zw.Write(make([]byte, 64<<20))
 	zw.Close()
-	var r apiResp
-	grown := heapPeak(func() { r = tg.send(tok, bytes.NewReader(gz.Bytes()), map[string]string{"Content-Encoding": "gzip"}) })
+	var r gatewaytest.Response
+	grown := gatewaytest.HeapPeak(func() { r = send(tg, tok, bytes.NewReader(gz.Bytes()), map[string]string{"Content-Encoding": "gzip"}) })
 	t.Logf("%d KiB of gzip that decodes to 64 MiB: %d, the heap rose %.1f MiB", gz.Len()>>10, r.Status, float64(grown)/(1<<20))
-	if r.Status != 413 || !strings.Contains(r.errMessage(), "server.body_limit") {
+	if r.Status != 413 || !strings.Contains(r.ErrMessage(), "server.body_limit") {
 		t.Errorf("%d KiB of gzip that decodes to 64 MiB: %d %s", gz.Len()>>10, r.Status, r.Raw)
 	}
 	if grown > 16<<20 {
@@ -214,7 +215,7 @@ func TestBodiesReadWhole(t *testing.T) {
 	// Forms past the first 8 KiB: the token endpoint and the dashboard.
 	pad := strings.Repeat("p", 20<<10)
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}, "pad": {pad}}
-	resp, err := http.PostForm(tg.base+"/authentication/api/oauth/token", form)
+	resp, err := http.PostForm(tg.Base+"/authentication/api/oauth/token", form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestBodiesReadWhole(t *testing.T) {
 	}
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = client.Get(tg.base + "/ui/login")
+	resp, err = client.Get(tg.Base + "/ui/login")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,9 +236,9 @@ func TestBodiesReadWhole(t *testing.T) {
 		t.Fatalf("no CSRF field on the sign-in page:\n%s", page)
 	}
 	login := url.Values{"csrf": {string(m[1])}, "client_id": {"acme"}, "client_secret": {"acme-secret"}, "next": {"/ui/webhooks"}, "pad": {pad}}
-	req, _ := http.NewRequest("POST", tg.base+"/ui/login", strings.NewReader(login.Encode()))
+	req, _ := http.NewRequest("POST", tg.Base+"/ui/login", strings.NewReader(login.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", tg.base)
+	req.Header.Set("Origin", tg.Base)
 	resp, err = client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -251,9 +252,9 @@ func TestBodiesReadWhole(t *testing.T) {
 
 // send publishes the body r gives: an io.Reader of unknown length goes
 // chunked.
-func (tg *testGateway) send(token string, r io.Reader, hdr map[string]string) apiResp {
-	tg.t.Helper()
-	return tg.doReader("POST", "/api/v1/events", token, r, hdr)
+func send(tg *testGateway, token string, r io.Reader, hdr map[string]string) gatewaytest.Response {
+	tg.T.Helper()
+	return tg.DoReader("POST", "/api/v1/events", token, r, hdr)
 }
 
 // TestRefusedBodyAnswerReaches: a request refused from its headers alone
@@ -263,7 +264,7 @@ func (tg *testGateway) send(token string, r io.Reader, hdr map[string]string) ap
 // so closing does not reset the connection under the client's write and
 // lose the answer.
 func TestRefusedBodyAnswerReaches(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	tg := startGateway(t, cfg, false)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 	cases := []struct {
@@ -273,12 +274,12 @@ func TestRefusedBodyAnswerReaches(t *testing.T) {
 		status int
 	}{
 		{"bad token", int(cfg.Server.BodyLimit) - 1, "not.a.token", 401},
-		{"over the limit", 4 * int(cfg.Server.BodyLimit), tg.token("acme", "acme-secret"), 413},
+		{"over the limit", 4 * int(cfg.Server.BodyLimit), tg.Token("acme", "acme-secret"), 413},
 	}
 	for _, c := range cases {
 		body := bytes.Repeat([]byte("x"), c.size)
 		for i := range 30 {
-			req, _ := http.NewRequest("POST", tg.base+"/api/v1/events", bytes.NewReader(body))
+			req, _ := http.NewRequest("POST", tg.Base+"/api/v1/events", bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+c.token)
 			resp, err := client.Do(req)
 			if err != nil {

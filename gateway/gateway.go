@@ -256,6 +256,20 @@ func (g *Gateway) Kick() { g.dispatcher.Wake() }
 // Store returns the gateway's store (for tools and tests).
 func (g *Gateway) Store() store.Store { return g.store }
 
+// API returns the gateway's HTTP API (for tools and tests).
+func (g *Gateway) API() *api.Server { return g.api }
+
+// PutWebhook stores a webhook as it is and indexes it, past the API's
+// checks and the webhook service's history (for tools and tests that need
+// a webhook the API would refuse, or no history entry).
+func (g *Gateway) PutWebhook(ctx context.Context, w *store.Webhook) error {
+	if err := g.store.PutWebhook(ctx, w, nil); err != nil {
+		return err
+	}
+	g.index.Put(w)
+	return nil
+}
+
 // intakeShutdownLimit bounds how long Shutdown waits for HTTP connections.
 const intakeShutdownLimit = 3 * time.Second
 

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,8 +12,8 @@ import (
 // TestOpenAPIMatchesRoutes: the document served at /api/v1/openapi.json
 // lists exactly the API routes the app serves, method by method.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	tg := startAPIGateway(t, apiConfig(t))
-	r := tg.must(200, "GET", "/api/v1/openapi.json", "", nil) // no token needed
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	r := tg.Must(200, "GET", "/api/v1/openapi.json", "", nil) // no token needed
 	var doc struct {
 		OpenAPI string                    `json:"openapi"`
 		Servers []struct{ URL string }    `json:"servers"`
@@ -21,7 +22,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	if err := json.Unmarshal(r.Raw, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(doc.OpenAPI, "3.") || len(doc.Servers) != 1 || doc.Servers[0].URL != tg.base {
+	if !strings.HasPrefix(doc.OpenAPI, "3.") || len(doc.Servers) != 1 || doc.Servers[0].URL != tg.Base {
 		t.Errorf("openapi %q servers %v", doc.OpenAPI, doc.Servers)
 	}
 	var documented []string
@@ -32,7 +33,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	param := regexp.MustCompile(`:(\w+)`)
 	var served []string
-	for _, rt := range tg.g.api.App().GetRoutes(true) {
+	for _, rt := range tg.G.api.App().GetRoutes(true) {
 		if rt.Method == "USE" || rt.Method == "HEAD" || !(strings.HasPrefix(rt.Path, "/api/") || strings.HasPrefix(rt.Path, "/authentication/")) {
 			continue
 		}

@@ -1,4 +1,4 @@
-package gateway
+package gatewaytest
 
 import (
 	"encoding/json"
@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// liveHeap is the heap still in use after a full collection: what a test
+// LiveHeap is the heap still in use after a full collection: what a test
 // holds, not the garbage it made on the way.
-func liveHeap() int64 {
+func LiveHeap() int64 {
 	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
@@ -19,12 +19,12 @@ func liveHeap() int64 {
 	return int64(m.HeapAlloc)
 }
 
-// paddedEnvelope is the seed envelope with a workorder field that brings it
+// PaddedEnvelope is the seed envelope with a workorder field that brings it
 // to about size bytes.
-func paddedEnvelope(t testing.TB, event string, size int) []byte {
+func PaddedEnvelope(t testing.TB, event string, size int) []byte {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal(seed(t, event), &m); err != nil {
+	if err := json.Unmarshal(Seed(t, event), &m); err != nil {
 		t.Fatal(err)
 	}
 	m["workorder"].(map[string]any)["notes"] = strings.Repeat("n", size)
@@ -35,12 +35,12 @@ func paddedEnvelope(t testing.TB, event string, size int) []byte {
 	return out
 }
 
-// heapPeak runs f and returns how far the heap rose above the live heap
+// HeapPeak runs f and returns how far the heap rose above the live heap
 // before it, sampled every millisecond while f runs. The collector runs
 // at GOGC 10 meanwhile, so garbage does not pass for what f holds.
-func heapPeak(f func()) int64 {
+func HeapPeak(f func()) int64 {
 	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	base := liveHeap()
+	base := LiveHeap()
 	var peak int64
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {

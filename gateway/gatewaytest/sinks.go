@@ -1,4 +1,4 @@
-package gateway
+package gatewaytest
 
 import (
 	"os"
@@ -10,11 +10,14 @@ import (
 	"github.com/hookgate/hookgate/plugins/servicenow"
 )
 
-// The test binary doubles as the http and servicenow sink subprocesses, so
-// the gateway's tests go through the real plugin boundary.
-func TestMain(m *testing.M) {
+// Main is a test package's TestMain: the test binary doubles as the http
+// and servicenow sink subprocesses, so the tests go through the real
+// plugin boundary.
+func Main(m *testing.M) {
 	sdktest.ServeIfChild(map[string]sdk.Sink{"http": httpsink.New(), "servicenow": servicenow.New()})
 	os.Exit(m.Run())
 }
 
-var sinkCommand = sdktest.Command
+// SinkCommand runs a built-in sink from the test binary
+// (gateway.Options.BuiltinCommand).
+var SinkCommand = sdktest.Command
