@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,8 +17,6 @@ import (
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/store"
 )
-
-var deliveryIDRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:([0-9]+)$`)
 
 func TestDeliverySignedTransformedAndTemplatedURL(t *testing.T) {
 	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
@@ -54,7 +51,7 @@ func TestDeliverySignedTransformedAndTemplatedURL(t *testing.T) {
 	if want := signature.Sign(w.Secret, got.Body); got.Header.Get("X-FN-Signature") != want {
 		t.Errorf("X-FN-Signature = %q, want %q", got.Header.Get("X-FN-Signature"), want)
 	}
-	m := deliveryIDRe.FindStringSubmatch(got.Header.Get("X-FN-Delivery-Id"))
+	m := gatewaytest.DeliveryIDRe.FindStringSubmatch(got.Header.Get("X-FN-Delivery-Id"))
 	if m == nil || m[1] != "1" {
 		t.Errorf("X-FN-Delivery-Id = %q, want <uuid>:1", got.Header.Get("X-FN-Delivery-Id"))
 	}

@@ -57,3 +57,14 @@ func startAPIGateway(t *testing.T, cfg *config.Config) *testGateway {
 	}
 	return gatewaytest.Serve(t, g, ln, cfg, clock, true)
 }
+
+// startLogged starts a gateway without sink processes whose log goes to a
+// file (gatewaytest.LogFile); the returned func reads what it holds so far.
+func startLogged(t *testing.T, cfg *config.Config) (*testGateway, func() string) {
+	t.Helper()
+	log, logs := gatewaytest.LogFile(t)
+	tg := startGatewayClock(t, cfg, false, gatewaytest.NewManualClock(gatewaytest.T0), func(o *Options) {
+		o.Logger, o.Sinks = log, gatewaytest.NopSinks{}
+	})
+	return tg, logs
+}

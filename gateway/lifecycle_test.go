@@ -37,11 +37,11 @@ func TestLifecycleAndHistory(t *testing.T) {
 		}},
 		{map[string]any{"method": "put"}, "method_changed", "method", fromToIs("method", "post", "put")},
 		{map[string]any{"secret": "f47ac10b-58cc-4372-a567-0e02b2c3d479"}, "secret_regenerated", "no secret", func(ch map[string]any) bool {
-			return !strings.Contains(jsonText(ch), "f47ac10b") && !strings.Contains(jsonText(ch), w["secret"].(string))
+			return !strings.Contains(gatewaytest.JSONText(ch), "f47ac10b") && !strings.Contains(gatewaytest.JSONText(ch), w["secret"].(string))
 		}},
 		{map[string]any{"webhookAttribute": map[string]any{"header": map[string]any{"X-Key": "v1"}}}, "headers_updated", "added X-Key, no value", func(ch map[string]any) bool {
 			h := ch["headers"].(map[string]any)
-			return slices.Equal(gatewaytest.Strs(h["added"]), []string{"X-Key"}) && !strings.Contains(jsonText(ch), "v1")
+			return slices.Equal(gatewaytest.Strs(h["added"]), []string{"X-Key"}) && !strings.Contains(gatewaytest.JSONText(ch), "v1")
 		}},
 		{map[string]any{"notificationEmail": "ops@example.com"}, "notification_email_changed", "email", fromToIs("notificationEmail", nil, "ops@example.com")},
 		{map[string]any{"payloadTemplate": "workorder"}, "template_changed", "template", fromToIs("payloadTemplate", nil, "workorder")},
@@ -54,7 +54,7 @@ func TestLifecycleAndHistory(t *testing.T) {
 		last := hist[len(hist)-1]
 		ch, _ := last["changes"].(map[string]any)
 		if last["action"] != s.action || last["userId"] != 1068.0 || !s.check(ch) {
-			t.Errorf("after PUT %v: history %v %v %s, want %s with %s by 1068", s.body, last["action"], last["userId"], jsonText(ch), s.action, s.changes)
+			t.Errorf("after PUT %v: history %v %v %s, want %s with %s by 1068", s.body, last["action"], last["userId"], gatewaytest.JSONText(ch), s.action, s.changes)
 		}
 	}
 	hist := tg.History(tok, id)
@@ -62,8 +62,8 @@ func TestLifecycleAndHistory(t *testing.T) {
 		t.Fatalf("history: %d entries, first %v", len(hist), hist[0])
 	}
 	created := hist[0]["changes"].(map[string]any)
-	if created["url"] != "https://a.example.com/h" || created["status"] != "active" || strings.Contains(jsonText(created), w["secret"].(string)) {
-		t.Errorf("webhook_created changes %s", jsonText(created))
+	if created["url"] != "https://a.example.com/h" || created["status"] != "active" || strings.Contains(gatewaytest.JSONText(created), w["secret"].(string)) {
+		t.Errorf("webhook_created changes %s", gatewaytest.JSONText(created))
 	}
 	// A PUT changing nothing records nothing.
 	// (The webhook is archived now; see below. Use a fresh one.)
@@ -199,9 +199,4 @@ func TestDeactivationDeadLettersPending(t *testing.T) {
 			}
 		}
 	}
-}
-
-func jsonText(v any) string {
-	b, _ := gatewaytest.JSONMarshal(v)
-	return string(b)
 }

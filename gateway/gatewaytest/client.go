@@ -2,6 +2,7 @@ package gatewaytest
 
 import (
 	"encoding/json"
+	"regexp"
 	"testing"
 
 	"github.com/hookgate/hookgate/config"
@@ -108,6 +109,16 @@ func Strs(v any) []string {
 	}
 	return out
 }
+
+// JSONText is v as JSON.
+func JSONText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// DeliveryIDRe matches an X-FN-Delivery-Id (uuid:attempt); the submatch is
+// the attempt.
+var DeliveryIDRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:([0-9]+)$`)
 
 // JSONMarshal is json.Marshal, for tests that pass it as a func.
 func JSONMarshal(v any) ([]byte, error) { return json.Marshal(v) }

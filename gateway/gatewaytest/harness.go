@@ -16,6 +16,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -190,10 +192,17 @@ func (tg *Harness[G]) Publish(token string, env []byte) map[string]any {
 	return r.Body["result"].(map[string]any)
 }
 
+// seedPath is the spec's example envelope, found from this file so that
+// tests of any package read it.
+func seedPath() string {
+	_, here, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(here), "..", "..", "transforms", "testdata", "seed-envelope.json")
+}
+
 // Seed returns the spec's example envelope with its event name replaced.
 func Seed(t testing.TB, event string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile("../transforms/testdata/seed-envelope.json")
+	raw, err := os.ReadFile(seedPath())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package gateway
+package api_test
 
 import (
 	"net/http"
@@ -44,13 +44,13 @@ func TestIsolation(t *testing.T) {
 	}
 	for _, q := range []string{"", "?search=" + mine, "?webhookId=" + mine, "?search=acme"} {
 		r := tg.Must(200, "GET", "/api/v1/webhooks"+q, globex, nil)
-		if strings.Contains(jsonText(r.Body["result"]), mine) || (q == "" && r.MetaInt("total") != 1) || (q != "" && r.MetaInt("total") != 0) {
+		if strings.Contains(gatewaytest.JSONText(r.Body["result"]), mine) || (q == "" && r.MetaInt("total") != 1) || (q != "" && r.MetaInt("total") != 0) {
 			t.Errorf("globex list %q: %s", q, r.Raw)
 		}
 	}
 	for _, q := range []string{"", "?webhookId=" + mine, "?deliveryId=" + url.QueryEscape(logID), "?search=" + d.ID[:8]} {
 		r := tg.Must(200, "GET", "/api/v1/webhooks/delivery-logs"+q, globex, nil)
-		if r.MetaInt("total") != 0 || strings.Contains(jsonText(r.Body["result"]), mine) {
+		if r.MetaInt("total") != 0 || strings.Contains(gatewaytest.JSONText(r.Body["result"]), mine) {
 			t.Errorf("globex logs %q: %s", q, r.Raw)
 		}
 	}

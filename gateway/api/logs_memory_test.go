@@ -1,4 +1,4 @@
-package gateway
+package api_test
 
 import (
 	"bytes"
@@ -56,7 +56,7 @@ func TestDeliveryLogQueriesBoundedMemory(t *testing.T) {
 	}
 
 	// The pages are those a stable sort of the whole log gives.
-	all, _, err := tg.G.store.ListAttempts(context.Background(), store.AttemptFilter{CompanyID: w.CompanyID, Summaries: true})
+	all, _, err := tg.G.Store().ListAttempts(context.Background(), store.AttemptFilter{CompanyID: w.CompanyID, Summaries: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestDeliveryLogQueriesBoundedMemory(t *testing.T) {
 // a request body of size bytes, all within the last hour.
 func recordAttempts(t *testing.T, tg *testGateway, w *store.Webhook, n, size int) {
 	t.Helper()
-	ctx, st, now := context.Background(), tg.G.store, tg.Clock.Now()
+	ctx, st, now := context.Background(), tg.G.Store(), tg.Clock.Now()
 	env := gatewaytest.Seed(t, "workorder.created")
 	prio := int(events.PriorityOf("workorder.created"))
 	var items []store.IngestItem

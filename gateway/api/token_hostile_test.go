@@ -1,47 +1,17 @@
-package gateway
+package api_test
 
 import (
 	"bytes"
 	"encoding/base64"
-	"log/slog"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hashicorp/hcl/v2"
-
-	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
 )
-
-// startLogged starts a gateway without sink processes whose log (debug
-// and up) goes to a file; the returned func reads what it holds so far.
-// A file, not a buffer: the gateway logs from its own goroutines.
-func startLogged(t *testing.T, cfg *config.Config) (*testGateway, func() string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "gateway.log")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	tg := startGatewayClock(t, cfg, false, gatewaytest.NewManualClock(gatewaytest.T0), func(o *Options) {
-		o.Logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		o.Sinks = nopSinks{}
-	})
-	return tg, func() string {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-}
 
 // tokenReq posts form to the token endpoint with extra headers.
 func tokenReq(tg *testGateway, query string, form url.Values, hdr map[string]string) gatewaytest.Response {
@@ -202,42 +172,6 @@ func TestForwardedForTrustedProxiesOnly(t *testing.T) {
 			if got := remaining(tg, "203.0.113.99, 203.0.113.1, 10.1.2.3"); got != "0" {
 				t.Errorf("forged left-most hop: remaining %s, want 0 (counted as 203.0.113.1)", got)
 			}
-		}
-	}
-}
-
-// TestPublishedSecretWarning: a client whose secret is the published demo
-// value is warned about at start, naming the client, where it is defined
-// and how to change it, and whether the gateway listens beyond loopback;
-// a client with its own secret is not.
-func TestPublishedSecretWarning(t *testing.T) {
-	sum := "0fefc1b27100e636d38ff6bc989040691f4a48220d8bc2183b6bbcfd001524c7" // sha256 of the demo secret
-	for _, listen := range []string{"127.0.0.1:8080", "0.0.0.0:8080"} {
-		cfg := gatewaytest.Config(t)
-		cfg.Server.Listen = listen
-		cfg.Auth.Clients = append(cfg.Auth.Clients,
-			config.Client{ID: "demo", Secret: "demo-secret-change-me", CompanyID: 100, UserID: 1068, Scopes: []string{api.ScopePublish},
-				Range: hcl.Range{Filename: "gateway.hcl", Start: hcl.Pos{Line: 103, Column: 3}}},
-			config.Client{ID: "hashed-demo", SecretSHA256: sum, CompanyID: 300, Scopes: []string{api.ScopeWebhooksRead}})
-		_, logs := startLogged(t, cfg)
-		out := logs()
-		var warned []string
-		for _, line := range strings.Split(out, "\n") {
-			if strings.Contains(line, "level=WARN") && strings.Contains(line, "SECURITY") {
-				warned = append(warned, line)
-			}
-		}
-		if len(warned) != 2 || !strings.Contains(warned[0], `client \"demo\" uses the demo secret published`) ||
-			!strings.Contains(warned[0], "gateway.hcl:103") || !strings.Contains(warned[0], "HOOKGATE_DEMO_SECRET") ||
-			!strings.Contains(warned[1], `client \"hashed-demo\"`) {
-			t.Fatalf("listen %s: warnings\n%s", listen, strings.Join(warned, "\n"))
-		}
-		network := strings.Contains(warned[0], "reachable from THE NETWORK")
-		if network != (listen == "0.0.0.0:8080") {
-			t.Errorf("listen %s: %s", listen, warned[0])
-		}
-		if strings.Contains(out, "demo-secret-change-me") {
-			t.Errorf("the secret itself was logged")
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package api_test
 
 import (
 	"encoding/json"
@@ -83,7 +83,7 @@ func TestDeliveryLogsList(t *testing.T) {
 	if first["webhookId"] != f.retry || first["deliveryAttempt"] != 2.0 || first["deliveryStatus"] != 500.0 {
 		t.Errorf("newest first: %v", first)
 	}
-	if m := deliveryIDRe.FindStringSubmatch(first["deliveryId"].(string)); m == nil || m[1] != "2" {
+	if m := gatewaytest.DeliveryIDRe.FindStringSubmatch(first["deliveryId"].(string)); m == nil || m[1] != "2" {
 		t.Errorf("deliveryId %v is not <uuid>:2", first["deliveryId"])
 	}
 	count := func(q string) int {
@@ -208,7 +208,7 @@ func TestDeliveryLogDetailsAndPresignedURL(t *testing.T) {
 		}
 	}
 	tg.Clock.Advance(15*time.Minute + time.Second)
-	if status, body := get(link); status != 403 || !strings.Contains(jsonText(body), "expired") {
+	if status, body := get(link); status != 403 || !strings.Contains(gatewaytest.JSONText(body), "expired") {
 		t.Errorf("expired link: %d %v", status, body)
 	}
 	// A fresh details call signs anew.

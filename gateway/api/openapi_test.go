@@ -1,4 +1,4 @@
-package gateway
+package api_test
 
 import (
 	"encoding/json"
@@ -33,7 +33,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	param := regexp.MustCompile(`:(\w+)`)
 	var served []string
-	for _, rt := range tg.G.api.App().GetRoutes(true) {
+	for _, rt := range tg.G.API().App().GetRoutes(true) {
 		if rt.Method == "USE" || rt.Method == "HEAD" || !(strings.HasPrefix(rt.Path, "/api/") || strings.HasPrefix(rt.Path, "/authentication/")) {
 			continue
 		}

@@ -1,4 +1,4 @@
-package gateway
+package api_test
 
 import (
 	"github.com/hookgate/hookgate/gateway/gatewaytest"

@@ -1,4 +1,4 @@
-package gateway
+package api_test
 
 import (
 	"bufio"
@@ -156,9 +156,9 @@ func TestUnauthenticatedBodyCap(t *testing.T) {
 func waitSlots(t *testing.T, tg *testGateway, n int64) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for tg.G.api.UnauthenticatedBodies() != n {
+	for tg.G.API().UnauthenticatedBodies() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d unauthenticated bodies being read, want %d", tg.G.api.UnauthenticatedBodies(), n)
+			t.Fatalf("%d unauthenticated bodies being read, want %d", tg.G.API().UnauthenticatedBodies(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -181,7 +181,7 @@ func TestBodiesReadWhole(t *testing.T) {
 		if r.Status != 202 {
 			t.Fatalf("%s: %d %s", what, r.Status, r.Raw)
 		}
-		ev, err := tg.G.store.GetEvent(context.Background(), r.Body["result"].(map[string]any)["eventId"].(string))
+		ev, err := tg.G.Store().GetEvent(context.Background(), r.Body["result"].(map[string]any)["eventId"].(string))
 		if err != nil || !bytes.Equal(ev.Payload, want) {
 			t.Fatalf("%s: stored %d bytes (%v), want the %d sent", what, len(ev.Payload), err, len(want))
 		}
