@@ -182,6 +182,9 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, errors.New("result contains a non-finite number")
 	}
+	if f == 0 {
+		return append(b, '0'), nil // -0 too, as JSON.stringify writes it
+	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'

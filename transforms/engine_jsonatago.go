@@ -112,7 +112,7 @@ type jsonataGoEngine struct{}
 // evalNull). A plain Go nil, which json.Unmarshal gives, reads as undefined
 // in jsonata-go, so `field = null` and $exists(field) would be wrong and
 // null members would vanish from results.
-func (jsonataGoEngine) null() any { return jsonataGoNull }
+func (jsonataGoEngine) input() inputForm { return inputForm{null: jsonataGoNull} }
 
 var jsonataGoNull = (*any)(nil)
 
