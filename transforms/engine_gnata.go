@@ -30,12 +30,7 @@ type gnataEngine struct{}
 // (gnata_object.go), when the pinned gnata has the expected layout.
 func (gnataEngine) input() inputForm { return gnataInput }
 
-var gnataInput = inputForm{null: gnataNull, object: func() func([]string, map[string]any) any {
-	if gnataOrderedType == nil {
-		return nil
-	}
-	return newGnataObject
-}()}
+var gnataInput = inputForm{null: gnataNull, ordered: gnataOrderedType != nil}
 
 func (gnataEngine) nilIsNull() bool { return false }
 

@@ -56,9 +56,8 @@ func checkGnataOrderedLayout() (reflect.Type, error) {
 	return t, nil
 }
 
-// newGnataObject returns keys and values (in that order, no duplicates)
-// as a gnata *OrderedMap. It owns keys.
-func newGnataObject(keys []string, data map[string]any) any {
-	m := &gnataOrderedMap{keys: keys, data: data}
+// gnataObject returns m as gnata's *OrderedMap. m.keys lists the keys of
+// m.data in order, without duplicates.
+func gnataObject(m *gnataOrderedMap) any {
 	return reflect.NewAt(gnataOrderedType.Elem(), unsafe.Pointer(m)).Interface()
 }
