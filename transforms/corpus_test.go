@@ -412,3 +412,17 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestKnownDifferencesDocumented keeps docs/transforms.md's table true:
+// every listed case appears there.
+func TestKnownDifferencesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/transforms.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range knownDifferences {
+		if !bytes.Contains(doc, []byte("`"+d.name+"`")) {
+			t.Errorf("docs/transforms.md does not list the known difference %s (%s)", d.name, d.engine)
+		}
+	}
+}
