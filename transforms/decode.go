@@ -13,11 +13,22 @@ import (
 
 // inputForm is how an engine wants the decoded envelope.
 type inputForm struct {
-	null any // JSON null
-	// ordered: objects are gnata's ordered objects (gnata_object.go), which
-	// keep the input's key order; otherwise plain map[string]any.
-	ordered bool
+	null    any // JSON null
+	objects objectForm
 }
+
+// objectForm is how the decoder builds objects.
+type objectForm int
+
+const (
+	// plainObjects: map[string]any; the key order is lost.
+	plainObjects objectForm = iota
+	// gnataObjects: gnata's ordered objects (gnata_object.go).
+	gnataObjects
+	// jsonataGoObjects: jsonataGoObject maps, their key order kept beside
+	// them; decodeJSON then returns a *jsonataGoInput (jsonatago_order.go).
+	jsonataGoObjects
+)
 
 // decodeJSON parses raw JSON into the generic form the engines accept:
 // objects (see inputForm), []any, string, float64, bool and
@@ -34,9 +45,12 @@ func decodeJSON(data []byte, form inputForm) (any, error) {
 	s := decoders.Get().(*decodeState)
 	s.d.Reset(buf)
 	s.form = form
+	if form.objects == jsonataGoObjects {
+		s.order = jsonataGoOrder{}
+	}
 	defer func() {
 		s.d.Reset(emptyBuffer) // drop the reference to data
-		s.form, s.keySlab, s.objSlab = inputForm{}, nil, nil
+		s.form, s.keySlab, s.objSlab, s.order = inputForm{}, nil, nil, nil
 		decoders.Put(s)
 	}()
 	v, err := s.value()
@@ -46,6 +60,9 @@ func decodeJSON(data []byte, form inputForm) (any, error) {
 	// jsontext reads a stream of values; an envelope is exactly one.
 	switch _, err := s.d.ReadToken(); {
 	case err == io.EOF:
+		if s.order != nil {
+			return &jsonataGoInput{root: v, order: s.order}, nil
+		}
 		return v, nil
 	case err != nil:
 		return nil, decodeError(err)
@@ -73,6 +90,7 @@ type decodeState struct {
 	// fifth of a render's allocations (measured on the seed envelope).
 	keySlab []string
 	objSlab []gnataOrderedMap
+	order   jsonataGoOrder // jsonataGoObjects: the key order of each object
 }
 
 // value reads one value in a single pass over the tokens: no reflection
@@ -140,15 +158,20 @@ func (s *decodeState) object() (any, error) {
 	for i, k := range keys {
 		m[k] = vals[i] // no duplicates: the decoder refuses them
 	}
-	if !s.form.ordered {
-		return m, nil
+	switch s.form.objects {
+	case gnataObjects:
+		return s.gnataObject(s.copyKeys(keys), m), nil
+	case jsonataGoObjects:
+		o := jsonataGoObject(m)
+		s.order.set(o, s.copyKeys(keys))
+		return o, nil
 	}
-	return s.orderedObject(keys, m), nil
+	return m, nil
 }
 
-// orderedObject returns a gnata ordered object with a copy of keys.
-func (s *decodeState) orderedObject(keys []string, m map[string]any) any {
-	const keyChunk, objChunk = 64, 16
+// copyKeys returns a copy of keys cut from the slab.
+func (s *decodeState) copyKeys(keys []string) []string {
+	const keyChunk = 64
 	if len(s.keySlab) < len(keys) {
 		s.keySlab = make([]string, max(keyChunk, len(keys)))
 	}
@@ -159,6 +182,12 @@ func (s *decodeState) orderedObject(keys []string, m map[string]any) any {
 	own := s.keySlab[:n:n]
 	copy(own, keys)
 	s.keySlab = s.keySlab[n:]
+	return own
+}
+
+// gnataObject returns a gnata ordered object of keys (owned) and m.
+func (s *decodeState) gnataObject(own []string, m map[string]any) any {
+	const objChunk = 16
 	if len(s.objSlab) == 0 {
 		s.objSlab = make([]gnataOrderedMap, objChunk)
 	}

@@ -30,7 +30,12 @@ type gnataEngine struct{}
 // (gnata_object.go), when the pinned gnata has the expected layout.
 func (gnataEngine) input() inputForm { return gnataInput }
 
-var gnataInput = inputForm{null: gnataNull, ordered: gnataOrderedType != nil}
+var gnataInput = inputForm{null: gnataNull, objects: func() objectForm {
+	if gnataOrderedType == nil {
+		return plainObjects // sorted keys rather than memory corruption
+	}
+	return gnataObjects
+}()}
 
 func (gnataEngine) nilIsNull() bool { return false }
 
