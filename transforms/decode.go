@@ -45,7 +45,11 @@ func decodeJSON(data []byte, form inputForm) (any, error) {
 	s := decoders.Get().(*decodeState)
 	s.d.Reset(buf)
 	s.form = form
-	if form.objects == jsonataGoObjects {
+	switch form.objects {
+	case gnataObjects:
+		s.presize(data, true)
+	case jsonataGoObjects:
+		s.presize(data, false)
 		s.order = jsonataGoOrder{}
 	}
 	defer func() {
@@ -167,6 +171,19 @@ func (s *decodeState) object() (any, error) {
 		return o, nil
 	}
 	return m, nil
+}
+
+// presize allocates the first slabs from upper bounds counted in the raw
+// bytes (a ':' per member, a '{' per object; those inside strings only
+// over-count), so a usual envelope needs one slab of each, barely larger
+// than what it uses. The bounds are capped: a large envelope goes on in
+// chunks.
+func (s *decodeState) presize(data []byte, headers bool) {
+	const maxKeys, maxObjects = 4096, 1024
+	s.keySlab = make([]string, min(bytes.Count(data, []byte{':'}), maxKeys))
+	if headers {
+		s.objSlab = make([]gnataOrderedMap, min(bytes.Count(data, []byte{'{'}), maxObjects))
+	}
 }
 
 // copyKeys returns a copy of keys cut from the slab.
