@@ -93,6 +93,12 @@ func (e *encoder) appendValue(b []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return append(b, ']'), nil
+	case jsonataGoObject:
+		// Not expected: jsonata-go results are converted to views in input
+		// order (jsonataGoOrdered). Sorted, like any map, rather than
+		// through its MarshalJSON, which only the evaluating goroutine may
+		// call.
+		return e.appendValue(b, map[string]any(x), depth)
 	case map[string]any:
 		if depth >= e.maxDepth {
 			return nil, errResultDepth
