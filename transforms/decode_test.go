@@ -82,3 +82,18 @@ func TestDecodeKeepsKeyOrder(t *testing.T) {
 		t.Errorf("re-encoded as %s, %v", body, err)
 	}
 }
+
+// TestDecodeMemberNames: escaped names are unquoted, in every decode by a
+// pooled decoder; invalid UTF-8 in a name is refused.
+func TestDecodeMemberNames(t *testing.T) {
+	for range 3 {
+		got, err := decodeJSON([]byte(`{"\u0069d":1,"x\"y":{"id":2,"caf\u00e9":3}}`), inputForm{})
+		want := map[string]any{"id": 1.0, `x"y`: map[string]any{"id": 2.0, "café": 3.0}}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %#v, %v", got, err)
+		}
+	}
+	if _, err := decodeJSON([]byte("{\"\xff\":1}"), inputForm{}); err == nil || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("invalid UTF-8 in a name: %v", err)
+	}
+}
