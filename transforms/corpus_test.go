@@ -445,3 +445,22 @@ func TestKeyOrderBodyAndURL(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONataGoRepeatedObjectConvertedOnce: a jsonata-go result that
+// repeats an envelope object shares one ordered view of it.
+func TestJSONataGoRepeatedObjectConvertedOnce(t *testing.T) {
+	in, err := decodeJSON([]byte(`{"b":1,"a":{"y":2,"x":3}}`), jsonataGoEngine{}.input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := in.(*jsonataGoInput)
+	obj := root.root.(jsonataGoObject)["a"]
+	got := jsonataGoOrdered([]any{obj, map[string]any{"o": obj}, obj}, root.order).([]any)
+	first, ok := got[0].(*jsonataGoView)
+	if !ok || got[2] != any(first) || got[1].(map[string]any)["o"] != any(first) {
+		t.Fatalf("views not shared: %#v", got)
+	}
+	if !slices.Equal(first.Keys(), []string{"y", "x"}) {
+		t.Errorf("keys %v, want input order", first.Keys())
+	}
+}

@@ -86,24 +86,43 @@ func (v *jsonataGoView) Get(k string) (any, bool) { x, ok := v.data[k]; return x
 // jsonataGoOrdered returns v with every envelope object replaced by a
 // jsonataGoView in input order. It copies the containers it walks: the
 // decoded envelope is still read by the URL placeholders after the payload.
+// Each envelope object is converted once however often the result repeats
+// it (`[1..1000].$`), so the work stays within the envelope's size plus
+// what the template built.
 func jsonataGoOrdered(v any, order jsonataGoOrder) any {
+	c := jsonataGoConverter{order: order, views: map[unsafe.Pointer]*jsonataGoView{}}
+	return c.convert(v)
+}
+
+type jsonataGoConverter struct {
+	order jsonataGoOrder
+	views map[unsafe.Pointer]*jsonataGoView
+}
+
+func (c *jsonataGoConverter) convert(v any) any {
 	switch x := v.(type) {
 	case jsonataGoObject:
+		id := reflect.ValueOf(x).UnsafePointer()
+		if view, ok := c.views[id]; ok {
+			return view
+		}
 		data := make(map[string]any, len(x))
 		for k, el := range x {
-			data[k] = jsonataGoOrdered(el, order)
+			data[k] = c.convert(el)
 		}
-		return &jsonataGoView{keys: order.keys(x), data: data}
+		view := &jsonataGoView{keys: c.order.keys(x), data: data}
+		c.views[id] = view
+		return view
 	case map[string]any:
 		data := make(map[string]any, len(x))
 		for k, el := range x {
-			data[k] = jsonataGoOrdered(el, order)
+			data[k] = c.convert(el)
 		}
 		return data
 	case []any:
 		a := make([]any, len(x))
 		for i, el := range x {
-			a[i] = jsonataGoOrdered(el, order)
+			a[i] = c.convert(el)
 		}
 		return a
 	}
