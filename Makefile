@@ -10,7 +10,7 @@ CONFIG   ?= gateway.hcl
 FUZZTIME ?= 20000x
 PKGS     := ./...
 
-.PHONY: run build test vet unit fuzz bench chaos abuse proto clean chromium screenshots postgresql
+.PHONY: run build test vet unit fuzz bench chaos abuse proto golden clean chromium screenshots postgresql
 
 run: build
 	./$(BIN) serve --config $(CONFIG)
@@ -75,6 +75,13 @@ proto:
 	@command -v protoc-gen-go >/dev/null || $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 	@command -v protoc-gen-go-grpc >/dev/null || $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" sh plugins/proto/gen.sh
+
+# Regenerates transforms/testdata/corpus/golden.json (committed) with the
+# reference jsonata-js pinned in tools/jsonata-golden/package-lock.json: what
+# it answers for every template of transforms/testdata/corpus/cases.json.
+# Needs node and npm; `make test` does not.
+golden:
+	cd tools/jsonata-golden && npm ci --no-audit --no-fund --loglevel=error && node golden.js
 
 clean:
 	rm -rf bin data

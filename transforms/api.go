@@ -130,7 +130,7 @@ func (p *Program) Apply(ctx context.Context, envelope []byte) (body []byte, url 
 		}
 		return envelope, url, nil
 	}
-	input, err := decodeJSON(envelope, p.eng.null())
+	input, err := decodeJSON(envelope, p.eng.input())
 	if err != nil {
 		return nil, "", err
 	}

@@ -73,7 +73,7 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 	b.Run("decodeJSON", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodeJSON(seed, gnataNull); err != nil {
+			if _, err := decodeJSON(seed, gnataInput); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -11,54 +11,101 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// decodeJSON parses raw JSON into the generic form both engines accept:
-// map[string]any, []any, string, float64, bool and null. Decoding dominates
-// a delivery's template cost (encoding/json ~14-20 µs, gnata's own
-// order-preserving decoder ~45 µs, evaluation ~3-5 µs), so it reads the
-// tokens of go-json-experiment/json's jsontext (the reference implementation
-// of encoding/json/v2, kept by Go's maintainers) in one pass (decodeValue):
-// strict like ingest (it refuses invalid UTF-8 and duplicate names), and the
-// same values as encoding/json (FuzzDecodeJSON holds them together).
-// goccy/go-json was tried and dropped: its decoder fails Go's checkptr under
-// -race. JSON null becomes `null`, which differs per engine (gnata has a
-// sentinel).
-func decodeJSON(data []byte, null any) (any, error) {
+// inputForm is how an engine wants the decoded envelope.
+type inputForm struct {
+	null    any // JSON null
+	objects objectForm
+}
+
+// objectForm is how the decoder builds objects.
+type objectForm int
+
+const (
+	// plainObjects: map[string]any; the key order is lost.
+	plainObjects objectForm = iota
+	// gnataObjects: gnata's ordered objects (gnata_object.go).
+	gnataObjects
+	// jsonataGoObjects: jsonataGoObject maps, their key order kept beside
+	// them; decodeJSON then returns a *jsonataGoInput (jsonatago_order.go).
+	jsonataGoObjects
+)
+
+// decodeJSON parses raw JSON into the generic form the engines accept:
+// objects (see inputForm), []any, string, float64, bool and
+// form.null. Decoding dominates a delivery's template cost (encoding/json
+// ~14-20 µs, gnata's own order-preserving decoder ~45 µs, evaluation ~3-5
+// µs), so it reads the tokens of go-json-experiment/json's jsontext (the
+// reference implementation of encoding/json/v2, kept by Go's maintainers) in
+// one pass (decodeValue): strict like ingest (it refuses invalid UTF-8 and
+// duplicate names), and the same values as encoding/json (FuzzDecodeJSON
+// holds them together). goccy/go-json was tried and dropped: its decoder
+// fails Go's checkptr under -race.
+func decodeJSON(data []byte, form inputForm) (any, error) {
 	buf := bytes.NewBuffer(data) // jsontext reads a *bytes.Buffer in place, without copying
-	d := decoders.Get().(*jsontext.Decoder)
-	d.Reset(buf)
+	s := decoders.Get().(*decodeState)
+	s.d.Reset(buf)
+	s.form = form
+	switch form.objects {
+	case gnataObjects:
+		s.presize(data, true)
+	case jsonataGoObjects:
+		s.presize(data, false)
+		s.order = jsonataGoOrder{}
+	}
 	defer func() {
-		d.Reset(emptyBuffer) // drop the reference to data
-		decoders.Put(d)
+		s.d.Reset(emptyBuffer) // drop the reference to data
+		s.form, s.keySlab, s.objSlab, s.order = inputForm{}, nil, nil, nil
+		decoders.Put(s)
 	}()
-	v, err := decodeValue(d, null)
+	v, err := s.value()
 	if err != nil {
 		return nil, decodeError(err)
 	}
 	// jsontext reads a stream of values; an envelope is exactly one.
-	switch _, err := d.ReadToken(); {
+	switch _, err := s.d.ReadToken(); {
 	case err == io.EOF:
+		if s.order != nil {
+			return &jsonataGoInput{root: v, order: s.order}, nil
+		}
 		return v, nil
 	case err != nil:
 		return nil, decodeError(err)
 	default:
-		return nil, &DecodeError{Offset: int(d.InputOffset()), Msg: errTrailing.Error()}
+		return nil, &DecodeError{Offset: int(s.d.InputOffset()), Msg: errTrailing.Error()}
 	}
 }
 
 var (
 	errTrailing = errors.New("data after the top-level value")
 	emptyBuffer = new(bytes.Buffer)
-	decoders    = sync.Pool{New: func() any { return jsontext.NewDecoder(emptyBuffer) }}
+	decoders    = sync.Pool{New: func() any { return &decodeState{d: jsontext.NewDecoder(emptyBuffer)} }}
 )
 
-// decodeValue reads one value in a single pass over the tokens: no
-// reflection and no second walk to swap in the engine's null (what
+// decodeState is one decode in progress. Members of the objects and arrays
+// being read wait on the keys and vals stacks until their container ends,
+// so each container is allocated once at its final size.
+type decodeState struct {
+	d    *jsontext.Decoder
+	form inputForm
+	keys []string
+	vals []any
+	// The key lists and headers of ordered objects are cut from slabs
+	// shared by the whole envelope: two allocations per object were a
+	// fifth of a render's allocations (measured on the seed envelope).
+	keySlab []string
+	objSlab []gnataOrderedMap
+	order   jsonataGoOrder // jsonataGoObjects: the key order of each object
+}
+
+// value reads one value in a single pass over the tokens: no reflection
+// and no second walk to swap in the engine's null or objects (what
 // jsonv2.Unmarshal into an `any` and then replacing nulls cost: two thirds
 // of a ServiceNow template's time, measured). The decoder's defaults make it
-// as strict as ingest: valid UTF-8, no duplicate names, and nesting
-// bounded at 10,000 levels (encoding/json's figure too; ingest already
-// refuses bodies deeper than 64), so the recursion is bounded.
-func decodeValue(d *jsontext.Decoder, null any) (any, error) {
+// as strict as ingest: valid UTF-8, no duplicate names, and nesting bounded
+// at 10,000 levels (encoding/json's figure too; ingest already refuses
+// bodies deeper than 64), so the recursion is bounded.
+func (s *decodeState) value() (any, error) {
+	d := s.d
 	if d.PeekKind() == '0' {
 		// A number: its literal, parsed as encoding/json does (float64;
 		// out of range is an error, not ±Inf).
@@ -78,44 +125,118 @@ func decodeValue(d *jsontext.Decoder, null any) (any, error) {
 	}
 	switch tok.Kind() {
 	case 'n':
-		return null, nil
+		return s.form.null, nil
 	case 't', 'f':
 		return tok.Bool(), nil
 	case '"':
 		return tok.String(), nil
 	case '{':
-		m := make(map[string]any)
-		for d.PeekKind() != '}' {
-			k, err := d.ReadToken()
-			if err != nil {
-				return nil, err
-			}
-			name := k.String() // before the next read voids the token
-			v, err := decodeValue(d, null)
-			if err != nil {
-				return nil, err
-			}
-			m[name] = v
-		}
-		if _, err := d.ReadToken(); err != nil {
-			return nil, err
-		}
-		return m, nil
+		return s.object()
 	case '[':
-		a := []any{}
-		for d.PeekKind() != ']' {
-			v, err := decodeValue(d, null)
-			if err != nil {
-				return nil, err
-			}
-			a = append(a, v)
-		}
-		if _, err := d.ReadToken(); err != nil {
-			return nil, err
-		}
-		return a, nil
+		return s.array()
 	}
 	return nil, fmt.Errorf("unexpected %v", tok.Kind())
+}
+
+// object reads the members of an object whose '{' has been read.
+func (s *decodeState) object() (any, error) {
+	kbase, vbase := len(s.keys), len(s.vals)
+	defer s.pop(kbase, vbase)
+	for s.d.PeekKind() != '}' {
+		k, err := s.d.ReadToken()
+		if err != nil {
+			return nil, err
+		}
+		s.keys = append(s.keys, k.String()) // before the next read voids the token
+		v, err := s.value()
+		if err != nil {
+			return nil, err
+		}
+		s.vals = append(s.vals, v)
+	}
+	if _, err := s.d.ReadToken(); err != nil {
+		return nil, err
+	}
+	keys, vals := s.keys[kbase:], s.vals[vbase:]
+	m := make(map[string]any, len(keys))
+	for i, k := range keys {
+		m[k] = vals[i] // no duplicates: the decoder refuses them
+	}
+	switch s.form.objects {
+	case gnataObjects:
+		return s.gnataObject(s.copyKeys(keys), m), nil
+	case jsonataGoObjects:
+		o := jsonataGoObject(m)
+		s.order.set(o, s.copyKeys(keys))
+		return o, nil
+	}
+	return m, nil
+}
+
+// presize allocates the first slabs from upper bounds counted in the raw
+// bytes (a ':' per member, a '{' per object; those inside strings only
+// over-count), so a usual envelope needs one slab of each, barely larger
+// than what it uses. The bounds are capped: a large envelope goes on in
+// chunks.
+func (s *decodeState) presize(data []byte, headers bool) {
+	const maxKeys, maxObjects = 4096, 1024
+	s.keySlab = make([]string, min(bytes.Count(data, []byte{':'}), maxKeys))
+	if headers {
+		s.objSlab = make([]gnataOrderedMap, min(bytes.Count(data, []byte{'{'}), maxObjects))
+	}
+}
+
+// copyKeys returns a copy of keys cut from the slab.
+func (s *decodeState) copyKeys(keys []string) []string {
+	const keyChunk = 64
+	if len(s.keySlab) < len(keys) {
+		s.keySlab = make([]string, max(keyChunk, len(keys)))
+	}
+	n := len(keys)
+	// The capacity ends at the last key: a Set that appends a key (gnata
+	// copies before it changes an object, but a slab must not depend on
+	// it) reallocates instead of writing over the next object's keys.
+	own := s.keySlab[:n:n]
+	copy(own, keys)
+	s.keySlab = s.keySlab[n:]
+	return own
+}
+
+// gnataObject returns a gnata ordered object of keys (owned) and m.
+func (s *decodeState) gnataObject(own []string, m map[string]any) any {
+	const objChunk = 16
+	if len(s.objSlab) == 0 {
+		s.objSlab = make([]gnataOrderedMap, objChunk)
+	}
+	o := &s.objSlab[0]
+	s.objSlab = s.objSlab[1:]
+	o.keys, o.data = own, m
+	return gnataObject(o)
+}
+
+// array reads the elements of an array whose '[' has been read.
+func (s *decodeState) array() (any, error) {
+	base := len(s.vals)
+	defer s.pop(len(s.keys), base)
+	for s.d.PeekKind() != ']' {
+		v, err := s.value()
+		if err != nil {
+			return nil, err
+		}
+		s.vals = append(s.vals, v)
+	}
+	if _, err := s.d.ReadToken(); err != nil {
+		return nil, err
+	}
+	return append(make([]any, 0, len(s.vals)-base), s.vals[base:]...), nil // [] is never nil
+}
+
+// pop drops a container's members from the stacks, clearing them so the
+// pooled state keeps no envelope alive.
+func (s *decodeState) pop(keys, vals int) {
+	clear(s.keys[keys:])
+	clear(s.vals[vals:])
+	s.keys, s.vals = s.keys[:keys], s.vals[:vals]
 }
 
 // DecodeError is an envelope that is not valid JSON.

@@ -93,6 +93,12 @@ func (e *encoder) appendValue(b []byte, v any, depth int) ([]byte, error) {
 			}
 		}
 		return append(b, ']'), nil
+	case jsonataGoObject:
+		// Not expected: jsonata-go results are converted to views in input
+		// order (jsonataGoOrdered). Sorted, like any map, rather than
+		// through its MarshalJSON, which only the evaluating goroutine may
+		// call.
+		return e.appendValue(b, map[string]any(x), depth)
 	case map[string]any:
 		if depth >= e.maxDepth {
 			return nil, errResultDepth
@@ -181,6 +187,9 @@ func isFunction(v any) bool {
 func appendFloat(b []byte, f float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, errors.New("result contains a non-finite number")
+	}
+	if f == 0 {
+		return append(b, '0'), nil // -0 too, as JSON.stringify writes it
 	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {

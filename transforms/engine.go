@@ -16,8 +16,9 @@ const (
 type engine interface {
 	// compile parses expr; a failure is an *Error without Template set.
 	compile(expr string) (expression, *Error)
-	// null is how the engine wants JSON null in its input.
-	null() any
+	// input is how the engine wants the decoded envelope: its JSON null and
+	// its objects.
+	input() inputForm
 	// nilIsNull reports whether a Go nil inside a result means JSON null
 	// (jsonata-go) rather than undefined (gnata).
 	nilIsNull() bool
@@ -25,8 +26,8 @@ type engine interface {
 
 // expression is one compiled template.
 type expression interface {
-	// eval evaluates against input decoded by decodeJSON with the engine's
-	// null. defined is false when the result is undefined. Errors are *Error
+	// eval evaluates against input decoded by decodeJSON in the engine's
+	// inputForm. defined is false when the result is undefined. Errors are *Error
 	// without Template set.
 	eval(ctx context.Context, input any, lim limits) (result any, defined bool, err *Error)
 }

@@ -26,7 +26,17 @@ const gnataMaxCallDepth = 100
 // expressions, cancellation through the context.
 type gnataEngine struct{}
 
-func (gnataEngine) null() any       { return gnataNull }
+// input keeps the envelope's key order in gnata's own ordered objects
+// (gnata_object.go), when the pinned gnata has the expected layout.
+func (gnataEngine) input() inputForm { return gnataInput }
+
+var gnataInput = inputForm{null: gnataNull, objects: func() objectForm {
+	if gnataOrderedType == nil {
+		return plainObjects // sorted keys rather than memory corruption
+	}
+	return gnataObjects
+}()}
+
 func (gnataEngine) nilIsNull() bool { return false }
 
 func (gnataEngine) compile(expr string) (x expression, errp *Error) {

@@ -66,6 +66,7 @@ func jsonataGoReady() error {
 }
 
 type jsonataGoRun struct {
+	order     jsonataGoOrder // the envelope's key order, for MarshalJSON
 	calls     int
 	maxFrames int
 	pcs       []uintptr
@@ -112,7 +113,11 @@ type jsonataGoEngine struct{}
 // evalNull). A plain Go nil, which json.Unmarshal gives, reads as undefined
 // in jsonata-go, so `field = null` and $exists(field) would be wrong and
 // null members would vanish from results.
-func (jsonataGoEngine) null() any { return jsonataGoNull }
+//
+// Objects keep their key order where jsonata-go allows (jsonatago_order.go).
+func (jsonataGoEngine) input() inputForm {
+	return inputForm{null: jsonataGoNull, objects: jsonataGoObjects}
+}
 
 var jsonataGoNull = (*any)(nil)
 
@@ -161,7 +166,11 @@ func (x *jsonataGoExpr) eval(ctx context.Context, input any, lim limits) (any, b
 	case <-ctx.Done():
 		return nil, false, ctxError(ctx, lim)
 	}
-	run := &jsonataGoRun{maxFrames: lim.maxDepth * jsonataGoFramesPerLevel}
+	var order jsonataGoOrder
+	if in, ok := input.(*jsonataGoInput); ok {
+		input, order = in.root, in.order
+	}
+	run := &jsonataGoRun{order: order, maxFrames: lim.maxDepth * jsonataGoFramesPerLevel}
 	run.pcs = make([]uintptr, run.maxFrames+1)
 	done := make(chan jsonataGoResult, 1)
 	// The evaluation cannot be interrupted from outside, so it runs on its
@@ -171,7 +180,7 @@ func (x *jsonataGoExpr) eval(ctx context.Context, input any, lim limits) (any, b
 	go func() {
 		defer func() { jsonataGoCurrent = nil; <-jsonataGoLock }()
 		jsonataGoCurrent = run
-		done <- x.run(input, lim)
+		done <- x.run(input, order, lim)
 	}()
 	select {
 	case r := <-done:
@@ -182,7 +191,7 @@ func (x *jsonataGoExpr) eval(ctx context.Context, input any, lim limits) (any, b
 	}
 }
 
-func (x *jsonataGoExpr) run(input any, lim limits) (res jsonataGoResult) {
+func (x *jsonataGoExpr) run(input any, order jsonataGoOrder, lim limits) (res jsonataGoResult) {
 	defer recoverEval(&res.err)
 	e, cerr := jsonataGoCompile(x.src)
 	if cerr != nil {
@@ -191,7 +200,7 @@ func (x *jsonataGoExpr) run(input any, lim limits) (res jsonataGoResult) {
 	v, err := e.Eval(input)
 	switch {
 	case err == nil:
-		return jsonataGoResult{v: v, defined: true}
+		return jsonataGoResult{v: jsonataGoOrdered(v, order), defined: true}
 	case errors.Is(err, jsonata.ErrUndefined):
 		return jsonataGoResult{}
 	case errors.Is(err, errJSONataGoDepth):

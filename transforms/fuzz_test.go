@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/recolabs/gnata"
 )
 
 // The fuzz targets assert that no template or envelope makes the package
@@ -78,9 +80,14 @@ func FuzzDecodeJSON(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := decodeJSON([]byte(s), nil)
+		got, err := decodeJSON([]byte(s), inputForm{})
 		if err != nil {
 			return
+		}
+		// gnata's ordered form holds the same values.
+		ordered, err := decodeJSON([]byte(s), gnataInput)
+		if err != nil || !reflect.DeepEqual(gnata.NormalizeValue(ordered), got) && !hasNaN(got) {
+			t.Fatalf("%q: ordered decode %#v (%v), plain %#v", s, gnata.NormalizeValue(ordered), err, got)
 		}
 		var want any
 		if werr := json.Unmarshal([]byte(s), &want); werr != nil || !utf8.ValidString(s) {
