@@ -146,6 +146,9 @@ api {
   # the log and keeping the first page*perPage records in that order: this
   # many at most (deeper pages get 400: filter more, or sort by createdAt).
   max_sort_depth = 5000
+  # A bulk publish (POST /api/v1/events/batch) carries at most this many
+  # envelopes; its body is still bounded by server.body_limit.
+  max_batch_events = 500
 }
 
 # Every company's limits (0 = none). Over a limit: creating a webhook gets

@@ -96,6 +96,7 @@ func TestDefaults(t *testing.T) {
 		{"max_retry_after", d.Delivery.MaxRetryAfter, time.Hour},
 		{"delivery.max_body", d.Delivery.MaxBody, int64(1 << 20)},
 		{"delivery_log.max_body", d.DeliveryLog.MaxBody, 64 << 10},
+		{"api.max_batch_events", d.API.MaxBatchEvents, 500},
 		{"token_ttl", d.Auth.TokenTTL, time.Hour},
 		{"engine", d.Transforms.Engine, "gnata"},
 		{"transforms.timeout", d.Transforms.Timeout, 100 * time.Millisecond},

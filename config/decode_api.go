@@ -11,7 +11,7 @@ import (
 // Schemas of the blocks the management API, notifications and lifecycle read.
 var (
 	apiSchema = attrSchema("rate_limit", "rate_burst", "per_page", "max_per_page", "log_per_page",
-		"max_sort_depth")
+		"max_sort_depth", "max_batch_events")
 	smtpSchema        = attrSchema("host", "port", "from", "username", "password", "tls", "timeout")
 	lifecycleSchema   = attrSchema("auto_deactivate_after", "check_interval")
 	deliveryLogSchema = attrSchema("presign_ttl", "max_body")
@@ -34,6 +34,7 @@ func (d *decoder) decodeAPIBlocks(blk *hcl.Block, cfg *Config) {
 		b.atLeast(b.int("max_per_page", &s.MaxPerPage), "max_per_page", int64(s.MaxPerPage), 1)
 		b.atLeast(b.int("log_per_page", &s.LogPerPage), "log_per_page", int64(s.LogPerPage), 1)
 		b.int("max_sort_depth", &s.MaxSortDepth)
+		b.atLeast(b.int("max_batch_events", &s.MaxBatchEvents), "max_batch_events", int64(s.MaxBatchEvents), 1)
 	case "smtp":
 		b, _ := d.content(blk.Body, smtpSchema, "smtp")
 		s := &cfg.SMTP

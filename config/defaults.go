@@ -70,7 +70,8 @@ func Defaults() Config {
 			MaxPerPage: 500,
 			LogPerPage: 50,
 			// Sorted delivery-log pages hold this many records (gateway/api/logs.go).
-			MaxSortDepth: 5000,
+			MaxSortDepth:   5000,
+			MaxBatchEvents: 500,
 		},
 		SMTP: SMTP{
 			Port:    587,

@@ -135,6 +135,7 @@ func TestFullFile(t *testing.T) {
 	want.Server.MaxUnauthenticatedBodies = def.Server.MaxUnauthenticatedBodies
 	want.Delivery.EventCacheBytes = def.Delivery.EventCacheBytes
 	want.API.MaxSortDepth = def.API.MaxSortDepth
+	want.API.MaxBatchEvents = def.API.MaxBatchEvents
 	// Ranges are checked on their own: the block headers.
 	ranges := map[string]string{}
 	for i := range cfg.Auth.Clients {

@@ -214,6 +214,9 @@ type API struct {
 	// anything but createdAt: such a page holds that many records while the
 	// log is walked; default 5000.
 	MaxSortDepth int
+	// MaxBatchEvents bounds the envelopes of one bulk publish
+	// (POST /api/v1/events/batch); server.body_limit still applies. Default 500.
+	MaxBatchEvents int
 }
 
 // SMTP is the smtp block: the server that sends notification emails. An

@@ -274,6 +274,21 @@ type Idempotency struct {
 	TTL      time.Duration // how long a repeat returns Response
 }
 
+// IngestGroup is one publish of a batch: its events and deliveries and its
+// own idempotency record (nil for none).
+type IngestGroup struct {
+	Idem  *Idempotency
+	Items []IngestItem
+}
+
+// IngestResult is what IngestEach did with one group: Prior is the stored
+// response when the group's idempotency key was known (nothing written),
+// Err the group's own failure.
+type IngestResult struct {
+	Prior []byte
+	Err   error
+}
+
 // AttemptFilter selects delivery-log records. Zero fields do not filter.
 type AttemptFilter struct {
 	CompanyID   int64 // always set by the API: isolation between companies
@@ -338,6 +353,13 @@ type Queue interface {
 	// stored response is returned. Concurrent callers are group-committed:
 	// many calls share one sync; each returns only after its data is synced.
 	Ingest(ctx context.Context, idem *Idempotency, items []IngestItem) (prior []byte, err error)
+	// IngestEach is Ingest for many publishes at once (bulk publish): each
+	// group is written, or replayed by its key, as one Ingest would, and
+	// they share one durable commit; one group's failure does not undo
+	// another's (a driver may fail them all together, never report a
+	// group failed that it wrote). It answers one result per group, after
+	// every written group is synced.
+	IngestEach(ctx context.Context, groups []IngestGroup) []IngestResult
 
 	// ClaimDue moves up to limit pending deliveries of one priority whose DueAt
 	// is at or before now to in-flight, earliest due first, and returns them.

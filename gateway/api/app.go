@@ -36,6 +36,7 @@ func (s *Server) newApp() *fiber.App {
 
 	authed := app.Group("/api", s.requireToken, s.readBody)
 	authed.Post("/v1/events", RequireScope(ScopePublish), s.handlePublish)
+	authed.Post("/v1/events/batch", RequireScope(ScopePublish), s.handlePublishBatch)
 	s.apiRoutes(authed)
 	s.mountUI(app)
 	app.Use(func(c *fiber.Ctx) error {

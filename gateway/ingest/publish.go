@@ -18,6 +18,7 @@ import (
 // deliveries and the idempotency record, in one transaction.
 type Store interface {
 	Ingest(ctx context.Context, idem *store.Idempotency, items []store.IngestItem) (prior []byte, err error)
+	IngestEach(ctx context.Context, groups []store.IngestGroup) []store.IngestResult
 }
 
 // Subscribers lists the active webhooks of company subscribed to event:
@@ -95,57 +96,125 @@ type Outcome struct {
 // Refusals are typed: *QuotaError, *ParseError, *WrongCompanyError,
 // *IdempotencyConflictError.
 func (s *Service) Publish(ctx context.Context, r Request) (Outcome, error) {
+	p, err := s.prepare(ctx, r)
+	if err != nil {
+		return Outcome{}, err
+	}
+	prior, err := s.o.Store.Ingest(ctx, p.idem, p.items())
+	if err != nil {
+		return Outcome{}, err
+	}
+	return s.finish(p, prior)
+}
+
+// ItemOutcome is what a bulk publish did with one of its envelopes: Err
+// is its refusal (typed as Publish's), else Outcome says what was stored.
+type ItemOutcome struct {
+	Outcome
+	Err error
+}
+
+// PublishBatch is Publish for many envelopes at once: each is checked,
+// written (or replayed by its own idempotency key) and answered on its own,
+// so one bad envelope does not refuse the others, and those accepted are
+// written together in one durable group.
+func (s *Service) PublishBatch(ctx context.Context, rs []Request) []ItemOutcome {
+	out := make([]ItemOutcome, len(rs))
+	ps := make([]*prepared, len(rs))
+	groups := make([]store.IngestGroup, 0, len(rs))
+	at := make([]int, 0, len(rs)) // at[k]: the request of groups[k]
+	for i, r := range rs {
+		p, err := s.prepare(ctx, r)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		ps[i] = p
+		groups, at = append(groups, store.IngestGroup{Idem: p.idem, Items: p.items()}), append(at, i)
+	}
+	if len(groups) == 0 {
+		return out
+	}
+	for k, res := range s.o.Store.IngestEach(ctx, groups) {
+		i := at[k]
+		if res.Err != nil {
+			out[i].Err = res.Err
+			continue
+		}
+		out[i].Outcome, out[i].Err = s.finish(ps[i], res.Prior)
+	}
+	return out
+}
+
+// prepared is one publish checked and fanned out, ready to be written.
+type prepared struct {
+	r      Request
+	ev     *store.Event
+	ds     []*store.Delivery
+	res    Result
+	answer []byte
+	idem   *store.Idempotency
+}
+
+func (p *prepared) items() []store.IngestItem {
+	return []store.IngestItem{{Event: p.ev, Deliveries: p.ds}}
+}
+
+// prepare checks the disk, the company's quota and the envelope, and fans
+// it out to the subscribed webhooks.
+func (s *Service) prepare(ctx context.Context, r Request) (*prepared, error) {
 	if s.o.Disk != nil {
 		if err := s.o.Disk.Admit(len(r.Body)); err != nil {
-			return Outcome{}, err
+			return nil, err
 		}
 	}
 	if s.o.Quota != nil {
 		if err := s.o.Quota.CheckPublish(ctx, r.Company, len(r.Body)); err != nil {
-			return Outcome{}, err
+			return nil, err
 		}
 	}
 	raw := r.Body
-	p, err := ParseEnvelope(raw)
+	parsed, err := ParseEnvelope(raw)
 	if err != nil {
-		return Outcome{}, err
+		return nil, err
 	}
-	if p.CompanyID != r.Company {
-		return Outcome{}, &WrongCompanyError{Token: r.Company, Event: p.CompanyID}
+	if parsed.CompanyID != r.Company {
+		return nil, &WrongCompanyError{Token: r.Company, Event: parsed.CompanyID}
 	}
 	now := s.o.Clock.Now()
-	ev := &store.Event{
-		ID: uuid.NewString(), TraceID: uuid.NewString(), Name: p.Name,
-		CompanyID: p.CompanyID, WorkOrderID: p.WorkOrderID, Payload: raw, ReceivedAt: now,
-	}
-	ds := fanOut(ev, p, s.o.Subscribers.Subscribers(p.CompanyID, p.Name), now)
-	res := Result{EventID: ev.ID, TraceID: ev.TraceID, Deliveries: len(ds)}
-	answer := res.AppendJSON(make([]byte, 0, 128))
-	var idem *store.Idempotency
+	p := &prepared{r: r, ev: &store.Event{
+		ID: uuid.NewString(), TraceID: uuid.NewString(), Name: parsed.Name,
+		CompanyID: parsed.CompanyID, WorkOrderID: parsed.WorkOrderID, Payload: raw, ReceivedAt: now,
+	}}
+	p.ds = fanOut(p.ev, parsed, s.o.Subscribers.Subscribers(parsed.CompanyID, parsed.Name), now)
+	p.res = Result{EventID: p.ev.ID, TraceID: p.ev.TraceID, Deliveries: len(p.ds)}
+	p.answer = p.res.AppendJSON(make([]byte, 0, 128))
 	if key := r.IdempotencyKey; key != "" {
 		if err := CheckIdempotencyKey(key); err != nil {
-			return Outcome{}, err
+			return nil, err
 		}
-		idem = &store.Idempotency{Key: r.ClientID + "\x00" + key, Response: idemRecord(answer, raw), TTL: s.o.IdempotencyTTL}
+		p.idem = &store.Idempotency{Key: r.ClientID + "\x00" + key, Response: idemRecord(p.answer, raw), TTL: s.o.IdempotencyTTL}
 	}
-	prior, err := s.o.Store.Ingest(ctx, idem, []store.IngestItem{{Event: ev, Deliveries: ds}})
-	if err != nil {
-		return Outcome{}, err
-	}
+	return p, nil
+}
+
+// finish answers a publish the store has written, or the first answer to
+// its idempotency key when the store had it already (prior).
+func (s *Service) finish(p *prepared, prior []byte) (Outcome, error) {
 	if prior != nil {
-		first, err := s.replay(prior, raw, r.IdempotencyKey)
+		first, err := s.replay(prior, p.r.Body, p.r.IdempotencyKey)
 		if err != nil {
 			return Outcome{}, err
 		}
 		return Outcome{Result: first, Replayed: true}, nil
 	}
 	if s.o.Quota != nil {
-		s.o.Quota.Accepted(p.CompanyID, len(raw))
+		s.o.Quota.Accepted(p.ev.CompanyID, len(p.r.Body))
 	}
 	if s.o.Accepted != nil {
-		s.o.Accepted(ev, len(ds))
+		s.o.Accepted(p.ev, len(p.ds))
 	}
-	return Outcome{Result: res, Answer: answer}, nil
+	return Outcome{Result: p.res, Answer: p.answer}, nil
 }
 
 // fanOut makes one delivery of ev, due now, per subscribed webhook.

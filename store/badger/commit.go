@@ -45,28 +45,59 @@ type op struct {
 }
 
 // submit queues run for the next group and waits until the group is synced.
-// ctx is honoured while waiting to enqueue; once queued the commit takes
-// milliseconds and the caller waits for it, so a cancelled caller never
-// leaves a write whose outcome it does not know.
 func (s *Store) submit(ctx context.Context, size int, run func(w *wtx) error) error {
+	o := newOp(size, run)
+	if err := s.submitOps(ctx, o); err != nil {
+		return err
+	}
+	return o.err
+}
+
+func newOp(size int, run func(w *wtx) error) *op {
+	return &op{run: run, size: size, done: make(chan struct{})}
+}
+
+// submitOps queues ops, in order, and waits until every one queued is
+// synced; each op's own outcome is in its err. ctx is honoured while
+// waiting to enqueue; once queued the commit takes milliseconds and the
+// caller waits for it, so a cancelled caller never leaves a write whose
+// outcome it does not know. The error is the reason ops were not queued
+// (closed store, ctx): then none of them ran, or, when ctx ended half
+// way, the ones queued before have been waited for and the rest carry
+// the error too.
+func (s *Store) submitOps(ctx context.Context, ops ...*op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o := &op{run: run, size: size, done: make(chan struct{})}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
 		return store.ErrClosed
 	}
-	select {
-	case s.ops <- o:
-		s.mu.RUnlock()
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return ctx.Err()
+	var err error
+	queued := 0
+	for _, o := range ops {
+		select {
+		case s.ops <- o:
+			queued++
+			continue
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		break
 	}
-	<-o.done
-	return o.err
+	s.mu.RUnlock()
+	for _, o := range ops[:queued] {
+		<-o.done
+	}
+	if err != nil && queued > 0 {
+		// Some were written: the caller learns each one's fate from err.
+		for _, o := range ops[queued:] {
+			o.err = err
+		}
+		return nil
+	}
+	return err
 }
 
 // commitLoop is the only writer. It exits when Close closes ops, after

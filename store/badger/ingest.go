@@ -15,17 +15,58 @@ import (
 // It sets State (pending) and, when zero, CreatedAt and UpdatedAt on the
 // given deliveries.
 func (s *Store) Ingest(ctx context.Context, idem *store.Idempotency, items []store.IngestItem) ([]byte, error) {
-	size, err := s.prepareIngest(items)
+	o, prior, err := s.ingestOp(idem, items)
 	if err != nil {
 		return nil, err
 	}
-	var prior []byte
-	err = s.submit(ctx, size, func(w *wtx) error {
-		prior = nil
+	if err := s.submitOps(ctx, o); err != nil {
+		return nil, err
+	}
+	return *prior, o.err
+}
+
+// IngestEach queues one operation per group together, so they join the same
+// commit group (or consecutive ones, past its size limit): each commits or
+// fails on its own, and all are synced when it returns.
+func (s *Store) IngestEach(ctx context.Context, groups []store.IngestGroup) []store.IngestResult {
+	out := make([]store.IngestResult, len(groups))
+	ops := make([]*op, 0, len(groups))
+	priors := make([]*[]byte, len(groups))
+	at := make([]int, 0, len(groups)) // at[k]: the group of ops[k]
+	for i, g := range groups {
+		o, prior, err := s.ingestOp(g.Idem, g.Items)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		ops, priors[i], at = append(ops, o), prior, append(at, i)
+	}
+	err := s.submitOps(ctx, ops...)
+	for k, o := range ops {
+		i := at[k]
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i] = store.IngestResult{Prior: *priors[i], Err: o.err}
+	}
+	return out
+}
+
+// ingestOp is the write of one publish, and where it leaves the response
+// stored with its idempotency key when the key was known.
+func (s *Store) ingestOp(idem *store.Idempotency, items []store.IngestItem) (*op, *[]byte, error) {
+	size, err := s.prepareIngest(items)
+	if err != nil {
+		return nil, nil, err
+	}
+	prior := new([]byte)
+	return newOp(size, func(w *wtx) error {
+		*prior = nil
 		if idem != nil {
 			p, found, err := w.checkIdem(idem.Key)
 			if err != nil || found {
-				prior = p
+				*prior = p
 				return err
 			}
 		}
@@ -40,8 +81,7 @@ func (s *Store) Ingest(ctx context.Context, idem *store.Idempotency, items []sto
 			return w.txn.SetEntry(e)
 		}
 		return nil
-	})
-	return prior, err
+	}), prior, nil
 }
 
 // prepareIngest validates and completes the items before they are queued

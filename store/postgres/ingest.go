@@ -22,39 +22,81 @@ import (
 // on this replica or another, blocks on that row until the first commits
 // and then reads its response.
 func (s *Store) Ingest(ctx context.Context, idem *store.Idempotency, items []store.IngestItem) ([]byte, error) {
+	res := s.IngestEach(ctx, []store.IngestGroup{{Idem: idem, Items: items}})
+	return res[0].Prior, res[0].Err
+}
+
+// IngestEach writes every group in one transaction: a group whose key is
+// known is replayed (nothing written for it), the others' rows go in one
+// batch. A failure fails every group, since none was committed; a group
+// that does not validate fails alone.
+func (s *Store) IngestEach(ctx context.Context, groups []store.IngestGroup) []store.IngestResult {
+	out := make([]store.IngestResult, len(groups))
 	if err := s.check(ctx); err != nil {
-		return nil, err
+		return failAll(out, err)
 	}
-	if err := s.prepareIngest(items); err != nil {
-		return nil, err
+	valid := make([]int, 0, len(groups))
+	for i, g := range groups {
+		if out[i].Err = s.prepareIngest(g.Items); out[i].Err == nil {
+			valid = append(valid, i)
+		}
 	}
-	var prior []byte
+	if len(valid) == 0 {
+		return out
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		prior = nil
-		if idem != nil {
-			p, found, err := s.claimIdem(ctx, tx, idem)
-			if err != nil || found {
-				prior = p
-				return err
-			}
-		}
 		b := &pgx.Batch{}
-		for _, it := range items {
-			ev := it.Event
-			b.Queue(`INSERT INTO events (id, trace_id, name, company_id, work_order_id, payload, received_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, ev.ID, ev.TraceID, ev.Name, ev.CompanyID, ev.WorkOrderID, ev.Payload, ev.ReceivedAt)
-			for _, d := range it.Deliveries {
-				b.Queue(`INSERT INTO deliveries (id, event_id, webhook_id, company_id, event_name, work_order_id,
-					priority, attempts, state, due_at, created_at, updated_at)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)`,
-					d.ID, d.EventID, d.WebhookID, d.CompanyID, d.EventName, d.WorkOrderID, d.Priority, d.Attempts,
-					d.DueAt, d.CreatedAt, d.UpdatedAt)
+		var written []store.IngestItem
+		for _, i := range valid {
+			out[i].Prior = nil
+			if idem := groups[i].Idem; idem != nil {
+				p, found, err := s.claimIdem(ctx, tx, idem)
+				if err != nil {
+					return err
+				}
+				if found {
+					out[i].Prior = p
+					continue
+				}
 			}
+			queueIngest(b, groups[i].Items)
+			written = append(written, groups[i].Items...)
 		}
-		queueUsage(b, items) // last: its row locks are held only until the commit
+		if b.Len() == 0 {
+			return nil
+		}
+		queueUsage(b, written) // last: its row locks are held only until the commit
 		return tx.SendBatch(ctx, b).Close()
 	})
-	return prior, err
+	if err != nil {
+		for _, i := range valid {
+			out[i] = store.IngestResult{Err: err}
+		}
+	}
+	return out
+}
+
+func failAll(out []store.IngestResult, err error) []store.IngestResult {
+	for i := range out {
+		out[i].Err = err
+	}
+	return out
+}
+
+// queueIngest adds the rows of items' events and deliveries to b.
+func queueIngest(b *pgx.Batch, items []store.IngestItem) {
+	for _, it := range items {
+		ev := it.Event
+		b.Queue(`INSERT INTO events (id, trace_id, name, company_id, work_order_id, payload, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, ev.ID, ev.TraceID, ev.Name, ev.CompanyID, ev.WorkOrderID, ev.Payload, ev.ReceivedAt)
+		for _, d := range it.Deliveries {
+			b.Queue(`INSERT INTO deliveries (id, event_id, webhook_id, company_id, event_name, work_order_id,
+				priority, attempts, state, due_at, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)`,
+				d.ID, d.EventID, d.WebhookID, d.CompanyID, d.EventName, d.WorkOrderID, d.Priority, d.Attempts,
+				d.DueAt, d.CreatedAt, d.UpdatedAt)
+		}
+	}
 }
 
 // claimIdem records the key, or returns the stored response when the key is

@@ -24,6 +24,7 @@ func RunContract(t *testing.T, open Opener) {
 		{"ConcurrentIngestDurable", testConcurrentIngestDurable},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyConcurrentSameKey", testIdempotencyConcurrent},
+		{"IngestEach", testIngestEach},
 		{"ReleaseInFlightAfterCrash", testReleaseInFlight},
 		{"StatsWindow", testStatsWindow},
 		{"ListAttempts", testListAttempts},
@@ -236,6 +237,53 @@ func testIdempotency(e *env) {
 	third := e.item("x", 1, 1, now, w)
 	if prior, _ := e.s.Ingest(e.ctx, idem, []store.IngestItem{third}); string(prior) != `{"id":"second"}` {
 		t.Fatalf("the renewed key answers %q, want the second response", prior)
+	}
+}
+
+// testIngestEach: the groups of one bulk publish are each written or
+// replayed as one Ingest would be; a group that does not validate fails
+// alone; a key repeated inside the batch replays the first of it.
+func testIngestEach(e *env) {
+	t, now := e.t, e.now()
+	w := e.webhook(1, "x")
+	known := &store.Idempotency{Key: "c\x00known", Response: []byte(`{"id":"before"}`), TTL: time.Hour}
+	e.ingestIdem(known, e.item("x", 1, 1, now, w))
+	plain, keyed, sameKey, bad, replay := e.item("x", 1, 1, now, w), e.item("x", 2, 1, now, w),
+		e.item("x", 3, 1, now, w), e.item("x", 4, 1, now, w), e.item("x", 5, 1, now, w)
+	bad.Event.ID = "" // refused by the store's own check
+	k1 := &store.Idempotency{Key: "c\x00k1", Response: []byte(`{"id":"keyed"}`), TTL: time.Hour}
+	k1again := &store.Idempotency{Key: k1.Key, Response: []byte(`{"id":"again"}`), TTL: time.Hour}
+	res := e.s.IngestEach(e.ctx, []store.IngestGroup{
+		{Items: []store.IngestItem{plain}},
+		{Idem: k1, Items: []store.IngestItem{keyed}},
+		{Idem: k1again, Items: []store.IngestItem{sameKey}},
+		{Items: []store.IngestItem{bad}},
+		{Idem: &store.Idempotency{Key: known.Key, Response: []byte("x"), TTL: time.Hour}, Items: []store.IngestItem{replay}},
+	})
+	if len(res) != 5 {
+		t.Fatalf("IngestEach answered %d results for 5 groups", len(res))
+	}
+	for i, want := range []string{"", "", `{"id":"keyed"}`, "", `{"id":"before"}`} {
+		if string(res[i].Prior) != want {
+			t.Errorf("group %d: prior %q, want %q", i, res[i].Prior, want)
+		}
+		if (res[i].Err != nil) != (i == 3) {
+			t.Errorf("group %d: err %v", i, res[i].Err)
+		}
+	}
+	for _, it := range []store.IngestItem{plain, keyed} {
+		if _, err := e.s.GetEvent(e.ctx, it.Event.ID); err != nil {
+			t.Errorf("written group's event %d: %v", it.Event.WorkOrderID, err)
+		}
+	}
+	for _, it := range []store.IngestItem{sameKey, replay} {
+		if _, err := e.s.GetEvent(e.ctx, it.Event.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("replayed group's event %d was written (err %v)", it.Event.WorkOrderID, err)
+		}
+	}
+	e.reopen() // durable when IngestEach returned
+	if got := len(e.claim(1, now, 100)); got != 3 {
+		t.Fatalf("claimed %d deliveries after reopen, want 3 (the earlier one, plain, keyed)", got)
 	}
 }
 

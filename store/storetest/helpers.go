@@ -75,9 +75,12 @@ func (e *env) item(name string, workOrder int64, prio int, due time.Time, hooks 
 	return it
 }
 
-func (e *env) ingest(items ...store.IngestItem) {
+func (e *env) ingest(items ...store.IngestItem) { e.t.Helper(); e.ingestIdem(nil, items...) }
+
+// ingestIdem ingests items under idem, which must be new.
+func (e *env) ingestIdem(idem *store.Idempotency, items ...store.IngestItem) {
 	e.t.Helper()
-	if prior, err := e.s.Ingest(e.ctx, nil, items); err != nil || prior != nil {
+	if prior, err := e.s.Ingest(e.ctx, idem, items); err != nil || prior != nil {
 		e.t.Fatalf("Ingest: prior %q, err %v", prior, err)
 	}
 }

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookgate/hookgate/gateway/ingest"
+)
+
+// batchRequest is the body of a bulk publish: each item one Field Nation
+// envelope and, optionally, its own Idempotency-Key.
+type batchRequest struct {
+	Events []struct {
+		IdempotencyKey string          `json:"idempotencyKey"`
+		Envelope       json.RawMessage `json:"envelope"`
+	} `json:"events"`
+}
+
+// batchItem is the answer to one envelope of a bulk publish: Status 202
+// with what POST /api/v1/events answers (Replayed when its key was known),
+// or the status and error item that publish would have answered.
+type batchItem struct {
+	Index    int  `json:"index"`
+	Status   int  `json:"status"`
+	Replayed bool `json:"replayed,omitempty"`
+	*ingest.Result
+	Error map[string]any `json:"error,omitempty"`
+}
+
+// batchResult is the result of a bulk publish.
+type batchResult struct {
+	Accepted int         `json:"accepted"`
+	Refused  int         `json:"refused"`
+	Items    []batchItem `json:"items"`
+}
+
+// handlePublishBatch is POST /api/v1/events/batch: up to api.max_batch_events
+// envelopes, each checked, fanned out and answered on its own (one bad item
+// does not refuse the others), those accepted written in one durable group
+// before the 202 (ingest.Service.PublishBatch).
+func (s *Server) handlePublishBatch(c *fiber.Ctx) error {
+	if c.Get("Idempotency-Key") != "" {
+		return Errorf(fiber.StatusBadRequest, "Invalid request: Idempotency-Key: a bulk publish takes a key per envelope (events[].idempotencyKey), not in the header")
+	}
+	var req batchRequest
+	if err := json.Unmarshal(c.Body(), &req); err != nil {
+		return Errorf(fiber.StatusBadRequest, `Invalid request: events: the body must be {"events":[{"envelope":{...},"idempotencyKey":"..."}]}: `+err.Error())
+	}
+	max := s.cfg.API.MaxBatchEvents
+	switch n := len(req.Events); {
+	case n == 0:
+		return Errorf(fiber.StatusBadRequest, "Invalid request: events: no envelope")
+	case n > max:
+		return Errorf(fiber.StatusBadRequest, "Invalid request: events: "+strconv.Itoa(n)+" envelopes; a bulk publish takes at most "+strconv.Itoa(max)+" (api.max_batch_events)")
+	}
+	claims := ClaimsOf(c)
+	rs := make([]ingest.Request, len(req.Events))
+	for i, e := range req.Events {
+		// Unmarshal copied each envelope out of fasthttp's buffer already.
+		rs[i] = ingest.Request{Company: claims.CompanyID, ClientID: claims.ClientID, IdempotencyKey: e.IdempotencyKey, Body: e.Envelope}
+	}
+	out := batchResult{Items: make([]batchItem, len(rs))}
+	for i, o := range s.ingest.PublishBatch(c.UserContext(), rs) {
+		it := &out.Items[i]
+		it.Index = i
+		if o.Err != nil {
+			it.Status, it.Error = s.itemError(c, i, o.Err)
+			out.Refused++
+			continue
+		}
+		res := o.Result
+		it.Status, it.Replayed, it.Result = fiber.StatusAccepted, o.Replayed, &res
+		out.Accepted++
+	}
+	return s.ok(c, fiber.StatusAccepted, out)
+}
+
+// itemError is the status and error item of one refused envelope: what
+// POST /api/v1/events would have answered for it, its field prefixed with
+// the item's place. An error of ours the client cannot read is logged.
+func (s *Server) itemError(c *fiber.Ctx, i int, err error) (int, map[string]any) {
+	status, msg, extra, known := ClientError(err)
+	if !known {
+		status, msg = fiber.StatusInternalServerError, "internal error"
+		s.log.Error("bulk publish item failed", "path", c.Path(), "index", i, "err", err)
+	}
+	item := map[string]any{"code": status, "message": msg}
+	for k, v := range extra {
+		item[k] = v
+	}
+	if pe := (*ingest.ParseError)(nil); errors.As(err, &pe) {
+		// Where in the item's envelope, so a producer can find it among 500.
+		item["field"] = pe.Field
+		if pe.Offset >= 0 {
+			item["offset"] = pe.Offset
+		}
+	}
+	if qe := (*ingest.QuotaError)(nil); errors.As(err, &qe) && qe.Rate {
+		item["retryAfter"] = int64(qe.RetryAfter / time.Second) // the single publish's Retry-After
+	}
+	return status, item
+}
