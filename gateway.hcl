@@ -124,7 +124,8 @@ auth {
   # Demo client for local use. Its secret falls back to a well-known value
   # when HOOKGATE_DEMO_SECRET is unset, so set it (or remove this client)
   # anywhere but your own machine: `hookgate serve` warns while it is in use. Instead of secret you can give
-  # secret_sha256 = "<64 hex digits>" (sha256sum of the secret).
+  # secret_sha256 = "<64 hex digits>" (sha256sum of the secret). A secret under
+  # 16 characters gets a warning from `hookgate validate` and serve.
   client "demo" {
     secret     = env("HOOKGATE_DEMO_SECRET", "demo-secret-change-me")
     company_id = 100

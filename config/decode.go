@@ -83,6 +83,17 @@ func (d *decoder) errorf(rng hcl.Range, summary, detail string, args ...any) {
 	})
 }
 
+// warnf records a warning: the config loads, and `hookgate validate` and
+// serve print it.
+func (d *decoder) warnf(rng hcl.Range, summary, detail string, args ...any) {
+	d.diags = append(d.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(detail, args...),
+		Subject:  rng.Ptr(),
+	})
+}
+
 // rangeOf returns the recorded range of an attribute, or fallback (the
 // block's) when the attribute was not written.
 func (d *decoder) rangeOf(path string, fallback hcl.Range) hcl.Range {
