@@ -91,11 +91,12 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	offline := fs.Bool("offline", false, "do not start the sinks (their own settings checks are skipped)")
-	if fs.Parse(args) != nil || fs.NArg() != 1 {
+	pos, err := parseArgs(fs, args)
+	if err != nil || len(pos) != 1 {
 		fmt.Fprintln(stderr, "usage: hookgate validate [--offline] FILE")
 		return 2
 	}
-	file := fs.Arg(0)
+	file := pos[0]
 	cfg, diags := config.Load(file)
 	if diags.HasErrors() {
 		fmt.Fprint(stderr, config.FormatDiagnostics(diags))
@@ -153,7 +154,8 @@ func serve(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	path := fs.String("config", "gateway.hcl", "config file")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
+	if pos, err := parseArgs(fs, args); err != nil || len(pos) != 0 {
+		fmt.Fprintln(stderr, "usage: hookgate serve [--config FILE] [--log-level info]")
 		return 2
 	}
 	var level slog.Level

@@ -73,7 +73,8 @@ func reload(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("reload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "gateway.hcl", "config file of the running gateway")
-	if err := fs.Parse(args); err != nil {
+	if pos, err := parseArgs(fs, args); err != nil || len(pos) != 0 {
+		fmt.Fprintln(stderr, "usage: hookgate reload [--config FILE]")
 		return 2
 	}
 	cfg, diags := config.Load(*path)
