@@ -36,7 +36,7 @@ storage {
   max_conns      = 16    # connection pool per replica
   sweep_interval = "10m" # retention: expired rows are deleted in batches this often
 
-  path          = "./data" # relative to the working directory
+  path          = "./data" # relative to this file's folder (as file()); it also holds the pid file and control socket
   log_retention = "720h"   # delivery logs are kept 30 days
   gc_interval   = "10m"    # how often the value log is compacted
   # Below this much free space publishes get 507 and deliveries pause, instead
@@ -48,7 +48,7 @@ storage {
   # Empty: it is read from encryption_key_file, which is created (mode 0600)
   # on the first start and logged; back it up apart from the data folder.
   encryption_key = env("HOOKGATE_ENCRYPTION_KEY")
-  # encryption_key_file = "./data.key" # default: storage.path + ".key", never inside the data folder
+  # encryption_key_file = "./data.key" # default: storage.path + ".key", never inside the data folder; relative to this file's folder
   # Rotating the key: set the new one above, list the old one here for one
   # start (everything is re-encrypted), then remove it. See docs/security.md.
   # previous_encryption_keys = [env("HOOKGATE_PREVIOUS_ENCRYPTION_KEY")]

@@ -117,6 +117,7 @@ func TestEmptyConfigIsDefaults(t *testing.T) {
 	cfg := mustParse(t, "", nil)
 	want := Defaults()
 	want.File = "t.hcl"
+	want.Storage.Path = "testdata/data" // relative to the config's folder, as file()
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("empty config:\n got  %+v\n want %+v", *cfg, want)
 	}
