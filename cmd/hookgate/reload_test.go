@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,20 +76,11 @@ func TestReload(t *testing.T) {
 			}
 		}
 	}()
-	resp, err := http.PostForm(gw.base+"/authentication/api/oauth/token", url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {"admin"}, "client_secret": {"admin-secret-long-enough"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
+	token := gw.tokenFor(t, "admin", "admin-secret-long-enough")
 	id := gateway.ConfigWebhookID("erp")
 	get := func(path string) map[string]any {
 		req, _ := http.NewRequest("GET", gw.base+path, nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,25 +88,16 @@ func TestTryIt(t *testing.T) {
 	}
 	waitLine("receiving on")
 
-	resp, err := http.PostForm(gw.base+"/authentication/api/oauth/token", url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {"demo"}, "client_secret": {"demo-secret-change-me"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
+	token := gw.tokenFor(t, "demo", "demo-secret-change-me")
 	envelope, err := os.Open(filepath.Join("..", "..", "transforms", "testdata", "seed-envelope.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer envelope.Close()
 	req, _ := http.NewRequest("POST", gw.base+"/api/v1/events", envelope)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
