@@ -47,11 +47,14 @@ func TestParseArgsFlagsAnywhere(t *testing.T) {
 func TestSubcommandsTakeFlagsAfterArguments(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "gateway.hcl")
-	if err := os.WriteFile(p, []byte("storage { path = \"data\" }\n"), 0o600); err != nil {
+	src := "storage { path = \"data\" }\nauth {\n  client \"c\" {\n    secret = \"short\"\n    company_id = 1\n    scopes = [\"webhooks:read\"]\n  }\n}\n"
+	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"validate", p, "--offline"}, &out, &errb); code != 0 || out.String() != p+": ok\n" {
+	// Valid, with a warning printed (the short client secret, item 7).
+	if code := run([]string{"validate", p, "--offline"}, &out, &errb); code != 0 || out.String() != p+": ok\n" ||
+		!strings.Contains(errb.String(), p+`:4:5: warning: client "c" has a short secret`) {
 		t.Errorf("validate FILE --offline: exit %d: %s%s", code, out.String(), errb.String())
 	}
 	out.Reset()
