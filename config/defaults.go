@@ -17,7 +17,7 @@ func Defaults() Config {
 			ShutdownTimeout: 30 * time.Second,
 			ReadTimeout:     10 * time.Second,
 			IdleTimeout:     60 * time.Second,
-			// Bodies read before authentication (gateway/bodies.go).
+			// Bodies read before authentication (gateway/api/bodies.go).
 			MaxUnauthenticatedBodies: 64,
 		},
 		Storage: Storage{
@@ -69,7 +69,7 @@ func Defaults() Config {
 			PerPage:    25,
 			MaxPerPage: 500,
 			LogPerPage: 50,
-			// Sorted delivery-log pages hold this many records (gateway/api_logs.go).
+			// Sorted delivery-log pages hold this many records (gateway/api/logs.go).
 			MaxSortDepth: 5000,
 		},
 		SMTP: SMTP{

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -16,18 +17,18 @@ import (
 // and the real http sink subprocess (profile it with -cpuprofile).
 func BenchmarkPipeline(b *testing.B) {
 	var got atomic.Int64
-	rc := newReceiverTB(b, func(w http.ResponseWriter, r *http.Request) {
+	rc := gatewaytest.NewReceiverTB(b, func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		got.Add(1)
 	})
-	cfg := testConfig(b)
+	cfg := gatewaytest.Config(b)
 	cfg.Quotas.PublishRate = 0 // the gateway's capacity, not one company's quota
 	cfg.Storage.Path = b.TempDir()
 	cfg.Delivery.Workers = 64
 	tg := startGatewayClock(b, cfg, true, SystemClock{})
-	tg.addWebhook(&store.Webhook{URL: rc + "/hook", Events: []string{"workorder.created"}})
-	tok := tg.token("acme", "acme-secret")
-	env := seed(b, "workorder.created")
+	tg.AddWebhook(&store.Webhook{URL: rc + "/hook", Events: []string{"workorder.created"}})
+	tok := tg.Token("acme", "acme-secret")
+	env := gatewaytest.Seed(b, "workorder.created")
 	b.ResetTimer()
 	start := time.Now()
 	publishN(tg, tok, env, b.N)
@@ -40,12 +41,12 @@ func BenchmarkPipeline(b *testing.B) {
 // BenchmarkIngestHTTP measures durable publishes/s over HTTP with 64
 // concurrent producers and no subscriber (profile with -cpuprofile).
 func BenchmarkIngestHTTP(b *testing.B) {
-	cfg := testConfig(b)
+	cfg := gatewaytest.Config(b)
 	cfg.Quotas.PublishRate = 0 // the gateway's capacity, not one company's quota
 	cfg.Storage.Path = b.TempDir()
 	tg := startGatewayClock(b, cfg, true, SystemClock{})
-	tok := tg.token("acme", "acme-secret")
-	env := seed(b, "workorder.created")
+	tok := tg.Token("acme", "acme-secret")
+	env := gatewaytest.Seed(b, "workorder.created")
 	b.ResetTimer()
 	start := time.Now()
 	publishN(tg, tok, env, b.N)
@@ -63,7 +64,7 @@ func publishN(tg *testGateway, tok string, env []byte, n int) {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
-				req, _ := http.NewRequest("POST", tg.base+"/api/v1/events", bytes.NewReader(env))
+				req, _ := http.NewRequest("POST", tg.Base+"/api/v1/events", bytes.NewReader(env))
 				req.Header.Set("Authorization", "Bearer "+tok)
 				resp, err := client.Do(req)
 				if err == nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,28 +13,27 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/store"
 )
 
-var deliveryIDRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:([0-9]+)$`)
-
 func TestDeliverySignedTransformedAndTemplatedURL(t *testing.T) {
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
-	tg := startGateway(t, testConfig(t), true)
-	w := tg.addWebhook(&store.Webhook{
-		URL:             rc.srv.URL + "/hooks/{{ workorder.location.country }}/{{ workorder.id }}",
+	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
+	tg := startGateway(t, gatewaytest.Config(t), true)
+	w := tg.AddWebhook(&store.Webhook{
+		URL:             rc.Srv.URL + "/hooks/{{ workorder.location.country }}/{{ workorder.id }}",
 		Events:          []string{"workorder.status.published"},
 		Headers:         map[string]string{"Authorization": "Bearer receiver-token"},
 		PayloadTemplate: `{"ticket": $string(workorder.id), "title": workorder.title, "event": event.name}`,
 	})
-	tok := tg.token("acme", "acme-secret")
-	res := tg.publish(tok, seed(t, "workorder.status.published"))
+	tok := tg.Token("acme", "acme-secret")
+	res := tg.Publish(tok, gatewaytest.Seed(t, "workorder.status.published"))
 	if res["deliveries"].(float64) != 1 {
 		t.Fatalf("deliveries queued = %v, want 1", res["deliveries"])
 	}
 
-	got := rc.next(t)
+	got := rc.Next(t)
 	if got.Method != "POST" || got.Path != "/hooks/US/12345" {
 		t.Errorf("request line = %s %s, want POST /hooks/US/12345", got.Method, got.Path)
 	}
@@ -53,7 +51,7 @@ func TestDeliverySignedTransformedAndTemplatedURL(t *testing.T) {
 	if want := signature.Sign(w.Secret, got.Body); got.Header.Get("X-FN-Signature") != want {
 		t.Errorf("X-FN-Signature = %q, want %q", got.Header.Get("X-FN-Signature"), want)
 	}
-	m := deliveryIDRe.FindStringSubmatch(got.Header.Get("X-FN-Delivery-Id"))
+	m := gatewaytest.DeliveryIDRe.FindStringSubmatch(got.Header.Get("X-FN-Delivery-Id"))
 	if m == nil || m[1] != "1" {
 		t.Errorf("X-FN-Delivery-Id = %q, want <uuid>:1", got.Header.Get("X-FN-Delivery-Id"))
 	}
@@ -62,7 +60,7 @@ func TestDeliverySignedTransformedAndTemplatedURL(t *testing.T) {
 		"X-FN-Webhook-Id":        w.WebhookID,
 		"X-FN-Event-Trace-Id":    res["traceId"].(string),
 		"X-FN-Event-Name":        "workorder.status.published",
-		"X-FN-Request-Timestamp": strconv.FormatInt(t0.UnixMilli(), 10),
+		"X-FN-Request-Timestamp": strconv.FormatInt(gatewaytest.T0.UnixMilli(), 10),
 		"Authorization":          "Bearer receiver-token",
 	}
 	for k, want := range checks {
@@ -71,8 +69,8 @@ func TestDeliverySignedTransformedAndTemplatedURL(t *testing.T) {
 		}
 	}
 
-	d := tg.waitDelivery(w.WebhookID, store.DeliverySucceeded)
-	a, err := tg.g.store.GetAttempt(context.Background(), d.ID, 1)
+	d := tg.WaitDelivery(w.WebhookID, store.DeliverySucceeded)
+	a, err := tg.G.store.GetAttempt(context.Background(), d.ID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,34 +80,34 @@ func TestDeliverySignedTransformedAndTemplatedURL(t *testing.T) {
 	if a.RequestHeaders["Authorization"] != delivery.RedactedHeaderVal {
 		t.Errorf("custom header stored in the log as %q, want it redacted", a.RequestHeaders["Authorization"])
 	}
-	ev, err := tg.g.store.GetEvent(context.Background(), d.EventID)
+	ev, err := tg.G.store.GetEvent(context.Background(), d.EventID)
 	if err != nil || !strings.Contains(string(ev.Payload), `"work_order_company_id"`) {
 		t.Errorf("original envelope not kept: %v", err)
 	}
 }
 
 func TestEnvelopeDeliveredAsIsWithoutTemplate(t *testing.T) {
-	rc := newReceiver(t, nil)
-	tg := startGateway(t, testConfig(t), true)
-	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/in", Method: "put", Events: []string{"workorder.created"}})
-	env := seed(t, "workorder.created")
-	tg.publish(tg.token("acme", "acme-secret"), env)
-	got := rc.next(t)
+	rc := gatewaytest.NewReceiver(t, nil)
+	tg := startGateway(t, gatewaytest.Config(t), true)
+	tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/in", Method: "put", Events: []string{"workorder.created"}})
+	env := gatewaytest.Seed(t, "workorder.created")
+	tg.Publish(tg.Token("acme", "acme-secret"), env)
+	got := rc.Next(t)
 	if got.Method != "PUT" || string(got.Body) != string(env) {
 		t.Errorf("got %s %q, want PUT with the envelope byte for byte", got.Method, got.Body)
 	}
 }
 
 func TestModelPropertiesFilterWorkorder(t *testing.T) {
-	rc := newReceiver(t, nil)
-	tg := startGateway(t, testConfig(t), true)
-	tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}, ModelProperties: []string{"id", "title"}})
-	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
+	rc := gatewaytest.NewReceiver(t, nil)
+	tg := startGateway(t, gatewaytest.Config(t), true)
+	tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL, Events: []string{"workorder.created"}, ModelProperties: []string{"id", "title"}})
+	tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.created"))
 	var body struct {
 		Event     map[string]any `json:"event"`
 		Workorder map[string]any `json:"workorder"`
 	}
-	if err := json.Unmarshal(rc.next(t).Body, &body); err != nil {
+	if err := json.Unmarshal(rc.Next(t).Body, &body); err != nil {
 		t.Fatal(err)
 	}
 	if len(body.Workorder) != 2 || body.Workorder["title"] == nil || body.Event["name"] != "workorder.created" {
@@ -118,21 +116,21 @@ func TestModelPropertiesFilterWorkorder(t *testing.T) {
 }
 
 func TestFanOutOnlyToActiveSubscribersOfTheCompany(t *testing.T) {
-	rc := newReceiver(t, nil)
-	tg := startGateway(t, testConfig(t), true)
-	on := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/on", Events: []string{"workorder.created", "workorder.routed"}})
-	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/inactive", Status: store.StatusInactive, Events: []string{"workorder.created"}})
-	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/archived", Status: store.StatusArchived, Events: []string{"workorder.created"}})
-	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/other-event", Events: []string{"workorder.routed"}})
-	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/other-company", CompanyID: 200, Events: []string{"workorder.created"}})
-	res := tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
+	rc := gatewaytest.NewReceiver(t, nil)
+	tg := startGateway(t, gatewaytest.Config(t), true)
+	on := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/on", Events: []string{"workorder.created", "workorder.routed"}})
+	tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/inactive", Status: store.StatusInactive, Events: []string{"workorder.created"}})
+	tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/archived", Status: store.StatusArchived, Events: []string{"workorder.created"}})
+	tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/other-event", Events: []string{"workorder.routed"}})
+	tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/other-company", CompanyID: 200, Events: []string{"workorder.created"}})
+	res := tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.created"))
 	if res["deliveries"].(float64) != 1 {
 		t.Fatalf("deliveries = %v, want 1", res["deliveries"])
 	}
-	if got := rc.next(t); got.Path != "/on" || got.Header.Get("X-FN-Webhook-Id") != on.WebhookID {
+	if got := rc.Next(t); got.Path != "/on" || got.Header.Get("X-FN-Webhook-Id") != on.WebhookID {
 		t.Errorf("delivered to %s", got.Path)
 	}
-	rc.none(t, 200*time.Millisecond)
+	rc.None(t, 200*time.Millisecond)
 }
 
 // TestRetryClasses checks what each kind of failure does to the delivery.
@@ -164,115 +162,115 @@ func TestRetryClasses(t *testing.T) {
 		{"410", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(410) }, store.DeliveryDead, 0, 410},
 		{"400", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(400) }, store.DeliveryDead, 0, 400},
 	}
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	cfg.Delivery.Timeout = 300 * time.Millisecond
 	tg := startGateway(t, cfg, true)
-	tok := tg.token("acme", "acme-secret")
+	tok := tg.Token("acme", "acme-secret")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) { c.answer(w, r) })
-			w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}})
-			defer tg.g.index.Remove(w.WebhookID)
-			tg.publish(tok, seed(t, "workorder.created"))
-			rc.next(t)
-			d := tg.waitDelivery(w.WebhookID, c.wantState)
+			rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) { c.answer(w, r) })
+			w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL, Events: []string{"workorder.created"}})
+			defer tg.G.index.Remove(w.WebhookID)
+			tg.Publish(tok, gatewaytest.Seed(t, "workorder.created"))
+			rc.Next(t)
+			d := tg.WaitDelivery(w.WebhookID, c.wantState)
 			if d.Attempts != 1 || d.LastStatus != c.wantCode {
 				t.Errorf("attempts %d last status %d, want 1 and %d", d.Attempts, d.LastStatus, c.wantCode)
 			}
 			if c.wantState == store.DeliveryPending {
-				if got := d.DueAt.Sub(tg.clock.Now()); got != c.wantDelay {
+				if got := d.DueAt.Sub(tg.Clock.Now()); got != c.wantDelay {
 					t.Errorf("next attempt in %v, want %v", got, c.wantDelay)
 				}
 			} else if d.DeadReason == "" {
 				t.Error("a dead delivery must say why")
 			}
 			// Nothing more happens until the clock reaches the due time.
-			rc.none(t, 50*time.Millisecond)
+			rc.None(t, 50*time.Millisecond)
 		})
 	}
 }
 
 func TestRetriesUntilDeadLetterThenRequeue(t *testing.T) {
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(502) })
-	tg := startGateway(t, testConfig(t), true)
-	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.status.paid"}})
-	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.status.paid"))
+	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(502) })
+	tg := startGateway(t, gatewaytest.Config(t), true)
+	w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL, Events: []string{"workorder.status.paid"}})
+	tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.status.paid"))
 
-	backoff := tg.cfg.Delivery.Backoff
+	backoff := tg.Cfg.Delivery.Backoff
 	for attempt := 1; attempt <= len(backoff)+1; attempt++ {
-		got := rc.next(t)
+		got := rc.Next(t)
 		if id := got.Header.Get("X-FN-Delivery-Id"); !strings.HasSuffix(id, ":"+strconv.Itoa(attempt)) {
 			t.Fatalf("attempt %d sent as %s", attempt, id)
 		}
 		if attempt <= len(backoff) {
-			tg.waitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == attempt })
+			tg.WaitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == attempt })
 			// One nanosecond early is not enough...
-			tg.clock.Advance(backoff[attempt-1] - time.Nanosecond)
-			tg.g.Kick()
-			rc.none(t, 30*time.Millisecond)
+			tg.Clock.Advance(backoff[attempt-1] - time.Nanosecond)
+			tg.G.Kick()
+			rc.None(t, 30*time.Millisecond)
 			// ...exactly the backoff is.
-			tg.clock.Advance(time.Nanosecond)
-			tg.g.Kick()
+			tg.Clock.Advance(time.Nanosecond)
+			tg.G.Kick()
 		}
 	}
-	d := tg.waitDelivery(w.WebhookID, store.DeliveryDead)
+	d := tg.WaitDelivery(w.WebhookID, store.DeliveryDead)
 	if d.Attempts != 8 || !strings.Contains(d.DeadReason, "exhausted") {
 		t.Errorf("dead after %d attempts (%q), want 8", d.Attempts, d.DeadReason)
 	}
-	logs, total, err := tg.g.store.ListAttempts(context.Background(), store.AttemptFilter{CompanyID: 100, WebhookID: w.WebhookID, Limit: 50})
+	logs, total, err := tg.G.store.ListAttempts(context.Background(), store.AttemptFilter{CompanyID: 100, WebhookID: w.WebhookID, Limit: 50})
 	if err != nil || total != 8 || len(logs) != 8 {
 		t.Fatalf("attempt log has %d records (%v), want 8", total, err)
 	}
 
 	// A dead delivery can be queued again from Go code, same uuid, next attempt.
-	rc.answer = func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) }
-	if _, err := tg.g.Requeue(context.Background(), d.ID); err != nil {
+	rc.Answer = func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) }
+	if _, err := tg.G.Requeue(context.Background(), d.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := rc.next(t).Header.Get("X-FN-Delivery-Id"); got != d.ID+":9" {
+	if got := rc.Next(t).Header.Get("X-FN-Delivery-Id"); got != d.ID+":9" {
 		t.Errorf("requeued attempt sent as %s, want %s:9", got, d.ID)
 	}
-	tg.waitDelivery(w.WebhookID, store.DeliverySucceeded)
+	tg.WaitDelivery(w.WebhookID, store.DeliverySucceeded)
 }
 
 func TestTemplateErrorFailsOnlyThatDeliveryWithoutRetry(t *testing.T) {
-	rc := newReceiver(t, nil)
-	tg := startGateway(t, testConfig(t), true)
-	bad := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/bad/{{ workorder.nothing_here }}", Events: []string{"workorder.created"}})
-	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/good", Events: []string{"workorder.created"}})
-	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
-	if got := rc.next(t); got.Path != "/good" {
+	rc := gatewaytest.NewReceiver(t, nil)
+	tg := startGateway(t, gatewaytest.Config(t), true)
+	bad := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/bad/{{ workorder.nothing_here }}", Events: []string{"workorder.created"}})
+	tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/good", Events: []string{"workorder.created"}})
+	tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.created"))
+	if got := rc.Next(t); got.Path != "/good" {
 		t.Errorf("got %s, want /good", got.Path)
 	}
-	d := tg.waitDelivery(bad.WebhookID, store.DeliveryDead)
-	a, err := tg.g.store.GetAttempt(context.Background(), d.ID, 1)
+	d := tg.WaitDelivery(bad.WebhookID, store.DeliveryDead)
+	a, err := tg.G.store.GetAttempt(context.Background(), d.ID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Attempts != 1 || !strings.Contains(a.Error, "url template") {
 		t.Errorf("attempts %d, log error %q: want one attempt whose log names the url template", d.Attempts, a.Error)
 	}
-	rc.none(t, 50*time.Millisecond)
+	rc.None(t, 50*time.Millisecond)
 }
 
 func TestPriorityHighBeforeNormalBeforeLow(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	cfg.Delivery.Workers = 1
-	rc := newReceiver(t, nil)
+	rc := gatewaytest.NewReceiver(t, nil)
 	tg := startGateway(t, cfg, false) // queue first, deliver after
-	tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/{{ event.name }}", Events: []string{
+	tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/{{ event.name }}", Events: []string{
 		"workorder.message_posted", "workorder.provider_upload", "workorder.created", "workorder.status.approved"}})
-	tok := tg.token("acme", "acme-secret")
+	tok := tg.Token("acme", "acme-secret")
 	for range 5 {
-		tg.publish(tok, seed(t, "workorder.message_posted"))
-		tg.publish(tok, seed(t, "workorder.provider_upload"))
+		tg.Publish(tok, gatewaytest.Seed(t, "workorder.message_posted"))
+		tg.Publish(tok, gatewaytest.Seed(t, "workorder.provider_upload"))
 	}
-	tg.publish(tok, seed(t, "workorder.created"))
-	tg.publish(tok, seed(t, "workorder.status.approved"))
-	tg.g.Start()
+	tg.Publish(tok, gatewaytest.Seed(t, "workorder.created"))
+	tg.Publish(tok, gatewaytest.Seed(t, "workorder.status.approved"))
+	tg.G.Start()
 	var order []string
 	for range 12 {
-		order = append(order, rc.next(t).Path)
+		order = append(order, rc.Next(t).Path)
 	}
 	if order[0] != "/workorder.status.approved" || order[1] != "/workorder.created" {
 		t.Errorf("order = %v, want approved, then created, then the low ones", order)
@@ -286,7 +284,7 @@ func TestPriorityHighBeforeNormalBeforeLow(t *testing.T) {
 // most half the workers, and the fast ones are all delivered while most
 // slow ones are still queued.
 func TestSlowReceiversDoNotHoldBackFast(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	cfg.Delivery.Workers = 8
 	cfg.Delivery.MaxInFlightPerWebhook = 2
 	cfg.Delivery.SlowThreshold = 200 * time.Millisecond
@@ -297,7 +295,7 @@ func TestSlowReceiversDoNotHoldBackFast(t *testing.T) {
 	var mu sync.Mutex
 	running := map[string]int{}
 	maxRunning := 0
-	slowURL := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) {
+	slowURL := gatewaytest.NewReceiverTB(t, func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		running[r.URL.Path]++
 		maxRunning = max(maxRunning, running[r.URL.Path])
@@ -308,17 +306,17 @@ func TestSlowReceiversDoNotHoldBackFast(t *testing.T) {
 		mu.Unlock()
 		slowDone.Add(1)
 	})
-	fastURL := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) { fastDone.Add(1) })
+	fastURL := gatewaytest.NewReceiverTB(t, func(w http.ResponseWriter, r *http.Request) { fastDone.Add(1) })
 	for i := range 10 {
-		tg.addWebhook(&store.Webhook{URL: fmt.Sprintf("%s/slow/%d", slowURL, i), Events: []string{"workorder.created"}})
+		tg.AddWebhook(&store.Webhook{URL: fmt.Sprintf("%s/slow/%d", slowURL, i), Events: []string{"workorder.created"}})
 	}
-	tg.addWebhook(&store.Webhook{URL: fastURL + "/fast", Events: []string{"workorder.routed"}})
-	tok := tg.token("acme", "acme-secret")
+	tg.AddWebhook(&store.Webhook{URL: fastURL + "/fast", Events: []string{"workorder.routed"}})
+	tok := tg.Token("acme", "acme-secret")
 	for range 5 {
-		tg.publish(tok, seed(t, "workorder.created"))
+		tg.Publish(tok, gatewaytest.Seed(t, "workorder.created"))
 	}
 	for range 20 {
-		tg.publish(tok, seed(t, "workorder.routed"))
+		tg.Publish(tok, gatewaytest.Seed(t, "workorder.routed"))
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for fastDone.Load() < 20 {

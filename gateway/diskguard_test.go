@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -16,39 +17,39 @@ import (
 // coming due is not claimed, and the metrics say so; once a quarter more
 // than the minimum is free again the retry goes out.
 func TestLowDiskRefusesEventsAndPausesDeliveries(t *testing.T) {
-	rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+	rc := gatewaytest.NewReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
 		if n == 1 {
 			w.WriteHeader(500) // the first attempt fails: a retry is queued
 		}
 	})
-	tg := startGateway(t, testConfig(t), false)
+	tg := startGateway(t, gatewaytest.Config(t), false)
 	var free atomic.Uint64
 	free.Store(1 << 30)
-	tg.g.disk.free = func(string) (uint64, error) { return free.Load(), nil }
-	tg.g.disk.check()
-	tg.g.Start()
-	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/in", Events: []string{"workorder.created"}})
-	tok := tg.token("acme", "acme-secret")
-	env := seed(t, "workorder.created")
+	tg.G.disk.free = func(string) (uint64, error) { return free.Load(), nil }
+	tg.G.disk.check()
+	tg.G.Start()
+	w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/in", Events: []string{"workorder.created"}})
+	tok := tg.Token("acme", "acme-secret")
+	env := gatewaytest.Seed(t, "workorder.created")
 
-	tg.publish(tok, env)
-	if got := rc.next(t).Header.Get("X-FN-Delivery-Id"); !strings.HasSuffix(got, ":1") {
+	tg.Publish(tok, env)
+	if got := rc.Next(t).Header.Get("X-FN-Delivery-Id"); !strings.HasSuffix(got, ":1") {
 		t.Fatalf("first attempt %q", got)
 	}
-	tg.waitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
+	tg.WaitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
 
 	setFree := func(n uint64) {
 		free.Store(n)
-		tg.g.disk.check()
+		tg.G.disk.check()
 	}
 	setFree(10 << 20) // 10 MiB, below the default 64 MiB
-	r := tg.do("POST", "/api/v1/events", tok, env, nil)
+	r := tg.Do("POST", "/api/v1/events", tok, env, nil)
 	want := "the gateway's data folder is low on space (10 MiB free, storage.min_free_bytes is 64 MiB): nothing was accepted; publish again once space is freed"
-	if r.Status != 507 || r.errMessage() != want || r.Body["result"] == nil {
+	if r.Status != 507 || r.ErrMessage() != want || r.Body["result"] == nil {
 		t.Fatalf("publish on a low disk: %d %s", r.Status, r.Raw)
 	}
 	depth := func() int {
-		d, err := tg.g.store.QueueDepth(context.Background())
+		d, err := tg.G.store.QueueDepth(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +58,7 @@ func TestLowDiskRefusesEventsAndPausesDeliveries(t *testing.T) {
 	if n := depth(); n != 1 {
 		t.Fatalf("queue holds %d deliveries, want only the retry (the refused event queued none)", n)
 	}
-	metrics := string(tg.do("GET", "/metrics", "", nil, nil).Raw)
+	metrics := string(tg.Do("GET", "/metrics", "", nil, nil).Raw)
 	for _, line := range []string{"hookgate_storage_low 1\n", "hookgate_storage_free_bytes 1.048576e+07\n"} {
 		if !strings.Contains(metrics, line) {
 			t.Errorf("metrics lack %q", line)
@@ -66,14 +67,14 @@ func TestLowDiskRefusesEventsAndPausesDeliveries(t *testing.T) {
 
 	// The retry comes due, but nothing is claimed while the disk is low,
 	// nor just above the minimum (it resumes at a quarter above it).
-	tg.clock.Advance(11 * time.Second)
-	tg.g.Kick()
+	tg.Clock.Advance(11 * time.Second)
+	tg.G.Kick()
 	for _, n := range []uint64{10 << 20, 64<<20 + 1, 80<<20 - 1} {
 		setFree(n)
-		if got := tg.g.dispatcher.ClaimOnce(context.Background()); got != 0 {
+		if got := tg.G.dispatcher.ClaimOnce(context.Background()); got != 0 {
 			t.Fatalf("%d MiB free: claimed %d deliveries", n>>20, got)
 		}
-		if r := tg.do("POST", "/api/v1/events", tok, env, nil); r.Status != 507 {
+		if r := tg.Do("POST", "/api/v1/events", tok, env, nil); r.Status != 507 {
 			t.Fatalf("%d bytes free: publish %d, want 507", n, r.Status)
 		}
 	}
@@ -82,24 +83,24 @@ func TestLowDiskRefusesEventsAndPausesDeliveries(t *testing.T) {
 	}
 
 	setFree(80 << 20)
-	if got := rc.next(t).Header.Get("X-FN-Delivery-Id"); !strings.HasSuffix(got, ":2") {
+	if got := rc.Next(t).Header.Get("X-FN-Delivery-Id"); !strings.HasSuffix(got, ":2") {
 		t.Fatalf("after space came back: %q, want attempt 2", got)
 	}
-	tg.publish(tok, env)
-	if !strings.Contains(string(tg.do("GET", "/metrics", "", nil, nil).Raw), "hookgate_storage_low 0\n") {
+	tg.Publish(tok, env)
+	if !strings.Contains(string(tg.Do("GET", "/metrics", "", nil, nil).Raw), "hookgate_storage_low 0\n") {
 		t.Error("metrics still say low")
 	}
 }
 
 // TestDiskGuardOff: min_free_bytes = 0 means no guard at all.
 func TestDiskGuardOff(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	cfg.Storage.MinFreeBytes = 0
 	tg := startGateway(t, cfg, false)
-	if tg.g.disk != nil || tg.g.disk.Low() {
+	if tg.G.disk != nil || tg.G.disk.Low() {
 		t.Fatal("a guard with min_free_bytes = 0")
 	}
-	if strings.Contains(string(tg.do("GET", "/metrics", "", nil, nil).Raw), "hookgate_storage_low") {
+	if strings.Contains(string(tg.Do("GET", "/metrics", "", nil, nil).Raw), "hookgate_storage_low") {
 		t.Error("storage metrics without a guard")
 	}
 }
@@ -122,7 +123,7 @@ func TestDiskGuardChecksAfterLargeWrites(t *testing.T) {
 	var free atomic.Uint64
 	var reads atomic.Int64
 	free.Store(1 << 30)
-	d := newDiskGuard(t.TempDir(), 64<<20, testLogger())
+	d := newDiskGuard(t.TempDir(), 64<<20, gatewaytest.Logger())
 	d.free = func(string) (uint64, error) { reads.Add(1); return free.Load(), nil }
 	d.check() // no ticker: only admit can check from here on
 	free.Store(1 << 20)

@@ -1,7 +1,9 @@
-// Package gateway is hookgate's server: the REST API (auth, ingest), the
-// fan-out of events to webhooks, and the wiring of store, transforms, sink
-// plugins and the dispatcher (gateway/delivery: claiming due deliveries,
-// fairness, attempts and the retry policy).
+// Package gateway wires hookgate together: it opens storage and its keys,
+// starts the sink plugins, and assembles the webhook service
+// (gateway/webhooks), ingest (gateway/ingest), the dispatcher
+// (gateway/delivery) and the HTTP API (gateway/api); it owns the metrics
+// registry, the disk guard and the lifecycle loop, and starts and stops
+// them all.
 package gateway
 
 import (
@@ -13,8 +15,6 @@ import (
 	"os/exec"
 	"sync/atomic"
 	"time"
-
-	"github.com/gofiber/fiber/v2"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/api"
@@ -54,23 +54,19 @@ type Gateway struct {
 	clock       Clock
 	log         *slog.Logger
 	auth        *api.Tokens
-	proxies     api.TrustedProxies // server.trusted_proxies (api/clientaddr.go)
 	index       *webhooks.Index
 	hooks       *webhooks.Service    // every change to webhooks
 	recent      *delivery.EventCache // events just accepted, for their deliveries
 	metrics     *metrics
 	dispatcher  *delivery.Dispatcher
 	ingest      *ingest.Service
-	app         *fiber.App
-	mgmt        *management // management API and lifecycle (api_state.go)
-	disk        *diskGuard  // nil unless the gateway opened Badger itself
-	quota       *quotas     // per-company limits (quotas.go)
+	api         *api.Server
+	mailer      webhooks.Mailer // auto-deactivation notices
+	lifecycle   *lifecycleLoop
+	disk        *diskGuard // nil unless the gateway opened Badger itself
+	quota       *quotas    // per-company limits (quotas.go)
 	ready       atomic.Bool
 	ownsStore   bool
-
-	// unauthBodies bounds the request bodies read before a token vouches
-	// for them (server.max_unauthenticated_bodies).
-	unauthBodies *bodySlots
 }
 
 // New opens storage, loads the webhooks of the config into it, starts the
@@ -82,7 +78,6 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		return nil, errors.New("gateway: no config")
 	}
 	g = &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, index: webhooks.NewIndex(), recent: delivery.NewEventCache(cfg.Delivery.EventCacheBytes)}
-	g.unauthBodies = &bodySlots{max: int64(cfg.Server.MaxUnauthenticatedBodies)}
 	if g.clock == nil {
 		g.clock = SystemClock{}
 	}
@@ -129,13 +124,13 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.auth, err = g.newAuth(ctx); err != nil {
 		return nil, err
 	}
-	if g.proxies, err = api.NewTrustedProxies(cfg.Server.TrustedProxies); err != nil {
+	proxies, err := api.NewTrustedProxies(cfg.Server.TrustedProxies)
+	if err != nil {
 		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
 	}
-	warnPublishedSecrets(cfg, g.log)
-	if g.mgmt, err = g.newManagement(ctx); err != nil {
-		return nil, err
-	}
+	warnPublishedSecrets(cfg, g.log) // published_secrets.go
+	g.mailer = webhooks.NewMailer(cfg.SMTP, g.clock)
+	g.lifecycle = &lifecycleLoop{g: g, every: cfg.Lifecycle.CheckInterval}
 	g.sinkAccess = webhooks.NewSinkAccess(webhooks.SinkSnapshot{Blocks: cfg.Sinks})
 	if err = webhooks.CheckBlockSinks(cfg.Webhooks, g.sinkAccess); err != nil {
 		return nil, err
@@ -169,7 +164,14 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	if g.disk != nil {
 		g.metrics.registry.MustRegister(g.disk.collectors()...)
 	}
-	g.app = g.newApp()
+	if g.api, err = api.New(ctx, api.Options{
+		Config: cfg, Clock: g.clock, Log: g.log, Store: g.store,
+		Webhooks: g.hooks, Index: g.index, SinkAccess: g.sinkAccess, Ingest: g.ingest,
+		Tokens: g.auth, Proxies: proxies, Metrics: g.metrics.registry,
+		Ready: g.ready.Load, Queued: g.queued, Requeue: g.Requeue,
+	}); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -194,6 +196,13 @@ func (g *Gateway) accepted(ev *store.Event, deliveries int) {
 		g.recent.Add(ev)
 		g.dispatcher.Wake()
 	}
+}
+
+// queued is told of an event whose deliveries the API queued itself (a
+// test delivery): the event cache keeps it and the dispatcher wakes.
+func (g *Gateway) queued(ev *store.Event) {
+	g.recent.Add(ev)
+	g.dispatcher.Wake()
 }
 
 func (g *Gateway) newAuth(ctx context.Context) (*api.Tokens, error) {
@@ -234,18 +243,32 @@ func (g *Gateway) startSinks(ctx context.Context, builtin func(string) *exec.Cmd
 func (g *Gateway) Start() {
 	g.disk.start(g.dispatcher.Wake)
 	g.dispatcher.Start()
-	g.mgmt.lifecycle.start()
+	g.lifecycle.start()
 	g.ready.Store(true)
 }
 
 // Serve answers HTTP on ln until Shutdown.
-func (g *Gateway) Serve(ln net.Listener) error { return g.app.Listener(ln) }
+func (g *Gateway) Serve(ln net.Listener) error { return g.api.App().Listener(ln) }
 
 // Kick wakes the dispatcher, e.g. after a test moved its clock.
 func (g *Gateway) Kick() { g.dispatcher.Wake() }
 
 // Store returns the gateway's store (for tools and tests).
 func (g *Gateway) Store() store.Store { return g.store }
+
+// API returns the gateway's HTTP API (for tools and tests).
+func (g *Gateway) API() *api.Server { return g.api }
+
+// PutWebhook stores a webhook as it is and indexes it, past the API's
+// checks and the webhook service's history (for tools and tests that need
+// a webhook the API would refuse, or no history entry).
+func (g *Gateway) PutWebhook(ctx context.Context, w *store.Webhook) error {
+	if err := g.store.PutWebhook(ctx, w, nil); err != nil {
+		return err
+	}
+	g.index.Put(w)
+	return nil
+}
 
 // intakeShutdownLimit bounds how long Shutdown waits for HTTP connections.
 const intakeShutdownLimit = 3 * time.Second
@@ -260,12 +283,12 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	// A request still running after it fails on the closed store and is not
 	// acknowledged, so nothing accepted is lost.
 	actx, cancel := context.WithTimeout(ctx, intakeShutdownLimit)
-	if err := g.app.ShutdownWithContext(actx); err != nil {
+	if err := g.api.App().ShutdownWithContext(actx); err != nil {
 		g.log.Warn("shutdown: connections still open; going on without them", "err", err)
 	}
 	cancel()
 	g.log.Debug("shutdown: intake stopped", "took", time.Since(t))
-	g.mgmt.lifecycle.stop()
+	g.lifecycle.stop()
 	g.disk.stop()
 	t = time.Now()
 	g.dispatcher.Stop(ctx) // nothing to do when Start was not called

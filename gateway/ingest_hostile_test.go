@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"net"
 	"net/http"
 	"strings"
@@ -14,10 +15,10 @@ import (
 // TestPublishHostileBodies: each hostile body gets the outcome written in
 // docs/hostile-input.md, and nothing is stored for it.
 func TestPublishHostileBodies(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	tg := startGateway(t, cfg, false)
-	tok := tg.token("acme", "acme-secret")
-	good := seed(t, "workorder.created")
+	tok := tg.Token("acme", "acme-secret")
+	good := gatewaytest.Seed(t, "workorder.created")
 	nonUTF8 := bytes.Replace(good, []byte(`"title":"`), []byte("\"title\":\"\xff\xfe"), 1)
 	if bytes.Equal(nonUTF8, good) {
 		t.Fatal("seed has no workorder title to corrupt")
@@ -55,14 +56,14 @@ func TestPublishHostileBodies(t *testing.T) {
 		t.Errorf("10,000 events in one request (%d MB): %d %s, want 413", batch.Len()>>20, status, raw)
 	}
 	for _, c := range cases {
-		r := tg.do("POST", "/api/v1/events", tok, c.body, nil)
-		if r.Status != c.status || !strings.Contains(r.errMessage(), c.msg) {
-			t.Errorf("%s: %d %q, want %d containing %q", c.name, r.Status, r.errMessage(), c.status, c.msg)
+		r := tg.Do("POST", "/api/v1/events", tok, c.body, nil)
+		if r.Status != c.status || !strings.Contains(r.ErrMessage(), c.msg) {
+			t.Errorf("%s: %d %q, want %d containing %q", c.name, r.Status, r.ErrMessage(), c.status, c.msg)
 		}
 	}
 	// Depth 64 is still accepted: the bound is not tighter than documented.
 	ok := bytes.Replace(good, []byte(`"workorder":{`), []byte(`"workorder":{"x":`+strings.Repeat("[", 62)+strings.Repeat("]", 62)+`,`), 1)
-	if r := tg.do("POST", "/api/v1/events", tok, ok, nil); r.Status != 202 {
+	if r := tg.Do("POST", "/api/v1/events", tok, ok, nil); r.Status != 202 {
 		t.Errorf("depth 64: %d %s", r.Status, r.Raw)
 	}
 }
@@ -72,9 +73,9 @@ func TestPublishHostileBodies(t *testing.T) {
 // parser answers 400 first. Sent over a raw connection because Go's client
 // refuses to send such headers.
 func TestIdempotencyKeyControlBytes(t *testing.T) {
-	tg := startGateway(t, testConfig(t), false)
-	tok := tg.token("acme", "acme-secret")
-	body := seed(t, "workorder.created")
+	tg := startGateway(t, gatewaytest.Config(t), false)
+	tok := tg.Token("acme", "acme-secret")
+	body := gatewaytest.Seed(t, "workorder.created")
 	for _, key := range []string{"abc\x01def", "abc\tdef", "abc\rdef", "abc\ndef", "abc\x00def"} {
 		status, raw := rawPublish(t, tg, tok, key, body)
 		if status != 400 {
@@ -84,7 +85,7 @@ func TestIdempotencyKeyControlBytes(t *testing.T) {
 			t.Errorf("key %q: message %s does not name the problem", key, raw)
 		}
 	}
-	if r := tg.do("POST", "/api/v1/events", tok, body, map[string]string{"Idempotency-Key": "order 42 / try 1"}); r.Status != 202 {
+	if r := tg.Do("POST", "/api/v1/events", tok, body, map[string]string{"Idempotency-Key": "order 42 / try 1"}); r.Status != 202 {
 		t.Errorf("a key with spaces and punctuation: %d %s", r.Status, r.Raw)
 	}
 }
@@ -93,7 +94,7 @@ func TestIdempotencyKeyControlBytes(t *testing.T) {
 // the body.
 func rawPublish(t *testing.T, tg *testGateway, tok, key string, body []byte) (int, string) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(tg.base, "http://"), 5*time.Second)
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(tg.Base, "http://"), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

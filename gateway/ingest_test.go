@@ -3,28 +3,24 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gofiber/fiber/v2"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/gateway/api"
-	"github.com/hookgate/hookgate/gateway/ingest"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/store"
 )
 
 func TestTokenEndpoint(t *testing.T) {
-	tg := startGateway(t, testConfig(t), false)
-	post := func(form url.Values) apiResp {
-		return tg.do("POST", "/authentication/api/oauth/token", "", []byte(form.Encode()),
+	tg := startGateway(t, gatewaytest.Config(t), false)
+	post := func(form url.Values) gatewaytest.Response {
+		return tg.Do("POST", "/authentication/api/oauth/token", "", []byte(form.Encode()),
 			map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	}
 	r := post(url.Values{"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}})
@@ -44,19 +40,19 @@ func TestTokenEndpoint(t *testing.T) {
 		"unknown client": {"grant_type": {"client_credentials"}, "client_id": {"nobody"}, "client_secret": {"acme-secret"}},
 	} {
 		r := post(form)
-		if r.Status != 401 || r.errMessage() != "invalid client_id or client_secret" || r.Body["result"] == nil {
+		if r.Status != 401 || r.ErrMessage() != "invalid client_id or client_secret" || r.Body["result"] == nil {
 			t.Errorf("%s: %d %s, want 401 in the error envelope", name, r.Status, r.Raw)
 		}
 	}
-	if r := post(url.Values{"grant_type": {"password"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}}); r.Status != 400 || !strings.Contains(r.errMessage(), "client_credentials") {
+	if r := post(url.Values{"grant_type": {"password"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}}); r.Status != 400 || !strings.Contains(r.ErrMessage(), "client_credentials") {
 		t.Errorf("wrong grant: %d %s", r.Status, r.Raw)
 	}
 }
 
 func TestAPIRequiresValidToken(t *testing.T) {
-	tg := startGateway(t, testConfig(t), false)
-	env := seed(t, "workorder.created")
-	good := tg.token("acme", "acme-secret")
+	tg := startGateway(t, gatewaytest.Config(t), false)
+	env := gatewaytest.Seed(t, "workorder.created")
+	good := tg.Token("acme", "acme-secret")
 
 	forged := func() string {
 		var c api.Claims
@@ -71,25 +67,25 @@ func TestAPIRequiresValidToken(t *testing.T) {
 		return s
 	}()
 	for name, tok := range map[string]string{"missing": "", "garbage": "abc.def.ghi", "forged": forged, "alg none": noneAlg} {
-		r := tg.do("POST", "/api/v1/events", tok, env, nil)
-		if r.Status != 401 || r.errMessage() == "" || r.Body["metadata"].(map[string]any)["path"] != "/api/v1/events" {
+		r := tg.Do("POST", "/api/v1/events", tok, env, nil)
+		if r.Status != 401 || r.ErrMessage() == "" || r.Body["metadata"].(map[string]any)["path"] != "/api/v1/events" {
 			t.Errorf("%s token: %d %s, want 401 envelope", name, r.Status, r.Raw)
 		}
 	}
-	tg.clock.Advance(time.Hour + time.Second)
-	if r := tg.do("POST", "/api/v1/events", good, env, nil); r.Status != 401 || !strings.Contains(r.errMessage(), "expired") {
+	tg.Clock.Advance(time.Hour + time.Second)
+	if r := tg.Do("POST", "/api/v1/events", good, env, nil); r.Status != 401 || !strings.Contains(r.ErrMessage(), "expired") {
 		t.Errorf("expired token: %d %s", r.Status, r.Raw)
 	}
 }
 
 func TestPublishValidation(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	cfg.Server.BodyLimit = 64 << 10
 	tg := startGateway(t, cfg, false)
-	tok := tg.token("acme", "acme-secret")
+	tok := tg.Token("acme", "acme-secret")
 	mutate := func(f func(m map[string]any)) []byte {
 		var m map[string]any
-		json.Unmarshal(seed(t, "workorder.created"), &m)
+		json.Unmarshal(gatewaytest.Seed(t, "workorder.created"), &m)
 		f(m)
 		b, _ := json.Marshal(m)
 		return b
@@ -122,32 +118,32 @@ func TestPublishValidation(t *testing.T) {
 		{"too big", []byte(`{"pad":"` + strings.Repeat("x", 70<<10) + `"}`), 413, "larger than the limit"},
 	}
 	for _, c := range cases {
-		r := tg.do("POST", "/api/v1/events", tok, c.body, nil)
-		if r.Status != c.status || !strings.Contains(r.errMessage(), c.msg) {
-			t.Errorf("%s: %d %q, want %d containing %q", c.name, r.Status, r.errMessage(), c.status, c.msg)
+		r := tg.Do("POST", "/api/v1/events", tok, c.body, nil)
+		if r.Status != c.status || !strings.Contains(r.ErrMessage(), c.msg) {
+			t.Errorf("%s: %d %q, want %d containing %q", c.name, r.Status, r.ErrMessage(), c.status, c.msg)
 		}
 	}
 	// The company may come from workorder.company.id alone.
-	r := tg.do("POST", "/api/v1/events", tok, mutate(func(m map[string]any) {
+	r := tg.Do("POST", "/api/v1/events", tok, mutate(func(m map[string]any) {
 		delete(m["event"].(map[string]any)["params"].(map[string]any), "work_order_company_id")
 	}), nil)
 	if r.Status != 202 {
 		t.Errorf("company from workorder.company.id: %d %s", r.Status, r.Raw)
 	}
 	// A token without events:publish cannot publish.
-	if r := tg.do("POST", "/api/v1/events", tg.token("reader", "reader-secret"), seed(t, "workorder.created"), nil); r.Status != 403 {
+	if r := tg.Do("POST", "/api/v1/events", tg.Token("reader", "reader-secret"), gatewaytest.Seed(t, "workorder.created"), nil); r.Status != 403 {
 		t.Errorf("reader publishing: %d, want 403", r.Status)
 	}
 }
 
 func TestIdempotencyKey(t *testing.T) {
-	rc := newReceiver(t, nil)
-	tg := startGateway(t, testConfig(t), false)
-	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}})
-	tok := tg.token("acme", "acme-secret")
+	rc := gatewaytest.NewReceiver(t, nil)
+	tg := startGateway(t, gatewaytest.Config(t), false)
+	w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL, Events: []string{"workorder.created"}})
+	tok := tg.Token("acme", "acme-secret")
 	hdr := map[string]string{"Idempotency-Key": "order-42"}
-	first := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
-	again := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
+	first := tg.Do("POST", "/api/v1/events", tok, gatewaytest.Seed(t, "workorder.created"), hdr)
+	again := tg.Do("POST", "/api/v1/events", tok, gatewaytest.Seed(t, "workorder.created"), hdr)
 	if first.Status != 202 || again.Status != 202 {
 		t.Fatalf("statuses %d %d", first.Status, again.Status)
 	}
@@ -155,14 +151,14 @@ func TestIdempotencyKey(t *testing.T) {
 	if again.Body["result"].(map[string]any)["eventId"] != id1 || again.Header.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("repeat answered %s, want the first answer %v", again.Raw, id1)
 	}
-	ds, _ := tg.g.store.ListDeliveries(context.Background(), w.WebhookID, "", time.Time{}, time.Time{})
+	ds, _ := tg.G.store.ListDeliveries(context.Background(), w.WebhookID, "", time.Time{}, time.Time{})
 	if len(ds) != 1 {
 		t.Errorf("%d deliveries queued, want 1", len(ds))
 	}
 	// After 24h the key is forgotten.
-	tg.clock.Advance(24*time.Hour + time.Minute)
-	tok = tg.token("acme", "acme-secret")
-	later := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
+	tg.Clock.Advance(24*time.Hour + time.Minute)
+	tok = tg.Token("acme", "acme-secret")
+	later := tg.Do("POST", "/api/v1/events", tok, gatewaytest.Seed(t, "workorder.created"), hdr)
 	if later.Body["result"].(map[string]any)["eventId"] == id1 {
 		t.Error("key still remembered after its TTL")
 	}
@@ -173,21 +169,21 @@ func TestIdempotencyKey(t *testing.T) {
 // event without a word); the same body still replays, and a record written
 // by the previous version (no body hash) replays as it did.
 func TestIdempotencyKeyOtherBody(t *testing.T) {
-	rc := newReceiver(t, nil)
-	tg := startGateway(t, testConfig(t), false)
-	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created", "workorder.declined"}})
-	tok := tg.token("acme", "acme-secret")
+	rc := gatewaytest.NewReceiver(t, nil)
+	tg := startGateway(t, gatewaytest.Config(t), false)
+	w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL, Events: []string{"workorder.created", "workorder.declined"}})
+	tok := tg.Token("acme", "acme-secret")
 	hdr := map[string]string{"Idempotency-Key": "order-43"}
-	first := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
+	first := tg.Do("POST", "/api/v1/events", tok, gatewaytest.Seed(t, "workorder.created"), hdr)
 	if first.Status != 202 {
 		t.Fatalf("first: %d %s", first.Status, first.Raw)
 	}
-	other := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.declined"), hdr)
-	if other.Status != 422 || !strings.Contains(other.errMessage(), `Idempotency-Key "order-43" was already used with another body`) ||
-		!strings.Contains(other.errMessage(), "delivery.idempotency_ttl = 24h0m0s") || other.Header.Get("Idempotent-Replayed") != "" {
+	other := tg.Do("POST", "/api/v1/events", tok, gatewaytest.Seed(t, "workorder.declined"), hdr)
+	if other.Status != 422 || !strings.Contains(other.ErrMessage(), `Idempotency-Key "order-43" was already used with another body`) ||
+		!strings.Contains(other.ErrMessage(), "delivery.idempotency_ttl = 24h0m0s") || other.Header.Get("Idempotent-Replayed") != "" {
 		t.Errorf("another body: %d %s", other.Status, other.Raw)
 	}
-	same := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.created"), hdr)
+	same := tg.Do("POST", "/api/v1/events", tok, gatewaytest.Seed(t, "workorder.created"), hdr)
 	if same.Status != 202 || same.Header.Get("Idempotent-Replayed") != "true" ||
 		same.Body["result"].(map[string]any)["eventId"] != first.Body["result"].(map[string]any)["eventId"] {
 		t.Errorf("same body: %d %s", same.Status, same.Raw)
@@ -195,19 +191,19 @@ func TestIdempotencyKeyOtherBody(t *testing.T) {
 	if _, ok := same.Body["result"].(map[string]any)["bodySha256"]; ok {
 		t.Errorf("the stored hash leaked into the answer: %s", same.Raw)
 	}
-	ds, _ := tg.g.store.ListDeliveries(context.Background(), w.WebhookID, "", time.Time{}, time.Time{})
+	ds, _ := tg.G.store.ListDeliveries(context.Background(), w.WebhookID, "", time.Time{}, time.Time{})
 	if len(ds) != 1 {
 		t.Errorf("%d deliveries queued, want 1", len(ds))
 	}
 
 	// A record of the previous version: the plain answer, no hash.
 	legacy := `{"eventId":"0c9b5f9e-1d2a-4f6e-8a7b-3c4d5e6f7a8b","traceId":"5e6f7a8b-0c9b-4f6e-8a7b-1d2a3c4d5e6f","deliveries":1}`
-	ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 100, Payload: []byte(`{}`), ReceivedAt: t0}
-	if _, err := tg.g.store.Ingest(context.Background(), &store.Idempotency{Key: "acme\x00old-key", Response: []byte(legacy), TTL: time.Hour},
+	ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 100, Payload: []byte(`{}`), ReceivedAt: gatewaytest.T0}
+	if _, err := tg.G.store.Ingest(context.Background(), &store.Idempotency{Key: "acme\x00old-key", Response: []byte(legacy), TTL: time.Hour},
 		[]store.IngestItem{{Event: ev}}); err != nil {
 		t.Fatal(err)
 	}
-	old := tg.do("POST", "/api/v1/events", tok, seed(t, "workorder.declined"), map[string]string{"Idempotency-Key": "old-key"})
+	old := tg.Do("POST", "/api/v1/events", tok, gatewaytest.Seed(t, "workorder.declined"), map[string]string{"Idempotency-Key": "old-key"})
 	if old.Status != 202 || old.Header.Get("Idempotent-Replayed") != "true" ||
 		old.Body["result"].(map[string]any)["eventId"] != "0c9b5f9e-1d2a-4f6e-8a7b-3c4d5e6f7a8b" {
 		t.Errorf("record of the previous version: %d %s", old.Status, old.Raw)
@@ -215,27 +211,27 @@ func TestIdempotencyKeyOtherBody(t *testing.T) {
 }
 
 func TestHealthReadyMetrics(t *testing.T) {
-	tg := startGateway(t, testConfig(t), false)
-	if r := tg.do("GET", "/readyz", "", nil, nil); r.Status != 503 {
+	tg := startGateway(t, gatewaytest.Config(t), false)
+	if r := tg.Do("GET", "/readyz", "", nil, nil); r.Status != 503 {
 		t.Errorf("readyz before Start = %d, want 503", r.Status)
 	}
-	tg.g.Start()
+	tg.G.Start()
 	for _, p := range []string{"/healthz", "/readyz"} {
-		if r := tg.do("GET", p, "", nil, nil); r.Status != 200 {
+		if r := tg.Do("GET", p, "", nil, nil); r.Status != 200 {
 			t.Errorf("%s = %d", p, r.Status)
 		}
 	}
-	w := tg.addWebhook(&store.Webhook{URL: "http://127.0.0.1:1/", Status: store.StatusActive, Events: []string{"workorder.status.paid"}})
-	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.status.paid"))
+	w := tg.AddWebhook(&store.Webhook{URL: "http://127.0.0.1:1/", Status: store.StatusActive, Events: []string{"workorder.status.paid"}})
+	tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.status.paid"))
 	// Port 1 refuses: one failed attempt, rescheduled.
-	tg.waitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
-	resp, err := http.Get(tg.base + "/metrics")
+	tg.WaitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
+	resp, err := http.Get(tg.Base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	buf := new(strings.Builder)
-	_, _ = bufioCopy(buf, resp)
+	_, _ = gatewaytest.BufioCopy(buf, resp)
 	for _, want := range []string{
 		`hookgate_events_accepted_total{event="workorder.status.paid"} 1`,
 		`hookgate_queue_depth{priority="high"}`,
@@ -245,37 +241,6 @@ func TestHealthReadyMetrics(t *testing.T) {
 	} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("/metrics lacks %s", want)
-		}
-	}
-}
-
-// TestPublishAnswerAsOk: the 202 a publish writes by hand is byte for byte
-// what g.ok and json.Marshal would write.
-func TestPublishAnswerAsOk(t *testing.T) {
-	for _, now := range []time.Time{
-		time.Date(2026, 1, 20, 14, 55, 58, 123456700, time.FixedZone("", -6*3600)),
-		time.Date(2026, 1, 20, 14, 55, 58, 0, time.UTC),
-	} {
-		g := &Gateway{clock: NewManualClock(now)}
-		res := ingest.Result{EventID: uuid.NewString(), TraceID: uuid.NewString(), Deliveries: 12}
-		want, _ := json.Marshal(res)
-		if got := res.AppendJSON(nil); string(got) != string(want) {
-			t.Errorf("AppendJSON = %s, json.Marshal = %s", got, want)
-		}
-		app := fiber.New()
-		app.Get("/ok", func(c *fiber.Ctx) error { return g.ok(c, fiber.StatusAccepted, res) })
-		app.Get("/accepted", func(c *fiber.Ctx) error { return g.okAccepted(c, res.AppendJSON(nil)) })
-		answer := func(path string) string {
-			resp, err := app.Test(httptest.NewRequest("GET", path, nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			return fmt.Sprintf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
-		}
-		if got, want := answer("/accepted"), answer("/ok"); got != want {
-			t.Errorf("okAccepted answers\n%s\ng.ok answers\n%s", got, want)
 		}
 	}
 }

@@ -58,7 +58,7 @@ func (g *Gateway) CheckLifecycle(ctx context.Context) ([]string, error) {
 	err := g.exclusive(ctx, lockLifecycle, func(ctx context.Context) error {
 		var err error
 		done, err = g.hooks.AutoDeactivate(ctx, webhooks.AutoDeactivation{
-			After: g.cfg.Lifecycle.AutoDeactivateAfter, PublicURL: g.cfg.Server.PublicURL, Mailer: g.mgmt.mailer,
+			After: g.cfg.Lifecycle.AutoDeactivateAfter, PublicURL: g.cfg.Server.PublicURL, Mailer: g.mailer,
 		})
 		return err
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -99,14 +100,14 @@ func (s *mailSession) Logout() error { return nil }
 func TestAutoDeactivation(t *testing.T) {
 	mb := newMailbox(t)
 	var failing sync.Map // path → true while failing
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, r *http.Request) {
 		if _, bad := failing.Load(r.URL.Path); bad {
 			w.WriteHeader(500)
 			return
 		}
 		w.WriteHeader(200)
 	})
-	cfg := apiConfig(t)
+	cfg := gatewaytest.APIConfig(t)
 	cfg.SMTP = config.SMTP{Host: "127.0.0.1", Port: mb.addr.Port, From: "Hookgate <hookgate@example.com>",
 		Username: "hookgate", Password: "mail-pass", TLS: config.SMTPNoTLS, Timeout: 5 * time.Second}
 	cfg.Lifecycle.CheckInterval = 5 * time.Millisecond
@@ -114,52 +115,52 @@ func TestAutoDeactivation(t *testing.T) {
 	// when the webhook is deactivated.
 	cfg.Delivery.Backoff = []time.Duration{10 * 24 * time.Hour}
 	tg := startAPIGateway(t, cfg)
-	tok := tg.token("acme", "acme-secret")
-	broken := newHook(rc.srv.URL+"/broken", "workorder.created")
+	tok := tg.Token("acme", "acme-secret")
+	broken := gatewaytest.NewHook(rc.Srv.URL+"/broken", "workorder.created")
 	broken["notificationEmail"] = "alerts@example.com"
-	brokenID := tg.create(tok, broken)["webhookId"].(string)
-	recovered := tg.create(tok, newHook(rc.srv.URL+"/recovered", "workorder.created"))["webhookId"].(string)
+	brokenID := tg.Create(tok, broken)["webhookId"].(string)
+	recovered := tg.Create(tok, gatewaytest.NewHook(rc.Srv.URL+"/recovered", "workorder.created"))["webhookId"].(string)
 	failing.Store("/broken", true)
 	failing.Store("/recovered", true)
 
-	tg.publish(tok, seed(t, "workorder.created"))
-	rc.next(t)
-	rc.next(t)
-	tg.waitFor(brokenID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
-	tg.waitFor(recovered, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
+	tg.Publish(tok, gatewaytest.Seed(t, "workorder.created"))
+	rc.Next(t)
+	rc.Next(t)
+	tg.WaitFor(brokenID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
+	tg.WaitFor(recovered, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
 	// A day later the second endpoint answers again: its run of failures ends.
-	tg.clock.Advance(24 * time.Hour)
+	tg.Clock.Advance(24 * time.Hour)
 	failing.Delete("/recovered")
-	tok = tg.token("acme", "acme-secret") // tokens last an hour
-	tg.must(200, "POST", "/api/v1/webhooks/"+recovered+"/test", tok, nil)
-	rc.next(t)
-	tg.waitFor(recovered, store.DeliverySucceeded, func(*store.Delivery) bool { return true })
+	tok = tg.Token("acme", "acme-secret") // tokens last an hour
+	tg.Must(200, "POST", "/api/v1/webhooks/"+recovered+"/test", tok, nil)
+	rc.Next(t)
+	tg.WaitFor(recovered, store.DeliverySucceeded, func(*store.Delivery) bool { return true })
 
 	// One minute short of seven days after the first failure: nothing yet.
-	tg.clock.Advance(6*24*time.Hour - time.Minute)
-	if ids, err := tg.g.CheckLifecycle(context.Background()); err != nil || len(ids) != 0 {
+	tg.Clock.Advance(6*24*time.Hour - time.Minute)
+	if ids, err := tg.G.CheckLifecycle(context.Background()); err != nil || len(ids) != 0 {
 		t.Fatalf("before 7 days: deactivated %v, %v", ids, err)
 	}
-	tg.clock.Advance(time.Minute)
-	tok = tg.token("acme", "acme-secret")
+	tg.Clock.Advance(time.Minute)
+	tok = tg.Token("acme", "acme-secret")
 	deadline := time.Now().Add(10 * time.Second) // the loop runs on its own goroutine
-	for tg.must(200, "GET", "/api/v1/webhooks/"+brokenID, tok, nil).result()["status"] != "inactive" {
+	for tg.Must(200, "GET", "/api/v1/webhooks/"+brokenID, tok, nil).Result()["status"] != "inactive" {
 		if time.Now().After(deadline) {
 			t.Fatal("not auto-deactivated after 7 days of failures")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if s := tg.must(200, "GET", "/api/v1/webhooks/"+recovered, tok, nil).result()["status"]; s != "active" {
+	if s := tg.Must(200, "GET", "/api/v1/webhooks/"+recovered, tok, nil).Result()["status"]; s != "active" {
 		t.Errorf("the recovered webhook is %v", s)
 	}
-	hist := tg.history(tok, brokenID)
+	hist := tg.History(tok, brokenID)
 	last := hist[len(hist)-1]
 	st := last["changes"].(map[string]any)["status"].(map[string]any)
 	if last["action"] != "status_changed" || last["userId"] != 0.0 || st["from"] != "active" || st["to"] != "inactive" ||
 		!strings.Contains(last["reason"].(string), "auto-deactivated") {
 		t.Errorf("history %v", last)
 	}
-	d := tg.waitDelivery(brokenID, store.DeliveryDead)
+	d := tg.WaitDelivery(brokenID, store.DeliveryDead)
 	if !strings.Contains(d.DeadReason, "auto-deactivated") {
 		t.Errorf("pending delivery dead-lettered with %q", d.DeadReason)
 	}
@@ -182,9 +183,9 @@ func TestAutoDeactivation(t *testing.T) {
 		t.Fatal("no email within 10s")
 	}
 	// Once inactive it is not checked again: no second email.
-	if ids, _ := tg.g.CheckLifecycle(context.Background()); len(ids) != 0 {
+	if ids, _ := tg.G.CheckLifecycle(context.Background()); len(ids) != 0 {
 		t.Errorf("deactivated again: %v", ids)
 	}
 	// Reactivating works as the spec says.
-	tg.must(200, "PUT", "/api/v1/webhooks/"+brokenID, tok, map[string]any{"status": "active"})
+	tg.Must(200, "PUT", "/api/v1/webhooks/"+brokenID, tok, map[string]any{"status": "active"})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 )
 
 func hclWebhook(name, url string, line int) config.Webhook {
@@ -22,12 +23,12 @@ func hclWebhook(name, url string, line int) config.Webhook {
 // the API, naming file and block; Reload applies the file and records
 // history as the system.
 func TestHCLWebhooksReadOnlyAndReload(t *testing.T) {
-	cfg := apiConfig(t)
+	cfg := gatewaytest.APIConfig(t)
 	cfg.Webhooks = []config.Webhook{hclWebhook("erp", "https://erp.example.com/h", 12), hclWebhook("old", "https://old.example.com/h", 30)}
 	tg := startAPIGateway(t, cfg)
-	tok := tg.token("acme", "acme-secret")
+	tok := tg.Token("acme", "acme-secret")
 	id := ConfigWebhookID("erp")
-	w := tg.must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).result()
+	w := tg.Must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).Result()
 	if w["source"] != "config" {
 		t.Errorf("source %v", w["source"])
 	}
@@ -39,27 +40,27 @@ func TestHCLWebhooksReadOnlyAndReload(t *testing.T) {
 		{"DELETE", "/api/v1/webhooks/" + id, nil},
 		{"DELETE", "/api/v1/webhooks/" + id + "/header/X-A", nil},
 	} {
-		r := tg.call(c.method, c.path, tok, c.body)
-		if r.Status != 409 || !strings.Contains(r.errMessage(), `gateway.hcl:12 webhook "erp"`) {
-			t.Errorf("%s %s: %d %s, want 409 naming gateway.hcl:12 webhook \"erp\"", c.method, c.path, r.Status, r.errMessage())
+		r := tg.Call(c.method, c.path, tok, c.body)
+		if r.Status != 409 || !strings.Contains(r.ErrMessage(), `gateway.hcl:12 webhook "erp"`) {
+			t.Errorf("%s %s: %d %s, want 409 naming gateway.hcl:12 webhook \"erp\"", c.method, c.path, r.Status, r.ErrMessage())
 		}
 	}
 
 	next := *cfg
 	next.Webhooks = []config.Webhook{hclWebhook("erp", "https://erp.example.com/v2", 14), hclWebhook("new", "https://new.example.com/h", 40)}
 	next.Webhooks[0].Status = "inactive"
-	rep, err := tg.g.Reload(context.Background(), &next)
+	rep, err := tg.G.Reload(context.Background(), &next)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(rep.ReloadSummary, ReloadSummary{Created: []string{"new"}, Updated: []string{"erp"}, Deleted: []string{"old"}}) || len(rep.RestartNeeded) != 0 {
 		t.Errorf("report %+v", rep)
 	}
-	w = tg.must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).result()
+	w = tg.Must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).Result()
 	if w["url"] != "https://erp.example.com/v2" || w["status"] != "inactive" {
 		t.Errorf("after reload %v", w)
 	}
-	hist := tg.history(tok, id)
+	hist := tg.History(tok, id)
 	var actions []string
 	for _, h := range hist {
 		actions = append(actions, h["action"].(string))
@@ -73,19 +74,19 @@ func TestHCLWebhooksReadOnlyAndReload(t *testing.T) {
 	if r := hist[2]["reason"]; r != `reloaded from gateway.hcl:14 webhook "erp"` {
 		t.Errorf("reason %v", r)
 	}
-	if r := tg.call("PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"status": "active"}); !strings.Contains(r.errMessage(), "gateway.hcl:14") {
-		t.Errorf("409 names the old line: %s", r.errMessage())
+	if r := tg.Call("PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"status": "active"}); !strings.Contains(r.ErrMessage(), "gateway.hcl:14") {
+		t.Errorf("409 names the old line: %s", r.ErrMessage())
 	}
 	// The removed block is gone, with its history.
 	oldID := ConfigWebhookID("old")
-	if r := tg.call("GET", "/api/v1/webhooks/"+oldID, tok, nil); r.Status != 404 {
+	if r := tg.Call("GET", "/api/v1/webhooks/"+oldID, tok, nil); r.Status != 404 {
 		t.Errorf("removed block still served: %d", r.Status)
 	}
-	if h := tg.history(tok, oldID); h[len(h)-1]["action"] != "webhook_deleted" {
+	if h := tg.History(tok, oldID); h[len(h)-1]["action"] != "webhook_deleted" {
 		t.Errorf("removed block history %v", h)
 	}
 	// The fan-out follows at once: the new block receives, the inactive one not.
-	if subs := tg.g.index.Subscribers(100, "workorder.created"); len(subs) != 1 || subs[0].WebhookID != ConfigWebhookID("new") {
+	if subs := tg.G.index.Subscribers(100, "workorder.created"); len(subs) != 1 || subs[0].WebhookID != ConfigWebhookID("new") {
 		t.Errorf("subscribers after reload: %v", subs)
 	}
 
@@ -93,10 +94,10 @@ func TestHCLWebhooksReadOnlyAndReload(t *testing.T) {
 	bad := next
 	bad.Webhooks = []config.Webhook{hclWebhook("erp", "https://erp.example.com/v3", 14)}
 	bad.Webhooks[0].Sink = "snow"
-	if _, err := tg.g.Reload(context.Background(), &bad); err == nil || !strings.Contains(err.Error(), `sink "snow" is not running`) {
+	if _, err := tg.G.Reload(context.Background(), &bad); err == nil || !strings.Contains(err.Error(), `sink "snow" is not running`) {
 		t.Errorf("reload with unknown sink: %v", err)
 	}
-	if w := tg.must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).result(); w["url"] != "https://erp.example.com/v2" {
+	if w := tg.Must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).Result(); w["url"] != "https://erp.example.com/v2" {
 		t.Errorf("refused reload applied: %v", w)
 	}
 }
@@ -105,7 +106,7 @@ func TestHCLWebhooksReadOnlyAndReload(t *testing.T) {
 // is reported by name (labelled blocks with their label); the webhooks of
 // the same file still apply.
 func TestReloadNamesRestartOnlyBlocks(t *testing.T) {
-	cfg := apiConfig(t)
+	cfg := gatewaytest.APIConfig(t)
 	cfg.Webhooks = []config.Webhook{hclWebhook("erp", "https://erp.example.com/h", 12)}
 	tg := startAPIGateway(t, cfg)
 	next := *cfg
@@ -114,7 +115,7 @@ func TestReloadNamesRestartOnlyBlocks(t *testing.T) {
 	next.Companies = append(slices.Clone(cfg.Companies), config.Company{ID: 42})
 	// Moving a block (its line) is not a change.
 	next.Webhooks = []config.Webhook{hclWebhook("erp", "https://erp.example.com/h2", 13)}
-	rep, err := tg.g.Reload(context.Background(), &next)
+	rep, err := tg.G.Reload(context.Background(), &next)
 	if err != nil {
 		t.Fatal(err)
 	}

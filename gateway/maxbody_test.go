@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/signature"
 	"github.com/hookgate/hookgate/store"
@@ -51,7 +53,7 @@ func dirBytes(t *testing.T, dir string) int64 {
 // logRecordOf follows a log's pre-signed delivery_log URL: the full record.
 func logRecordOf(t *testing.T, tg *testGateway, tok, logID string) (details, record map[string]any) {
 	t.Helper()
-	details = tg.must(200, "GET", "/api/v1/webhooks/delivery-logs/"+logID, tok, nil).result()
+	details = tg.Must(200, "GET", "/api/v1/webhooks/delivery-logs/"+logID, tok, nil).Result()
 	resp, err := http.Get(details["delivery_log"].(string))
 	if err != nil {
 		t.Fatal(err)
@@ -70,16 +72,16 @@ func logRecordOf(t *testing.T, tg *testGateway, tok, logID string) (details, rec
 // folder grows by far less than the body (before: the 8 MiB body was sent
 // and stored in every attempt for 30 days).
 func TestTemplateAmplificationFailsOverMaxBody(t *testing.T) {
-	rc := newReceiver(t, nil)
-	cfg := apiConfig(t)
+	rc := gatewaytest.NewReceiver(t, nil)
+	cfg := gatewaytest.APIConfig(t)
 	cfg.Transforms.Timeout = 10 * time.Second // ~0.3 s here, more under -race: the size is what is tested
 	tg := startAPIGateway(t, cfg)
-	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/in", Events: []string{"workorder.created"}, PayloadTemplate: amplifier})
-	tok := tg.token("acme", "acme-secret")
+	w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/in", Events: []string{"workorder.created"}, PayloadTemplate: amplifier})
+	tok := tg.Token("acme", "acme-secret")
 	before := dirBytes(t, cfg.Storage.Path)
-	tg.publish(tok, seed(t, "workorder.created"))
-	d := tg.waitDelivery(w.WebhookID, store.DeliveryDead)
-	a, err := tg.g.store.GetAttempt(context.Background(), d.ID, 1)
+	tg.Publish(tok, gatewaytest.Seed(t, "workorder.created"))
+	d := tg.WaitDelivery(w.WebhookID, store.DeliveryDead)
+	a, err := tg.G.store.GetAttempt(context.Background(), d.ID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func TestTemplateAmplificationFailsOverMaxBody(t *testing.T) {
 	if grew > 2<<20 {
 		t.Errorf("data folder grew by %d KiB: the rendered body was stored", grew>>10)
 	}
-	rc.none(t, 50*time.Millisecond)
+	rc.None(t, 50*time.Millisecond)
 }
 
 // TestLargeBodyDeliveredWholeRecordKeeps64KiB: a body under
@@ -108,20 +110,20 @@ func TestTemplateAmplificationFailsOverMaxBody(t *testing.T) {
 // record keeps the first 64 KiB of the request and of the 100 KB answer,
 // with both sizes, and details and the log file say they were truncated.
 func TestLargeBodyDeliveredWholeRecordKeeps64KiB(t *testing.T) {
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(strings.Repeat("r", 100_000)))
 	})
-	tg := startAPIGateway(t, apiConfig(t))
-	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/in", Events: []string{"workorder.created"},
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/in", Events: []string{"workorder.created"},
 		PayloadTemplate: `$join([1..20].$pad("", 10000, "y")) & $pad("", 4800, "y")`})
-	tok := tg.token("acme", "acme-secret")
-	tg.publish(tok, seed(t, "workorder.created"))
+	tok := tg.Token("acme", "acme-secret")
+	tg.Publish(tok, gatewaytest.Seed(t, "workorder.created"))
 	const size = 204800 + 2
-	if got := rc.next(t); len(got.Body) != size {
+	if got := rc.Next(t); len(got.Body) != size {
 		t.Fatalf("receiver got %d bytes, want the whole %d", len(got.Body), size)
 	}
-	d := tg.waitDelivery(w.WebhookID, store.DeliverySucceeded)
-	a, err := tg.g.store.GetAttempt(context.Background(), d.ID, 1)
+	d := tg.WaitDelivery(w.WebhookID, store.DeliverySucceeded)
+	a, err := tg.G.store.GetAttempt(context.Background(), d.ID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,16 +145,16 @@ func TestLargeBodyDeliveredWholeRecordKeeps64KiB(t *testing.T) {
 // TestPreviewBoundedByMaxBody: the preview endpoint renders what a
 // delivery would and refuses the same bodies, naming the setting.
 func TestPreviewBoundedByMaxBody(t *testing.T) {
-	cfg := apiConfig(t)
+	cfg := gatewaytest.APIConfig(t)
 	cfg.Transforms.Timeout = 10 * time.Second
 	tg := startAPIGateway(t, cfg)
-	tok := tg.token("acme", "acme-secret")
-	r := tg.call("POST", "/api/v1/transforms/preview", tok, map[string]any{"payloadTemplate": amplifier})
+	tok := tg.Token("acme", "acme-secret")
+	r := tg.Call("POST", "/api/v1/transforms/preview", tok, map[string]any{"payloadTemplate": amplifier})
 	want := fmt.Sprintf("rendered body is %d bytes, over delivery.max_body (1048576)", 8<<20+2)
-	if r.Status != 422 || !strings.HasSuffix(r.errMessage(), want) || len(r.Raw) > 4<<10 {
+	if r.Status != 422 || !strings.HasSuffix(r.ErrMessage(), want) || len(r.Raw) > 4<<10 {
 		t.Fatalf("preview of an 8 MiB body: %d, %d bytes: %.300s", r.Status, len(r.Raw), r.Raw)
 	}
-	tg.must(200, "POST", "/api/v1/transforms/preview", tok, map[string]any{"payloadTemplate": `$pad("", 1000, "y")`})
+	tg.Must(200, "POST", "/api/v1/transforms/preview", tok, map[string]any{"payloadTemplate": `$pad("", 1000, "y")`})
 }
 
 // TestAttemptRecordsCountTowardDiskGuard (issue 12, finding 4): the bytes
@@ -161,34 +163,34 @@ func TestPreviewBoundedByMaxBody(t *testing.T) {
 // only the ~9 MiB of attempt records can notice that the disk is low.
 // Before, they never did: deliveries went on filling the disk.
 func TestAttemptRecordsCountTowardDiskGuard(t *testing.T) {
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(strings.Repeat("r", 64<<10)))
 	})
-	tg := startGateway(t, testConfig(t), false)
+	tg := startGateway(t, gatewaytest.Config(t), false)
 	var free atomic.Uint64
 	var reads atomic.Int64
 	free.Store(1 << 30)
-	tg.g.disk.free = func(string) (uint64, error) { reads.Add(1); return free.Load(), nil }
-	tg.g.disk.check()
-	tg.g.Start()
-	tg.g.disk.stop() // no timer: only written bytes can trigger a check
+	tg.G.disk.free = func(string) (uint64, error) { reads.Add(1); return free.Load(), nil }
+	tg.G.disk.check()
+	tg.G.Start()
+	tg.G.disk.stop() // no timer: only written bytes can trigger a check
 	free.Store(1 << 20)
 	reads.Store(0)
 	var hooks []*store.Webhook
 	for range 8 {
-		hooks = append(hooks, tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/in", Events: []string{"workorder.created"},
+		hooks = append(hooks, tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/in", Events: []string{"workorder.created"},
 			PayloadTemplate: `$join([1..10].$pad("", 10000, "y"))`}))
 	}
-	tok := tg.token("acme", "acme-secret")
-	env := seed(t, "workorder.created")
+	tok := tg.Token("acme", "acme-secret")
+	env := gatewaytest.Seed(t, "workorder.created")
 	for range 9 { // 72 attempts of ~129 KiB recorded: ~9 MiB; 9 publishes of ~2 KB
-		tg.publish(tok, env)
+		tg.Publish(tok, env)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for !tg.g.disk.Low() && time.Now().Before(deadline) {
+	for !tg.G.disk.Low() && time.Now().Before(deadline) {
 		done := 0
 		for _, w := range hooks {
-			ds, _ := tg.g.store.ListDeliveries(context.Background(), w.WebhookID, store.DeliverySucceeded, time.Time{}, time.Time{})
+			ds, _ := tg.G.store.ListDeliveries(context.Background(), w.WebhookID, store.DeliverySucceeded, time.Time{}, time.Time{})
 			done += len(ds)
 		}
 		if done == 72 {
@@ -196,9 +198,9 @@ func TestAttemptRecordsCountTowardDiskGuard(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if !tg.g.disk.Low() || reads.Load() == 0 {
+	if !tg.G.disk.Low() || reads.Load() == 0 {
 		t.Fatalf("after ~9 MiB of attempt records: low %v, %d free-space reads; want the guard to have checked and gone low",
-			tg.g.disk.Low(), reads.Load())
+			tg.G.disk.Low(), reads.Load())
 	}
 }
 
@@ -208,36 +210,36 @@ func TestAttemptRecordsCountTowardDiskGuard(t *testing.T) {
 // without retry, the receiver it would have reached never called. Before,
 // `http://example.invalid{{ x }}/` with x = "@127.0.0.1:port" went there.
 func TestURLTemplateCannotChangeHost(t *testing.T) {
-	rc := newReceiver(t, nil)
-	tg := startAPIGateway(t, apiConfig(t))
-	tok := tg.token("acme", "acme-secret")
+	rc := gatewaytest.NewReceiver(t, nil)
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	tok := tg.Token("acme", "acme-secret")
 	for _, u := range []string{"https://example.com{{ x }}/", "https://{{ workorder.id }}.example.com/in", "https://example.com:{{ x }}/"} {
-		r := tg.call("POST", "/api/v1/webhooks", tok, newHook(u))
-		if r.Status != 400 || !strings.Contains(r.errMessage(), "'url' is not allowed: a {{ placeholder }} may only appear in the path, query or fragment") {
+		r := tg.Call("POST", "/api/v1/webhooks", tok, gatewaytest.NewHook(u))
+		if r.Status != 400 || !strings.Contains(r.ErrMessage(), "'url' is not allowed: a {{ placeholder }} may only appear in the path, query or fragment") {
 			t.Errorf("create %s: %d %s", u, r.Status, r.Raw)
 		}
 	}
-	id := tg.create(tok, newHook("https://example.com/{{ workorder.id }}"))["webhookId"].(string)
-	if r := tg.call("PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"url": "https://{{ x }}/"}); r.Status != 400 || !strings.Contains(r.errMessage(), "'url'") {
+	id := tg.Create(tok, gatewaytest.NewHook("https://example.com/{{ workorder.id }}"))["webhookId"].(string)
+	if r := tg.Call("PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"url": "https://{{ x }}/"}); r.Status != 400 || !strings.Contains(r.ErrMessage(), "'url'") {
 		t.Errorf("update: %d %s", r.Status, r.Raw)
 	}
-	r := tg.call("POST", "/api/v1/transforms/preview", tok, map[string]any{"urlTemplate": "https://example.com{{ workorder.id }}/"})
-	if r.Status != 422 || !strings.Contains(r.errMessage(), "path, query or fragment") {
+	r := tg.Call("POST", "/api/v1/transforms/preview", tok, map[string]any{"urlTemplate": "https://example.com{{ workorder.id }}/"})
+	if r.Status != 422 || !strings.Contains(r.ErrMessage(), "path, query or fragment") {
 		t.Errorf("preview: %d %s", r.Status, r.Raw)
 	}
 
-	host := strings.TrimPrefix(rc.srv.URL, "http://")
-	w := tg.addWebhook(&store.Webhook{URL: `http://example.invalid{{ "@` + host + `" }}/in`, Events: []string{"workorder.created"}})
-	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
-	d := tg.waitDelivery(w.WebhookID, store.DeliveryDead)
-	a, err := tg.g.store.GetAttempt(context.Background(), d.ID, 1)
+	host := strings.TrimPrefix(rc.Srv.URL, "http://")
+	w := tg.AddWebhook(&store.Webhook{URL: `http://example.invalid{{ "@` + host + `" }}/in`, Events: []string{"workorder.created"}})
+	tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.created"))
+	d := tg.WaitDelivery(w.WebhookID, store.DeliveryDead)
+	a, err := tg.G.store.GetAttempt(context.Background(), d.ID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Attempts != 1 || !strings.Contains(a.Error, "path, query or fragment") {
 		t.Errorf("attempts %d, error %q", d.Attempts, a.Error)
 	}
-	rc.none(t, 100*time.Millisecond)
+	rc.None(t, 100*time.Millisecond)
 }
 
 // TestOurHeadersWinInAnyCase (issue 12, finding 10): a webhook stored with
@@ -247,23 +249,23 @@ func TestURLTemplateCannotChangeHost(t *testing.T) {
 // cannot hide a duplicate (before: Content-Type and content-type both went
 // to the sink, which sent one of them at random).
 func TestOurHeadersWinInAnyCase(t *testing.T) {
-	rc := newReceiver(t, nil)
-	tg := startAPIGateway(t, apiConfig(t))
-	tok := tg.token("acme", "acme-secret")
+	rc := gatewaytest.NewReceiver(t, nil)
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	tok := tg.Token("acme", "acme-secret")
 	for _, name := range []string{"content-type", "CONTENT-TYPE", "Webhook-Signature", "x-fn-signature"} {
-		body := newHook("https://example.com/in")
+		body := gatewaytest.NewHook("https://example.com/in")
 		body["webhookAttribute"] = map[string]any{"header": map[string]any{name: "x"}}
-		r := tg.call("POST", "/api/v1/webhooks", tok, body)
-		if r.Status != 400 || !strings.Contains(r.errMessage(), "'webhookAttribute.header' cannot set "+quote(name)) {
+		r := tg.Call("POST", "/api/v1/webhooks", tok, body)
+		if r.Status != 400 || !strings.Contains(r.ErrMessage(), "'webhookAttribute.header' cannot set "+strconv.Quote(name)) {
 			t.Errorf("create with %s: %d %s", name, r.Status, r.Raw)
 		}
 	}
 	custom := map[string]string{"content-type": "text/plain", "x-fn-signature": "forged", "X-FN-WEBHOOK-ID": "forged",
 		"WEBHOOK-ID": "forged", "X-Api-Key": "k"}
 	for _, format := range []string{config.SignatureFN, config.SignatureStandard} {
-		w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/in", Events: []string{"workorder.created"}, Headers: custom, SignatureFormat: format})
+		w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/in", Events: []string{"workorder.created"}, Headers: custom, SignatureFormat: format})
 		d := &store.Delivery{ID: "3f1e0c2a-9b8d-4c7e-a6f5-1d2e3f4a5b6c", EventName: "workorder.created"}
-		h := tg.g.dispatcher.Headers(w, d, &store.Event{TraceID: "t"}, 1, []byte(`{}`))
+		h := tg.G.dispatcher.Headers(w, d, &store.Event{TraceID: "t"}, 1, []byte(`{}`))
 		seen := map[string]string{}
 		for k, v := range h {
 			lower := strings.ToLower(k)
@@ -283,12 +285,12 @@ func TestOurHeadersWinInAnyCase(t *testing.T) {
 		}
 	}
 
-	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL + "/all", Events: []string{"workorder.status.published"}, Headers: custom})
+	w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL + "/all", Events: []string{"workorder.status.published"}, Headers: custom})
 	for range 6 {
-		tg.publish(tok, seed(t, "workorder.status.published"))
+		tg.Publish(tok, gatewaytest.Seed(t, "workorder.status.published"))
 	}
 	for range 6 {
-		got := rc.next(t)
+		got := rc.Next(t)
 		if ct := got.Header.Values("Content-Type"); len(ct) != 1 || ct[0] != "application/json" {
 			t.Errorf("Content-Type %v", ct)
 		}
@@ -296,11 +298,11 @@ func TestOurHeadersWinInAnyCase(t *testing.T) {
 			t.Errorf("X-FN-Signature %v does not verify", sig)
 		}
 	}
-	ds, err := tg.g.store.ListDeliveries(context.Background(), w.WebhookID, store.DeliverySucceeded, time.Time{}, time.Time{})
+	ds, err := tg.G.store.ListDeliveries(context.Background(), w.WebhookID, store.DeliverySucceeded, time.Time{}, time.Time{})
 	if err != nil || len(ds) == 0 {
 		t.Fatalf("deliveries %v, %v", ds, err)
 	}
-	a, err := tg.g.store.GetAttempt(context.Background(), ds[0].ID, 1)
+	a, err := tg.G.store.GetAttempt(context.Background(), ds[0].ID, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,9 +319,9 @@ func TestOurHeadersWinInAnyCase(t *testing.T) {
 // TestGatewayHeadersAreReserved: every header the gateway sets is one a
 // webhook may not set, so the two lists cannot drift apart.
 func TestGatewayHeadersAreReserved(t *testing.T) {
-	tg := startGateway(t, testConfig(t), false)
+	tg := startGateway(t, gatewaytest.Config(t), false)
 	w := &store.Webhook{WebhookID: "w", Secret: "s", SignatureFormat: config.SignatureStandard}
-	for k := range tg.g.dispatcher.Headers(w, &store.Delivery{ID: "d"}, &store.Event{}, 1, nil) {
+	for k := range tg.G.dispatcher.Headers(w, &store.Delivery{ID: "d"}, &store.Event{}, 1, nil) {
 		if !config.ReservedHeader(k) {
 			t.Errorf("the gateway sets %s, which a webhook may set too", k)
 		}

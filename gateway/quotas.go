@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -59,7 +60,7 @@ func (pq publishQuota) CheckPublish(ctx context.Context, company int64, size int
 	q := g.quota
 	lims := q.cfg.QuotasOf(company)
 	if r := q.publishLimiter(company, lims); r != nil {
-		d := r.Decide(ctx, api.SharedBuckets(g.store), g.log, "publish:"+itoa(company))
+		d := r.Decide(ctx, api.SharedBuckets(g.store), g.log, "publish:"+strconv.FormatInt(company, 10))
 		if !d.Allowed {
 			wait := int64(math.Ceil(d.RetryAfter.Seconds()))
 			return &ingest.QuotaError{Rate: true, RetryAfter: time.Duration(wait) * time.Second, Msg: fmt.Sprintf("company %d publishes faster than %s (%d events per second, bursts of %d, %s); retry in %d s",

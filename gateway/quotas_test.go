@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 )
 
 // TestWebhookQuota (issue 12, finding 5): a company may have
@@ -16,29 +17,29 @@ import (
 // create more over the API; another company creates up to the limit, gets
 // 409 naming the setting, and may create again after a delete.
 func TestWebhookQuota(t *testing.T) {
-	cfg := apiConfig(t)
+	cfg := gatewaytest.APIConfig(t)
 	cfg.Quotas.Webhooks = 2
 	for i := range 3 {
 		cfg.Webhooks = append(cfg.Webhooks, config.Webhook{Name: fmt.Sprintf("hcl%d", i), CompanyID: 100, URL: "https://hooks.example.com/x",
 			Method: "post", Status: "active", Events: []string{"workorder.created"}, Sink: "http", SignatureFormat: config.SignatureFN})
 	}
 	tg := startAPIGateway(t, cfg)
-	acme, globex := tg.token("acme", "acme-secret"), tg.token("globex-admin", "globex-admin-secret")
+	acme, globex := tg.Token("acme", "acme-secret"), tg.Token("globex-admin", "globex-admin-secret")
 
-	r := tg.call("POST", "/api/v1/webhooks", acme, newHook("https://hooks.example.com/y", "workorder.created"))
-	if r.Status != 409 || !strings.Contains(r.errMessage(), "company 100 has 3 webhooks") || !strings.Contains(r.errMessage(), "quotas.webhooks (2)") {
-		t.Fatalf("create past the limit (3 HCL webhooks, limit 2): %d %q; want 409 naming quotas.webhooks (2)", r.Status, r.errMessage())
+	r := tg.Call("POST", "/api/v1/webhooks", acme, gatewaytest.NewHook("https://hooks.example.com/y", "workorder.created"))
+	if r.Status != 409 || !strings.Contains(r.ErrMessage(), "company 100 has 3 webhooks") || !strings.Contains(r.ErrMessage(), "quotas.webhooks (2)") {
+		t.Fatalf("create past the limit (3 HCL webhooks, limit 2): %d %q; want 409 naming quotas.webhooks (2)", r.Status, r.ErrMessage())
 	}
 	var ids []string
 	for range 2 {
-		ids = append(ids, tg.create(globex, newHook("https://hooks.example.com/z", "workorder.created"))["webhookId"].(string))
+		ids = append(ids, tg.Create(globex, gatewaytest.NewHook("https://hooks.example.com/z", "workorder.created"))["webhookId"].(string))
 	}
-	r = tg.call("POST", "/api/v1/webhooks", globex, newHook("https://hooks.example.com/z", "workorder.created"))
-	if r.Status != 409 || !strings.Contains(r.errMessage(), "company 200 has 2 webhooks") {
-		t.Fatalf("third create of company 200: %d %q; want 409", r.Status, r.errMessage())
+	r = tg.Call("POST", "/api/v1/webhooks", globex, gatewaytest.NewHook("https://hooks.example.com/z", "workorder.created"))
+	if r.Status != 409 || !strings.Contains(r.ErrMessage(), "company 200 has 2 webhooks") {
+		t.Fatalf("third create of company 200: %d %q; want 409", r.Status, r.ErrMessage())
 	}
-	tg.must(200, "DELETE", "/api/v1/webhooks/"+ids[0], globex, nil)
-	tg.must(200, "POST", "/api/v1/webhooks", globex, newHook("https://hooks.example.com/z", "workorder.created"))
+	tg.Must(200, "DELETE", "/api/v1/webhooks/"+ids[0], globex, nil)
+	tg.Must(200, "POST", "/api/v1/webhooks", globex, gatewaytest.NewHook("https://hooks.example.com/z", "workorder.created"))
 }
 
 // TestPublishRateQuota: a company publishes at most its publish_rate per
@@ -46,25 +47,25 @@ func TestWebhookQuota(t *testing.T) {
 // it, 429 with Retry-After naming the settings; another company's bucket is
 // its own; the bucket refills with the (injected) clock.
 func TestPublishRateQuota(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	rate, burst := 2, 3
 	cfg.Companies = []config.Company{{ID: 100, PublishRate: &rate, PublishBurst: &burst}}
 	tg := startGateway(t, cfg, false)
-	acme, globex := tg.token("acme", "acme-secret"), tg.token("globex", "globex-secret")
-	env := seed(t, "workorder.created")
+	acme, globex := tg.Token("acme", "acme-secret"), tg.Token("globex", "globex-secret")
+	env := gatewaytest.Seed(t, "workorder.created")
 	for range 3 {
-		tg.publish(acme, env)
+		tg.Publish(acme, env)
 	}
-	r := tg.do("POST", "/api/v1/events", acme, env, nil)
+	r := tg.Do("POST", "/api/v1/events", acme, env, nil)
 	if r.Status != 429 || r.Header.Get("Retry-After") != "1" ||
-		!strings.Contains(r.errMessage(), `company 100 publishes faster than publish_rate of company "100" (2 events per second, bursts of 3`) {
-		t.Fatalf("4th publish in a burst of 3: %d Retry-After %q %q; want 429 naming the company's publish_rate", r.Status, r.Header.Get("Retry-After"), r.errMessage())
+		!strings.Contains(r.ErrMessage(), `company 100 publishes faster than publish_rate of company "100" (2 events per second, bursts of 3`) {
+		t.Fatalf("4th publish in a burst of 3: %d Retry-After %q %q; want 429 naming the company's publish_rate", r.Status, r.Header.Get("Retry-After"), r.ErrMessage())
 	}
-	tg.publish(globex, bytes.ReplaceAll(env, []byte(`"100"`), []byte(`"200"`)))
-	tg.clock.Advance(time.Second) // two more tokens
-	tg.publish(acme, env)
-	tg.publish(acme, env)
-	if r := tg.do("POST", "/api/v1/events", acme, env, nil); r.Status != 429 {
+	tg.Publish(globex, bytes.ReplaceAll(env, []byte(`"100"`), []byte(`"200"`)))
+	tg.Clock.Advance(time.Second) // two more tokens
+	tg.Publish(acme, env)
+	tg.Publish(acme, env)
+	if r := tg.Do("POST", "/api/v1/events", acme, env, nil); r.Status != 429 {
 		t.Fatalf("third publish in the next second: %d, want 429", r.Status)
 	}
 }
@@ -73,22 +74,22 @@ func TestPublishRateQuota(t *testing.T) {
 // payloads; a publish past it gets 507 naming the setting, also once the
 // figure is read from the store again; another company is not affected.
 func TestStoredBytesQuota(t *testing.T) {
-	cfg := testConfig(t)
-	env := seed(t, "workorder.created")
+	cfg := gatewaytest.Config(t)
+	env := gatewaytest.Seed(t, "workorder.created")
 	cfg.Quotas.StoredBytes = int64(3*len(env) + len(env)/2)
 	tg := startGateway(t, cfg, false)
-	acme, globex := tg.token("acme", "acme-secret"), tg.token("globex", "globex-secret")
+	acme, globex := tg.Token("acme", "acme-secret"), tg.Token("globex", "globex-secret")
 	for range 3 {
-		tg.publish(acme, env)
+		tg.Publish(acme, env)
 	}
 	want := fmt.Sprintf("company 100 has %d bytes of events stored; this event (%d bytes) would pass quotas.stored_bytes (%d)", 3*len(env), len(env), cfg.Quotas.StoredBytes)
-	r := tg.do("POST", "/api/v1/events", acme, env, nil)
-	if r.Status != 507 || !strings.Contains(r.errMessage(), want) {
-		t.Fatalf("4th publish: %d %q; want 507 %q", r.Status, r.errMessage(), want)
+	r := tg.Do("POST", "/api/v1/events", acme, env, nil)
+	if r.Status != 507 || !strings.Contains(r.ErrMessage(), want) {
+		t.Fatalf("4th publish: %d %q; want 507 %q", r.Status, r.ErrMessage(), want)
 	}
-	tg.clock.Advance(2 * storedUsageTTL) // read from the store again
-	if r := tg.do("POST", "/api/v1/events", acme, env, nil); r.Status != 507 || !strings.Contains(r.errMessage(), want) {
-		t.Fatalf("4th publish with the store's figure: %d %q; want 507 %q", r.Status, r.errMessage(), want)
+	tg.Clock.Advance(2 * storedUsageTTL) // read from the store again
+	if r := tg.Do("POST", "/api/v1/events", acme, env, nil); r.Status != 507 || !strings.Contains(r.ErrMessage(), want) {
+		t.Fatalf("4th publish with the store's figure: %d %q; want 507 %q", r.Status, r.ErrMessage(), want)
 	}
-	tg.publish(globex, bytes.ReplaceAll(env, []byte(`"100"`), []byte(`"200"`)))
+	tg.Publish(globex, bytes.ReplaceAll(env, []byte(`"100"`), []byte(`"200"`)))
 }

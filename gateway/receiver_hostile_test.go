@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/store"
 )
@@ -22,16 +23,16 @@ import (
 // delivery once the first attempt is recorded, and that attempt.
 func hostileAttempt(t *testing.T, tg *testGateway, url string) (*store.Delivery, *store.Attempt) {
 	t.Helper()
-	w := tg.addWebhook(&store.Webhook{URL: url, Events: []string{"workorder.created"}})
-	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
+	w := tg.AddWebhook(&store.Webhook{URL: url, Events: []string{"workorder.created"}})
+	tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.created"))
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		ds, err := tg.g.store.ListDeliveries(context.Background(), w.WebhookID, "", time.Time{}, time.Time{})
+		ds, err := tg.G.store.ListDeliveries(context.Background(), w.WebhookID, "", time.Time{}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(ds) == 1 && ds[0].Attempts >= 1 {
-			a, err := tg.g.store.GetAttempt(context.Background(), ds[0].ID, 1)
+			a, err := tg.G.store.GetAttempt(context.Background(), ds[0].ID, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,11 +48,11 @@ func hostileAttempt(t *testing.T, tg *testGateway, url string) (*store.Delivery,
 // Each attempt succeeds, logs the first 64 KiB of the body, and the sink
 // process's peak memory stays far below the 200 MB sent to it.
 func TestTenMegabyteResponse(t *testing.T) {
-	cfg := testConfig(t)
+	cfg := gatewaytest.Config(t)
 	cfg.Delivery.Workers = 20
 	tg := startGateway(t, cfg, true)
 	chunk := []byte(strings.Repeat("x", 64<<10))
-	url := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) {
+	url := gatewaytest.NewReceiverTB(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(10<<20))
 		w.WriteHeader(200)
 		for range (10 << 20) / len(chunk) {
@@ -62,13 +63,13 @@ func TestTenMegabyteResponse(t *testing.T) {
 	})
 	var hooks []*store.Webhook
 	for i := range 20 {
-		hooks = append(hooks, tg.addWebhook(&store.Webhook{URL: fmt.Sprintf("%s/%d", url, i), Events: []string{"workorder.created"}}))
+		hooks = append(hooks, tg.AddWebhook(&store.Webhook{URL: fmt.Sprintf("%s/%d", url, i), Events: []string{"workorder.created"}}))
 	}
 	before := sinkPeakRSS(t)
-	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
+	tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.created"))
 	for _, w := range hooks {
-		d := tg.waitDelivery(w.WebhookID, store.DeliverySucceeded)
-		a, err := tg.g.store.GetAttempt(context.Background(), d.ID, 1)
+		d := tg.WaitDelivery(w.WebhookID, store.DeliverySucceeded)
+		a, err := tg.G.store.GetAttempt(context.Background(), d.ID, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,8 +118,8 @@ func sinkPeakRSS(t *testing.T) int64 {
 // TestReceiverNeverAnswers: the attempt ends at delivery.timeout (2 s here)
 // as a retryable failure, and the delivery is pending for its next retry.
 func TestReceiverNeverAnswers(t *testing.T) {
-	tg := startGateway(t, testConfig(t), true)
-	url := newReceiverTB(t, func(w http.ResponseWriter, r *http.Request) {
+	tg := startGateway(t, gatewaytest.Config(t), true)
+	url := gatewaytest.NewReceiverTB(t, func(w http.ResponseWriter, r *http.Request) {
 		// Read the body first: only then does net/http notice the client
 		// hanging up and end r.Context().
 		io.Copy(io.Discard, r.Body)
@@ -176,7 +177,7 @@ func trickler(t *testing.T, burst, slow string) string {
 // byte at a time never completes it within the timeout: every read makes
 // progress, but the whole attempt is bounded, and it is retried.
 func TestReceiverTricklesHeaders(t *testing.T) {
-	tg := startGateway(t, testConfig(t), true)
+	tg := startGateway(t, gatewaytest.Config(t), true)
 	d, a := hostileAttempt(t, tg, trickler(t, "", "HTTP/1.1 200 OK\r\nX-Slow: "+strings.Repeat("a", 100)))
 	if d.State != store.DeliveryPending || !strings.Contains(a.Error, "timed out") {
 		t.Fatalf("delivery %s, attempt error %q: want pending after a timeout", d.State, a.Error)
@@ -190,7 +191,7 @@ func TestReceiverTricklesHeaders(t *testing.T) {
 // trickles its body has answered: the attempt succeeds, the body read is
 // cut off at the delivery timeout, and the attempt takes no longer.
 func TestReceiverTricklesBody(t *testing.T) {
-	tg := startGateway(t, testConfig(t), true)
+	tg := startGateway(t, gatewaytest.Config(t), true)
 	d, a := hostileAttempt(t, tg, trickler(t, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", ""))
 	if d.State != store.DeliverySucceeded || a.ResponseStatus != 200 {
 		t.Fatalf("delivery %s, status %d, error %q: want success", d.State, a.ResponseStatus, a.Error)

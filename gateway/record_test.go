@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -29,19 +30,19 @@ func (f *flakyStore) RecordAttempt(ctx context.Context, d *store.Delivery, a *st
 // worker keeps trying; the receiver's answer is recorded once the write
 // works, and the delivery is not sent again meanwhile.
 func TestRecordingRetriesUntilDurable(t *testing.T) {
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
-	tg := startGateway(t, testConfig(t), false)
-	flaky := &flakyStore{Store: tg.g.store}
+	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
+	tg := startGateway(t, gatewaytest.Config(t), false)
+	flaky := &flakyStore{Store: tg.G.store}
 	flaky.failures.Store(3)
-	tg.g.store = flaky
-	tg.g.dispatcher = delivery.New(tg.g.deliveryOptions(5 * time.Millisecond)) // it holds the store it was built with
-	w := tg.addWebhook(&store.Webhook{URL: rc.srv.URL, Events: []string{"workorder.created"}})
-	tg.g.Start()
-	tg.publish(tg.token("acme", "acme-secret"), seed(t, "workorder.created"))
-	rc.next(t)
-	d := tg.waitDelivery(w.WebhookID, store.DeliverySucceeded)
+	tg.G.store = flaky
+	tg.G.dispatcher = delivery.New(tg.G.deliveryOptions(5 * time.Millisecond)) // it holds the store it was built with
+	w := tg.AddWebhook(&store.Webhook{URL: rc.Srv.URL, Events: []string{"workorder.created"}})
+	tg.G.Start()
+	tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.created"))
+	rc.Next(t)
+	d := tg.WaitDelivery(w.WebhookID, store.DeliverySucceeded)
 	if d.Attempts != 1 || flaky.failures.Load() >= 0 {
 		t.Errorf("attempts %d, failures left %d: want 1 attempt recorded after the 3 failures", d.Attempts, flaky.failures.Load())
 	}
-	rc.none(t, 100*time.Millisecond)
+	rc.None(t, 100*time.Millisecond)
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/delivery"
-	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/secretbox"
 	"github.com/hookgate/hookgate/signature"
 )
@@ -28,8 +28,8 @@ func runGateway(t *testing.T, cfg *config.Config) (*testGateway, func()) {
 		t.Fatal(err)
 	}
 	cfg.Server.PublicURL = "http://" + ln.Addr().String()
-	g, err := New(context.Background(), Options{Config: cfg, Clock: NewManualClock(t0), BuiltinCommand: sinkCommand,
-		Logger: testLogger(), PollInterval: 5 * time.Millisecond})
+	g, err := New(context.Background(), Options{Config: cfg, Clock: gatewaytest.NewManualClock(gatewaytest.T0), BuiltinCommand: gatewaytest.SinkCommand,
+		Logger: gatewaytest.Logger(), PollInterval: 5 * time.Millisecond})
 	if err != nil {
 		ln.Close()
 		t.Fatalf("New: %v", err)
@@ -43,7 +43,7 @@ func runGateway(t *testing.T, cfg *config.Config) (*testGateway, func()) {
 			t.Errorf("Shutdown: %v", err)
 		}
 	}
-	return &testGateway{t: t, g: g, base: cfg.Server.PublicURL, cfg: cfg}, stop
+	return &testGateway{T: t, G: g, Base: cfg.Server.PublicURL, Cfg: cfg}, stop
 }
 
 // TestSecretsAtRestEndToEnd: after a webhook is created over the API and
@@ -52,19 +52,19 @@ func runGateway(t *testing.T, cfg *config.Config) (*testGateway, func()) {
 // mode 0600; after a restart deliveries are signed correctly; a wrong or
 // missing key stops the start with a clear error and changes nothing.
 func TestSecretsAtRestEndToEnd(t *testing.T) {
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
-	cfg := apiConfig(t)
+	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) })
+	cfg := gatewaytest.APIConfig(t)
 	cfg.Storage.Path = filepath.Join(t.TempDir(), "data")
 	const secret, headerValue = "7d3c1f0e-2b4a-4c5d-8e6f-9a0b1c2d3e4f", "Bearer s3cr3t-receiver-token-9f8e7d"
 	tg, stop := runGateway(t, cfg)
-	tok := tg.token("acme", "acme-secret")
-	body := newHook(rc.srv.URL+"/in", "workorder.created")
+	tok := tg.Token("acme", "acme-secret")
+	body := gatewaytest.NewHook(rc.Srv.URL+"/in", "workorder.created")
 	body["secret"] = secret
 	body["webhookAttribute"] = map[string]any{"header": map[string]any{"Authorization": headerValue}}
-	id := tg.create(tok, body)["webhookId"].(string)
-	tg.must(200, "POST", "/api/v1/webhooks/"+id+"/test", tok, nil)
-	rc.next(t)
-	tg.waitDelivery(id, "succeeded")
+	id := tg.Create(tok, body)["webhookId"].(string)
+	tg.Must(200, "POST", "/api/v1/webhooks/"+id+"/test", tok, nil)
+	rc.Next(t)
+	tg.WaitDelivery(id, "succeeded")
 	stop()
 
 	keyFile := cfg.Storage.KeyFile()
@@ -95,9 +95,9 @@ func TestSecretsAtRestEndToEnd(t *testing.T) {
 
 	// Restart: deliveries are still signed with the secret and carry the header.
 	tg, stop = runGateway(t, cfg)
-	tok = tg.token("acme", "acme-secret")
-	tg.must(200, "POST", "/api/v1/webhooks/"+id+"/test", tok, nil)
-	got := rc.next(t)
+	tok = tg.Token("acme", "acme-secret")
+	tg.Must(200, "POST", "/api/v1/webhooks/"+id+"/test", tok, nil)
+	got := rc.Next(t)
 	if got.Header.Get(delivery.HeaderSignature) != signature.Sign(secret, got.Body) || got.Header.Get("Authorization") != headerValue {
 		t.Errorf("after a restart: signature %q, authorization %q", got.Header.Get(delivery.HeaderSignature), got.Header.Get("Authorization"))
 	}
@@ -107,7 +107,7 @@ func TestSecretsAtRestEndToEnd(t *testing.T) {
 	other, _ := secretbox.GenerateKey()
 	wrong := *cfg
 	wrong.Storage.EncryptionKey = secretbox.EncodeKey(other)
-	_, err = New(context.Background(), Options{Config: &wrong, Clock: NewManualClock(t0), Sinks: nopSinks{}, Logger: testLogger()})
+	_, err = New(context.Background(), Options{Config: &wrong, Clock: gatewaytest.NewManualClock(gatewaytest.T0), Sinks: gatewaytest.NopSinks{}, Logger: gatewaytest.Logger()})
 	if err == nil || !strings.Contains(err.Error(), "was encrypted with key") || !strings.Contains(err.Error(), secretbox.KeyID(other)) {
 		t.Fatalf("wrong key: %v", err)
 	}
@@ -116,7 +116,7 @@ func TestSecretsAtRestEndToEnd(t *testing.T) {
 	if err := os.Remove(keyFile); err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(context.Background(), Options{Config: cfg, Clock: NewManualClock(t0), Sinks: nopSinks{}, Logger: testLogger()})
+	_, err = New(context.Background(), Options{Config: cfg, Clock: gatewaytest.NewManualClock(gatewaytest.T0), Sinks: gatewaytest.NopSinks{}, Logger: gatewaytest.Logger()})
 	if err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing key file: %v", err)
 	}
@@ -128,12 +128,4 @@ func TestSecretsAtRestEndToEnd(t *testing.T) {
 	}
 	_, stop = runGateway(t, cfg) // restored: it opens again
 	stop()
-}
-
-// nopSinks stands in for the sink processes where a test expects New to
-// fail before it would start them.
-type nopSinks struct{}
-
-func (nopSinks) Deliver(context.Context, string, *sdk.Request) (*sdk.Result, error) {
-	return &sdk.Result{Status: 200}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/store/postgres/pgtest"
 )
@@ -36,7 +37,7 @@ func postgresConfig(t *testing.T) func() *config.Config {
 		t.Fatal(err)
 	}
 	return func() *config.Config {
-		cfg := testConfig(t)
+		cfg := gatewaytest.Config(t)
 		cfg.Storage.Driver, cfg.Storage.DSN = config.DriverPostgres, dsn
 		cfg.API.RateLimit, cfg.API.RateBurst = 60, 5
 		cfg.Webhooks = []config.Webhook{{Name: "hcl", CompanyID: 100, URL: "https://hooks.example.com/x", Method: "post",
@@ -50,7 +51,7 @@ func postgresConfig(t *testing.T) func() *config.Config {
 // rate limit and a company's publish rate.
 func TestReplicasCoordinate(t *testing.T) {
 	newCfg := postgresConfig(t)
-	clock := NewManualClock(t0)
+	clock := gatewaytest.NewManualClock(gatewaytest.T0)
 	var a, b *testGateway
 	var wg sync.WaitGroup
 	cfgA, cfgB := newCfg(), newCfg()
@@ -62,21 +63,21 @@ func TestReplicasCoordinate(t *testing.T) {
 	wg.Wait()
 	ctx := context.Background()
 	id := ConfigWebhookID("hcl")
-	if h, err := a.g.Store().ListHistory(ctx, id); err != nil || len(h) != 1 {
+	if h, err := a.G.Store().ListHistory(ctx, id); err != nil || len(h) != 1 {
 		t.Fatalf("history of the HCL webhook after two replicas started: %d entries (%v), want 1", len(h), err)
 	}
 
 	// Every delivery of the webhook fails for 8 days.
-	st := a.g.Store()
+	st := a.G.Store()
 	ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 100, Payload: []byte(`{}`)}
-	d := &store.Delivery{ID: uuid.NewString(), WebhookID: id, CompanyID: 100, EventName: ev.Name, Priority: 1, DueAt: t0}
+	d := &store.Delivery{ID: uuid.NewString(), WebhookID: id, CompanyID: 100, EventName: ev.Name, Priority: 1, DueAt: gatewaytest.T0}
 	if _, err := st.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
 		t.Fatal(err)
 	}
 	next := *d
-	next.Attempts, next.State, next.DueAt = 1, store.DeliveryPending, t0.Add(time.Hour)
+	next.Attempts, next.State, next.DueAt = 1, store.DeliveryPending, gatewaytest.T0.Add(time.Hour)
 	if err := st.RecordAttempt(ctx, &next, &store.Attempt{Attempt: 1, WebhookID: id, CompanyID: 100, Outcome: store.OutcomeRetry,
-		ResponseStatus: 500, CreatedAt: t0}); err != nil {
+		ResponseStatus: 500, CreatedAt: gatewaytest.T0}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(8 * 24 * time.Hour)
@@ -84,7 +85,7 @@ func TestReplicasCoordinate(t *testing.T) {
 	var deactivated []string
 	for _, g := range []*testGateway{a, b, a, b} {
 		wg.Go(func() {
-			ids, err := g.g.CheckLifecycle(ctx)
+			ids, err := g.G.CheckLifecycle(ctx)
 			if err != nil {
 				t.Error(err)
 			}
@@ -97,15 +98,15 @@ func TestReplicasCoordinate(t *testing.T) {
 	if len(deactivated) != 1 {
 		t.Fatalf("deactivated %v across four checks on two replicas, want once", deactivated)
 	}
-	if h, _ := b.g.Store().ListHistory(ctx, id); len(h) != 2 {
+	if h, _ := b.G.Store().ListHistory(ctx, id); len(h) != 2 {
 		t.Fatalf("history after auto-deactivation: %d entries, want 2", len(h))
 	}
 
 	// One client, one bucket: the burst of 5 is shared by both replicas.
-	tok := a.token("acme", "acme-secret")
+	tok := a.Token("acme", "acme-secret")
 	ok := 0
 	for i := range 10 {
-		if r := []*testGateway{a, b}[i%2].do("GET", "/api/v1/webhooks", tok, nil, nil); r.Status == 200 {
+		if r := []*testGateway{a, b}[i%2].Do("GET", "/api/v1/webhooks", tok, nil, nil); r.Status == 200 {
 			ok++
 		}
 	}
@@ -114,10 +115,10 @@ func TestReplicasCoordinate(t *testing.T) {
 	}
 
 	// One company, one publish bucket: the burst of 3 is shared too.
-	env := seed(t, "workorder.created")
+	env := gatewaytest.Seed(t, "workorder.created")
 	ok = 0
 	for i := range 6 {
-		if r := []*testGateway{a, b}[i%2].do("POST", "/api/v1/events", tok, env, nil); r.Status == 202 {
+		if r := []*testGateway{a, b}[i%2].Do("POST", "/api/v1/events", tok, env, nil); r.Status == 202 {
 			ok++
 		}
 	}

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hookgate/hookgate/gateway/delivery"
+	"github.com/hookgate/hookgate/gateway/webhooks"
+	"github.com/hookgate/hookgate/store"
+)
+
+// Attribute types of webhookAttribute (OpenAPI): hookgate stores headers;
+// legacy_field mappings belong to Field Nation's v2 migration and are not
+// supported.
+const (
+	attrHeader      = "header"
+	attrLegacyField = "legacy_field"
+)
+
+// webhookSpec is what GET /api/v1/webhooks accepts. The default fields are
+// the spec's list without secret (shown only on request to a writer) plus
+// ours; webhookAttribute is left out by default as in the OpenAPI.
+var webhookSpec = listSpec{
+	sortable:    []string{"id", "webhookId", "createdAt", "updatedAt", "url", "status"},
+	defaultSort: "id",
+	fields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status", "secret",
+		"notificationEmail", "modelProperties", "isIntegrationOnly", "webhookAttribute", "payloadTemplate",
+		"sink", "signatureFormat", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
+	defaultFields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status",
+		"notificationEmail", "modelProperties", "isIntegrationOnly", "payloadTemplate", "sink", "signatureFormat",
+		"previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
+}
+
+// webhookView decides what of a webhook an answer shows.
+type webhookView struct {
+	fields     []string
+	showSecret bool // create, the update that set it, or fields=secret from a writer
+	attrs      bool // webhookAttribute requested
+	showValues bool // header values in clear (writers only: they are often credentials)
+}
+
+// newWebhookView reads fields and webhookAttribute for the token in c.
+func (s *Server) newWebhookView(c *fiber.Ctx) (webhookView, error) {
+	spec := webhookSpec
+	spec.defaultPerPage = s.cfg.API.PerPage
+	fields, asked, err := parseFields(c, spec)
+	if err != nil {
+		return webhookView{}, err
+	}
+	return s.viewFor(c, fields, asked)
+}
+
+func (s *Server) viewFor(c *fiber.Ctx, fields []string, asked bool) (webhookView, error) {
+	writer := ClaimsOf(c).HasScope(ScopeWebhooksWrite)
+	v := webhookView{fields: fields, showValues: writer}
+	v.showSecret = asked && writer && slices.Contains(fields, "secret")
+	v.attrs = asked && slices.Contains(fields, "webhookAttribute")
+	if types := c.Query("webhookAttribute"); types != "" {
+		for _, t := range strings.Split(types, ",") {
+			switch strings.TrimSpace(t) {
+			case attrHeader, attrLegacyField:
+			default:
+				return v, badRequest("'webhookAttribute' lists attribute types; valid: header, legacy_field; not " + quote(t))
+			}
+		}
+		v.attrs = true
+		if !slices.Contains(v.fields, "webhookAttribute") {
+			v.fields = append(slices.Clone(v.fields), "webhookAttribute")
+		}
+	}
+	return v, nil
+}
+
+// fullView is what create and update answer: every field, the secret only
+// when this request set it.
+func fullView(showSecret bool) webhookView {
+	return webhookView{fields: webhookSpec.fields, showSecret: showSecret, attrs: true, showValues: true}
+}
+
+// render builds the webhook object of the API.
+func (v webhookView) render(w *store.Webhook) *object {
+	o := newObject(len(webhookSpec.fields))
+	o.set("id", w.ID).set("webhookId", w.WebhookID).set("companyId", w.CompanyID).set("userId", w.UserID)
+	o.set("events", nonNil(w.Events)).set("url", w.URL).set("method", w.Method).set("status", w.Status)
+	if v.showSecret {
+		o.set("secret", w.Secret)
+	}
+	o.set("notificationEmail", nullIfEmpty(w.NotificationEmail)).set("modelProperties", nonNil(w.ModelProperties))
+	o.set("isIntegrationOnly", w.IsIntegrationOnly)
+	if v.attrs {
+		h := maps.Clone(w.Headers)
+		if h == nil {
+			h = map[string]string{}
+		}
+		if !v.showValues {
+			for k := range h {
+				h[k] = delivery.RedactedHeaderVal
+			}
+		}
+		o.set("webhookAttribute", map[string]any{attrHeader: h})
+	}
+	o.set("payloadTemplate", nullIfEmpty(w.PayloadTemplate)).set("sink", w.Sink)
+	// Ours: how deliveries are signed, and until when the replaced secret
+	// still signs (null when none does). Never the previous secret itself.
+	o.set("signatureFormat", webhooks.SignatureFormatOf(w)).set("previousSecretExpiresAt", webhooks.GraceEnd(w))
+	o.set("source", w.Source)
+	o.set("createdAt", apiTime(w.CreatedAt)).set("updatedAt", apiTime(w.UpdatedAt))
+	return o.project(v.fields)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
