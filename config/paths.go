@@ -51,22 +51,26 @@ func (d *decoder) resolvePaths(cfg *Config, baseDir string) {
 }
 
 // movedAway reports whether resolved is missing while old, the same
-// setting read from the working directory, is another place that exists
-// (a folder with something in it, when dir).
-func movedAway(resolved, old string, dir bool) bool {
+// setting read from the working directory, is another place that holds
+// what the setting names: for the data folder, a Badger database (its
+// MANIFEST), so that an unrelated "data" folder where `hookgate validate`
+// runs (a CI checkout) is not mistaken for one; for a key file, a file.
+func movedAway(resolved, old string, dataDir bool) bool {
 	if abs(resolved) == abs(old) {
 		return false
 	}
 	if _, err := os.Stat(resolved); !os.IsNotExist(err) {
 		return false
 	}
-	if dir {
-		entries, err := os.ReadDir(old)
-		return err == nil && len(entries) > 0
+	if dataDir {
+		old = filepath.Join(old, badgerManifest)
 	}
 	st, err := os.Stat(old)
 	return err == nil && st.Mode().IsRegular()
 }
+
+// badgerManifest is the file every Badger database folder holds.
+const badgerManifest = "MANIFEST"
 
 func abs(p string) string {
 	if a, err := filepath.Abs(p); err == nil {

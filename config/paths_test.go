@@ -50,9 +50,11 @@ func TestDataLeftInTheWorkingDirectory(t *testing.T) {
 	os.WriteFile(p, []byte("storage {\n  path = \"./data\"\n}\n"), 0o600)
 	t.Chdir(dir)
 	os.Mkdir(filepath.Join(dir, "data"), 0o700)
-	// An empty folder is not data (a postgres install's pid folder, say).
+	// A folder that is not a Badger database is not the gateway's data (a
+	// postgres install's pid folder, a checkout's own "data" folder).
+	os.WriteFile(filepath.Join(dir, "data", "fixtures.json"), []byte("{}"), 0o600)
 	if _, diags := Load(p); diags.HasErrors() {
-		t.Fatalf("an empty old folder: %s", FormatDiagnostics(diags))
+		t.Fatalf("an unrelated old folder: %s", FormatDiagnostics(diags))
 	}
 	os.WriteFile(filepath.Join(dir, "data", "MANIFEST"), []byte("x"), 0o600)
 	_, diags := Load(p)
