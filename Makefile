@@ -15,8 +15,12 @@ PKGS     := ./...
 run: build
 	./$(BIN) serve --config $(CONFIG)
 
+# Says so first: a first build compiles every dependency (about 3 minutes on
+# 2 cores) and would otherwise print nothing until it is done.
 build:
+	@echo "building $(BIN) (the first build takes a few minutes; later ones seconds)..."
 	$(GO) build -o $(BIN) ./cmd/hookgate
+	@echo "built $(BIN)"
 
 test: vet unit fuzz
 

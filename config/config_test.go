@@ -118,6 +118,7 @@ func TestEmptyConfigIsDefaults(t *testing.T) {
 	cfg := mustParse(t, "", nil)
 	want := Defaults()
 	want.File = "t.hcl"
+	want.Storage.Path = "testdata/data" // relative to the config's folder, as file()
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("empty config:\n got  %+v\n want %+v", *cfg, want)
 	}
@@ -423,14 +424,14 @@ func TestDiagnostics(t *testing.T) {
 			[]string{`t.hcl:4:5: client "a" has both secret and secret_sha256`}},
 		{"client bad sha256", "auth {\n  client \"a\" {\n    secret_sha256 = \"abc\"\n    company_id = 1\n    scopes = [\"webhooks:read\"]\n  }\n}", nil,
 			[]string{`t.hcl:3:5: invalid secret_sha256 for client "a": expected 64 hexadecimal digits (sha256sum of the secret), got 3 characters`}},
-		{"client scopes", "auth {\n  client \"a\" {\n    secret = \"x\"\n    scopes = [\"webhooks:wrte\", \"webhooks:read\", \"webhooks:read\"]\n  }\n}", nil, []string{
+		{"client scopes", "auth {\n  client \"a\" {\n    secret = \"a-long-enough-secret\"\n    scopes = [\"webhooks:wrte\", \"webhooks:read\", \"webhooks:read\"]\n  }\n}", nil, []string{
 			`t.hcl:2:3: client "a" has no company_id: company_id is required and must be a positive number`,
 			`t.hcl:4:5: unknown scope "webhooks:wrte" for client "a": valid scopes: "events:publish", "webhooks:read", "webhooks:write". Did you mean "webhooks:write"?`,
 			`t.hcl:4:5: duplicate scope "webhooks:read" for client "a": list each scope once`,
 		}},
-		{"client no scopes", "auth {\n  client \"a\" {\n    secret = \"x\"\n    company_id = 3\n  }\n}", nil,
+		{"client no scopes", "auth {\n  client \"a\" {\n    secret = \"a-long-enough-secret\"\n    company_id = 3\n  }\n}", nil,
 			[]string{`t.hcl:2:3: client "a" has no scopes: grant at least one of "events:publish"`}},
-		{"duplicate client", "auth {\n  client \"a\" {\n    secret = \"x\"\n    company_id = 3\n    scopes = [\"webhooks:read\"]\n  }\n  client \"a\" {}\n}", nil,
+		{"duplicate client", "auth {\n  client \"a\" {\n    secret = \"a-long-enough-secret\"\n    company_id = 3\n    scopes = [\"webhooks:read\"]\n  }\n  client \"a\" {}\n}", nil,
 			[]string{`t.hcl:7:3: duplicate client "a": client "a" is already defined at t.hcl:2; client ids must be unique`}},
 		{"client name", "auth {\n  client \"a b\" {}\n}", nil,
 			[]string{`t.hcl:2:10: invalid client name "a b": names are 1 to 64 characters`}},
@@ -518,4 +519,25 @@ webhook "w" {
 	if !cfg.Delivery.AllowHTTP || cfg.Webhooks[0].URL != "http://localhost:9999/in" {
 		t.Errorf("%+v", cfg)
 	}
+}
+
+// TestShortClientSecret: a plain client secret under MinClientSecret
+// characters loads with a warning that gives its length, never its value;
+// an empty one (an unset env()) without secret_sha256 is an error.
+func TestShortClientSecret(t *testing.T) {
+	client := func(secret string) string {
+		return "auth {\n  client \"a\" {\n    secret = " + secret + "\n    company_id = 1\n    scopes = [\"webhooks:read\"]\n  }\n}"
+	}
+	cfg, diags := parse(t, client(`"short"`), nil)
+	if cfg == nil {
+		t.Fatalf("a short secret must still load: %v", diags)
+	}
+	expectDiags(t, diags, `t.hcl:3:5: warning: client "a" has a short secret: it has 5 characters; use at least 16`)
+	if strings.Contains(strings.Join(diags, "\n"), `"short"`) {
+		t.Errorf("the secret is echoed: %v", diags)
+	}
+	_, diags = parse(t, client(`"sixteen-chars-ok"`), nil)
+	expectDiags(t, diags)
+	_, diags = parse(t, client(`env("UNSET_SECRET")`), nil)
+	expectDiags(t, diags, `t.hcl:3:5: client "a" has no secret`)
 }

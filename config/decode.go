@@ -75,8 +75,18 @@ type decoder struct {
 }
 
 func (d *decoder) errorf(rng hcl.Range, summary, detail string, args ...any) {
+	d.add(hcl.DiagError, rng, summary, detail, args...)
+}
+
+// warnf records a warning: the config loads, and `hookgate validate` and
+// serve print it.
+func (d *decoder) warnf(rng hcl.Range, summary, detail string, args ...any) {
+	d.add(hcl.DiagWarning, rng, summary, detail, args...)
+}
+
+func (d *decoder) add(sev hcl.DiagnosticSeverity, rng hcl.Range, summary, detail string, args ...any) {
 	d.diags = append(d.diags, &hcl.Diagnostic{
-		Severity: hcl.DiagError,
+		Severity: sev,
 		Summary:  summary,
 		Detail:   fmt.Sprintf(detail, args...),
 		Subject:  rng.Ptr(),

@@ -22,8 +22,9 @@ import (
 const maxFileSize = 4 << 20
 
 // Load reads, parses, decodes and validates the config file at path, applying
-// defaults to everything left out. env() reads the process environment and
-// file() paths are relative to the directory holding path. Every problem is
+// defaults to everything left out. env() reads the process environment;
+// file() paths, storage.path and storage.encryption_key_file are relative to
+// the directory holding path. Every problem is
 // reported as a diagnostic with the file:line:col where it was found; the
 // Config is nil whenever the diagnostics hold an error.
 func Load(path string) (*Config, hcl.Diagnostics) {
@@ -67,6 +68,7 @@ func Parse(filename string, src []byte, env func(string) (string, bool), baseDir
 	cfg := Defaults()
 	cfg.File = filename
 	d.decodeRoot(file.Body, &cfg)
+	d.resolvePaths(&cfg, baseDir)
 	d.validate(&cfg)
 	sortDiagnostics(d.diags)
 	if d.diags.HasErrors() {

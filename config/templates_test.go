@@ -28,6 +28,7 @@ func TestShippedConfig(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Server, def.Server) {
 		t.Errorf("server %+v, want %+v", cfg.Server, def.Server)
 	}
+	def.Storage.Path = filepath.Join("..", def.Storage.Path) // beside gateway.hcl
 	if !reflect.DeepEqual(cfg.Storage, def.Storage) {
 		t.Errorf("storage %+v, want %+v", cfg.Storage, def.Storage)
 	}

@@ -53,6 +53,10 @@ func ReservedHeader(name string) bool {
 	return strings.HasPrefix(lower, ReservedHeaderPrefix) || slices.Contains(reservedHeaders, lower)
 }
 
+// MinClientSecret is the length below which a client's plain secret gets a
+// warning.
+const MinClientSecret = 16
+
 // minSigningKey is the shortest auth.signing_key accepted: HS256 keys
 // shorter than the hash output weaken the token MAC.
 const minSigningKey = 32
@@ -178,6 +182,12 @@ func (d *decoder) validateClient(c *Client) {
 				"expected 64 hexadecimal digits (sha256sum of the secret), got %d characters", len(c.SecretSHA256))
 		}
 		c.SecretSHA256 = strings.ToLower(c.SecretSHA256)
+	case len(c.Secret) < MinClientSecret:
+		// A warning, not an error: a short secret still works, and a demo
+		// config must load; but it can be guessed by the token endpoint's
+		// callers. The length only: the secret never reaches a log.
+		d.warnf(d.rangeOf(attrPath(p, "secret"), c.Range), p+" has a short secret",
+			"it has %d characters; use at least %d (e.g. `openssl rand -base64 24`), or give its secret_sha256", len(c.Secret), MinClientSecret)
 	}
 	d.positiveID(p, "company_id", c.CompanyID, true, c.Range)
 	d.positiveID(p, "user_id", c.UserID, false, c.Range)

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,12 +49,12 @@ func TestHCLWebhooksReadOnlyAndReload(t *testing.T) {
 	next := *cfg
 	next.Webhooks = []config.Webhook{hclWebhook("erp", "https://erp.example.com/v2", 14), hclWebhook("new", "https://new.example.com/h", 40)}
 	next.Webhooks[0].Status = "inactive"
-	sum, err := tg.G.Reload(context.Background(), &next)
+	rep, err := tg.G.Reload(context.Background(), &next)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum != (ReloadSummary{Created: 1, Updated: 1, Deleted: 1}) {
-		t.Errorf("summary %+v", sum)
+	if !reflect.DeepEqual(rep.ReloadSummary, ReloadSummary{Created: []string{"new"}, Updated: []string{"erp"}, Deleted: []string{"old"}}) || len(rep.RestartNeeded) != 0 {
+		t.Errorf("report %+v", rep)
 	}
 	w = tg.Must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).Result()
 	if w["url"] != "https://erp.example.com/v2" || w["status"] != "inactive" {
@@ -97,5 +99,30 @@ func TestHCLWebhooksReadOnlyAndReload(t *testing.T) {
 	}
 	if w := tg.Must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).Result(); w["url"] != "https://erp.example.com/v2" {
 		t.Errorf("refused reload applied: %v", w)
+	}
+}
+
+// TestReloadNamesRestartOnlyBlocks: a change to a block read at start only
+// is reported by name (labelled blocks with their label); the webhooks of
+// the same file still apply.
+func TestReloadNamesRestartOnlyBlocks(t *testing.T) {
+	cfg := gatewaytest.APIConfig(t)
+	cfg.Webhooks = []config.Webhook{hclWebhook("erp", "https://erp.example.com/h", 12)}
+	tg := startAPIGateway(t, cfg)
+	next := *cfg
+	next.Delivery.Workers = cfg.Delivery.Workers + 1
+	next.Auth.Clients = append(slices.Clone(cfg.Auth.Clients), config.Client{ID: "new-client", Secret: "a-long-enough-secret", CompanyID: 1, Scopes: []string{"webhooks:read"}})
+	next.Companies = append(slices.Clone(cfg.Companies), config.Company{ID: 42})
+	// Moving a block (its line) is not a change.
+	next.Webhooks = []config.Webhook{hclWebhook("erp", "https://erp.example.com/h2", 13)}
+	rep, err := tg.G.Reload(context.Background(), &next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"delivery", `auth client "new-client"`, "company 42"}; !slices.Equal(rep.RestartNeeded, want) {
+		t.Errorf("restart needed %q, want %q", rep.RestartNeeded, want)
+	}
+	if !slices.Equal(rep.Updated, []string{"erp"}) {
+		t.Errorf("webhooks not applied beside restart-only changes: %+v", rep)
 	}
 }

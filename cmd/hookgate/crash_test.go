@@ -109,9 +109,12 @@ func startChildTB(t testing.TB, cfgPath, addr string) *child {
 	return nil
 }
 
-func (c *child) token(t testing.TB) string {
+func (c *child) token(t testing.TB) string { return c.tokenFor(t, "acme", "acme-secret") }
+
+// tokenFor signs in as another client of the child's config.
+func (c *child) tokenFor(t testing.TB, client, secret string) string {
 	resp, err := http.PostForm(c.base+"/authentication/api/oauth/token", url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {"acme"}, "client_secret": {"acme-secret"}})
+		"grant_type": {"client_credentials"}, "client_id": {client}, "client_secret": {secret}})
 	if err != nil {
 		panic(err)
 	}

@@ -1,7 +1,8 @@
 // Command hookgate is the whole gateway in one binary:
 //
 //	hookgate serve [--config FILE]   run the gateway (default ./gateway.hcl)
-//	hookgate reload [--config FILE]  check the config, then have the running gateway apply its webhooks (SIGHUP)
+//	hookgate reload [--config FILE]  check the config, have the running gateway apply its webhooks, print what it applied
+//	hookgate secret [--config FILE] WEBHOOK  print the signing secret(s) of a webhook of the running gateway
 //	hookgate migrate [--config FILE] apply PostgreSQL schema migrations (storage.driver "postgres")
 //	hookgate validate [--offline] FILE  check a config, print every problem as file:line:col
 //	hookgate sink list [--config FILE]  list built-in sink types and a config's sinks
@@ -22,10 +23,12 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/control"
 	"github.com/hookgate/hookgate/gateway"
 	httpsink "github.com/hookgate/hookgate/plugins/http"
 	"github.com/hookgate/hookgate/plugins/salesforce"
@@ -54,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return reload(args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(args[1:], stdout, stderr)
+	case "secret":
+		return secret(args[1:], stdout, stderr)
 	case "sink":
 		return sink(args[1:], stdout, stderr)
 	case "version":
@@ -72,8 +77,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   hookgate serve [--config FILE]   run the gateway (default ./gateway.hcl)
-  hookgate reload [--config FILE]  check the config, then signal the running gateway (SIGHUP)
-                                   to apply its webhook blocks; changes are recorded in history
+  hookgate reload [--config FILE]  check the config, have the running gateway apply its webhook
+                                   blocks, and print what it applied and what needs a restart
+                                   (exit 0 all applied, 1 nothing applied, 3 restart needed)
+  hookgate secret [--config FILE] WEBHOOK
+                                   print a webhook's signing secret (a block name or webhookId)
   hookgate migrate [--config FILE] apply the PostgreSQL schema migrations (driver "postgres";
                                    serve also applies them on start, under an advisory lock)
   hookgate validate [--offline] FILE
@@ -91,11 +99,12 @@ func validate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	offline := fs.Bool("offline", false, "do not start the sinks (their own settings checks are skipped)")
-	if fs.Parse(args) != nil || fs.NArg() != 1 {
+	pos, err := parseArgs(fs, args)
+	if err != nil || len(pos) != 1 {
 		fmt.Fprintln(stderr, "usage: hookgate validate [--offline] FILE")
 		return 2
 	}
-	file := fs.Arg(0)
+	file := pos[0]
 	cfg, diags := config.Load(file)
 	if diags.HasErrors() {
 		fmt.Fprint(stderr, config.FormatDiagnostics(diags))
@@ -153,7 +162,8 @@ func serve(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	path := fs.String("config", "gateway.hcl", "config file")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
+	if pos, err := parseArgs(fs, args); err != nil || len(pos) != 0 {
+		fmt.Fprintln(stderr, "usage: hookgate serve [--config FILE] [--log-level info]")
 		return 2
 	}
 	var level slog.Level
@@ -163,8 +173,8 @@ func serve(args []string, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg, diags := config.Load(*path)
+	fmt.Fprint(stderr, config.FormatDiagnostics(diags)) // errors, or warnings
 	if diags.HasErrors() {
-		fmt.Fprint(stderr, config.FormatDiagnostics(diags))
 		return 1
 	}
 	if err := serveConfig(cfg, *path, log); err != nil {
@@ -194,13 +204,18 @@ func serveConfig(cfg *config.Config, path string, log *slog.Logger) error {
 	}
 	// Badger locks the data folder, so this process is the only one
 	// writing the pid file in it; `hookgate reload` reads it.
+	// (A postgres install has no Badger to create the folder.)
 	pidFile := pidPath(cfg)
+	os.MkdirAll(cfg.Storage.Path, 0o700)
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		log.Warn("cannot write the pid file; `hookgate reload` will not find this process", "path", pidFile, "err", err)
 	}
 	defer os.Remove(pidFile)
-	stopReload := watchReload(ctx, g, path, log)
+	rl := &reloader{g: g, path: path, log: log}
+	stopReload := watchReload(ctx, rl)
 	defer stopReload()
+	stopControl := serveControl(ctx, cfg, rl, g, log)
+	defer stopControl()
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		g.Shutdown(context.Background())
@@ -215,8 +230,34 @@ func serveConfig(cfg *config.Config, path string, log *slog.Logger) error {
 		log.Info("shutting down: intake stopped, finishing in-flight deliveries", "deadline", cfg.Server.ShutdownTimeout.String())
 	case err = <-serveErr:
 	}
-	stopReload() // no reload may run while the gateway shuts down
+	stopControl() // no reload may run while the gateway shuts down
+	stopReload()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(err, g.Shutdown(sctx))
+}
+
+// serveControl answers `hookgate reload` and `hookgate secret` on the
+// control socket in the data folder until the returned func is called. A
+// gateway that cannot open it still serves; only those commands fail.
+func serveControl(ctx context.Context, cfg *config.Config, rl *reloader, g *gateway.Gateway, log *slog.Logger) func() {
+	socket := control.SocketPath(cfg.Storage.Path)
+	srv, err := control.Listen(socket, map[string]control.Handler{
+		"reload": rl.handleReload(ctx),
+		"secret": handleSecret(g),
+	}, log)
+	if err != nil {
+		log.Warn("no control socket: `hookgate reload` and `hookgate secret` will not reach this gateway (SIGHUP still reloads)", "err", err)
+		return func() {}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+			defer cancel()
+			if err := srv.Close(sctx); err != nil {
+				log.Warn("closing the control socket", "err", err)
+			}
+		})
+	}
 }

@@ -21,7 +21,7 @@ func migrate(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	path := fs.String("config", "gateway.hcl", "config file")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long (waiting for another replica's migration included)")
-	if fs.Parse(args) != nil || fs.NArg() != 0 {
+	if pos, err := parseArgs(fs, args); err != nil || len(pos) != 0 {
 		fmt.Fprintln(stderr, "usage: hookgate migrate [--config FILE] [--timeout 5m]")
 		return 2
 	}

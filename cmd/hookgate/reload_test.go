@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,15 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/control"
 	"github.com/hookgate/hookgate/gateway"
 )
 
 const reloadConfig = `
 server  { listen = "%s" }
-storage { path = "%s" }
+storage { path = "data" } # beside the file, whatever the working directory
 auth {
   client "admin" {
-    secret     = "admin-secret"
+    secret     = "admin-secret-long-enough"
     company_id = 100
     scopes     = ["webhooks:read", "webhooks:write"]
   }
@@ -34,41 +35,52 @@ webhook "erp" {
 }
 `
 
-// TestReload: `hookgate reload` and a plain SIGHUP apply an edited HCL
-// webhook to the running gateway and record it in history; a broken file
-// is reported and changes nothing.
+// hookgateIn runs the binary in dir (another working directory than the
+// config's) and returns its exit status, stdout and stderr.
+func hookgateIn(t *testing.T, dir string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := exec.Command(binary, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
+}
+
+// TestReload: `hookgate reload`, run from another folder, applies an
+// edited HCL webhook to the running gateway, records it in history and
+// prints what it applied; a change to a block read at start only is named
+// and exits 3; another file and a broken file are refused (exit 1) and
+// change nothing; a plain SIGHUP applies the file too.
 func TestReload(t *testing.T) {
 	dir := t.TempDir()
+	elsewhere := t.TempDir()
 	addr := freePort(t)
 	cfgPath := filepath.Join(dir, "gateway.hcl")
-	write := func(u string) {
-		if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(reloadConfig, addr, filepath.Join(dir, "data"), u)), 0o600); err != nil {
+	write := func(u, extra string) {
+		if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(reloadConfig, addr, u)+extra), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write("https://erp.example.com/v1")
+	write("https://erp.example.com/v1", "")
 	gw := startChild(t, cfgPath, addr)
 	defer func() {
 		gw.cmd.Process.Signal(syscall.SIGTERM)
 		gw.cmd.Wait()
-		if _, err := os.Stat(filepath.Join(dir, "data", pidFileName)); !os.IsNotExist(err) {
-			t.Errorf("pid file left after exit: %v", err)
+		for _, f := range []string{pidFileName, control.SocketName} {
+			if _, err := os.Stat(filepath.Join(dir, "data", f)); !os.IsNotExist(err) {
+				t.Errorf("%s left after exit: %v", f, err)
+			}
 		}
 	}()
-	resp, err := http.PostForm(gw.base+"/authentication/api/oauth/token", url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {"admin"}, "client_secret": {"admin-secret"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
+	token := gw.tokenFor(t, "admin", "admin-secret-long-enough")
 	id := gateway.ConfigWebhookID("erp")
 	get := func(path string) map[string]any {
 		req, _ := http.NewRequest("GET", gw.base+path, nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -78,60 +90,93 @@ func TestReload(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&m)
 		return m
 	}
-	waitURL := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			w, _ := get("/api/v1/webhooks/" + id)["result"].(map[string]any)
-			if w != nil && w["url"] == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("url never became %s (now %v)\n%s", want, w, gw.logs)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+	url := func() any {
+		w, _ := get("/api/v1/webhooks/" + id)["result"].(map[string]any)
+		return w["url"]
 	}
-	waitURL("https://erp.example.com/v1")
+	if u := url(); u != "https://erp.example.com/v1" {
+		t.Fatalf("url at start %v", u)
+	}
 
-	write("https://erp.example.com/v2")
-	var out, errb bytes.Buffer
-	cmd := exec.Command(binary, "reload", "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("hookgate reload: %v\n%s%s", err, out.String(), errb.String())
+	// Synchronous: the change is in effect when reload returns.
+	write("https://erp.example.com/v2", "")
+	code, out, errs := hookgateIn(t, elsewhere, "reload", "--config", cfgPath)
+	if code != 0 || out != "reloaded "+cfgPath+"\n  updated:   erp\n" {
+		t.Errorf("reload: exit %d\n%s%s", code, out, errs)
 	}
-	if !strings.Contains(out.String(), fmt.Sprintf("pid %d", gw.cmd.Process.Pid)) {
-		t.Errorf("reload said %q", out.String())
+	if u := url(); u != "https://erp.example.com/v2" {
+		t.Errorf("url after reload %v", u)
 	}
-	waitURL("https://erp.example.com/v2")
 	hist := get("/api/v1/webhooks/" + id + "/history?sortDirection=ASC")["result"].([]any)
 	last := hist[len(hist)-1].(map[string]any)
 	if last["action"] != "url_changed" || last["userId"] != 0.0 {
 		t.Errorf("history after reload: %v", last)
 	}
 
-	// A broken file: reload refuses at the terminal and signals nothing.
-	os.WriteFile(cfgPath, []byte(strings.Replace(fmt.Sprintf(reloadConfig, addr, filepath.Join(dir, "data"), "https://x"), "workorder.created", "workorder.exploded", 1)), 0o600)
-	out.Reset()
-	errb.Reset()
-	cmd = exec.Command(binary, "reload", "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err == nil || !strings.Contains(errb.String(), `unknown event "workorder.exploded"`) {
-		t.Errorf("reload of a broken file: %v\n%s", err, errb.String())
+	// A block read at start only: named, not applied, exit 3; the
+	// webhooks of the same file still apply.
+	write("https://erp.example.com/v3", "delivery {\n  workers = 9\n}\n")
+	code, out, errs = hookgateIn(t, elsewhere, "reload", "--config", cfgPath)
+	if code != exitRestartNeeded || !strings.Contains(out, "updated:   erp") ||
+		!strings.Contains(out, "not applied, read at start only (restart hookgate to apply): delivery\n") {
+		t.Errorf("restart-only change: exit %d\n%s%s", code, out, errs)
+	}
+	if u := url(); u != "https://erp.example.com/v3" {
+		t.Errorf("url after a reload with a restart-only change %v", u)
+	}
+
+	// Another file beside it (same data folder): refused, naming both.
+	other := filepath.Join(dir, "other.hcl")
+	os.WriteFile(other, []byte(fmt.Sprintf(reloadConfig, addr, "https://erp.example.com/other")), 0o600)
+	code, out, errs = hookgateIn(t, elsewhere, "reload", other, "--config", other)
+	if code != 2 {
+		t.Errorf("a positional argument to reload: exit %d", code)
+	}
+	code, out, errs = hookgateIn(t, elsewhere, "reload", "--config", other)
+	if code != 1 || !strings.Contains(errs, "this gateway serves "+cfgPath+", not "+other+": nothing applied") {
+		t.Errorf("another file: exit %d\n%s%s", code, out, errs)
+	}
+	if u := url(); u != "https://erp.example.com/v3" {
+		t.Errorf("another file was applied: %v", u)
+	}
+
+	// A broken file: refused at the terminal, nothing applied.
+	os.WriteFile(cfgPath, []byte(strings.Replace(fmt.Sprintf(reloadConfig, addr, "https://x"), "workorder.created", "workorder.exploded", 1)), 0o600)
+	code, _, errs = hookgateIn(t, elsewhere, "reload", "--config", cfgPath)
+	if code != 1 || !strings.Contains(errs, `unknown event "workorder.exploded"`) {
+		t.Errorf("reload of a broken file: exit %d %s", code, errs)
 	}
 	// SIGHUP with the broken file: logged, nothing applied.
 	gw.cmd.Process.Signal(syscall.SIGHUP)
-	// A plain SIGHUP with a fixed file applies it.
-	write("https://erp.example.com/v3")
+	// A plain SIGHUP with a fixed file applies it (asynchronously: its log reports).
+	write("https://erp.example.com/v4", "")
 	gw.cmd.Process.Signal(syscall.SIGHUP)
-	waitURL("https://erp.example.com/v3")
+	deadline := time.Now().Add(15 * time.Second)
+	for url() != "https://erp.example.com/v4" {
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP never applied the file\n%s", gw.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// The secret of a block without one: generated, and readable by name
+	// or webhookId.
+	code, byName, errs := hookgateIn(t, elsewhere, "secret", "erp", "--config", cfgPath)
+	if code != 0 || len(strings.TrimSpace(byName)) != 36 {
+		t.Errorf("secret erp: exit %d %q %s", code, byName, errs)
+	}
+	if _, byID, _ := hookgateIn(t, elsewhere, "secret", "--config", cfgPath, id); byID != byName {
+		t.Errorf("secret by id %q, by name %q", byID, byName)
+	}
+	if code, _, errs := hookgateIn(t, elsewhere, "secret", "--config", cfgPath, "nope"); code != 1 || !strings.Contains(errs, `no webhook "nope"`) {
+		t.Errorf("secret of no webhook: exit %d %s", code, errs)
+	}
 }
 
 func TestReloadWithoutGateway(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "gateway.hcl")
-	os.WriteFile(cfgPath, []byte(fmt.Sprintf(reloadConfig, "127.0.0.1:1", filepath.Join(dir, "data"), "https://x.example.com")), 0o600)
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(reloadConfig, "127.0.0.1:1", "https://x.example.com")), 0o600)
 	var out, errb bytes.Buffer
 	if code := run([]string{"reload", "--config", cfgPath}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "no gateway is running") {
 		t.Errorf("exit %d: %s", code, errb.String())
@@ -141,5 +186,9 @@ func TestReloadWithoutGateway(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"reload", "--config", cfgPath}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "is not running") {
 		t.Errorf("stale pid: exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"secret", "erp", "--config", cfgPath}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "is not running") {
+		t.Errorf("secret with a stale pid: exit %d: %s", code, errb.String())
 	}
 }

@@ -77,7 +77,7 @@ func sinkList(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sink list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file whose sinks to list")
-	if fs.Parse(args) != nil || fs.NArg() != 0 {
+	if pos, err := parseArgs(fs, args); err != nil || len(pos) != 0 {
 		sinkUsage(stderr)
 		return 2
 	}
@@ -132,15 +132,12 @@ func sinkTest(args []string, stdout, stderr io.Writer) int {
 	payload := fs.String("payload", "", "file with the body to send (or the envelope, with --webhook)")
 	webhook := fs.String("webhook", "", "render the payload through this webhook's payload_template and url")
 	timeout := fs.Duration("timeout", 0, "delivery timeout (default: delivery.timeout of the config)")
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+	pos, err := parseArgs(fs, args)
+	if err != nil || len(pos) != 1 || *payload == "" {
 		sinkUsage(stderr)
 		return 2
 	}
-	name := args[0]
-	if fs.Parse(args[1:]) != nil || fs.NArg() != 0 || *payload == "" {
-		sinkUsage(stderr)
-		return 2
-	}
+	name := pos[0]
 	cfg, diags := config.Load(*path)
 	if diags.HasErrors() {
 		fmt.Fprint(stderr, config.FormatDiagnostics(diags))

@@ -5,6 +5,9 @@
 //
 //	HOOKGATE_WEBHOOK_SECRETS=<secret>[,<other secret while rotating>] go run ./examples/receiver -listen :9000
 //
+// `hookgate secret NAME` prints a webhook's secret in that form; the
+// README's "Try it" runs this receiver against examples/receiver/gateway.hcl.
+//
 // It keeps seen uuids in memory; a real receiver keeps them where it keeps
 // the effects of processing, in the same transaction.
 package main
@@ -26,7 +29,7 @@ func main() {
 		log.Fatal("set HOOKGATE_WEBHOOK_SECRETS to the webhook's secret (comma-separated while rotating)")
 	}
 	rc := &Receiver{Secrets: secrets, Handle: func(d Delivery) error {
-		log.Printf("delivery %s attempt %d: %s, %d bytes", d.UUID, d.Attempt, d.Event, len(d.Body))
+		log.Printf("verified delivery %s (attempt %d): %s, %d bytes", d.UUID, d.Attempt, d.Event, len(d.Body))
 		return nil
 	}}
 	srv := &http.Server{Addr: *listen, Handler: rc, ReadHeaderTimeout: 10 * time.Second}

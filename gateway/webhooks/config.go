@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,12 +25,16 @@ func ConfigWebhookID(name string) string {
 	return uuid.NewSHA1(configNamespace, []byte("webhook:"+name)).String()
 }
 
-// ReloadSummary counts what applying the HCL webhooks changed.
+// ReloadSummary is what applying the HCL webhooks changed: the blocks by
+// name (in file order; deleted ones sorted), as `hookgate reload` prints them.
 type ReloadSummary struct {
-	Created, Updated, Deleted, Unchanged int
+	Created   []string `json:"created"`
+	Updated   []string `json:"updated"`
+	Deleted   []string `json:"deleted"`
+	Unchanged []string `json:"unchanged"`
 	// Deactivated counts API webhooks whose company may no longer use
 	// their sink (sinks.go).
-	Deactivated int
+	Deactivated int `json:"deactivated"`
 }
 
 // ApplyConfig makes the store hold exactly the given blocks among the
@@ -69,7 +74,7 @@ func (s *Service) ApplyConfig(ctx context.Context, file string, blocks []config.
 			if err := s.createLocked(ctx, w, SystemUser, "defined in "+w.SourceRef, nil); err != nil {
 				return sum, err
 			}
-			sum.Created++
+			sum.Created = append(sum.Created, cw.Name)
 			continue
 		}
 		_, changed, err := s.updateLocked(ctx, old, func(old, next *store.Webhook) (Change, error) {
@@ -89,9 +94,9 @@ func (s *Service) ApplyConfig(ctx context.Context, file string, blocks []config.
 			return sum, err
 		}
 		if changed {
-			sum.Updated++
+			sum.Updated = append(sum.Updated, cw.Name)
 		} else {
-			sum.Unchanged++
+			sum.Unchanged = append(sum.Unchanged, cw.Name)
 		}
 	}
 	for _, w := range stale {
@@ -100,8 +105,9 @@ func (s *Service) ApplyConfig(ctx context.Context, file string, blocks []config.
 		if err := s.remove(ctx, w, hist, "webhook "+reason+": not sent"); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return sum, err
 		}
-		sum.Deleted++
+		sum.Deleted = append(sum.Deleted, blockName(w))
 	}
+	slices.Sort(sum.Deleted) // stale is a map
 	sum.Deactivated, err = s.revokeSinksLocked(ctx, existing, file)
 	return sum, err
 }
@@ -140,6 +146,18 @@ func configGrace(cw config.Webhook, def time.Duration) time.Duration {
 		return *cw.SecretGracePeriod
 	}
 	return def
+}
+
+// blockName is the label of the block an HCL webhook came from, read back
+// from its SourceRef (`file:line webhook "name"`); its webhookId when the
+// reference is not in that form.
+func blockName(w *store.Webhook) string {
+	if _, quoted, ok := strings.Cut(w.SourceRef, " webhook "); ok {
+		if name, err := strconv.Unquote(quoted); err == nil {
+			return name
+		}
+	}
+	return w.WebhookID
 }
 
 func webhookFromConfig(cw config.Webhook, id string) *store.Webhook {

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
@@ -87,7 +91,7 @@ func TestServiceReadOnlyAndQuota(t *testing.T) {
 	block := config.Webhook{Name: "erp", CompanyID: 100, UserID: 1, URL: "https://example.com/erp", Method: "POST",
 		Status: "active", Events: []string{"workorder.created"}, Sink: config.BuiltinSink}
 	sum, err := s.ApplyConfig(ctx, "gateway.hcl", []config.Webhook{block}, 0)
-	if err != nil || sum.Created != 1 {
+	if err != nil || !slices.Equal(sum.Created, []string{"erp"}) {
 		t.Fatalf("apply: %+v, %v", sum, err)
 	}
 	var ro *ReadOnlyError
@@ -95,7 +99,7 @@ func TestServiceReadOnlyAndQuota(t *testing.T) {
 		t.Fatalf("delete of an HCL webhook: %v, want *ReadOnlyError", err)
 	}
 	sum, err = s.ApplyConfig(ctx, "gateway.hcl", []config.Webhook{block}, 0)
-	if err != nil || sum.Unchanged != 1 {
+	if err != nil || !slices.Equal(sum.Unchanged, []string{"erp"}) {
 		t.Fatalf("second apply: %+v, %v", sum, err)
 	}
 	var qe *QuotaError
@@ -104,5 +108,45 @@ func TestServiceReadOnlyAndQuota(t *testing.T) {
 	}
 	if err := s.CheckQuota(ctx, 100, config.Limit{Value: 2, Setting: "quotas.webhooks"}); err != nil {
 		t.Fatalf("under the quota: %v", err)
+	}
+}
+
+// TestApplyConfigNamesAndSecrets: a reload's summary names the blocks it
+// created, updated, deleted and left alone; Secrets reads an HCL webhook's
+// secret, and during a rotation's grace the previous one too.
+func TestApplyConfigNamesAndSecrets(t *testing.T) {
+	s, clock := newTestService(t)
+	ctx := context.Background()
+	block := func(name, secret string) config.Webhook {
+		return config.Webhook{Name: name, CompanyID: 100, URL: "https://example.com/" + name, Method: "POST",
+			Status: "active", Events: []string{"workorder.created"}, Sink: config.BuiltinSink, Secret: secret,
+			Range: hcl.Range{Filename: "gateway.hcl", Start: hcl.Pos{Line: 1}}}
+	}
+	const s1, s2 = "01999f51-5c66-4449-b441-6b4a053fee6a", "6f0c2d4e-7a1b-4c3d-9e8f-0a1b2c3d4e5f"
+	if _, err := s.ApplyConfig(ctx, "gateway.hcl", []config.Webhook{block("a", s1), block("b", ""), block("c", "")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.ApplyConfig(ctx, "gateway.hcl", []config.Webhook{block("d", ""), block("a", s2), block("b", "")}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ReloadSummary{Created: []string{"d"}, Updated: []string{"a"}, Deleted: []string{"c"}, Unchanged: []string{"b"}}
+	if !reflect.DeepEqual(sum, want) {
+		t.Errorf("summary %+v, want %+v", sum, want)
+	}
+	got, err := s.Secrets(ctx, ConfigWebhookID("a"))
+	if err != nil || got.Secret != s2 || got.Previous != s1 || got.PreviousUntil == nil || !got.PreviousUntil.Equal(clock.t.Add(time.Hour)) {
+		t.Errorf("secrets during the grace: %+v, %v", got, err)
+	}
+	clock.t = clock.t.Add(time.Hour)
+	if got, _ := s.Secrets(ctx, ConfigWebhookID("a")); got.Secret != s2 || got.Previous != "" || got.PreviousUntil != nil {
+		t.Errorf("secrets after the grace: %+v", got)
+	}
+	// A generated secret (the block sets none) is readable: it is a UUID.
+	if got, err := s.Secrets(ctx, ConfigWebhookID("b")); err != nil || len(got.Secret) != 36 {
+		t.Errorf("generated secret: %q, %v", got.Secret, err)
+	}
+	if _, err := s.Secrets(ctx, ConfigWebhookID("c")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted webhook: %v, want ErrNotFound", err)
 	}
 }
