@@ -152,6 +152,7 @@ func (d *Dashboard) routes() {
 	d.mux.Handle("POST "+b+"/webhooks/{id}/edit", d.authed(d.updateWebhook))
 	d.mux.Handle("POST "+b+"/webhooks/{id}/status", d.authed(d.setStatus))
 	d.mux.Handle("POST "+b+"/webhooks/{id}/secret", d.authed(d.regenerateSecret))
+	d.mux.Handle("POST "+b+"/webhooks/{id}/secret/show", d.authed(d.showSecret))
 	d.mux.Handle("POST "+b+"/webhooks/{id}/recover", d.authed(d.recoverWebhook))
 	d.mux.Handle("POST "+b+"/webhooks/{id}/test", d.authed(d.sendTest))
 	d.mux.Handle("GET "+b+"/webhooks/{id}/templates", d.authed(d.templatesPage))

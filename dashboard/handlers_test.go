@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -69,10 +70,53 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		_, _ = w.Write([]byte(`{"metadata":{"total":0,"count":0},"result":[]}`))
+	case "/api/v1/webhooks/wh-secret", "/api/v1/webhooks/wh-nosecret":
+		// The API shows the secret only when fields names it (and to a writer).
+		secret := ""
+		if strings.Contains(r.URL.Query().Get("fields"), "secret") && strings.HasSuffix(r.URL.Path, "/wh-secret") {
+			secret = `,"secret":"5c1e0a4e-8d7b-4f43-9a51-2f0f1d9b7c11"`
+		}
+		_, _ = fmt.Fprintf(w, `{"metadata":{"total":1,"count":1},"result":{"webhookId":%q,"url":"https://erp.example.com/in"%s}}`, path.Base(r.URL.Path), secret)
 	default:
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = w.Write([]byte(`{"metadata":{},"errors":[{"code":404,"message":"Webhook not found"}],"result":{}}`))
 	}
+}
+
+// TestShowSecret: a writer's POST shows the webhook's secret (the way to
+// read one generated for an HCL webhook), asked of the API with
+// fields=secret, never cached; when the API shows none, the page says why.
+func TestShowSecret(t *testing.T) {
+	d, api := newTestDashboard(false)
+	tok := &http.Cookie{Name: tokenCookie, Value: fakeJWT(now.Add(time.Hour))}
+	c, _ := csrfPair(d, "")
+	csrf := csrfOfPage(t, serve(d, browserReq("GET", "/ui/webhooks", nil, tok, c)))
+	w := serve(d, browserReq("POST", "/ui/webhooks/wh-secret/secret/show", url.Values{"csrf": {csrf}}, tok, c))
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "5c1e0a4e-8d7b-4f43-9a51-2f0f1d9b7c11") {
+		t.Fatalf("show secret: %d, secret not on the page", w.Code)
+	}
+	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	if last := api.calls[len(api.calls)-1]; last != "GET /api/v1/webhooks/wh-secret" {
+		t.Errorf("last API call %q", last)
+	}
+	w = serve(d, browserReq("POST", "/ui/webhooks/wh-nosecret/secret/show", url.Values{"csrf": {csrf}}, tok, c))
+	if w.Code != http.StatusSeeOther || strings.Contains(w.Body.String(), "5c1e0a4e") {
+		t.Fatalf("without a secret from the API: %d", w.Code)
+	}
+	if f := cookieOf(w, "hookgate_flash"); f == nil || !strings.Contains(flashText(f), "webhooks:write") {
+		t.Errorf("flash %v does not say the scope it needs", f)
+	}
+	if w := serve(d, browserReq("GET", "/ui/webhooks/wh-secret/secret/show", nil, tok, c)); w.Code == http.StatusOK {
+		t.Errorf("a GET showed the secret")
+	}
+}
+
+// flashText is the message a flash cookie carries.
+func flashText(c *http.Cookie) string {
+	b, _ := base64.RawURLEncoding.DecodeString(c.Value)
+	return string(b)
 }
 
 func newTestDashboard(secure bool) (*Dashboard, *fakeAPI) {

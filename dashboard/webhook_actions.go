@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -95,6 +96,33 @@ func (d *Dashboard) regenerateSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.render(w, r, http.StatusOK, "secret", "New secret", s, map[string]any{"Webhook": wh})
+}
+
+// showSecret shows the webhook's current secret to a writer: the way to
+// read one generated for a webhook declared in HCL, whose receiver must
+// verify signatures. A POST (with the CSRF token), so the secret is never
+// in a URL, a history entry or a cache.
+func (d *Dashboard) showSecret(w http.ResponseWriter, r *http.Request) {
+	s := sessionOf(r)
+	id := r.PathValue("id")
+	q := url.Values{"fields": {"webhookId,url,secret"}}
+	env, err := s.api.call(r.Context(), http.MethodGet, "/api/v1/webhooks/"+url.PathEscape(id), q, nil)
+	var wh webhook
+	if err == nil {
+		err = jsonInto(env.Result, &wh)
+	}
+	if err == nil && wh.Secret == "" {
+		err = errors.New("this session may not read secrets (it needs the webhooks:write scope)")
+	}
+	if err != nil {
+		if d.signedOut(w, r, err) {
+			return
+		}
+		d.redirect(w, r, d.base+"/webhooks/"+url.PathEscape(id), "Secret not shown: "+err.Error())
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	d.render(w, r, http.StatusOK, "secret", "Webhook secret", s, map[string]any{"Webhook": wh, "Shown": true})
 }
 
 // recoverWebhook re-queues the webhook's dead letters since a time.
