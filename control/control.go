@@ -78,8 +78,9 @@ func Listen(path string, handlers map[string]Handler, log *slog.Logger) (*Server
 	mux := http.NewServeMux()
 	for op, h := range handlers {
 		mux.HandleFunc("POST /v1/"+op, func(w http.ResponseWriter, r *http.Request) {
-			body, err := io.ReadAll(io.LimitReader(r.Body, maxRequest))
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequest))
 			if err != nil {
+				// Past the limit the handler never sees a prefix of the request.
 				answer(w, http.StatusBadRequest, errorBody{Error: "reading the request: " + err.Error()})
 				return
 			}

@@ -50,6 +50,11 @@ func TestCallAnswersAndRefusals(t *testing.T) {
 	if err := Call(ctx, path, "nope", nil, &out); err == nil || !strings.Contains(err.Error(), `does not know "nope"`) {
 		t.Errorf("unknown operation: %v", err)
 	}
+	// A request past maxRequest is refused whole; the handler never runs.
+	big := map[string]string{"name": strings.Repeat("a", maxRequest)}
+	if err := Call(ctx, path, "echo", big, &out); !errors.As(err, &refused) || !strings.Contains(refused.Message, "too large") {
+		t.Errorf("oversized request: %v", err)
+	}
 	// A second gateway on the same data folder is refused while the first answers.
 	if _, err := Listen(path, nil, quiet()); err == nil || !strings.Contains(err.Error(), "another gateway answers") {
 		t.Errorf("second listener: %v", err)
