@@ -225,22 +225,43 @@ func TestHealthReadyMetrics(t *testing.T) {
 	tg.Publish(tg.Token("acme", "acme-secret"), gatewaytest.Seed(t, "workorder.status.paid"))
 	// Port 1 refuses: one failed attempt, rescheduled.
 	tg.WaitFor(w.WebhookID, store.DeliveryPending, func(d *store.Delivery) bool { return d.Attempts == 1 })
-	resp, err := http.Get(tg.Base + "/metrics")
+	// The worker counts the attempt just after the store has it: read
+	// /metrics until it does (or the deadline), instead of once.
+	wants := []string{
+		`hookgate_events_accepted_total{event="workorder.status.paid"} 1`,
+		`hookgate_queue_depth{priority="high"}`,
+		`hookgate_attempt_duration_seconds_bucket{outcome="retry"`,
+		`hookgate_delivery_attempts_total{outcome="retry"} 1`,
+		"hookgate_deliveries_in_flight 0\n", // recorded: nothing running
+	}
+	var missing []string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		missing = missing[:0]
+		page := metricsPage(t, tg.Base)
+		for _, want := range wants {
+			if !strings.Contains(page, want) {
+				missing = append(missing, want)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, m := range missing {
+		t.Errorf("/metrics lacks %s", m)
+	}
+}
+
+// metricsPage reads GET /metrics.
+func metricsPage(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	buf := new(strings.Builder)
 	_, _ = gatewaytest.BufioCopy(buf, resp)
-	for _, want := range []string{
-		`hookgate_events_accepted_total{event="workorder.status.paid"} 1`,
-		`hookgate_queue_depth{priority="high"}`,
-		`hookgate_attempt_duration_seconds_bucket{outcome="retry"`,
-		`hookgate_delivery_attempts_total{outcome="retry"} 1`,
-		"hookgate_deliveries_in_flight 0\n", // recorded: nothing running
-	} {
-		if !strings.Contains(buf.String(), want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
+	return buf.String()
 }
