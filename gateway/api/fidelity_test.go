@@ -1,0 +1,36 @@
+package api_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/hookgate/hookgate/gateway/gatewaytest"
+)
+
+// TestQueryEchoesOnlySent: metadata.query holds the filters the request
+// sent and nothing else, as Field Nation's examples do; history's userId
+// echoes as the string the document types it as. The events catalog keeps
+// its pages' {"model": null} when no model is asked.
+func TestQueryEchoesOnlySent(t *testing.T) {
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	tok := tg.Token("acme", "acme-secret")
+	id := tg.Create(tok, gatewaytest.NewHook("https://example.com/hook"))["webhookId"].(string)
+	for _, c := range []struct{ path, want string }{
+		{"/api/v1/webhooks", `{}`},
+		{"/api/v1/webhooks?search=example", `{"search":"example"}`},
+		{"/api/v1/webhooks?status=active&webhookId=" + id, `{"status":"active","webhookId":"` + id + `"}`},
+		{"/api/v1/webhooks/delivery-logs", `{}`},
+		{"/api/v1/webhooks/delivery-logs?webhookId=wh1&eventName=workorder.created&search=x",
+			`{"eventName":"workorder.created","search":"x","webhookId":"wh1"}`},
+		{"/api/v1/webhooks/delivery-logs?workOrderId=12&deliveryStatus=500", `{"deliveryStatus":"500","workOrderId":12}`},
+		{"/api/v1/webhooks/" + id + "/history", `{"webhookId":"` + id + `"}`},
+		{"/api/v1/webhooks/" + id + "/history?userId=1068&search=created", `{"search":"created","userId":"1068","webhookId":"` + id + `"}`},
+		{"/api/v1/webhooks/events", `{"model":null}`},
+	} {
+		r := tg.Must(200, "GET", c.path, tok, nil)
+		got, _ := json.Marshal(r.Meta()["query"])
+		if string(got) != c.want {
+			t.Errorf("GET %s: metadata.query %s, want %s", c.path, got, c.want)
+		}
+	}
+}
