@@ -34,3 +34,21 @@ func TestQueryEchoesOnlySent(t *testing.T) {
 		}
 	}
 }
+
+// TestNotificationEmailIsAString: a webhook without a notification email
+// answers "" (present), never null, in create, get and list.
+func TestNotificationEmailIsAString(t *testing.T) {
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	tok := tg.Token("acme", "acme-secret")
+	w := tg.Create(tok, gatewaytest.NewHook("https://example.com/hook"))
+	id := w["webhookId"].(string)
+	for name, got := range map[string]map[string]any{
+		"create": w,
+		"get":    tg.Must(200, "GET", "/api/v1/webhooks/"+id, tok, nil).Result(),
+		"list":   tg.Must(200, "GET", "/api/v1/webhooks", tok, nil).List()[0],
+	} {
+		if e, ok := got["notificationEmail"]; !ok || e != "" {
+			t.Errorf("%s: notificationEmail %#v (present %v), want \"\"", name, e, ok)
+		}
+	}
+}

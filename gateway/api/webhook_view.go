@@ -88,7 +88,8 @@ func (v webhookView) render(w *store.Webhook) *object {
 	if v.showSecret {
 		o.set("secret", w.Secret)
 	}
-	o.set("notificationEmail", nullIfEmpty(w.NotificationEmail)).set("modelProperties", nonNil(w.ModelProperties))
+	// "" when unset, never null: Field Nation's WebhookInfo requires a string.
+	o.set("notificationEmail", w.NotificationEmail).set("modelProperties", nonNil(w.ModelProperties))
 	o.set("isIntegrationOnly", w.IsIntegrationOnly)
 	if v.attrs {
 		h := maps.Clone(w.Headers)

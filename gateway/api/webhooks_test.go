@@ -251,10 +251,11 @@ func TestUpdateValidation(t *testing.T) {
 	if len(h) != 1 || h["a"] != "3" {
 		t.Errorf("merged headers %v", h)
 	}
-	// null clears the optional strings.
+	// null clears the optional strings; a cleared email reads "" (the
+	// document's WebhookInfo requires a string), a cleared template null.
 	tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"notificationEmail": "a@example.com", "payloadTemplate": "workorder"})
 	w = tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"notificationEmail": nil, "payloadTemplate": nil}).Result()
-	if w["notificationEmail"] != nil || w["payloadTemplate"] != nil {
+	if e, ok := w["notificationEmail"]; !ok || e != "" || w["payloadTemplate"] != nil {
 		t.Errorf("not cleared: %v", w)
 	}
 	if r := tg.Call("PUT", "/api/v1/webhooks/00000000-0000-4000-8000-000000000000", tok, map[string]any{"status": "inactive"}); r.Status != 404 {
