@@ -52,3 +52,38 @@ func TestNotificationEmailIsAString(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyFieldAttributeIsNotTheHeaders: webhookAttribute=legacy_field
+// answers the legacy field mappings (hookgate keeps none), not the
+// headers; deleting a legacy_field attribute leaves the headers alone.
+func TestLegacyFieldAttributeIsNotTheHeaders(t *testing.T) {
+	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	tok := tg.Token("acme", "acme-secret")
+	body := gatewaytest.NewHook("https://example.com/hook")
+	body["webhookAttribute"] = map[string]any{"header": map[string]any{"X-Team": "ops"}}
+	id := tg.Create(tok, body)["webhookId"].(string)
+	for q, want := range map[string]string{
+		"webhookAttribute=legacy_field":        `{"legacy_field":{}}`,
+		"webhookAttribute=header":              `{"header":{"X-Team":"ops"}}`,
+		"webhookAttribute=header,legacy_field": `{"header":{"X-Team":"ops"},"legacy_field":{}}`,
+		"fields=webhookId,webhookAttribute":    `{"header":{"X-Team":"ops"}}`,
+	} {
+		for _, path := range []string{"/api/v1/webhooks/" + id + "?" + q, "/api/v1/webhooks?" + q} {
+			r := tg.Must(200, "GET", path, tok, nil)
+			w := r.Result()
+			if w == nil {
+				w = r.List()[0]
+			}
+			if got, _ := json.Marshal(w["webhookAttribute"]); string(got) != want {
+				t.Errorf("GET %s: webhookAttribute %s, want %s", path, got, want)
+			}
+		}
+	}
+	if r := tg.Call("DELETE", "/api/v1/webhooks/"+id+"/legacy_field/X-Team", tok, nil); r.Status != 404 {
+		t.Errorf("DELETE legacy_field/X-Team: %d %s", r.Status, r.Raw)
+	}
+	w := tg.Must(200, "GET", "/api/v1/webhooks/"+id+"?webhookAttribute=header", tok, nil).Result()
+	if got, _ := json.Marshal(w["webhookAttribute"]); string(got) != `{"header":{"X-Team":"ops"}}` {
+		t.Errorf("after DELETE legacy_field/X-Team the headers are %s", got)
+	}
+}
