@@ -31,6 +31,7 @@ require (
 	github.com/andybalholm/brotli v1.1.0
 	github.com/evanphx/json-patch/v5 v5.9.11
 	github.com/hashicorp/golang-lru/v2 v2.0.7
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/valyala/fasthttp v1.51.0
 	golang.org/x/sys v0.48.0
 	sigs.k8s.io/yaml v1.6.0
