@@ -48,12 +48,12 @@ func withoutRequired(v any) any {
 
 // docChecker validates answers against the document a gateway serves.
 type docChecker struct {
-	t        *testing.T
+	t         *testing.T
 	paths     map[string]map[string]any
 	responses map[string]map[string]any // components/responses
-	compiler *jsonschema.Compiler
-	schemas  map[string]*jsonschema.Schema // by base and pointer
-	answered map[string][]int // "METHOD path" → statuses seen
+	compiler  *jsonschema.Compiler
+	schemas   map[string]*jsonschema.Schema // by base and pointer
+	answered  map[string][]int              // "METHOD path" → statuses seen
 }
 
 func newDocChecker(t *testing.T, raw []byte) *docChecker {

@@ -37,9 +37,9 @@ var webhookSpec = listSpec{
 // webhookView decides what of a webhook an answer shows.
 type webhookView struct {
 	fields     []string
-	showSecret bool // create, the update that set it, or fields=secret from a writer
+	showSecret bool     // create, the update that set it, or fields=secret from a writer
 	attrs      []string // the attribute types requested (webhookAttribute), in the order asked
-	showValues bool // header values in clear (writers only: they are often credentials)
+	showValues bool     // header values in clear (writers only: they are often credentials)
 }
 
 // newWebhookView reads fields and webhookAttribute for the token in c.
