@@ -12,6 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/gatewaytest"
 	"github.com/hookgate/hookgate/store"
 )
@@ -160,7 +161,11 @@ func (d *docChecker) schema(base, ptr string) *jsonschema.Schema {
 // without a successful call.
 func TestEveryAnswerMatchesTheDocument(t *testing.T) {
 	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(404) })
-	tg := startAPIGateway(t, gatewaytest.APIConfig(t))
+	cfg := gatewaytest.APIConfig(t)
+	// A webhook of the HCL file: read-only over the API (409).
+	cfg.Webhooks = []config.Webhook{{Name: "erp", CompanyID: 100, UserID: 1068, URL: "https://erp.example.com/hooks",
+		Method: "post", Status: "active", Events: []string{"workorder.status.approved"}, Sink: "http"}}
+	tg := startAPIGateway(t, cfg)
 	d := newDocChecker(t, tg.Must(200, "GET", "/api/v1/openapi.json", "", nil).Raw)
 	admin, reader := tg.Token("acme", "acme-secret"), tg.Token("reader", "reader-secret")
 	publisher := tg.Token("globex", "globex-secret") // events:publish only
@@ -215,7 +220,7 @@ func TestEveryAnswerMatchesTheDocument(t *testing.T) {
 	body["webhookAttribute"] = map[string]any{"header": map[string]any{"X-Team": "ops"}}
 	created := call("POST", hooks, admin, body, 200).Result()
 	id := created["webhookId"].(string)
-	withEmail := gatewaytest.NewHook("https://example.com/b", "workorder.routed")
+	withEmail := gatewaytest.NewHook(rc.Srv.URL+"/b", "workorder.routed")
 	withEmail["notificationEmail"] = "ops@example.com"
 	other := call("POST", hooks, admin, withEmail, 200).Result()["webhookId"].(string)
 	call("POST", hooks, admin, map[string]any{"url": "https://example.com/c", "method": "POST", "status": "active", "events": []string{"workorder.created"}}, 400)
@@ -236,6 +241,8 @@ func TestEveryAnswerMatchesTheDocument(t *testing.T) {
 	call("PUT", one, admin, map[string]any{"method": "PUT"}, 400, "{webhookId}", id)
 	call("PUT", one, admin, map[string]any{"status": "inactive"}, 404, "{webhookId}", "00000000-0000-4000-8000-000000000000")
 	call("PUT", one, reader, map[string]any{"status": "inactive"}, 403, "{webhookId}", id)
+	erp := tg.Must(200, "GET", hooks+"?search=erp.example.com", reader, nil).List()[0]["webhookId"].(string)
+	call("PUT", one, admin, map[string]any{"status": "inactive"}, 409, "{webhookId}", erp)
 
 	const attr = "/api/v1/webhooks/{webhookId}/{attributeType}/{attributeName}"
 	call("DELETE", attr, admin, nil, 200, "{webhookId}", id, "{attributeType}", "header", "{attributeName}", "X-Team")
@@ -254,19 +261,20 @@ func TestEveryAnswerMatchesTheDocument(t *testing.T) {
 	call("POST", "/api/v1/events", admin, `{"event":{}}`, 400)
 	call("POST", "/api/v1/events", reader, string(gatewaytest.Seed(t, "workorder.created")), 403)
 	call("POST", "/api/v1/events", "", string(gatewaytest.Seed(t, "workorder.created")), 401)
+	call("POST", "/api/v1/events", admin, string(gatewaytest.PaddedEnvelope(t, "workorder.created", int(cfg.Server.BodyLimit)+1)), 413)
 	batch := `{"events":[{"envelope":` + string(gatewaytest.Seed(t, "workorder.routed")) + `},{"envelope":{"event":{}}}]}`
 	call("POST", "/api/v1/events/batch", admin, batch, 202)
 	call("POST", "/api/v1/events/batch", admin, `{"events":[]}`, 400)
 	call("POST", "/api/v1/events/batch", reader, batch, 403)
 	tg.WaitDelivery(id, store.DeliveryDead)
-	rc.Next(t)
 
 	const logs = "/api/v1/webhooks/delivery-logs"
-	list := call("GET", logs, reader, nil, 200)
-	if len(list.List()) == 0 {
-		t.Fatal("no delivery log")
+	call("GET", logs, reader, nil, 200)
+	list := call("GET", logs+"?webhookId="+id, reader, nil, 200).List()
+	if len(list) != 1 {
+		t.Fatalf("%d delivery logs of webhook %s, want 1", len(list), id)
 	}
-	logID := list.List()[0]["deliveryId"].(string)
+	logID := list[0]["deliveryId"].(string)
 	call("GET", logs+"?webhookId="+id+"&eventName=workorder.created&deliveryStatus=404&workOrderId=12345&fields=deliveryId&fields=outcome", reader, nil, 200)
 	call("GET", logs+"?deliveryStatus=abc", reader, nil, 400)
 	call("GET", logs, publisher, nil, 403)
@@ -281,6 +289,12 @@ func TestEveryAnswerMatchesTheDocument(t *testing.T) {
 	call("PATCH", logs+"/{deliveryId}/retry", admin, nil, 200, "{deliveryId}", logID)
 	call("PATCH", logs+"/{deliveryId}/retry", admin, nil, 404, "{deliveryId}", "00000000-0000-4000-8000-000000000000:1")
 	call("PATCH", logs+"/{deliveryId}/retry", reader, nil, 403, "{deliveryId}", logID)
+	// Once the retried attempt is dead too, a retry of a paused webhook's
+	// delivery is refused.
+	tg.WaitFor(id, store.DeliveryDead, func(d *store.Delivery) bool { return d.Attempts == 2 })
+	call("PUT", one, admin, map[string]any{"status": "inactive"}, 200, "{webhookId}", id)
+	call("PATCH", logs+"/{deliveryId}/retry", admin, nil, 422, "{deliveryId}", logID)
+	call("PUT", one, admin, map[string]any{"status": "active"}, 200, "{webhookId}", id)
 
 	// Our actions.
 	call("POST", one+"/test", admin, map[string]any{"eventName": "workorder.created"}, 200, "{webhookId}", id)
