@@ -10,7 +10,7 @@ CONFIG   ?= gateway.hcl
 FUZZTIME ?= 20000x
 PKGS     := ./...
 
-.PHONY: run build test vet unit fuzz bench chaos abuse proto golden clean chromium screenshots postgresql
+.PHONY: run build test vet unit fuzz bench chaos abuse proto golden openapi clean chromium screenshots postgresql
 
 run: build
 	./$(BIN) serve --config $(CONFIG)
@@ -86,6 +86,11 @@ proto:
 # Needs node and npm; `make test` does not.
 golden:
 	cd tools/jsonata-golden && npm ci --no-audit --no-fund --loglevel=error && node golden.js
+
+# Regenerates gateway/api/openapi.json (committed, embedded) from Field
+# Nation's document and ours: gateway/api/openapi/{fieldnation-v3,hookgate}.yaml.
+openapi:
+	go generate ./gateway/api
 
 clean:
 	rm -rf bin data
