@@ -52,6 +52,10 @@ func Defaults() Config {
 			// The largest rendered body a delivery sends (gateway/deliver.go).
 			MaxBody:      1 << 20,
 			SpareWorkers: 2,
+			// The delivery stream to each sink (plugins/host): measured
+			// with `hookgate bench` (docs/plugins.md, "Batches").
+			SinkBatchMax:    64,
+			SinkBatchLinger: 200 * time.Microsecond,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,
