@@ -23,10 +23,11 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fanOut := fs.Int("fanout", benchrun.DefaultFanOut, "webhooks subscribed to each event in the publish run")
 	rate := fs.Int("rate", benchrun.DefaultRate, "events/s of the paced latency run (0 skips it)")
 	paced := fs.Duration("paced", benchrun.DefaultPaced, "how long the paced run publishes")
+	delivery := fs.String("delivery", "", `extra attributes of the gateway's delivery block, e.g. 'workers = 128'`)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	gw := fs.String("gateway-binary", "", "measure this hookgate executable instead of this one (another build)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: hookgate bench [--events N] [--connections N] [--payload-size BYTES] [--fanout N] [--rate N] [--paced 5s] [--json]")
+		fmt.Fprintln(stderr, "usage: hookgate bench [--events N] [--connections N] [--payload-size BYTES] [--fanout N] [--rate N] [--paced 5s] [--delivery HCL] [--json]")
 		return 2
 	}
 	bin := *gw
@@ -47,7 +48,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	rep, err := benchrun.Run(ctx, benchrun.Options{Binary: bin, Events: *events, Connections: *conns,
-		PayloadSize: *size, FanOut: *fanOut, Rate: *rate, Paced: *paced, Progress: progress})
+		PayloadSize: *size, FanOut: *fanOut, Rate: *rate, Paced: *paced, Progress: progress, Delivery: *delivery})
 	if err != nil {
 		fmt.Fprintf(stderr, "hookgate bench: %v\n", err)
 		return 1

@@ -35,6 +35,9 @@ type Options struct {
 	Rate        int           // events/s of the paced latency run; 0 skips it
 	Paced       time.Duration // how long the paced run publishes
 	Progress    io.Writer     // where the progress line is rewritten; nil: none
+	// Delivery holds extra attributes for the gateway's delivery block
+	// (HCL, such as `workers = 128`), to measure other settings.
+	Delivery string
 }
 
 // Defaults of `hookgate bench`.
@@ -73,6 +76,7 @@ type Report struct {
 		Events      int     `json:"events"`
 		Connections int     `json:"connections"`
 		PayloadSize int     `json:"payloadSize"`
+		Delivery    string  `json:"delivery,omitempty"`
 		FanOut      int     `json:"fanOut"`
 		Rate        int     `json:"rate"`
 		PacedSec    float64 `json:"pacedSeconds"`
@@ -133,6 +137,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	r := &Report{Machine: Machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version()}}
 	r.Options.Events, r.Options.Connections, r.Options.PayloadSize = o.Events, o.Connections, o.PayloadSize
 	r.Options.FanOut, r.Options.Rate, r.Options.PacedSec = o.FanOut, o.Rate, o.Paced.Seconds()
+	r.Options.Delivery = o.Delivery
 	p := newProgress(o.Progress)
 	defer p.done()
 
@@ -175,13 +180,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // (company 100), hooks webhook blocks named wh0.. posting to receiverURL
 // with a small JSONata template, publish quotas off (the bench measures
 // what the gateway can take, not one company's quota).
-func Config(listen, dataPath, receiverURL string, hooks int) string {
+// delivery holds extra attributes of the delivery block.
+func Config(listen, dataPath, receiverURL string, hooks int, delivery string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `server  { listen = %q }
 storage { path = %q }
 delivery {
   allow_http = true
   allow_private_networks = true
+  %s
 }
 quotas { publish_rate = 0 }
 auth {
@@ -191,7 +198,7 @@ auth {
     scopes     = ["events:publish"]
   }
 }
-`, listen, dataPath)
+`, listen, dataPath, delivery)
 	for i := range hooks {
 		fmt.Fprintf(&b, `webhook "wh%d" {
   company_id = 100
@@ -232,7 +239,7 @@ func drainAndPace(ctx context.Context, o Options, p *progress, dir, receiverURL 
 		return Delivery{}, nil, err
 	}
 	rc.Reset()
-	g, err := startGateway(ctx, o.Binary, dir, Config(addr, filepath.Join(dir, "data"), receiverURL, 1), addr)
+	g, err := startGateway(ctx, o.Binary, dir, Config(addr, filepath.Join(dir, "data"), receiverURL, 1, o.Delivery), addr)
 	if err != nil {
 		return Delivery{}, nil, err
 	}
@@ -266,7 +273,7 @@ func publishRun(ctx context.Context, o Options, p *progress, dir, receiverURL st
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Delivery{}, err
 	}
-	g, err := startGateway(ctx, o.Binary, dir, Config(addr, filepath.Join(dir, "data"), receiverURL, o.FanOut), addr)
+	g, err := startGateway(ctx, o.Binary, dir, Config(addr, filepath.Join(dir, "data"), receiverURL, o.FanOut, o.Delivery), addr)
 	if err != nil {
 		return Delivery{}, err
 	}

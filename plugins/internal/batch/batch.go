@@ -37,12 +37,13 @@ type Collector[T any] struct {
 	timer *time.Timer
 }
 
-// Next waits for an item (or stop), then takes more until a limit is
-// reached, the queue is empty and nothing is on its way, or the linger
-// since the first item ran out. It appends to into[:0] and returns the
+// Next waits for an item (or stop), then takes what is queued up to the
+// limits; if that leaves room and more are on their way, it waits the
+// linger and takes what came meanwhile. It appends to into[:0] and returns the
 // batch; open is false when the queue was closed (the batch holds what
 // was left) or stop was closed.
 func (c *Collector[T]) Next(stop <-chan struct{}, into []T) (batch []T, open bool) {
+	open = true
 	batch = into[:0]
 	select {
 	case it, ok := <-c.Q:
@@ -58,41 +59,38 @@ func (c *Collector[T]) Next(stop <-chan struct{}, into []T) (batch []T, open boo
 	// runnable this returns at once.
 	runtime.Gosched()
 	size := c.size(batch[0])
-	var deadline <-chan time.Time
+	batch, size, open = c.drain(batch, size)
+	if !open || c.full(len(batch), size) || c.Limits.Linger <= 0 || c.Busy == nil || !c.Busy(len(batch)) {
+		return batch, open
+	}
+	// Linger by sleeping, not by waiting on the queue: a sender parked on
+	// the queue is woken by every item, which costs more than the
+	// messages batching saves; asleep it is woken once, then takes all
+	// that came meanwhile.
+	select {
+	case <-c.startTimer():
+	case <-stop:
+		c.stopTimer()
+		return batch, false
+	}
+	batch, _, open = c.drain(batch, size)
+	return batch, open
+}
+
+// drain takes what is queued, up to the limits, without waiting.
+func (c *Collector[T]) drain(batch []T, size int) ([]T, int, bool) {
 	for !c.full(len(batch), size) {
 		select {
 		case it, ok := <-c.Q:
 			if !ok {
-				return batch, false
+				return batch, size, false
 			}
 			batch, size = append(batch, it), size+c.size(it)
-			continue
 		default:
-		}
-		if c.Limits.Linger <= 0 || c.Busy == nil || !c.Busy(len(batch)) {
-			return batch, true
-		}
-		if deadline == nil {
-			deadline = c.startTimer()
-		}
-		select {
-		case it, ok := <-c.Q:
-			if !ok {
-				c.stopTimer()
-				return batch, false
-			}
-			batch, size = append(batch, it), size+c.size(it)
-		case <-deadline:
-			return batch, true
-		case <-stop:
-			c.stopTimer()
-			return batch, false
+			return batch, size, true
 		}
 	}
-	if deadline != nil {
-		c.stopTimer()
-	}
-	return batch, true
+	return batch, size, true
 }
 
 func (c *Collector[T]) full(n, size int) bool {

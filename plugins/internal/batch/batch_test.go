@@ -50,8 +50,8 @@ func TestLingersOnlyWhileBusy(t *testing.T) {
 	}
 
 	q := queue(1)
-	busy := &Collector[int]{Q: q, Limits: Limits{Max: 2, Linger: time.Hour}, Busy: func(int) bool { return true }}
-	go func() { q <- 2 }() // the item "on its way"
+	busy := &Collector[int]{Q: q, Limits: Limits{Max: 8, Linger: time.Millisecond},
+		Busy: func(n int) bool { q <- 2; return n == 1 }} // 2 comes while the batch lingers
 	if b, _ := busy.Next(nil, nil); !slices.Equal(b, []int{1, 2}) {
 		t.Fatalf("busy: got %v", b)
 	}
