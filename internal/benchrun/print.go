@@ -18,7 +18,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "%-34s µs CPU per delivery: gateway %.1f, sink %.1f, %s %.1f\n", "", d.GatewayCPUMicros, d.SinkCPUMicros, bench, d.BenchCPUMicros)
 	}
 	row("gateway, draining accepted", r.Drain, "receiver")
-	row(fmt.Sprintf("gateway, publish and deliver"), r.Publish, "producers + receiver")
+	row("gateway, publish and deliver", r.Publish, "producers + receiver")
 	fmt.Fprintf(w, "%-34s %9.0f events/s\n", "", r.Publish.EventsPerSec)
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(w, "\npaced %d events/s for %.0f s (%d events, achieved %.0f/s):\n", l.Rate, o.PacedSec, l.Events, l.AchievedRate)

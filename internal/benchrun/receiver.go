@@ -76,13 +76,24 @@ func (r *Receiver) Arrival(tr string) (time.Time, bool) {
 	return at, ok
 }
 
-// WaitCount waits until n requests have arrived, at most limit.
+// stallLimit ends a wait in which no request arrived for this long: the
+// rest are not coming (failed deliveries), whatever the overall limit.
+const stallLimit = 30 * time.Second
+
+// WaitCount waits until n requests have arrived, at most limit, and gives
+// up sooner when none arrives for 30 s.
 func (r *Receiver) WaitCount(ctx context.Context, n int64, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
-	for r.n.Load() < n {
+	last, lastAt := r.n.Load(), time.Now()
+	for got := last; got < n; got = r.n.Load() {
+		if got != last {
+			last, lastAt = got, time.Now()
+		} else if time.Since(lastAt) > stallLimit {
+			return fmt.Errorf("the receiver got %d of %d requests, then none for %v", got, n, stallLimit)
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("the receiver got %d of %d requests within %v", r.n.Load(), n, limit)
