@@ -147,7 +147,7 @@ type Delivery struct {
 	// process both ways (plugins/host): at most SinkBatchMax requests or
 	// results per message, and one waits at most SinkBatchLinger for
 	// others to share its message, only while others are in flight.
-	// Defaults 64 and 200µs; a linger of 0 sends whatever is queued.
+	// Defaults 64 and 0 (no linger: a message carries whatever is queued).
 	SinkBatchMax    int
 	SinkBatchLinger time.Duration
 }

@@ -79,9 +79,9 @@ func selfCPU() time.Duration {
 }
 
 // BenchmarkDeliverViaPlugin: gateway → host → gRPC stream → http sink
-// subprocess → loopback receiver; the stream as the gateway configures it
-// by default (batched), with whatever is queued per message (unbatched,
-// as before protocol 3), and with a sink that speaks only protocol 2.
+// subprocess → loopback receiver; the stream with a 200 µs linger
+// (batched), with whatever is queued per message (unbatched: the default),
+// and with a sink that speaks only protocol 2.
 func BenchmarkDeliverViaPlugin(b *testing.B) {
 	batched := openPolicy
 	batched.BatchMax, batched.BatchLinger = 64, 200*time.Microsecond

@@ -87,8 +87,8 @@ func Conformance(t *testing.T, s Suite) {
 	opts := host.Options{
 		BuiltinCommand: Command, AllowHTTP: true, AllowPrivateNetworks: true,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		// Batching as the gateway configures it by default: lingering
-		// must not hold a lone delivery back.
+		// Batching with a linger (delivery.sink_batch_linger), so that
+		// path is checked too: it must not hold a lone delivery back.
 		BatchMax: 64, BatchLinger: 200 * time.Microsecond,
 	}
 	h := startConformanceHost(t, s, f, opts, sdk.ProtocolV3)
