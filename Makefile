@@ -70,7 +70,11 @@ abuse:
 	HOOKGATE_ABUSE=1 $(GO) test -count=1 -timeout 20m -run '^TestAbuse$$' -v ./cmd/hookgate
 
 # Prints the figures; see README "Measured". Not a pass/fail test.
-bench: postgresql
+# `hookgate bench` first (a plain client, then the gateway end to end; about
+# 20 s here), then the Go benchmarks of every package.
+BENCH_FLAGS ?= --events 20000 --paced 3s
+bench: build postgresql
+	./$(BIN) bench $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
 # Regenerates the gRPC contract (generated code is committed).

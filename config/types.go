@@ -143,6 +143,13 @@ type Delivery struct {
 	// due work share the rest equally. Default 2; 0 lets a lone company
 	// take every worker (gateway/delivery/fairness.go).
 	SpareWorkers int
+	// SinkBatchMax and SinkBatchLinger batch the stream to each sink
+	// process both ways (plugins/host): at most SinkBatchMax requests or
+	// results per message, and one waits at most SinkBatchLinger for
+	// others to share its message, only while others are in flight.
+	// Defaults 64 and 0 (no linger: a message carries whatever is queued).
+	SinkBatchMax    int
+	SinkBatchLinger time.Duration
 }
 
 // Quotas is the quotas block: the limits of each company's resources. 0
