@@ -70,6 +70,8 @@ type Store struct {
 	depthMu sync.Mutex
 	depth   [3]int64 // mirror of the persisted queue counters, read by QueueDepth
 
+	stats statsCache // the webhooks' stats as committed (attempts.go)
+
 	usageMu sync.Mutex
 	usage   map[int64]int64 // stored event bytes per company (usage.go)
 
@@ -121,6 +123,7 @@ func Open(opts Options) (*Store, error) {
 		ops:           make(chan *op, maxGroupOps),
 		committerDone: make(chan struct{}),
 		claims:        newClaimSet(),
+		stats:         statsCache{m: make(map[string]store.WebhookStats)},
 		gcStop:        make(chan struct{}),
 		gcDone:        make(chan struct{}),
 	}

@@ -49,24 +49,50 @@ type op struct {
 // milliseconds and the caller waits for it, so a cancelled caller never
 // leaves a write whose outcome it does not know.
 func (s *Store) submit(ctx context.Context, size int, run func(w *wtx) error) error {
+	o := &op{run: run, size: size, done: make(chan struct{})}
+	if err := s.enqueue(ctx, o); err != nil {
+		return err
+	}
+	<-o.done
+	return o.err
+}
+
+// submitAll is submit of several operations, queued one after the other
+// (so usually committed in one group) before it waits for them all. It
+// stops queueing at the first refusal and returns it, after the ones
+// already queued are synced.
+func (s *Store) submitAll(ctx context.Context, ops []*op) error {
+	var err error
+	n := 0
+	for _, o := range ops {
+		if err = s.enqueue(ctx, o); err != nil {
+			break
+		}
+		n++
+	}
+	for _, o := range ops[:n] {
+		<-o.done
+		err = errors.Join(err, o.err)
+	}
+	return err
+}
+
+// enqueue hands o to the committer.
+func (s *Store) enqueue(ctx context.Context, o *op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o := &op{run: run, size: size, done: make(chan struct{})}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if s.closed {
-		s.mu.RUnlock()
 		return store.ErrClosed
 	}
 	select {
 	case s.ops <- o:
-		s.mu.RUnlock()
+		return nil
 	case <-ctx.Done():
-		s.mu.RUnlock()
 		return ctx.Err()
 	}
-	<-o.done
-	return o.err
 }
 
 // commitLoop is the only writer. It exits when Close closes ops, after
@@ -150,6 +176,9 @@ type wtx struct {
 	// claim's copy; its commit moves Store.epoch.
 	changed bool
 	usage   map[int64]int64 // change of each company's stored event bytes (usage.go)
+	// stats: the group's new stats of each webhook it recorded attempts
+	// of, written once each at commit and then cached (statsCache).
+	stats map[string]*store.WebhookStats
 }
 
 func (s *Store) begin() *wtx {
@@ -182,6 +211,11 @@ func (w *wtx) commit() (err error) {
 	if err != nil {
 		return err
 	}
+	for id, st := range w.stats {
+		if err := w.txn.Set(statsKey(id), encodeStats(*st)); err != nil {
+			return err
+		}
+	}
 	// Lower the claim scan's start for the keys this group enqueues, and
 	// keep scans from raising it above them until they are visible; then
 	// release the claims of the attempts recorded (see claimSet.committed).
@@ -206,6 +240,7 @@ func (w *wtx) commit() (err error) {
 		w.s.depthMu.Unlock()
 	}
 	w.s.publishUsage(usage)
+	w.s.stats.publish(w.stats)
 	return nil
 }
 

@@ -31,7 +31,7 @@ const (
 	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil
 	pAttempt     = "a\x00" // a/<deliveryID>\0<attempt4>                      → Attempt record
 	pAttemptByCo = "A\x00" // A/<company8><created8><deliveryID>\0<attempt4>  → attempt index value
-	pAttemptByHk = "B\x00" // B/<webhookID>\0<created8><deliveryID>\0<attempt4> → attempt index value
+	pAttemptByHk = "B\x00" // B/<webhookID>\0<created8><deliveryID>\0<attempt4> → attempt index value (before format 3; expire by their TTL, unread)
 	pIdempotency = "k\x00" // k/<key>                                         → expires8 + response
 	pMeta        = "m\x00" // m/<name>                                        → bytes
 	pUsage       = "u\x00" // u/<company8>                                    → stored event payload bytes (uvarint)
@@ -141,9 +141,6 @@ func attemptKey(deliveryID string, n int) []byte {
 func attemptCoPrefix(company int64) []byte {
 	return key([]byte(pAttemptByCo), u64(uint64(company)))
 }
-func attemptHkPrefix(webhookID string) []byte {
-	return key([]byte(pAttemptByHk), []byte(webhookID), sep)
-}
 
 // appendAttemptRef appends the "<deliveryID>\0<attempt4>" tail shared by
 // attempt index keys.
@@ -152,17 +149,11 @@ func appendAttemptRef(k []byte, a *store.Attempt) []byte {
 	return binary.BigEndian.AppendUint32(k, uint32(a.Attempt))
 }
 
-// attemptIndexKeys are the company (A/) and webhook (B/) index keys of a.
-func attemptIndexKeys(a *store.Attempt) (byCo, byHook []byte) {
-	created := timeKey(a.CreatedAt)
-	ref := len(a.DeliveryID) + 1 + 4
-	byCo = append(make([]byte, 0, len(pAttemptByCo)+8+8+ref), pAttemptByCo...)
-	byCo = binary.BigEndian.AppendUint64(byCo, uint64(a.CompanyID))
-	byCo = appendAttemptRef(binary.BigEndian.AppendUint64(byCo, created), a)
-	byHook = append(make([]byte, 0, len(pAttemptByHk)+len(a.WebhookID)+1+8+ref), pAttemptByHk...)
-	byHook = append(append(byHook, a.WebhookID...), 0)
-	byHook = appendAttemptRef(binary.BigEndian.AppendUint64(byHook, created), a)
-	return byCo, byHook
+// attemptCoKey is the company index (A/) key of a.
+func attemptCoKey(a *store.Attempt) []byte {
+	k := append(make([]byte, 0, len(pAttemptByCo)+8+8+len(a.DeliveryID)+1+4), pAttemptByCo...)
+	k = binary.BigEndian.AppendUint64(k, uint64(a.CompanyID))
+	return appendAttemptRef(binary.BigEndian.AppendUint64(k, timeKey(a.CreatedAt)), a)
 }
 func idemKey(k string) []byte { return key([]byte(pIdempotency), []byte(k)) }
 func metaKey(n string) []byte { return key([]byte(pMeta), []byte(n)) }

@@ -26,6 +26,7 @@ func RunContract(t *testing.T, open Opener) {
 		{"IdempotencyConcurrentSameKey", testIdempotencyConcurrent},
 		{"ReleaseInFlightAfterCrash", testReleaseInFlight},
 		{"StatsWindow", testStatsWindow},
+		{"RecordAttemptsBatch", testRecordAttempts},
 		{"ListAttempts", testListAttempts},
 		{"AttemptBodySizes", testAttemptBodySizes},
 		{"DeleteWebhookKeepsLogsAndHistory", testDeleteWebhook},
