@@ -52,6 +52,9 @@ func Defaults() Config {
 			// The largest rendered body a delivery sends (gateway/deliver.go).
 			MaxBody:      1 << 20,
 			SpareWorkers: 2,
+			// Attempt outcomes per store write (gateway/delivery/recorder.go).
+			RecordBatch:  256,
+			RecordLinger: 0,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,

@@ -143,6 +143,14 @@ type Delivery struct {
 	// due work share the rest equally. Default 2; 0 lets a lone company
 	// take every worker (gateway/delivery/fairness.go).
 	SpareWorkers int
+	// RecordBatch is the most attempt outcomes the recorder writes in one
+	// store call (one group commit, one statement); default 256.
+	RecordBatch int
+	// RecordLinger is how long the recorder waits for more outcomes
+	// before writing a batch that is not full; default 0: it writes what
+	// is waiting, and outcomes gather while the previous write syncs
+	// (gateway/delivery/recorder.go).
+	RecordLinger time.Duration
 }
 
 // Quotas is the quotas block: the limits of each company's resources. 0
