@@ -134,7 +134,10 @@ func Open(opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	err = s.checkKeys(opts.Path)
+	err = s.migrate()
+	if err == nil {
+		err = s.checkKeys(opts.Path)
+	}
 	if err == nil {
 		err = s.loadUsage()
 	}

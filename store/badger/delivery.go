@@ -1,7 +1,6 @@
 package badger
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -14,14 +13,14 @@ import (
 )
 
 // Delivery state changes. Every change of a delivery goes through
-// wtx.transition, which keeps its record and its three indexes consistent:
+// wtx.transition, which keeps its record and its indexes consistent:
 //
 //	q/  queue key           present while pending
-//	i/  in-flight marker    present while in flight
-//	D/  per-webhook index   bucket open/succeeded/dead, by CreatedAt
+//	i/  in-flight marker    present while in flight (older versions only)
+//	D/  dead letters        per webhook, by CreatedAt, while dead
 //
 // Open deliveries (and their events) never expire; finishing one gives its
-// record and its D/ key the log-retention TTL, and finishing the last
+// record (and a dead one's D/ key) the log-retention TTL, and finishing the last
 // delivery of an event starts the event's retention clock (expireEvent;
 // sweepEvents deletes it when the clock runs out). Requeueing a finished
 // delivery clears those again.
@@ -90,24 +89,23 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	v := encodeDelivery(next, flags)
 	done := finished(next.State)
 	var err error
-	idx := delByHookKey(next)
-	var oldIdx []byte
-	if old != nil {
-		oldIdx = delByHookKey(old)
-	}
-	sameIdx := old != nil && bytes.Equal(oldIdx, idx)
-	if old != nil && !sameIdx {
-		if err := w.del(oldIdx); err != nil {
-			return err
-		}
-	}
-	switch {
-	case done: // finished: record and index start their retention clock
-		err = errors.Join(w.setExpiring(deliveryKey(next.ID), v), w.setExpiring(idx, nil))
-	case sameIdx:
+	if done { // finished: the record starts its retention clock
+		err = w.setExpiring(deliveryKey(next.ID), v)
+	} else {
 		err = w.set(deliveryKey(next.ID), v)
-	default:
-		err = errors.Join(w.set(deliveryKey(next.ID), v), w.set(idx, nil))
+	}
+	if err != nil {
+		return err
+	}
+	// Only dead deliveries are indexed by webhook (D/, for the replay of a
+	// webhook's dead letters): the index of every state cost two keys when
+	// a delivery finished and one at ingest (format 3, migrate.go).
+	wasDead, isDead := old != nil && old.State == store.DeliveryDead, next.State == store.DeliveryDead
+	switch {
+	case isDead:
+		err = w.setExpiring(deadKey(next), nil)
+	case wasDead:
+		err = w.del(deadKey(old))
 	}
 	if err != nil {
 		return err

@@ -28,7 +28,7 @@ const (
 	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (codec.go)
 	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → copy of the d/ record (nil from older builds)
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
-	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil
+	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil (bucket x: dead; o and s before format 3)
 	pAttempt     = "a\x00" // a/<deliveryID>\0<attempt4>                      → Attempt record
 	pAttemptByCo = "A\x00" // A/<company8><created8><deliveryID>\0<attempt4>  → attempt index value
 	pAttemptByHk = "B\x00" // B/<webhookID>\0<created8><deliveryID>\0<attempt4> → attempt index value (before format 3; expire by their TTL, unread)
@@ -37,23 +37,13 @@ const (
 	pUsage       = "u\x00" // u/<company8>                                    → stored event payload bytes (uvarint)
 )
 
-// Delivery buckets in the D/ index: open (pending or in flight), succeeded, dead.
+// Delivery buckets in the D/ index: open (pending or in flight) and
+// succeeded were written before format 3, which indexes dead ones only.
 const (
 	bucketOpen      = 'o'
 	bucketSucceeded = 's'
 	bucketDead      = 'x'
 )
-
-func bucketOf(state store.DeliveryState) byte {
-	switch state {
-	case store.DeliverySucceeded:
-		return bucketSucceeded
-	case store.DeliveryDead:
-		return bucketDead
-	default:
-		return bucketOpen
-	}
-}
 
 // timeKey orders times as big-endian nanoseconds; the zero time sorts first.
 func timeKey(t time.Time) uint64 {
@@ -124,9 +114,10 @@ func inFlightKey(id string) []byte { return key([]byte(pInFlight), []byte(id)) }
 func delByHookPrefix(webhookID string, bucket byte) []byte {
 	return key([]byte(pDelByHook), []byte(webhookID), sep, []byte{bucket})
 }
-func delByHookKey(d *store.Delivery) []byte {
+// deadKey is d's key in the dead-letter index (D/, bucket x).
+func deadKey(d *store.Delivery) []byte {
 	k := make([]byte, 0, len(pDelByHook)+len(d.WebhookID)+2+8+len(d.ID))
-	k = append(append(append(k, pDelByHook...), d.WebhookID...), 0, bucketOf(d.State))
+	k = append(append(append(k, pDelByHook...), d.WebhookID...), 0, bucketDead)
 	k = binary.BigEndian.AppendUint64(k, timeKey(d.CreatedAt))
 	return append(k, d.ID...)
 }
