@@ -114,6 +114,7 @@ func inFlightKey(id string) []byte { return key([]byte(pInFlight), []byte(id)) }
 func delByHookPrefix(webhookID string, bucket byte) []byte {
 	return key([]byte(pDelByHook), []byte(webhookID), sep, []byte{bucket})
 }
+
 // deadKey is d's key in the dead-letter index (D/, bucket x).
 func deadKey(d *store.Delivery) []byte {
 	k := make([]byte, 0, len(pDelByHook)+len(d.WebhookID)+2+8+len(d.ID))
