@@ -84,6 +84,9 @@ type Store struct {
 	// DeadLetterPending, ReleaseInFlight, a record without a claim). While
 	// it stands still, a claim's copy of its record is what is stored.
 	epoch atomic.Uint64
+	// keyWrites counts the keys committed groups set or deleted: what
+	// the benchmarks report per delivery (KeyWrites).
+	keyWrites atomic.Uint64
 
 	committerDone chan struct{}
 	gcStop        chan struct{}
@@ -149,6 +152,10 @@ func Open(opts Options) (*Store, error) {
 	go s.gcLoop(opts.GCInterval, opts.InMemory)
 	return s, nil
 }
+
+// KeyWrites returns how many keys the store's committed writes have set or
+// deleted since Open (the benchmarks' keys per delivery).
+func (s *Store) KeyWrites() uint64 { return s.keyWrites.Load() }
 
 // badgerOptions tunes badger for a small machine (2 cores, low idle RSS).
 // docs/storage.md explains every choice.

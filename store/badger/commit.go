@@ -179,6 +179,8 @@ type wtx struct {
 	// stats: the group's new stats of each webhook it recorded attempts
 	// of, written once each at commit and then cached (statsCache).
 	stats map[string]*store.WebhookStats
+	// writes counts the keys the group sets and deletes (Store.keyWrites).
+	writes int
 }
 
 func (s *Store) begin() *wtx {
@@ -203,7 +205,7 @@ func (w *wtx) apply(ops []*op) (int, error) {
 func (w *wtx) commit() (err error) {
 	defer w.txn.Discard()
 	if w.depthDirty {
-		if err := w.txn.Set(keyDepth, encodeDepth(w.depth)); err != nil {
+		if err := w.set(keyDepth, encodeDepth(w.depth)); err != nil {
 			return err
 		}
 	}
@@ -212,7 +214,7 @@ func (w *wtx) commit() (err error) {
 		return err
 	}
 	for id, st := range w.stats {
-		if err := w.txn.Set(statsKey(id), encodeStats(*st)); err != nil {
+		if err := w.set(statsKey(id), encodeStats(*st)); err != nil {
 			return err
 		}
 	}
@@ -241,17 +243,19 @@ func (w *wtx) commit() (err error) {
 	}
 	w.s.publishUsage(usage)
 	w.s.stats.publish(w.stats)
+	w.s.keyWrites.Add(uint64(w.writes))
 	return nil
 }
 
-func (w *wtx) set(k, v []byte) error { return w.txn.Set(k, v) }
+func (w *wtx) set(k, v []byte) error { w.writes++; return w.txn.Set(k, v) }
 
 // setExpiring writes k with the log-retention TTL.
 func (w *wtx) setExpiring(k, v []byte) error {
+	w.writes++
 	return w.txn.SetEntry(badger.NewEntry(k, v).WithTTL(w.s.retention))
 }
 
-func (w *wtx) del(k []byte) error { return w.txn.Delete(k) }
+func (w *wtx) del(k []byte) error { w.writes++; return w.txn.Delete(k) }
 
 // enqueue adds d's queue key and counts it. rec is d's record as written
 // under its d/ key in the same transaction: the queue key carries a copy, so

@@ -37,6 +37,7 @@ func (s *Store) Ingest(ctx context.Context, idem *store.Idempotency, items []sto
 		if idem != nil {
 			exp := s.now().Add(idem.TTL)
 			e := badger.NewEntry(idemKey(idem.Key), encodeIdem(exp, idem.Response)).WithTTL(idem.TTL)
+			w.writes++
 			return w.txn.SetEntry(e)
 		}
 		return nil
