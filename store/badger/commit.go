@@ -181,6 +181,10 @@ type wtx struct {
 	stats map[string]*store.WebhookStats
 	// writes counts the keys the group sets and deletes (Store.keyWrites).
 	writes int
+	// expiring: the events whose retention clocks the group started, due
+	// at expiryAt; commit writes them as one expiry block (delivery.go).
+	expiring []string
+	expiryAt uint64
 }
 
 func (s *Store) begin() *wtx {
@@ -211,6 +215,9 @@ func (w *wtx) commit() (err error) {
 	}
 	usage, err := w.writeUsage()
 	if err != nil {
+		return err
+	}
+	if err := w.writeExpiring(); err != nil {
 		return err
 	}
 	for id, st := range w.stats {

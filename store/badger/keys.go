@@ -23,8 +23,8 @@ const (
 	pHistory     = "h\x00" // h/<webhookID>\0<id8>                            → HistoryEntry JSON
 	pEvent       = "e\x00" // e/<eventID>                                     → event record
 	pEventOpen   = "o\x00" // o/<eventID>                                     → open deliveries (uvarint; fan-out > 1 only)
-	pEventExp    = "x\x00" // x/<eventID>                                     → expires8: the event's retention clock runs
-	pExpiry      = "X\x00" // X/<expires8><eventID>                           → nil: what sweepEvents deletes, oldest first
+	pEventExp    = "x\x00" // x/<eventID>                                     → expires8 seq8 (its block; expires8 alone before format 3): the event's retention clock runs
+	pExpiry      = "X\x00" // X/<expires8><seq8>                              → event ids: what sweepEvents deletes, oldest first (X/<expires8><eventID> → nil before format 3)
 	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (codec.go)
 	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → copy of the d/ record (nil from older builds)
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
@@ -93,6 +93,9 @@ func historyKey(webhookID string, id int64) []byte {
 func eventKey(id string) []byte     { return strKey(pEvent, id) }
 func eventOpenKey(id string) []byte { return strKey(pEventOpen, id) }
 func eventExpKey(id string) []byte  { return strKey(pEventExp, id) }
+// expiryBlockKey is X/ + ref, an x/ value: <expires8><seq8>.
+func expiryBlockKey(ref []byte) []byte { return append([]byte(pExpiry), ref...) }
+
 func expiryKey(at uint64, id string) []byte {
 	return append(binary.BigEndian.AppendUint64([]byte(pExpiry), at), id...)
 }

@@ -16,8 +16,10 @@ import (
 //	2 (no marker): deliveries indexed by webhook in every state (D/ buckets
 //	  o, s, x); attempts indexed by company (A/) and by webhook (B/).
 //	3: only dead deliveries are indexed by webhook; attempts by company
-//	  only (webhook queries filter it). Open deletes the o and s index
-//	  keys: open ones never expire. B/ and s keys expire by their TTL.
+//	  only (webhook queries filter it); one expiry block per commit group
+//	  (X/<expires8><seq8>, named by the events' x/ markers). Open deletes
+//	  the o and s index keys: open ones never expire. B/ and s keys expire
+//	  by their TTL; format-2 expiry keys are swept and stopped as before.
 const currentFormat = 3
 
 var keyFormat = []byte("c\x00format")
