@@ -426,8 +426,10 @@ func drain(b *testing.B, s *badger.Store, n int, now time.Time, recorder bool) {
 			recs = append(recs[:0], r)
 			for more := true; more && len(recs) < 256; {
 				select {
-				case r := <-outcomes:
-					recs = append(recs, r)
+				case r, ok := <-outcomes:
+					if more = ok; ok {
+						recs = append(recs, r)
+					}
 				default:
 					more = false
 				}
