@@ -224,9 +224,15 @@ func (s *Store) GetWebhookStats(ctx context.Context, webhookID string) (store.We
 	var st store.WebhookStats
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
-		st, err = s.committedStats(txn, webhookID)
+		st, err = readStats(txn, webhookID)
 		return err
 	})
+	if err == nil && len(st.Recent) > 0 {
+		// Only stats that exist: asking about unknown webhooks must not
+		// grow the cache.
+		s.stats.fill(webhookID, st)
+		st.Recent = slices.Clone(st.Recent)
+	}
 	return st, err
 }
 
