@@ -101,6 +101,13 @@ delivery {
   # CPU (docs/plugins.md, "Batches"); try it on machines with many cores.
   sink_batch_max    = 64
   sink_batch_linger = "0s"
+  # Workers hand attempt outcomes to one recorder, which writes all those
+  # waiting (at most record_batch) in one durable store write; outcomes
+  # gather while the previous write syncs. record_linger waits that long at
+  # most for more before writing a batch that is not full ("0s": not at
+  # all). A delivery counts as in flight until its outcome is written.
+  record_batch  = 256
+  record_linger = "0s"
 
   # Retry budget by a webhook's success rate over its last 100 attempts:
   # above high_rate it gets retries_high retries, below low_rate retries_low,

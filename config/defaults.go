@@ -58,6 +58,9 @@ func Defaults() Config {
 			// default (docs/plugins.md, "Batches").
 			SinkBatchMax:    64,
 			SinkBatchLinger: 0,
+			// Attempt outcomes per store write (gateway/delivery/recorder.go).
+			RecordBatch:  256,
+			RecordLinger: 0,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,

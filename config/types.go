@@ -150,6 +150,14 @@ type Delivery struct {
 	// Defaults 64 and 0 (no linger: a message carries whatever is queued).
 	SinkBatchMax    int
 	SinkBatchLinger time.Duration
+	// RecordBatch is the most attempt outcomes the recorder writes in one
+	// store call (one group commit, one statement); default 256.
+	RecordBatch int
+	// RecordLinger is how long the recorder waits for more outcomes
+	// before writing a batch that is not full; default 0: it writes what
+	// is waiting, and outcomes gather while the previous write syncs
+	// (gateway/delivery/recorder.go).
+	RecordLinger time.Duration
 }
 
 // Quotas is the quotas block: the limits of each company's resources. 0

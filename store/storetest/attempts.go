@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -212,4 +213,72 @@ func testAttemptBodySizes(e *env) {
 	check(cut.DeliveryID, head, 8<<20, []byte("first part"), 100_000)
 	check(whole.DeliveryID, whole.RequestBody, int64(len(whole.RequestBody)), whole.ResponseBody, int64(len(whole.ResponseBody)))
 	check(ds[2].ID, payload[:10], int64(len(payload)), []byte("ok"), 2)
+}
+
+// testRecordAttempts: one batch records several deliveries' attempts (a
+// success, a retry, a final failure) as RecordAttempt would each; a record
+// of an unknown delivery gets ErrNotFound in its Err without keeping the
+// others from being written; the stats count every outcome in order, also
+// after the store is reopened.
+func testRecordAttempts(e *env) {
+	t, now := e.t, e.now()
+	w := e.webhook(1, "x")
+	e.ingest(e.item("x", 1, 1, now, w), e.item("x", 2, 1, now, w), e.item("x", 3, 1, now, w))
+	claimed := e.claim(1, now, 10)
+	if len(claimed) != 3 {
+		t.Fatalf("claimed %d, want 3", len(claimed))
+	}
+	outcomes := []store.Outcome{store.OutcomeSuccess, store.OutcomeRetry, store.OutcomeFailed}
+	states := []store.DeliveryState{store.DeliverySucceeded, store.DeliveryPending, store.DeliveryDead}
+	var recs []store.AttemptRecord
+	for i, d := range claimed {
+		at := now.Add(time.Duration(i) * time.Millisecond)
+		next := *d
+		next.Attempts, next.State, next.UpdatedAt, next.LastStatus = 1, states[i], at, 200+100*i
+		if states[i] == store.DeliveryPending {
+			next.DueAt = now.Add(time.Minute)
+		}
+		recs = append(recs, store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{
+			Attempt: 1, WebhookID: d.WebhookID, CompanyID: d.CompanyID, EventID: d.EventID, EventName: d.EventName,
+			WorkOrderID: d.WorkOrderID, ResponseStatus: 200 + 100*i, Outcome: outcomes[i], CreatedAt: at}})
+	}
+	unknown := store.AttemptRecord{Delivery: &store.Delivery{ID: newID(), State: store.DeliveryDead}, Attempt: &store.Attempt{Attempt: 1}}
+	recs = append(recs[:1], append([]store.AttemptRecord{unknown}, recs[1:]...)...)
+	if err := e.s.RecordAttempts(e.ctx, recs); err != nil {
+		t.Fatalf("RecordAttempts: %v", err)
+	}
+	for i, r := range recs {
+		if want := i == 1; errors.Is(r.Err, store.ErrNotFound) != want || (!want && r.Err != nil) {
+			t.Fatalf("record %d: Err %v (want ErrNotFound only for the unknown delivery)", i, r.Err)
+		}
+	}
+	for i, d := range claimed {
+		got := e.delivery(d.ID)
+		if got.State != states[i] || got.Attempts != 1 || got.LastStatus != 200+100*i {
+			t.Fatalf("delivery %d after the batch: %+v, want state %s", i, got, states[i])
+		}
+		if a, err := e.s.GetAttempt(e.ctx, d.ID, 1); err != nil || a.Outcome != outcomes[i] {
+			t.Fatalf("attempt %d: %+v, %v", i, a, err)
+		}
+	}
+	if got := e.depth(); got != [3]int{0, 1, 0} {
+		t.Fatalf("QueueDepth = %v, want the retry alone", got)
+	}
+	list, total, err := e.s.ListAttempts(e.ctx, store.AttemptFilter{CompanyID: 1, WebhookID: w.WebhookID, OldestFirst: true})
+	if err != nil || total != 3 || list[0].Outcome != store.OutcomeSuccess || list[2].Outcome != store.OutcomeFailed {
+		t.Fatalf("ListAttempts = %d records (total %d), %v", len(list), total, err)
+	}
+	for _, reopened := range []bool{false, true} {
+		if reopened {
+			e.reopen()
+		}
+		st, err := e.s.GetWebhookStats(e.ctx, w.WebhookID)
+		if err != nil || !slices.Equal(st.Recent, []bool{true, false, false}) || !st.LastSuccessAt.Equal(now) ||
+			!st.FailingSince.Equal(now.Add(time.Millisecond)) {
+			t.Fatalf("stats (reopened %v) = %+v, %v", reopened, st, err)
+		}
+	}
+	if err := e.s.RecordAttempts(e.ctx, nil); err != nil {
+		t.Fatalf("RecordAttempts of nothing: %v", err)
+	}
 }
