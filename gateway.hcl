@@ -105,7 +105,8 @@ delivery {
   # waiting (at most record_batch) in one durable store write; outcomes
   # gather while the previous write syncs. record_linger waits that long at
   # most for more before writing a batch that is not full ("0s": not at
-  # all). A delivery counts as in flight until its outcome is written.
+  # all; at most "1s"). A delivery counts as in flight until its outcome is
+  # written.
   record_batch  = 256
   record_linger = "0s"
 

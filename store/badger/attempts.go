@@ -87,8 +87,13 @@ func (w *wtx) recordAttempt(dc *store.Delivery, ac *store.Attempt) (rejected, er
 	// A claimed delivery's record is usually still the claim's copy:
 	// moving from it saves a read that, in a backlog, misses every
 	// cache (claim.rec says when the copy can be trusted).
+	// Not when this group recorded the delivery already: the copy is then
+	// older than the transaction's record.
 	move := w.move
 	old, flags, ok := w.s.claims.storedRecord(dc.ID, w.s.epoch.Load())
+	if _, again := w.recordedSet[dc.ID]; again {
+		ok = false
+	}
 	if !ok {
 		if old, flags, err = getDeliveryRec(w.txn, dc.ID); errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("store: record attempt %s: %w", dc.ID, err), nil
@@ -111,6 +116,10 @@ func (w *wtx) recordAttempt(dc *store.Delivery, ac *store.Attempt) (rejected, er
 	// committer (claimSet.committed); on error it stays claimed and the
 	// caller retries.
 	w.recorded = append(w.recorded, dc.ID)
+	if w.recordedSet == nil {
+		w.recordedSet = make(map[string]struct{})
+	}
+	w.recordedSet[dc.ID] = struct{}{}
 	return nil, nil
 }
 

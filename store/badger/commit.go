@@ -196,6 +196,9 @@ type wtx struct {
 	depthDirty bool
 	hint       [3]uint64 // lowest due time enqueued per priority in this group
 	recorded   []string  // deliveries whose claims the commit releases
+	// recordedSet holds the same ids: a second attempt of one of them in
+	// the group moves from the transaction's record, not the claim's copy.
+	recordedSet map[string]struct{}
 	// changed: the group changed a stored delivery otherwise than from its
 	// claim's copy; its commit moves Store.epoch.
 	changed bool

@@ -281,4 +281,34 @@ func testRecordAttempts(e *env) {
 	if err := e.s.RecordAttempts(e.ctx, nil); err != nil {
 		t.Fatalf("RecordAttempts of nothing: %v", err)
 	}
+
+	// Two attempts of one delivery in one batch are written in order: the
+	// later one's state is the delivery's.
+	retry := e.claim(1, now.Add(time.Minute), 10)
+	if len(retry) != 1 {
+		t.Fatalf("claimed %d retries, want 1", len(retry))
+	}
+	d := retry[0]
+	second, third := *d, *d
+	second.Attempts, second.State, second.DueAt = 2, store.DeliveryPending, now.Add(2*time.Minute)
+	third.Attempts, third.State, third.LastStatus = 3, store.DeliverySucceeded, 200
+	pair := []store.AttemptRecord{
+		{Delivery: &second, Attempt: &store.Attempt{Attempt: 2, WebhookID: d.WebhookID, CompanyID: 1, ResponseStatus: 503, Outcome: store.OutcomeRetry, CreatedAt: now.Add(time.Minute)}},
+		{Delivery: &third, Attempt: &store.Attempt{Attempt: 3, WebhookID: d.WebhookID, CompanyID: 1, ResponseStatus: 200, Outcome: store.OutcomeSuccess, CreatedAt: now.Add(time.Minute + time.Millisecond)}},
+	}
+	if err := e.s.RecordAttempts(e.ctx, pair); err != nil || pair[0].Err != nil || pair[1].Err != nil {
+		t.Fatalf("RecordAttempts of two attempts of one delivery: %v, %v, %v", err, pair[0].Err, pair[1].Err)
+	}
+	if got := e.delivery(d.ID); got.State != store.DeliverySucceeded || got.Attempts != 3 {
+		t.Fatalf("delivery after two attempts in one batch: %s with %d attempts, want succeeded with 3", got.State, got.Attempts)
+	}
+	if _, total, err := e.s.ListAttempts(e.ctx, store.AttemptFilter{DeliveryID: d.ID}); err != nil || total != 3 {
+		t.Fatalf("attempts of the delivery: %d, %v; want 3", total, err)
+	}
+	if got := e.depth(); got != [3]int{0, 0, 0} {
+		t.Fatalf("QueueDepth = %v, want empty", got)
+	}
+	if got := e.claim(1, now.Add(time.Hour), 10); len(got) != 0 {
+		t.Fatalf("claimed %v after the batch, want nothing queued", ids(got))
+	}
 }
