@@ -210,6 +210,18 @@ smtp {
   timeout  = "10s"      # per message
 }
 
+# OpenTelemetry traces (docs/observability.md): each publish, its durable
+# write and fan-out, and every attempt (render, sink call, the outbound
+# request, with a traceparent header) as spans exported over OTLP/HTTP.
+# Off while otlp_endpoint is empty: no exporter, no spans.
+telemetry {
+  otlp_endpoint = env("HOOKGATE_OTLP_ENDPOINT") # e.g. "http://127.0.0.1:4318"; spans go to its /v1/traces
+  # headers     = { "x-api-key" = env("HOOKGATE_OTLP_KEY") } # sent with every export
+  sample_ratio  = 1.0        # share of new traces recorded; a producer's traceparent decides for its own
+  service_name  = "hookgate" # the gateway's service.name; a sink's is "<this>-sink-<name>"
+  trace_url     = env("HOOKGATE_TRACE_URL") # e.g. "https://traces.example.com/trace/{trace_id}": the dashboard links delivery logs to it
+}
+
 # Sinks other than the built-in "http" one are declared like this:
 #   sink "snow" { type = "servicenow"  config = { instance_url = "https://x.service-now.com" } }
 #   sink "mine" { command = "./bin/my-sink"  sha256 = "<64 hex digits>" }

@@ -32,6 +32,7 @@ var (
 		{Type: "webhook", LabelNames: []string{"name"}},
 		{Type: "quotas"},
 		{Type: "company", LabelNames: []string{"id"}},
+		{Type: "telemetry"},
 	}}
 	serverSchema = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout",
 		"trusted_proxies", "max_unauthenticated_bodies")
@@ -263,6 +264,8 @@ func (d *decoder) decodeRoot(root hcl.Body, cfg *Config) {
 			d.decodeAuth(blk.Body, &cfg.Auth)
 		case "quotas":
 			d.decodeQuotas(blk.Body, &cfg.Quotas)
+		case "telemetry":
+			d.decodeTelemetry(blk, &cfg.Telemetry)
 		default:
 			d.decodeAPIBlocks(blk, cfg)
 		}

@@ -95,6 +95,11 @@ func Defaults() Config {
 			PresignTTL: 15 * time.Minute,
 			MaxBody:    64 << 10,
 		},
+		// Tracing is off until telemetry.otlp_endpoint is set (telemetry/).
+		Telemetry: Telemetry{
+			SampleRatio: 1.0,
+			ServiceName: "hookgate",
+		},
 		// Per-company limits (gateway/quotas.go).
 		Quotas: Quotas{
 			Webhooks:     100,

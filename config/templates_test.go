@@ -116,6 +116,8 @@ func TestFullFile(t *testing.T) {
 		Lifecycle:   Lifecycle{AutoDeactivateAfter: 72 * time.Hour, CheckInterval: 10 * time.Minute},
 		DeliveryLog: DeliveryLog{PresignTTL: 5 * time.Minute, MaxBody: 64 << 10},
 		Quotas:      Defaults().Quotas,
+		Telemetry: Telemetry{OTLPEndpoint: "https://otlp.example.com", Headers: map[string]string{"x-api-key": "k"}, SampleRatio: 0.5,
+			ServiceName: "hooks-eu", TraceURL: "https://traces.example.com/trace/{trace_id}"},
 		Sinks: []Sink{
 			{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}, Companies: []int64{100, 7}},
 			{Name: "custom", Command: "./bin/x", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Companies: []int64{100}},

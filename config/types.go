@@ -25,6 +25,7 @@ type Config struct {
 	Webhooks    []Webhook   // webhook blocks
 	Quotas      Quotas      // every company's limits, unless its company block sets its own
 	Companies   []Company   // company blocks
+	Telemetry   Telemetry   // OpenTelemetry tracing; off without an endpoint
 }
 
 // Server is the server block.

@@ -80,6 +80,7 @@ func (d *decoder) validate(cfg *Config) {
 	d.validateStorage(cfg)
 	d.validateEncryption(cfg)
 	d.validateAPIBlocks(cfg)
+	d.validateTelemetry(cfg)
 	d.validateQuotas(cfg)
 	engineOK := true
 	if !slices.Contains(Engines, cfg.Transforms.Engine) {

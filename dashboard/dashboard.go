@@ -50,6 +50,10 @@ type Options struct {
 	// CSRFKey signs CSRF tokens; nil draws a random one, which makes open
 	// forms stale across restarts (they are re-rendered on refusal).
 	CSRFKey []byte
+	// TraceURL is telemetry.trace_url: a trace viewer's URL with
+	// {trace_id} where the 32-hex W3C trace id goes. Set, a delivery log's
+	// trace id links to it.
+	TraceURL string
 	// Now is the clock used to judge token expiry; nil is time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger

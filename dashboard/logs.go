@@ -179,6 +179,7 @@ func (d *Dashboard) logPage(w http.ResponseWriter, r *http.Request) {
 		logRow
 		DeliveryLog     string  `json:"delivery_log"`
 		OriginalPayload *string `json:"originalPayload"`
+		TraceID         *string `json:"traceId"`
 	}
 	if _, err := s.api.get(r.Context(), "/api/v1/webhooks/delivery-logs/"+url.PathEscape(id), url.Values{"fields": {logFields}}, &det); err != nil {
 		d.fail(w, r, err)
@@ -191,7 +192,8 @@ func (d *Dashboard) logPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var wh webhook
 	_, _ = s.api.get(r.Context(), "/api/v1/webhooks/"+url.PathEscape(det.WebhookID), nil, &wh)
-	data := map[string]any{"Log": det.logRow, "Record": rec, "RecordError": recErr, "Original": det.OriginalPayload, "Webhook": wh}
+	data := map[string]any{"Log": det.logRow, "Record": rec, "RecordError": recErr, "Original": det.OriginalPayload, "Webhook": wh,
+		"Trace": d.traceLink(det.TraceID)}
 	d.render(w, r, http.StatusOK, "log", "Delivery "+det.DeliveryID, s, data)
 }
 

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/api"
 	"github.com/hookgate/hookgate/gateway/delivery"
@@ -24,6 +26,7 @@ import (
 	"github.com/hookgate/hookgate/plugins/host"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/store/badger"
+	"github.com/hookgate/hookgate/telemetry"
 	"github.com/hookgate/hookgate/transforms"
 )
 
@@ -65,6 +68,8 @@ type Gateway struct {
 	lifecycle   *lifecycleLoop
 	disk        *diskGuard // nil unless the gateway opened Badger itself
 	quota       *quotas    // per-company limits (quotas.go)
+	telemetry   *telemetry.Provider
+	tracer      trace.Tracer // nil: tracing off (telemetry.go)
 	ready       atomic.Bool
 	ownsStore   bool
 }
@@ -92,6 +97,9 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 			self.closeParts()
 		}
 	}()
+	if g.tracer, err = g.startTelemetry(ctx); err != nil {
+		return nil, err
+	}
 	if g.store = opts.Store; g.store == nil && cfg.Storage.Driver == config.DriverPostgres {
 		if g.store, err = openPostgres(ctx, cfg, g); err != nil { // storage.go: replicas on one database
 			return nil, err
@@ -156,7 +164,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	g.metrics = newMetrics(g.store, func() int64 { return g.dispatcher.InFlight() })
 	g.dispatcher = delivery.New(g.deliveryOptions(opts.PollInterval))
 	io := ingest.Options{Store: g.store, Subscribers: g.index, Clock: g.clock, Quota: publishQuota{g},
-		IdempotencyTTL: cfg.Delivery.IdempotencyTTL, Accepted: g.accepted}
+		IdempotencyTTL: cfg.Delivery.IdempotencyTTL, Accepted: g.accepted, Tracer: g.tracer}
 	if g.disk != nil {
 		io.Disk = g.disk
 	}
@@ -168,7 +176,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		Config: cfg, Clock: g.clock, Log: g.log, Store: g.store,
 		Webhooks: g.hooks, Index: g.index, SinkAccess: g.sinkAccess, Ingest: g.ingest,
 		Tokens: g.auth, Proxies: proxies, Metrics: g.metrics.registry,
-		Ready: g.ready.Load, Queued: g.queued, Requeue: g.Requeue,
+		Ready: g.ready.Load, Queued: g.queued, Requeue: g.Requeue, Tracer: g.tracer,
 	}); err != nil {
 		return nil, err
 	}
@@ -180,7 +188,7 @@ func (g *Gateway) deliveryOptions(poll time.Duration) delivery.Options {
 	o := delivery.Options{
 		Delivery: g.cfg.Delivery, LogMaxBody: g.cfg.DeliveryLog.MaxBody, Queue: g.store, Webhooks: g.index,
 		Access: g.sinkAccess, Sinks: g.sinks, Transformer: g.transformer, Events: g.recent,
-		Clock: g.clock, Log: g.log, Metrics: g.metrics, Poll: poll,
+		Clock: g.clock, Log: g.log, Metrics: g.metrics, Poll: poll, Tracer: g.tracer,
 	}
 	if g.disk != nil { // a nil *diskGuard in the interface would not be nil
 		o.Disk = g.disk
@@ -223,6 +231,7 @@ func (g *Gateway) startSinks(ctx context.Context, builtin func(string) *exec.Cmd
 		BuiltinCommand: builtin, Logger: g.log,
 		AllowHTTP: g.cfg.Delivery.AllowHTTP, AllowPrivateNetworks: g.cfg.Delivery.AllowPrivateNetworks,
 		BatchMax: g.cfg.Delivery.SinkBatchMax, BatchLinger: g.cfg.Delivery.SinkBatchLinger,
+		Telemetry: telemetrySettings(g.cfg.Telemetry),
 	})
 	specs := []host.Spec{{Name: "http", Type: "http"}}
 	for _, s := range g.cfg.Sinks {
@@ -307,6 +316,11 @@ func (g *Gateway) closeParts() error {
 	}
 	if g.ownsStore && g.store != nil {
 		errs = append(errs, g.store.Close())
+	}
+	// Last, so the spans of the final attempts are exported; a collector
+	// that is down costs its spans, not the shutdown.
+	if err := g.telemetry.Shutdown(context.Background()); err != nil {
+		g.log.Warn("shutdown: exporting the last spans", "err", err)
 	}
 	return errors.Join(errs...)
 }

@@ -20,13 +20,13 @@ const module = "github.com/hookgate/hookgate/"
 var mayImport = map[string][]string{
 	// the tests' harness: a client of the API and loopback receivers
 	"gateway/gatewaytest": {"config", "gateway/api", "plugins/http", "plugins/sdk", "plugins/sdk/sdktest", "plugins/servicenow", "store"},
-	"gateway/api":         {"config", "dashboard", "events", "gateway/delivery", "gateway/ingest", "gateway/webhooks", "store", "transforms"},
-	"gateway/ingest":      {"events", "store"},
+	"gateway/api":         {"config", "dashboard", "events", "gateway/delivery", "gateway/ingest", "gateway/webhooks", "store", "telemetry", "transforms"},
+	"gateway/ingest":      {"events", "store", "telemetry"},
 	// the served OpenAPI document's sources and its generator
 	"gateway/api/openapi":     {},
 	"gateway/api/openapi/gen": {"gateway/api/openapi"},
 	"gateway/webhooks":        {"config", "events", "plugins/sdk/netguard", "store", "transforms"},
-	"gateway/delivery":        {"config", "events", "plugins/sdk", "signature", "store", "transforms"},
+	"gateway/delivery":        {"config", "events", "plugins/sdk", "signature", "store", "telemetry", "transforms"},
 	"store":                   {},
 	"store/badger":            {"secretbox", "store"},
 	"store/postgres":          {"secretbox", "store"},

@@ -81,6 +81,10 @@ type Event struct {
 	WorkOrderID int64     `json:"workOrderId"`
 	Payload     []byte    `json:"payload"` // the envelope exactly as received
 	ReceivedAt  time.Time `json:"receivedAt"`
+	// TraceParent is the W3C traceparent of the publish's span, the parent
+	// of every attempt's span; "" when tracing was off. With tracing on,
+	// TraceID is the same trace id written as a UUID.
+	TraceParent string `json:"traceParent,omitempty"`
 }
 
 // DeliveryState is where a delivery is in its life.

@@ -101,3 +101,10 @@ lifecycle {
 delivery_log {
   presign_ttl = "5m"
 }
+telemetry {
+  otlp_endpoint = "https://otlp.example.com"
+  headers       = { "x-api-key" = "k" }
+  sample_ratio  = 0.5
+  service_name  = "hooks-eu"
+  trace_url     = "https://traces.example.com/trace/{trace_id}"
+}

@@ -64,7 +64,9 @@ func (s *Server) handlePublishBatch(c *fiber.Ctx) error {
 		rs[i] = ingest.Request{Company: claims.CompanyID, ClientID: claims.ClientID, IdempotencyKey: e.IdempotencyKey, Body: e.Envelope}
 	}
 	out := batchResult{Items: make([]batchItem, len(rs))}
-	for i, o := range s.ingest.PublishBatch(c.UserContext(), rs) {
+	ctx, end := s.startPublishSpan(c) // trace.go: each envelope's fan-out is a child
+	defer end(nil)
+	for i, o := range s.ingest.PublishBatch(ctx, rs) {
 		it := &out.Items[i]
 		it.Index = i
 		if o.Err != nil {

@@ -26,9 +26,11 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 
 // handlePublish is POST /api/v1/events: validate, fan out, write durably,
 // and only then answer 202 (ingest.Service.Publish).
-func (s *Server) handlePublish(c *fiber.Ctx) error {
+func (s *Server) handlePublish(c *fiber.Ctx) (err error) {
+	ctx, end := s.startPublishSpan(c) // trace.go
+	defer func() { end(err) }()
 	claims := ClaimsOf(c)
-	out, err := s.ingest.Publish(c.UserContext(), ingest.Request{
+	out, err := s.ingest.Publish(ctx, ingest.Request{
 		Company: claims.CompanyID, ClientID: claims.ClientID, IdempotencyKey: c.Get("Idempotency-Key"),
 		Body: bytes.Clone(c.Body()), // fasthttp reuses the request buffer: keep a copy
 	})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hookgate/hookgate/gateway/delivery"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -252,7 +253,7 @@ func (s *Server) handleLogDetails(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	o := bodySizes(attemptObject(a), a)
+	o := bodySizes(attemptObject(a), a).set("traceId", logTraceID(a))
 	o.set("delivery_log", s.presign.Sign(a.LogID()))
 	var original any
 	if ev, err := s.store.GetEvent(c.UserContext(), a.EventID); err == nil {
@@ -286,6 +287,10 @@ func (s *Server) handleLogFile(c *fiber.Ctx) error {
 	return c.JSON(bodySizes(logRecord(a), a))
 }
 
+// logTraceID is the event's trace id as the attempt sent it (the X-FN-Event-Trace-Id
+// header), null when it was not sent.
+func logTraceID(a *store.Attempt) any { return nullIfEmpty(a.RequestHeaders[delivery.HeaderTraceID]) }
+
 // logRecord is the complete delivery-log file: the spec's fields, then ours.
 func logRecord(a *store.Attempt) *object {
 	return newObject(20).set("deliveryId", a.LogID()).set("webhookId", a.WebhookID).set("workOrderId", a.WorkOrderID).
@@ -295,7 +300,7 @@ func logRecord(a *store.Attempt) *object {
 		set("responseHeaders", nonNilMap(a.ResponseHeaders)).set("responseBody", string(a.ResponseBody)).
 		set("responseTime", a.DurationMs).set("createdAt", apiTime(a.CreatedAt)).
 		set("outcome", a.Outcome).set("error", nullIfEmpty(a.Error)).set("externalRef", nullIfEmpty(a.ExternalRef)).
-		set("companyId", a.CompanyID).set("eventId", a.EventID)
+		set("companyId", a.CompanyID).set("eventId", a.EventID).set("traceId", logTraceID(a))
 }
 
 // bodySizes adds the full sizes of the bodies and whether the record keeps

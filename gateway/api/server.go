@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/gateway/ingest"
@@ -40,6 +41,8 @@ type Options struct {
 	Queued func(ev *store.Event)
 	// Requeue queues a dead-lettered delivery again (retry and recover).
 	Requeue func(ctx context.Context, deliveryID string) (*store.Delivery, error)
+	// Tracer records the publish's server span (trace.go); nil: tracing off.
+	Tracer trace.Tracer
 }
 
 // Server is the HTTP API: routes, handlers, auth, limits and the dashboard
@@ -60,6 +63,7 @@ type Server struct {
 	ready      func() bool
 	queued     func(ev *store.Event)
 	requeue    func(ctx context.Context, deliveryID string) (*store.Delivery, error)
+	tracer     trace.Tracer
 
 	limiter *RateLimiter
 	presign *Presigner
@@ -97,7 +101,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		cfg: cfg, clock: o.Clock, log: o.Log, store: o.Store,
 		hooks: o.Webhooks, index: o.Index, sinkAccess: o.SinkAccess, ingest: o.Ingest,
 		auth: o.Tokens, proxies: o.Proxies, metrics: o.Metrics,
-		ready: o.Ready, queued: o.Queued, requeue: o.Requeue,
+		ready: o.Ready, queued: o.Queued, requeue: o.Requeue, tracer: o.Tracer,
 		limiter:      NewRateLimiter(cfg.API.RateLimit, cfg.API.RateBurst, o.Clock),
 		presign:      NewPresigner(key, cfg.DeliveryLog.PresignTTL, cfg.Server.PublicURL, o.Clock),
 		preview:      preview,

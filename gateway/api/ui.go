@@ -19,6 +19,7 @@ func (s *Server) mountUI(app *fiber.App) {
 		BasePath:  "/ui",
 		Secure:    strings.HasPrefix(strings.ToLower(s.cfg.Server.PublicURL), "https://"),
 		PublicURL: s.cfg.Server.PublicURL,
+		TraceURL:  s.cfg.Telemetry.TraceURL,
 		Now:       s.clock.Now,
 		Logger:    s.log,
 	})

@@ -19,6 +19,7 @@ import (
 // shutdown deadline cut the attempt off.
 func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) *outcome {
 	attempt := d.Attempts + 1
+	ctx, span := dp.startAttempt(ctx, d, attempt) // trace.go
 	started := dp.clock.Now()
 	a := &store.Attempt{
 		DeliveryID: d.ID, Attempt: attempt, WebhookID: d.WebhookID, CompanyID: d.CompanyID,
@@ -27,16 +28,19 @@ func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) *outcome {
 	req, w, res := dp.prepare(ctx, d, attempt, a)
 	if req != nil {
 		var err error
-		res, err = dp.sinks.Deliver(ctx, w.Sink, req)
+		res, err = dp.callSink(ctx, w.Sink, req)
 		if ctx.Err() != nil {
 			// Shutdown deadline: leave it in flight; it is re-sent at next start.
+			endAttempt(span, nil)
 			return nil
 		}
 		if err != nil {
 			res = &sdk.Result{Error: "sink " + w.Sink + ": " + err.Error(), Retryable: true}
 		}
 	}
-	return dp.decide(ctx, d, a, res)
+	o := dp.decide(ctx, d, a, res)
+	endAttempt(span, o)
+	return o
 }
 
 // prepare builds the request of one attempt. When the delivery cannot be
@@ -86,6 +90,8 @@ func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, attempt in
 
 // render applies modelProperties, then the payload and URL templates.
 func (dp *Dispatcher) render(ctx context.Context, w *store.Webhook, payload []byte) ([]byte, string, error) {
+	ctx, end := dp.startStep(ctx, "delivery.render")
+	defer end()
 	env, err := transforms.FilterModelProperties(payload, w.ModelProperties)
 	if err != nil {
 		return nil, "", err

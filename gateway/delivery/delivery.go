@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/store"
@@ -95,6 +97,8 @@ type Options struct {
 	Log         *slog.Logger
 	Metrics     Metrics
 	Disk        DiskGuard
+	// Tracer records each attempt's spans (trace.go); nil: tracing off.
+	Tracer trace.Tracer
 	// Poll bounds how long a due delivery waits when nothing wakes the
 	// dispatcher (a retry coming due); default 100ms.
 	Poll time.Duration

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/events"
 	"github.com/hookgate/hookgate/store"
@@ -32,6 +34,7 @@ type Dispatcher struct {
 	metrics     Metrics
 	disk        DiskGuard
 	policy      retryPolicy
+	tracer      trace.Tracer // nil: tracing off (trace.go)
 
 	fair     *fairness
 	workers  int
@@ -60,7 +63,7 @@ func New(o Options) *Dispatcher {
 	d := &Dispatcher{
 		cfg: o.Delivery, logMaxBody: o.LogMaxBody, queue: o.Queue, webhooks: o.Webhooks, access: o.Access,
 		sinks: o.Sinks, transformer: o.Transformer, events: o.Events, clock: o.Clock, log: o.Log,
-		metrics: o.Metrics, disk: o.Disk, policy: newRetryPolicy(o.Delivery),
+		metrics: o.Metrics, disk: o.Disk, policy: newRetryPolicy(o.Delivery), tracer: o.Tracer,
 		workers: workers, poll: o.Poll, linger: claimLinger, fair: newFairness(o.Delivery, workers),
 		wakeCh:  make(chan struct{}, 1),
 		freedCh: make(chan struct{}, 1),

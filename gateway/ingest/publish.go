@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookgate/hookgate/events"
 	"github.com/hookgate/hookgate/store"
@@ -58,6 +59,9 @@ type Options struct {
 	// Accepted is told of an event just stored (not of a replay) and how
 	// many deliveries it queued: metrics, the event cache, the dispatcher.
 	Accepted func(ev *store.Event, deliveries int)
+	// Tracer records the fan-out and the durable write (trace.go); nil:
+	// tracing off.
+	Tracer trace.Tracer
 }
 
 // Service accepts published events: validate, fan out, write durably.
@@ -100,7 +104,9 @@ func (s *Service) Publish(ctx context.Context, r Request) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	prior, err := s.o.Store.Ingest(ctx, p.idem, p.items())
+	wctx, span := s.startSpan(ctx, "ingest.write")
+	prior, err := s.o.Store.Ingest(wctx, p.idem, p.items())
+	endSpan(span, err)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -135,7 +141,10 @@ func (s *Service) PublishBatch(ctx context.Context, rs []Request) []ItemOutcome 
 	if len(groups) == 0 {
 		return out
 	}
-	for k, res := range s.o.Store.IngestEach(ctx, groups) {
+	wctx, span := s.startSpan(ctx, "ingest.write")
+	written := s.o.Store.IngestEach(wctx, groups)
+	endSpan(span, nil) // each envelope's error is its own answer
+	for k, res := range written {
 		i := at[k]
 		if res.Err != nil {
 			out[i].Err = res.Err
@@ -162,7 +171,9 @@ func (p *prepared) items() []store.IngestItem {
 
 // prepare checks the disk, the company's quota and the envelope, and fans
 // it out to the subscribed webhooks.
-func (s *Service) prepare(ctx context.Context, r Request) (*prepared, error) {
+func (s *Service) prepare(ctx context.Context, r Request) (_ *prepared, err error) {
+	ctx, span := s.startSpan(ctx, "ingest.fan_out")
+	defer func() { endSpan(span, err) }()
 	if s.o.Disk != nil {
 		if err := s.o.Disk.Admit(len(r.Body)); err != nil {
 			return nil, err
@@ -187,6 +198,7 @@ func (s *Service) prepare(ctx context.Context, r Request) (*prepared, error) {
 		CompanyID: parsed.CompanyID, WorkOrderID: parsed.WorkOrderID, Payload: raw, ReceivedAt: now,
 	}}
 	p.ds = fanOut(p.ev, parsed, s.o.Subscribers.Subscribers(parsed.CompanyID, parsed.Name), now)
+	stampTrace(ctx, p.ev, len(p.ds))
 	p.res = Result{EventID: p.ev.ID, TraceID: p.ev.TraceID, Deliveries: len(p.ds)}
 	p.answer = p.res.AppendJSON(make([]byte, 0, 128))
 	if key := r.IdempotencyKey; key != "" {

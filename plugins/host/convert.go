@@ -16,6 +16,8 @@ func requestToProto(id uint64, r *sdk.Request) *sinkpb.DeliverRequest {
 		Headers:    sinkpb.PackHeaders(r.Headers),
 		Body:       r.Body,
 		TimeoutNs:  int64(r.Timeout),
+
+		Traceparent: r.Traceparent,
 	}
 }
 

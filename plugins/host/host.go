@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/telemetry"
 )
 
 // Spec describes one sink to run.
@@ -58,6 +59,10 @@ type Options struct {
 	// linger (a message carries whatever is queued).
 	BatchMax    int
 	BatchLinger time.Duration
+	// Telemetry is where each sink exports its own spans (sent in
+	// Configure); a sink's service name is Telemetry.ServiceName +
+	// "-sink-" + its name. Zero: tracing off.
+	Telemetry telemetry.Settings
 }
 
 func (o *Options) setDefaults() {

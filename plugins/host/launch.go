@@ -131,6 +131,11 @@ func configure(ctx context.Context, sc sinkpb.SinkClient, spec Spec, opts *Optio
 	if protocol >= sdk.ProtocolV3 {
 		req.BatchMax, req.BatchLingerNs = uint32(opts.BatchMax), int64(opts.BatchLinger)
 	}
+	if t := opts.Telemetry; t.Enabled() {
+		// Every protocol: a sink that does not know the fields ignores them.
+		req.OtlpEndpoint, req.OtlpHeaders, req.SampleRatio = t.Endpoint, t.Headers, t.SampleRatio
+		req.ServiceName = t.ServiceName + "-sink-" + spec.Name
+	}
 	resp, err := sc.Configure(ctx, req)
 	if err != nil {
 		return fmt.Errorf("configure call failed: %w", err)

@@ -53,6 +53,13 @@ type ConfigureRequest struct {
 	// Protocol 3: how long a finished result may wait for others to share
 	// its message (0: send at once).
 	BatchLingerNs int64 `protobuf:"varint,6,opt,name=batch_linger_ns,json=batchLingerNs,proto3" json:"batch_linger_ns,omitempty"`
+	// Tracing (hookgate): where the sink exports its own spans over
+	// OTLP/HTTP; empty when the gateway's tracing is off. Older sinks ignore
+	// these fields.
+	OtlpEndpoint  string            `protobuf:"bytes,7,opt,name=otlp_endpoint,json=otlpEndpoint,proto3" json:"otlp_endpoint,omitempty"`
+	OtlpHeaders   map[string]string `protobuf:"bytes,8,rep,name=otlp_headers,json=otlpHeaders,proto3" json:"otlp_headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	SampleRatio   float64           `protobuf:"fixed64,9,opt,name=sample_ratio,json=sampleRatio,proto3" json:"sample_ratio,omitempty"`
+	ServiceName   string            `protobuf:"bytes,10,opt,name=service_name,json=serviceName,proto3" json:"service_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -127,6 +134,34 @@ func (x *ConfigureRequest) GetBatchLingerNs() int64 {
 		return x.BatchLingerNs
 	}
 	return 0
+}
+
+func (x *ConfigureRequest) GetOtlpEndpoint() string {
+	if x != nil {
+		return x.OtlpEndpoint
+	}
+	return ""
+}
+
+func (x *ConfigureRequest) GetOtlpHeaders() map[string]string {
+	if x != nil {
+		return x.OtlpHeaders
+	}
+	return nil
+}
+
+func (x *ConfigureRequest) GetSampleRatio() float64 {
+	if x != nil {
+		return x.SampleRatio
+	}
+	return 0
+}
+
+func (x *ConfigureRequest) GetServiceName() string {
+	if x != nil {
+		return x.ServiceName
+	}
+	return ""
 }
 
 type ConfigureResponse struct {
@@ -276,14 +311,17 @@ func (x *SinkBatch) GetResults() []*DeliverResult {
 }
 
 type DeliverRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`                                  // stream-local correlation id, chosen by the host
-	DeliveryId    string                 `protobuf:"bytes,2,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"` // "uuid:attempt", the X-FN-Delivery-Id value
-	Method        string                 `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
-	Url           string                 `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
-	Headers       []string               `protobuf:"bytes,8,rep,name=headers,proto3" json:"headers,omitempty"` // name, value, name, value, ...
-	Body          []byte                 `protobuf:"bytes,6,opt,name=body,proto3" json:"body,omitempty"`
-	TimeoutNs     int64                  `protobuf:"varint,7,opt,name=timeout_ns,json=timeoutNs,proto3" json:"timeout_ns,omitempty"` // bounds the whole attempt
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`                                  // stream-local correlation id, chosen by the host
+	DeliveryId string                 `protobuf:"bytes,2,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"` // "uuid:attempt", the X-FN-Delivery-Id value
+	Method     string                 `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
+	Url        string                 `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
+	Headers    []string               `protobuf:"bytes,8,rep,name=headers,proto3" json:"headers,omitempty"` // name, value, name, value, ...
+	Body       []byte                 `protobuf:"bytes,6,opt,name=body,proto3" json:"body,omitempty"`
+	TimeoutNs  int64                  `protobuf:"varint,7,opt,name=timeout_ns,json=timeoutNs,proto3" json:"timeout_ns,omitempty"` // bounds the whole attempt
+	// W3C traceparent of the gateway's span for this sink call; empty when
+	// the gateway's tracing is off. Older sinks ignore it.
+	Traceparent   string `protobuf:"bytes,9,opt,name=traceparent,proto3" json:"traceparent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -365,6 +403,13 @@ func (x *DeliverRequest) GetTimeoutNs() int64 {
 		return x.TimeoutNs
 	}
 	return 0
+}
+
+func (x *DeliverRequest) GetTraceparent() string {
+	if x != nil {
+		return x.Traceparent
+	}
+	return ""
 }
 
 type DeliverResult struct {
@@ -488,7 +533,7 @@ var File_sink_proto protoreflect.FileDescriptor
 const file_sink_proto_rawDesc = "" +
 	"\n" +
 	"\n" +
-	"sink.proto\x12\x13hookgate.plugins.v1\"\xce\x02\n" +
+	"sink.proto\x12\x13hookgate.plugins.v1\"\xd4\x04\n" +
 	"\x10ConfigureRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12O\n" +
 	"\bsettings\x18\x02 \x03(\v23.hookgate.plugins.v1.ConfigureRequest.SettingsEntryR\bsettings\x12\x1d\n" +
@@ -496,8 +541,16 @@ const file_sink_proto_rawDesc = "" +
 	"allow_http\x18\x03 \x01(\bR\tallowHttp\x124\n" +
 	"\x16allow_private_networks\x18\x04 \x01(\bR\x14allowPrivateNetworks\x12\x1b\n" +
 	"\tbatch_max\x18\x05 \x01(\rR\bbatchMax\x12&\n" +
-	"\x0fbatch_linger_ns\x18\x06 \x01(\x03R\rbatchLingerNs\x1a;\n" +
+	"\x0fbatch_linger_ns\x18\x06 \x01(\x03R\rbatchLingerNs\x12#\n" +
+	"\rotlp_endpoint\x18\a \x01(\tR\fotlpEndpoint\x12Y\n" +
+	"\fotlp_headers\x18\b \x03(\v26.hookgate.plugins.v1.ConfigureRequest.OtlpHeadersEntryR\votlpHeaders\x12!\n" +
+	"\fsample_ratio\x18\t \x01(\x01R\vsampleRatio\x12!\n" +
+	"\fservice_name\x18\n" +
+	" \x01(\tR\vserviceName\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +
+	"\x10OtlpHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\")\n" +
 	"\x11ConfigureResponse\x12\x14\n" +
@@ -506,7 +559,7 @@ const file_sink_proto_rawDesc = "" +
 	"\brequests\x18\x01 \x03(\v2#.hookgate.plugins.v1.DeliverRequestR\brequests\x12\x16\n" +
 	"\x06cancel\x18\x02 \x03(\x04R\x06cancel\"I\n" +
 	"\tSinkBatch\x12<\n" +
-	"\aresults\x18\x01 \x03(\v2\".hookgate.plugins.v1.DeliverResultR\aresults\"\xbe\x01\n" +
+	"\aresults\x18\x01 \x03(\v2\".hookgate.plugins.v1.DeliverResultR\aresults\"\xe0\x01\n" +
 	"\x0eDeliverRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1f\n" +
 	"\vdelivery_id\x18\x02 \x01(\tR\n" +
@@ -516,7 +569,8 @@ const file_sink_proto_rawDesc = "" +
 	"\aheaders\x18\b \x03(\tR\aheaders\x12\x12\n" +
 	"\x04body\x18\x06 \x01(\fR\x04body\x12\x1d\n" +
 	"\n" +
-	"timeout_ns\x18\a \x01(\x03R\ttimeoutNsJ\x04\b\x05\x10\x06\"\xa6\x02\n" +
+	"timeout_ns\x18\a \x01(\x03R\ttimeoutNs\x12 \n" +
+	"\vtraceparent\x18\t \x01(\tR\vtraceparentJ\x04\b\x05\x10\x06\"\xa6\x02\n" +
 	"\rDeliverResult\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\x05R\x06status\x12\x18\n" +
@@ -547,7 +601,7 @@ func file_sink_proto_rawDescGZIP() []byte {
 	return file_sink_proto_rawDescData
 }
 
-var file_sink_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_sink_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_sink_proto_goTypes = []any{
 	(*ConfigureRequest)(nil),  // 0: hookgate.plugins.v1.ConfigureRequest
 	(*ConfigureResponse)(nil), // 1: hookgate.plugins.v1.ConfigureResponse
@@ -556,20 +610,22 @@ var file_sink_proto_goTypes = []any{
 	(*DeliverRequest)(nil),    // 4: hookgate.plugins.v1.DeliverRequest
 	(*DeliverResult)(nil),     // 5: hookgate.plugins.v1.DeliverResult
 	nil,                       // 6: hookgate.plugins.v1.ConfigureRequest.SettingsEntry
+	nil,                       // 7: hookgate.plugins.v1.ConfigureRequest.OtlpHeadersEntry
 }
 var file_sink_proto_depIdxs = []int32{
 	6, // 0: hookgate.plugins.v1.ConfigureRequest.settings:type_name -> hookgate.plugins.v1.ConfigureRequest.SettingsEntry
-	4, // 1: hookgate.plugins.v1.HostBatch.requests:type_name -> hookgate.plugins.v1.DeliverRequest
-	5, // 2: hookgate.plugins.v1.SinkBatch.results:type_name -> hookgate.plugins.v1.DeliverResult
-	0, // 3: hookgate.plugins.v1.Sink.Configure:input_type -> hookgate.plugins.v1.ConfigureRequest
-	2, // 4: hookgate.plugins.v1.Sink.Deliveries:input_type -> hookgate.plugins.v1.HostBatch
-	1, // 5: hookgate.plugins.v1.Sink.Configure:output_type -> hookgate.plugins.v1.ConfigureResponse
-	3, // 6: hookgate.plugins.v1.Sink.Deliveries:output_type -> hookgate.plugins.v1.SinkBatch
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	7, // 1: hookgate.plugins.v1.ConfigureRequest.otlp_headers:type_name -> hookgate.plugins.v1.ConfigureRequest.OtlpHeadersEntry
+	4, // 2: hookgate.plugins.v1.HostBatch.requests:type_name -> hookgate.plugins.v1.DeliverRequest
+	5, // 3: hookgate.plugins.v1.SinkBatch.results:type_name -> hookgate.plugins.v1.DeliverResult
+	0, // 4: hookgate.plugins.v1.Sink.Configure:input_type -> hookgate.plugins.v1.ConfigureRequest
+	2, // 5: hookgate.plugins.v1.Sink.Deliveries:input_type -> hookgate.plugins.v1.HostBatch
+	1, // 6: hookgate.plugins.v1.Sink.Configure:output_type -> hookgate.plugins.v1.ConfigureResponse
+	3, // 7: hookgate.plugins.v1.Sink.Deliveries:output_type -> hookgate.plugins.v1.SinkBatch
+	6, // [6:8] is the sub-list for method output_type
+	4, // [4:6] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_sink_proto_init() }
@@ -583,7 +639,7 @@ func file_sink_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sink_proto_rawDesc), len(file_sink_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

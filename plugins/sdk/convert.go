@@ -14,6 +14,8 @@ func requestFromProto(p *sinkpb.DeliverRequest) *Request {
 		Headers: sinkpb.UnpackHeaders(p.GetHeaders()),
 		Body:    p.GetBody(),
 		Timeout: time.Duration(p.GetTimeoutNs()),
+
+		Traceparent: p.GetTraceparent(),
 	}
 }
 

@@ -47,6 +47,7 @@ func serve(versions map[int]plugin.PluginSet) {
 			JSONFormat: true,
 		}),
 	})
+	stopTelemetry()
 }
 
 // EnvCPUProfile names an environment variable for profiling a sink: when it

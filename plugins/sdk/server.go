@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 
 	"github.com/hookgate/hookgate/plugins/internal/batch"
@@ -25,6 +26,9 @@ type server struct {
 	configured atomic.Bool
 	// limits batch the results (protocol 3: set by Configure).
 	limits atomic.Pointer[batch.Limits]
+	// tracer records the sink's span of each call; nil when the gateway's
+	// tracing is off (set by Configure, before any delivery).
+	tracer trace.Tracer
 }
 
 func newServer(impl Sink, protocol int) *server {
@@ -48,6 +52,7 @@ func (s *server) Configure(ctx context.Context, in *sinkpb.ConfigureRequest) (*s
 	if err := s.safeConfigure(ctx, cfg); err != nil {
 		return &sinkpb.ConfigureResponse{Error: err.Error()}, nil
 	}
+	s.tracer = startTelemetry(ctx, in)
 	if s.protocol >= ProtocolV3 {
 		s.limits.Store(&batch.Limits{Bytes: maxBatchBytes, Max: int(in.GetBatchMax()),
 			Linger: time.Duration(in.GetBatchLingerNs())})
@@ -98,6 +103,7 @@ func (s *server) Deliveries(stream grpc.BidiStreamingServer[sinkpb.HostBatch, si
 	// On a clean EOF the host stopped sending but still reads: let the
 	// requests in flight finish and flush their results.
 	handlers.Wait()
+	flushTelemetry()
 	pool.stop()
 	close(out)
 	sendErr := <-sent
@@ -164,7 +170,11 @@ func (s *server) handle(ctx context.Context, pr *sinkpb.DeliverRequest) *sinkpb.
 	if !s.configured.Load() {
 		res = &Result{Error: "sink used before Configure succeeded", Retryable: true}
 	} else {
-		res = s.safeDeliver(ctx, requestFromProto(pr))
+		req := requestFromProto(pr)
+		var span trace.Span
+		ctx, span = s.startSpan(ctx, req)
+		res = s.safeDeliver(ctx, req)
+		endSpan(span, res)
 	}
 	if res.Duration <= 0 {
 		res.Duration = time.Since(start)

@@ -15,6 +15,12 @@ type Request struct {
 	Body    []byte            // exact bytes that were signed
 	// Timeout bounds the whole attempt; the ctx passed to Deliver carries it too.
 	Timeout time.Duration
+	// Traceparent is the W3C trace context of the gateway's span for this
+	// call, "" when the gateway's tracing is off. The ctx passed to Deliver
+	// already carries it (and the SDK's own span of the call), so spans a
+	// sink starts from that ctx with go.opentelemetry.io/otel join the
+	// delivery's trace; sinkhttp sends it on as the traceparent header.
+	Traceparent string
 }
 
 // Result is what a sink reports about one attempt. A Result with a 2xx Status

@@ -85,9 +85,11 @@ type eventRecord struct {
 }
 
 // encodeEvent: header = id traceId name company workOrder receivedAt
-// uvarint(n) {deliveryId}; one blob, the payload.
+// uvarint(n) {deliveryId} [traceParent]; one blob, the payload. The
+// traceparent is written only when there is one (tracing on), so records of
+// an untraced gateway are as before; a record without it reads as "".
 func encodeEvent(ev *store.Event, deliveries []string) []byte {
-	n := 40 + len(ev.ID) + len(ev.TraceID) + len(ev.Name)
+	n := 40 + len(ev.ID) + len(ev.TraceID) + len(ev.Name) + len(ev.TraceParent)
 	for _, d := range deliveries {
 		n += 1 + len(d)
 	}
@@ -101,6 +103,9 @@ func encodeEvent(ev *store.Event, deliveries []string) []byte {
 		b = binary.AppendUvarint(b, uint64(len(deliveries)))
 		for _, d := range deliveries {
 			b = appendStr(b, d)
+		}
+		if ev.TraceParent != "" {
+			b = appendStr(b, ev.TraceParent)
 		}
 		return b
 	}, ev.Payload)
@@ -129,6 +134,9 @@ func decodeEvent(v []byte) (*eventRecord, error) {
 		for i := range r.Deliveries {
 			r.Deliveries[i] = d.str()
 		}
+	}
+	if d.off < len(d.b) {
+		r.TraceParent = d.str()
 	}
 	if err := d.done(); err != nil {
 		return nil, err

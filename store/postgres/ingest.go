@@ -87,8 +87,8 @@ func failAll(out []store.IngestResult, err error) []store.IngestResult {
 func queueIngest(b *pgx.Batch, items []store.IngestItem) {
 	for _, it := range items {
 		ev := it.Event
-		b.Queue(`INSERT INTO events (id, trace_id, name, company_id, work_order_id, payload, received_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, ev.ID, ev.TraceID, ev.Name, ev.CompanyID, ev.WorkOrderID, ev.Payload, ev.ReceivedAt)
+		b.Queue(`INSERT INTO events (id, trace_id, name, company_id, work_order_id, payload, received_at, traceparent)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ev.ID, ev.TraceID, ev.Name, ev.CompanyID, ev.WorkOrderID, ev.Payload, ev.ReceivedAt, ev.TraceParent)
 		for _, d := range it.Deliveries {
 			b.Queue(`INSERT INTO deliveries (id, event_id, webhook_id, company_id, event_name, work_order_id,
 				priority, attempts, state, due_at, created_at, updated_at)

@@ -185,8 +185,8 @@ func (s *Store) GetEvent(ctx context.Context, eventID string) (*store.Event, err
 		return nil, err
 	}
 	var e store.Event
-	err := s.pool.QueryRow(ctx, `SELECT id, trace_id, name, company_id, work_order_id, payload, received_at
-		FROM events WHERE id = $1`, eventID).Scan(&e.ID, &e.TraceID, &e.Name, &e.CompanyID, &e.WorkOrderID, &e.Payload, &e.ReceivedAt)
+	err := s.pool.QueryRow(ctx, `SELECT id, trace_id, name, company_id, work_order_id, payload, received_at, traceparent
+		FROM events WHERE id = $1`, eventID).Scan(&e.ID, &e.TraceID, &e.Name, &e.CompanyID, &e.WorkOrderID, &e.Payload, &e.ReceivedAt, &e.TraceParent)
 	if err != nil {
 		return nil, notFound(err)
 	}

@@ -54,12 +54,14 @@ func testCycle(e *env) {
 	t, now := e.t, e.now()
 	w1, w2 := e.webhook(1, "workorder.created"), e.webhook(1, "workorder.created")
 	it := e.item("workorder.created", 42, 1, now, w1, w2)
+	it.Event.TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	e.ingest(it)
 	if got := e.depth(); got != [3]int{0, 2, 0} {
 		t.Fatalf("QueueDepth after ingest = %v, want [0 2 0]", got)
 	}
 	ev, err := e.s.GetEvent(e.ctx, it.Event.ID)
-	if err != nil || !bytes.Equal(ev.Payload, it.Event.Payload) || ev.Name != it.Event.Name || ev.WorkOrderID != 42 {
+	if err != nil || !bytes.Equal(ev.Payload, it.Event.Payload) || ev.Name != it.Event.Name || ev.WorkOrderID != 42 ||
+		ev.TraceParent != it.Event.TraceParent {
 		t.Fatalf("GetEvent = %+v, %v; want the ingested event", ev, err)
 	}
 	ds := e.claim(1, now, 10)

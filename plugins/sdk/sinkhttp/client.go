@@ -178,10 +178,13 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
 	if c.userAgent != "" && req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
+	span := startRequestSpan(ctx, req)
 	resp, err := c.roundTrip(req)
 	if err != nil {
+		endRequestSpan(span, 0, err)
 		return nil, c.transportFailure(ctx, err, r.Timeout)
 	}
+	endRequestSpan(span, resp.StatusCode, nil)
 	body, size := readBody(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Size: size}, nil
