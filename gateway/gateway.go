@@ -105,7 +105,8 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		}
 		g.store, err = badger.Open(badger.Options{
 			Path: cfg.Storage.Path, LogRetention: cfg.Storage.LogRetention,
-			GCInterval: cfg.Storage.GCInterval, Logger: g.log, Clock: g.clock.Now, Keys: keys.ring,
+			RollupRetention: cfg.Storage.RollupRetention,
+			GCInterval:      cfg.Storage.GCInterval, Logger: g.log, Clock: g.clock.Now, Keys: keys.ring,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("opening storage at %s: %w", cfg.Storage.Path, keys.openError(err))
