@@ -24,6 +24,7 @@ var mayImport = map[string][]string{
 	"gateway/ingest":      {"events", "store"},
 	"gateway/webhooks":    {"config", "events", "plugins/sdk/netguard", "store", "transforms"},
 	"gateway/delivery":    {"config", "events", "plugins/sdk", "signature", "store", "transforms"},
+	"gateway/rollup":      {"store"},
 	"store":               {},
 	"store/badger":        {"secretbox", "store"},
 	"store/postgres":      {"secretbox", "store"},
