@@ -67,12 +67,23 @@ func (s *Server) handleStats(c *fiber.Ctx) error {
 	}
 	// Busiest first: the panel is read top down.
 	slices.SortStableFunc(out, func(a, b webhookStats) int { return cmp.Compare(b.Attempts, a.Attempts) })
-	return s.okOne(c, fiber.Map{
+	answer := fiber.Map{
 		"windowSeconds": int(statsWindow.Seconds()),
 		"queueDepth": fiber.Map{"high": depth[events.PriorityHigh], "normal": depth[events.PriorityNormal],
 			"low": depth[events.PriorityLow]},
 		"webhooks": out,
-	})
+	}
+	// ?range= adds the charts' series (stats_series.go).
+	if name := c.Query("range"); name != "" {
+		rng, err := rangeNamed(name)
+		if err != nil {
+			return err
+		}
+		if answer["series"], err = s.seriesOf(ctx, company, c.Query("webhookId"), rng, now); err != nil {
+			return err
+		}
+	}
+	return s.okOne(c, answer)
 }
 
 // attemptSummary folds one webhook's attempts into its figures.
