@@ -67,6 +67,8 @@ type Gateway struct {
 	quota       *quotas    // per-company limits (quotas.go)
 	ready       atomic.Bool
 	ownsStore   bool
+
+	rollups *rollupLoop // the charts' per-minute figures (rollups.go); nil without store.Rollups
 }
 
 // New opens storage, loads the webhooks of the config into it, starts the
@@ -155,6 +157,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		g.sinks = g.host
 	}
 	g.metrics = newMetrics(g.store, func() int64 { return g.dispatcher.InFlight() })
+	g.rollups = newRollupLoop(g)
 	g.dispatcher = delivery.New(g.deliveryOptions(opts.PollInterval))
 	io := ingest.Options{Store: g.store, Subscribers: g.index, Clock: g.clock, Quota: publishQuota{g},
 		IdempotencyTTL: cfg.Delivery.IdempotencyTTL, Accepted: g.accepted}
@@ -245,6 +248,7 @@ func (g *Gateway) Start() {
 	g.disk.start(g.dispatcher.Wake)
 	g.dispatcher.Start()
 	g.lifecycle.start()
+	g.rollups.start()
 	g.ready.Store(true)
 }
 
@@ -294,6 +298,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	t = time.Now()
 	g.dispatcher.Stop(ctx) // nothing to do when Start was not called
 	g.log.Debug("shutdown: dispatcher stopped", "took", time.Since(t))
+	g.rollups.stop() // after the dispatcher: its last attempts are written too
 	t = time.Now()
 	cerr := g.closeParts()
 	g.log.Debug("shutdown: sinks and storage closed", "took", time.Since(t), "err", cerr)
