@@ -85,7 +85,8 @@ type Storage struct {
 	// dashboard's charts are kept; default 168h (the charts' longest range).
 	RollupRetention time.Duration
 	// RollupSample is how often the queue depth is sampled for the charts
-	// and the minutes that ended are written (gateway/rollup); default 10s.
+	// and the counts since the last write are written (gateway/rollup);
+	// default 10s.
 	RollupSample time.Duration
 	GCInterval   time.Duration // value-log GC timer; default 10m
 	// MinFreeBytes is the free space (of the file system holding Path) below

@@ -1,12 +1,13 @@
 // Package rollup sums delivery attempts and queue depth into per-minute
-// rollups in memory and writes each finished minute to the store
-// (store.Rollups), where the dashboard's charts read them (docs/charts.md).
+// rollups in memory and writes them to the store (store.Rollups) every
+// few seconds, where the dashboard's charts read them (docs/charts.md).
 //
 // Every attempt counts three times: in its webhook's row, its company's
 // row and the gateway's row, so a chart of any scope reads one row per
 // minute instead of summing webhooks. Rows are added to what the store
-// holds, never replaced, so several replicas, or a restart in the middle
-// of a minute, add up.
+// holds, never replaced, so each write carries only what was observed
+// since the last one (the running minute too, so charts are seconds
+// behind, not a minute), and several replicas, or a restart, add up.
 package rollup
 
 import (
@@ -31,8 +32,9 @@ type Options struct {
 	// Depth reads the queue depth per priority; sampled every tick, the
 	// most of each minute is kept. Nil: no queue depth.
 	Depth func(ctx context.Context) ([3]int, error)
-	// Every is how often Run samples the depth and writes the minutes that
-	// have ended (config storage.rollup_sample, 10s; 10s when zero).
+	// Every is how often Run samples the depth and writes what was
+	// observed since the last write (config storage.rollup_sample, 10s;
+	// 10s when zero).
 	Every time.Duration
 	// Ticks, when set, drives Run instead of a ticker of Every (tests).
 	Ticks <-chan time.Time
@@ -40,9 +42,9 @@ type Options struct {
 	Log   *slog.Logger
 }
 
-// maxPending bounds the finished minutes kept while the store refuses
-// them: past an hour of failed writes the oldest minutes are dropped (and
-// logged) rather than letting memory grow with the outage.
+// maxPending bounds the minutes kept while the store refuses them: past
+// an hour of failed writes the oldest minutes are dropped (and logged)
+// rather than letting memory grow with the outage.
 const maxPending = 60
 
 // scope is a row's identity within a minute.
@@ -136,30 +138,22 @@ func row(m map[scope]*store.Rollup, s scope) *store.Rollup {
 	return r
 }
 
-// Flush writes the minutes that have ended (all of them when all is set:
-// at shutdown) in one AddRollups. A failed write keeps them for the next
-// flush; it returns the store's error.
-func (a *Aggregator) Flush(ctx context.Context, all bool) error {
+// Flush writes what was observed since the last write, in one
+// AddRollups, and starts afresh: the store adds it to what its minutes
+// hold. A failed write keeps it for the next flush; it returns the
+// store's error.
+func (a *Aggregator) Flush(ctx context.Context) error {
 	a.mu.Lock()
-	current := store.RollupMinute(a.opts.Clock.Now())
-	var taken []time.Time
+	out := a.minutes
+	a.minutes = map[time.Time]map[scope]*store.Rollup{}
+	a.mu.Unlock()
 	var rs []store.Rollup
-	for _, minute := range slices.SortedFunc(maps.Keys(a.minutes), time.Time.Compare) {
-		if !all && !minute.Before(current) {
-			continue
-		}
-		taken = append(taken, minute)
-		for _, r := range a.minutes[minute] {
+	for _, minute := range slices.SortedFunc(maps.Keys(out), time.Time.Compare) {
+		for _, r := range out[minute] {
 			r.Minute = minute
 			rs = append(rs, *r)
 		}
 	}
-	out := make(map[time.Time]map[scope]*store.Rollup, len(taken))
-	for _, minute := range taken {
-		out[minute] = a.minutes[minute]
-		delete(a.minutes, minute)
-	}
-	a.mu.Unlock()
 	if len(rs) == 0 {
 		return nil
 	}
@@ -170,9 +164,8 @@ func (a *Aggregator) Flush(ctx context.Context, all bool) error {
 	return err
 }
 
-// putBack returns minutes a failed write took, merging them with anything
-// observed for the same minutes meanwhile, and drops the oldest past
-// maxPending.
+// putBack returns what a failed write took, merging it with anything
+// observed meanwhile, and drops the oldest minutes past maxPending.
 func (a *Aggregator) putBack(out map[time.Time]map[scope]*store.Rollup) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -192,10 +185,9 @@ func (a *Aggregator) putBack(out map[time.Time]map[scope]*store.Rollup) {
 	}
 }
 
-// Run samples the queue depth and writes the finished minutes every tick
-// until ctx ends; then it writes everything left, the current minute too,
-// within one more tick's time (what the store holds is added to, so a
-// restart in the middle of a minute loses nothing).
+// Run samples the queue depth and writes what was observed every tick
+// until ctx ends; then it writes what is left within one more tick's
+// time.
 func (a *Aggregator) Run(ctx context.Context) {
 	ticks := a.opts.Ticks
 	if ticks == nil {
@@ -208,7 +200,7 @@ func (a *Aggregator) Run(ctx context.Context) {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(a.opts.Every, time.Second))
 			defer cancel()
-			if err := a.Flush(fctx, true); err != nil {
+			if err := a.Flush(fctx); err != nil {
 				a.opts.Log.Warn("rollup: writing the last minutes at stop", "err", err)
 			}
 			return
@@ -227,8 +219,8 @@ func (a *Aggregator) tick(ctx context.Context) {
 			a.opts.Log.Warn("rollup: reading the queue depth", "err", err)
 		}
 	}
-	if err := a.Flush(ctx, false); err != nil && ctx.Err() == nil {
-		a.opts.Log.Warn("rollup: writing finished minutes (kept for the next try)", "err", err)
+	if err := a.Flush(ctx); err != nil && ctx.Err() == nil {
+		a.opts.Log.Warn("rollup: writing rollups (kept for the next try)", "err", err)
 	}
 	a.mu.Lock()
 	dropped := a.dropped
