@@ -177,12 +177,11 @@ func f(v float64) string {
 }
 
 // niceTicks returns an axis top at or above hi and its grid values: steps
-// of 1, 2 or 5 times a power of ten, four or five of them.
-func niceTicks(hi float64) (top float64, ticks []float64) {
-	if hi <= 0 {
-		hi = 1
-	}
-	raw := hi / 4
+// of 1, 2 or 5 times a power of ten, four or five of them, and none
+// smaller than least (1 for counts: no half deliveries).
+func niceTicks(hi, least float64) (top float64, ticks []float64) {
+	hi = max(hi, least)
+	raw := max(hi/4, least)
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := mag
 	for _, m := range []float64{1, 2, 5, 10} {

@@ -270,6 +270,16 @@ func TestEmptyCharts(t *testing.T) {
 		if len(root.all(named("g", "bar")))+len(root.all(named("path", "p50"))) != 0 {
 			t.Errorf("%s: marks drawn for an empty range", name)
 		}
+		// The axis still reads: whole counts, distinct durations.
+		labels := strings.Split(texts(root.all(named("g", "y-axis"))[0]), "|")
+		seen := map[string]bool{}
+		for _, l := range labels {
+			if seen[l] || (name != "latency" && strings.Contains(l, ".")) {
+				t.Errorf("%s: y-axis labels %q repeat or count fractions", name, labels)
+				break
+			}
+			seen[l] = true
+		}
 	}
 }
 

@@ -57,7 +57,7 @@ func Deliveries(s Series) []byte {
 		fmt.Fprintf(b, `<pattern id="%s-%s" width="6" height="6" patternUnits="userSpaceOnUse">%s</pattern>`+"\n", esc(s.ID), o.class, o.pattern)
 	}
 	b.WriteString("</defs>\n")
-	top, ticks := niceTicks(float64(peak))
+	top, ticks := niceTicks(float64(peak), 1)
 	b.yAxis(top, ticks, count)
 	b.xAxis()
 	keys := make([]key, len(outcomes))

@@ -32,7 +32,7 @@ func QueueDepth(s Series) []byte {
 			strconv.FormatInt(d[1], 10)+" normal", strconv.FormatInt(d[2], 10)+" low") + "."
 	}
 	b := begin(s, title, desc)
-	top, ticks := niceTicks(float64(top1))
+	top, ticks := niceTicks(float64(top1), 1)
 	b.yAxis(top, ticks, count)
 	b.xAxis()
 	prio := func(i int) func(p Point) (float64, bool) {

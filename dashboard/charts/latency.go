@@ -28,7 +28,7 @@ func Latency(s Series) []byte {
 			"; the latest, at " + when(lp.At) + ", p50 " + duration(lp.P50) + " and p95 " + duration(lp.P95) + "."
 	}
 	b := begin(s, title, desc)
-	top, ticks := niceTicks(float64(hi))
+	top, ticks := niceTicks(float64(hi), float64(time.Millisecond)/4) // an empty or sub-millisecond chart still reads in ms
 	b.yAxis(top, ticks, func(v float64) string { return duration(time.Duration(v)) })
 	b.xAxis()
 	lines := []line{
