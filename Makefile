@@ -10,7 +10,7 @@ CONFIG   ?= gateway.hcl
 FUZZTIME ?= 20000x
 PKGS     := ./...
 
-.PHONY: run build test vet unit fuzz bench chaos abuse proto golden clean chromium screenshots postgresql
+.PHONY: run build test vet unit fuzz bench chaos abuse proto golden openapi clean chromium screenshots postgresql
 
 run: build
 	./$(BIN) serve --config $(CONFIG)
@@ -70,7 +70,11 @@ abuse:
 	HOOKGATE_ABUSE=1 $(GO) test -count=1 -timeout 20m -run '^TestAbuse$$' -v ./cmd/hookgate
 
 # Prints the figures; see README "Measured". Not a pass/fail test.
-bench: postgresql
+# `hookgate bench` first (a plain client, then the gateway end to end; about
+# 20 s here), then the Go benchmarks of every package.
+BENCH_FLAGS ?= --events 20000 --paced 3s
+bench: build postgresql
+	./$(BIN) bench $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
 # Regenerates the gRPC contract (generated code is committed).
@@ -86,6 +90,11 @@ proto:
 # Needs node and npm; `make test` does not.
 golden:
 	cd tools/jsonata-golden && npm ci --no-audit --no-fund --loglevel=error && node golden.js
+
+# Regenerates gateway/api/openapi.json (committed, embedded) from Field
+# Nation's document and ours: gateway/api/openapi/{fieldnation-v3,hookgate}.yaml.
+openapi:
+	go generate ./gateway/api
 
 clean:
 	rm -rf bin data

@@ -40,7 +40,8 @@ var (
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
 		"idempotency_ttl", "retries_high", "retries_medium", "retries_low", "high_rate", "low_rate",
 		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share",
-		"event_cache_bytes", "max_body", "spare_workers")
+		"event_cache_bytes", "max_body", "spare_workers", "sink_batch_max", "sink_batch_linger",
+		"record_batch", "record_linger")
 	transformsSchema = attrSchema("engine", "timeout", "max_depth")
 	authSchema       = &hcl.BodySchema{
 		Attributes: attrSchema("token_ttl", "signing_key", "max_failures_per_client").Attributes,
@@ -369,6 +370,10 @@ func (d *decoder) decodeDelivery(hb hcl.Body, s *Delivery) {
 			"must be between 1 and %d bytes (32 MiB, the largest body a sink accepts)", MaxDeliveryBody)
 	}
 	b.atLeast(b.int("spare_workers", &s.SpareWorkers), "spare_workers", int64(s.SpareWorkers), 0)
+	b.atLeast(b.int("sink_batch_max", &s.SinkBatchMax), "sink_batch_max", int64(s.SinkBatchMax), 1)
+	b.durationAttr("sink_batch_linger", &s.SinkBatchLinger, true)
+	b.atLeast(b.int("record_batch", &s.RecordBatch), "record_batch", int64(s.RecordBatch), 1)
+	b.durationAttr("record_linger", &s.RecordLinger, true)
 }
 
 // MaxDeliveryBody is the largest delivery.max_body: the largest request

@@ -55,6 +55,15 @@ func Defaults() Config {
 			// The largest rendered body a delivery sends (gateway/deliver.go).
 			MaxBody:      1 << 20,
 			SpareWorkers: 2,
+			// The delivery stream to each sink (plugins/host). A linger of
+			// 200 µs or 1 ms saved no CPU in `hookgate bench` on 2 cores
+			// (the yield before each batch already fills it), so none by
+			// default (docs/plugins.md, "Batches").
+			SinkBatchMax:    64,
+			SinkBatchLinger: 0,
+			// Attempt outcomes per store write (gateway/delivery/recorder.go).
+			RecordBatch:  256,
+			RecordLinger: 0,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestQuotasDecode: the quotas block sets every company's limits; a
 // company block overrides the ones it sets, and each limit names the
@@ -60,5 +63,30 @@ delivery {
 		`t.hcl:9:3: invalid publish_burst of company "100": 0`,
 		`t.hcl:11:1: duplicate company 100: company 100 is already defined at t.hcl:8`,
 		`t.hcl:16:3: delivery.spare_workers 4 is not below delivery.workers 4`,
+	)
+}
+
+// TestRecorderSettings: record_batch and record_linger decode, and each
+// bad value is named with its place.
+func TestRecorderSettings(t *testing.T) {
+	c, diags := parse(t, `
+delivery {
+  record_batch  = 64
+  record_linger = "2ms"
+}
+`, nil)
+	expectDiags(t, diags)
+	if c.Delivery.RecordBatch != 64 || c.Delivery.RecordLinger != 2*time.Millisecond {
+		t.Errorf("record_batch %d, record_linger %s; want 64 and 2ms", c.Delivery.RecordBatch, c.Delivery.RecordLinger)
+	}
+	_, diags = parse(t, `
+delivery {
+  record_batch  = 0
+  record_linger = "5s"
+}
+`, nil)
+	expectDiags(t, diags,
+		`t.hcl:3:3: invalid delivery.record_batch: 0`,
+		`t.hcl:4:3: delivery.record_linger 5s is above 1s`,
 	)
 }

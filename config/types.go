@@ -150,6 +150,21 @@ type Delivery struct {
 	// due work share the rest equally. Default 2; 0 lets a lone company
 	// take every worker (gateway/delivery/fairness.go).
 	SpareWorkers int
+	// SinkBatchMax and SinkBatchLinger batch the stream to each sink
+	// process both ways (plugins/host): at most SinkBatchMax requests or
+	// results per message, and one waits at most SinkBatchLinger for
+	// others to share its message, only while others are in flight.
+	// Defaults 64 and 0 (no linger: a message carries whatever is queued).
+	SinkBatchMax    int
+	SinkBatchLinger time.Duration
+	// RecordBatch is the most attempt outcomes the recorder writes in one
+	// store call (one group commit, one statement); default 256.
+	RecordBatch int
+	// RecordLinger is how long the recorder waits for more outcomes
+	// before writing a batch that is not full; default 0: it writes what
+	// is waiting, and outcomes gather while the previous write syncs
+	// (gateway/delivery/recorder.go).
+	RecordLinger time.Duration
 }
 
 // Quotas is the quotas block: the limits of each company's resources. 0

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"time"
 	"net"
 	"net/mail"
 	"net/url"
@@ -163,7 +164,15 @@ func (d *decoder) validateDelivery(cfg *Config) {
 		d.errorf(rng, fmt.Sprintf("delivery.spare_workers %d is not below delivery.workers %d", s.SpareWorkers, s.Workers),
 			"spare workers are kept idle for other companies out of the workers; keep at least one for a company's own deliveries (defaults 2 of 64)")
 	}
+	// Every delivery waiting in the recorder holds a worker's place.
+	if rng, set := d.ranges["delivery.record_linger"]; set && s.RecordLinger > MaxRecordLinger {
+		d.errorf(rng, fmt.Sprintf("delivery.record_linger %s is above %s", s.RecordLinger, MaxRecordLinger),
+			"the recorder holds finished deliveries in flight while it waits; a few milliseconds at most is useful (default 0s)")
+	}
 }
+
+// MaxRecordLinger bounds delivery.record_linger.
+const MaxRecordLinger = time.Second
 
 func (d *decoder) validateClient(c *Client) {
 	p := fmt.Sprintf("client %q", c.ID)

@@ -228,6 +228,9 @@ func TestBrowserWalkthrough(t *testing.T) {
 	}
 	// Filter and search go through to the API.
 	run(t, ctx, "filter", chromedp.Navigate(ui+"/webhooks?status=inactive"), waitText("table.grid tbody", "erp.example.com"))
+	// The HCL webhook has no notification email: the API answers "" and
+	// the details show a dash.
+	run(t, ctx, "no email", chromedp.Click(chromedp.CSS(`table.grid tbody a.mono`)), waitText("main", "Notification email—"))
 	run(t, ctx, "search", chromedp.Navigate(ui+"/webhooks?search=ops@example"), waitText("table.grid tbody", webhookID))
 	if body, _ := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("table.grid tbody"))); strings.Contains(body, "erp.example.com") {
 		t.Error("search by email shows the HCL webhook")

@@ -21,7 +21,7 @@ type webhook struct {
 	Method            string   `json:"method"`
 	Status            string   `json:"status"`
 	Secret            string   `json:"secret"`
-	NotificationEmail *string  `json:"notificationEmail"`
+	NotificationEmail string   `json:"notificationEmail"` // "" when unset
 	ModelProperties   []string `json:"modelProperties"`
 	WebhookAttribute  *struct {
 		Header map[string]string `json:"header"`
@@ -34,12 +34,7 @@ type webhook struct {
 }
 
 // Email is the notification address or "".
-func (w *webhook) Email() string {
-	if w.NotificationEmail == nil {
-		return ""
-	}
-	return *w.NotificationEmail
-}
+func (w *webhook) Email() string { return w.NotificationEmail }
 
 // Template is the payload template or "".
 func (w *webhook) Template() string {

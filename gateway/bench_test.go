@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"sync"
@@ -75,4 +76,65 @@ func publishN(tg *testGateway, tok string, env []byte, n int) {
 		}()
 	}
 	wg.Wait()
+}
+
+// BenchmarkBulkIngestHTTP measures durable events/s through bulk publish
+// (POST /api/v1/events/batch, api.max_batch_events envelopes a request,
+// 8 concurrent producers), beside BenchmarkIngestHTTP's single publishes:
+// b.N counts events. Each event fans out to one webhook, whose deliveries
+// are written but not sent (the dispatcher is not started).
+func BenchmarkBulkIngestHTTP(b *testing.B) {
+	cfg := gatewaytest.Config(b)
+	cfg.Quotas.PublishRate = 0
+	cfg.Storage.Path = b.TempDir()
+	tg := startGatewayClock(b, cfg, false, SystemClock{})
+	tg.AddWebhook(&store.Webhook{URL: "http://127.0.0.1:1/hook", Events: []string{"workorder.created"}})
+	tok := tg.Token("acme", "acme-secret")
+	env := gatewaytest.Seed(b, "workorder.created")
+	per := cfg.API.MaxBatchEvents
+	var body bytes.Buffer
+	body.WriteString(`{"events":[`)
+	for i := range per {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		body.WriteString(`{"envelope":`)
+		body.Write(env)
+		body.WriteByte('}')
+	}
+	body.WriteString(`]}`)
+	if body.Len() > int(cfg.Server.BodyLimit) {
+		b.Fatalf("a batch of %d seed envelopes is %d bytes, over server.body_limit", per, body.Len())
+	}
+	batches := (b.N + per - 1) / per
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	defer client.CloseIdleConnections()
+	var accepted atomic.Int64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range 8 {
+		wg.Go(func() {
+			for next.Add(1) <= int64(batches) {
+				req, _ := http.NewRequest("POST", tg.Base+"/api/v1/events/batch", bytes.NewReader(body.Bytes()))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				var out struct {
+					Result struct{ Accepted int64 }
+				}
+				json.NewDecoder(resp.Body).Decode(&out)
+				resp.Body.Close()
+				accepted.Add(out.Result.Accepted)
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(accepted.Load())/time.Since(start).Seconds(), "events/s")
+	if accepted.Load() != int64(batches*per) {
+		b.Fatalf("accepted %d of %d events", accepted.Load(), batches*per)
+	}
 }

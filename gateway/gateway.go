@@ -226,6 +226,7 @@ func (g *Gateway) startSinks(ctx context.Context, builtin func(string) *exec.Cmd
 	h := host.New(host.Options{
 		BuiltinCommand: builtin, Logger: g.log,
 		AllowHTTP: g.cfg.Delivery.AllowHTTP, AllowPrivateNetworks: g.cfg.Delivery.AllowPrivateNetworks,
+		BatchMax: g.cfg.Delivery.SinkBatchMax, BatchLinger: g.cfg.Delivery.SinkBatchLinger,
 	})
 	specs := []host.Spec{{Name: "http", Type: "http"}}
 	for _, s := range g.cfg.Sinks {

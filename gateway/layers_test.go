@@ -22,13 +22,16 @@ var mayImport = map[string][]string{
 	"gateway/gatewaytest": {"config", "gateway/api", "plugins/http", "plugins/sdk", "plugins/sdk/sdktest", "plugins/servicenow", "store"},
 	"gateway/api":         {"config", "dashboard", "events", "gateway/delivery", "gateway/ingest", "gateway/webhooks", "store", "transforms"},
 	"gateway/ingest":      {"events", "store"},
-	"gateway/webhooks":    {"config", "events", "plugins/sdk/netguard", "store", "transforms"},
-	"gateway/delivery":    {"config", "events", "plugins/sdk", "signature", "store", "transforms"},
-	"gateway/rollup":      {"store"},
-	"store":               {},
-	"store/badger":        {"secretbox", "store"},
-	"store/postgres":      {"secretbox", "store"},
-	"store/storetest":     {"store"},
+	// the served OpenAPI document's sources and its generator
+	"gateway/api/openapi":     {},
+	"gateway/api/openapi/gen": {"gateway/api/openapi"},
+	"gateway/webhooks":        {"config", "events", "plugins/sdk/netguard", "store", "transforms"},
+	"gateway/delivery":        {"config", "events", "plugins/sdk", "signature", "store", "transforms"},
+	"gateway/rollup":          {"store"},
+	"store":                   {},
+	"store/badger":            {"secretbox", "store"},
+	"store/postgres":          {"secretbox", "store"},
+	"store/storetest":         {"store"},
 	// a throwaway PostgreSQL cluster for tests (initdb from /usr/lib/postgresql)
 	"store/postgres/pgtest": {"store/postgres"},
 }

@@ -214,6 +214,27 @@ func CheckAttempt(d *Delivery, a *Attempt) error {
 	return nil
 }
 
+// AttemptRecord is one attempt for Queue.RecordAttempts: the delivery's
+// new state and the attempt's log record.
+type AttemptRecord struct {
+	Delivery *Delivery
+	Attempt  *Attempt
+	// Err is set by RecordAttempts when this record alone was not written.
+	Err error
+}
+
+// RecordOne is RecordAttempt written as a batch of one, for drivers
+// whose RecordAttempts does the work.
+func RecordOne(ctx context.Context, q interface {
+	RecordAttempts(context.Context, []AttemptRecord) error
+}, d *Delivery, a *Attempt) error {
+	recs := []AttemptRecord{{Delivery: d, Attempt: a}}
+	if err := q.RecordAttempts(ctx, recs); err != nil {
+		return err
+	}
+	return recs[0].Err
+}
+
 // LogID is the attempt's id as the API and the X-FN-Delivery-Id header show it.
 func (a *Attempt) LogID() string { return FormatLogID(a.DeliveryID, a.Attempt) }
 
@@ -366,8 +387,15 @@ type Queue interface {
 	ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*Delivery, error)
 	// RecordAttempt stores the attempt log record and the delivery's new state
 	// (pending with a new DueAt, succeeded, or dead) in one transaction, and
-	// updates the webhook's stats.
+	// updates the webhook's stats. It is RecordAttempts of one record.
 	RecordAttempt(ctx context.Context, d *Delivery, a *Attempt) error
+	// RecordAttempts stores many attempts as RecordAttempt does, all in one
+	// durable write (one group commit, one statement): the gateway's
+	// recorder hands it every outcome its workers finished meanwhile. A
+	// record that cannot be written on its own (its delivery is unknown,
+	// the record is invalid) gets its Err set and the others are written;
+	// the error returned means none was (closed store, I/O).
+	RecordAttempts(ctx context.Context, recs []AttemptRecord) error
 	// Requeue puts a dead (or succeeded) delivery back in the queue, due at
 	// now, keeping its uuid and attempt count. ErrNotFound when unknown.
 	Requeue(ctx context.Context, deliveryID string, now time.Time) (*Delivery, error)

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/gateway"
+	"github.com/hookgate/hookgate/internal/benchrun"
 	"github.com/hookgate/hookgate/internal/procstat"
 	"github.com/hookgate/hookgate/plugins/servicenow/snowfake"
 	"github.com/hookgate/hookgate/transforms"
@@ -606,7 +607,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) 
 
 // abuseReceiver records what each request looked like, by first path segment.
 type abuseReceiver struct {
-	*testServer
+	*benchrun.Server
 	mu    sync.Mutex
 	hits  map[string][]abuseHit // "/seg" -> hits in order
 	first map[string]time.Time  // trace id -> first arrival
@@ -620,7 +621,7 @@ type abuseHit struct {
 
 func newAbuseReceiver() *abuseReceiver {
 	r := &abuseReceiver{hits: map[string][]abuseHit{}, first: map[string]time.Time{}}
-	r.testServer = httptestServer(r)
+	r.Server = httptestServer(r)
 	return r
 }
 

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/benchrun"
+	"github.com/hookgate/hookgate/internal/procstat"
 )
 
 // binary is the hookgate executable built once for these tests: the crash
@@ -90,40 +92,22 @@ func startChildTB(t testing.TB, cfgPath, addr string) *child {
 	logs := &bytes.Buffer{}
 	cmd := exec.Command(binary, "serve", "--config", cfgPath)
 	cmd.Stderr, cmd.Stdout = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	c := &child{cmd: cmd, base: "http://" + addr, logs: logs}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(c.base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return c
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := benchrun.StartProcess(context.Background(), cmd, c.base, 30*time.Second); err != nil {
+		t.Fatalf("%v:\n%s", err, logs)
 	}
-	cmd.Process.Kill()
-	t.Fatalf("gateway did not become ready:\n%s", logs)
-	return nil
+	return c
 }
 
 func (c *child) token(t testing.TB) string { return c.tokenFor(t, "acme", "acme-secret") }
 
 // tokenFor signs in as another client of the child's config.
 func (c *child) tokenFor(t testing.TB, client, secret string) string {
-	resp, err := http.PostForm(c.base+"/authentication/api/oauth/token", url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {client}, "client_secret": {secret}})
+	tok, err := benchrun.Token(context.Background(), c.base, client, secret)
 	if err != nil {
 		panic(err)
 	}
-	defer resp.Body.Close()
-	var b struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&b)
-	return b.AccessToken
+	return tok
 }
 
 // publish returns the trace id of an accepted event, or "" if not accepted.
@@ -223,7 +207,7 @@ func TestKill9LosesNothing(t *testing.T) {
 		t.Fatalf("accepted %d of 300 before the crash", len(accepted))
 	}
 	<-rc.inflight // at least one delivery is in flight, the rest queued
-	sinks := childPIDs(gw.cmd.Process.Pid)
+	sinks := procstat.Children(gw.cmd.Process.Pid)
 	if len(sinks) == 0 {
 		t.Fatal("no sink subprocess found")
 	}
@@ -320,29 +304,6 @@ func TestSIGTERMFinishesInFlight(t *testing.T) {
 		t.Errorf("a delivery finished before shutdown was sent again after restart\n%s", gw.logs)
 	case <-ctx.Done():
 	}
-}
-
-// childPIDs lists the direct children of pid (the sink processes), read
-// from /proc/*/stat: any of the parent's threads may have started them.
-func childPIDs(pid int) []int {
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	var out []int
-	for _, p := range stats {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...; comm may hold spaces, so cut after ')'.
-		rest := string(raw[strings.LastIndexByte(string(raw), ')')+1:])
-		var state string
-		var ppid, child int
-		fmt.Sscan(rest, &state, &ppid)
-		fmt.Sscan(string(raw), &child)
-		if ppid == pid {
-			out = append(out, child)
-		}
-	}
-	return out
 }
 
 // waitGone waits (bounded) until pid no longer runs.

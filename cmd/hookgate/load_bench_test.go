@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/benchrun"
 	"github.com/hookgate/hookgate/internal/procstat"
 )
 
@@ -81,19 +83,11 @@ func companyEnvelope(event string, company, i int) []byte {
 
 // publishOne posts one envelope and returns the trace id ("" if refused).
 func publishOne(client *http.Client, base, tok string, env []byte) string {
-	req, _ := http.NewRequest("POST", base+"/api/v1/events", bytes.NewReader(env))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
+	st, tr, err := benchrun.Publish(context.Background(), client, base, tok, env)
+	if err != nil || st != 202 {
 		return ""
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 202 {
-		return ""
-	}
-	return traceOf(body)
+	return tr
 }
 
 // rssSampler records the peak VmRSS and RssAnon of a process every 200 ms

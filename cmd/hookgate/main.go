@@ -8,6 +8,7 @@
 //	hookgate sink list [--config FILE]  list built-in sink types and a config's sinks
 //	hookgate sink test NAME --config FILE --payload FILE [--webhook NAME]  try a sink once
 //	hookgate sink TYPE               run a built-in sink in plugin mode (started by serve)
+//	hookgate bench [flags]           measure the gateway end to end on this machine
 //	hookgate version
 package main
 
@@ -61,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return secret(args[1:], stdout, stderr)
 	case "sink":
 		return sink(args[1:], stdout, stderr)
+	case "bench":
+		return bench(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "hookgate", version)
 		return 0
@@ -91,6 +94,8 @@ func usage(w io.Writer) {
   hookgate sink test NAME --config FILE --payload FILE [--webhook NAME] [--timeout 30s]
                                    send one delivery through a sink and print the result
   hookgate sink TYPE               run a built-in sink (http, servicenow, salesforce) in plugin mode
+  hookgate bench [--events N] [--connections N] [--payload-size BYTES] [--fanout N] [--rate N] [--json]
+                                   measure this machine: a plain client, then the gateway end to end
   hookgate version
 `)
 }

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookgate/hookgate/internal/benchrun"
 )
 
 // BenchmarkReplicasThroughput: deliveries/s, publish to delivery, for
@@ -30,28 +32,28 @@ func BenchmarkReplicasThroughput(b *testing.B) {
 	const n = events * hooks
 	b.Logf("machine: %d cores (GOMAXPROCS %d) shared by replicas, PostgreSQL, producers and receiver", runtime.NumCPU(), runtime.GOMAXPROCS(0))
 	b.Run("badger-1-node", func(b *testing.B) {
-		rc := newCountingReceiver()
+		rc := benchrun.NewReceiver(false)
 		srv := httptestServer(rc)
 		defer srv.Close()
 		c := startBenchGateway(b, b.TempDir(), benchWebhooks(hooks, srv.URL))
 		tok := c.token(nil)
 		start := time.Now()
 		publishAll(b, []*child{c}, tok, events, 64)
-		rc.waitCount(b, n, 5*time.Minute)
+		waitCount(b, rc, n, 5*time.Minute)
 		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "deliveries/s")
 		b.ReportMetric(float64(runtime.NumCPU()), "cores")
 	})
 	for _, replicas := range []int{1, 2, 3} {
 		b.Run(fmt.Sprintf("postgres-%d-replicas", replicas), func(b *testing.B) {
 			_, dsn := startPostgres(b, true)
-			rc := newCountingReceiver()
+			rc := benchrun.NewReceiver(false)
 			srv := httptestServer(rc)
 			defer srv.Close()
 			gws := startReplicas(b, dsn, benchWebhooks(hooks, srv.URL), replicas, 64)
 			tok := gws[0].token(nil)
 			start := time.Now()
 			publishAll(b, gws, tok, events, 64)
-			rc.waitCount(b, n, 5*time.Minute)
+			waitCount(b, rc, n, 5*time.Minute)
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "deliveries/s")
 			b.ReportMetric(float64(runtime.NumCPU()), "cores")
 		})

@@ -24,7 +24,8 @@ func (s *Server) handleHistory(c *fiber.Ctx) error {
 		return err
 	}
 	var user *int64
-	if s := c.Query("userId"); s != "" {
+	userQ := c.Query("userId")
+	if s := userQ; s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return badRequest("'userId' must be a number, not " + quote(s))
@@ -52,11 +53,11 @@ func (s *Server) handleHistory(c *fiber.Ctx) error {
 	for _, h := range all[lo:hi] {
 		out = append(out, historyObject(h).project(q.fields))
 	}
-	var userQ any
-	if user != nil {
-		userQ = *user
-	}
-	return s.okList(c, out, len(out), len(all), q, fiber.Map{"webhookId": id, "userId": userQ, "search": nullIfEmpty(q.search)})
+	// userId echoes as sent: the document types the parameter as a string.
+	query := fiber.Map{"webhookId": id}
+	echoSent(query, "userId", userQ)
+	echoSent(query, "search", q.search)
+	return s.okList(c, out, len(out), len(all), q, query)
 }
 
 func sortHistory(hs []*store.HistoryEntry, by string, desc bool) {

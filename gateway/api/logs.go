@@ -72,14 +72,17 @@ func (s *Server) handleListLogs(c *fiber.Ctx) error {
 	for _, a := range page {
 		out = append(out, attemptObject(a).project(q.fields))
 	}
-	query["search"] = nullIfEmpty(q.search)
+	echoSent(query, "search", q.search)
 	return s.okList(c, out, len(out), total, q, query)
 }
 
 // logFilter reads the filters of the delivery-log list.
 func logFilter(c *fiber.Ctx) (store.AttemptFilter, fiber.Map, error) {
 	f := store.AttemptFilter{WebhookID: c.Query("webhookId"), EventName: c.Query("eventName"), DeliveryID: unescape(c.Query("deliveryId"))}
-	query := fiber.Map{"webhookId": nullIfEmpty(f.WebhookID), "eventName": nullIfEmpty(f.EventName), "deliveryId": nullIfEmpty(f.DeliveryID)}
+	query := fiber.Map{}
+	echoSent(query, "webhookId", f.WebhookID)
+	echoSent(query, "eventName", f.EventName)
+	echoSent(query, "deliveryId", f.DeliveryID)
 	if f.DeliveryID != "" {
 		if _, _, err := store.ParseLogID(f.DeliveryID); err != nil {
 			return f, nil, badRequest("'deliveryId' must be <uuid> or <uuid>:<attempt>, not " + quote(f.DeliveryID))

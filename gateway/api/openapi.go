@@ -8,9 +8,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// openapiDoc is our OpenAPI 3.1 document. TestOpenAPIMatchesRoutes keeps its
-// paths and methods equal to the routes the app serves.
+// openapiDoc is the OpenAPI 3.1 document we serve: Field Nation's with our
+// operations and corrections, generated from openapi/*.yaml (package
+// openapi). TestOpenAPIIsGenerated keeps it in step with them,
+// TestOpenAPIMatchesRoutes its operations equal to the routes the app
+// serves, and TestEveryAnswerMatchesTheDocument the answers to its schemas.
 //
+//go:generate go run ./openapi/gen openapi.json
 //go:embed openapi.json
 var openapiDoc []byte
 

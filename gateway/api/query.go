@@ -103,6 +103,15 @@ func intParam(c *fiber.Ctx, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// echoSent sets name in an answer's metadata.query only when the client sent
+// a value: Field Nation's examples echo what was asked, never null for a
+// filter left out (the document types them as strings).
+func echoSent(query fiber.Map, name, value string) {
+	if value != "" {
+		query[name] = value
+	}
+}
+
 // badRequest is the spec's 400: "Invalid request: <what>".
 func badRequest(msg string) error { return Errorf(fiber.StatusBadRequest, "Invalid request: "+msg) }
 

@@ -191,9 +191,9 @@ func (in *webhookInput) apply(w *store.Webhook) {
 		}
 	}
 	set(&w.URL, in.URL)
-	if in.Method != nil {
-		w.Method = strings.ToLower(*in.Method)
-	}
+	// As sent: the document's enum is lower-case, and "POST" is a 400
+	// naming the values (validateWebhook), not silently lowered.
+	set(&w.Method, in.Method)
 	if in.Status != nil {
 		w.Status = store.WebhookStatus(*in.Status)
 	}

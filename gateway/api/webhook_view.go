@@ -37,9 +37,9 @@ var webhookSpec = listSpec{
 // webhookView decides what of a webhook an answer shows.
 type webhookView struct {
 	fields     []string
-	showSecret bool // create, the update that set it, or fields=secret from a writer
-	attrs      bool // webhookAttribute requested
-	showValues bool // header values in clear (writers only: they are often credentials)
+	showSecret bool     // create, the update that set it, or fields=secret from a writer
+	attrs      []string // the attribute types requested (webhookAttribute), in the order asked
+	showValues bool     // header values in clear (writers only: they are often credentials)
 }
 
 // newWebhookView reads fields and webhookAttribute for the token in c.
@@ -57,16 +57,23 @@ func (s *Server) viewFor(c *fiber.Ctx, fields []string, asked bool) (webhookView
 	writer := ClaimsOf(c).HasScope(ScopeWebhooksWrite)
 	v := webhookView{fields: fields, showValues: writer}
 	v.showSecret = asked && writer && slices.Contains(fields, "secret")
-	v.attrs = asked && slices.Contains(fields, "webhookAttribute")
+	if asked && slices.Contains(fields, "webhookAttribute") {
+		v.attrs = []string{attrHeader}
+	}
 	if types := c.Query("webhookAttribute"); types != "" {
+		// Only the types asked for: legacy_field alone must not answer
+		// the headers.
+		v.attrs = nil
 		for _, t := range strings.Split(types, ",") {
-			switch strings.TrimSpace(t) {
+			switch t = strings.TrimSpace(t); t {
 			case attrHeader, attrLegacyField:
+				if !slices.Contains(v.attrs, t) {
+					v.attrs = append(v.attrs, t)
+				}
 			default:
 				return v, badRequest("'webhookAttribute' lists attribute types; valid: header, legacy_field; not " + quote(t))
 			}
 		}
-		v.attrs = true
 		if !slices.Contains(v.fields, "webhookAttribute") {
 			v.fields = append(slices.Clone(v.fields), "webhookAttribute")
 		}
@@ -77,7 +84,7 @@ func (s *Server) viewFor(c *fiber.Ctx, fields []string, asked bool) (webhookView
 // fullView is what create and update answer: every field, the secret only
 // when this request set it.
 func fullView(showSecret bool) webhookView {
-	return webhookView{fields: webhookSpec.fields, showSecret: showSecret, attrs: true, showValues: true}
+	return webhookView{fields: webhookSpec.fields, showSecret: showSecret, attrs: []string{attrHeader}, showValues: true}
 }
 
 // render builds the webhook object of the API.
@@ -88,19 +95,15 @@ func (v webhookView) render(w *store.Webhook) *object {
 	if v.showSecret {
 		o.set("secret", w.Secret)
 	}
-	o.set("notificationEmail", nullIfEmpty(w.NotificationEmail)).set("modelProperties", nonNil(w.ModelProperties))
+	// "" when unset, never null: Field Nation's WebhookInfo requires a string.
+	o.set("notificationEmail", w.NotificationEmail).set("modelProperties", nonNil(w.ModelProperties))
 	o.set("isIntegrationOnly", w.IsIntegrationOnly)
-	if v.attrs {
-		h := maps.Clone(w.Headers)
-		if h == nil {
-			h = map[string]string{}
+	if len(v.attrs) > 0 {
+		attrs := make(map[string]any, len(v.attrs))
+		for _, t := range v.attrs {
+			attrs[t] = v.attribute(w, t)
 		}
-		if !v.showValues {
-			for k := range h {
-				h[k] = delivery.RedactedHeaderVal
-			}
-		}
-		o.set("webhookAttribute", map[string]any{attrHeader: h})
+		o.set("webhookAttribute", attrs)
 	}
 	o.set("payloadTemplate", nullIfEmpty(w.PayloadTemplate)).set("sink", w.Sink)
 	// Ours: how deliveries are signed, and until when the replaced secret
@@ -109,6 +112,24 @@ func (v webhookView) render(w *store.Webhook) *object {
 	o.set("source", w.Source)
 	o.set("createdAt", apiTime(w.CreatedAt)).set("updatedAt", apiTime(w.UpdatedAt))
 	return o.project(v.fields)
+}
+
+// attribute is one type of webhookAttribute: the headers (values redacted
+// for readers), or the legacy field mappings, of which hookgate keeps none.
+func (v webhookView) attribute(w *store.Webhook, typ string) map[string]string {
+	if typ != attrHeader {
+		return map[string]string{}
+	}
+	h := maps.Clone(w.Headers)
+	if h == nil {
+		h = map[string]string{}
+	}
+	if !v.showValues {
+		for k := range h {
+			h[k] = delivery.RedactedHeaderVal
+		}
+	}
+	return h
 }
 
 func nonNil(s []string) []string {

@@ -43,7 +43,11 @@ func (s *Server) handleListWebhooks(c *fiber.Ctx) error {
 	for _, w := range all[lo:hi] {
 		out = append(out, view.render(w))
 	}
-	return s.okList(c, out, len(out), len(all), q, fiber.Map{"status": nullIfEmpty(status), "webhookId": nullIfEmpty(id), "search": nullIfEmpty(q.search)})
+	query := fiber.Map{}
+	echoSent(query, "status", status)
+	echoSent(query, "webhookId", id)
+	echoSent(query, "search", q.search)
+	return s.okList(c, out, len(out), len(all), q, query)
 }
 
 // matchWebhookSearch looks in the webhook id, URL, events, status and

@@ -72,7 +72,7 @@ func TestWebhookCRUD(t *testing.T) {
 	}
 
 	// Update: only what is sent changes; the answer is the whole webhook.
-	up := tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"url": "https://hooks.example.com/v2", "method": "PUT"}).Result()
+	up := tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"url": "https://hooks.example.com/v2", "method": "put"}).Result()
 	if up["url"] != "https://hooks.example.com/v2" || up["method"] != "put" || up["status"] != "active" || len(gatewaytest.Strs(up["events"])) != 2 {
 		t.Errorf("after update %v", up)
 	}
@@ -157,6 +157,8 @@ func TestCreateValidation(t *testing.T) {
 		{"url template", with("url", "https://x.example.com/{{ workorder.( }}"), "'url' template does not compile"},
 		{"url type", with("url", 5), "'url' must be a string"},
 		{"method", with("method", "get"), "'method' must be \"post\" or \"put\""},
+		// The document's enum is lower-case; "POST" is refused, not lowered.
+		{"method upper", with("method", "POST"), "'method' must be \"post\" or \"put\", not \"POST\""},
 		{"status", with("status", "paused"), "'status' must be \"active\", \"inactive\" or \"archived\""},
 		{"events empty", with("events", []string{}), "'events' must list at least 1 event"},
 		{"events unknown", with("events", []string{"workorder.exploded"}), "'events' contains an unknown event \"workorder.exploded\""},
@@ -251,10 +253,11 @@ func TestUpdateValidation(t *testing.T) {
 	if len(h) != 1 || h["a"] != "3" {
 		t.Errorf("merged headers %v", h)
 	}
-	// null clears the optional strings.
+	// null clears the optional strings; a cleared email reads "" (the
+	// document's WebhookInfo requires a string), a cleared template null.
 	tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"notificationEmail": "a@example.com", "payloadTemplate": "workorder"})
 	w = tg.Must(200, "PUT", "/api/v1/webhooks/"+id, tok, map[string]any{"notificationEmail": nil, "payloadTemplate": nil}).Result()
-	if w["notificationEmail"] != nil || w["payloadTemplate"] != nil {
+	if e, ok := w["notificationEmail"]; !ok || e != "" || w["payloadTemplate"] != nil {
 		t.Errorf("not cleared: %v", w)
 	}
 	if r := tg.Call("PUT", "/api/v1/webhooks/00000000-0000-4000-8000-000000000000", tok, map[string]any{"status": "inactive"}); r.Status != 404 {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/plugins/sdk"
@@ -15,10 +14,10 @@ import (
 	"github.com/hookgate/hookgate/transforms"
 )
 
-// deliver makes one attempt of d and records its outcome: prepare the
-// request, send it through the sink, decide, write the log and the new state
-// in one transaction.
-func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) {
+// deliver makes one attempt of d and returns its outcome for the recorder:
+// prepare the request, send it through the sink, decide. Nil when the
+// shutdown deadline cut the attempt off.
+func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) *outcome {
 	attempt := d.Attempts + 1
 	started := dp.clock.Now()
 	a := &store.Attempt{
@@ -31,13 +30,13 @@ func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) {
 		res, err = dp.sinks.Deliver(ctx, w.Sink, req)
 		if ctx.Err() != nil {
 			// Shutdown deadline: leave it in flight; it is re-sent at next start.
-			return
+			return nil
 		}
 		if err != nil {
 			res = &sdk.Result{Error: "sink " + w.Sink + ": " + err.Error(), Retryable: true}
 		}
 	}
-	dp.record(ctx, d, a, res)
+	return dp.decide(ctx, d, a, res)
 }
 
 // prepare builds the request of one attempt. When the delivery cannot be
@@ -145,8 +144,9 @@ func redactCustom(headers, custom map[string]string) map[string]string {
 	return out
 }
 
-// record decides the delivery's fate and writes attempt and state together.
-func (dp *Dispatcher) record(ctx context.Context, d *store.Delivery, a *store.Attempt, res *sdk.Result) {
+// decide decides the delivery's fate and fills in the attempt record and
+// the delivery's new state, which the recorder writes together.
+func (dp *Dispatcher) decide(ctx context.Context, d *store.Delivery, a *store.Attempt, res *sdk.Result) *outcome {
 	now := dp.clock.Now()
 	var stats store.WebhookStats
 	if !res.OK() && res.Retryable {
@@ -171,47 +171,8 @@ func (dp *Dispatcher) record(ctx context.Context, d *store.Delivery, a *store.At
 	if dec.state == store.DeliveryPending {
 		next.DueAt = dec.dueAt
 	}
-	if err := dp.recordDurably(ctx, &next, a); err != nil {
-		// Shutdown: the delivery stays claimed only in memory, so the next
-		// start sends it again with the same id.
-		dp.log.Error("recording a delivery attempt", "delivery", a.LogID(), "err", err)
-		return
-	}
-	if dp.disk != nil {
-		dp.disk.Note(attemptStoredBytes(a))
-	}
-	if dp.metrics != nil {
-		dp.metrics.ObserveAttempt(dec.outcome, res.Duration)
-	}
-	level := dp.log.Debug
-	if dec.state == store.DeliveryDead {
-		level = dp.log.Warn
-	}
-	level("delivery attempt", "delivery", a.LogID(), "webhook", d.WebhookID, "event", d.EventName,
-		"status", res.Status, "outcome", dec.outcome, "next", dec.dueAt.Format(time.RFC3339), "error", res.Error)
-	if dec.state == store.DeliveryPending {
-		dp.Wake()
-	}
-}
-
-// recordDurably retries RecordAttempt until it succeeds or ctx ends. A
-// failed write (a full disk, say) must not lose what the receiver answered,
-// and giving up would leave the delivery claimed until the next start.
-func (dp *Dispatcher) recordDurably(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
-	wait := 50 * time.Millisecond
-	for {
-		err := dp.queue.RecordAttempt(ctx, d, a)
-		if err == nil || ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
-			return err
-		}
-		dp.log.Warn("recording a delivery attempt failed; retrying", "delivery", a.LogID(), "err", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
-	}
+	return &outcome{claimed: d, rec: store.AttemptRecord{Delivery: &next, Attempt: a}, dec: dec,
+		status: res.Status, err: res.Error, sink: res.Duration}
 }
 
 // attemptRecordOverhead approximates what an attempt record writes besides

@@ -40,6 +40,8 @@ type Dispatcher struct {
 	wakeCh   chan struct{}
 	freedCh  chan struct{}
 	work     chan *store.Delivery
+	outcomes chan *outcome // to the recorder (recorder.go)
+	recDone  chan struct{}
 	inFlight atomic.Int64
 	// leftIdle is how many of the spare workers (fairness) the last claim
 	// left idle: gather waits for a batch beyond them.
@@ -63,6 +65,10 @@ func New(o Options) *Dispatcher {
 		wakeCh:  make(chan struct{}, 1),
 		freedCh: make(chan struct{}, 1),
 		work:    make(chan *store.Delivery, workers),
+		// Every outcome is of a delivery in flight, so at most workers
+		// wait: a worker never blocks handing one over.
+		outcomes: make(chan *outcome, workers),
+		recDone:  make(chan struct{}),
 	}
 	if d.poll <= 0 {
 		d.poll = 100 * time.Millisecond
@@ -100,13 +106,15 @@ func (d *Dispatcher) Start() {
 		d.workerWG.Add(1)
 		go d.worker(workCtx)
 	}
+	go d.recordLoop(workCtx)
 	d.claimWG.Add(1)
 	go d.claimLoop(claimCtx)
 }
 
-// Stop stops claiming, lets running attempts finish until ctx ends, then
-// cancels the rest. An attempt cut off this way is not recorded: it stays in
-// flight on disk and is sent again, with the same delivery id, at next start.
+// Stop stops claiming, lets running attempts finish and their outcomes be
+// written until ctx ends, then cancels the rest. An attempt cut off this
+// way is not recorded: it stays in flight on disk and is sent again, with
+// the same delivery id, at next start.
 // It does nothing when Start was not called.
 func (d *Dispatcher) Stop(ctx context.Context) {
 	if d.cancel == nil {
@@ -117,7 +125,9 @@ func (d *Dispatcher) Stop(ctx context.Context) {
 		d.claimWG.Wait()
 		close(d.work)
 		done := make(chan struct{})
-		go func() { d.workerWG.Wait(); close(done) }()
+		// The workers finish their attempts, then the recorder writes
+		// every outcome they handed over.
+		go func() { d.workerWG.Wait(); close(d.outcomes); <-d.recDone; close(done) }()
 		select {
 		case <-done:
 		case <-ctx.Done():
@@ -231,12 +241,13 @@ func (d *Dispatcher) worker(ctx context.Context) {
 	for del := range d.work {
 		// Wall time, not the gateway clock: it measures the receiver.
 		started := time.Now()
-		d.deliver(ctx, del)
-		d.fair.done(del, time.Since(started))
-		d.inFlight.Add(-1)
-		select {
-		case d.freedCh <- struct{}{}:
-		default:
+		o := d.deliver(ctx, del)
+		if o == nil { // cut off at the shutdown deadline: nothing to record
+			d.release(del, time.Since(started))
+			continue
 		}
+		o.took = time.Since(started)
+		// The recorder releases the delivery once its outcome is durable.
+		d.outcomes <- o
 	}
 }

@@ -6,6 +6,7 @@ package procstat
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -56,4 +57,29 @@ func Memory(pid int, field string) int64 {
 		}
 	}
 	return 0
+}
+
+// Children lists the direct children of process pid (a gateway's sink
+// processes), read from /proc/*/stat: any of the parent's threads may have
+// started them, so /proc/<pid>/task/*/children would have to be walked too.
+func Children(pid int) []int {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []int
+	for _, p := range stats {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces, so cut after ')'.
+		s := string(raw)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, _ := strconv.Atoi(f[1]); ppid == pid && pid > 0 {
+			child, _ := strconv.Atoi(strings.Fields(s)[0])
+			out = append(out, child)
+		}
+	}
+	return out
 }

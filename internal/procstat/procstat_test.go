@@ -2,6 +2,8 @@ package procstat
 
 import (
 	"os"
+	"os/exec"
+	"slices"
 	"testing"
 	"time"
 )
@@ -20,5 +22,20 @@ func TestReadsThisProcess(t *testing.T) {
 	}
 	if CPU(0) != 0 || Memory(-1, "VmRSS") != 0 || Memory(os.Getpid(), "NoSuchField") != 0 {
 		t.Error("a missing process or field should read as 0")
+	}
+}
+
+// TestChildren finds a process this test started among its children.
+func TestChildren(t *testing.T) {
+	cmd := exec.Command("sleep", "10")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sleep command:", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if got := Children(os.Getpid()); !slices.Contains(got, cmd.Process.Pid) {
+		t.Errorf("Children(%d) = %v, want it to hold %d", os.Getpid(), got, cmd.Process.Pid)
+	}
+	if got := Children(0); len(got) != 0 {
+		t.Errorf("Children(0) = %v", got)
 	}
 }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/internal/procstat"
+	"github.com/hookgate/hookgate/plugins/host"
 	httpsink "github.com/hookgate/hookgate/plugins/http"
 	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest"
 )
 
 // benchWorkers matches the gateway's default worker count.
@@ -77,12 +79,25 @@ func selfCPU() time.Duration {
 }
 
 // BenchmarkDeliverViaPlugin: gateway → host → gRPC stream → http sink
-// subprocess → loopback receiver.
+// subprocess → loopback receiver; the stream with a 200 µs linger
+// (batched), with whatever is queued per message (unbatched: the default),
+// and with a sink that speaks only protocol 2.
 func BenchmarkDeliverViaPlugin(b *testing.B) {
-	rcv := benchReceiver(b)
-	h := startHost(b, openPolicy, httpSpec("web"))
-	ctx := context.Background()
-	runDeliveries(b, func(r *sdk.Request) (*sdk.Result, error) { return h.Deliver(ctx, "web", r) }, rcv.URL, pidOf(b, h, "web"))
+	batched := openPolicy
+	batched.BatchMax, batched.BatchLinger = 64, 200*time.Microsecond
+	old := batched
+	old.BuiltinCommand = sdktest.CommandProtocol(sdk.ProtocolV2)
+	for _, c := range []struct {
+		name string
+		opts host.Options
+	}{{"batched", batched}, {"unbatched", openPolicy}, {"protocol-2", old}} {
+		b.Run(c.name, func(b *testing.B) {
+			rcv := benchReceiver(b)
+			h := startHost(b, c.opts, httpSpec("web"))
+			ctx := context.Background()
+			runDeliveries(b, func(r *sdk.Request) (*sdk.Result, error) { return h.Deliver(ctx, "web", r) }, rcv.URL, pidOf(b, h, "web"))
+		})
+	}
 }
 
 // BenchmarkDeliverPlainClient: the same http sink called in-process, i.e.

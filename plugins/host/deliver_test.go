@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookgate/hookgate/plugins/host"
 	"github.com/hookgate/hookgate/plugins/sdk"
+	"github.com/hookgate/hookgate/plugins/sdk/sdktest"
 )
 
 func TestDeliverThroughHTTPSinkRoundTrip(t *testing.T) {
@@ -242,14 +243,34 @@ func TestPlainHTTPRefusedUnlessAllowed(t *testing.T) {
 	}
 }
 
+// TestConcurrentDeliveries: every result reaches its own caller, with the
+// stream unbatched, batched (protocol 3: the sink batches its results
+// too) and with a sink that speaks only protocol 2, as one built with an
+// older SDK.
 func TestConcurrentDeliveries(t *testing.T) {
+	batched := openPolicy
+	batched.BatchMax, batched.BatchLinger = 8, time.Millisecond
+	old := batched
+	old.BuiltinCommand = sdktest.CommandProtocol(sdk.ProtocolV2)
+	for name, c := range map[string]struct {
+		opts     host.Options
+		protocol int
+	}{"unbatched": {openPolicy, sdk.ProtocolV3}, "batched": {batched, sdk.ProtocolV3}, "protocol_2": {old, sdk.ProtocolV2}} {
+		t.Run(name, func(t *testing.T) { concurrentDeliveries(t, c.opts, c.protocol) })
+	}
+}
+
+func concurrentDeliveries(t *testing.T, opts host.Options, protocol int) {
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("X-Echo-Path", r.URL.Path)
 		_, _ = w.Write(b)
 	}))
 	defer rcv.Close()
-	h := startHost(t, openPolicy, httpSpec("web"))
+	h := startHost(t, opts, httpSpec("web"))
+	if st := h.Status(); st[0].Protocol != protocol {
+		t.Fatalf("the handshake settled on protocol %d, want %d", st[0].Protocol, protocol)
+	}
 
 	const n = 200
 	var wg sync.WaitGroup
@@ -275,5 +296,35 @@ func TestConcurrentDeliveries(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestSlowRequestDoesNotHoldBackOthers: with batching on, a request that
+// stays in flight (a receiver that does not answer) does not keep a
+// finished delivery's result from its caller: a result waits at most the
+// linger for company.
+func TestSlowRequestDoesNotHoldBackOthers(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(arrived)
+			<-release
+		}
+	}))
+	defer rcv.Close()
+	defer close(release)
+	opts := openPolicy
+	opts.BatchMax, opts.BatchLinger = 64, 20*time.Millisecond
+	h := startHost(t, opts, httpSpec("web"))
+	slow := make(chan *sdk.Result, 1)
+	go func() { slow <- deliver(t, h, "web", &sdk.Request{URL: rcv.URL + "/slow", Timeout: time.Minute}) }()
+	<-arrived
+	if res := deliver(t, h, "web", &sdk.Request{URL: rcv.URL + "/fast"}); !res.OK() {
+		t.Fatalf("fast delivery: status %d error %q", res.Status, res.Error)
+	}
+	select {
+	case res := <-slow:
+		t.Fatalf("the slow delivery finished first: %+v", res)
+	default:
 	}
 }

@@ -50,6 +50,14 @@ type Options struct {
 	// StartTimeout bounds launching one process and its Configure call;
 	// default 30s.
 	StartTimeout time.Duration
+	// BatchMax and BatchLinger batch the delivery stream both ways: at
+	// most BatchMax requests (results) per message, and a request (a
+	// result) waits at most BatchLinger for others to share its message,
+	// only while others are in flight. The sink applies them to its
+	// results when it speaks protocol 3. Zero: no count limit, no
+	// linger (a message carries whatever is queued).
+	BatchMax    int
+	BatchLinger time.Duration
 }
 
 func (o *Options) setDefaults() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 
+	"github.com/hookgate/hookgate/plugins/internal/batch"
 	sinkpb "github.com/hookgate/hookgate/plugins/proto"
 	"github.com/hookgate/hookgate/plugins/sdk"
 )
@@ -30,7 +31,7 @@ func launch(ctx context.Context, spec Spec, opts *Options, log *slog.Logger) (*p
 	stderr := &tail{}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		Plugins:          sdk.PluginSet(nil),
+		VersionedPlugins: sdk.VersionedPlugins(nil),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		SecureConfig:     sec,
@@ -44,11 +45,11 @@ func launch(ctx context.Context, spec Spec, opts *Options, log *slog.Logger) (*p
 		client.Kill()
 		return nil, startError(cmd, spec, err, stderr)
 	}
-	if err := configure(ctx, sc, spec, opts); err != nil {
+	if err := configure(ctx, sc, spec, opts, client.NegotiatedVersion()); err != nil {
 		client.Kill()
 		return nil, err
 	}
-	p, err := newProc(spec.Name, client, cmd, sc)
+	p, err := newProc(spec.Name, client, cmd, sc, batch.Limits{Max: opts.BatchMax, Linger: opts.BatchLinger})
 	if err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("opening the delivery stream: %w", err)
@@ -117,15 +118,20 @@ func startError(cmd *exec.Cmd, spec Spec, err error, stderr *tail) error {
 	return fmt.Errorf("starting %s: %s", cmd.Path, msg)
 }
 
-// configure sends the sink its settings and the network policy. A rejected
+// configure sends the sink its settings and the network policy, and to a
+// sink of protocol 3 the batch limits of its results. A rejected
 // configuration comes back verbatim: it names the setting.
-func configure(ctx context.Context, sc sinkpb.SinkClient, spec Spec, opts *Options) error {
-	resp, err := sc.Configure(ctx, &sinkpb.ConfigureRequest{
+func configure(ctx context.Context, sc sinkpb.SinkClient, spec Spec, opts *Options, protocol int) error {
+	req := &sinkpb.ConfigureRequest{
 		Name:                 spec.Name,
 		Settings:             spec.Settings,
 		AllowHttp:            opts.AllowHTTP,
 		AllowPrivateNetworks: opts.AllowPrivateNetworks,
-	})
+	}
+	if protocol >= sdk.ProtocolV3 {
+		req.BatchMax, req.BatchLingerNs = uint32(opts.BatchMax), int64(opts.BatchLinger)
+	}
+	resp, err := sc.Configure(ctx, req)
 	if err != nil {
 		return fmt.Errorf("configure call failed: %w", err)
 	}

@@ -121,7 +121,9 @@ type testHost struct {
 func startHost(t testing.TB, opts host.Options, specs ...host.Spec) *testHost {
 	t.Helper()
 	logs := &logBuffer{}
-	opts.BuiltinCommand = sdktest.Command
+	if opts.BuiltinCommand == nil {
+		opts.BuiltinCommand = sdktest.Command
+	}
 	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	h := host.New(opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -12,6 +12,7 @@ type SinkStatus struct {
 	Up       bool   // a live process is accepting deliveries
 	Restarts int    // processes started after the first
 	LastErr  string // why the last process stopped, or why restarting fails
+	Protocol int    // the contract version the current process speaks (sdk.ProtocolV2, V3)
 }
 
 // Status reports every sink, sorted by name.
@@ -39,6 +40,7 @@ func (s *supervisor) status() SinkStatus {
 	}
 	if p := s.cur; p != nil && !p.isDead() {
 		st.Up = true
+		st.Protocol = p.protocol
 		if p.cmd.Process != nil {
 			st.PID = p.cmd.Process.Pid
 		}

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/hashicorp/go-plugin"
@@ -9,13 +10,29 @@ import (
 	sinkpb "github.com/hookgate/hookgate/plugins/proto"
 )
 
+// Versions of the sink contract (plugins/proto/sink.proto). The handshake
+// settles on the highest one both sides speak: this SDK and the host speak
+// both, so a sink built with an older SDK (protocol 2 only) still works
+// with a newer gateway, and a new sink with an older gateway.
+const (
+	// ProtocolV2: headers as flat name/value lists; each side sends
+	// whatever is queued as one message.
+	ProtocolV2 = 2
+	// ProtocolV3: the host also sends batch limits in Configure
+	// (batch_max, batch_linger_ns) and the sink holds a finished result up
+	// to the linger, while other requests still run, for others to share
+	// its message.
+	ProtocolV3 = 3
+)
+
 // Handshake is the go-plugin handshake shared by the gateway and every sink.
 // The cookie only stops the binary from being run by mistake (it is not a
-// security measure); ProtocolVersion changes when sinkpb changes
-// incompatibly, so an old sink fails at start with a clear message
-// (2: headers became flat name/value lists instead of maps).
+// security measure). ProtocolVersion is the oldest version spoken; the
+// versions themselves are VersionedPlugins' keys. A version changes when
+// sinkpb changes incompatibly, so a sink too old fails at start with a
+// clear message.
 var Handshake = plugin.HandshakeConfig{
-	ProtocolVersion:  2,
+	ProtocolVersion:  ProtocolV2,
 	MagicCookieKey:   "HOOKGATE_PLUGIN",
 	MagicCookieValue: "7c1f0e9a3b5d4e2f8a6c0b1d9e7f3a5c",
 }
@@ -37,17 +54,31 @@ const MaxRequestBody = 32 << 20
 type GRPCPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	Impl Sink
+	// Protocol is the contract version the sink side serves (ProtocolV2 or
+	// ProtocolV3); 0 means the newest.
+	Protocol int
 }
 
-// PluginSet returns the plugin map to serve impl, or, with a nil impl, the
-// map a host passes to plugin.ClientConfig.Plugins.
+// PluginSet returns the plugin map to serve impl at the newest protocol,
+// or, with a nil impl, the map a host passes to plugin.ClientConfig.Plugins.
 func PluginSet(impl Sink) plugin.PluginSet {
-	return plugin.PluginSet{PluginName: &GRPCPlugin{Impl: impl}}
+	return plugin.PluginSet{PluginName: &GRPCPlugin{Impl: impl, Protocol: ProtocolV3}}
+}
+
+// VersionedPlugins returns a plugin map per protocol version this SDK
+// speaks, serving impl, or, with a nil impl, what a host passes to
+// plugin.ClientConfig.VersionedPlugins. Each call returns a fresh map
+// (go-plugin's client adds to the one it is given).
+func VersionedPlugins(impl Sink) map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{
+		ProtocolV2: {PluginName: &GRPCPlugin{Impl: impl, Protocol: ProtocolV2}},
+		ProtocolV3: {PluginName: &GRPCPlugin{Impl: impl, Protocol: ProtocolV3}},
+	}
 }
 
 // GRPCServer registers the sink's gRPC service (sink side).
 func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	sinkpb.RegisterSinkServer(s, newServer(p.Impl))
+	sinkpb.RegisterSinkServer(s, newServer(p.Impl, cmp.Or(p.Protocol, ProtocolV3)))
 	return nil
 }
 

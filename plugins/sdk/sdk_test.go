@@ -44,7 +44,7 @@ func TestSafeDeliver(t *testing.T) {
 		"normal": {func(context.Context, *Request) (*Result, error) { return &Result{Status: 200}, nil }, ""},
 	}
 	for name, c := range cases {
-		res := newServer(c.f).safeDeliver(context.Background(), &Request{ID: "x"})
+		res := newServer(c.f, ProtocolV3).safeDeliver(context.Background(), &Request{ID: "x"})
 		if res.Error != c.want || (c.want != "" && !res.Retryable) {
 			t.Errorf("%s: %+v", name, res)
 		}

@@ -18,7 +18,16 @@ import (
 //
 // Run by hand (not by the gateway), the binary prints that it is a plugin
 // and exits with status 1.
-func Serve(s Sink) {
+func Serve(s Sink) { serve(VersionedPlugins(s)) }
+
+// ServeProtocol serves s speaking only the given protocol version, as a
+// sink built with an older SDK does; sdktest uses it to check the host
+// against such sinks. A sink's main calls Serve.
+func ServeProtocol(s Sink, version int) {
+	serve(map[int]plugin.PluginSet{version: {PluginName: &GRPCPlugin{Impl: s, Protocol: version}}})
+}
+
+func serve(versions map[int]plugin.PluginSet) {
 	// go-plugin replaces os.Stderr with a pipe the host does not read, so
 	// keep the real stderr: the host turns each JSON line on it into a
 	// record in the gateway's log.
@@ -29,9 +38,9 @@ func Serve(s Sink) {
 		defer StartCPUProfile(path + "." + strconv.Itoa(os.Getpid()))()
 	}
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig: Handshake,
-		Plugins:         PluginSet(s),
-		GRPCServer:      newGRPCServer,
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: versions,
+		GRPCServer:       newGRPCServer,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Output:     stderr,
 			Level:      hclog.Info,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/hookgate/hookgate/plugins/internal/batch"
 	sinkpb "github.com/hookgate/hookgate/plugins/proto"
 )
 
@@ -21,10 +21,17 @@ import (
 type server struct {
 	sinkpb.UnimplementedSinkServer
 	impl       Sink
+	protocol   int // the negotiated contract version
 	configured atomic.Bool
+	// limits batch the results (protocol 3: set by Configure).
+	limits atomic.Pointer[batch.Limits]
 }
 
-func newServer(impl Sink) *server { return &server{impl: impl} }
+func newServer(impl Sink, protocol int) *server {
+	s := &server{impl: impl, protocol: protocol}
+	s.limits.Store(&batch.Limits{Bytes: maxBatchBytes})
+	return s
+}
 
 // Configure calls Sink.Configure; a rejection travels in the response so
 // the host can tell bad settings from a broken process.
@@ -40,6 +47,10 @@ func (s *server) Configure(ctx context.Context, in *sinkpb.ConfigureRequest) (*s
 	}
 	if err := s.safeConfigure(ctx, cfg); err != nil {
 		return &sinkpb.ConfigureResponse{Error: err.Error()}, nil
+	}
+	if s.protocol >= ProtocolV3 {
+		s.limits.Store(&batch.Limits{Bytes: maxBatchBytes, Max: int(in.GetBatchMax()),
+			Linger: time.Duration(in.GetBatchLingerNs())})
 	}
 	s.configured.Store(true)
 	return &sinkpb.ConfigureResponse{}, nil
@@ -69,14 +80,16 @@ func (s *server) Deliveries(stream grpc.BidiStreamingServer[sinkpb.HostBatch, si
 	defer context.AfterFunc(stream.Context(), cancel)()
 
 	out := make(chan *sinkpb.DeliverResult, 1024)
-	sent := make(chan error, 1)
-	go func() { sent <- sendResults(cancel, stream, out) }()
-
 	var (
 		handlers sync.WaitGroup
 		flight   inflight
 		pool     = workerPool{run: func(j job) { s.run(ctx, j, out, &handlers, &flight) }}
 	)
+	results := &batch.Collector[*sinkpb.DeliverResult]{Q: out, Limits: *s.limits.Load(), Size: resultSize,
+		Busy: func(int) bool { return flight.running() }}
+	sent := make(chan error, 1)
+	go func() { sent <- sendResults(cancel, stream, results) }()
+
 	recvErr := s.receive(ctx, stream, &pool, &handlers, &flight)
 	if !errors.Is(recvErr, io.EOF) {
 		// The host is gone: nobody will read the results.
@@ -122,11 +135,13 @@ func (s *server) receive(ctx context.Context, stream grpc.BidiStreamingServer[si
 	}
 }
 
-// run performs one request and queues its result.
+// run performs one request and queues its result. The request leaves the
+// in-flight set before its result is queued, so that the sender, which
+// lingers only while requests are running, never waits on it.
 func (s *server) run(ctx context.Context, j job, out chan<- *sinkpb.DeliverResult, handlers *sync.WaitGroup, flight *inflight) {
 	defer handlers.Done()
-	defer flight.done(j.pr.GetId())
 	res := s.handle(j.ctx, j.pr)
+	flight.done(j.pr.GetId())
 	select {
 	case out <- res:
 	case <-ctx.Done():
@@ -180,47 +195,28 @@ func (s *server) safeDeliver(ctx context.Context, req *Request) (res *Result) {
 // maxBatchBytes keeps a result batch far below MaxMessageSize.
 const maxBatchBytes = 4 << 20
 
-// sendResults sends whatever results are queued as one batch, so that under
-// load many results share one gRPC message, and when idle a result goes out
-// at once. It returns when out is closed and drained or sending fails.
+// sendResults sends the results in batches (see batch.Collector): under
+// load many share one gRPC message; when idle a result goes out at once.
+// It returns when the queue is closed and drained or sending fails.
 func sendResults(cancel context.CancelFunc,
-	stream grpc.BidiStreamingServer[sinkpb.HostBatch, sinkpb.SinkBatch], out <-chan *sinkpb.DeliverResult) error {
+	stream grpc.BidiStreamingServer[sinkpb.HostBatch, sinkpb.SinkBatch], results *batch.Collector[*sinkpb.DeliverResult]) error {
+	var buf []*sinkpb.DeliverResult
 	for {
-		first, ok := <-out
-		if !ok {
-			return nil
-		}
-		// Let the deliveries that are about to queue a result run first,
-		// so that under load they share this message (about 5 per message
-		// instead of 1.0 with 64 in flight); when nothing else is runnable
-		// this returns at once.
-		runtime.Gosched()
-		batch := &sinkpb.SinkBatch{Results: []*sinkpb.DeliverResult{first}}
-		size := resultSize(first)
-		open := true
-	drain:
-		for size < maxBatchBytes {
-			select {
-			case r, more := <-out:
-				if !more {
-					open = false
-					break drain
+		rs, open := results.Next(nil, buf)
+		if len(rs) > 0 {
+			if err := stream.Send(&sinkpb.SinkBatch{Results: rs}); err != nil {
+				cancel() // unblock handlers waiting to queue a result
+				for range results.Q {
 				}
-				batch.Results = append(batch.Results, r)
-				size += resultSize(r)
-			default:
-				break drain
+				return err
 			}
-		}
-		if err := stream.Send(batch); err != nil {
-			cancel() // unblock handlers waiting to queue a result
-			for range out {
-			}
-			return err
 		}
 		if !open {
 			return nil
 		}
+		// Send has marshalled the message: the slice can be reused.
+		clear(rs)
+		buf = rs
 	}
 }
 
@@ -249,6 +245,13 @@ func (f *inflight) add(id uint64, cancel context.CancelFunc) {
 
 // done releases the request's context.
 func (f *inflight) done(id uint64) { f.cancel(id) }
+
+// running reports whether any request is still in flight.
+func (f *inflight) running() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.m) > 0
+}
 
 func (f *inflight) cancel(id uint64) {
 	f.mu.Lock()

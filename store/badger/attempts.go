@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -15,82 +16,149 @@ import (
 	"github.com/hookgate/hookgate/store"
 )
 
-// RecordAttempt writes, in one transaction of the commit group: the attempt
-// record and its two index keys (all with the log-retention TTL), the
-// delivery's new state with its index keys, and the webhook's stats.
-// ErrNotFound when the delivery does not exist.
+// RecordAttempt is RecordAttempts of one record.
 func (s *Store) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
-	if err := store.CheckAttempt(d, a); err != nil {
-		return err
-	}
-	dc, ac := *d, *a
-	ac.DeliveryID = dc.ID
-	ac.FillBodySizes()
-	if ac.CreatedAt.IsZero() {
-		ac.CreatedAt = s.now()
-	}
-	size := 1024 + len(ac.RequestBody) + len(ac.ResponseBody)
-	err := s.submit(ctx, size, func(w *wtx) error {
-		// A claimed delivery's record is usually still the claim's copy:
-		// moving from it saves a read that, in a backlog, misses every
-		// cache (claim.rec says when the copy can be trusted).
-		move := w.move
-		old, flags, ok := s.claims.storedRecord(dc.ID, s.epoch.Load())
-		if !ok {
-			var err error
-			if old, flags, err = getDeliveryRec(w.txn, dc.ID); err != nil {
-				return fmt.Errorf("store: record attempt %s: %w", dc.ID, err)
-			}
-			move = w.transition
-		}
-		next := dc
-		// The index keys derive from these; they never change after ingest.
-		next.EventID, next.WebhookID, next.CreatedAt = old.EventID, old.WebhookID, old.CreatedAt
-		if err := move(old, &next, flags); err != nil {
-			return err
-		}
-		if err := w.putAttempt(&ac); err != nil {
-			return err
-		}
-		if err := w.updateStats(next.WebhookID, ac.Outcome == store.OutcomeSuccess, ac.CreatedAt); err != nil {
-			return err
-		}
-		// The claim is released only once the new state is durable, by the
-		// committer (claimSet.committed); on error it stays claimed and the
-		// caller retries.
-		w.recorded = append(w.recorded, dc.ID)
-		return nil
-	})
-	return err
+	return store.RecordOne(ctx, s, d, a)
 }
 
+// recordOpBytes bounds what one operation of RecordAttempts carries, so
+// that a batch with large bodies still fits a transaction (maxGroupBytes).
+const recordOpBytes = maxGroupBytes / 2
+
+// RecordAttempts writes each attempt as RecordAttempt does: the attempt
+// record and its company index key (with the log-retention TTL), the
+// delivery's new state, and the webhook's stats (in memory, written once
+// per webhook per group: statsCache). The records go to the committer as
+// few operations (one unless their bodies are large), so they share one
+// group commit. A record whose delivery does not exist gets
+// ErrNotFound in its Err; the others are written.
+func (s *Store) RecordAttempts(ctx context.Context, recs []store.AttemptRecord) error {
+	type item struct {
+		rec *store.AttemptRecord
+		d   store.Delivery // copies: the committer never keeps caller memory
+		a   store.Attempt
+	}
+	items := make([]item, 0, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		if r.Err = store.CheckAttempt(r.Delivery, r.Attempt); r.Err != nil {
+			continue
+		}
+		it := item{rec: r, d: *r.Delivery, a: *r.Attempt}
+		it.a.DeliveryID = it.d.ID
+		it.a.FillBodySizes()
+		if it.a.CreatedAt.IsZero() {
+			it.a.CreatedAt = s.now()
+		}
+		items = append(items, it)
+	}
+	var ops []*op
+	for rest := items; len(rest) > 0; {
+		n, size := 0, 0
+		for n < len(rest) && (n == 0 || size < recordOpBytes) {
+			size += 1024 + len(rest[n].a.RequestBody) + len(rest[n].a.ResponseBody)
+			n++
+		}
+		part := rest[:n]
+		rest = rest[n:]
+		ops = append(ops, &op{size: size, done: make(chan struct{}), run: func(w *wtx) error {
+			for i := range part {
+				it := &part[i]
+				it.rec.Err = nil // run again when the group is re-run
+				rejected, err := w.recordAttempt(&it.d, &it.a)
+				if err != nil {
+					return err
+				}
+				it.rec.Err = rejected
+			}
+			return nil
+		}})
+	}
+	return s.submitAll(ctx, ops)
+}
+
+// recordAttempt writes one attempt in the group's transaction. rejected
+// says why this record alone was not written (its delivery is unknown, its
+// state invalid), before anything of it was; err fails the group.
+func (w *wtx) recordAttempt(dc *store.Delivery, ac *store.Attempt) (rejected, err error) {
+	if !validState(dc.State) || !validPriority(dc.Priority) {
+		return fmt.Errorf("store: record attempt %s: state %q, priority %d: invalid", dc.ID, dc.State, dc.Priority), nil
+	}
+	// A claimed delivery's record is usually still the claim's copy:
+	// moving from it saves a read that, in a backlog, misses every
+	// cache (claim.rec says when the copy can be trusted).
+	// Not when this group recorded the delivery already: the copy is then
+	// older than the transaction's record.
+	move := w.move
+	old, flags, ok := w.s.claims.storedRecord(dc.ID, w.s.epoch.Load())
+	if _, again := w.recordedSet[dc.ID]; again {
+		ok = false
+	}
+	if !ok {
+		if old, flags, err = getDeliveryRec(w.txn, dc.ID); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("store: record attempt %s: %w", dc.ID, err), nil
+		} else if err != nil {
+			return nil, fmt.Errorf("store: record attempt %s: %w", dc.ID, err)
+		}
+		move = w.transition
+	}
+	next := *dc
+	// The index keys derive from these; they never change after ingest.
+	next.EventID, next.WebhookID, next.CreatedAt = old.EventID, old.WebhookID, old.CreatedAt
+	if err := move(old, &next, flags); err != nil {
+		return nil, err
+	}
+	if err := w.putAttempt(ac); err != nil {
+		return nil, err
+	}
+	w.updateStats(next.WebhookID, ac.Outcome == store.OutcomeSuccess, ac.CreatedAt)
+	// The claim is released only once the new state is durable, by the
+	// committer (claimSet.committed); on error it stays claimed and the
+	// caller retries.
+	w.recorded = append(w.recorded, dc.ID)
+	if w.recordedSet == nil {
+		w.recordedSet = make(map[string]struct{})
+	}
+	w.recordedSet[dc.ID] = struct{}{}
+	return nil, nil
+}
+
+// putAttempt writes the record and its company index key. Queries by
+// webhook read the company index too, filtering on the webhook id its
+// values hold: a second index (B/, before format 3) cost a key per attempt.
 func (w *wtx) putAttempt(a *store.Attempt) error {
-	v := encodeAttempt(a)
-	idx := encodeAttemptIndex(a)
-	byCo, byHook := attemptIndexKeys(a)
 	return errors.Join(
-		w.setExpiring(attemptKey(a.DeliveryID, a.Attempt), v),
-		w.setExpiring(byCo, idx),
-		w.setExpiring(byHook, idx),
+		w.setExpiring(attemptKey(a.DeliveryID, a.Attempt), encodeAttempt(a)),
+		w.setExpiring(attemptCoKey(a), encodeAttemptIndex(a)),
 	)
 }
 
-// updateStats appends one outcome to the webhook's rolling window.
-func (w *wtx) updateStats(webhookID string, success bool, at time.Time) error {
-	st, err := readStats(w.txn, webhookID)
-	if err != nil {
-		return err
+// updateStats appends one outcome to the webhook's rolling window, in the
+// group's copy of its stats; commit writes each changed webhook's once.
+func (w *wtx) updateStats(webhookID string, success bool, at time.Time) {
+	st, ok := w.stats[webhookID]
+	if !ok {
+		base, err := w.s.committedStats(w.txn, webhookID)
+		if err != nil {
+			// A corrupt record: start the window again rather than
+			// refusing every attempt of the webhook.
+			w.s.log.Warn("store: webhook stats unreadable; starting them again", "webhook", webhookID, "err", err)
+		}
+		st = &base
+		if w.stats == nil {
+			w.stats = make(map[string]*store.WebhookStats)
+		}
+		w.stats[webhookID] = st
 	}
 	st.Recent = append(st.Recent, success)
 	if n := len(st.Recent); n > store.StatsWindow {
-		st.Recent = st.Recent[n-store.StatsWindow:]
+		st.Recent = append(st.Recent[:0], st.Recent[n-store.StatsWindow:]...)
 	}
 	if success {
 		st.LastSuccessAt, st.FailingSince = at, time.Time{}
 	} else if st.FailingSince.IsZero() {
 		st.FailingSince = at
 	}
-	return w.set(statsKey(webhookID), encodeStats(st))
 }
 
 func readStats(txn *badger.Txn, webhookID string) (store.WebhookStats, error) {
@@ -104,15 +172,76 @@ func readStats(txn *badger.Txn, webhookID string) (store.WebhookStats, error) {
 	return decodeStats(v)
 }
 
+// statsCache holds the webhooks' stats as last committed: every attempt
+// updates them, and reading and rewriting the S/ key per attempt was a
+// read and a write each; now a group writes each webhook's once. It is
+// filled from the S/ keys on first use, so it is rebuilt after a restart.
+type statsCache struct {
+	mu sync.Mutex
+	m  map[string]store.WebhookStats
+}
+
+// get returns a copy of the cached stats of the webhook.
+func (c *statsCache) get(webhookID string) (store.WebhookStats, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[webhookID]
+	st.Recent = slices.Clone(st.Recent)
+	return st, ok
+}
+
+// fill caches st unless the webhook's are cached already (by a commit,
+// which is newer than what a reader read before it).
+func (c *statsCache) fill(webhookID string, st store.WebhookStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[webhookID]; !ok {
+		c.m[webhookID] = st
+	}
+}
+
+// publish caches a committed group's stats.
+func (c *statsCache) publish(stats map[string]*store.WebhookStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, st := range stats {
+		c.m[id] = *st
+	}
+}
+
+// committedStats returns a copy of the webhook's committed stats, from the
+// cache or from its key (the committer is the only writer of both).
+func (s *Store) committedStats(txn *badger.Txn, webhookID string) (store.WebhookStats, error) {
+	if st, ok := s.stats.get(webhookID); ok {
+		return st, nil
+	}
+	st, err := readStats(txn, webhookID)
+	if err != nil {
+		return store.WebhookStats{}, err
+	}
+	s.stats.fill(webhookID, st)
+	st.Recent = slices.Clone(st.Recent)
+	return st, nil
+}
+
 // GetWebhookStats returns the webhook's rolling stats; zero stats (no error)
 // for a webhook without attempts.
 func (s *Store) GetWebhookStats(ctx context.Context, webhookID string) (store.WebhookStats, error) {
+	if st, ok := s.stats.get(webhookID); ok {
+		return st, nil
+	}
 	var st store.WebhookStats
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
 		st, err = readStats(txn, webhookID)
 		return err
 	})
+	if err == nil && len(st.Recent) > 0 {
+		// Only stats that exist: asking about unknown webhooks must not
+		// grow the cache.
+		s.stats.fill(webhookID, st)
+		st.Recent = slices.Clone(st.Recent)
+	}
 	return st, err
 }
 
@@ -165,10 +294,10 @@ func readAttempt(txn *badger.Txn, v []byte) (*store.Attempt, error) {
 }
 
 // ListAttempts returns one page of matching attempt records and the total.
-// A delivery id reads that delivery's records; otherwise the webhook index
-// (when a webhook is given) or the company index is range-scanned by
-// CreatedAt, filtering on the index values, and only the page's records
-// are read. With neither, every record is scanned (operators only).
+// A delivery id reads that delivery's records; otherwise the company index
+// is range-scanned by CreatedAt, filtering on the index values (webhook,
+// event, status...), and only the page's records are read. Without a
+// company (operators only), every record is scanned.
 func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*store.Attempt, int, error) {
 	var out []*store.Attempt
 	total := 0
@@ -177,8 +306,6 @@ func (s *Store) ListAttempts(ctx context.Context, f store.AttemptFilter) ([]*sto
 		switch {
 		case f.DeliveryID != "":
 			out, total, err = listByDelivery(txn, f)
-		case f.WebhookID != "":
-			out, total, err = listByIndex(txn, attemptHkPrefix(f.WebhookID), f)
 		case f.CompanyID != 0:
 			out, total, err = listByIndex(txn, attemptCoPrefix(f.CompanyID), f)
 		default:
@@ -327,7 +454,7 @@ func getAttemptSummary(txn *badger.Txn, k []byte) (*store.Attempt, error) {
 }
 
 // WalkAttempts calls fn with each matching record's summary, in the order
-// ListAttempts pages them. A webhook or company walks its index and reads
+// ListAttempts pages them. A company walks its index and reads
 // one record at a time; a delivery id (a handful of records) or no scope at
 // all (operators) reads the summaries first, then orders them.
 func (s *Store) WalkAttempts(ctx context.Context, f store.AttemptFilter, fn func(*store.Attempt) bool) error {
@@ -336,8 +463,6 @@ func (s *Store) WalkAttempts(ctx context.Context, f store.AttemptFilter, fn func
 		var prefix []byte
 		switch {
 		case f.DeliveryID != "":
-		case f.WebhookID != "":
-			prefix = attemptHkPrefix(f.WebhookID)
 		case f.CompanyID != 0:
 			prefix = attemptCoPrefix(f.CompanyID)
 		}

@@ -518,3 +518,29 @@ func getValue(txn *badger.Txn, k []byte) ([]byte, error) {
 func dropDetail(a *store.Attempt) {
 	a.RequestHeaders, a.RequestBody, a.ResponseHeaders, a.ResponseBody = nil, nil, nil, nil
 }
+
+// encodeIDs lists ids as uvarint(len) id pairs (expiry blocks).
+func encodeIDs(ids []string) []byte {
+	n := 0
+	for _, id := range ids {
+		n += 2 + len(id)
+	}
+	b := make([]byte, 0, n)
+	for _, id := range ids {
+		b = append(binary.AppendUvarint(b, uint64(len(id))), id...)
+	}
+	return b
+}
+
+func decodeIDs(b []byte) ([]string, error) {
+	var ids []string
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return nil, errCorrupt
+		}
+		ids = append(ids, string(b[k:k+int(n)]))
+		b = b[k+int(n):]
+	}
+	return ids, nil
+}

@@ -47,9 +47,10 @@ type op struct {
 // submit queues run for the next group and waits until the group is synced.
 func (s *Store) submit(ctx context.Context, size int, run func(w *wtx) error) error {
 	o := newOp(size, run)
-	if err := s.submitOps(ctx, o); err != nil {
+	if err := s.enqueue(ctx, o); err != nil {
 		return err
 	}
+	<-o.done
 	return o.err
 }
 
@@ -57,47 +58,65 @@ func newOp(size int, run func(w *wtx) error) *op {
 	return &op{run: run, size: size, done: make(chan struct{})}
 }
 
-// submitOps queues ops, in order, and waits until every one queued is
-// synced; each op's own outcome is in its err. ctx is honoured while
-// waiting to enqueue; once queued the commit takes milliseconds and the
-// caller waits for it, so a cancelled caller never leaves a write whose
-// outcome it does not know. The error is the reason ops were not queued
-// (closed store, ctx): then none of them ran, or, when ctx ended half
-// way, the ones queued before have been waited for and the rest carry
-// the error too.
+// submitOps queues ops one after the other (so usually committed in one
+// group) and waits until every one queued is synced; each op's own outcome
+// is in its err. The error is the reason ops were not queued (closed
+// store, ctx): when none was, it is returned and none ran; when it came
+// half way, the ones queued before have been waited for, the rest carry
+// the error as their own, and submitOps returns nil.
 func (s *Store) submitOps(ctx context.Context, ops ...*op) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return store.ErrClosed
-	}
 	var err error
 	queued := 0
 	for _, o := range ops {
-		select {
-		case s.ops <- o:
-			queued++
-			continue
-		case <-ctx.Done():
-			err = ctx.Err()
+		if err = s.enqueue(ctx, o); err != nil {
+			break
 		}
-		break
+		queued++
 	}
-	s.mu.RUnlock()
 	for _, o := range ops[:queued] {
 		<-o.done
 	}
 	if err != nil && queued > 0 {
-		// Some were written: the caller learns each one's fate from err.
 		for _, o := range ops[queued:] {
 			o.err = err
 		}
 		return nil
 	}
 	return err
+}
+
+// submitAll is submitOps for callers that need only whether all of ops
+// were written: the first refusal or failure, joined.
+func (s *Store) submitAll(ctx context.Context, ops []*op) error {
+	if err := s.submitOps(ctx, ops...); err != nil {
+		return err
+	}
+	var err error
+	for _, o := range ops {
+		err = errors.Join(err, o.err)
+	}
+	return err
+}
+
+// enqueue hands o to the committer. ctx is honoured while waiting to
+// enqueue; once queued the commit takes milliseconds and the caller waits
+// for it, so a cancelled caller never leaves a write whose outcome it does
+// not know.
+func (s *Store) enqueue(ctx context.Context, o *op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	select {
+	case s.ops <- o:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // commitLoop is the only writer. It exits when Close closes ops, after
@@ -177,10 +196,22 @@ type wtx struct {
 	depthDirty bool
 	hint       [3]uint64 // lowest due time enqueued per priority in this group
 	recorded   []string  // deliveries whose claims the commit releases
+	// recordedSet holds the same ids: a second attempt of one of them in
+	// the group moves from the transaction's record, not the claim's copy.
+	recordedSet map[string]struct{}
 	// changed: the group changed a stored delivery otherwise than from its
 	// claim's copy; its commit moves Store.epoch.
 	changed bool
 	usage   map[int64]int64 // change of each company's stored event bytes (usage.go)
+	// stats: the group's new stats of each webhook it recorded attempts
+	// of, written once each at commit and then cached (statsCache).
+	stats map[string]*store.WebhookStats
+	// writes counts the keys the group sets and deletes (Store.keyWrites).
+	writes int
+	// expiring: the events whose retention clocks the group started, due
+	// at expiryAt; commit writes them as one expiry block (delivery.go).
+	expiring []string
+	expiryAt uint64
 }
 
 func (s *Store) begin() *wtx {
@@ -205,13 +236,21 @@ func (w *wtx) apply(ops []*op) (int, error) {
 func (w *wtx) commit() (err error) {
 	defer w.txn.Discard()
 	if w.depthDirty {
-		if err := w.txn.Set(keyDepth, encodeDepth(w.depth)); err != nil {
+		if err := w.set(keyDepth, encodeDepth(w.depth)); err != nil {
 			return err
 		}
 	}
 	usage, err := w.writeUsage()
 	if err != nil {
 		return err
+	}
+	if err := w.writeExpiring(); err != nil {
+		return err
+	}
+	for id, st := range w.stats {
+		if err := w.set(statsKey(id), encodeStats(*st)); err != nil {
+			return err
+		}
 	}
 	// Lower the claim scan's start for the keys this group enqueues, and
 	// keep scans from raising it above them until they are visible; then
@@ -237,17 +276,20 @@ func (w *wtx) commit() (err error) {
 		w.s.depthMu.Unlock()
 	}
 	w.s.publishUsage(usage)
+	w.s.stats.publish(w.stats)
+	w.s.keyWrites.Add(uint64(w.writes))
 	return nil
 }
 
-func (w *wtx) set(k, v []byte) error { return w.txn.Set(k, v) }
+func (w *wtx) set(k, v []byte) error { w.writes++; return w.txn.Set(k, v) }
 
 // setExpiring writes k with the log-retention TTL.
 func (w *wtx) setExpiring(k, v []byte) error {
+	w.writes++
 	return w.txn.SetEntry(badger.NewEntry(k, v).WithTTL(w.s.retention))
 }
 
-func (w *wtx) del(k []byte) error { return w.txn.Delete(k) }
+func (w *wtx) del(k []byte) error { w.writes++; return w.txn.Delete(k) }
 
 // enqueue adds d's queue key and counts it. rec is d's record as written
 // under its d/ key in the same transaction: the queue key carries a copy, so

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -14,14 +15,14 @@ import (
 )
 
 // Delivery state changes. Every change of a delivery goes through
-// wtx.transition, which keeps its record and its three indexes consistent:
+// wtx.transition, which keeps its record and its indexes consistent:
 //
 //	q/  queue key           present while pending
-//	i/  in-flight marker    present while in flight
-//	D/  per-webhook index   bucket open/succeeded/dead, by CreatedAt
+//	i/  in-flight marker    present while in flight (older versions only)
+//	D/  dead letters        per webhook, by CreatedAt, while dead
 //
 // Open deliveries (and their events) never expire; finishing one gives its
-// record and its D/ key the log-retention TTL, and finishing the last
+// record (and a dead one's D/ key) the log-retention TTL, and finishing the last
 // delivery of an event starts the event's retention clock (expireEvent;
 // sweepEvents deletes it when the clock runs out). Requeueing a finished
 // delivery clears those again.
@@ -90,24 +91,23 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	v := encodeDelivery(next, flags)
 	done := finished(next.State)
 	var err error
-	idx := delByHookKey(next)
-	var oldIdx []byte
-	if old != nil {
-		oldIdx = delByHookKey(old)
-	}
-	sameIdx := old != nil && bytes.Equal(oldIdx, idx)
-	if old != nil && !sameIdx {
-		if err := w.del(oldIdx); err != nil {
-			return err
-		}
-	}
-	switch {
-	case done: // finished: record and index start their retention clock
-		err = errors.Join(w.setExpiring(deliveryKey(next.ID), v), w.setExpiring(idx, nil))
-	case sameIdx:
+	if done { // finished: the record starts its retention clock
+		err = w.setExpiring(deliveryKey(next.ID), v)
+	} else {
 		err = w.set(deliveryKey(next.ID), v)
-	default:
-		err = errors.Join(w.set(deliveryKey(next.ID), v), w.set(idx, nil))
+	}
+	if err != nil {
+		return err
+	}
+	// Only dead deliveries are indexed by webhook (D/, for the replay of a
+	// webhook's dead letters): the index of every state cost two keys when
+	// a delivery finished and one at ingest (format 3, migrate.go).
+	wasDead, isDead := old != nil && old.State == store.DeliveryDead, next.State == store.DeliveryDead
+	switch {
+	case isDead:
+		err = w.setExpiring(deadKey(next), nil)
+	case wasDead:
+		err = w.del(deadKey(old))
 	}
 	if err != nil {
 		return err
@@ -194,14 +194,32 @@ func (w *wtx) expireEvent(eventID string) error {
 	return w.startEventClock(eventID)
 }
 
-// startEventClock writes the event's expiry markers, due a log retention
-// from now.
+// startEventClock starts the event's retention clock, due a log retention
+// from now: its x/ marker names the group's expiry block, which commit
+// writes once with every event whose clock the group started (format 3;
+// one X/ key per event before).
 func (w *wtx) startEventClock(eventID string) error {
-	at := timeKey(w.s.now().Add(w.s.retention))
-	return errors.Join(
-		w.set(eventExpKey(eventID), binary.BigEndian.AppendUint64(nil, at)),
-		w.set(expiryKey(at, eventID), nil),
-	)
+	if w.expiring == nil {
+		w.expiryAt = timeKey(w.s.now().Add(w.s.retention))
+	}
+	w.expiring = append(w.expiring, eventID)
+	return w.set(eventExpKey(eventID), w.expiryRef())
+}
+
+// expiryRef is the x/ value of the events whose clocks this group starts:
+// expires8 and the group's sequence (its transaction's read timestamp,
+// which grows with every commit), the two parts of its block's key.
+func (w *wtx) expiryRef() []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(make([]byte, 0, 16), w.expiryAt), w.txn.ReadTs())
+}
+
+// writeExpiring writes the group's expiry block: X/<expires8><seq8> → the
+// ids of the events whose clocks it started, uvarint-length prefixed.
+func (w *wtx) writeExpiring() error {
+	if len(w.expiring) == 0 {
+		return nil
+	}
+	return w.set(expiryBlockKey(w.expiryRef()), encodeIDs(w.expiring))
 }
 
 // keepEvent counts a delivery of the event as open again and stops the
@@ -244,7 +262,9 @@ func (w *wtx) keepEvent(eventID string, sole bool) error {
 	return w.stopEventClock(eventID)
 }
 
-// stopEventClock removes the event's expiry markers, if any.
+// stopEventClock removes the event's expiry markers, if any: its x/ key and
+// its entry in its expiry block (its own X/ key when an older version
+// started the clock).
 func (w *wtx) stopEventClock(eventID string) error {
 	v, err := getValue(w.txn, eventExpKey(eventID))
 	if errors.Is(err, store.ErrNotFound) {
@@ -253,33 +273,93 @@ func (w *wtx) stopEventClock(eventID string) error {
 	if err != nil {
 		return err
 	}
-	if len(v) != 8 {
+	switch len(v) {
+	case 8: // format 2
+		return errors.Join(w.del(eventExpKey(eventID)), w.del(expiryKey(binary.BigEndian.Uint64(v), eventID)))
+	case 16:
+	default:
 		return fmt.Errorf("store: event %s: corrupt expiry marker", eventID)
 	}
-	return errors.Join(w.del(eventExpKey(eventID)), w.del(expiryKey(binary.BigEndian.Uint64(v), eventID)))
+	if err := w.del(eventExpKey(eventID)); err != nil {
+		return err
+	}
+	if w.expiring != nil && bytes.Equal(v, w.expiryRef()) { // started in this group: not written yet
+		w.expiring = slices.DeleteFunc(w.expiring, func(id string) bool { return id == eventID })
+		return nil
+	}
+	k := expiryBlockKey(v)
+	block, err := getValue(w.txn, k)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ids, err := decodeIDs(block)
+	if err != nil {
+		return err
+	}
+	ids = slices.DeleteFunc(ids, func(id string) bool { return id == eventID })
+	if len(ids) == 0 {
+		return w.del(k)
+	}
+	return w.set(k, encodeIDs(ids))
 }
 
-// sweepEvents deletes, in chunks of bulkChunk, every event whose retention
-// clock ran out by now, with its markers, and returns how many it deleted.
-// A requeue in between removes the markers first (keepEvent), and every op
-// of a group sees the ones before it, so a kept event is never swept.
+// sweepEvents deletes every event whose retention clock ran out by now,
+// with its markers, a chunk of bulkChunk expiry keys at a time, and returns
+// how many it deleted. A requeue in between removes the event's markers
+// first (keepEvent), and every op of a group sees the ones before it, so a
+// kept event is never swept.
 func (s *Store) sweepEvents(ctx context.Context, now time.Time) (int, error) {
-	return s.inChunks(ctx, 128*bulkChunk, func(w *wtx) (int, error) {
-		keys, err := w.keysAfter([]byte(pExpiry), nil, bulkChunk)
-		if err != nil {
-			return 0, err
-		}
-		for i, k := range keys {
-			if binary.BigEndian.Uint64(k[len(pExpiry):]) > timeKey(now) {
-				return i, nil
+	total := 0
+	for {
+		// Set by the run that commits (an op may run more than once).
+		scanned, events := 0, 0
+		err := s.submit(ctx, 128*bulkChunk, func(w *wtx) error {
+			scanned, events = 0, 0
+			keys, err := w.keysAfter([]byte(pExpiry), nil, bulkChunk)
+			if err != nil {
+				return err
 			}
-			id := string(k[len(pExpiry)+8:])
-			if err := errors.Join(w.uncountEvent(eventKey(id)), w.del(eventKey(id)), w.del(eventExpKey(id)), w.del(k)); err != nil {
-				return i, err
+			for _, k := range keys {
+				if binary.BigEndian.Uint64(k[len(pExpiry):]) > timeKey(now) {
+					return nil
+				}
+				ids, err := expiryEntries(w.txn, k)
+				if err != nil {
+					return err
+				}
+				for _, id := range ids {
+					if err := errors.Join(w.uncountEvent(eventKey(id)), w.del(eventKey(id)), w.del(eventExpKey(id))); err != nil {
+						return err
+					}
+				}
+				if err := w.del(k); err != nil {
+					return err
+				}
+				scanned, events = scanned+1, events+len(ids)
 			}
+			return nil
+		})
+		total += events
+		if err != nil || scanned < bulkChunk {
+			return total, err
 		}
-		return len(keys), nil
-	})
+	}
+}
+
+// expiryEntries returns the events of an expiry key: the ids of a block, or
+// the one its key names (format 2, empty value).
+func expiryEntries(txn *badger.Txn, k []byte) ([]string, error) {
+	v, err := getValue(txn, k)
+	if err != nil {
+		return nil, err
+	}
+	if len(v) == 0 {
+		return []string{string(k[len(pExpiry)+8:])}, nil
+	}
+	return decodeIDs(v)
 }
 
 // getOpen reads the event's count of open deliveries (0 when absent).

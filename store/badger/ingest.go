@@ -78,6 +78,7 @@ func (s *Store) ingestOp(idem *store.Idempotency, items []store.IngestItem) (*op
 		if idem != nil {
 			exp := s.now().Add(idem.TTL)
 			e := badger.NewEntry(idemKey(idem.Key), encodeIdem(exp, idem.Response)).WithTTL(idem.TTL)
+			w.writes++
 			return w.txn.SetEntry(e)
 		}
 		return nil

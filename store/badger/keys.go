@@ -23,37 +23,27 @@ const (
 	pHistory     = "h\x00" // h/<webhookID>\0<id8>                            → HistoryEntry JSON
 	pEvent       = "e\x00" // e/<eventID>                                     → event record
 	pEventOpen   = "o\x00" // o/<eventID>                                     → open deliveries (uvarint; fan-out > 1 only)
-	pEventExp    = "x\x00" // x/<eventID>                                     → expires8: the event's retention clock runs
-	pExpiry      = "X\x00" // X/<expires8><eventID>                           → nil: what sweepEvents deletes, oldest first
+	pEventExp    = "x\x00" // x/<eventID>                                     → expires8 seq8 (its block; expires8 alone before format 3): the event's retention clock runs
+	pExpiry      = "X\x00" // X/<expires8><seq8>                              → event ids: what sweepEvents deletes, oldest first (X/<expires8><eventID> → nil before format 3)
 	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (codec.go)
 	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → copy of the d/ record (nil from older builds)
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
-	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil
+	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil (bucket x: dead; o and s before format 3)
 	pAttempt     = "a\x00" // a/<deliveryID>\0<attempt4>                      → Attempt record
 	pAttemptByCo = "A\x00" // A/<company8><created8><deliveryID>\0<attempt4>  → attempt index value
-	pAttemptByHk = "B\x00" // B/<webhookID>\0<created8><deliveryID>\0<attempt4> → attempt index value
+	pAttemptByHk = "B\x00" // B/<webhookID>\0<created8><deliveryID>\0<attempt4> → attempt index value (before format 3; expire by their TTL, unread)
 	pIdempotency = "k\x00" // k/<key>                                         → expires8 + response
 	pMeta        = "m\x00" // m/<name>                                        → bytes
 	pUsage       = "u\x00" // u/<company8>                                    → stored event payload bytes (uvarint)
 )
 
-// Delivery buckets in the D/ index: open (pending or in flight), succeeded, dead.
+// Delivery buckets in the D/ index: open (pending or in flight) and
+// succeeded were written before format 3, which indexes dead ones only.
 const (
 	bucketOpen      = 'o'
 	bucketSucceeded = 's'
 	bucketDead      = 'x'
 )
-
-func bucketOf(state store.DeliveryState) byte {
-	switch state {
-	case store.DeliverySucceeded:
-		return bucketSucceeded
-	case store.DeliveryDead:
-		return bucketDead
-	default:
-		return bucketOpen
-	}
-}
 
 // timeKey orders times as big-endian nanoseconds; the zero time sorts first.
 func timeKey(t time.Time) uint64 {
@@ -103,6 +93,9 @@ func historyKey(webhookID string, id int64) []byte {
 func eventKey(id string) []byte     { return strKey(pEvent, id) }
 func eventOpenKey(id string) []byte { return strKey(pEventOpen, id) }
 func eventExpKey(id string) []byte  { return strKey(pEventExp, id) }
+// expiryBlockKey is X/ + ref, an x/ value: <expires8><seq8>.
+func expiryBlockKey(ref []byte) []byte { return append([]byte(pExpiry), ref...) }
+
 func expiryKey(at uint64, id string) []byte {
 	return append(binary.BigEndian.AppendUint64([]byte(pExpiry), at), id...)
 }
@@ -124,9 +117,11 @@ func inFlightKey(id string) []byte { return key([]byte(pInFlight), []byte(id)) }
 func delByHookPrefix(webhookID string, bucket byte) []byte {
 	return key([]byte(pDelByHook), []byte(webhookID), sep, []byte{bucket})
 }
-func delByHookKey(d *store.Delivery) []byte {
+
+// deadKey is d's key in the dead-letter index (D/, bucket x).
+func deadKey(d *store.Delivery) []byte {
 	k := make([]byte, 0, len(pDelByHook)+len(d.WebhookID)+2+8+len(d.ID))
-	k = append(append(append(k, pDelByHook...), d.WebhookID...), 0, bucketOf(d.State))
+	k = append(append(append(k, pDelByHook...), d.WebhookID...), 0, bucketDead)
 	k = binary.BigEndian.AppendUint64(k, timeKey(d.CreatedAt))
 	return append(k, d.ID...)
 }
@@ -141,9 +136,6 @@ func attemptKey(deliveryID string, n int) []byte {
 func attemptCoPrefix(company int64) []byte {
 	return key([]byte(pAttemptByCo), u64(uint64(company)))
 }
-func attemptHkPrefix(webhookID string) []byte {
-	return key([]byte(pAttemptByHk), []byte(webhookID), sep)
-}
 
 // appendAttemptRef appends the "<deliveryID>\0<attempt4>" tail shared by
 // attempt index keys.
@@ -152,17 +144,11 @@ func appendAttemptRef(k []byte, a *store.Attempt) []byte {
 	return binary.BigEndian.AppendUint32(k, uint32(a.Attempt))
 }
 
-// attemptIndexKeys are the company (A/) and webhook (B/) index keys of a.
-func attemptIndexKeys(a *store.Attempt) (byCo, byHook []byte) {
-	created := timeKey(a.CreatedAt)
-	ref := len(a.DeliveryID) + 1 + 4
-	byCo = append(make([]byte, 0, len(pAttemptByCo)+8+8+ref), pAttemptByCo...)
-	byCo = binary.BigEndian.AppendUint64(byCo, uint64(a.CompanyID))
-	byCo = appendAttemptRef(binary.BigEndian.AppendUint64(byCo, created), a)
-	byHook = append(make([]byte, 0, len(pAttemptByHk)+len(a.WebhookID)+1+8+ref), pAttemptByHk...)
-	byHook = append(append(byHook, a.WebhookID...), 0)
-	byHook = appendAttemptRef(binary.BigEndian.AppendUint64(byHook, created), a)
-	return byCo, byHook
+// attemptCoKey is the company index (A/) key of a.
+func attemptCoKey(a *store.Attempt) []byte {
+	k := append(make([]byte, 0, len(pAttemptByCo)+8+8+len(a.DeliveryID)+1+4), pAttemptByCo...)
+	k = binary.BigEndian.AppendUint64(k, uint64(a.CompanyID))
+	return appendAttemptRef(binary.BigEndian.AppendUint64(k, timeKey(a.CreatedAt)), a)
 }
 func idemKey(k string) []byte { return key([]byte(pIdempotency), []byte(k)) }
 func metaKey(n string) []byte { return key([]byte(pMeta), []byte(n)) }

@@ -319,9 +319,12 @@ func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (
 }
 
 // DeadLetterPending dead-letters every pending delivery of a webhook, in
-// chunks of bulkChunk. In-flight ones are left to their workers.
+// chunks of bulkChunk queue keys. The queue is walked (its keys carry the
+// records) since open deliveries have no index by webhook: a webhook
+// stops being active rarely, a delivery finishes all the time. In-flight
+// ones are left to their workers.
 func (s *Store) DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
-	prefix := delByHookPrefix(webhookID, bucketOpen)
+	prefix := []byte(pQueue)
 	total := 0
 	var cursor []byte
 	for {
@@ -329,30 +332,16 @@ func (s *Store) DeadLetterPending(ctx context.Context, webhookID, reason string,
 		var last []byte
 		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
 			n, scanned = 0, 0
-			keys, err := w.keysAfter(prefix, cursor, bulkChunk)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
+			return w.eachQueued(prefix, cursor, bulkChunk, func(k []byte, d *store.Delivery, flags deliveryFlags) error {
 				scanned, last = scanned+1, k
-				d, flags, err := getDeliveryRec(w.txn, string(k[len(prefix)+8:]))
-				if errors.Is(err, store.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				if d.State != store.DeliveryPending || s.claims.inFlight(d) {
-					continue // in flight: its worker records it
+				if d.WebhookID != webhookID || d.State != store.DeliveryPending || s.claims.inFlight(d) {
+					return nil // in flight: its worker records it
 				}
 				next := *d
 				next.State, next.DeadReason, next.UpdatedAt = store.DeliveryDead, reason, now
-				if err := w.transition(d, &next, flags); err != nil {
-					return err
-				}
 				n++
-			}
-			return nil
+				return w.transition(d, &next, flags)
+			})
 		})
 		total += n
 		if err != nil || scanned < bulkChunk {
@@ -360,6 +349,51 @@ func (s *Store) DeadLetterPending(ctx context.Context, webhookID, reason string,
 		}
 		cursor = last
 	}
+}
+
+// eachQueued calls fn with up to n queue keys after `after` (all when
+// nil) and their deliveries, read from the copy the key carries (from the
+// record when an older version wrote none). The keys are collected first,
+// so fn may change the queue.
+func (w *wtx) eachQueued(prefix, after []byte, n int, fn func(k []byte, d *store.Delivery, flags deliveryFlags) error) error {
+	type queued struct {
+		k, v []byte
+	}
+	var items []queued
+	it := w.txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 64})
+	seek := prefix
+	if after != nil {
+		seek = append(append([]byte(nil), after...), 0)
+	}
+	for it.Seek(seek); it.Valid() && len(items) < n; it.Next() {
+		v, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			it.Close()
+			return err
+		}
+		items = append(items, queued{it.Item().KeyCopy(nil), v})
+	}
+	it.Close()
+	for _, q := range items {
+		var d *store.Delivery
+		var flags deliveryFlags
+		var err error
+		if len(q.v) > 0 {
+			d, flags, err = decodeDelivery(q.v)
+		} else {
+			d, flags, err = getDeliveryRec(w.txn, string(q.k[len(pQueue)+1+8:]))
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(q.k, d, flags); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetDelivery returns one delivery.
@@ -397,8 +431,9 @@ func (s *Store) GetEvent(ctx context.Context, eventID string) (*store.Event, err
 }
 
 // ListDeliveries returns a webhook's deliveries in a state ("" for all)
-// created in [from, to] (zero bounds are open), oldest first. Without a
-// webhook id it scans every delivery.
+// created in [from, to] (zero bounds are open), oldest first. A webhook's
+// dead letters (the replay API) are read from their index; any other
+// listing, which only operators and tests ask for, scans every delivery.
 func (s *Store) ListDeliveries(ctx context.Context, webhookID string, state store.DeliveryState, from, to time.Time) ([]*store.Delivery, error) {
 	if state != "" && !validState(state) {
 		return nil, fmt.Errorf("store: unknown delivery state %q", state)
@@ -409,19 +444,12 @@ func (s *Store) ListDeliveries(ctx context.Context, webhookID string, state stor
 	}
 	var out []*store.Delivery
 	err := s.view(ctx, func(txn *badger.Txn) error {
-		if webhookID == "" {
-			return scanDeliveries(txn, match, &out)
+		if webhookID != "" && state == store.DeliveryDead {
+			return listBucket(txn, delByHookPrefix(webhookID, bucketDead), from, to, match, &out)
 		}
-		buckets := []byte{bucketOpen, bucketSucceeded, bucketDead}
-		if state != "" {
-			buckets = []byte{bucketOf(state)}
-		}
-		for _, b := range buckets {
-			if err := listBucket(txn, delByHookPrefix(webhookID, b), from, to, match, &out); err != nil {
-				return err
-			}
-		}
-		return nil
+		return scanDeliveries(txn, func(d *store.Delivery) bool {
+			return (webhookID == "" || d.WebhookID == webhookID) && match(d)
+		}, &out)
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
 	for _, d := range out {

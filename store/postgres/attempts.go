@@ -13,25 +13,128 @@ import (
 	"github.com/hookgate/hookgate/store"
 )
 
-// RecordAttempt stores the attempt record and the delivery's new state in
-// one transaction and ends this process's lease on it.
+// RecordAttempt is RecordAttempts of one record.
+func (s *Store) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
+	return store.RecordOne(ctx, s, d, a)
+}
+
+// RecordAttempts stores the attempt records and the deliveries' new states
+// in one statement per batch (one round trip, one implicit transaction)
+// and ends this process's lease on each delivery.
 //
-// Should the lease have expired and another replica claimed the delivery
+// Should a lease have expired and another replica claimed the delivery
 // meanwhile (this one stalled past the lease), the attempt is still logged
 // (it happened) but the delivery is left to its new owner, which will
-// record its own outcome.
-func (s *Store) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
-	if err := store.CheckAttempt(d, a); err != nil {
-		return err
-	}
+// record its own outcome. A record whose delivery does not exist gets
+// ErrNotFound in its Err.
+func (s *Store) RecordAttempts(ctx context.Context, recs []store.AttemptRecord) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	var cols attemptColumns
+	var batch []*store.AttemptRecord
+	var later []int
+	seen := make(map[string]bool, len(recs))
+	for i := range recs {
+		r := &recs[i]
+		if r.Err = store.CheckAttempt(r.Delivery, r.Attempt); r.Err != nil {
+			continue
+		}
+		if seen[r.Delivery.ID] {
+			// Two attempts of one delivery: the statement updates a row
+			// once, so the later one goes in a statement after it.
+			later = append(later, i)
+			continue
+		}
+		seen[r.Delivery.ID] = true
+		if err := cols.add(r.Delivery, r.Attempt, s.now()); err != nil {
+			return err
+		}
+		batch = append(batch, r)
+	}
+	if len(batch) == 0 {
+		return nil // (later is empty: it needs a first)
+	}
+	// Lock the deliveries (in id order, so concurrent batches cannot
+	// deadlock), move each on unless another replica now holds it, and log
+	// every attempt either way.
+	rows, err := s.pool.Query(ctx, `WITH input AS (
+			SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
+				$7::text[], $8::timestamptz[], $9::int[], $10::text[], $11::bigint[], $12::text[], $13::bigint[],
+				$14::int[], $15::bool[], $16::timestamptz[], $17::bytea[], $18::bigint[], $19::bigint[])
+			AS t(id, attempts, state, due_at, last_status, last_error, dead_reason, updated_at, attempt, webhook_id,
+				company_id, event_name, work_order_id, response_status, success, created_at, doc, req_size, resp_size)),
+		cur AS (
+			SELECT d.id, d.webhook_id, (d.state = 'inflight' AND d.lease_owner IS NOT NULL AND d.lease_owner <> $20) AS lost
+			FROM deliveries d WHERE d.id IN (SELECT id FROM input) ORDER BY d.id FOR UPDATE),
+		upd AS (
+			UPDATE deliveries d SET attempts = i.attempts, state = i.state, due_at = i.due_at, last_status = i.last_status,
+				last_error = i.last_error, dead_reason = i.dead_reason, updated_at = i.updated_at,
+				lease_owner = NULL, lease_until = NULL
+			FROM input i JOIN cur ON cur.id = i.id WHERE d.id = i.id AND NOT cur.lost RETURNING d.id),
+		ins AS (
+			INSERT INTO attempts (delivery_id, attempt, webhook_id, company_id, event_name, work_order_id,
+				response_status, success, created_at, doc, request_body_size, response_body_size)
+			SELECT i.id, i.attempt, coalesce(nullif(i.webhook_id, ''), cur.webhook_id), i.company_id, i.event_name,
+				i.work_order_id, i.response_status, i.success, i.created_at, i.doc, i.req_size, i.resp_size
+			FROM input i JOIN cur ON cur.id = i.id
+			ON CONFLICT (delivery_id, attempt) DO UPDATE SET webhook_id = EXCLUDED.webhook_id,
+				company_id = EXCLUDED.company_id, event_name = EXCLUDED.event_name,
+				work_order_id = EXCLUDED.work_order_id, response_status = EXCLUDED.response_status,
+				success = EXCLUDED.success, created_at = EXCLUDED.created_at, doc = EXCLUDED.doc,
+				request_body_size = EXCLUDED.request_body_size, response_body_size = EXCLUDED.response_body_size
+			RETURNING 1)
+		SELECT cur.id, cur.lost FROM cur`, append(cols.args(), s.owner)...)
+	if err != nil {
+		return fmt.Errorf("store: record %d attempts: %w", len(batch), err)
+	}
+	found := make(map[string]bool, len(batch))
+	for rows.Next() {
+		var id string
+		var lost bool
+		if err := rows.Scan(&id, &lost); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: record %d attempts: %w", len(batch), err)
+		}
+		found[id] = true
+		if lost {
+			s.log.Warn("recorded an attempt after this replica's lease expired; the delivery's new owner decides its state",
+				"delivery", id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: record %d attempts: %w", len(batch), err)
+	}
+	for _, r := range batch {
+		if !found[r.Delivery.ID] {
+			r.Err = fmt.Errorf("store: record attempt %s: %w", r.Delivery.ID, store.ErrNotFound)
+		}
+	}
+	for _, i := range later {
+		if err := s.RecordAttempts(ctx, recs[i:i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attemptColumns holds a batch of attempts as one array per column, the
+// parameters of RecordAttempts' unnest.
+type attemptColumns struct {
+	id, state, lastError, deadReason, webhookID, eventName []string
+	attempts, lastStatus, attempt, status                  []int
+	dueAt, updatedAt, createdAt                            []time.Time
+	companyID, workOrderID, reqSize, respSize              []int64
+	success                                                []bool
+	doc                                                    [][]byte
+}
+
+func (c *attemptColumns) add(d *store.Delivery, a *store.Attempt, now time.Time) error {
 	ac := *a
 	ac.DeliveryID = d.ID
 	ac.FillBodySizes()
 	if ac.CreatedAt.IsZero() {
-		ac.CreatedAt = s.now()
+		ac.CreatedAt = now
 	}
 	if ac.WebhookID == "" {
 		ac.WebhookID = d.WebhookID
@@ -40,39 +143,20 @@ func (s *Store) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.A
 	if err != nil {
 		return err
 	}
-	// One statement, so one round trip and one implicit transaction: lock
-	// the delivery, move it on unless another replica now holds it, and
-	// log the attempt either way.
-	var lost bool
-	err = s.pool.QueryRow(ctx, `WITH cur AS (
-			SELECT webhook_id, (state = 'inflight' AND lease_owner IS NOT NULL AND lease_owner <> $9) AS lost
-			FROM deliveries WHERE id = $1 FOR UPDATE),
-		upd AS (
-			UPDATE deliveries d SET attempts = $2, state = $3, due_at = $4, last_status = $5, last_error = $6,
-				dead_reason = $7, updated_at = $8, lease_owner = NULL, lease_until = NULL
-			FROM cur WHERE d.id = $1 AND NOT cur.lost RETURNING d.id),
-		ins AS (
-			INSERT INTO attempts (delivery_id, attempt, webhook_id, company_id, event_name, work_order_id,
-				response_status, success, created_at, doc, request_body_size, response_body_size)
-			SELECT $1, $10, coalesce(nullif($11, ''), cur.webhook_id), $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM cur
-			ON CONFLICT (delivery_id, attempt) DO UPDATE SET webhook_id = EXCLUDED.webhook_id,
-				company_id = EXCLUDED.company_id, event_name = EXCLUDED.event_name,
-				work_order_id = EXCLUDED.work_order_id, response_status = EXCLUDED.response_status,
-				success = EXCLUDED.success, created_at = EXCLUDED.created_at, doc = EXCLUDED.doc,
-				request_body_size = EXCLUDED.request_body_size, response_body_size = EXCLUDED.response_body_size
-			RETURNING 1)
-		SELECT cur.lost FROM cur`,
-		d.ID, d.Attempts, d.State, d.DueAt, d.LastStatus, d.LastError, d.DeadReason, d.UpdatedAt, s.owner,
-		ac.Attempt, ac.WebhookID, ac.CompanyID, ac.EventName, ac.WorkOrderID, ac.ResponseStatus,
-		ac.Outcome == store.OutcomeSuccess, ac.CreatedAt, doc, ac.RequestBodySize, ac.ResponseBodySize).Scan(&lost)
-	if err != nil {
-		return fmt.Errorf("store: record attempt %s: %w", d.ID, notFound(err))
-	}
-	if lost {
-		s.log.Warn("recorded an attempt after this replica's lease expired; the delivery's new owner decides its state",
-			"delivery", d.ID, "attempt", ac.Attempt)
-	}
+	c.id, c.attempts, c.state, c.dueAt = append(c.id, d.ID), append(c.attempts, d.Attempts), append(c.state, string(d.State)), append(c.dueAt, d.DueAt)
+	c.lastStatus, c.lastError, c.deadReason = append(c.lastStatus, d.LastStatus), append(c.lastError, d.LastError), append(c.deadReason, d.DeadReason)
+	c.updatedAt, c.attempt, c.webhookID = append(c.updatedAt, d.UpdatedAt), append(c.attempt, ac.Attempt), append(c.webhookID, ac.WebhookID)
+	c.companyID, c.eventName, c.workOrderID = append(c.companyID, ac.CompanyID), append(c.eventName, ac.EventName), append(c.workOrderID, ac.WorkOrderID)
+	c.status, c.success, c.createdAt = append(c.status, ac.ResponseStatus), append(c.success, ac.Outcome == store.OutcomeSuccess), append(c.createdAt, ac.CreatedAt)
+	c.doc, c.reqSize, c.respSize = append(c.doc, doc), append(c.reqSize, ac.RequestBodySize), append(c.respSize, ac.ResponseBodySize)
 	return nil
+}
+
+// args lists the arrays in the statement's order ($1..$19).
+func (c *attemptColumns) args() []any {
+	return []any{c.id, c.attempts, c.state, c.dueAt, c.lastStatus, c.lastError, c.deadReason, c.updatedAt,
+		c.attempt, c.webhookID, c.companyID, c.eventName, c.workOrderID, c.status, c.success, c.createdAt,
+		c.doc, c.reqSize, c.respSize}
 }
 
 func scanAttempt(r pgx.CollectableRow) (*store.Attempt, error) {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -212,4 +213,102 @@ func testAttemptBodySizes(e *env) {
 	check(cut.DeliveryID, head, 8<<20, []byte("first part"), 100_000)
 	check(whole.DeliveryID, whole.RequestBody, int64(len(whole.RequestBody)), whole.ResponseBody, int64(len(whole.ResponseBody)))
 	check(ds[2].ID, payload[:10], int64(len(payload)), []byte("ok"), 2)
+}
+
+// testRecordAttempts: one batch records several deliveries' attempts (a
+// success, a retry, a final failure) as RecordAttempt would each; a record
+// of an unknown delivery gets ErrNotFound in its Err without keeping the
+// others from being written; the stats count every outcome in order, also
+// after the store is reopened.
+func testRecordAttempts(e *env) {
+	t, now := e.t, e.now()
+	w := e.webhook(1, "x")
+	e.ingest(e.item("x", 1, 1, now, w), e.item("x", 2, 1, now, w), e.item("x", 3, 1, now, w))
+	claimed := e.claim(1, now, 10)
+	if len(claimed) != 3 {
+		t.Fatalf("claimed %d, want 3", len(claimed))
+	}
+	outcomes := []store.Outcome{store.OutcomeSuccess, store.OutcomeRetry, store.OutcomeFailed}
+	states := []store.DeliveryState{store.DeliverySucceeded, store.DeliveryPending, store.DeliveryDead}
+	var recs []store.AttemptRecord
+	for i, d := range claimed {
+		at := now.Add(time.Duration(i) * time.Millisecond)
+		next := *d
+		next.Attempts, next.State, next.UpdatedAt, next.LastStatus = 1, states[i], at, 200+100*i
+		if states[i] == store.DeliveryPending {
+			next.DueAt = now.Add(time.Minute)
+		}
+		recs = append(recs, store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{
+			Attempt: 1, WebhookID: d.WebhookID, CompanyID: d.CompanyID, EventID: d.EventID, EventName: d.EventName,
+			WorkOrderID: d.WorkOrderID, ResponseStatus: 200 + 100*i, Outcome: outcomes[i], CreatedAt: at}})
+	}
+	unknown := store.AttemptRecord{Delivery: &store.Delivery{ID: newID(), State: store.DeliveryDead}, Attempt: &store.Attempt{Attempt: 1}}
+	recs = append(recs[:1], append([]store.AttemptRecord{unknown}, recs[1:]...)...)
+	if err := e.s.RecordAttempts(e.ctx, recs); err != nil {
+		t.Fatalf("RecordAttempts: %v", err)
+	}
+	for i, r := range recs {
+		if want := i == 1; errors.Is(r.Err, store.ErrNotFound) != want || (!want && r.Err != nil) {
+			t.Fatalf("record %d: Err %v (want ErrNotFound only for the unknown delivery)", i, r.Err)
+		}
+	}
+	for i, d := range claimed {
+		got := e.delivery(d.ID)
+		if got.State != states[i] || got.Attempts != 1 || got.LastStatus != 200+100*i {
+			t.Fatalf("delivery %d after the batch: %+v, want state %s", i, got, states[i])
+		}
+		if a, err := e.s.GetAttempt(e.ctx, d.ID, 1); err != nil || a.Outcome != outcomes[i] {
+			t.Fatalf("attempt %d: %+v, %v", i, a, err)
+		}
+	}
+	if got := e.depth(); got != [3]int{0, 1, 0} {
+		t.Fatalf("QueueDepth = %v, want the retry alone", got)
+	}
+	list, total, err := e.s.ListAttempts(e.ctx, store.AttemptFilter{CompanyID: 1, WebhookID: w.WebhookID, OldestFirst: true})
+	if err != nil || total != 3 || list[0].Outcome != store.OutcomeSuccess || list[2].Outcome != store.OutcomeFailed {
+		t.Fatalf("ListAttempts = %d records (total %d), %v", len(list), total, err)
+	}
+	for _, reopened := range []bool{false, true} {
+		if reopened {
+			e.reopen()
+		}
+		st, err := e.s.GetWebhookStats(e.ctx, w.WebhookID)
+		if err != nil || !slices.Equal(st.Recent, []bool{true, false, false}) || !st.LastSuccessAt.Equal(now) ||
+			!st.FailingSince.Equal(now.Add(time.Millisecond)) {
+			t.Fatalf("stats (reopened %v) = %+v, %v", reopened, st, err)
+		}
+	}
+	if err := e.s.RecordAttempts(e.ctx, nil); err != nil {
+		t.Fatalf("RecordAttempts of nothing: %v", err)
+	}
+
+	// Two attempts of one delivery in one batch are written in order: the
+	// later one's state is the delivery's.
+	retry := e.claim(1, now.Add(time.Minute), 10)
+	if len(retry) != 1 {
+		t.Fatalf("claimed %d retries, want 1", len(retry))
+	}
+	d := retry[0]
+	second, third := *d, *d
+	second.Attempts, second.State, second.DueAt = 2, store.DeliveryPending, now.Add(2*time.Minute)
+	third.Attempts, third.State, third.LastStatus = 3, store.DeliverySucceeded, 200
+	pair := []store.AttemptRecord{
+		{Delivery: &second, Attempt: &store.Attempt{Attempt: 2, WebhookID: d.WebhookID, CompanyID: 1, ResponseStatus: 503, Outcome: store.OutcomeRetry, CreatedAt: now.Add(time.Minute)}},
+		{Delivery: &third, Attempt: &store.Attempt{Attempt: 3, WebhookID: d.WebhookID, CompanyID: 1, ResponseStatus: 200, Outcome: store.OutcomeSuccess, CreatedAt: now.Add(time.Minute + time.Millisecond)}},
+	}
+	if err := e.s.RecordAttempts(e.ctx, pair); err != nil || pair[0].Err != nil || pair[1].Err != nil {
+		t.Fatalf("RecordAttempts of two attempts of one delivery: %v, %v, %v", err, pair[0].Err, pair[1].Err)
+	}
+	if got := e.delivery(d.ID); got.State != store.DeliverySucceeded || got.Attempts != 3 {
+		t.Fatalf("delivery after two attempts in one batch: %s with %d attempts, want succeeded with 3", got.State, got.Attempts)
+	}
+	if _, total, err := e.s.ListAttempts(e.ctx, store.AttemptFilter{DeliveryID: d.ID}); err != nil || total != 3 {
+		t.Fatalf("attempts of the delivery: %d, %v; want 3", total, err)
+	}
+	if got := e.depth(); got != [3]int{0, 0, 0} {
+		t.Fatalf("QueueDepth = %v, want empty", got)
+	}
+	if got := e.claim(1, now.Add(time.Hour), 10); len(got) != 0 {
+		t.Fatalf("claimed %v after the batch, want nothing queued", ids(got))
+	}
 }

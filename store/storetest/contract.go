@@ -27,6 +27,7 @@ func RunContract(t *testing.T, open Opener) {
 		{"IngestEach", testIngestEach},
 		{"ReleaseInFlightAfterCrash", testReleaseInFlight},
 		{"StatsWindow", testStatsWindow},
+		{"RecordAttemptsBatch", testRecordAttempts},
 		{"ListAttempts", testListAttempts},
 		{"AttemptBodySizes", testAttemptBodySizes},
 		{"DeleteWebhookKeepsLogsAndHistory", testDeleteWebhook},

@@ -87,14 +87,11 @@ func Conformance(t *testing.T, s Suite) {
 	opts := host.Options{
 		BuiltinCommand: Command, AllowHTTP: true, AllowPrivateNetworks: true,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// Batching with a linger (delivery.sink_batch_linger), so that
+		// path is checked too: it must not hold a lone delivery back.
+		BatchMax: 64, BatchLinger: 200 * time.Microsecond,
 	}
-	h := host.New(opts)
-	t.Cleanup(func() { _ = h.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := h.Start(ctx, []host.Spec{{Name: "conformance", Type: s.Sink, Settings: f.Settings}}); err != nil {
-		t.Fatalf("starting sink %q with the fake's settings: %v", s.Sink, err)
-	}
+	h := startConformanceHost(t, s, f, opts, sdk.ProtocolV3)
 	c := &conformance{s: s, f: f, h: h}
 	t.Run("delivers", c.delivers)
 	t.Run("retryable", c.retryable)
@@ -102,10 +99,36 @@ func Conformance(t *testing.T, s Suite) {
 	t.Run("deadline", c.deadline)
 	t.Run("bad_config", func(t *testing.T) { c.badConfig(t, opts) })
 	t.Run("recovers", c.delivers) // a failure leaves no state behind
+	// The same sink as if built with an SDK that speaks only protocol 2:
+	// the host must still deliver through it.
+	t.Run("protocol_2", func(t *testing.T) {
+		old := opts
+		old.BuiltinCommand = CommandProtocol(sdk.ProtocolV2)
+		c := &conformance{s: s, f: f, h: startConformanceHost(t, s, f, old, sdk.ProtocolV2)}
+		t.Run("delivers", c.delivers)
+		t.Run("retryable", c.retryable)
+	})
 	t.Run("no_secrets_in_logs", func(t *testing.T) {
 		_ = h.Close() // flush the sink's stderr into the log
 		noSecret(t, "the sink's log", logs.String(), f.Secrets)
 	})
+}
+
+// startConformanceHost starts the sink under test with the fake's
+// settings and checks which contract version the handshake settled on.
+func startConformanceHost(t *testing.T, s Suite, f *Fake, opts host.Options, protocol int) *host.Host {
+	t.Helper()
+	h := host.New(opts)
+	t.Cleanup(func() { _ = h.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.Start(ctx, []host.Spec{{Name: "conformance", Type: s.Sink, Settings: f.Settings}}); err != nil {
+		t.Fatalf("starting sink %q with the fake's settings: %v", s.Sink, err)
+	}
+	if st := h.Status(); len(st) != 1 || st[0].Protocol != protocol {
+		t.Fatalf("the handshake settled on %+v; want protocol %d", st, protocol)
+	}
+	return h
 }
 
 type conformance struct {

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
@@ -36,6 +37,10 @@ import (
 
 // EnvSink names the sink a re-executed test binary serves.
 const EnvSink = "HOOKGATE_TEST_SINK"
+
+// EnvProtocol, when set, is the one contract version the re-executed sink
+// speaks (sdk.ServeProtocol), as a sink built with an older SDK would.
+const EnvProtocol = "HOOKGATE_TEST_SINK_PROTOCOL"
 
 // ServeIfChild serves the sink named by $HOOKGATE_TEST_SINK and exits when
 // this process was started by Command; otherwise it returns at once. Call
@@ -50,14 +55,28 @@ func ServeIfChild(sinks map[string]sdk.Sink) {
 		fmt.Fprintf(os.Stderr, "sdktest: no sink %q registered in ServeIfChild\n", name)
 		os.Exit(2)
 	}
-	sdk.Serve(s)
+	if v, err := strconv.Atoi(os.Getenv(EnvProtocol)); err == nil {
+		sdk.ServeProtocol(s, v)
+	} else {
+		sdk.Serve(s)
+	}
 	os.Exit(0)
 }
 
 // Command returns a command that re-runs the current test binary as the
 // sink registered under name. Its signature matches
 // host.Options.BuiltinCommand.
-func Command(name string) *exec.Cmd {
+func Command(name string) *exec.Cmd { return commandFor(name, 0) }
+
+// CommandProtocol is Command for a sink that speaks only protocol version
+// (0: every version this SDK speaks): CommandProtocol(sdk.ProtocolV2) runs
+// the sink as one built with an older SDK, to check that the host still
+// works with it.
+func CommandProtocol(version int) func(name string) *exec.Cmd {
+	return func(name string) *exec.Cmd { return commandFor(name, version) }
+}
+
+func commandFor(name string, version int) *exec.Cmd {
 	// -test.run=^$ makes a child that never reaches ServeIfChild run no
 	// tests, so a missing TestMain fails fast instead of recursing.
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -65,5 +84,8 @@ func Command(name string) *exec.Cmd {
 	// default; every sink restart and Close would pay it.
 	gorace := strings.TrimSpace(os.Getenv("GORACE") + " atexit_sleep_ms=0")
 	cmd.Env = append(os.Environ(), EnvSink+"="+name, "GORACE="+gorace)
+	if version != 0 {
+		cmd.Env = append(cmd.Env, EnvProtocol+"="+strconv.Itoa(version))
+	}
 	return cmd
 }

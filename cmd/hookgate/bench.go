@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hookgate/hookgate/internal/benchrun"
+)
+
+// bench is `hookgate bench`: measures this machine (internal/benchrun).
+func bench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	events := fs.Int("events", benchrun.DefaultEvents, "deliveries in each throughput run (plain client, drain, publish)")
+	conns := fs.Int("connections", benchrun.DefaultConnections, "concurrent connections of the plain client and of the producers")
+	size := fs.Int("payload-size", benchrun.DefaultPayloadSize, "bytes of each published envelope")
+	fanOut := fs.Int("fanout", benchrun.DefaultFanOut, "webhooks subscribed to each event in the publish run")
+	rate := fs.Int("rate", benchrun.DefaultRate, "events/s of the paced latency run (0 skips it)")
+	paced := fs.Duration("paced", benchrun.DefaultPaced, "how long the paced run publishes")
+	delivery := fs.String("delivery", "", `extra attributes of the gateway's delivery block, e.g. 'workers = 128'`)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	gw := fs.String("gateway-binary", "", "measure this hookgate executable instead of this one (another build)")
+	if pos, err := parseArgs(fs, args); err != nil || len(pos) != 0 {
+		fmt.Fprintln(stderr, "usage: hookgate bench [--events N] [--connections N] [--payload-size BYTES] [--fanout N] [--rate N] [--paced 5s] [--delivery HCL] [--json]")
+		return 2
+	}
+	bin := *gw
+	if bin == "" {
+		self, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(stderr, "hookgate bench: %v\n", err)
+			return 1
+		}
+		bin = self
+	}
+	// The progress line is rewritten in place: only on a terminal, so a
+	// redirected stderr does not fill with carriage returns.
+	var progress io.Writer
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && stderr == os.Stderr {
+		progress = stderr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	rep, err := benchrun.Run(ctx, benchrun.Options{Binary: bin, Events: *events, Connections: *conns,
+		PayloadSize: *size, FanOut: *fanOut, Rate: *rate, Paced: *paced, Progress: progress, Delivery: *delivery})
+	if err != nil {
+		fmt.Fprintf(stderr, "hookgate bench: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+		return 0
+	}
+	rep.Print(stdout)
+	return 0
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/hookgate/hookgate/internal/benchrun"
+)
+
+// TestBenchCommand runs `hookgate bench` tiny (the real binary, its sink
+// subprocess, a loopback receiver) and checks the report's structure and
+// that every delivery of every run arrived — not how fast.
+func TestBenchCommand(t *testing.T) {
+	cmd := exec.Command(binary, "bench", "--events", "120", "--connections", "4", "--fanout", "2",
+		"--payload-size", "900", "--rate", "200", "--paced", "500ms", "--json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("hookgate bench: %v\n%s", err, stderr.String())
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(stdout.Bytes(), &keys); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout.String())
+	}
+	for _, k := range []string{"machine", "options", "plain", "drain", "publish", "latency"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("the report has no %q: %s", k, stdout.String())
+		}
+	}
+	var r benchrun.Report
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Options.Events != 120 || r.Options.Connections != 4 || r.Options.FanOut != 2 || r.Options.PayloadSize != 900 {
+		t.Errorf("options not taken: %+v", r.Options)
+	}
+	if r.Plain.RequestsPerSec <= 0 {
+		t.Errorf("plain client: %+v", r.Plain)
+	}
+	// The drain is timed from its first delivery to its last.
+	if r.Drain.Deliveries != 119 || r.Drain.DeliveriesPerSec <= 0 || r.Drain.PercentOfPlain <= 0 {
+		t.Errorf("drain: %+v", r.Drain)
+	}
+	// 60 events × 2 webhooks.
+	if r.Publish.Deliveries != 120 || r.Publish.DeliveriesPerSec <= 0 || r.Publish.EventsPerSec <= 0 {
+		t.Errorf("publish: %+v", r.Publish)
+	}
+	if l := r.Latency; l == nil || l.Events != 100 || l.PublishedP99ms <= 0 || l.PublishedP50ms > l.PublishedP99ms || l.AcceptedP50ms > l.AcceptedP99ms {
+		t.Errorf("latency: %+v", r.Latency)
+	}
+	if r.Machine.CPUs <= 0 {
+		t.Errorf("machine: %+v", r.Machine)
+	}
+}
+
+// TestBenchCommandRefusesBadFlags: a usage error, not a run.
+func TestBenchCommandRefusesBadFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"bench", "--events", "many"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage: hookgate bench") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}

@@ -1,0 +1,171 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// The recorder is the one goroutine that writes the workers' outcomes. A
+// worker that has its answer hands the outcome over and takes its next
+// delivery; the recorder writes every outcome waiting (up to
+// delivery.record_batch, waiting at most delivery.record_linger for more)
+// with one Queue.RecordAttempts: one group commit, one statement, however
+// many workers finished meanwhile. One write per attempt used to cost a
+// commit operation, a wake-up and a stats read-modify-write each.
+//
+// Nothing is done before it is durable: a delivery counts as in flight,
+// and holds its fairness share, until its outcome is written (released,
+// below). A crash before the write means the attempt is sent again, with
+// the same delivery id, at the next start, as before.
+
+// outcome is one finished attempt on its way to the store.
+type outcome struct {
+	claimed *store.Delivery // as claimed: what fairness and the in-flight count hold
+	rec     store.AttemptRecord
+	dec     decision
+	status  int
+	err     string
+	took    time.Duration // the attempt's sending time (fairness' slow-webhook measure)
+	sink    time.Duration // the sink's own duration (metrics)
+}
+
+// recordLoop writes outcomes until the workers are done and in is closed.
+// ctx ends only at the shutdown deadline: outcomes not written by then stay
+// claimed and are sent again at the next start.
+func (dp *Dispatcher) recordLoop(ctx context.Context) {
+	defer close(dp.recDone)
+	limit := max(1, dp.cfg.RecordBatch)
+	batch := make([]*outcome, 0, limit)
+	recs := make([]store.AttemptRecord, 0, limit)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for o := range dp.outcomes {
+		batch = dp.gatherOutcomes(append(batch[:0], o), limit, timer)
+		recs = recs[:0]
+		for _, o := range batch {
+			recs = append(recs, o.rec)
+		}
+		err := dp.writeDurably(ctx, recs)
+		for i, o := range batch {
+			if err == nil {
+				o.rec.Err = recs[i].Err
+			} else {
+				o.rec.Err = err
+			}
+			dp.recorded(o)
+			batch[i] = nil // not pinning the bodies until the next batch
+		}
+	}
+}
+
+// gatherOutcomes adds the outcomes waiting, up to limit; with a linger it
+// waits that long at most for the batch to fill.
+func (dp *Dispatcher) gatherOutcomes(batch []*outcome, limit int, timer *time.Timer) []*outcome {
+	lingering := false
+	for len(batch) < limit {
+		select {
+		case o, ok := <-dp.outcomes:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, o)
+			continue
+		default:
+		}
+		if dp.cfg.RecordLinger <= 0 {
+			return batch
+		}
+		if !lingering {
+			lingering = true
+			timer.Reset(dp.cfg.RecordLinger)
+		}
+		select {
+		case o, ok := <-dp.outcomes:
+			if !ok {
+				timer.Stop()
+				return batch
+			}
+			batch = append(batch, o)
+		case <-timer.C:
+			return batch
+		}
+	}
+	if lingering {
+		timer.Stop()
+	}
+	return batch
+}
+
+// writeDurably retries the write until it succeeds or ctx ends. A failed
+// write (a full disk, say) must not lose what the receivers answered, and
+// giving up would leave the deliveries claimed until the next start. One
+// outcome is written with RecordAttempt (RecordAttempts' one-record form).
+func (dp *Dispatcher) writeDurably(ctx context.Context, recs []store.AttemptRecord) error {
+	wait := 50 * time.Millisecond
+	for {
+		var err error
+		if len(recs) == 1 {
+			recs[0].Err = nil
+			if err = dp.queue.RecordAttempt(ctx, recs[0].Delivery, recs[0].Attempt); errors.Is(err, store.ErrNotFound) {
+				recs[0].Err, err = err, nil // this record's own fault: retrying cannot help
+			}
+		} else {
+			err = dp.queue.RecordAttempts(ctx, recs)
+		}
+		if err == nil || ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
+			return err
+		}
+		dp.log.Warn("recording delivery attempts failed; retrying", "attempts", len(recs),
+			"first", recs[0].Attempt.LogID(), "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// recorded finishes an outcome once its write returned: on success the
+// metrics, the log line and a wake-up for a retry; either way the delivery
+// leaves the in-flight count and its fairness share.
+func (dp *Dispatcher) recorded(o *outcome) {
+	a := o.rec.Attempt
+	if o.rec.Err != nil {
+		// Shutdown, or the store refused this record: the delivery stays
+		// claimed only in memory, so the next start sends it again with
+		// the same id.
+		dp.log.Error("recording a delivery attempt", "delivery", a.LogID(), "err", o.rec.Err)
+	} else {
+		if dp.disk != nil {
+			dp.disk.Note(attemptStoredBytes(a))
+		}
+		if dp.metrics != nil {
+			dp.metrics.ObserveAttempt(o.dec.outcome, o.sink)
+		}
+		level := dp.log.Debug
+		if o.dec.state == store.DeliveryDead {
+			level = dp.log.Warn
+		}
+		level("delivery attempt", "delivery", a.LogID(), "webhook", o.claimed.WebhookID, "event", o.claimed.EventName,
+			"status", o.status, "outcome", o.dec.outcome, "next", o.dec.dueAt.Format(time.RFC3339), "error", o.err)
+	}
+	dp.release(o.claimed, o.took)
+	if o.rec.Err == nil && o.dec.state == store.DeliveryPending {
+		dp.Wake()
+	}
+}
+
+// release ends a claimed delivery's turn: its fairness share and its place
+// in the in-flight count, which lets the claimer hand out another.
+func (dp *Dispatcher) release(d *store.Delivery, took time.Duration) {
+	dp.fair.done(d, took)
+	dp.inFlight.Add(-1)
+	select {
+	case dp.freedCh <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,81 @@
+package delivery
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/store"
+)
+
+// gatedQueue records the size of each write; the first write waits for
+// gate, so outcomes pile up behind it.
+type gatedQueue struct {
+	Queue
+	entered, gate chan struct{}
+	once          sync.Once
+	mu            sync.Mutex
+	writes        []int
+	inFlightAt    []int64 // the dispatcher's in-flight count when each write began
+	d             *Dispatcher
+}
+
+func (q *gatedQueue) write(n int) {
+	q.mu.Lock()
+	q.writes = append(q.writes, n)
+	q.inFlightAt = append(q.inFlightAt, q.d.InFlight())
+	q.mu.Unlock()
+	q.once.Do(func() { close(q.entered); <-q.gate })
+}
+
+func (q *gatedQueue) RecordAttempt(context.Context, *store.Delivery, *store.Attempt) error {
+	q.write(1)
+	return nil
+}
+
+func (q *gatedQueue) RecordAttempts(_ context.Context, recs []store.AttemptRecord) error {
+	q.write(len(recs))
+	return nil
+}
+
+// TestRecorderWritesWaitingOutcomesTogether: outcomes handed over while a
+// write is syncing go in the next write together, up to record_batch; no
+// delivery leaves the in-flight count before its own write returned.
+func TestRecorderWritesWaitingOutcomesTogether(t *testing.T) {
+	cfg := config.Defaults().Delivery
+	cfg.RecordBatch = 3
+	q := &gatedQueue{entered: make(chan struct{}), gate: make(chan struct{})}
+	d := New(Options{Delivery: cfg, Queue: q})
+	q.d = d
+	outcomeOf := func(i int) *outcome {
+		del := &store.Delivery{ID: "d" + strconv.Itoa(i), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
+		next := *del
+		next.State, next.Attempts = store.DeliverySucceeded, 1
+		return &outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
+			dec: decision{state: store.DeliverySucceeded, outcome: store.OutcomeSuccess}}
+	}
+	d.inFlight.Store(6)
+	go d.recordLoop(context.Background())
+	d.outcomes <- outcomeOf(0)
+	<-q.entered // the first write is syncing: the next five wait
+	for i := 1; i <= 5; i++ {
+		d.outcomes <- outcomeOf(i)
+	}
+	if got := d.InFlight(); got != 6 {
+		t.Fatalf("in flight %d while the first write syncs, want 6: nothing released before it is durable", got)
+	}
+	close(q.gate)
+	close(d.outcomes)
+	<-d.recDone
+	if want := []int{1, 3, 2}; len(q.writes) != 3 || q.writes[0] != want[0] || q.writes[1] != want[1] || q.writes[2] != want[2] {
+		t.Fatalf("writes of %v outcomes, want %v (the waiting ones together, at most record_batch)", q.writes, want)
+	}
+	if want := []int64{6, 5, 2}; q.inFlightAt[0] != want[0] || q.inFlightAt[1] != want[1] || q.inFlightAt[2] != want[2] {
+		t.Fatalf("in flight when each write began: %v, want %v (released batch by batch)", q.inFlightAt, want)
+	}
+	if got := d.InFlight(); got != 0 {
+		t.Fatalf("in flight %d after every write, want 0", got)
+	}
+}

@@ -1,0 +1,125 @@
+package badger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// The on-disk format. Records carry their own versions (codec.go); this
+// number covers the key layout, and Open brings an older one up to date
+// before anything else reads or writes.
+//
+//	2 (no marker): deliveries indexed by webhook in every state (D/ buckets
+//	  o, s, x); attempts indexed by company (A/) and by webhook (B/).
+//	3: only dead deliveries are indexed by webhook; attempts by company
+//	  only (webhook queries filter it); one expiry block per commit group
+//	  (X/<expires8><seq8>, named by the events' x/ markers). Open deletes
+//	  the o and s index keys: open ones never expire. B/ and s keys expire
+//	  by their TTL; format-2 expiry keys are swept and stopped as before.
+const currentFormat = 3
+
+var keyFormat = []byte("c\x00format")
+
+// migrateChunk is how many keys one migration step deletes.
+const migrateChunk = 10000
+
+// migrate brings the store's format up to currentFormat. Each step is
+// safe to run again should the process stop half way: the version is
+// written last.
+func (s *Store) migrate() error {
+	format, err := s.readFormat()
+	if err != nil {
+		return err
+	}
+	switch {
+	case format == currentFormat:
+		return nil
+	case format > currentFormat:
+		return fmt.Errorf("store: the data folder has format %d, written by a newer hookgate (this one reads up to %d)", format, currentFormat)
+	}
+	n, err := s.deleteKeys([]byte(pDelByHook), func(k []byte) bool {
+		i := bytes.IndexByte(k[len(pDelByHook):], 0)
+		if i < 0 || len(pDelByHook)+i+1 >= len(k) {
+			return false
+		}
+		b := k[len(pDelByHook)+i+1]
+		return b == bucketOpen || b == bucketSucceeded
+	})
+	if err != nil {
+		return fmt.Errorf("store: migrating to format %d: %w", currentFormat, err)
+	}
+	if err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(keyFormat, binary.AppendUvarint(nil, currentFormat))
+	}); err != nil {
+		return fmt.Errorf("store: migrating to format %d: %w", currentFormat, err)
+	}
+	if n > 0 {
+		s.log.Info("store: data folder migrated", "format", currentFormat, "index keys deleted", n)
+	}
+	return nil
+}
+
+// readFormat returns the stored format, 2 when there is no marker.
+func (s *Store) readFormat() (uint64, error) {
+	var format uint64 = 2
+	err := s.db.View(func(txn *badger.Txn) error {
+		v, err := getValue(txn, keyFormat)
+		if err != nil {
+			return ignoreNotFound(err)
+		}
+		f, k := binary.Uvarint(v)
+		if k <= 0 {
+			return errors.New("store: corrupt format marker")
+		}
+		format = f
+		return nil
+	})
+	return format, err
+}
+
+// deleteKeys deletes every key with prefix that drop selects, a chunk at a
+// time, and returns how many it deleted.
+func (s *Store) deleteKeys(prefix []byte, drop func(k []byte) bool) (int, error) {
+	total := 0
+	seek := prefix
+	for {
+		var keys [][]byte
+		scanned := 0
+		err := s.db.View(func(txn *badger.Txn) error {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+			defer it.Close()
+			for it.Seek(seek); it.Valid() && scanned < migrateChunk; it.Next() {
+				k := it.Item().Key()
+				scanned++
+				seek = append(append(seek[:0:0], k...), 0)
+				if drop(k) {
+					keys = append(keys, it.Item().KeyCopy(nil))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		if len(keys) > 0 {
+			wb := s.db.NewWriteBatch()
+			for _, k := range keys {
+				if err := wb.Delete(k); err != nil {
+					wb.Cancel()
+					return total, err
+				}
+			}
+			if err := wb.Flush(); err != nil {
+				return total, err
+			}
+			total += len(keys)
+		}
+		if scanned < migrateChunk {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,199 @@
+package badger
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// format2Keys are the keys a format-2 store (before the marker) wrote
+// besides the format-3 ones for d: its per-webhook index key in every state.
+func format2Keys(d *store.Delivery) [][]byte {
+	bucket := map[store.DeliveryState]byte{store.DeliveryPending: bucketOpen, store.DeliverySucceeded: bucketSucceeded}[d.State]
+	if bucket == 0 {
+		return nil // dead: format 3 keeps the same key
+	}
+	k := append(append(append([]byte(pDelByHook), d.WebhookID...), 0, bucket), u64(timeKey(d.CreatedAt))...)
+	return [][]byte{append(k, d.ID...)}
+}
+
+// TestMigrateFromFormat2: a data folder as format 2 left it (deliveries
+// indexed by webhook in every state, attempts by webhook too, no format
+// marker) opens as format 3: the open and succeeded index keys are gone,
+// every listing still answers as before, and dead-lettering a webhook's
+// pending deliveries finds them without their index.
+func TestMigrateFromFormat2(t *testing.T) {
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, err := Open(Options{Path: dir, Logger: quiet, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds []*store.Delivery
+	for i, id := range []string{"d-pending", "d-succeeded", "d-dead", "d-other"} {
+		hook := "wh-1"
+		if id == "d-other" {
+			hook = "wh-2"
+		}
+		ev := &store.Event{ID: "ev-" + id, TraceID: "tr", Name: "workorder.created", CompanyID: 7, Payload: []byte(`{}`), ReceivedAt: now}
+		d := &store.Delivery{ID: id, EventID: ev.ID, WebhookID: hook, CompanyID: 7, EventName: ev.Name, Priority: 1,
+			DueAt: now, CreatedAt: now.Add(time.Duration(i) * time.Second)}
+		if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	claimed, err := s.ClaimDue(ctx, 1, now, 10)
+	if err != nil || len(claimed) != 4 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	for _, d := range claimed {
+		next := *d
+		next.Attempts, next.UpdatedAt = 1, now
+		outcome := store.OutcomeRetry
+		switch d.ID {
+		case "d-succeeded":
+			next.State, outcome = store.DeliverySucceeded, store.OutcomeSuccess
+		case "d-dead":
+			next.State, outcome = store.DeliveryDead, store.OutcomeFailed
+		default:
+			next.State, next.DueAt = store.DeliveryPending, now.Add(time.Hour)
+		}
+		a := &store.Attempt{Attempt: 1, WebhookID: d.WebhookID, CompanyID: 7, EventID: d.EventID, EventName: d.EventName,
+			ResponseStatus: 500, Outcome: outcome, CreatedAt: now}
+		if err := s.RecordAttempt(ctx, &next, a); err != nil {
+			t.Fatal(err)
+		}
+		for i := range ds {
+			if ds[i].ID == d.ID {
+				ds[i] = &next
+			}
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Make it format 2: the index keys it wrote besides, and no marker.
+	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(txn *badger.Txn) error {
+		for _, d := range ds {
+			for _, k := range format2Keys(d) {
+				if err := txn.Set(k, nil); err != nil {
+					return err
+				}
+			}
+			a := &store.Attempt{DeliveryID: d.ID, Attempt: 1, WebhookID: d.WebhookID, CompanyID: 7, EventName: d.EventName,
+				ResponseStatus: 500, CreatedAt: now}
+			byHook := append(append([]byte(pAttemptByHk), d.WebhookID...), 0)
+			byHook = appendAttemptRef(binary.BigEndian.AppendUint64(byHook, timeKey(now)), a)
+			if err := txn.Set(byHook, encodeAttemptIndex(a)); err != nil {
+				return err
+			}
+		}
+		return txn.Delete(keyFormat)
+	})
+	if err == nil {
+		err = db.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countRaw(t, dir, []byte(pDelByHook)); n != 3+1 { // o, o, s + the dead one's x
+		t.Fatalf("format 2 folder: %d D/ keys, want 4", n)
+	}
+
+	s, err = Open(Options{Path: dir, Logger: quiet, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(hook string, state store.DeliveryState) []string {
+		got, err := s.ListDeliveries(ctx, hook, state, time.Time{}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, d := range got {
+			ids = append(ids, d.ID)
+		}
+		return ids
+	}
+	if got := list("wh-1", ""); !slices.Equal(got, []string{"d-pending", "d-succeeded", "d-dead"}) {
+		t.Fatalf("all of wh-1 = %v", got)
+	}
+	if got := list("wh-1", store.DeliveryDead); !slices.Equal(got, []string{"d-dead"}) {
+		t.Fatalf("dead of wh-1 = %v", got)
+	}
+	if got := list("wh-1", store.DeliverySucceeded); !slices.Equal(got, []string{"d-succeeded"}) {
+		t.Fatalf("succeeded of wh-1 = %v", got)
+	}
+	as, total, err := s.ListAttempts(ctx, store.AttemptFilter{CompanyID: 7, WebhookID: "wh-1"})
+	if err != nil || total != 3 || len(as) != 3 {
+		t.Fatalf("attempts of wh-1: %d (total %d), %v", len(as), total, err)
+	}
+	if n, err := s.DeadLetterPending(ctx, "wh-1", "webhook deactivated", now); err != nil || n != 1 {
+		t.Fatalf("DeadLetterPending = %d, %v; want the pending one", n, err)
+	}
+	if got := list("wh-1", store.DeliveryDead); !slices.Equal(got, []string{"d-pending", "d-dead"}) {
+		t.Fatalf("dead of wh-1 after dead-lettering = %v", got)
+	}
+	if got := list("wh-2", store.DeliveryPending); !slices.Equal(got, []string{"d-other"}) {
+		t.Fatalf("pending of wh-2 = %v (another webhook's delivery was touched)", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRaw(t, dir, []byte(pDelByHook)); n != 2 {
+		t.Fatalf("after the migration: %d D/ keys, want the 2 dead ones", n)
+	}
+	if v := getRaw(t, dir, keyFormat); !bytes.Equal(v, binary.AppendUvarint(nil, currentFormat)) {
+		t.Fatalf("format marker %v, want %d", v, currentFormat)
+	}
+}
+
+func countRaw(t *testing.T, dir string, prefix []byte) int {
+	t.Helper()
+	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := 0
+	_ = db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+func getRaw(t *testing.T, dir string, k []byte) []byte {
+	t.Helper()
+	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v []byte
+	_ = db.View(func(txn *badger.Txn) error {
+		v, _ = getValue(txn, k)
+		return nil
+	})
+	return v
+}
