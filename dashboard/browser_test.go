@@ -293,7 +293,11 @@ func TestBrowserWalkthrough(t *testing.T) {
 		waitJS(`document.querySelectorAll("#charts figure.chart svg[role=img] > title").length === 3`),
 		chromedp.Click(chromedp.CSS(`#charts .ranges a[href^="?range=1h"]`)),
 		waitJS(`document.querySelector("#charts .ranges a.current").textContent === "1h"`),
-		waitText("#charts", "Deliveries per minute"), s.shot("health-charts"))
+		waitText("#charts", "Deliveries per minute"))
+	// The two attempts above (500, then 200) are bars of the last hour.
+	reloadUntil(t, ctx, ui+"/health?range=1h", "#chart-deliveries-desc", "2 in all")
+	run(t, ctx, "chart bars", waitJS(`document.querySelectorAll("#charts svg g.bar rect.success").length >= 1 &&
+		document.querySelectorAll("#charts svg g.bar rect.retry").length >= 1`), s.shot("health-charts"))
 
 	// Another event, delivered at once: the list shows all three attempts.
 	lg.publish(t, lg.token(t), "workorder.created")

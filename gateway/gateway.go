@@ -158,6 +158,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 	}
 	g.metrics = newMetrics(g.store, func() int64 { return g.dispatcher.InFlight() })
 	g.rollups = newRollupLoop(g)
+	g.metrics.rollups = g.rollups.aggregator()
 	g.dispatcher = delivery.New(g.deliveryOptions(opts.PollInterval))
 	io := ingest.Options{Store: g.store, Subscribers: g.index, Clock: g.clock, Quota: publishQuota{g},
 		IdempotencyTTL: cfg.Delivery.IdempotencyTTL, Accepted: g.accepted}
