@@ -36,6 +36,12 @@ type webhookStats struct {
 func (s *Server) handleStats(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	company := ClaimsOf(c).CompanyID
+	// ?range= adds the charts' series (stats_series.go); a bad one is
+	// refused before any reading.
+	rng, withSeries, err := seriesRange(c.Query("range"))
+	if err != nil {
+		return err
+	}
 	depth, err := s.store.QueueDepth(ctx)
 	if err != nil {
 		return err
@@ -73,12 +79,7 @@ func (s *Server) handleStats(c *fiber.Ctx) error {
 			"low": depth[events.PriorityLow]},
 		"webhooks": out,
 	}
-	// ?range= adds the charts' series (stats_series.go).
-	if name := c.Query("range"); name != "" {
-		rng, err := rangeNamed(name)
-		if err != nil {
-			return err
-		}
+	if withSeries {
 		if answer["series"], err = s.seriesOf(ctx, company, c.Query("webhookId"), rng, now); err != nil {
 			return err
 		}

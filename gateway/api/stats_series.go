@@ -55,6 +55,16 @@ type seriesPoint struct {
 	} `json:"queueDepth"`
 }
 
+// seriesRange returns the range called name and true, nothing for "" (no
+// series asked for), or a 400 listing the ranges.
+func seriesRange(name string) (statsRange, bool, error) {
+	if name == "" {
+		return statsRange{}, false, nil
+	}
+	r, err := rangeNamed(name)
+	return r, err == nil, err
+}
+
 // rangeNamed returns the range called name, or a 400 listing them.
 func rangeNamed(name string) (statsRange, error) {
 	names := make([]string, len(statsRanges))
