@@ -38,6 +38,8 @@ storage {
 
   path          = "./data" # relative to this file's folder (as file()); it also holds the pid file and control socket
   log_retention = "720h"   # delivery logs are kept 30 days
+  rollup_retention = "168h" # the per-minute figures behind the dashboard's charts: 7 days
+  rollup_sample    = "10s"  # how often their queue depth is sampled and new counts written
   gc_interval   = "10m"    # how often the value log is compacted
   # Below this much free space publishes get 507 and deliveries pause, instead
   # of Badger's mmap writes hitting a full disk (SIGBUS). 0 turns it off.

@@ -82,6 +82,8 @@ func TestDefaults(t *testing.T) {
 		{"shutdown_timeout", d.Server.ShutdownTimeout, 30 * time.Second},
 		{"path", d.Storage.Path, "./data"},
 		{"log_retention", d.Storage.LogRetention, 720 * time.Hour},
+		{"rollup_retention", d.Storage.RollupRetention, 168 * time.Hour},
+		{"rollup_sample", d.Storage.RollupSample, 10 * time.Second},
 		{"gc_interval", d.Storage.GCInterval, 10 * time.Minute},
 		{"timeout", d.Delivery.Timeout, 30 * time.Second},
 		{"workers", d.Delivery.Workers, 64},

@@ -27,8 +27,11 @@ func Defaults() Config {
 			SweepInterval: 10 * time.Minute,
 			Path:          "./data",
 			LogRetention:  720 * time.Hour,
-			GCInterval:    10 * time.Minute,
-			MinFreeBytes:  64 << 20,
+			// The charts' longest range is 7 days (dashboard/charts).
+			RollupRetention: 168 * time.Hour,
+			RollupSample:    10 * time.Second,
+			GCInterval:      10 * time.Minute,
+			MinFreeBytes:    64 << 20,
 		},
 		Delivery: Delivery{
 			Timeout:        30 * time.Second,

@@ -97,6 +97,7 @@ func TestFullFile(t *testing.T) {
 			ShutdownTimeout: 5 * s, ReadTimeout: 10 * s, IdleTimeout: 60 * s},
 		Storage: Storage{Driver: DriverBadger, LockTimeout: 2 * time.Minute, MaxConns: 16, SweepInterval: 10 * time.Minute,
 			Path: "/var/lib/hookgate", LogRetention: 48 * time.Hour, GCInterval: time.Minute, MinFreeBytes: 256 << 20,
+			RollupRetention: 168 * time.Hour, RollupSample: 10 * time.Second,
 			EncryptionKeyFile: "/etc/hookgate/hookgate.key", PreviousEncryptionKeys: []string{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}},
 		Delivery: Delivery{Timeout: 10 * s, Backoff: []time.Duration{s, 2 * s, 3 * s}, Workers: 8,
 			AllowHTTP: true, AllowPrivateNetworks: true, IdempotencyTTL: time.Hour,

@@ -82,7 +82,14 @@ type Storage struct {
 	SweepInterval time.Duration
 	Path          string        // default "./data"
 	LogRetention  time.Duration // default 720h
-	GCInterval    time.Duration // value-log GC timer; default 10m
+	// RollupRetention is how long the per-minute rollups behind the
+	// dashboard's charts are kept; default 168h (the charts' longest range).
+	RollupRetention time.Duration
+	// RollupSample is how often the queue depth is sampled for the charts
+	// and the counts since the last write are written (gateway/rollup);
+	// default 10s.
+	RollupSample time.Duration
+	GCInterval   time.Duration // value-log GC timer; default 10m
 	// MinFreeBytes is the free space (of the file system holding Path) below
 	// which the gateway refuses new events (507) and pauses deliveries until
 	// space is freed: Badger writes through mmap, and a write to a full disk

@@ -238,7 +238,8 @@ func TestBrowserWalkthrough(t *testing.T) {
 
 	// Details show the header and the events.
 	run(t, ctx, "details", chromedp.Navigate(ui+"/webhooks/"+webhookID), waitText("main", "X-Team: integrations"),
-		waitText("main", "workorder.created"), s.shot("webhook-details"))
+		waitText("main", "workorder.created"),
+		waitJS(`document.querySelectorAll("#charts figure.chart svg[role=img]").length === 3`), s.shot("webhook-details"))
 
 	// Templates: the preview follows the editor, and shows errors with their position.
 	run(t, ctx, "templates",
@@ -286,6 +287,17 @@ func TestBrowserWalkthrough(t *testing.T) {
 	}
 
 	run(t, ctx, "health", chromedp.Navigate(ui+"/health"), waitText("main", "50.0%"), s.shot("health"))
+	// The charts: three SVG images with titles, drawn on the server, and
+	// the range links (docs/charts.md).
+	run(t, ctx, "charts",
+		waitJS(`document.querySelectorAll("#charts figure.chart svg[role=img] > title").length === 3`),
+		chromedp.Click(chromedp.CSS(`#charts .ranges a[href^="?range=1h"]`)),
+		waitJS(`document.querySelector("#charts .ranges a.current").textContent === "1h"`),
+		waitText("#charts", "Deliveries per minute"))
+	// The two attempts above (500, then 200) are bars of the last hour.
+	reloadUntil(t, ctx, ui+"/health?range=1h", "#chart-deliveries-desc", "2 in all")
+	run(t, ctx, "chart bars", waitJS(`document.querySelectorAll("#charts svg g.bar rect.success").length >= 1 &&
+		document.querySelectorAll("#charts svg g.bar rect.retry").length >= 1`), s.shot("health-charts"))
 
 	// Another event, delivered at once: the list shows all three attempts.
 	lg.publish(t, lg.token(t), "workorder.created")

@@ -38,6 +38,7 @@ func startGateway(t *testing.T) *liveGateway {
 	cfg.Delivery.AllowHTTP = true
 	cfg.Delivery.AllowPrivateNetworks = true
 	cfg.Delivery.Timeout = 2 * time.Second
+	cfg.Storage.RollupSample = 100 * time.Millisecond // the charts follow deliveries within the test's waits
 	cfg.Delivery.Workers = 4
 	// One automatic retry, an hour away: the test's second attempt is the
 	// one it asks for with the Retry button.

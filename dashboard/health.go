@@ -13,6 +13,7 @@ type stats struct {
 		Normal int `json:"normal"`
 		Low    int `json:"low"`
 	} `json:"queueDepth"`
+	Series   *statsSeries `json:"series"` // charts_page.go
 	Webhooks []struct {
 		WebhookID   string   `json:"webhookId"`
 		URL         string   `json:"url"`
@@ -38,9 +39,9 @@ func (s stats) Window() string {
 func (d *Dashboard) healthPage(w http.ResponseWriter, r *http.Request) {
 	s := sessionOf(r)
 	var st stats
-	if _, err := s.api.get(r.Context(), "/api/v1/stats", nil, &st); err != nil {
+	if _, err := s.api.get(r.Context(), "/api/v1/stats", chartQuery(r, ""), &st); err != nil {
 		d.fail(w, r, err)
 		return
 	}
-	d.render(w, r, http.StatusOK, "health", "Health", s, map[string]any{"Stats": st})
+	d.render(w, r, http.StatusOK, "health", "Health", s, map[string]any{"Stats": st, "Charts": drawCharts(r, st.Series, "all webhooks")})
 }

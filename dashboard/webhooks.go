@@ -279,7 +279,7 @@ func (d *Dashboard) webhookPage(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"Webhook": wh, "Logs": logs, "SourceRef": d.sourceRef(r, wh)}
+	data := map[string]any{"Webhook": wh, "Logs": logs, "SourceRef": d.sourceRef(r, wh), "Charts": d.webhookCharts(r, wh)}
 	d.render(w, r, http.StatusOK, "webhook", "Webhook "+shortID(wh.WebhookID), sessionOf(r), data)
 }
 

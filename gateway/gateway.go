@@ -72,6 +72,8 @@ type Gateway struct {
 	tracer      trace.Tracer // nil: tracing off (telemetry.go)
 	ready       atomic.Bool
 	ownsStore   bool
+
+	rollups *rollupLoop // the charts' per-minute figures (rollups.go); nil without store.Rollups
 }
 
 // New opens storage, loads the webhooks of the config into it, starts the
@@ -113,7 +115,8 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		}
 		g.store, err = badger.Open(badger.Options{
 			Path: cfg.Storage.Path, LogRetention: cfg.Storage.LogRetention,
-			GCInterval: cfg.Storage.GCInterval, Logger: g.log, Clock: g.clock.Now, Keys: keys.ring,
+			RollupRetention: cfg.Storage.RollupRetention,
+			GCInterval:      cfg.Storage.GCInterval, Logger: g.log, Clock: g.clock.Now, Keys: keys.ring,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("opening storage at %s: %w", cfg.Storage.Path, keys.openError(err))
@@ -162,6 +165,8 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		g.sinks = g.host
 	}
 	g.metrics = newMetrics(g.store, func() int64 { return g.dispatcher.InFlight() })
+	g.rollups = newRollupLoop(g)
+	g.metrics.rollups = g.rollups.aggregator()
 	g.dispatcher = delivery.New(g.deliveryOptions(opts.PollInterval))
 	io := ingest.Options{Store: g.store, Subscribers: g.index, Clock: g.clock, Quota: publishQuota{g},
 		IdempotencyTTL: cfg.Delivery.IdempotencyTTL, Accepted: g.accepted, Tracer: g.tracer}
@@ -254,6 +259,7 @@ func (g *Gateway) Start() {
 	g.disk.start(g.dispatcher.Wake)
 	g.dispatcher.Start()
 	g.lifecycle.start()
+	g.rollups.start()
 	g.ready.Store(true)
 }
 
@@ -303,6 +309,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	t = time.Now()
 	g.dispatcher.Stop(ctx) // nothing to do when Start was not called
 	g.log.Debug("shutdown: dispatcher stopped", "took", time.Since(t))
+	g.rollups.stop() // after the dispatcher: its last attempts are written too
 	t = time.Now()
 	cerr := g.closeParts()
 	g.log.Debug("shutdown: sinks and storage closed", "took", time.Since(t), "err", cerr)

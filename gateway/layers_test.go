@@ -27,6 +27,7 @@ var mayImport = map[string][]string{
 	"gateway/api/openapi/gen": {"gateway/api/openapi"},
 	"gateway/webhooks":        {"config", "events", "plugins/sdk/netguard", "store", "transforms"},
 	"gateway/delivery":        {"config", "events", "plugins/sdk", "signature", "store", "telemetry", "transforms"},
+	"gateway/rollup":          {"store"},
 	"store":                   {},
 	"store/badger":            {"secretbox", "store"},
 	"store/postgres":          {"secretbox", "store"},

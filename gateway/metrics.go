@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/hookgate/hookgate/events"
+	"github.com/hookgate/hookgate/gateway/rollup"
 	"github.com/hookgate/hookgate/store"
 )
 
@@ -18,6 +19,7 @@ type metrics struct {
 	eventsAccepted *prometheus.CounterVec
 	deliveries     *prometheus.CounterVec
 	attemptSeconds *prometheus.HistogramVec
+	rollups        *rollup.Aggregator // the charts' per-minute figures; nil without store.Rollups
 }
 
 // newMetrics registers the series; inFlight reports the attempts running now.
@@ -65,7 +67,10 @@ func newMetrics(st store.Store, inFlight func() int64) *metrics {
 
 // ObserveAttempt counts one recorded attempt by outcome and how long its
 // sink took (delivery.Metrics).
-func (m *metrics) ObserveAttempt(outcome store.Outcome, took time.Duration) {
-	m.deliveries.WithLabelValues(string(outcome)).Inc()
-	m.attemptSeconds.WithLabelValues(string(outcome)).Observe(took.Seconds())
+func (m *metrics) ObserveAttempt(a *store.Attempt, took time.Duration) {
+	m.deliveries.WithLabelValues(string(a.Outcome)).Inc()
+	m.attemptSeconds.WithLabelValues(string(a.Outcome)).Observe(took.Seconds())
+	if m.rollups != nil {
+		m.rollups.ObserveAttempt(a, took)
+	}
 }

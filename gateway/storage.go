@@ -32,7 +32,8 @@ func openPostgres(ctx context.Context, cfg *config.Config, g *Gateway) (store.St
 	s, err := postgres.Open(ctx, postgres.Options{
 		DSN: cfg.Storage.DSN, Migrate: true, Lease: cfg.EffectiveLease(),
 		LogRetention: cfg.Storage.LogRetention, SweepInterval: cfg.Storage.SweepInterval,
-		MaxConns: int32(cfg.Storage.MaxConns), Logger: g.log, Clock: g.clock.Now, Keys: ring,
+		RollupRetention: cfg.Storage.RollupRetention,
+		MaxConns:        int32(cfg.Storage.MaxConns), Logger: g.log, Clock: g.clock.Now, Keys: ring,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening postgres storage: %w", err)

@@ -36,6 +36,12 @@ type webhookStats struct {
 func (s *Server) handleStats(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	company := ClaimsOf(c).CompanyID
+	// ?range= adds the charts' series (stats_series.go); a bad one is
+	// refused before any reading.
+	rng, withSeries, err := seriesRange(c.Query("range"))
+	if err != nil {
+		return err
+	}
 	depth, err := s.store.QueueDepth(ctx)
 	if err != nil {
 		return err
@@ -67,12 +73,18 @@ func (s *Server) handleStats(c *fiber.Ctx) error {
 	}
 	// Busiest first: the panel is read top down.
 	slices.SortStableFunc(out, func(a, b webhookStats) int { return cmp.Compare(b.Attempts, a.Attempts) })
-	return s.okOne(c, fiber.Map{
+	answer := fiber.Map{
 		"windowSeconds": int(statsWindow.Seconds()),
 		"queueDepth": fiber.Map{"high": depth[events.PriorityHigh], "normal": depth[events.PriorityNormal],
 			"low": depth[events.PriorityLow]},
 		"webhooks": out,
-	})
+	}
+	if withSeries {
+		if answer["series"], err = s.seriesOf(ctx, company, c.Query("webhookId"), rng, now); err != nil {
+			return err
+		}
+	}
+	return s.okOne(c, answer)
 }
 
 // attemptSummary folds one webhook's attempts into its figures.

@@ -65,10 +65,11 @@ type Clock interface {
 	Now() time.Time
 }
 
-// Metrics counts recorded attempts by outcome (store.Outcome*) and how
-// long the sink took.
+// Metrics is told of each recorded attempt (its Outcome, webhook and
+// company) and how long the sink took: the Prometheus counters and the
+// charts' rollups.
 type Metrics interface {
-	ObserveAttempt(outcome store.Outcome, took time.Duration)
+	ObserveAttempt(a *store.Attempt, took time.Duration)
 }
 
 // DiskGuard keeps writes from filling the data folder: while Low, no

@@ -144,7 +144,7 @@ func (dp *Dispatcher) recorded(o *outcome) {
 			dp.disk.Note(attemptStoredBytes(a))
 		}
 		if dp.metrics != nil {
-			dp.metrics.ObserveAttempt(o.dec.outcome, o.sink)
+			dp.metrics.ObserveAttempt(a, o.sink)
 		}
 		level := dp.log.Debug
 		if o.dec.state == store.DeliveryDead {

@@ -26,6 +26,9 @@ type Options struct {
 	// deliveries live (badger TTL). Pending and in-flight deliveries, their
 	// events, webhooks, stats, history and meta never expire. Default 30 days.
 	LogRetention time.Duration
+	// RollupRetention is how long per-minute rollups live (rollups.go).
+	// Default store.DefaultRollupRetention (7 days).
+	RollupRetention time.Duration
 	// GCInterval is how often value-log garbage collection runs. Default 10m.
 	GCInterval time.Duration
 	// Logger receives badger's warnings and errors and the store's own. Default slog.Default().
@@ -60,6 +63,8 @@ type Store struct {
 	sealer     store.Sealer       // keys, or nil without them (a nil *Keyring is not a nil Sealer)
 	webhookSeq *badger.Sequence
 	historySeq *badger.Sequence
+
+	rollupRetention time.Duration // rollups.go
 
 	// mu guards closed; submitters hold it shared while sending to ops so
 	// that Close cannot close the channel under them.
@@ -107,6 +112,9 @@ func Open(opts Options) (*Store, error) {
 	if opts.GCInterval <= 0 {
 		opts.GCInterval = DefaultGCInterval
 	}
+	if opts.RollupRetention <= 0 {
+		opts.RollupRetention = store.DefaultRollupRetention
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -133,6 +141,7 @@ func Open(opts Options) (*Store, error) {
 	if opts.Keys != nil {
 		s.sealer = opts.Keys
 	}
+	s.rollupRetention = opts.RollupRetention
 	if err := s.init(); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -37,6 +37,9 @@ type Options struct {
 	// LogRetention is how long attempt records, finished deliveries, their
 	// events and history live. Default 30 days.
 	LogRetention time.Duration
+	// RollupRetention is how long per-minute rollups are kept (rollups.go).
+	// Default store.DefaultRollupRetention (7 days).
+	RollupRetention time.Duration
 	// SweepInterval is how often expired rows are deleted, in batches.
 	// Default 10m.
 	SweepInterval time.Duration
@@ -76,6 +79,8 @@ type Store struct {
 	keys      *secretbox.Keyring // nil: webhook secrets stored as written (secrets.go)
 	sealer    store.Sealer       // keys, or nil without them (a nil *Keyring is not a nil Sealer)
 
+	rollupRetention time.Duration // rollups.go
+
 	closed   atomic.Bool
 	lastReap atomic.Int64 // unix nanos of the last expired-lease sweep (reap.go)
 	runs     claimRuns    // backlogs of blocked companies claims pass over (claimruns.go)
@@ -111,6 +116,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Keys != nil {
 		s.sealer = opts.Keys
 	}
+	s.rollupRetention = opts.RollupRetention
 	if err := s.checkKeys(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -128,6 +134,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.LogRetention <= 0 {
 		o.LogRetention = DefaultLogRetention
+	}
+	if o.RollupRetention <= 0 {
+		o.RollupRetention = store.DefaultRollupRetention
 	}
 	if o.SweepInterval <= 0 {
 		o.SweepInterval = DefaultSweepInterval

@@ -43,6 +43,7 @@ func RunContract(t *testing.T, open Opener) {
 		{"ClaimDueFunc", testClaimDueFunc},
 		{"Locker", testLocker},
 		{"RateBuckets", testRateBuckets},
+		{"Rollups", testRollups},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
