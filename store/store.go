@@ -65,11 +65,18 @@ type Webhook struct {
 	Headers           map[string]string `json:"headers,omitempty"`
 	PayloadTemplate   string            `json:"payloadTemplate,omitempty"`
 	Sink              string            `json:"sink"`
-	Source            string            `json:"source"`              // api | config
-	SourceRef         string            `json:"sourceRef,omitempty"` // for config: `file:line webhook "name"`
-	Version           int64             `json:"version"`             // bumped on every change; keys template caches
-	CreatedAt         time.Time         `json:"createdAt"`
-	UpdatedAt         time.Time         `json:"updatedAt"`
+	// RateLimit paces the webhook's attempts ("20/s", "600/m"; empty: no
+	// limit) with a bucket of RateBurst (0: the gateway's default);
+	// MaxInFlight, when above 0, bounds its attempts running at once in
+	// place of the gateway-wide limit.
+	RateLimit   string    `json:"rateLimit,omitempty"`
+	RateBurst   int       `json:"rateBurst,omitempty"`
+	MaxInFlight int       `json:"maxInFlight,omitempty"`
+	Source      string    `json:"source"`              // api | config
+	SourceRef   string    `json:"sourceRef,omitempty"` // for config: `file:line webhook "name"`
+	Version     int64     `json:"version"`             // bumped on every change; keys template caches
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
 }
 
 // Event is an accepted producer event, kept verbatim.

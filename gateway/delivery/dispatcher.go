@@ -82,6 +82,8 @@ func New(o Options) *Dispatcher {
 	if d.log == nil {
 		d.log = slog.Default()
 	}
+	d.fair.lookup = o.Webhooks
+	d.fair.limits = newThrottle(o.Delivery, o.Webhooks, d.clock, o.SinkLimits)
 	return d
 }
 
@@ -159,7 +161,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		// share leaves the spare workers idle). Claiming again at once would
 		// walk the queue for nothing; a worker finishing, a publish or the
 		// poll starts the next claim.
-		timer.Reset(d.poll)
+		timer.Reset(d.nextPoll()) // throttle.go: sooner when a rate-limited delivery gets its turn
 		select {
 		case <-ctx.Done():
 			return
