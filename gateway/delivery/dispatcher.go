@@ -83,7 +83,8 @@ func New(o Options) *Dispatcher {
 		d.log = slog.Default()
 	}
 	d.fair.lookup = o.Webhooks
-	d.fair.limits = newThrottle(o.Delivery, o.Webhooks, d.clock, o.SinkLimits)
+	shared, _ := o.Queue.(store.RateBuckets) // replicas: PostgreSQL's buckets
+	d.fair.limits = newThrottle(o.Delivery, o.Webhooks, d.clock, o.SinkLimits, shared, d.log)
 	return d
 }
 
@@ -206,6 +207,7 @@ func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
 	if free <= 0 || ctx.Err() != nil || (d.disk != nil && d.disk.Low()) {
 		return 0 // a low disk pauses claims; the guard wakes us when space is back
 	}
+	d.fair.limits.refill(ctx, free) // throttle_shared.go: tokens of the replicas' buckets
 	now := d.clock.Now()
 	total := 0
 	fc, filtered := d.queue.(store.FilteredClaimer)

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"log/slog"
 	"sync"
 	"time"
 
@@ -29,6 +30,8 @@ type throttle struct {
 	defaultBurst int
 	maxPause     time.Duration
 	sinks        map[string]limitSpec // sink name -> its limit; only limited sinks
+	shared       store.RateBuckets    // nil: this process's buckets only
+	log          *slog.Logger
 
 	mu      sync.Mutex
 	buckets map[string]*bucket // bucketKey -> bucket
@@ -45,13 +48,15 @@ type limitSpec struct {
 
 // bucket is one webhook's or sink's limit.
 type bucket struct {
+	key         string
 	spec        limitSpec
 	lim         *rate.Limiter // nil without a rate: only pauses apply
 	pausedUntil time.Time     // a receiver's 429 Retry-After
+	shared      sharedState   // with a shared bucket (throttle_shared.go)
 }
 
-func newThrottle(d config.Delivery, webhooks WebhookLookup, clock Clock, sinks map[string]config.RateLimit) *throttle {
-	t := &throttle{webhooks: webhooks, clock: clock, defaultBurst: max(1, d.RateBurst), maxPause: d.MaxRetryAfter,
+func newThrottle(d config.Delivery, webhooks WebhookLookup, clock Clock, sinks map[string]config.RateLimit, shared store.RateBuckets, log *slog.Logger) *throttle {
+	t := &throttle{webhooks: webhooks, clock: clock, defaultBurst: max(1, d.RateBurst), maxPause: d.MaxRetryAfter, shared: shared, log: log,
 		sinks: map[string]limitSpec{}, buckets: map[string]*bucket{}, waiting: map[*bucket]struct{}{}}
 	for name, l := range sinks {
 		if spec := t.spec(l.Rate, l.Burst); spec.perSecond > 0 {
@@ -105,11 +110,12 @@ func (t *throttle) bucket(key string, spec limitSpec) *bucket {
 		if spec.perSecond == 0 {
 			return nil
 		}
-		b = &bucket{}
+		b = &bucket{key: key}
 		t.buckets[key] = b
 	}
 	if b.spec != spec {
 		b.spec = spec
+		b.shared = sharedState{on: t.shared != nil}
 		b.lim = nil
 		if spec.perSecond > 0 {
 			b.lim = rate.NewLimiter(rate.Limit(spec.perSecond), spec.burst)
@@ -126,12 +132,19 @@ func (b *bucket) ready(now time.Time) bool {
 	if now.Before(b.pausedUntil) {
 		return false
 	}
+	if b.lim != nil && b.shared.active() {
+		return b.shared.allowance >= 1
+	}
 	return b.lim == nil || b.lim.TokensAt(now) >= 1
 }
 
 // take spends one token of b, which is ready.
 func (b *bucket) take(now time.Time) {
-	if b != nil && b.lim != nil {
+	switch {
+	case b == nil || b.lim == nil:
+	case b.shared.active():
+		b.shared.allowance--
+	default:
 		b.lim.AllowN(now, 1)
 	}
 }
@@ -139,6 +152,9 @@ func (b *bucket) take(now time.Time) {
 // readyIn is how long until b grants a token.
 func (b *bucket) readyIn(now time.Time) time.Duration {
 	wait := b.pausedUntil.Sub(now)
+	if b.lim != nil && b.shared.active() {
+		return max(wait, b.shared.nextAt.Sub(now), 0)
+	}
 	if b.lim != nil {
 		if missing := 1 - b.lim.TokensAt(now); missing > 0 {
 			wait = max(wait, time.Duration(missing/b.spec.perSecond*float64(time.Second)))
@@ -184,6 +200,7 @@ func (t *throttle) readyNoting(b *bucket, now time.Time) bool {
 		return true
 	}
 	t.waiting[b] = struct{}{}
+	b.shared.want++
 	return false
 }
 
@@ -219,7 +236,7 @@ func (t *throttle) pause(webhookID string, retryAfter time.Duration) {
 	defer t.mu.Unlock()
 	hook, _ := t.bucketsOf(webhookID)
 	if hook == nil {
-		hook = &bucket{}
+		hook = &bucket{key: webhookKey(webhookID)}
 		t.buckets[webhookKey(webhookID)] = hook
 	}
 	if until.After(hook.pausedUntil) {

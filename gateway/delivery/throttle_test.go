@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/store/badger"
+	"github.com/hookgate/hookgate/store/postgres"
+	"github.com/hookgate/hookgate/store/postgres/pgtest"
 	"github.com/hookgate/hookgate/transforms"
 )
 
@@ -82,6 +85,12 @@ func newThrottleRig(t testing.TB, cfg config.Delivery, hooks hookMap, sinkLimits
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return throttleRigOn(t, st, clock, cfg, hooks, sinkLimits)
+}
+
+// throttleRigOn is a rig on st and clock: replicas share both.
+func throttleRigOn(t testing.TB, st store.Store, clock *stepClock, cfg config.Delivery, hooks hookMap, sinkLimits map[string]config.RateLimit) *throttleRig {
+	t.Helper()
 	tr, err := transforms.New(transforms.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +133,12 @@ func (r *throttleRig) publish(hook string, n int) {
 // claimed delivery is sent and recorded.
 func (r *throttleRig) step(d time.Duration) {
 	r.clock.add(d)
+	r.claim()
+}
+
+// claim claims once and waits (bounded) until every claimed delivery is
+// sent and recorded.
+func (r *throttleRig) claim() {
 	r.d.ClaimOnce(r.ctx)
 	deadline := time.Now().Add(10 * time.Second)
 	for r.d.InFlight() > 0 {
@@ -286,13 +301,65 @@ func TestReceiver429PausesTheWebhook(t *testing.T) {
 
 	// Capped by max_retry_after.
 	cfg.MaxRetryAfter = 5 * time.Second
-	th := newThrottle(cfg, hookMap{}, r.clock, nil)
+	th := newThrottle(cfg, hookMap{}, r.clock, nil, nil, nil)
 	th.pause("x", time.Hour)
 	if !th.blocked("x") {
 		t.Fatal("not paused after a 429")
 	}
 	if in, _ := th.wait(); in != 5*time.Second {
 		t.Fatalf("pause of %v, want max_retry_after 5s", in)
+	}
+}
+
+// TestRateLimitHoldsAcrossReplicas: two dispatchers on one PostgreSQL
+// store (two replicas) deliver a webhook limited to 10/s; together they
+// send 10 a second by the injected clock, not 10 each, and neither makes
+// a failed attempt while waiting.
+func TestRateLimitHoldsAcrossReplicas(t *testing.T) {
+	ctx := t.Context()
+	c, err := pgtest.Start(ctx, pgtest.Options{})
+	if err != nil {
+		t.Fatalf("cannot start a throwaway PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	dsn, err := c.NewDatabase(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &stepClock{now: t0}
+	open := func() store.Store {
+		st, err := postgres.Open(ctx, postgres.Options{DSN: dsn, Clock: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	hooks := hookMap{"paced": hook("paced", "10/s", 2)}
+	a := throttleRigOn(t, open(), clock, rigConfig(), hooks, nil)
+	b := throttleRigOn(t, open(), clock, rigConfig(), hooks, nil)
+	a.publish("paced", 200)
+	order := rand.New(rand.NewPCG(1, 2)) // which replica claims first: fixed, but not in step with the tokens
+	for range 200 {                      // 5 s in 25 ms steps
+		clock.add(25 * time.Millisecond)
+		first, second := a, b
+		if order.IntN(2) == 1 {
+			first, second = b, a
+		}
+		first.claim()
+		second.claim()
+	}
+	na, nb := a.sink.count("paced"), b.sink.count("paced")
+	if n := na + nb; n < 2+10*5-1 || n > 2+10*5+2 {
+		t.Fatalf("replicas sent %d+%d in 5 s, want 52 (burst 2 + 10/s shared), within a token of each replica's allowance", na, nb)
+	}
+	if na == 0 || nb == 0 {
+		t.Errorf("replicas sent %d and %d: both should take turns", na, nb)
+	}
+	for _, at := range a.attemptsOf("paced") {
+		if at.Outcome != store.OutcomeSuccess || at.Attempt != 1 {
+			t.Fatalf("attempt %s:%d is %s: waiting must not fail or count an attempt", at.DeliveryID, at.Attempt, at.Outcome)
+		}
 	}
 }
 
