@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -15,8 +18,6 @@ import (
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/store"
 	"github.com/hookgate/hookgate/store/badger"
-	"github.com/hookgate/hookgate/store/postgres"
-	"github.com/hookgate/hookgate/store/postgres/pgtest"
 	"github.com/hookgate/hookgate/transforms"
 )
 
@@ -316,28 +317,11 @@ func TestReceiver429PausesTheWebhook(t *testing.T) {
 // send 10 a second by the injected clock, not 10 each, and neither makes
 // a failed attempt while waiting.
 func TestRateLimitHoldsAcrossReplicas(t *testing.T) {
-	ctx := t.Context()
-	c, err := pgtest.Start(ctx, pgtest.Options{})
-	if err != nil {
-		t.Fatalf("cannot start a throwaway PostgreSQL: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Stop() })
-	dsn, err := c.NewDatabase(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dsn := pgDatabases(t)()
 	clock := &stepClock{now: t0}
-	open := func() store.Store {
-		st, err := postgres.Open(ctx, postgres.Options{DSN: dsn, Clock: clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
 	hooks := hookMap{"paced": hook("paced", "10/s", 2)}
-	a := throttleRigOn(t, open(), clock, rigConfig(), hooks, nil)
-	b := throttleRigOn(t, open(), clock, rigConfig(), hooks, nil)
+	a := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, rigConfig(), hooks, nil)
+	b := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, rigConfig(), hooks, nil)
 	a.publish("paced", 200)
 	order := rand.New(rand.NewPCG(1, 2)) // which replica claims first: fixed, but not in step with the tokens
 	for range 200 {                      // 5 s in 25 ms steps
@@ -387,8 +371,61 @@ func BenchmarkRateLimit20PerSecond(b *testing.B) {
 		b.ReportMetric(rate, "sends/s")
 		b.ReportMetric(100*math.Abs(rate-20)/20, "%off")
 		b.ReportMetric(float64(failed), "failed")
+		b.ReportMetric(float64(sent), "sends")
 		if r.sink.count("free") != 200 {
 			b.Fatalf("unlimited webhook sent %d of 200", r.sink.count("free"))
 		}
+	}
+}
+
+// BenchmarkRateLimitRealTime is BenchmarkRateLimit20PerSecond on the wall
+// clock with the dispatcher's own claim loop (which wakes when a waiting
+// bucket's next token is due): HOOKGATE_BENCH_SECONDS (default 10) of real
+// time. It reports the rate between the first and the last send (the
+// burst left out) and the failed attempts.
+func BenchmarkRateLimitRealTime(b *testing.B) {
+	secs := 10
+	if v, err := strconv.Atoi(os.Getenv("HOOKGATE_BENCH_SECONDS")); err == nil && v > 0 {
+		secs = v
+	}
+	for range b.N {
+		st, err := badger.Open(badger.Options{Path: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr, _ := transforms.New(transforms.Options{})
+		sink := &countingSink{clock: wallClock{}, sent: map[string][]time.Time{}}
+		hooks := hookMap{"limited": hook("limited", "20/s", 1)}
+		d := New(Options{Delivery: rigConfig(), Queue: st, Webhooks: hooks, Sinks: sink, Transformer: tr,
+			Events: NewEventCache(1 << 20), Poll: 100 * time.Millisecond})
+		r := &throttleRig{t: b, st: st, clock: &stepClock{now: time.Now()}, hooks: hooks, ctx: context.Background(), sink: sink, d: d}
+		r.publish("limited", 40*secs)
+		d.Start()
+		time.Sleep(time.Duration(secs) * time.Second) // the measurement is of real time
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		d.Stop(ctx)
+		cancel()
+		sent := sink.sent["limited"]
+		failed := 0
+		for _, a := range r.attemptsOf("limited") {
+			if a.Outcome != store.OutcomeSuccess {
+				failed++
+			}
+		}
+		st.Close()
+		if len(sent) < 3 {
+			b.Fatalf("%d sends", len(sent))
+		}
+		rate := float64(len(sent)-2) / sent[len(sent)-1].Sub(sent[1]).Seconds() // from the first paced send
+		b.ReportMetric(rate, "sends/s")
+		b.ReportMetric(100*math.Abs(rate-20)/20, "%off")
+		b.ReportMetric(float64(failed), "failed")
+		gaps := make([]float64, 0, len(sent))
+		for i := 2; i < len(sent); i++ {
+			gaps = append(gaps, float64(sent[i].Sub(sent[i-1]).Microseconds())/1000)
+		}
+		slices.Sort(gaps)
+		b.ReportMetric(gaps[len(gaps)/2], "p50-gap-ms")
+		b.ReportMetric(gaps[len(gaps)*99/100], "p99-gap-ms")
 	}
 }
