@@ -488,6 +488,10 @@ type RateBuckets interface {
 	// perSecond up to burst by the caller's clock now. It reports whether
 	// the token was granted and how many are left.
 	TakeToken(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (bool, float64, error)
+	// HoldBucket empties the named bucket so that, refilling at perSecond,
+	// it grants its next token at until and none before (a receiver's 429
+	// Retry-After pauses a webhook on every replica).
+	HoldBucket(ctx context.Context, key string, perSecond float64, now, until time.Time) error
 }
 
 // ClaimFilter decides which due deliveries a claim may take.

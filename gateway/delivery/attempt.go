@@ -39,7 +39,7 @@ func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) *outcome {
 		if res.Status == http.StatusTooManyRequests {
 			// The receiver's limit is the endpoint's, not this delivery's:
 			// hold the webhook's other deliveries back as long (throttle.go).
-			dp.fair.limits.pause(d.WebhookID, res.RetryAfter)
+			dp.fair.limits.pause(ctx, d.WebhookID, res.RetryAfter)
 		}
 	}
 	return dp.decide(ctx, d, a, res)

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -249,21 +250,32 @@ func (t *throttle) wait() (time.Duration, bool) {
 
 // pause holds every delivery of the webhook back for retryAfter (capped by
 // delivery.max_retry_after): its receiver answered 429 and said when to
-// come back, which is about the endpoint, not the one delivery.
-func (t *throttle) pause(webhookID string, retryAfter time.Duration) {
+// come back, which is about the endpoint, not the one delivery. A webhook
+// with a rate limit on a shared store is held on every replica (its
+// bucket is emptied until then); one without, on this replica.
+func (t *throttle) pause(ctx context.Context, webhookID string, retryAfter time.Duration) {
 	if t == nil || retryAfter <= 0 {
 		return
 	}
-	until := t.clock.Now().Add(min(retryAfter, t.maxPause))
+	now := t.clock.Now()
+	until := now.Add(min(retryAfter, t.maxPause))
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	hook, _ := t.bucketsOf(webhookID)
 	if hook == nil {
 		hook = &bucket{key: webhookKey(webhookID)}
-		t.buckets[webhookKey(webhookID)] = hook
+		t.buckets[hook.key] = hook
 	}
 	if until.After(hook.pausedUntil) {
 		hook.pausedUntil = until
+	}
+	shared := hook.lim != nil && hook.shared.active()
+	if shared {
+		hook.shared.allowance, hook.shared.nextAt = 0, until
+	}
+	perSecond := hook.spec.perSecond
+	t.mu.Unlock()
+	if shared {
+		t.holdShared(ctx, hook.key, perSecond, now, until)
 	}
 }
 

@@ -99,3 +99,14 @@ func (t *throttle) takeShared(ctx context.Context, key string, n int, perSecond 
 	}
 	return granted, time.Time{}, nil
 }
+
+// holdShared empties the store's bucket key until until (a 429's pause),
+// so the other replicas hold the webhook back too. On failure the pause
+// is this replica's only.
+func (t *throttle) holdShared(ctx context.Context, key string, perSecond float64, now, until time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, sharedBucketTimeout)
+	defer cancel()
+	if err := t.shared.HoldBucket(ctx, sharedKeyPrefix+key, perSecond, now, until); err != nil {
+		t.log.Warn("pausing a webhook on every replica failed; paused on this one", "bucket", key, "err", err)
+	}
+}

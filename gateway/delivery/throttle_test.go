@@ -303,7 +303,7 @@ func TestReceiver429PausesTheWebhook(t *testing.T) {
 	// Capped by max_retry_after.
 	cfg.MaxRetryAfter = 5 * time.Second
 	th := newThrottle(cfg, hookMap{}, r.clock, nil, nil, nil)
-	th.pause("x", time.Hour)
+	th.pause(context.Background(), "x", time.Hour)
 	if !th.blocked("x") {
 		t.Fatal("not paused after a 429")
 	}
@@ -344,6 +344,45 @@ func TestRateLimitHoldsAcrossReplicas(t *testing.T) {
 		if at.Outcome != store.OutcomeSuccess || at.Attempt != 1 {
 			t.Fatalf("attempt %s:%d is %s: waiting must not fail or count an attempt", at.DeliveryID, at.Attempt, at.Outcome)
 		}
+	}
+}
+
+// TestReceiver429PausesEveryReplica: on a shared store, a 429 with
+// Retry-After 3s that one replica got pauses the rate-limited webhook on
+// the other replica too (its shared bucket is held), then both go on.
+func TestReceiver429PausesEveryReplica(t *testing.T) {
+	dsn := pgDatabases(t)()
+	clock := &stepClock{now: t0}
+	hooks := hookMap{"paced": hook("paced", "10/s", 1)}
+	a := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, rigConfig(), hooks, nil)
+	b := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, rigConfig(), hooks, nil)
+	var limited sync.Once
+	a.sink.answer = func(string) *sdk.Result {
+		res := &sdk.Result{Status: 200}
+		limited.Do(func() { res = &sdk.Result{Status: 429, Retryable: true, RetryAfter: 3 * time.Second} })
+		return res
+	}
+	a.publish("paced", 100)
+	a.step(0) // refused: the first pass asks the store for tokens
+	a.step(0) // the token: sent, answered 429
+	if a.sink.count("paced") != 1 {
+		t.Fatalf("replica a sent %d, want the one answered 429", a.sink.count("paced"))
+	}
+	for range 29 { // 2.9 s
+		clock.add(100 * time.Millisecond)
+		b.claim()
+		a.claim()
+	}
+	if na, nb := a.sink.count("paced"), b.sink.count("paced"); na != 1 || nb != 0 {
+		t.Fatalf("during the 3 s pause replica a sent %d more and replica b %d: the pause is the webhook's on every replica", na-1, nb)
+	}
+	for range 10 { // 1 s after the pause: 10/s again
+		clock.add(100 * time.Millisecond)
+		b.claim()
+		a.claim()
+	}
+	if n := a.sink.count("paced") + b.sink.count("paced") - 1; n < 8 {
+		t.Fatalf("%d sent in the second after the pause, want about 10", n)
 	}
 }
 
