@@ -173,11 +173,11 @@ type webhookForm struct {
 	URL, Method, Status, Email, Secret, Sink string
 	// RateLimit, RateBurst and MaxInFlight as typed; "" is the default.
 	RateLimit, RateBurst, MaxInFlight string
-	Events                                   []string
-	AllEvents                                bool
-	Headers                                  [][2]string
-	Removed                                  []string
-	Sinks                                    []sinkChoice // the options of the sink field (sinks.go)
+	Events                            []string
+	AllEvents                         bool
+	Headers                           [][2]string
+	Removed                           []string
+	Sinks                             []sinkChoice // the options of the sink field (sinks.go)
 }
 
 func readWebhookForm(r *http.Request, catalog []string) webhookForm {
