@@ -111,6 +111,9 @@ delivery {
   # written.
   record_batch  = 256
   record_linger = "0s"
+  # The bucket of a webhook's or sink's rate_limit that sets no rate_burst:
+  # how many attempts may go at once after an idle spell. 1 is an even pace.
+  rate_burst = 1
 
   # Retry budget by a webhook's success rate over its last 100 attempts:
   # above high_rate it gets retries_high retries, below low_rate retries_low,
@@ -231,6 +234,8 @@ telemetry {
 # whose webhooks may name it. It is required on every sink but type "http"
 # (servicenow, salesforce and custom sinks deliver with the credentials in
 # their config); an http sink without it is open to every company.
+# A sink may carry `rate_limit = "1000/h"` (and `rate_burst`): one limit for
+# every webhook delivering through it, such as one ServiceNow instance's.
 
 # An example webhook. It is inactive, so a fresh `make run` delivers nowhere;
 # set status = "active" and a real url to try it.
@@ -250,4 +255,7 @@ webhook "example" {
   # model_properties   = ["id", "title"]  # keep only these work order properties
   # signature_format    = "standard-webhooks" # also send webhook-id/-timestamp/-signature (default "fn")
   # secret_grace_period = "24h"               # overrides delivery.secret_grace_period for this webhook
+  # rate_limit    = "20/s" # at most this many attempts a second ("/m": a minute, "/h": an hour); waiting is not an attempt
+  # rate_burst    = 5      # attempts at once after an idle spell (default delivery.rate_burst)
+  # max_in_flight = 4      # overrides delivery.max_in_flight_per_webhook for this webhook
 }

@@ -42,17 +42,17 @@ var (
 		"idempotency_ttl", "retries_high", "retries_medium", "retries_low", "high_rate", "low_rate",
 		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share",
 		"event_cache_bytes", "max_body", "spare_workers", "sink_batch_max", "sink_batch_linger",
-		"record_batch", "record_linger")
+		"record_batch", "record_linger", "rate_burst")
 	transformsSchema = attrSchema("engine", "timeout", "max_depth")
 	authSchema       = &hcl.BodySchema{
 		Attributes: attrSchema("token_ttl", "signing_key", "max_failures_per_client").Attributes,
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "client", LabelNames: []string{"id"}}},
 	}
 	clientSchema  = attrSchema("secret", "secret_sha256", "company_id", "user_id", "scopes")
-	sinkSchema    = attrSchema("type", "command", "sha256", "config", "companies")
+	sinkSchema    = attrSchema("type", "command", "sha256", "config", "companies", "rate_limit", "rate_burst")
 	webhookSchema = attrSchema("company_id", "user_id", "url", "method", "status", "events", "secret",
 		"headers", "payload_template", "sink", "notification_email", "model_properties", "signature_format",
-		"secret_grace_period")
+		"secret_grace_period", "rate_limit", "rate_burst", "max_in_flight")
 )
 
 func attrSchema(names ...string) *hcl.BodySchema {
@@ -377,6 +377,7 @@ func (d *decoder) decodeDelivery(hb hcl.Body, s *Delivery) {
 	b.durationAttr("sink_batch_linger", &s.SinkBatchLinger, true)
 	b.atLeast(b.int("record_batch", &s.RecordBatch), "record_batch", int64(s.RecordBatch), 1)
 	b.durationAttr("record_linger", &s.RecordLinger, true)
+	b.atLeast(b.int("rate_burst", &s.RateBurst), "rate_burst", int64(s.RateBurst), 1)
 }
 
 // MaxDeliveryBody is the largest delivery.max_body: the largest request
@@ -431,6 +432,8 @@ func (d *decoder) decodeSink(blk *hcl.Block, name string) Sink {
 	b.str("sha256", &s.SHA256)
 	b.strMap("config", &s.Settings)
 	b.into("companies", cty.List(cty.Number), &s.Companies)
+	b.str("rate_limit", &s.Limit.Rate)
+	b.int("rate_burst", &s.Limit.Burst)
 	return s
 }
 
@@ -452,6 +455,9 @@ func (d *decoder) decodeWebhook(blk *hcl.Block, name string) Webhook {
 	b.str("notification_email", &w.NotificationEmail)
 	b.strings("model_properties", &w.ModelProperties)
 	b.str("signature_format", &w.SignatureFormat)
+	b.str("rate_limit", &w.Limit.Rate)
+	b.int("rate_burst", &w.Limit.Burst)
+	b.atLeast(b.int("max_in_flight", &w.MaxInFlight), "max_in_flight", int64(w.MaxInFlight), 1)
 	if v, attr, ok := b.value("secret_grace_period", cty.String); ok {
 		var grace time.Duration
 		if b.parseDuration(attr.Range, describe(b.prefix, "secret_grace_period"), v.AsString(), &grace, true) {

@@ -64,6 +64,8 @@ func Defaults() Config {
 			// Attempt outcomes per store write (gateway/delivery/recorder.go).
 			RecordBatch:  256,
 			RecordLinger: 0,
+			// A rate_limit's bucket when it names no rate_burst.
+			RateBurst: 1,
 		},
 		Auth: Auth{
 			TokenTTL: time.Hour,

@@ -103,7 +103,7 @@ func TestFullFile(t *testing.T) {
 			AllowHTTP: true, AllowPrivateNetworks: true, IdempotencyTTL: time.Hour,
 			RetriesHigh: 3, RetriesMedium: 2, RetriesLow: 1, HighRate: 0.9, LowRate: 0.5, MaxRetryAfter: 5 * time.Minute,
 			MaxInFlightPerWebhook: 64, SlowThreshold: time.Second, SlowShare: 0.5, SecretGracePeriod: 48 * time.Hour,
-			MaxBody: 1 << 20, SpareWorkers: 2, SinkBatchMax: 64, RecordBatch: 256},
+			MaxBody: 1 << 20, SpareWorkers: 2, SinkBatchMax: 64, RecordBatch: 256, RateBurst: 2},
 		Auth: Auth{TokenTTL: 15 * time.Minute, SigningKey: strings.Repeat("k", 32), Clients: []Client{
 			{ID: "acme", Secret: "acme-secret", CompanyID: 100, UserID: 1068,
 				Scopes: []string{"events:publish", "webhooks:read", "webhooks:write"}},
@@ -120,7 +120,7 @@ func TestFullFile(t *testing.T) {
 		Telemetry: Telemetry{OTLPEndpoint: "https://otlp.example.com", Headers: map[string]string{"x-api-key": "k"}, SampleRatio: 0.5,
 			ServiceName: "hooks-eu", TraceURL: "https://traces.example.com/trace/{trace_id}"},
 		Sinks: []Sink{
-			{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}, Companies: []int64{100, 7}},
+			{Name: "snow", Type: "servicenow", Settings: map[string]string{"instance_url": "https://x", "retries": "2"}, Companies: []int64{100, 7}, Limit: RateLimit{Rate: "1000/h"}},
 			{Name: "custom", Command: "./bin/x", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Companies: []int64{100}},
 		},
 		Webhooks: []Webhook{
@@ -129,7 +129,7 @@ func TestFullFile(t *testing.T) {
 				Secret: "0b3c5e1a-7f2d-4c8e-9a6b-1d2e3f4a5b6c", Headers: map[string]string{"Authorization": "Bearer t0k3n", "X-Custom": "1"},
 				PayloadTemplate: "{ \"id\": workorder.id, \"event\": event.name }\n", Sink: "snow",
 				NotificationEmail: "ops@example.com", ModelProperties: []string{"id", "title"},
-				SignatureFormat: SignatureStandard, SecretGracePeriod: &hour},
+				SignatureFormat: SignatureStandard, SecretGracePeriod: &hour, Limit: RateLimit{Rate: "5/s", Burst: 10}, MaxInFlight: 4},
 			{Name: "minimal", CompanyID: 5, URL: "http://localhost:9999/in", Method: "post", Status: "active",
 				Events: []string{"workorder.routed"}, Sink: "http", SignatureFormat: SignatureFN},
 		},
@@ -158,12 +158,12 @@ func TestFullFile(t *testing.T) {
 		t.Errorf("decoded\n got  %+v\n want %+v", *cfg, want)
 	}
 	wantRanges := map[string]string{
-		"acme":     "testdata/full.hcl:38,3-16",
-		"hashed":   "testdata/full.hcl:44,3-18",
-		"snow":     "testdata/full.hcl:50,1-12",
-		"custom":   "testdata/full.hcl:55,1-14",
-		"erp-sync": "testdata/full.hcl:60,1-19",
-		"minimal":  "testdata/full.hcl:76,1-18",
+		"acme":     "testdata/full.hcl:39,3-16",
+		"hashed":   "testdata/full.hcl:45,3-18",
+		"snow":     "testdata/full.hcl:51,1-12",
+		"custom":   "testdata/full.hcl:57,1-14",
+		"erp-sync": "testdata/full.hcl:62,1-19",
+		"minimal":  "testdata/full.hcl:81,1-18",
 	}
 	if !reflect.DeepEqual(ranges, wantRanges) {
 		t.Errorf("ranges %v, want %v", ranges, wantRanges)

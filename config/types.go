@@ -166,6 +166,11 @@ type Delivery struct {
 	// is waiting, and outcomes gather while the previous write syncs
 	// (gateway/delivery/recorder.go).
 	RecordLinger time.Duration
+	// RateBurst is the burst of a webhook or sink rate_limit that sets
+	// no rate_burst: how many attempts may go at once after an idle
+	// spell. Default 1: an even pace, which is what a receiver's API
+	// limit wants (gateway/delivery/throttle.go).
+	RateBurst int
 }
 
 // Quotas is the quotas block: the limits of each company's resources. 0
@@ -290,7 +295,10 @@ type Sink struct {
 	// is "http": every other sink delivers with credentials of its own.
 	// Empty on an http sink: every company may use it.
 	Companies []int64
-	Range     hcl.Range
+	// Limit bounds the attempts of every webhook delivering through this
+	// sink together (one ServiceNow instance's API limit).
+	Limit RateLimit
+	Range hcl.Range
 }
 
 // Webhook is a webhook block.
@@ -314,5 +322,9 @@ type Webhook struct {
 	// SecretGracePeriod overrides delivery.secret_grace_period for this
 	// webhook's secret changes; nil keeps the default.
 	SecretGracePeriod *time.Duration
-	Range             hcl.Range // the block's definition range, for messages like `gateway.hcl:12 webhook "erp-sync"`
+	// Limit paces this webhook's attempts (gateway/delivery/throttle.go).
+	Limit RateLimit
+	// MaxInFlight overrides delivery.max_in_flight_per_webhook; 0 keeps it.
+	MaxInFlight int
+	Range       hcl.Range // the block's definition range, for messages like `gateway.hcl:12 webhook "erp-sync"`
 }

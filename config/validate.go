@@ -260,6 +260,7 @@ func (d *decoder) validateSink(s *Sink) {
 		}
 		s.SHA256 = strings.ToLower(s.SHA256)
 	}
+	d.checkRateLimit(p, s.Limit, s.Range) // ratelimits.go
 }
 
 func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]*Sink, engineOK bool) {
@@ -327,6 +328,7 @@ func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]*Sin
 			d.errorf(at("model_properties"), fmt.Sprintf("empty model_properties[%d] for %s", i, p), "list top-level property names of the work order, such as \"id\"")
 		}
 	}
+	d.checkRateLimit(p, w.Limit, w.Range) // ratelimits.go
 }
 
 // checkWebhookURL validates a webhook URL. {{ expr }} placeholders are

@@ -22,7 +22,8 @@ func (d *Dashboard) editPage(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, err)
 		return
 	}
-	f := webhookForm{URL: wh.URL, Method: wh.Method, Status: wh.Status, Email: wh.Email(), Sink: wh.Sink, Events: wh.Events, Headers: wh.Headers()}
+	f := webhookForm{URL: wh.URL, Method: wh.Method, Status: wh.Status, Email: wh.Email(), Sink: wh.Sink, Events: wh.Events, Headers: wh.Headers(),
+		RateLimit: wh.Rate(), RateBurst: intText(wh.RateBurst), MaxInFlight: intText(wh.MaxInFlight)}
 	if f.Sinks, err = sinkChoices(r.Context(), s.api, f.Sink); err != nil {
 		d.fail(w, r, err)
 		return

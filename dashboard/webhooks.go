@@ -28,6 +28,9 @@ type webhook struct {
 	} `json:"webhookAttribute"`
 	PayloadTemplate *string `json:"payloadTemplate"`
 	Sink            string  `json:"sink"`
+	RateLimit       *string `json:"rateLimit"`   // null: no limit
+	RateBurst       *int    `json:"rateBurst"`   // null: the gateway's default
+	MaxInFlight     *int    `json:"maxInFlight"` // null: the gateway's default
 	Source          string  `json:"source"`
 	CreatedAt       string  `json:"createdAt"`
 	UpdatedAt       string  `json:"updatedAt"`
@@ -35,6 +38,30 @@ type webhook struct {
 
 // Email is the notification address or "".
 func (w *webhook) Email() string { return w.NotificationEmail }
+
+// Rate is the webhook's rate limit or "".
+func (w *webhook) Rate() string {
+	if w.RateLimit == nil {
+		return ""
+	}
+	return *w.RateLimit
+}
+
+// Pace describes the webhook's rate limit for the details page.
+func (w *webhook) Pace() string {
+	if w.Rate() != "" && w.RateBurst != nil {
+		return w.Rate() + ", burst " + strconv.Itoa(*w.RateBurst)
+	}
+	return w.Rate()
+}
+
+// intText is n as form text, "" for null.
+func intText(n *int) string {
+	if n == nil {
+		return ""
+	}
+	return strconv.Itoa(*n)
+}
 
 // Template is the payload template or "".
 func (w *webhook) Template() string {
@@ -144,11 +171,13 @@ func (d *Dashboard) webhooksPage(w http.ResponseWriter, r *http.Request) {
 // webhookForm is what the create and edit forms post.
 type webhookForm struct {
 	URL, Method, Status, Email, Secret, Sink string
-	Events                                   []string
-	AllEvents                                bool
-	Headers                                  [][2]string
-	Removed                                  []string
-	Sinks                                    []sinkChoice // the options of the sink field (sinks.go)
+	// RateLimit, RateBurst and MaxInFlight as typed; "" is the default.
+	RateLimit, RateBurst, MaxInFlight string
+	Events                            []string
+	AllEvents                         bool
+	Headers                           [][2]string
+	Removed                           []string
+	Sinks                             []sinkChoice // the options of the sink field (sinks.go)
 }
 
 func readWebhookForm(r *http.Request, catalog []string) webhookForm {
@@ -158,6 +187,8 @@ func readWebhookForm(r *http.Request, catalog []string) webhookForm {
 		Email: strings.TrimSpace(r.PostFormValue("notification_email")), Secret: strings.TrimSpace(r.PostFormValue("secret")),
 		Sink: strings.TrimSpace(r.PostFormValue("sink")), Events: r.PostForm["events"], AllEvents: r.PostFormValue("all_events") != "",
 		Status: r.PostFormValue("status"), Removed: r.PostForm["header_remove"],
+		RateLimit: strings.TrimSpace(r.PostFormValue("rate_limit")), RateBurst: strings.TrimSpace(r.PostFormValue("rate_burst")),
+		MaxInFlight: strings.TrimSpace(r.PostFormValue("max_in_flight")),
 	}
 	if f.Status == "on" { // the create dialog's switch
 		f.Status = "active"
@@ -191,6 +222,11 @@ func (f webhookForm) body(create bool) map[string]any {
 	if f.Sink != "" {
 		b["sink"] = f.Sink
 	}
+	for name, v := range map[string]string{"rateLimit": f.RateLimit, "rateBurst": f.RateBurst, "maxInFlight": f.MaxInFlight} {
+		if v != "" || !create { // empty on update: back to the default
+			b[name] = formValue(name, v)
+		}
+	}
 	h := map[string]any{}
 	for _, kv := range f.Headers {
 		h[kv[0]] = kv[1]
@@ -202,6 +238,21 @@ func (f webhookForm) body(create bool) map[string]any {
 		b["webhookAttribute"] = map[string]any{"header": h}
 	}
 	return b
+}
+
+// formValue is a typed rate field for the API: null when empty, a number
+// for the counts (as typed when it is not one, for the API to word the
+// refusal).
+func formValue(name, v string) any {
+	if v == "" {
+		return nil
+	}
+	if name != "rateLimit" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return v
 }
 
 func nonNilStrings(s []string) []string {

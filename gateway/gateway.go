@@ -194,6 +194,10 @@ func (g *Gateway) deliveryOptions(poll time.Duration) delivery.Options {
 		Delivery: g.cfg.Delivery, LogMaxBody: g.cfg.DeliveryLog.MaxBody, Queue: g.store, Webhooks: g.index,
 		Access: g.sinkAccess, Sinks: g.sinks, Transformer: g.transformer, Events: g.recent,
 		Clock: g.clock, Log: g.log, Metrics: g.metrics, Poll: poll, Tracer: g.tracer,
+		SinkLimits: map[string]config.RateLimit{},
+	}
+	for _, s := range g.cfg.Sinks {
+		o.SinkLimits[s.Name] = s.Limit
 	}
 	if g.disk != nil { // a nil *diskGuard in the interface would not be nil
 		o.Disk = g.disk

@@ -65,11 +65,18 @@ type Webhook struct {
 	Headers           map[string]string `json:"headers,omitempty"`
 	PayloadTemplate   string            `json:"payloadTemplate,omitempty"`
 	Sink              string            `json:"sink"`
-	Source            string            `json:"source"`              // api | config
-	SourceRef         string            `json:"sourceRef,omitempty"` // for config: `file:line webhook "name"`
-	Version           int64             `json:"version"`             // bumped on every change; keys template caches
-	CreatedAt         time.Time         `json:"createdAt"`
-	UpdatedAt         time.Time         `json:"updatedAt"`
+	// RateLimit paces the webhook's attempts ("20/s", "600/m"; empty: no
+	// limit) with a bucket of RateBurst (0: the gateway's default);
+	// MaxInFlight, when above 0, bounds its attempts running at once in
+	// place of the gateway-wide limit.
+	RateLimit   string    `json:"rateLimit,omitempty"`
+	RateBurst   int       `json:"rateBurst,omitempty"`
+	MaxInFlight int       `json:"maxInFlight,omitempty"`
+	Source      string    `json:"source"`              // api | config
+	SourceRef   string    `json:"sourceRef,omitempty"` // for config: `file:line webhook "name"`
+	Version     int64     `json:"version"`             // bumped on every change; keys template caches
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
 }
 
 // Event is an accepted producer event, kept verbatim.
@@ -485,6 +492,10 @@ type RateBuckets interface {
 	// perSecond up to burst by the caller's clock now. It reports whether
 	// the token was granted and how many are left.
 	TakeToken(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (bool, float64, error)
+	// HoldBucket empties the named bucket so that, refilling at perSecond,
+	// it grants its next token at until and none before (a receiver's 429
+	// Retry-After pauses a webhook on every replica).
+	HoldBucket(ctx context.Context, key string, perSecond float64, now, until time.Time) error
 }
 
 // ClaimFilter decides which due deliveries a claim may take.

@@ -26,6 +26,7 @@ delivery {
   low_rate        = 0.5
   max_retry_after = "5m"
   secret_grace_period = "48h"
+  rate_burst      = 2
 }
 transforms {
   engine    = "jsonata-go"
@@ -51,6 +52,7 @@ sink "snow" {
   type   = "servicenow"
   config = { instance_url = "https://x", retries = 2 }
   companies = [100, 7]
+  rate_limit = "1000/h"
 }
 sink "custom" {
   command = "./bin/x"
@@ -72,6 +74,9 @@ webhook "erp-sync" {
   model_properties = ["id", "title"]
   signature_format = "standard-webhooks"
   secret_grace_period = "1h"
+  rate_limit       = "5/s"
+  rate_burst       = 10
+  max_in_flight    = 4
 }
 webhook "minimal" {
   company_id = 5

@@ -22,6 +22,14 @@ type fakeBuckets struct {
 	fail bool
 }
 
+// HoldBucket empties the bucket until until, as the postgres store does.
+func (f *fakeBuckets) HoldBucket(_ context.Context, key string, perSecond float64, now, until time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tok[key], f.at[key] = 1-perSecond*until.Sub(now).Seconds(), now
+	return nil
+}
+
 func (f *fakeBuckets) TakeToken(_ context.Context, key string, perSecond float64, burst int, now time.Time) (bool, float64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -28,6 +28,11 @@ type webhookInput struct {
 	// SecretGracePeriod (update only, with a new secret): how long the old
 	// secret keeps signing beside the new one, as a Go duration.
 	SecretGracePeriod *string
+	// RateLimit ("20/s"; "" or null: none), RateBurst and MaxInFlight
+	// (null: the gateway's default) pace deliveries (docs/delivery.md).
+	RateLimit   *string
+	RateBurst   *int
+	MaxInFlight *int
 	// Headers of webhookAttribute.header: a nil value (JSON null) removes
 	// that header on update.
 	Headers map[string]*string
@@ -101,6 +106,12 @@ func (in *webhookInput) field(name string, v json.RawMessage) error {
 		return decodeNullable(name, v, &in.SignatureFormat, `"fn" or "standard-webhooks"`)
 	case "secretGracePeriod":
 		return decodeInto(name, v, &in.SecretGracePeriod, `a duration such as "24h" (at most "168h")`)
+	case "rateLimit":
+		return decodeNullable(name, v, &in.RateLimit, `a rate such as "20/s", "600/m" or "1000/h"`)
+	case "rateBurst":
+		return decodeNullableInt(name, v, &in.RateBurst)
+	case "maxInFlight":
+		return decodeNullableInt(name, v, &in.MaxInFlight)
 	case "webhookAttribute":
 		return in.attributes(v)
 	default:
@@ -108,7 +119,7 @@ func (in *webhookInput) field(name string, v json.RawMessage) error {
 			return nil
 		}
 		return badRequest("unknown field " + quote(name) + "; a webhook has events, url, method, status, secret, notificationEmail, " +
-			"isIntegrationOnly, modelProperties, webhookAttribute, payloadTemplate, sink, signatureFormat and (on update) secretGracePeriod")
+			"isIntegrationOnly, modelProperties, webhookAttribute, payloadTemplate, sink, signatureFormat, rateLimit, rateBurst, maxInFlight and (on update) secretGracePeriod")
 	}
 }
 
@@ -122,6 +133,23 @@ func decodeInto[T any](name string, v json.RawMessage, dst **T, want string) err
 		return badRequest("'" + name + "' must be " + want)
 	}
 	*dst = &t
+	return nil
+}
+
+// decodeNullableInt is decodeInto of a whole number where null means
+// "the default" (0).
+func decodeNullableInt(name string, v json.RawMessage, dst **int) error {
+	if isNull(v) {
+		*dst = new(int)
+		return nil
+	}
+	const want = "a whole number of at least 1, or null for the gateway's default"
+	if err := decodeInto(name, v, dst, want); err != nil {
+		return err
+	}
+	if **dst < 1 { // 0 would silently mean the default: say so instead
+		return badRequest("'" + name + "' must be at least 1 (" + want + "), not " + strings.TrimSpace(string(v)))
+	}
 	return nil
 }
 
@@ -222,6 +250,13 @@ func (in *webhookInput) apply(w *store.Webhook) {
 	}
 	if in.Headers != nil {
 		w.Headers = mergeHeaders(w.Headers, in.Headers)
+	}
+	set(&w.RateLimit, in.RateLimit)
+	if in.RateBurst != nil {
+		w.RateBurst = *in.RateBurst
+	}
+	if in.MaxInFlight != nil {
+		w.MaxInFlight = *in.MaxInFlight
 	}
 }
 

@@ -28,10 +28,10 @@ var webhookSpec = listSpec{
 	defaultSort: "id",
 	fields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status", "secret",
 		"notificationEmail", "modelProperties", "isIntegrationOnly", "webhookAttribute", "payloadTemplate",
-		"sink", "signatureFormat", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
+		"sink", "signatureFormat", "rateLimit", "rateBurst", "maxInFlight", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
 	defaultFields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status",
 		"notificationEmail", "modelProperties", "isIntegrationOnly", "payloadTemplate", "sink", "signatureFormat",
-		"previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
+		"rateLimit", "rateBurst", "maxInFlight", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
 }
 
 // webhookView decides what of a webhook an answer shows.
@@ -109,6 +109,9 @@ func (v webhookView) render(w *store.Webhook) *object {
 	// Ours: how deliveries are signed, and until when the replaced secret
 	// still signs (null when none does). Never the previous secret itself.
 	o.set("signatureFormat", webhooks.SignatureFormatOf(w)).set("previousSecretExpiresAt", webhooks.GraceEnd(w))
+	// Ours: the delivery pace (docs/delivery.md, "Rate limits"); null is
+	// no limit, or the gateway's default burst and in-flight limit.
+	o.set("rateLimit", nullIfEmpty(w.RateLimit)).set("rateBurst", nullIfZero(w.RateBurst)).set("maxInFlight", nullIfZero(w.MaxInFlight))
 	o.set("source", w.Source)
 	o.set("createdAt", apiTime(w.CreatedAt)).set("updatedAt", apiTime(w.UpdatedAt))
 	return o.project(v.fields)
@@ -137,4 +140,12 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// nullIfZero is n, or JSON null for 0 (not set).
+func nullIfZero(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
 }

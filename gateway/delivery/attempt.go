@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,11 @@ func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) *outcome {
 		}
 		if err != nil {
 			res = &sdk.Result{Error: "sink " + w.Sink + ": " + err.Error(), Retryable: true}
+		}
+		if res.Status == http.StatusTooManyRequests {
+			// The receiver's limit is the endpoint's, not this delivery's:
+			// hold the webhook's other deliveries back as long (throttle.go).
+			dp.fair.limits.pause(ctx, d.WebhookID, res.RetryAfter)
 		}
 	}
 	o := dp.decide(ctx, d, a, res)

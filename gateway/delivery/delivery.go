@@ -100,6 +100,9 @@ type Options struct {
 	Disk        DiskGuard
 	// Tracer records each attempt's spans (trace.go); nil: tracing off.
 	Tracer trace.Tracer
+	// SinkLimits are the rate limits of sink blocks, by sink name: they
+	// pace every webhook delivering through the sink together.
+	SinkLimits map[string]config.RateLimit
 	// Poll bounds how long a due delivery waits when nothing wakes the
 	// dispatcher (a retry coming due); default 100ms.
 	Poll time.Duration

@@ -85,6 +85,9 @@ func New(o Options) *Dispatcher {
 	if d.log == nil {
 		d.log = slog.Default()
 	}
+	d.fair.lookup = o.Webhooks
+	shared, _ := o.Queue.(store.RateBuckets) // replicas: PostgreSQL's buckets
+	d.fair.limits = newThrottle(o.Delivery, o.Webhooks, d.clock, o.SinkLimits, shared, d.log)
 	return d
 }
 
@@ -162,7 +165,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 		// share leaves the spare workers idle). Claiming again at once would
 		// walk the queue for nothing; a worker finishing, a publish or the
 		// poll starts the next claim.
-		timer.Reset(d.poll)
+		timer.Reset(d.nextPoll()) // throttle.go: sooner when a rate-limited delivery gets its turn
 		select {
 		case <-ctx.Done():
 			return
@@ -207,6 +210,7 @@ func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
 	if free <= 0 || ctx.Err() != nil || (d.disk != nil && d.disk.Low()) {
 		return 0 // a low disk pauses claims; the guard wakes us when space is back
 	}
+	d.fair.limits.refill(ctx, free) // throttle_shared.go: tokens of the replicas' buckets
 	now := d.clock.Now()
 	total := 0
 	fc, filtered := d.queue.(store.FilteredClaimer)

@@ -38,7 +38,13 @@ type fairness struct {
 	threshold  time.Duration // 0: no slow class
 	capacity   int           // workers less the spare ones, at least 1
 	spare      int           // workers - capacity
+	workers    int
 	now        func() time.Time
+	// lookup reads a webhook's own max_in_flight; limits paces webhooks
+	// and sinks by their rate limits (throttle.go). Nil in tests of the
+	// rules above.
+	lookup WebhookLookup
+	limits *throttle
 
 	mu sync.Mutex
 	// hooks holds every webhook attempted since start: one small entry
@@ -82,7 +88,7 @@ const ewmaWeight = 0.3
 
 func newFairness(d config.Delivery, workers int) *fairness {
 	f := &fairness{perWebhook: d.MaxInFlightPerWebhook, threshold: d.SlowThreshold, now: time.Now,
-		hooks: map[string]*hookLoad{}, companies: map[int64]*companyLoad{}, capacity: max(1, workers-d.SpareWorkers)}
+		hooks: map[string]*hookLoad{}, companies: map[int64]*companyLoad{}, capacity: max(1, workers-d.SpareWorkers), workers: workers}
 	f.spare = workers - f.capacity
 	if f.perWebhook <= 0 || f.perWebhook > workers {
 		f.perWebhook = workers
@@ -187,9 +193,22 @@ func (f *fairness) blocked(webhookID string, now time.Time) bool {
 	if h == nil {
 		// Never offered: slow until its first attempt ends, of a company
 		// not known, which admit might let past the slow share.
-		return f.slowRunning >= f.slowCap+f.spare
+		return f.slowRunning >= f.slowCap+f.spare || f.limits.blocked(webhookID)
 	}
-	return len(h.running) >= f.perWebhook || (f.slowRunning >= f.slowCap && f.slow(h, now) && !f.slowExempt(h.company))
+	return len(h.running) >= f.perWebhookOf(webhookID) || (f.slowRunning >= f.slowCap && f.slow(h, now) && !f.slowExempt(h.company)) ||
+		f.limits.blocked(webhookID)
+}
+
+// perWebhookOf is the in-flight limit of a webhook: its own max_in_flight
+// when it has one, else delivery.max_in_flight_per_webhook; never more
+// than the workers.
+func (f *fairness) perWebhookOf(webhookID string) int {
+	if f.lookup != nil {
+		if w := f.lookup.Get(webhookID); w != nil && w.MaxInFlight > 0 {
+			return min(w.MaxInFlight, f.workers)
+		}
+	}
+	return f.perWebhook
 }
 
 // slowExempt reports that a delivery of the company may start past the
@@ -219,11 +238,14 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 		h = &hookLoad{company: d.CompanyID}
 		f.hooks[d.WebhookID] = h
 	}
-	if len(h.running) >= f.perWebhook {
+	if len(h.running) >= f.perWebhookOf(d.WebhookID) {
 		return false
 	}
 	slow := f.slow(h, now)
 	if slow && f.slowRunning >= f.slowCap && !f.slowExempt(d.CompanyID) {
+		return false
+	}
+	if !f.limits.take(d.WebhookID) { // last: a token is spent only on an admission
 		return false
 	}
 	if h.running == nil {

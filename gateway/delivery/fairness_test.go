@@ -86,23 +86,9 @@ func TestCompanyBacklogDoesNotDelayAnother(t *testing.T) {
 		}
 	})
 	t.Run("postgres", func(t *testing.T) {
-		ctx := t.Context()
-		c, err := pgtest.Start(ctx, pgtest.Options{})
-		if err != nil {
-			t.Fatalf("cannot start a throwaway PostgreSQL: %v", err)
-		}
-		t.Cleanup(func() { _ = c.Stop() })
+		newDB := pgDatabases(t)
 		for _, slowClass := range []bool{false, true} {
-			dsn, err := c.NewDatabase(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := postgres.Open(ctx, postgres.Options{DSN: dsn, Clock: func() time.Time { return t0 }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			companyBacklog(t, st, slowClass)
+			companyBacklog(t, openPG(t, newDB(), func() time.Time { return t0 }), slowClass)
 		}
 	})
 }
@@ -173,4 +159,85 @@ func companyBacklog(t *testing.T, st store.Store, slowClass bool) {
 		running = running[len(ended):]
 	}
 	t.Fatalf("slow class %v: company B's delivery not claimed in 5 passes; company A got %d of its %d", slowClass, deliveredA, hooks*events)
+}
+
+// TestRateLimitedBacklogDoesNotDelayAnother: a webhook limited to 1/s has
+// 2,000 due deliveries queued ahead of another webhook's one; the first
+// claim takes the other's delivery and one of the limited webhook's (its
+// burst), leaving the rest queued, on both drivers: the store passes over
+// the waiting backlog as it does a webhook at its in-flight limit.
+func TestRateLimitedBacklogDoesNotDelayAnother(t *testing.T) {
+	t.Run("badger", func(t *testing.T) {
+		st, err := badger.Open(badger.Options{Path: t.TempDir(), Clock: func() time.Time { return t0 }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		rateLimitedBacklog(t, st)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		rateLimitedBacklog(t, openPG(t, pgDatabases(t)(), func() time.Time { return t0 }))
+	})
+}
+
+func rateLimitedBacklog(t *testing.T, st store.Store) {
+	t.Helper()
+	const backlog, workers = 2000, 8
+	ctx := context.Background()
+	ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 1, Payload: []byte(`{}`), ReceivedAt: t0}
+	ds := make([]*store.Delivery, backlog)
+	for i := range ds {
+		ds[i] = &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: "limited", CompanyID: 1, EventName: ev.Name, Priority: 1,
+			DueAt: t0.Add(time.Duration(i) * time.Microsecond)}
+	}
+	other := &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: "other", CompanyID: 1, EventName: ev.Name, Priority: 1, DueAt: t0.Add(time.Second)}
+	if _, err := st.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: append(ds, other)}}); err != nil {
+		t.Fatal(err)
+	}
+	d := config.Defaults().Delivery
+	d.SlowThreshold = 0
+	hooks := hookMap{"limited": hook("limited", "1/s", 1), "other": hook("other", "", 0)}
+	f := newFairness(d, workers)
+	f.lookup = hooks
+	f.limits = newThrottle(d, hooks, &stepClock{now: t0.Add(2 * time.Second)}, nil, nil, nil)
+	got, err := st.(store.FilteredClaimer).ClaimDueFunc(ctx, 1, t0.Add(2*time.Second), workers, f.pass())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byHook := map[string]int{}
+	for _, del := range got {
+		byHook[del.WebhookID]++
+	}
+	if byHook["other"] != 1 || byHook["limited"] != 1 {
+		t.Fatalf("first claim took %v, want the other webhook's delivery and one of the limited one's (its burst)", byHook)
+	}
+}
+
+// pgDatabases starts a throwaway PostgreSQL for the test and returns a
+// function that creates a new database in it, returning its DSN.
+func pgDatabases(t *testing.T) func() string {
+	t.Helper()
+	c, err := pgtest.Start(t.Context(), pgtest.Options{})
+	if err != nil {
+		t.Fatalf("cannot start a throwaway PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Stop() })
+	return func() string {
+		dsn, err := c.NewDatabase(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dsn
+	}
+}
+
+// openPG opens the store at dsn on clock, closed when the test ends.
+func openPG(t *testing.T, dsn string, clock func() time.Time) store.Store {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), postgres.Options{DSN: dsn, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }

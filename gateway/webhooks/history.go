@@ -52,6 +52,15 @@ func Snapshot(w *store.Webhook) map[string]any {
 	if len(w.ModelProperties) > 0 {
 		m["modelProperties"] = w.ModelProperties
 	}
+	if w.RateLimit != "" {
+		m["rateLimit"] = w.RateLimit
+	}
+	if w.RateBurst > 0 {
+		m["rateBurst"] = w.RateBurst
+	}
+	if w.MaxInFlight > 0 {
+		m["maxInFlight"] = w.MaxInFlight
+	}
 	return m
 }
 
@@ -108,6 +117,15 @@ func otherChanges(old, next *store.Webhook) map[string]any {
 	}
 	if a, b := SignatureFormatOf(old), SignatureFormatOf(next); a != b {
 		m["signatureFormat"] = fromTo(a, b)
+	}
+	if old.RateLimit != next.RateLimit {
+		m["rateLimit"] = fromTo(old.RateLimit, next.RateLimit)
+	}
+	if old.RateBurst != next.RateBurst {
+		m["rateBurst"] = fromTo(old.RateBurst, next.RateBurst)
+	}
+	if old.MaxInFlight != next.MaxInFlight {
+		m["maxInFlight"] = fromTo(old.MaxInFlight, next.MaxInFlight)
 	}
 	if old.UserID != next.UserID {
 		m["userId"] = fromTo(old.UserID, next.UserID)

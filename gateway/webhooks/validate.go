@@ -39,6 +39,7 @@ func (v Validator) Validate(w *store.Webhook) error {
 	checks := []func(*store.Webhook) error{
 		v.checkURL, v.checkDestination, checkMethod, checkStatus, checkEvents, checkSecret, checkEmail,
 		checkHeaders, v.checkTemplate, v.CheckSink, checkModelProperties, checkSignatureFormat,
+		checkRateLimit,
 	}
 	for _, check := range checks {
 		if err := check(w); err != nil {
@@ -235,6 +236,23 @@ func (v Validator) checkDestination(w *store.Webhook) error {
 func checkSignatureFormat(w *store.Webhook) error {
 	if w.SignatureFormat != "" && !slices.Contains(config.SignatureFormats, w.SignatureFormat) {
 		return invalid("signatureFormat", "'signatureFormat' must be \"fn\" or \"standard-webhooks\", not "+quote(w.SignatureFormat))
+	}
+	return nil
+}
+
+// checkRateLimit checks rateLimit, rateBurst and maxInFlight
+// (docs/delivery.md, "Rate limits").
+func checkRateLimit(w *store.Webhook) error {
+	if _, err := config.ParseRate(w.RateLimit); err != nil {
+		return invalid("rateLimit", "'rateLimit' "+err.Error())
+	}
+	switch {
+	case w.RateBurst < 0:
+		return invalid("rateBurst", "'rateBurst' must be at least 1 (or null for the gateway's default), not "+strconv.Itoa(w.RateBurst))
+	case w.RateBurst > 0 && w.RateLimit == "":
+		return invalid("rateBurst", "'rateBurst' sizes the bucket of 'rateLimit': set rateLimit too, such as \"20/s\"")
+	case w.MaxInFlight < 0:
+		return invalid("maxInFlight", "'maxInFlight' must be at least 1 (or null for the gateway's default), not "+strconv.Itoa(w.MaxInFlight))
 	}
 	return nil
 }

@@ -82,6 +82,8 @@ type claimScan struct {
 	// waiting are the companies with rows refused for their webhooks (a
 	// webhook at its limit, the slow share used up) in this scan.
 	waiting []int64
+	// waitingHooks are the webhooks of those rows.
+	waitingHooks []string
 }
 
 func (c *claimScan) admit(d *store.Delivery) bool {
@@ -113,7 +115,7 @@ func (c *claimScan) scan(ctx context.Context) error {
 		if pages == claimPages {
 			return c.lookahead(ctx)
 		}
-		cands, err := c.rows(ctx, upper, nil, c.page)
+		cands, err := c.rows(ctx, upper, nil, nil, c.page)
 		if err != nil {
 			return err
 		}
@@ -125,6 +127,9 @@ func (c *claimScan) scan(ctx context.Context) error {
 			if !c.companyBlocked(d.CompanyID) {
 				if !slices.Contains(c.waiting, d.CompanyID) {
 					c.waiting = append(c.waiting, d.CompanyID)
+				}
+				if !slices.Contains(c.waitingHooks, d.WebhookID) {
+					c.waitingHooks = append(c.waitingHooks, d.WebhookID)
 				}
 				continue // its webhook is at its limit: only this row waits
 			}
@@ -144,7 +149,8 @@ func (c *claimScan) scan(ctx context.Context) error {
 
 // rows locks and returns up to n pending due rows from the cursor to upper,
 // of companies not in except.
-func (c *claimScan) rows(ctx context.Context, upper pos, except []int64, n int) ([]*store.Delivery, error) {
+// exceptHooks leaves out those webhooks' rows too.
+func (c *claimScan) rows(ctx context.Context, upper pos, except []int64, exceptHooks []string, n int) ([]*store.Delivery, error) {
 	from := ">="
 	if c.sc.after {
 		from = ">"
@@ -152,11 +158,15 @@ func (c *claimScan) rows(ctx context.Context, upper pos, except []int64, n int) 
 	if except == nil {
 		except = []int64{} // <> ALL(NULL) is never true
 	}
+	if exceptHooks == nil {
+		exceptHooks = []string{}
+	}
 	rows, err := c.tx.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries
 		WHERE state = 'pending' AND priority = $1 AND due_at <= $2
 			AND (due_at, id) `+from+` ($3, $4) AND (due_at, id) < ($5, $6) AND company_id <> ALL($7)
+			AND webhook_id <> ALL($9)
 		ORDER BY due_at, id LIMIT $8 FOR UPDATE SKIP LOCKED`,
-		c.prio, c.now, c.sc.at.due, c.sc.at.id, upper.due, upper.id, except, n)
+		c.prio, c.now, c.sc.at.due, c.sc.at.id, upper.due, upper.id, except, n, exceptHooks)
 	if err != nil {
 		return nil, err
 	}
@@ -164,20 +174,37 @@ func (c *claimScan) rows(ctx context.Context, upper pos, except []int64, n int) 
 }
 
 // lookahead runs when the pages ended in rows refused for their webhooks
-// (a company's not yet known or slow webhooks holding the slow share):
-// another company's delivery may be behind any number of them. It reads
-// past them to the end, leaving out the companies that had rows refused,
-// at most every lookaheadEvery (the read walks that backlog).
+// (a company's not yet known or slow webhooks holding the slow share, a
+// webhook waiting for its rate limit): another company's delivery, or the
+// same company's for another webhook, may be behind any number of them. It
+// reads past them to the end, leaving out the companies that had rows
+// refused, then, while there is room, only the refused webhooks' rows; at
+// most every lookaheadEvery (the reads walk that backlog).
 func (c *claimScan) lookahead(ctx context.Context) error {
 	if len(c.waiting) == 0 || !c.s.runs.lookaheadDue(c.prio, time.Now()) {
 		return nil
 	}
-	cands, err := c.rows(ctx, c.sc.end, append(slices.Clone(c.waiting), c.sc.blocked...), c.limit-len(c.out))
+	cands, err := c.rows(ctx, c.sc.end, append(slices.Clone(c.waiting), c.sc.blocked...), nil, c.limit-len(c.out))
 	if err != nil {
 		return err
 	}
 	for _, d := range cands {
 		c.admit(d)
+	}
+	if len(c.out) == c.limit {
+		return nil
+	}
+	// Then the waiting companies' other webhooks: one webhook waiting for
+	// its rate limit's next token (gateway/delivery/throttle.go) must not
+	// hold back its company's other webhooks behind its backlog.
+	cands, err = c.rows(ctx, c.sc.end, c.sc.blocked, c.waitingHooks, c.limit-len(c.out))
+	if err != nil {
+		return err
+	}
+	for _, d := range cands {
+		if !slices.ContainsFunc(c.out, func(o *store.Delivery) bool { return o.ID == d.ID }) {
+			c.admit(d)
+		}
 	}
 	return nil
 }

@@ -34,3 +34,15 @@ func (s *Store) TakeToken(ctx context.Context, key string, perSecond float64, bu
 		key, now, float64(burst), perSecond).Scan(&tokens, &allowed)
 	return allowed, tokens, err
 }
+
+// HoldBucket sets the bucket's tokens so that it reaches one at until:
+// every replica's TakeToken is refused until then.
+func (s *Store) HoldBucket(ctx context.Context, key string, perSecond float64, now, until time.Time) error {
+	if err := s.check(ctx); err != nil {
+		return err
+	}
+	tokens := 1 - perSecond*until.Sub(now).Seconds()
+	_, err := s.pool.Exec(ctx, `INSERT INTO rate_buckets AS r (key, tokens, at, granted) VALUES ($1, $2, $3, false)
+		ON CONFLICT (key) DO UPDATE SET tokens = least(r.tokens, $2::float8), at = $3`, key, tokens, now)
+	return err
+}

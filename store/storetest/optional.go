@@ -165,6 +165,17 @@ func testRateBuckets(e *env) {
 	if ok, left := take("contract:b", now.Add(time.Hour)); !ok || !near(left, 2) {
 		t.Fatalf("after an hour: granted %v, %v left; want granted, burst-1 = 2 left", ok, left)
 	}
+	// A hold of 10 s: nothing before it ends, a token when it does.
+	at := now.Add(2 * time.Hour)
+	if err := rb.HoldBucket(e.ctx, "contract:b", 2, at, at.Add(10*time.Second)); err != nil {
+		t.Fatalf("HoldBucket: %v", err)
+	}
+	if ok, _ := take("contract:b", at.Add(9900*time.Millisecond)); ok {
+		t.Fatal("a token granted before the hold ended")
+	}
+	if ok, _ := take("contract:b", at.Add(10*time.Second)); !ok {
+		t.Fatal("no token when the hold ended")
+	}
 }
 
 // OneHolderAtATime has holders goroutines take the named lock, by turns
