@@ -42,6 +42,9 @@ type claimSet struct {
 	// disjoint and in key order.
 	runs     [3][]*claimRun
 	runClock uint64
+	// lanes are the lanes of ordered webhooks with a delivery claimed:
+	// none of their other deliveries may be claimed (lanes.go).
+	lanes map[laneID]struct{}
 	// iterated counts the queue keys claim scans visited (for tests).
 	iterated uint64
 }
@@ -129,6 +132,7 @@ func (c *claimSet) releaseAll() int {
 	defer c.mu.Unlock()
 	n := len(c.ids)
 	c.ids = map[string]claim{}
+	c.lanes = map[laneID]struct{}{}
 	c.refused = nil
 	c.runs = [3][]*claimRun{} // their claimed keys are claimable again
 	c.byPrio = [3]int{}
@@ -145,7 +149,7 @@ func (c *claimSet) counts() [3]int {
 var noHint = [3]uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64}
 
 func newClaimSet() claimSet {
-	return claimSet{ids: map[string]claim{}, committing: noHint}
+	return claimSet{ids: map[string]claim{}, lanes: map[laneID]struct{}{}, committing: noHint}
 }
 
 // beginEnqueue is called before committing a group that enqueues keys due
@@ -173,6 +177,9 @@ func (c *claimSet) committed(due [3]uint64, recorded []string, ok bool) {
 			if cl, found := c.ids[id]; found {
 				delete(c.ids, id)
 				c.byPrio[cl.prio]--
+				if cl.rec.Sequence > 0 {
+					delete(c.lanes, laneOf(&cl.rec))
+				}
 			}
 		}
 	}

@@ -93,6 +93,8 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		c.pruneRuns(prio)
 		rs = &runScan{runs: c.runs[prio]}
 	}
+	gate := laneGate{txn: txn}
+	defer gate.close()
 	var out []*store.Delivery
 	hint := uint64(math.MaxUint64) // due of the first key left claimable
 	last := c.hint[prio]           // due of the last key passed
@@ -160,6 +162,14 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 			}
 			continue
 		}
+		if d.Sequence > 0 && !gate.open(c, d) {
+			skipped++ // an earlier delivery of its lane is unfinished: it waits in place
+			hint = min(hint, due)
+			if rs != nil {
+				rs.end()
+			}
+			continue
+		}
 		if f.Admit != nil && !f.Admit(d) {
 			skipped++ // stays queued, and ahead of later keys, for the next claim
 			hint = min(hint, due)
@@ -174,6 +184,9 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		c.ids[id] = claim{prio: prio, attempts: d.Attempts, rec: *d, flags: flags, epoch: epoch}
 		d.State = store.DeliveryInFlight
 		c.byPrio[prio]++
+		if d.Sequence > 0 {
+			c.lanes[laneOf(d)] = struct{}{}
+		}
 		out = append(out, d)
 		if rs != nil {
 			rs.admits++
@@ -309,6 +322,7 @@ func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (
 		}
 		next := *d
 		next.State, next.DueAt, next.UpdatedAt, next.DeadReason = store.DeliveryPending, now, now, ""
+		next.HoldsLane = false // back in its lane as an open delivery
 		if err := w.transition(d, &next, flags); err != nil {
 			return err
 		}

@@ -152,9 +152,9 @@ func (c *claimScan) rows(ctx context.Context, upper pos, except []int64, n int) 
 	if except == nil {
 		except = []int64{} // <> ALL(NULL) is never true
 	}
-	rows, err := c.tx.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries
+	rows, err := c.tx.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries d
 		WHERE state = 'pending' AND priority = $1 AND due_at <= $2
-			AND (due_at, id) `+from+` ($3, $4) AND (due_at, id) < ($5, $6) AND company_id <> ALL($7)
+			AND (due_at, id) `+from+` ($3, $4) AND (due_at, id) < ($5, $6) AND company_id <> ALL($7) AND `+laneOpen+`
 		ORDER BY due_at, id LIMIT $8 FOR UPDATE SKIP LOCKED`,
 		c.prio, c.now, c.sc.at.due, c.sc.at.id, upper.due, upper.id, except, n)
 	if err != nil {

@@ -1,0 +1,196 @@
+package badger
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
+)
+
+// Lanes of ordered webhooks (store.Delivery.Sequence; docs/delivery.md,
+// "Ordering"). A lane is one webhook and work order. Two key spaces keep
+// it:
+//
+//   - l/<webhookID>\0<workOrder8> holds the lane's last sequence, read and
+//     bumped by ingest inside the committer's transaction, so sequences
+//     follow the order events were accepted and survive restarts.
+//   - L/<webhookID>\0<workOrder8><seq8> → delivery id exists while the
+//     delivery keeps its lane waiting (store.Delivery.InLane): written and
+//     deleted by move with the delivery's state, in the same transaction.
+//
+// The first L/ key of a lane is its head. A claim takes a sequenced
+// delivery only when it is the head and nothing of its lane is claimed
+// (claimSet.lanes), so a retry of the head keeps the lane waiting through
+// its backoff, and after a crash the same head goes first again.
+
+var _ store.Lanes = (*Store)(nil)
+
+// laneID names one lane in memory.
+type laneID struct {
+	webhook   string
+	workOrder int64
+}
+
+func laneOf(d *store.Delivery) laneID { return laneID{d.WebhookID, d.WorkOrderID} }
+
+func lanePrefix(webhookID string, workOrder int64) []byte {
+	k := make([]byte, 0, len(pLane)+len(webhookID)+1+8+8)
+	k = append(append(append(k, pLane...), webhookID...), 0)
+	return binary.BigEndian.AppendUint64(k, uint64(workOrder))
+}
+
+func laneKey(d *store.Delivery) []byte {
+	return binary.BigEndian.AppendUint64(lanePrefix(d.WebhookID, d.WorkOrderID), uint64(d.Sequence))
+}
+
+func laneSeqKey(webhookID string, workOrder int64) []byte {
+	k := make([]byte, 0, len(pLaneSeq)+len(webhookID)+1+8)
+	k = append(append(append(k, pLaneSeq...), webhookID...), 0)
+	return binary.BigEndian.AppendUint64(k, uint64(workOrder))
+}
+
+// nextSequence bumps and returns the lane's last sequence.
+func (w *wtx) nextSequence(webhookID string, workOrder int64) (int64, error) {
+	k := laneSeqKey(webhookID, workOrder)
+	v, err := getValue(w.txn, k)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return 0, err
+	}
+	last, _ := binary.Uvarint(v)
+	last++
+	return int64(last), w.set(k, binary.AppendUvarint(nil, last))
+}
+
+// moveLane keeps d's L/ key in step with its state (see InLane).
+func (w *wtx) moveLane(old, next *store.Delivery) error {
+	was, is := old != nil && old.InLane(), next.InLane()
+	switch {
+	case is && (!was || (old.State == store.DeliveryDead) != (next.State == store.DeliveryDead)):
+		if next.State == store.DeliveryDead {
+			// A held lane lasts as long as its dead record, no longer:
+			// a head that expired would hold it forever.
+			return w.setExpiring(laneKey(next), []byte(next.ID))
+		}
+		return w.set(laneKey(next), []byte(next.ID))
+	case was && !is:
+		return w.del(laneKey(old))
+	}
+	return nil
+}
+
+// laneGate answers, within one claim's snapshot, whether a sequenced
+// delivery may go now. Its iterator is opened on first use.
+type laneGate struct {
+	txn *badger.Txn
+	it  *badger.Iterator
+}
+
+func (g *laneGate) close() {
+	if g.it != nil {
+		g.it.Close()
+	}
+}
+
+// open reports whether d heads its lane (no earlier L/ key) and nothing of
+// its lane is claimed. c.mu is held.
+func (g *laneGate) open(c *claimSet, d *store.Delivery) bool {
+	if _, busy := c.lanes[laneOf(d)]; busy {
+		return false
+	}
+	if g.it == nil {
+		g.it = g.txn.NewIterator(badger.IteratorOptions{})
+	}
+	p := lanePrefix(d.WebhookID, d.WorkOrderID)
+	g.it.Seek(p)
+	if !g.it.Valid() || !bytes.HasPrefix(g.it.Item().Key(), p) {
+		return true // not indexed (written before the webhook was ordered?): let it go
+	}
+	head := g.it.Item().Key()[len(p):]
+	return int64(binary.BigEndian.Uint64(head)) >= d.Sequence
+}
+
+// HeldLanes returns the webhook's lanes whose head is dead and holds them.
+func (s *Store) HeldLanes(ctx context.Context, webhookID string) ([]store.HeldLane, error) {
+	var out []store.HeldLane
+	err := s.view(ctx, func(txn *badger.Txn) error {
+		p := append(append([]byte(pLane), webhookID...), 0)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
+		defer it.Close()
+		var cur *store.HeldLane
+		curWO, haveWO := int64(0), false
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if len(k) != len(p)+16 {
+				continue
+			}
+			wo := int64(binary.BigEndian.Uint64(k[len(p):]))
+			if haveWO && wo == curWO {
+				if cur != nil {
+					cur.Waiting++
+				}
+				continue
+			}
+			curWO, haveWO, cur = wo, true, nil
+			id, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			d, err := getDelivery(txn, string(id))
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if d.State == store.DeliveryDead && d.HoldsLane {
+				out = append(out, store.HeldLane{WorkOrderID: wo, DeliveryID: d.ID, Sequence: d.Sequence,
+					DeadReason: d.DeadReason, DeadAt: d.UpdatedAt})
+				cur = &out[len(out)-1]
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ReleaseLane lets a held lane go on: its dead head stops holding it.
+func (s *Store) ReleaseLane(ctx context.Context, webhookID string, workOrder int64, now time.Time) (*store.Delivery, error) {
+	var out *store.Delivery
+	err := s.submit(ctx, 1024, func(w *wtx) error {
+		p := lanePrefix(webhookID, workOrder)
+		var ids [][]byte
+		it := w.txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
+		for it.Rewind(); it.Valid(); it.Next() {
+			id, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				it.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		it.Close()
+		for _, id := range ids { // the first that holds the lane
+			d, flags, err := getDeliveryRec(w.txn, string(id))
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if d.State != store.DeliveryDead || !d.HoldsLane {
+				continue
+			}
+			next := *d
+			next.HoldsLane, next.UpdatedAt = false, now
+			out = &next
+			return w.transition(d, &next, flags)
+		}
+		return store.ErrNotFound
+	})
+	return out, err
+}
