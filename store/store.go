@@ -71,12 +71,12 @@ type Webhook struct {
 	Ordering string `json:"ordering,omitempty"`
 	// OrderingOnDead is what a dead letter does to its work order's lane
 	// when Ordering is set: OnDeadContinue ("" means the same) or OnDeadHold.
-	OrderingOnDead string `json:"orderingOnDead,omitempty"`
-	Source            string            `json:"source"`              // api | config
-	SourceRef         string            `json:"sourceRef,omitempty"` // for config: `file:line webhook "name"`
-	Version           int64             `json:"version"`             // bumped on every change; keys template caches
-	CreatedAt         time.Time         `json:"createdAt"`
-	UpdatedAt         time.Time         `json:"updatedAt"`
+	OrderingOnDead string    `json:"orderingOnDead,omitempty"`
+	Source         string    `json:"source"`              // api | config
+	SourceRef      string    `json:"sourceRef,omitempty"` // for config: `file:line webhook "name"`
+	Version        int64     `json:"version"`             // bumped on every change; keys template caches
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
 }
 
 // Webhook orderings and what a dead letter does to an ordered lane.

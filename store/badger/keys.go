@@ -95,6 +95,7 @@ func historyKey(webhookID string, id int64) []byte {
 func eventKey(id string) []byte     { return strKey(pEvent, id) }
 func eventOpenKey(id string) []byte { return strKey(pEventOpen, id) }
 func eventExpKey(id string) []byte  { return strKey(pEventExp, id) }
+
 // expiryBlockKey is X/ + ref, an x/ value: <expires8><seq8>.
 func expiryBlockKey(ref []byte) []byte { return append([]byte(pExpiry), ref...) }
 
