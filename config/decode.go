@@ -51,7 +51,7 @@ var (
 	sinkSchema    = attrSchema("type", "command", "sha256", "config", "companies")
 	webhookSchema = attrSchema("company_id", "user_id", "url", "method", "status", "events", "secret",
 		"headers", "payload_template", "sink", "notification_email", "model_properties", "signature_format",
-		"secret_grace_period")
+		"secret_grace_period", "ordering", "ordering_on_dead")
 )
 
 func attrSchema(names ...string) *hcl.BodySchema {
@@ -447,6 +447,8 @@ func (d *decoder) decodeWebhook(blk *hcl.Block, name string) Webhook {
 	b.str("notification_email", &w.NotificationEmail)
 	b.strings("model_properties", &w.ModelProperties)
 	b.str("signature_format", &w.SignatureFormat)
+	b.str("ordering", &w.Ordering)
+	b.str("ordering_on_dead", &w.OrderingOnDead)
 	if v, attr, ok := b.value("secret_grace_period", cty.String); ok {
 		var grace time.Duration
 		if b.parseDuration(attr.Range, describe(b.prefix, "secret_grace_period"), v.AsString(), &grace, true) {

@@ -126,9 +126,10 @@ func TestFullFile(t *testing.T) {
 				Secret: "0b3c5e1a-7f2d-4c8e-9a6b-1d2e3f4a5b6c", Headers: map[string]string{"Authorization": "Bearer t0k3n", "X-Custom": "1"},
 				PayloadTemplate: "{ \"id\": workorder.id, \"event\": event.name }\n", Sink: "snow",
 				NotificationEmail: "ops@example.com", ModelProperties: []string{"id", "title"},
-				SignatureFormat: SignatureStandard, SecretGracePeriod: &hour},
+				SignatureFormat: SignatureStandard, SecretGracePeriod: &hour, Ordering: OrderingWorkOrder, OrderingOnDead: OnDeadHold},
 			{Name: "minimal", CompanyID: 5, URL: "http://localhost:9999/in", Method: "post", Status: "active",
-				Events: []string{"workorder.routed"}, Sink: "http", SignatureFormat: SignatureFN},
+				Events: []string{"workorder.routed"}, Sink: "http", SignatureFormat: SignatureFN,
+				Ordering: OrderingNone, OrderingOnDead: OnDeadContinue},
 		},
 	}
 	// Settings full.hcl leaves at their defaults.
@@ -160,7 +161,7 @@ func TestFullFile(t *testing.T) {
 		"snow":     "testdata/full.hcl:50,1-12",
 		"custom":   "testdata/full.hcl:55,1-14",
 		"erp-sync": "testdata/full.hcl:60,1-19",
-		"minimal":  "testdata/full.hcl:76,1-18",
+		"minimal":  "testdata/full.hcl:78,1-18",
 	}
 	if !reflect.DeepEqual(ranges, wantRanges) {
 		t.Errorf("ranges %v, want %v", ranges, wantRanges)

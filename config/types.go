@@ -306,5 +306,10 @@ type Webhook struct {
 	// SecretGracePeriod overrides delivery.secret_grace_period for this
 	// webhook's secret changes; nil keeps the default.
 	SecretGracePeriod *time.Duration
-	Range             hcl.Range // the block's definition range, for messages like `gateway.hcl:12 webhook "erp-sync"`
+	// Ordering is "none" (default) or "work_order": one work order's
+	// deliveries go one at a time, in the order accepted. OrderingOnDead
+	// is "continue" (default) or "hold": whether a dead letter holds its
+	// work order's lane until retried or released.
+	Ordering, OrderingOnDead string
+	Range                    hcl.Range // the block's definition range, for messages like `gateway.hcl:12 webhook "erp-sync"`
 }

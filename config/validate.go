@@ -285,6 +285,7 @@ func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]*Sin
 
 	d.checkHeaders(w, p, at("headers"))
 	d.checkSigning(w, p, at)
+	d.checkOrdering(w, p, at)
 
 	if strings.TrimSpace(w.PayloadTemplate) == "" {
 		w.PayloadTemplate = "" // whitespace only means "no template": send the envelope as is

@@ -91,6 +91,10 @@ const (
 // work order at a time.
 func (w *Webhook) Ordered() bool { return w.Ordering == OrderingWorkOrder }
 
+// HoldsLaneOnDead reports whether a dead letter of w keeps its work
+// order's lane waiting (Delivery.HoldsLane).
+func (w *Webhook) HoldsLaneOnDead() bool { return w.Ordered() && w.OrderingOnDead == OnDeadHold }
+
 // Event is an accepted producer event, kept verbatim.
 type Event struct {
 	ID          string    `json:"id"`      // UUID

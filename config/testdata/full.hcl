@@ -72,6 +72,8 @@ webhook "erp-sync" {
   model_properties = ["id", "title"]
   signature_format = "standard-webhooks"
   secret_grace_period = "1h"
+  ordering         = "work_order"
+  ordering_on_dead = "hold"
 }
 webhook "minimal" {
   company_id = 5

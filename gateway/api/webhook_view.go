@@ -28,10 +28,10 @@ var webhookSpec = listSpec{
 	defaultSort: "id",
 	fields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status", "secret",
 		"notificationEmail", "modelProperties", "isIntegrationOnly", "webhookAttribute", "payloadTemplate",
-		"sink", "signatureFormat", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
+		"sink", "signatureFormat", "ordering", "orderingOnDead", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
 	defaultFields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status",
 		"notificationEmail", "modelProperties", "isIntegrationOnly", "payloadTemplate", "sink", "signatureFormat",
-		"previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
+		"ordering", "orderingOnDead", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
 }
 
 // webhookView decides what of a webhook an answer shows.
@@ -109,6 +109,7 @@ func (v webhookView) render(w *store.Webhook) *object {
 	// Ours: how deliveries are signed, and until when the replaced secret
 	// still signs (null when none does). Never the previous secret itself.
 	o.set("signatureFormat", webhooks.SignatureFormatOf(w)).set("previousSecretExpiresAt", webhooks.GraceEnd(w))
+	o.set("ordering", webhooks.OrderingOf(w)).set("orderingOnDead", webhooks.OnDeadOf(w))
 	o.set("source", w.Source)
 	o.set("createdAt", apiTime(w.CreatedAt)).set("updatedAt", apiTime(w.UpdatedAt))
 	return o.project(v.fields)

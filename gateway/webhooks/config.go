@@ -166,9 +166,9 @@ func webhookFromConfig(cw config.Webhook, id string) *store.Webhook {
 		Method: strings.ToLower(cw.Method), Status: store.WebhookStatus(cw.Status), Events: slices.Clone(cw.Events),
 		Secret: cw.Secret, NotificationEmail: cw.NotificationEmail, ModelProperties: slices.Clone(cw.ModelProperties),
 		Headers: maps.Clone(cw.Headers), PayloadTemplate: cw.PayloadTemplate, Sink: cw.Sink,
-		SignatureFormat: cw.SignatureFormat,
-		Source:          store.SourceConfig,
-		SourceRef:       fmt.Sprintf("%s:%d webhook %q", cw.Range.Filename, cw.Range.Start.Line, cw.Name),
+		SignatureFormat: cw.SignatureFormat, Ordering: cw.Ordering, OrderingOnDead: cw.OrderingOnDead,
+		Source:    store.SourceConfig,
+		SourceRef: fmt.Sprintf("%s:%d webhook %q", cw.Range.Filename, cw.Range.Start.Line, cw.Name),
 	}
 }
 
@@ -178,5 +178,6 @@ func sameWebhook(a, b *store.Webhook) bool {
 		a.Status == b.Status && slices.Equal(a.Events, b.Events) && a.Secret == b.Secret &&
 		a.NotificationEmail == b.NotificationEmail && slices.Equal(a.ModelProperties, b.ModelProperties) &&
 		maps.Equal(a.Headers, b.Headers) && a.PayloadTemplate == b.PayloadTemplate && a.Sink == b.Sink &&
-		SignatureFormatOf(a) == SignatureFormatOf(b) && a.SourceRef == b.SourceRef
+		SignatureFormatOf(a) == SignatureFormatOf(b) && a.SourceRef == b.SourceRef &&
+		OrderingOf(a) == OrderingOf(b) && OnDeadOf(a) == OnDeadOf(b)
 }

@@ -39,6 +39,7 @@ func (v Validator) Validate(w *store.Webhook) error {
 	checks := []func(*store.Webhook) error{
 		v.checkURL, v.checkDestination, checkMethod, checkStatus, checkEvents, checkSecret, checkEmail,
 		checkHeaders, v.checkTemplate, v.CheckSink, checkModelProperties, checkSignatureFormat,
+		checkOrdering,
 	}
 	for _, check := range checks {
 		if err := check(w); err != nil {
