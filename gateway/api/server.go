@@ -40,6 +40,9 @@ type Options struct {
 	Queued func(ev *store.Event)
 	// Requeue queues a dead-lettered delivery again (retry and recover).
 	Requeue func(ctx context.Context, deliveryID string) (*store.Delivery, error)
+	// ReleaseLane lets a held lane of an ordered webhook go on (and wakes
+	// the dispatcher). Optional: without it the store's is called.
+	ReleaseLane func(ctx context.Context, webhookID string, workOrderID int64) (*store.Delivery, error)
 }
 
 // Server is the HTTP API: routes, handlers, auth, limits and the dashboard
@@ -60,6 +63,7 @@ type Server struct {
 	ready      func() bool
 	queued     func(ev *store.Event)
 	requeue    func(ctx context.Context, deliveryID string) (*store.Delivery, error)
+	release    func(ctx context.Context, webhookID string, workOrderID int64) (*store.Delivery, error)
 
 	limiter *RateLimiter
 	presign *Presigner
@@ -97,7 +101,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		cfg: cfg, clock: o.Clock, log: o.Log, store: o.Store,
 		hooks: o.Webhooks, index: o.Index, sinkAccess: o.SinkAccess, ingest: o.Ingest,
 		auth: o.Tokens, proxies: o.Proxies, metrics: o.Metrics,
-		ready: o.Ready, queued: o.Queued, requeue: o.Requeue,
+		ready: o.Ready, queued: o.Queued, requeue: o.Requeue, release: o.ReleaseLane,
 		limiter:      NewRateLimiter(cfg.API.RateLimit, cfg.API.RateBurst, o.Clock),
 		presign:      NewPresigner(key, cfg.DeliveryLog.PresignTTL, cfg.Server.PublicURL, o.Clock),
 		preview:      preview,
