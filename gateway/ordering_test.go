@@ -14,7 +14,7 @@ import (
 )
 
 // seedWO is the seed envelope of event for work order wo.
-func seedWO(t *testing.T, event string, wo int) []byte {
+func seedWO(t testing.TB, event string, wo int) []byte {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(gatewaytest.Seed(t, event), &m); err != nil {

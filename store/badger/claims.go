@@ -45,6 +45,10 @@ type claimSet struct {
 	// lanes are the lanes of ordered webhooks with a delivery claimed:
 	// none of their other deliveries may be claimed (lanes.go).
 	lanes map[laneID]struct{}
+	// heads are the sequences of every lane's L/ keys, sorted, as of the
+	// groups applied so far (lanes.go): the lane gate's answer without a
+	// seek.
+	heads map[laneID][]int64
 	// iterated counts the queue keys claim scans visited (for tests).
 	iterated uint64
 }
@@ -95,6 +99,9 @@ func (c *claimSet) refuse(id string, b blocker) {
 type blocker struct {
 	company int64
 	webhook string
+	// lane, when set: the delivery's lane had another delivery in flight
+	// (lanes.go); it stays refused while that lane is claimed.
+	lane *laneID
 }
 
 // blockerOf names what refused d: its company when the filter reports the
@@ -109,6 +116,9 @@ func blockerOf(d *store.Delivery, f store.ClaimFilter) blocker {
 // blocked reports whether the filter still refuses every delivery b
 // stands for.
 func (b blocker) blocked(f store.ClaimFilter) bool {
+	if b.lane != nil {
+		return false // claimIn checks it against the claimed lanes first
+	}
 	if b.webhook == "" {
 		return f.BlockedCompany != nil && f.BlockedCompany(b.company)
 	}
@@ -149,7 +159,7 @@ func (c *claimSet) counts() [3]int {
 var noHint = [3]uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64}
 
 func newClaimSet() claimSet {
-	return claimSet{ids: map[string]claim{}, lanes: map[laneID]struct{}{}, committing: noHint}
+	return claimSet{ids: map[string]claim{}, lanes: map[laneID]struct{}{}, heads: map[laneID][]int64{}, committing: noHint}
 }
 
 // beginEnqueue is called before committing a group that enqueues keys due

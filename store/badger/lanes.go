@@ -2,6 +2,7 @@ package badger
 
 import (
 	"bytes"
+	"slices"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -66,9 +67,24 @@ func (w *wtx) nextSequence(webhookID string, workOrder int64) (int64, error) {
 	return int64(last), w.set(k, binary.AppendUvarint(nil, last))
 }
 
+// laneChange is one L/ key a group adds or removes, applied to the
+// in-memory lane heads (claimSet.heads) once the group has committed.
+type laneChange struct {
+	lane laneID
+	seq  int64
+	add  bool
+}
+
 // moveLane keeps d's L/ key in step with its state (see InLane).
 func (w *wtx) moveLane(old, next *store.Delivery) error {
 	was, is := old != nil && old.InLane(), next.InLane()
+	if was != is {
+		d := next
+		if was {
+			d = old
+		}
+		w.lanes = append(w.lanes, laneChange{laneOf(d), d.Sequence, is})
+	}
 	switch {
 	case is && (!was || (old.State == store.DeliveryDead) != (next.State == store.DeliveryDead)):
 		if next.State == store.DeliveryDead {
@@ -98,9 +114,22 @@ func (g *laneGate) close() {
 
 // open reports whether d heads its lane (no earlier L/ key) and nothing of
 // its lane is claimed. c.mu is held.
+//
+// The lane's sequences in memory (claimSet.heads) answer when they hold
+// d's own: they lag the snapshot by at most the groups committed and not
+// yet applied, so an earlier sequence they still hold is at worst one just
+// finished (d waits for the next claim), never one they miss. When d is
+// not there yet (its group's change is not applied), the snapshot's L/
+// keys answer: one seek, which passes over the lane's deleted keys.
 func (g *laneGate) open(c *claimSet, d *store.Delivery) bool {
-	if _, busy := c.lanes[laneOf(d)]; busy {
+	lane := laneOf(d)
+	if _, busy := c.lanes[lane]; busy {
 		return false
+	}
+	if seqs := c.heads[lane]; len(seqs) > 0 {
+		if _, found := slices.BinarySearch(seqs, d.Sequence); found {
+			return seqs[0] == d.Sequence
+		}
 	}
 	if g.it == nil {
 		g.it = g.txn.NewIterator(badger.IteratorOptions{})
@@ -193,4 +222,51 @@ func (s *Store) ReleaseLane(ctx context.Context, webhookID string, workOrder int
 		return store.ErrNotFound
 	})
 	return out, err
+}
+
+// applyLanes applies a committed group's lane changes to the in-memory
+// heads. c.mu is held.
+func (c *claimSet) applyLanes(changes []laneChange) {
+	for _, ch := range changes {
+		seqs := c.heads[ch.lane]
+		i, found := slices.BinarySearch(seqs, ch.seq)
+		switch {
+		case ch.add && !found:
+			c.heads[ch.lane] = slices.Insert(seqs, i, ch.seq)
+		case !ch.add && found:
+			if seqs = slices.Delete(seqs, i, i+1); len(seqs) == 0 {
+				delete(c.heads, ch.lane)
+			} else {
+				c.heads[ch.lane] = seqs
+			}
+		}
+	}
+}
+
+// loadLanes reads every L/ key into the in-memory heads, at open.
+func (s *Store) loadLanes() error {
+	return s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pLane)})
+		defer it.Close()
+		c := &s.claims
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()[len(pLane):]
+			i := bytes.IndexByte(k, 0)
+			if i < 0 || len(k) != i+1+16 {
+				continue
+			}
+			lane := laneID{string(k[:i]), int64(binary.BigEndian.Uint64(k[i+1:]))}
+			// Keys come in order, so each lane's sequences are sorted.
+			c.heads[lane] = append(c.heads[lane], int64(binary.BigEndian.Uint64(k[i+9:])))
+		}
+		return nil
+	})
+}
+
+// isLaneClaimed reports whether a delivery of lane is claimed. c.mu is held.
+func (c *claimSet) isLaneClaimed(lane laneID) bool {
+	_, busy := c.lanes[lane]
+	return busy
 }

@@ -138,7 +138,16 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 			continue
 		}
 		id := string(k[len(prefix)+8:])
-		if b, ok := c.refused[id]; ok && b.blocked(f) {
+		if b, ok := c.refused[id]; ok && b.lane != nil {
+			if _, busy := c.lanes[*b.lane]; busy {
+				memoSkipped++ // its lane still has a delivery in flight
+				hint = min(hint, due)
+				if rs != nil {
+					rs.end()
+				}
+				continue
+			}
+		} else if ok && b.blocked(f) {
 			memoSkipped++ // still blocked: no need to read it again
 			hint = min(hint, due)
 			rs.refused(k, due, b)
@@ -165,6 +174,9 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		if d.Sequence > 0 && !gate.open(c, d) {
 			skipped++ // an earlier delivery of its lane is unfinished: it waits in place
 			hint = min(hint, due)
+			if lane := laneOf(d); c.isLaneClaimed(lane) {
+				c.refuse(id, blocker{lane: &lane})
+			}
 			if rs != nil {
 				rs.end()
 			}
