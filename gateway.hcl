@@ -235,4 +235,8 @@ webhook "example" {
   # model_properties   = ["id", "title"]  # keep only these work order properties
   # signature_format    = "standard-webhooks" # also send webhook-id/-timestamp/-signature (default "fn")
   # secret_grace_period = "24h"               # overrides delivery.secret_grace_period for this webhook
+  # ordering         = "work_order" # one work order's deliveries go one at a time, in the order accepted,
+  #                                 # each with X-FN-Sequence (default "none": all in parallel); docs/delivery.md
+  # ordering_on_dead = "hold"       # with ordering: a dead letter holds its work order's lane until it is
+  #                                 # retried or released (GET/POST /api/v1/webhooks/{id}/lanes); default "continue"
 }

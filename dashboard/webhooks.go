@@ -28,6 +28,8 @@ type webhook struct {
 	} `json:"webhookAttribute"`
 	PayloadTemplate *string `json:"payloadTemplate"`
 	Sink            string  `json:"sink"`
+	Ordering        string  `json:"ordering"`       // none | work_order
+	OrderingOnDead  string  `json:"orderingOnDead"` // continue | hold
 	Source          string  `json:"source"`
 	CreatedAt       string  `json:"createdAt"`
 	UpdatedAt       string  `json:"updatedAt"`
@@ -144,6 +146,7 @@ func (d *Dashboard) webhooksPage(w http.ResponseWriter, r *http.Request) {
 // webhookForm is what the create and edit forms post.
 type webhookForm struct {
 	URL, Method, Status, Email, Secret, Sink string
+	Ordering, OrderingOnDead                 string // the edit form's; "" leaves them as they are
 	Events                                   []string
 	AllEvents                                bool
 	Headers                                  [][2]string
@@ -158,6 +161,7 @@ func readWebhookForm(r *http.Request, catalog []string) webhookForm {
 		Email: strings.TrimSpace(r.PostFormValue("notification_email")), Secret: strings.TrimSpace(r.PostFormValue("secret")),
 		Sink: strings.TrimSpace(r.PostFormValue("sink")), Events: r.PostForm["events"], AllEvents: r.PostFormValue("all_events") != "",
 		Status: r.PostFormValue("status"), Removed: r.PostForm["header_remove"],
+		Ordering: r.PostFormValue("ordering"), OrderingOnDead: r.PostFormValue("ordering_on_dead"),
 	}
 	if f.Status == "on" { // the create dialog's switch
 		f.Status = "active"
@@ -190,6 +194,12 @@ func (f webhookForm) body(create bool) map[string]any {
 	}
 	if f.Sink != "" {
 		b["sink"] = f.Sink
+	}
+	if f.Ordering != "" {
+		b["ordering"] = f.Ordering
+	}
+	if f.OrderingOnDead != "" {
+		b["orderingOnDead"] = f.OrderingOnDead
 	}
 	h := map[string]any{}
 	for _, kv := range f.Headers {
@@ -280,6 +290,16 @@ func (d *Dashboard) webhookPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := map[string]any{"Webhook": wh, "Logs": logs, "SourceRef": d.sourceRef(r, wh)}
+	if wh.Ordering == "work_order" {
+		var held struct {
+			HeldLanes []heldLane `json:"heldLanes"`
+		}
+		if _, err := sessionOf(r).api.get(r.Context(), "/api/v1/webhooks/"+url.PathEscape(wh.WebhookID)+"/lanes", nil, &held); err != nil {
+			d.fail(w, r, err)
+			return
+		}
+		data["HeldLanes"] = held.HeldLanes
+	}
 	d.render(w, r, http.StatusOK, "webhook", "Webhook "+shortID(wh.WebhookID), sessionOf(r), data)
 }
 
