@@ -85,19 +85,10 @@ func TestKill9KeepsWorkOrderOrder(t *testing.T) {
 		gw.cmd.Process.Signal(syscall.SIGTERM)
 		gw.cmd.Wait()
 	}()
-	want := make([]int, perWO)
-	for i := range want {
-		want[i] = i + 1
-	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		rc.mu.Lock()
-		done := 0
-		for wo := 1; wo <= workOrders; wo++ {
-			if got := slices.Compact(slices.Clone(rc.seqs[strconv.Itoa(wo)])); slices.Equal(got, want) {
-				done++
-			}
-		}
+		done := lanesInOrder(rc.seqs, workOrders, perWO)
 		n := rc.n
 		rc.mu.Unlock()
 		if done == workOrders {
@@ -115,4 +106,21 @@ func TestKill9KeepsWorkOrderOrder(t *testing.T) {
 	if rc.n > workOrders*perWO+8 { // at most the 8 workers' deliveries cut off by the kill come twice
 		t.Errorf("%d acknowledgements for %d deliveries", rc.n, workOrders*perWO)
 	}
+}
+
+// lanesInOrder counts the work orders 1..workOrders whose acknowledged
+// sequences are 1..perWO in order; a sequence repeated at once (sent again
+// after a crash cut its answer off) counts once.
+func lanesInOrder(seqs map[string][]int, workOrders, perWO int) int {
+	want := make([]int, perWO)
+	for i := range want {
+		want[i] = i + 1
+	}
+	done := 0
+	for wo := 1; wo <= workOrders; wo++ {
+		if slices.Equal(slices.Compact(slices.Clone(seqs[strconv.Itoa(wo)])), want) {
+			done++
+		}
+	}
+	return done
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -99,19 +98,10 @@ func TestReplicasKeepWorkOrderOrder(t *testing.T) {
 	gws[1].cmd.Process.Signal(syscall.SIGKILL)
 	gws[1].cmd.Wait()
 
-	want := make([]int, perWO)
-	for i := range want {
-		want[i] = i + 1
-	}
 	deadline := time.Now().Add(replicaLease + 60*time.Second)
 	for {
 		rc.mu.Lock()
-		done := 0
-		for wo := 1; wo <= workOrders; wo++ {
-			if slices.Equal(slices.Compact(slices.Clone(rc.seqs[strconv.Itoa(wo)])), want) {
-				done++
-			}
-		}
+		done := lanesInOrder(rc.seqs, workOrders, perWO)
 		rc.mu.Unlock()
 		if done == workOrders {
 			break
