@@ -99,9 +99,11 @@ func (c *claimSet) refuse(id string, b blocker) {
 type blocker struct {
 	company int64
 	webhook string
-	// lane, when set: the delivery's lane had another delivery in flight
-	// (lanes.go); it stays refused while that lane is claimed.
+	// lane, when set: the delivery (sequence seq) waited in its lane
+	// (lanes.go); it stays refused while the lane is claimed or an earlier
+	// sequence is open (laneWaits).
 	lane *laneID
+	seq  int64
 }
 
 // blockerOf names what refused d: its company when the filter reports the

@@ -265,8 +265,15 @@ func (s *Store) loadLanes() error {
 	})
 }
 
-// isLaneClaimed reports whether a delivery of lane is claimed. c.mu is held.
-func (c *claimSet) isLaneClaimed(lane laneID) bool {
-	_, busy := c.lanes[lane]
-	return busy
+// laneWaits reports, from memory alone, that the delivery of lane with
+// sequence seq must still wait: a delivery of its lane is claimed, or an
+// earlier sequence is open (the heads lag commits, so this errs towards
+// waiting, and the commit that ends the wait wakes the claimer). c.mu is
+// held.
+func (c *claimSet) laneWaits(lane laneID, seq int64) bool {
+	if _, busy := c.lanes[lane]; busy {
+		return true
+	}
+	seqs := c.heads[lane]
+	return len(seqs) > 0 && seqs[0] < seq
 }

@@ -139,8 +139,8 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		}
 		id := string(k[len(prefix)+8:])
 		if b, ok := c.refused[id]; ok && b.lane != nil {
-			if _, busy := c.lanes[*b.lane]; busy {
-				memoSkipped++ // its lane still has a delivery in flight
+			if c.laneWaits(*b.lane, b.seq) {
+				memoSkipped++ // its lane still has an earlier or claimed delivery
 				hint = min(hint, due)
 				if rs != nil {
 					rs.end()
@@ -174,9 +174,8 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		if d.Sequence > 0 && !gate.open(c, d) {
 			skipped++ // an earlier delivery of its lane is unfinished: it waits in place
 			hint = min(hint, due)
-			if lane := laneOf(d); c.isLaneClaimed(lane) {
-				c.refuse(id, blocker{lane: &lane})
-			}
+			lane := laneOf(d)
+			c.refuse(id, blocker{lane: &lane, seq: d.Sequence})
 			if rs != nil {
 				rs.end()
 			}
