@@ -49,6 +49,10 @@ type claimSet struct {
 	// groups applied so far (lanes.go): the lane gate's answer without a
 	// seek.
 	heads map[laneID][]int64
+	// ready are lanes whose head changed since the last claims (their head
+	// finished): claimIn takes their new heads first, by id, instead of
+	// finding them behind the waiting keys of slower lanes (lanes.go).
+	ready map[laneID]struct{}
 	// iterated counts the queue keys claim scans visited (for tests).
 	iterated uint64
 }
@@ -161,7 +165,8 @@ func (c *claimSet) counts() [3]int {
 var noHint = [3]uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64}
 
 func newClaimSet() claimSet {
-	return claimSet{ids: map[string]claim{}, lanes: map[laneID]struct{}{}, heads: map[laneID][]int64{}, committing: noHint}
+	return claimSet{ids: map[string]claim{}, lanes: map[laneID]struct{}{}, heads: map[laneID][]int64{},
+		ready: map[laneID]struct{}{}, committing: noHint}
 }
 
 // beginEnqueue is called before committing a group that enqueues keys due

@@ -238,6 +238,9 @@ func (c *claimSet) applyLanes(changes []laneChange) {
 				delete(c.heads, ch.lane)
 			} else {
 				c.heads[ch.lane] = seqs
+				if i == 0 {
+					c.readyLane(ch.lane)
+				}
 			}
 		}
 	}
@@ -276,4 +279,91 @@ func (c *claimSet) laneWaits(lane laneID, seq int64) bool {
 	}
 	seqs := c.heads[lane]
 	return len(seqs) > 0 && seqs[0] < seq
+}
+
+// maxReadyLanes bounds claimSet.ready.
+const maxReadyLanes = 65536
+
+// readyLane marks lane as having a new head. Claim scans pass over the
+// keys waiting in lanes without holding their hint below them, so a lane
+// that cannot be marked (the set is full) makes the scans start over from
+// the queue's first key instead. c.mu is held.
+func (c *claimSet) readyLane(lane laneID) {
+	if len(c.ready) >= maxReadyLanes {
+		c.hint = [3]uint64{}
+		return
+	}
+	c.ready[lane] = struct{}{}
+}
+
+// claimReady claims, up to limit, the heads of the lanes that got a new
+// head (claimSet.ready) that are of priority prio, pending, due by nowK,
+// open at the gate and admitted by f. A head it cannot take now stays
+// queued for the scan. c.mu is held.
+func (s *Store) claimReady(txn *badger.Txn, gate *laneGate, prio int, nowK uint64, limit int, f store.ClaimFilter, epoch uint64) ([]*store.Delivery, error) {
+	c := &s.claims
+	var out []*store.Delivery
+	for lane := range c.ready {
+		if len(out) >= limit {
+			break
+		}
+		seqs := c.heads[lane]
+		if len(seqs) == 0 {
+			delete(c.ready, lane)
+			continue
+		}
+		item, err := txn.Get(binary.BigEndian.AppendUint64(lanePrefix(lane.webhook, lane.workOrder), uint64(seqs[0])))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			continue // its commit is not in this snapshot yet: next time
+		}
+		if err != nil {
+			return out, err
+		}
+		id, err := item.ValueCopy(nil)
+		if err != nil {
+			return out, err
+		}
+		if _, claimed := c.ids[string(id)]; claimed {
+			delete(c.ready, lane)
+			continue
+		}
+		d, flags, err := getDeliveryRec(txn, string(id))
+		if errors.Is(err, store.ErrNotFound) {
+			delete(c.ready, lane)
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		if d.Priority != prio {
+			continue // its priority's claim takes it
+		}
+		if d.State != store.DeliveryPending {
+			delete(c.ready, lane)
+			continue
+		}
+		if timeKey(d.DueAt) > nowK {
+			// Not yet due: the scan finds it, from a hint no later than its key.
+			delete(c.ready, lane)
+			c.hint[prio] = min(c.hint[prio], timeKey(d.DueAt))
+			continue
+		}
+		// Admit last: it reserves room for the delivery it admits.
+		if !gate.open(c, d) || (f.Blocked != nil && f.Blocked(d.WebhookID)) || (f.Admit != nil && !f.Admit(d)) {
+			// Its lane's previous delivery is still claimed (its record
+			// committed, its claim not yet released), an earlier one is
+			// open again, or its webhook or company is at its share of the
+			// workers: it stays ready for the next claim, as the scans
+			// pass over it.
+			continue
+		}
+		delete(c.ready, lane)
+		delete(c.refused, d.ID)
+		c.ids[d.ID] = claim{prio: prio, attempts: d.Attempts, rec: *d, flags: flags, epoch: epoch}
+		d.State = store.DeliveryInFlight
+		c.byPrio[prio]++
+		c.lanes[lane] = struct{}{}
+		out = append(out, d)
+	}
+	return out, nil
 }

@@ -95,7 +95,10 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 	}
 	gate := laneGate{txn: txn}
 	defer gate.close()
-	var out []*store.Delivery
+	out, err := s.claimReady(txn, &gate, prio, nowK, limit, f, epoch)
+	if err != nil {
+		return nil, err
+	}
 	hint := uint64(math.MaxUint64) // due of the first key left claimable
 	last := c.hint[prio]           // due of the last key passed
 	skipped, memoSkipped := 0, 0
@@ -140,8 +143,10 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		id := string(k[len(prefix)+8:])
 		if b, ok := c.refused[id]; ok && b.lane != nil {
 			if c.laneWaits(*b.lane, b.seq) {
-				memoSkipped++ // its lane still has an earlier or claimed delivery
-				hint = min(hint, due)
+				// Its lane still has an earlier or claimed delivery. The
+				// hint may pass it: when its lane's head finishes, the lane
+				// is ready and claimReady takes it by id (lanes.go).
+				memoSkipped++
 				if rs != nil {
 					rs.end()
 				}
@@ -172,8 +177,7 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 			continue
 		}
 		if d.Sequence > 0 && !gate.open(c, d) {
-			skipped++ // an earlier delivery of its lane is unfinished: it waits in place
-			hint = min(hint, due)
+			skipped++ // an earlier delivery of its lane is unfinished: it waits in place (see above)
 			lane := laneOf(d)
 			c.refuse(id, blocker{lane: &lane, seq: d.Sequence})
 			if rs != nil {
