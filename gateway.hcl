@@ -258,4 +258,8 @@ webhook "example" {
   # rate_limit    = "20/s" # at most this many attempts a second ("/m": a minute, "/h": an hour); waiting is not an attempt
   # rate_burst    = 5      # attempts at once after an idle spell (default delivery.rate_burst)
   # max_in_flight = 4      # overrides delivery.max_in_flight_per_webhook for this webhook
+  # ordering         = "work_order" # one work order's deliveries go one at a time, in the order accepted,
+  #                                 # each with X-FN-Sequence (default "none": all in parallel); docs/delivery.md
+  # ordering_on_dead = "hold"       # with ordering: a dead letter holds its work order's lane until it is
+  #                                 # retried or released (GET/POST /api/v1/webhooks/{id}/lanes); default "continue"
 }

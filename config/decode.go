@@ -52,7 +52,8 @@ var (
 	sinkSchema    = attrSchema("type", "command", "sha256", "config", "companies", "rate_limit", "rate_burst")
 	webhookSchema = attrSchema("company_id", "user_id", "url", "method", "status", "events", "secret",
 		"headers", "payload_template", "sink", "notification_email", "model_properties", "signature_format",
-		"secret_grace_period", "rate_limit", "rate_burst", "max_in_flight")
+		"secret_grace_period", "rate_limit", "rate_burst", "max_in_flight",
+		"ordering", "ordering_on_dead")
 )
 
 func attrSchema(names ...string) *hcl.BodySchema {
@@ -458,6 +459,8 @@ func (d *decoder) decodeWebhook(blk *hcl.Block, name string) Webhook {
 	b.str("rate_limit", &w.Limit.Rate)
 	b.int("rate_burst", &w.Limit.Burst)
 	b.atLeast(b.int("max_in_flight", &w.MaxInFlight), "max_in_flight", int64(w.MaxInFlight), 1)
+	b.str("ordering", &w.Ordering)
+	b.str("ordering_on_dead", &w.OrderingOnDead)
 	if v, attr, ok := b.value("secret_grace_period", cty.String); ok {
 		var grace time.Duration
 		if b.parseDuration(attr.Range, describe(b.prefix, "secret_grace_period"), v.AsString(), &grace, true) {

@@ -129,9 +129,11 @@ func TestFullFile(t *testing.T) {
 				Secret: "0b3c5e1a-7f2d-4c8e-9a6b-1d2e3f4a5b6c", Headers: map[string]string{"Authorization": "Bearer t0k3n", "X-Custom": "1"},
 				PayloadTemplate: "{ \"id\": workorder.id, \"event\": event.name }\n", Sink: "snow",
 				NotificationEmail: "ops@example.com", ModelProperties: []string{"id", "title"},
-				SignatureFormat: SignatureStandard, SecretGracePeriod: &hour, Limit: RateLimit{Rate: "5/s", Burst: 10}, MaxInFlight: 4},
+				SignatureFormat: SignatureStandard, SecretGracePeriod: &hour, Limit: RateLimit{Rate: "5/s", Burst: 10}, MaxInFlight: 4,
+				Ordering: OrderingWorkOrder, OrderingOnDead: OnDeadHold},
 			{Name: "minimal", CompanyID: 5, URL: "http://localhost:9999/in", Method: "post", Status: "active",
-				Events: []string{"workorder.routed"}, Sink: "http", SignatureFormat: SignatureFN},
+				Events: []string{"workorder.routed"}, Sink: "http", SignatureFormat: SignatureFN,
+				Ordering: OrderingNone, OrderingOnDead: OnDeadContinue},
 		},
 	}
 	// Settings full.hcl leaves at their defaults.
@@ -163,7 +165,7 @@ func TestFullFile(t *testing.T) {
 		"snow":     "testdata/full.hcl:51,1-12",
 		"custom":   "testdata/full.hcl:57,1-14",
 		"erp-sync": "testdata/full.hcl:62,1-19",
-		"minimal":  "testdata/full.hcl:81,1-18",
+		"minimal":  "testdata/full.hcl:83,1-18",
 	}
 	if !reflect.DeepEqual(ranges, wantRanges) {
 		t.Errorf("ranges %v, want %v", ranges, wantRanges)

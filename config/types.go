@@ -326,5 +326,11 @@ type Webhook struct {
 	Limit RateLimit
 	// MaxInFlight overrides delivery.max_in_flight_per_webhook; 0 keeps it.
 	MaxInFlight int
-	Range       hcl.Range // the block's definition range, for messages like `gateway.hcl:12 webhook "erp-sync"`
+	// the block's definition range, for messages like `gateway.hcl:12 webhook "erp-sync"`
+	// Ordering is "none" (default) or "work_order": one work order's
+	// deliveries go one at a time, in the order accepted. OrderingOnDead
+	// is "continue" (default) or "hold": whether a dead letter holds its
+	// work order's lane until retried or released.
+	Ordering, OrderingOnDead string
+	Range                    hcl.Range // the block's definition range, for messages like `gateway.hcl:12 webhook "erp-sync"`
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"time"
 	"net"
 	"net/mail"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
@@ -296,6 +296,7 @@ func (d *decoder) validateWebhook(cfg *Config, w *Webhook, sinks map[string]*Sin
 
 	d.checkHeaders(w, p, at("headers"))
 	d.checkSigning(w, p, at)
+	d.checkOrdering(w, p, at)
 
 	if strings.TrimSpace(w.PayloadTemplate) == "" {
 		w.PayloadTemplate = "" // whitespace only means "no template": send the envelope as is

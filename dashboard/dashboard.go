@@ -158,6 +158,7 @@ func (d *Dashboard) routes() {
 	d.mux.Handle("POST "+b+"/webhooks/{id}/secret", d.authed(d.regenerateSecret))
 	d.mux.Handle("POST "+b+"/webhooks/{id}/secret/show", d.authed(d.showSecret))
 	d.mux.Handle("POST "+b+"/webhooks/{id}/recover", d.authed(d.recoverWebhook))
+	d.mux.Handle("POST "+b+"/webhooks/{id}/lanes/{wo}/release", d.authed(d.releaseLane))
 	d.mux.Handle("POST "+b+"/webhooks/{id}/test", d.authed(d.sendTest))
 	d.mux.Handle("GET "+b+"/webhooks/{id}/templates", d.authed(d.templatesPage))
 	d.mux.Handle("POST "+b+"/webhooks/{id}/templates", d.authed(d.saveTemplates))

@@ -77,6 +77,17 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			secret = `,"secret":"5c1e0a4e-8d7b-4f43-9a51-2f0f1d9b7c11"`
 		}
 		_, _ = fmt.Fprintf(w, `{"metadata":{"total":1,"count":1},"result":{"webhookId":%q,"url":"https://erp.example.com/in"%s}}`, path.Base(r.URL.Path), secret)
+	case "/api/v1/webhooks/delivery-logs":
+		_, _ = w.Write([]byte(`{"metadata":{"total":0,"count":0},"result":[]}`))
+	case "/api/v1/webhooks/wh-ordered":
+		_, _ = w.Write([]byte(`{"metadata":{"total":1,"count":1},"result":{"webhookId":"wh-ordered","url":"https://erp.example.com/in",` +
+			`"status":"active","ordering":"work_order","orderingOnDead":"hold"}}`))
+	case "/api/v1/webhooks/wh-ordered/lanes":
+		_, _ = w.Write([]byte(`{"metadata":{"total":1,"count":1},"result":{"webhookId":"wh-ordered","ordering":"work_order",` +
+			`"orderingOnDead":"hold","heldLanes":[{"workOrderId":4242,"deliveryUuid":"d-dead","sequence":3,` +
+			`"deadReason":"final failure: HTTP 404 Not Found","deadAt":"2026-01-20T13:00:00Z","waiting":5}]}}`))
+	case "/api/v1/webhooks/wh-ordered/lanes/4242/release":
+		_, _ = w.Write([]byte(`{"metadata":{"total":1,"count":1},"result":{"workOrderId":4242,"deliveryUuid":"d-dead","released":true}}`))
 	default:
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = w.Write([]byte(`{"metadata":{},"errors":[{"code":404,"message":"Webhook not found"}],"result":{}}`))
@@ -513,5 +524,36 @@ func TestPagerFollowsTheAPI(t *testing.T) {
 	paging(url.Values{"page": {"3"}}, q)
 	if q.Get("page") != "3" || q.Has("perPage") {
 		t.Errorf("paging without perPage: %v (the API's default must apply)", q)
+	}
+}
+
+// TestHeldLanesOnTheWebhookPage: an ordered webhook's page shows its
+// ordering and its held lanes (work order, dead delivery, how many wait)
+// with a release button that posts the API's release.
+func TestHeldLanesOnTheWebhookPage(t *testing.T) {
+	d, api := newTestDashboard(false)
+	tok := &http.Cookie{Name: tokenCookie, Value: fakeJWT(now.Add(time.Hour))}
+	c, _ := csrfPair(d, "")
+	page := serve(d, browserReq("GET", "/ui/webhooks/wh-ordered", nil, tok, c))
+	body := page.Body.String()
+	if page.Code != http.StatusOK {
+		t.Fatalf("webhook page: %d %s", page.Code, body)
+	}
+	for _, want := range []string{"by work order, one at a time", "a dead letter holds its work order", "id=\"held-lanes\"",
+		"4242", "d-dead", "(#3)", "final failure: HTTP 404 Not Found", "<td>5</td>", "/ui/webhooks/wh-ordered/lanes/4242/release"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("webhook page lacks %q", want)
+		}
+	}
+	csrf := csrfOfPage(t, page)
+	w := serve(d, browserReq("POST", "/ui/webhooks/wh-ordered/lanes/4242/release", url.Values{"csrf": {csrf}}, tok, c))
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("release: %d %s", w.Code, w.Body)
+	}
+	if last := api.calls[len(api.calls)-1]; last != "POST /api/v1/webhooks/wh-ordered/lanes/4242/release" {
+		t.Errorf("last API call %q", last)
+	}
+	if f := cookieOf(w, "hookgate_flash"); f == nil || !strings.Contains(flashText(f), "4242") {
+		t.Errorf("flash %v does not name the work order", f)
 	}
 }

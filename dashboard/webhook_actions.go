@@ -23,7 +23,8 @@ func (d *Dashboard) editPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := webhookForm{URL: wh.URL, Method: wh.Method, Status: wh.Status, Email: wh.Email(), Sink: wh.Sink, Events: wh.Events, Headers: wh.Headers(),
-		RateLimit: wh.Rate(), RateBurst: intText(wh.RateBurst), MaxInFlight: intText(wh.MaxInFlight)}
+		RateLimit: wh.Rate(), RateBurst: intText(wh.RateBurst), MaxInFlight: intText(wh.MaxInFlight),
+		Ordering: wh.Ordering, OrderingOnDead: wh.OrderingOnDead}
 	if f.Sinks, err = sinkChoices(r.Context(), s.api, f.Sink); err != nil {
 		d.fail(w, r, err)
 		return
@@ -149,6 +150,32 @@ func (d *Dashboard) recoverWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = jsonInto(env.Result, &res)
 	d.redirect(w, r, back, strconv.Itoa(res.Requeued)+" dead-lettered deliveries queued again.")
+}
+
+// heldLane is one lane of GET /api/v1/webhooks/{id}/lanes.
+type heldLane struct {
+	WorkOrderID  int64  `json:"workOrderId"`
+	DeliveryUUID string `json:"deliveryUuid"`
+	Sequence     int64  `json:"sequence"`
+	DeadReason   string `json:"deadReason"`
+	DeadAt       string `json:"deadAt"`
+	Waiting      int    `json:"waiting"`
+}
+
+// releaseLane lets a held lane of an ordered webhook go on.
+func (d *Dashboard) releaseLane(w http.ResponseWriter, r *http.Request) {
+	id, wo := r.PathValue("id"), r.PathValue("wo")
+	back := d.base + "/webhooks/" + url.PathEscape(id)
+	_, err := sessionOf(r).api.call(r.Context(), http.MethodPost,
+		"/api/v1/webhooks/"+url.PathEscape(id)+"/lanes/"+url.PathEscape(wo)+"/release", nil, nil)
+	if err != nil {
+		if d.signedOut(w, r, err) {
+			return
+		}
+		d.redirect(w, r, back, "Release refused: "+err.Error())
+		return
+	}
+	d.redirect(w, r, back, "Work order "+wo+" goes on: its later deliveries are sent.")
 }
 
 // sendTest queues the API's sample event for this webhook only.

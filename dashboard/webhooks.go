@@ -28,9 +28,11 @@ type webhook struct {
 	} `json:"webhookAttribute"`
 	PayloadTemplate *string `json:"payloadTemplate"`
 	Sink            string  `json:"sink"`
-	RateLimit       *string `json:"rateLimit"`   // null: no limit
-	RateBurst       *int    `json:"rateBurst"`   // null: the gateway's default
-	MaxInFlight     *int    `json:"maxInFlight"` // null: the gateway's default
+	RateLimit       *string `json:"rateLimit"`      // null: no limit
+	RateBurst       *int    `json:"rateBurst"`      // null: the gateway's default
+	MaxInFlight     *int    `json:"maxInFlight"`    // null: the gateway's default
+	Ordering        string  `json:"ordering"`       // none | work_order
+	OrderingOnDead  string  `json:"orderingOnDead"` // continue | hold
 	Source          string  `json:"source"`
 	CreatedAt       string  `json:"createdAt"`
 	UpdatedAt       string  `json:"updatedAt"`
@@ -173,6 +175,7 @@ type webhookForm struct {
 	URL, Method, Status, Email, Secret, Sink string
 	// RateLimit, RateBurst and MaxInFlight as typed; "" is the default.
 	RateLimit, RateBurst, MaxInFlight string
+	Ordering, OrderingOnDead          string // the edit form's; "" leaves them as they are
 	Events                            []string
 	AllEvents                         bool
 	Headers                           [][2]string
@@ -189,6 +192,7 @@ func readWebhookForm(r *http.Request, catalog []string) webhookForm {
 		Status: r.PostFormValue("status"), Removed: r.PostForm["header_remove"],
 		RateLimit: strings.TrimSpace(r.PostFormValue("rate_limit")), RateBurst: strings.TrimSpace(r.PostFormValue("rate_burst")),
 		MaxInFlight: strings.TrimSpace(r.PostFormValue("max_in_flight")),
+		Ordering:    r.PostFormValue("ordering"), OrderingOnDead: r.PostFormValue("ordering_on_dead"),
 	}
 	if f.Status == "on" { // the create dialog's switch
 		f.Status = "active"
@@ -226,6 +230,12 @@ func (f webhookForm) body(create bool) map[string]any {
 		if v != "" || !create { // empty on update: back to the default
 			b[name] = formValue(name, v)
 		}
+	}
+	if f.Ordering != "" {
+		b["ordering"] = f.Ordering
+	}
+	if f.OrderingOnDead != "" {
+		b["orderingOnDead"] = f.OrderingOnDead
 	}
 	h := map[string]any{}
 	for _, kv := range f.Headers {
@@ -331,6 +341,16 @@ func (d *Dashboard) webhookPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := map[string]any{"Webhook": wh, "Logs": logs, "SourceRef": d.sourceRef(r, wh), "Charts": d.webhookCharts(r, wh)}
+	if wh.Ordering == "work_order" {
+		var held struct {
+			HeldLanes []heldLane `json:"heldLanes"`
+		}
+		if _, err := sessionOf(r).api.get(r.Context(), "/api/v1/webhooks/"+url.PathEscape(wh.WebhookID)+"/lanes", nil, &held); err != nil {
+			d.fail(w, r, err)
+			return
+		}
+		data["HeldLanes"] = held.HeldLanes
+	}
 	d.render(w, r, http.StatusOK, "webhook", "Webhook "+shortID(wh.WebhookID), sessionOf(r), data)
 }
 

@@ -182,6 +182,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 		Webhooks: g.hooks, Index: g.index, SinkAccess: g.sinkAccess, Ingest: g.ingest,
 		Tokens: g.auth, Proxies: proxies, Metrics: g.metrics.registry,
 		Ready: g.ready.Load, Queued: g.queued, Requeue: g.Requeue, Tracer: g.tracer,
+		ReleaseLane: g.ReleaseLane,
 	}); err != nil {
 		return nil, err
 	}
@@ -336,8 +337,24 @@ func (g *Gateway) closeParts() error {
 	return errors.Join(errs...)
 }
 
+// ReleaseLane lets the held lane of an ordered webhook's work order go on
+// past its dead delivery (ordering_on_dead = "hold"), which stays dead.
+// store.ErrNotFound when the lane is not held.
+func (g *Gateway) ReleaseLane(ctx context.Context, webhookID string, workOrderID int64) (*store.Delivery, error) {
+	l, ok := g.store.(store.Lanes)
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	d, err := l.ReleaseLane(ctx, webhookID, workOrderID, g.clock.Now())
+	if err == nil {
+		g.dispatcher.Wake()
+	}
+	return d, err
+}
+
 // Requeue queues a dead-lettered delivery again, due now, with the same uuid;
-// its next attempt number follows the last one.
+// its next attempt number follows the last one. A delivery of an ordered
+// webhook rejoins its work order's lane at its place (docs/delivery.md).
 func (g *Gateway) Requeue(ctx context.Context, deliveryID string) (*store.Delivery, error) {
 	d, err := g.store.Requeue(ctx, deliveryID, g.clock.Now())
 	if err == nil {

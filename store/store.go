@@ -69,15 +69,38 @@ type Webhook struct {
 	// limit) with a bucket of RateBurst (0: the gateway's default);
 	// MaxInFlight, when above 0, bounds its attempts running at once in
 	// place of the gateway-wide limit.
-	RateLimit   string    `json:"rateLimit,omitempty"`
-	RateBurst   int       `json:"rateBurst,omitempty"`
-	MaxInFlight int       `json:"maxInFlight,omitempty"`
-	Source      string    `json:"source"`              // api | config
-	SourceRef   string    `json:"sourceRef,omitempty"` // for config: `file:line webhook "name"`
-	Version     int64     `json:"version"`             // bumped on every change; keys template caches
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	RateLimit   string `json:"rateLimit,omitempty"`
+	RateBurst   int    `json:"rateBurst,omitempty"`
+	MaxInFlight int    `json:"maxInFlight,omitempty"`
+	// Ordering is OrderingNone ("" means the same) or OrderingWorkOrder:
+	// the deliveries of one work order go out one at a time, in the order
+	// their events were accepted (docs/delivery.md, "Ordering").
+	Ordering string `json:"ordering,omitempty"`
+	// OrderingOnDead is what a dead letter does to its work order's lane
+	// when Ordering is set: OnDeadContinue ("" means the same) or OnDeadHold.
+	OrderingOnDead string    `json:"orderingOnDead,omitempty"`
+	Source         string    `json:"source"`              // api | config
+	SourceRef      string    `json:"sourceRef,omitempty"` // for config: `file:line webhook "name"`
+	Version        int64     `json:"version"`             // bumped on every change; keys template caches
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
 }
+
+// Webhook orderings and what a dead letter does to an ordered lane.
+const (
+	OrderingNone      = "none"
+	OrderingWorkOrder = "work_order"
+	OnDeadContinue    = "continue"
+	OnDeadHold        = "hold"
+)
+
+// Ordered reports whether the webhook's deliveries go out in lanes, one
+// work order at a time.
+func (w *Webhook) Ordered() bool { return w.Ordering == OrderingWorkOrder }
+
+// HoldsLaneOnDead reports whether a dead letter of w keeps its work
+// order's lane waiting (Delivery.HoldsLane).
+func (w *Webhook) HoldsLaneOnDead() bool { return w.Ordered() && w.OrderingOnDead == OnDeadHold }
 
 // Event is an accepted producer event, kept verbatim.
 type Event struct {
@@ -122,6 +145,35 @@ type Delivery struct {
 	DeadReason  string        `json:"deadReason,omitempty"`
 	CreatedAt   time.Time     `json:"createdAt"`
 	UpdatedAt   time.Time     `json:"updatedAt"`
+	// Sequence is the delivery's place in its lane (its webhook and work
+	// order): 1, 2, … in the order the events were accepted, 0 for a
+	// webhook without ordering. Ingest assigns it to the deliveries given
+	// with Ordered set; a store claims a sequenced delivery only when no
+	// earlier one of its lane is unfinished (or dead and holding the lane)
+	// and none of its lane is in flight.
+	Sequence int64 `json:"sequence,omitempty"`
+	// Ordered asks Ingest to give the delivery the next Sequence of its
+	// lane. Not stored: Sequence > 0 is what says a delivery is ordered.
+	Ordered bool `json:"-"`
+	// HoldsLane: the delivery is dead and its lane waits for it to be
+	// retried or released (ordering_on_dead = "hold"). Set by the
+	// dispatcher with the dead state; cleared by Requeue and ReleaseLane.
+	HoldsLane bool `json:"holdsLane,omitempty"`
+}
+
+// InLane reports whether d keeps its lane's later deliveries waiting: it
+// is sequenced and open (pending or in flight), or dead holding the lane.
+func (d *Delivery) InLane() bool {
+	if d.Sequence <= 0 {
+		return false
+	}
+	switch d.State {
+	case DeliveryPending, DeliveryInFlight:
+		return true
+	case DeliveryDead:
+		return d.HoldsLane
+	}
+	return false
 }
 
 // Outcome is what one attempt led to.
@@ -496,6 +548,28 @@ type RateBuckets interface {
 	// it grants its next token at until and none before (a receiver's 429
 	// Retry-After pauses a webhook on every replica).
 	HoldBucket(ctx context.Context, key string, perSecond float64, now, until time.Time) error
+}
+
+// HeldLane is a lane of an ordered webhook that waits for a dead delivery
+// (ordering_on_dead = "hold").
+type HeldLane struct {
+	WorkOrderID int64     `json:"workOrderId"`
+	DeliveryID  string    `json:"deliveryId"` // the dead delivery the lane waits for
+	Sequence    int64     `json:"sequence"`
+	DeadReason  string    `json:"deadReason,omitempty"`
+	DeadAt      time.Time `json:"deadAt"`
+	Waiting     int       `json:"waiting"` // deliveries of the work order behind it
+}
+
+// Lanes is a Store that can list and release the held lanes of an ordered
+// webhook. Both drivers have it; the API answers 501 without it.
+type Lanes interface {
+	// HeldLanes returns the webhook's lanes whose first delivery is dead
+	// and holds the lane, by work order.
+	HeldLanes(ctx context.Context, webhookID string) ([]HeldLane, error)
+	// ReleaseLane lets the work order's lane go on past its dead
+	// delivery, which stays dead. ErrNotFound when the lane is not held.
+	ReleaseLane(ctx context.Context, webhookID string, workOrderID int64, now time.Time) (*Delivery, error)
 }
 
 // ClaimFilter decides which due deliveries a claim may take.

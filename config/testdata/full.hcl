@@ -77,6 +77,8 @@ webhook "erp-sync" {
   rate_limit       = "5/s"
   rate_burst       = 10
   max_in_flight    = 4
+  ordering         = "work_order"
+  ordering_on_dead = "hold"
 }
 webhook "minimal" {
   company_id = 5

@@ -181,6 +181,16 @@ func (d *docChecker) schema(base, ptr string) *jsonschema.Schema {
 // status (JSON Schema 2020-12, references resolved, formats asserted). A
 // status the document does not list fails, and so does an operation left
 // without a successful call.
+// withField is body with one field set to v (a copy).
+func withField(body map[string]any, k string, v any) map[string]any {
+	out := make(map[string]any, len(body)+1)
+	for key, val := range body {
+		out[key] = val
+	}
+	out[k] = v
+	return out
+}
+
 func TestEveryAnswerMatchesTheDocument(t *testing.T) {
 	rc := gatewaytest.NewReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(404) })
 	cfg := gatewaytest.APIConfig(t)
@@ -335,6 +345,26 @@ func TestEveryAnswerMatchesTheDocument(t *testing.T) {
 	call("POST", one+"/recover", admin, map[string]any{"since": "2026-01-01T00:00:00Z"}, 200, "{webhookId}", id)
 	call("POST", one+"/recover", admin, map[string]any{}, 400, "{webhookId}", id)
 	call("POST", one+"/recover", admin, map[string]any{"since": "2026-01-01T00:00:00Z"}, 404, "{webhookId}", "00000000-0000-4000-8000-000000000000")
+	// Held lanes of an ordered webhook: the receiver's 404 dead-letters
+	// the first event of the work order, which holds the second.
+	ordered := gatewaytest.NewHook(rc.Srv.URL+"/ordered", "workorder.status.assigned")
+	ordered["ordering"], ordered["orderingOnDead"] = "work_order", "hold"
+	oid := call("POST", hooks, admin, ordered, 200).Result()["webhookId"].(string)
+	call("POST", hooks, admin, withField(ordered, "ordering", "by_work_order"), 400)
+	call("POST", "/api/v1/events", admin, string(gatewaytest.Seed(t, "workorder.status.assigned")), 202)
+	call("POST", "/api/v1/events", admin, string(gatewaytest.Seed(t, "workorder.status.assigned")), 202)
+	tg.WaitDelivery(oid, store.DeliveryDead)
+	const lanes = "/api/v1/webhooks/{webhookId}/lanes"
+	held := call("GET", lanes, reader, nil, 200, "{webhookId}", oid).Result()["heldLanes"].([]any)
+	if len(held) != 1 || held[0].(map[string]any)["waiting"] != float64(1) || held[0].(map[string]any)["workOrderId"] != float64(12345) {
+		t.Errorf("held lanes %v, want work order 12345 with 1 waiting", held)
+	}
+	call("GET", lanes, reader, nil, 404, "{webhookId}", "00000000-0000-4000-8000-000000000000")
+	call("POST", lanes+"/{workOrderId}/release", reader, nil, 403, "{webhookId}", oid, "{workOrderId}", "12345")
+	call("POST", lanes+"/{workOrderId}/release", admin, nil, 400, "{webhookId}", oid, "{workOrderId}", "abc")
+	call("POST", lanes+"/{workOrderId}/release", admin, nil, 404, "{webhookId}", oid, "{workOrderId}", "777")
+	call("POST", lanes+"/{workOrderId}/release", admin, nil, 200, "{webhookId}", oid, "{workOrderId}", "12345")
+
 	const preview = "/api/v1/transforms/preview"
 	call("POST", preview, reader, map[string]any{"payloadTemplate": `{"id": workorder.id}`, "payload": json.RawMessage(gatewaytest.Seed(t, "workorder.created"))}, 200)
 	call("POST", preview, reader, map[string]any{"payloadTemplate": `{"id": workorder.(}`, "payload": json.RawMessage(gatewaytest.Seed(t, "workorder.created"))}, 422)

@@ -50,8 +50,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	slices.Sort(documented)
 	slices.Sort(served)
 	served = slices.Compact(served)
-	if len(served) != 21 {
-		t.Errorf("%d API routes served, expected 21: %v", len(served), served)
+	if len(served) != 23 {
+		t.Errorf("%d API routes served, expected 23: %v", len(served), served)
 	}
 	if !slices.Equal(documented, served) {
 		t.Errorf("OpenAPI paths and served routes differ:\n documented %v\n served     %v", documented, served)

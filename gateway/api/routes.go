@@ -49,6 +49,8 @@ func (s *Server) apiRoutes(authed fiber.Router) {
 	authed.Get("/v1/webhooks/:webhookId/history", canRead, s.handleHistory)
 	authed.Post("/v1/webhooks/:webhookId/test", canWrite, s.handleTestWebhook)
 	authed.Post("/v1/webhooks/:webhookId/recover", canWrite, s.handleRecover)
+	authed.Get("/v1/webhooks/:webhookId/lanes", canRead, s.handleHeldLanes)
+	authed.Post("/v1/webhooks/:webhookId/lanes/:workOrderId/release", canWrite, s.handleReleaseLane)
 	authed.Delete("/v1/webhooks/:webhookId/:attributeType/:attributeName", canWrite, s.handleDeleteAttribute)
 	authed.Post("/v1/transforms/preview", canRead, s.handlePreview)
 	authed.Get("/v1/stats", s.rateLimit, canRead, s.handleStats)

@@ -43,6 +43,9 @@ type Options struct {
 	Requeue func(ctx context.Context, deliveryID string) (*store.Delivery, error)
 	// Tracer records the publish's server span (trace.go); nil: tracing off.
 	Tracer trace.Tracer
+	// ReleaseLane lets a held lane of an ordered webhook go on (and wakes
+	// the dispatcher). Optional: without it the store's is called.
+	ReleaseLane func(ctx context.Context, webhookID string, workOrderID int64) (*store.Delivery, error)
 }
 
 // Server is the HTTP API: routes, handlers, auth, limits and the dashboard
@@ -64,6 +67,7 @@ type Server struct {
 	queued     func(ev *store.Event)
 	requeue    func(ctx context.Context, deliveryID string) (*store.Delivery, error)
 	tracer     trace.Tracer
+	release    func(ctx context.Context, webhookID string, workOrderID int64) (*store.Delivery, error)
 
 	limiter *RateLimiter
 	presign *Presigner
@@ -101,7 +105,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		cfg: cfg, clock: o.Clock, log: o.Log, store: o.Store,
 		hooks: o.Webhooks, index: o.Index, sinkAccess: o.SinkAccess, ingest: o.Ingest,
 		auth: o.Tokens, proxies: o.Proxies, metrics: o.Metrics,
-		ready: o.Ready, queued: o.Queued, requeue: o.Requeue, tracer: o.Tracer,
+		ready: o.Ready, queued: o.Queued, requeue: o.Requeue, tracer: o.Tracer, release: o.ReleaseLane,
 		limiter:      NewRateLimiter(cfg.API.RateLimit, cfg.API.RateBurst, o.Clock),
 		presign:      NewPresigner(key, cfg.DeliveryLog.PresignTTL, cfg.Server.PublicURL, o.Clock),
 		preview:      preview,

@@ -25,6 +25,8 @@ type webhookInput struct {
 	PayloadTemplate   *string // "" or null clears it
 	Sink              *string
 	SignatureFormat   *string // "fn" | "standard-webhooks"; null resets to "fn"
+	Ordering          *string // "none" | "work_order"; null resets to "none"
+	OrderingOnDead    *string // "continue" | "hold"; null resets to "continue"
 	// SecretGracePeriod (update only, with a new secret): how long the old
 	// secret keeps signing beside the new one, as a Go duration.
 	SecretGracePeriod *string
@@ -104,6 +106,10 @@ func (in *webhookInput) field(name string, v json.RawMessage) error {
 		return decodeInto(name, v, &in.Sink, "a sink name (string)")
 	case "signatureFormat":
 		return decodeNullable(name, v, &in.SignatureFormat, `"fn" or "standard-webhooks"`)
+	case "ordering":
+		return decodeNullable(name, v, &in.Ordering, `"none" or "work_order"`)
+	case "orderingOnDead":
+		return decodeNullable(name, v, &in.OrderingOnDead, `"continue" or "hold"`)
 	case "secretGracePeriod":
 		return decodeInto(name, v, &in.SecretGracePeriod, `a duration such as "24h" (at most "168h")`)
 	case "rateLimit":
@@ -119,7 +125,7 @@ func (in *webhookInput) field(name string, v json.RawMessage) error {
 			return nil
 		}
 		return badRequest("unknown field " + quote(name) + "; a webhook has events, url, method, status, secret, notificationEmail, " +
-			"isIntegrationOnly, modelProperties, webhookAttribute, payloadTemplate, sink, signatureFormat, rateLimit, rateBurst, maxInFlight and (on update) secretGracePeriod")
+			"isIntegrationOnly, modelProperties, webhookAttribute, payloadTemplate, sink, signatureFormat, rateLimit, rateBurst, maxInFlight, ordering, orderingOnDead and (on update) secretGracePeriod")
 	}
 }
 
@@ -258,6 +264,9 @@ func (in *webhookInput) apply(w *store.Webhook) {
 	if in.MaxInFlight != nil {
 		w.MaxInFlight = *in.MaxInFlight
 	}
+	// null or "" is the default, stored as "" (webhooks.OrderingOf).
+	set(&w.Ordering, in.Ordering)
+	set(&w.OrderingOnDead, in.OrderingOnDead)
 }
 
 // mergeHeaders adds or replaces the given headers (names compared without

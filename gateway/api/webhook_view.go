@@ -28,10 +28,10 @@ var webhookSpec = listSpec{
 	defaultSort: "id",
 	fields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status", "secret",
 		"notificationEmail", "modelProperties", "isIntegrationOnly", "webhookAttribute", "payloadTemplate",
-		"sink", "signatureFormat", "rateLimit", "rateBurst", "maxInFlight", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
+		"sink", "signatureFormat", "rateLimit", "rateBurst", "maxInFlight", "ordering", "orderingOnDead", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
 	defaultFields: []string{"id", "webhookId", "companyId", "userId", "events", "url", "method", "status",
 		"notificationEmail", "modelProperties", "isIntegrationOnly", "payloadTemplate", "sink", "signatureFormat",
-		"rateLimit", "rateBurst", "maxInFlight", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
+		"rateLimit", "rateBurst", "maxInFlight", "ordering", "orderingOnDead", "previousSecretExpiresAt", "source", "createdAt", "updatedAt"},
 }
 
 // webhookView decides what of a webhook an answer shows.
@@ -112,6 +112,7 @@ func (v webhookView) render(w *store.Webhook) *object {
 	// Ours: the delivery pace (docs/delivery.md, "Rate limits"); null is
 	// no limit, or the gateway's default burst and in-flight limit.
 	o.set("rateLimit", nullIfEmpty(w.RateLimit)).set("rateBurst", nullIfZero(w.RateBurst)).set("maxInFlight", nullIfZero(w.MaxInFlight))
+	o.set("ordering", webhooks.OrderingOf(w)).set("orderingOnDead", webhooks.OnDeadOf(w))
 	o.set("source", w.Source)
 	o.set("createdAt", apiTime(w.CreatedAt)).set("updatedAt", apiTime(w.UpdatedAt))
 	return o.project(v.fields)

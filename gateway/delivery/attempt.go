@@ -138,6 +138,9 @@ func (dp *Dispatcher) Headers(w *store.Webhook, d *store.Delivery, ev *store.Eve
 	h[HeaderTraceID] = ev.TraceID
 	h[HeaderTimestamp] = strconv.FormatInt(now.UnixMilli(), 10)
 	h[HeaderEventName] = d.EventName
+	if d.Sequence > 0 {
+		h[HeaderSequence] = strconv.FormatInt(d.Sequence, 10)
+	}
 	sign(h, w, d.ID, now, body) // sign.go: X-FN-Signature, and Standard Webhooks when asked
 	return h
 }
@@ -182,6 +185,12 @@ func (dp *Dispatcher) decide(ctx context.Context, d *store.Delivery, a *store.At
 	next.LastStatus, next.LastError, next.DeadReason = res.Status, res.Error, dec.reason
 	if dec.state == store.DeliveryPending {
 		next.DueAt = dec.dueAt
+	}
+	if dec.state == store.DeliveryDead && d.Sequence > 0 {
+		// ordering_on_dead = "hold": the work order's later deliveries
+		// wait until this one is retried or its lane released.
+		w := dp.webhooks.Get(d.WebhookID)
+		next.HoldsLane = w != nil && w.HoldsLaneOnDead()
 	}
 	return &outcome{claimed: d, rec: store.AttemptRecord{Delivery: &next, Attempt: a}, dec: dec,
 		status: res.Status, err: res.Error, sink: res.Duration}

@@ -21,12 +21,15 @@ import (
 
 // Header names of a delivery (02-payload-structure; X-FN-Event-Name is ours).
 const (
-	HeaderSignature   = "X-FN-Signature"
-	HeaderWebhookID   = "X-FN-Webhook-Id"
-	HeaderDeliveryID  = "X-FN-Delivery-Id"
-	HeaderTraceID     = "X-FN-Event-Trace-Id"
-	HeaderTimestamp   = "X-FN-Request-Timestamp"
-	HeaderEventName   = "X-FN-Event-Name"
+	HeaderSignature  = "X-FN-Signature"
+	HeaderWebhookID  = "X-FN-Webhook-Id"
+	HeaderDeliveryID = "X-FN-Delivery-Id"
+	HeaderTraceID    = "X-FN-Event-Trace-Id"
+	HeaderTimestamp  = "X-FN-Request-Timestamp"
+	HeaderEventName  = "X-FN-Event-Name"
+	// HeaderSequence is the delivery's place in its work order's lane
+	// (1, 2, …) when its webhook is ordered; absent otherwise.
+	HeaderSequence    = "X-FN-Sequence"
 	RedactedHeaderVal = "[redacted]" // a custom header's value in the delivery log
 )
 

@@ -238,6 +238,7 @@ func fanOut(ev *store.Event, p Parsed, subs []*store.Webhook, now time.Time) []*
 			ID: uuid.NewString(), EventID: ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
 			EventName: p.Name, WorkOrderID: p.WorkOrderID, Priority: prio,
 			State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now,
+			Ordered: w.Ordered(), // the store numbers it in its lane
 		})
 	}
 	return ds

@@ -168,6 +168,7 @@ func webhookFromConfig(cw config.Webhook, id string) *store.Webhook {
 		Headers: maps.Clone(cw.Headers), PayloadTemplate: cw.PayloadTemplate, Sink: cw.Sink,
 		SignatureFormat: cw.SignatureFormat,
 		RateLimit:       cw.Limit.Rate, RateBurst: cw.Limit.Burst, MaxInFlight: cw.MaxInFlight,
+		Ordering: cw.Ordering, OrderingOnDead: cw.OrderingOnDead,
 		Source:    store.SourceConfig,
 		SourceRef: fmt.Sprintf("%s:%d webhook %q", cw.Range.Filename, cw.Range.Start.Line, cw.Name),
 	}
@@ -180,5 +181,6 @@ func sameWebhook(a, b *store.Webhook) bool {
 		a.NotificationEmail == b.NotificationEmail && slices.Equal(a.ModelProperties, b.ModelProperties) &&
 		maps.Equal(a.Headers, b.Headers) && a.PayloadTemplate == b.PayloadTemplate && a.Sink == b.Sink &&
 		SignatureFormatOf(a) == SignatureFormatOf(b) && a.SourceRef == b.SourceRef &&
-		a.RateLimit == b.RateLimit && a.RateBurst == b.RateBurst && a.MaxInFlight == b.MaxInFlight
+		a.RateLimit == b.RateLimit && a.RateBurst == b.RateBurst && a.MaxInFlight == b.MaxInFlight &&
+		OrderingOf(a) == OrderingOf(b) && OnDeadOf(a) == OnDeadOf(b)
 }

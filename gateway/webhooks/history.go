@@ -38,7 +38,7 @@ func Snapshot(w *store.Webhook) map[string]any {
 	m := map[string]any{
 		"url": w.URL, "method": w.Method, "status": w.Status, "events": nonNil(w.Events),
 		"isIntegrationOnly": w.IsIntegrationOnly, "sink": w.Sink, "source": w.Source,
-		"signatureFormat": SignatureFormatOf(w),
+		"signatureFormat": SignatureFormatOf(w), "ordering": OrderingOf(w), "orderingOnDead": OnDeadOf(w),
 	}
 	if w.NotificationEmail != "" {
 		m["notificationEmail"] = w.NotificationEmail
@@ -96,6 +96,9 @@ func Diff(old, next *store.Webhook) []*store.HistoryEntry {
 	}
 	if old.PayloadTemplate != next.PayloadTemplate {
 		add(ActionTemplate, map[string]any{"payloadTemplate": fromTo(nullIfEmpty(old.PayloadTemplate), nullIfEmpty(next.PayloadTemplate))})
+	}
+	if o := orderingChanges(old, next); o != nil {
+		add(ActionOrderingChanged, o)
 	}
 	if other := otherChanges(old, next); len(other) > 0 {
 		add(ActionUpdated, other)

@@ -40,6 +40,7 @@ func (v Validator) Validate(w *store.Webhook) error {
 		v.checkURL, v.checkDestination, checkMethod, checkStatus, checkEvents, checkSecret, checkEmail,
 		checkHeaders, v.checkTemplate, v.CheckSink, checkModelProperties, checkSignatureFormat,
 		checkRateLimit,
+		checkOrdering,
 	}
 	for _, check := range checks {
 		if err := check(w); err != nil {

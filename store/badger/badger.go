@@ -153,6 +153,9 @@ func Open(opts Options) (*Store, error) {
 	if err == nil {
 		err = s.loadUsage()
 	}
+	if err == nil {
+		err = s.loadLanes()
+	}
 	if err != nil {
 		_ = errors.Join(s.webhookSeq.Release(), s.historySeq.Release(), db.Close())
 		return nil, err

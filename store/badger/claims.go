@@ -42,6 +42,17 @@ type claimSet struct {
 	// disjoint and in key order.
 	runs     [3][]*claimRun
 	runClock uint64
+	// lanes are the lanes of ordered webhooks with a delivery claimed:
+	// none of their other deliveries may be claimed (lanes.go).
+	lanes map[laneID]struct{}
+	// heads are the sequences of every lane's L/ keys, sorted, as of the
+	// groups applied so far (lanes.go): the lane gate's answer without a
+	// seek.
+	heads map[laneID][]int64
+	// ready are lanes whose head changed since the last claims (their head
+	// finished): claimIn takes their new heads first, by id, instead of
+	// finding them behind the waiting keys of slower lanes (lanes.go).
+	ready map[laneID]struct{}
 	// iterated counts the queue keys claim scans visited (for tests).
 	iterated uint64
 }
@@ -92,6 +103,11 @@ func (c *claimSet) refuse(id string, b blocker) {
 type blocker struct {
 	company int64
 	webhook string
+	// lane, when set: the delivery (sequence seq) waited in its lane
+	// (lanes.go); it stays refused while the lane is claimed or an earlier
+	// sequence is open (laneWaits).
+	lane *laneID
+	seq  int64
 }
 
 // blockerOf names what refused d: its company when the filter reports the
@@ -106,6 +122,9 @@ func blockerOf(d *store.Delivery, f store.ClaimFilter) blocker {
 // blocked reports whether the filter still refuses every delivery b
 // stands for.
 func (b blocker) blocked(f store.ClaimFilter) bool {
+	if b.lane != nil {
+		return false // claimIn checks it against the claimed lanes first
+	}
 	if b.webhook == "" {
 		return f.BlockedCompany != nil && f.BlockedCompany(b.company)
 	}
@@ -129,6 +148,7 @@ func (c *claimSet) releaseAll() int {
 	defer c.mu.Unlock()
 	n := len(c.ids)
 	c.ids = map[string]claim{}
+	c.lanes = map[laneID]struct{}{}
 	c.refused = nil
 	c.runs = [3][]*claimRun{} // their claimed keys are claimable again
 	c.byPrio = [3]int{}
@@ -145,7 +165,8 @@ func (c *claimSet) counts() [3]int {
 var noHint = [3]uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64}
 
 func newClaimSet() claimSet {
-	return claimSet{ids: map[string]claim{}, committing: noHint}
+	return claimSet{ids: map[string]claim{}, lanes: map[laneID]struct{}{}, heads: map[laneID][]int64{},
+		ready: map[laneID]struct{}{}, committing: noHint}
 }
 
 // beginEnqueue is called before committing a group that enqueues keys due
@@ -173,6 +194,9 @@ func (c *claimSet) committed(due [3]uint64, recorded []string, ok bool) {
 			if cl, found := c.ids[id]; found {
 				delete(c.ids, id)
 				c.byPrio[cl.prio]--
+				if cl.rec.Sequence > 0 {
+					delete(c.lanes, laneOf(&cl.rec))
+				}
 			}
 		}
 	}

@@ -331,7 +331,9 @@ const soleDelivery deliveryFlags = 1
 
 // encodeDelivery: 0x02 id eventId webhookId company eventName workOrder
 // priority attempts state dueAt lastStatus lastError deadReason createdAt
-// updatedAt flags — ~150 bytes.
+// updatedAt flags [sequence holdsLane] — ~150 bytes. The bracketed trailer
+// is written for ordered deliveries only (Sequence > 0), so the records of
+// other webhooks are as before.
 func encodeDelivery(d *store.Delivery, flags deliveryFlags) []byte {
 	b := make([]byte, 0, 80+len(d.ID)+len(d.EventID)+len(d.WebhookID)+len(d.EventName)+len(d.LastError)+len(d.DeadReason))
 	b = append(b, recordBinary)
@@ -354,7 +356,16 @@ func encodeDelivery(d *store.Delivery, flags deliveryFlags) []byte {
 	b = appendStr(b, d.DeadReason)
 	b = appendTime(b, d.CreatedAt)
 	b = appendTime(b, d.UpdatedAt)
-	return binary.AppendUvarint(b, uint64(flags))
+	b = binary.AppendUvarint(b, uint64(flags))
+	if d.Sequence > 0 {
+		b = binary.AppendUvarint(b, uint64(d.Sequence))
+		hold := byte(0)
+		if d.HoldsLane {
+			hold = 1
+		}
+		b = append(b, hold)
+	}
+	return b
 }
 
 // decodeDelivery decodes a delivery record (version 1: bare JSON).
@@ -387,6 +398,10 @@ func decodeDelivery(v []byte) (*store.Delivery, deliveryFlags, error) {
 	r.LastError, r.DeadReason = d.str(), d.str()
 	r.CreatedAt, r.UpdatedAt = d.time(), d.time()
 	flags := deliveryFlags(d.uvarint())
+	if d.off < len(d.b) { // the ordered delivery's trailer
+		r.Sequence = int64(d.uvarint())
+		r.HoldsLane = d.byte() == 1
+	}
 	if err := d.done(); err != nil {
 		return nil, 0, err
 	}

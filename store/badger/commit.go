@@ -212,6 +212,8 @@ type wtx struct {
 	// at expiryAt; commit writes them as one expiry block (delivery.go).
 	expiring []string
 	expiryAt uint64
+	// lanes are the L/ keys the group adds and removes (lanes.go).
+	lanes []laneChange
 }
 
 func (s *Store) begin() *wtx {
@@ -269,6 +271,11 @@ func (w *wtx) commit() (err error) {
 	}
 	if err := w.txn.Commit(); err != nil {
 		return err
+	}
+	if len(w.lanes) > 0 {
+		w.s.claims.mu.Lock()
+		w.s.claims.applyLanes(w.lanes)
+		w.s.claims.mu.Unlock()
 	}
 	if w.depthDirty {
 		w.s.depthMu.Lock()

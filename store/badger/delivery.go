@@ -88,6 +88,9 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	if err := w.leave(old); err != nil {
 		return err
 	}
+	if err := w.moveLane(old, next); err != nil {
+		return err
+	}
 	v := encodeDelivery(next, flags)
 	done := finished(next.State)
 	var err error

@@ -156,6 +156,12 @@ func (w *wtx) ingestOne(it store.IngestItem) error {
 	}
 	for _, d := range it.Deliveries {
 		c := *d // the committer never keeps caller memory
+		if c.Ordered {
+			var err error
+			if c.Sequence, err = w.nextSequence(c.WebhookID, c.WorkOrderID); err != nil {
+				return err
+			}
+		}
 		if err := w.transition(nil, &c, flags); err != nil {
 			return err
 		}

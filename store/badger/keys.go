@@ -35,6 +35,8 @@ const (
 	pIdempotency = "k\x00" // k/<key>                                         → expires8 + response
 	pMeta        = "m\x00" // m/<name>                                        → bytes
 	pUsage       = "u\x00" // u/<company8>                                    → stored event payload bytes (uvarint)
+	pLane        = "L\x00" // L/<webhookID>\0<workOrder8><seq8>               → delivery id, while it keeps its lane waiting (lanes.go)
+	pLaneSeq     = "l\x00" // l/<webhookID>\0<workOrder8>                      → the lane's last sequence (uvarint)
 )
 
 // Delivery buckets in the D/ index: open (pending or in flight) and
@@ -93,6 +95,7 @@ func historyKey(webhookID string, id int64) []byte {
 func eventKey(id string) []byte     { return strKey(pEvent, id) }
 func eventOpenKey(id string) []byte { return strKey(pEventOpen, id) }
 func eventExpKey(id string) []byte  { return strKey(pEventExp, id) }
+
 // expiryBlockKey is X/ + ref, an x/ value: <expires8><seq8>.
 func expiryBlockKey(ref []byte) []byte { return append([]byte(pExpiry), ref...) }
 

@@ -93,7 +93,12 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		c.pruneRuns(prio)
 		rs = &runScan{runs: c.runs[prio]}
 	}
-	var out []*store.Delivery
+	gate := laneGate{txn: txn}
+	defer gate.close()
+	out, err := s.claimReady(txn, &gate, prio, nowK, limit, f, epoch)
+	if err != nil {
+		return nil, err
+	}
 	hint := uint64(math.MaxUint64) // due of the first key left claimable
 	last := c.hint[prio]           // due of the last key passed
 	skipped, memoSkipped := 0, 0
@@ -136,7 +141,18 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 			continue
 		}
 		id := string(k[len(prefix)+8:])
-		if b, ok := c.refused[id]; ok && b.blocked(f) {
+		if b, ok := c.refused[id]; ok && b.lane != nil {
+			if c.laneWaits(*b.lane, b.seq) {
+				// Its lane still has an earlier or claimed delivery. The
+				// hint may pass it: when its lane's head finishes, the lane
+				// is ready and claimReady takes it by id (lanes.go).
+				memoSkipped++
+				if rs != nil {
+					rs.end()
+				}
+				continue
+			}
+		} else if ok && b.blocked(f) {
 			memoSkipped++ // still blocked: no need to read it again
 			hint = min(hint, due)
 			rs.refused(k, due, b)
@@ -160,6 +176,15 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 			}
 			continue
 		}
+		if d.Sequence > 0 && !gate.open(c, d) {
+			skipped++ // an earlier delivery of its lane is unfinished: it waits in place (see above)
+			lane := laneOf(d)
+			c.refuse(id, blocker{lane: &lane, seq: d.Sequence})
+			if rs != nil {
+				rs.end()
+			}
+			continue
+		}
 		if f.Admit != nil && !f.Admit(d) {
 			skipped++ // stays queued, and ahead of later keys, for the next claim
 			hint = min(hint, due)
@@ -174,6 +199,9 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		c.ids[id] = claim{prio: prio, attempts: d.Attempts, rec: *d, flags: flags, epoch: epoch}
 		d.State = store.DeliveryInFlight
 		c.byPrio[prio]++
+		if d.Sequence > 0 {
+			c.lanes[laneOf(d)] = struct{}{}
+		}
 		out = append(out, d)
 		if rs != nil {
 			rs.admits++
@@ -309,6 +337,7 @@ func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (
 		}
 		next := *d
 		next.State, next.DueAt, next.UpdatedAt, next.DeadReason = store.DeliveryPending, now, now, ""
+		next.HoldsLane = false // back in its lane as an open delivery
 		if err := w.transition(d, &next, flags); err != nil {
 			return err
 		}

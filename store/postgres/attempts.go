@@ -61,16 +61,17 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []store.AttemptRecord) 
 	rows, err := s.pool.Query(ctx, `WITH input AS (
 			SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::int[], $6::text[],
 				$7::text[], $8::timestamptz[], $9::int[], $10::text[], $11::bigint[], $12::text[], $13::bigint[],
-				$14::int[], $15::bool[], $16::timestamptz[], $17::bytea[], $18::bigint[], $19::bigint[])
+				$14::int[], $15::bool[], $16::timestamptz[], $17::bytea[], $18::bigint[], $19::bigint[], $21::bool[])
 			AS t(id, attempts, state, due_at, last_status, last_error, dead_reason, updated_at, attempt, webhook_id,
-				company_id, event_name, work_order_id, response_status, success, created_at, doc, req_size, resp_size)),
+				company_id, event_name, work_order_id, response_status, success, created_at, doc, req_size, resp_size,
+				holds_lane)),
 		cur AS (
 			SELECT d.id, d.webhook_id, (d.state = 'inflight' AND d.lease_owner IS NOT NULL AND d.lease_owner <> $20) AS lost
 			FROM deliveries d WHERE d.id IN (SELECT id FROM input) ORDER BY d.id FOR UPDATE),
 		upd AS (
 			UPDATE deliveries d SET attempts = i.attempts, state = i.state, due_at = i.due_at, last_status = i.last_status,
 				last_error = i.last_error, dead_reason = i.dead_reason, updated_at = i.updated_at,
-				lease_owner = NULL, lease_until = NULL
+				holds_lane = i.holds_lane, lease_owner = NULL, lease_until = NULL
 			FROM input i JOIN cur ON cur.id = i.id WHERE d.id = i.id AND NOT cur.lost RETURNING d.id),
 		ins AS (
 			INSERT INTO attempts (delivery_id, attempt, webhook_id, company_id, event_name, work_order_id,
@@ -84,7 +85,7 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []store.AttemptRecord) 
 				success = EXCLUDED.success, created_at = EXCLUDED.created_at, doc = EXCLUDED.doc,
 				request_body_size = EXCLUDED.request_body_size, response_body_size = EXCLUDED.response_body_size
 			RETURNING 1)
-		SELECT cur.id, cur.lost FROM cur`, append(cols.args(), s.owner)...)
+		SELECT cur.id, cur.lost FROM cur`, append(cols.args(), s.owner, cols.holdsLane)...)
 	if err != nil {
 		return fmt.Errorf("store: record %d attempts: %w", len(batch), err)
 	}
@@ -125,7 +126,7 @@ type attemptColumns struct {
 	attempts, lastStatus, attempt, status                  []int
 	dueAt, updatedAt, createdAt                            []time.Time
 	companyID, workOrderID, reqSize, respSize              []int64
-	success                                                []bool
+	success, holdsLane                                     []bool
 	doc                                                    [][]byte
 }
 
@@ -149,6 +150,7 @@ func (c *attemptColumns) add(d *store.Delivery, a *store.Attempt, now time.Time)
 	c.companyID, c.eventName, c.workOrderID = append(c.companyID, ac.CompanyID), append(c.eventName, ac.EventName), append(c.workOrderID, ac.WorkOrderID)
 	c.status, c.success, c.createdAt = append(c.status, ac.ResponseStatus), append(c.success, ac.Outcome == store.OutcomeSuccess), append(c.createdAt, ac.CreatedAt)
 	c.doc, c.reqSize, c.respSize = append(c.doc, doc), append(c.reqSize, ac.RequestBodySize), append(c.respSize, ac.ResponseBodySize)
+	c.holdsLane = append(c.holdsLane, d.HoldsLane && d.State == store.DeliveryDead)
 	return nil
 }
 

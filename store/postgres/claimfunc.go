@@ -161,9 +161,9 @@ func (c *claimScan) rows(ctx context.Context, upper pos, except []int64, exceptH
 	if exceptHooks == nil {
 		exceptHooks = []string{}
 	}
-	rows, err := c.tx.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries
+	rows, err := c.tx.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries d
 		WHERE state = 'pending' AND priority = $1 AND due_at <= $2
-			AND (due_at, id) `+from+` ($3, $4) AND (due_at, id) < ($5, $6) AND company_id <> ALL($7)
+			AND (due_at, id) `+from+` ($3, $4) AND (due_at, id) < ($5, $6) AND company_id <> ALL($7) AND `+laneOpen+`
 			AND webhook_id <> ALL($9)
 		ORDER BY due_at, id LIMIT $8 FOR UPDATE SKIP LOCKED`,
 		c.prio, c.now, c.sc.at.due, c.sc.at.id, upper.due, upper.id, except, n, exceptHooks)

@@ -90,6 +90,10 @@ func queueIngest(b *pgx.Batch, items []store.IngestItem) {
 		b.Queue(`INSERT INTO events (id, trace_id, name, company_id, work_order_id, payload, received_at, traceparent)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ev.ID, ev.TraceID, ev.Name, ev.CompanyID, ev.WorkOrderID, ev.Payload, ev.ReceivedAt, ev.TraceParent)
 		for _, d := range it.Deliveries {
+			if d.Ordered {
+				queueOrdered(b, d)
+				continue
+			}
 			b.Queue(`INSERT INTO deliveries (id, event_id, webhook_id, company_id, event_name, work_order_id,
 				priority, attempts, state, due_at, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)`,
@@ -97,6 +101,20 @@ func queueIngest(b *pgx.Batch, items []store.IngestItem) {
 				d.DueAt, d.CreatedAt, d.UpdatedAt)
 		}
 	}
+}
+
+// queueOrdered adds an ordered delivery's row with the next sequence of
+// its lane. The lane_sequences row stays locked until the commit, so the
+// sequences of one work order follow the commits that accepted them.
+func queueOrdered(b *pgx.Batch, d *store.Delivery) {
+	b.Queue(`WITH s AS (
+			INSERT INTO lane_sequences (webhook_id, work_order_id, last) VALUES ($3, $6, 1)
+			ON CONFLICT (webhook_id, work_order_id) DO UPDATE SET last = lane_sequences.last + 1 RETURNING last)
+		INSERT INTO deliveries (id, event_id, webhook_id, company_id, event_name, work_order_id,
+			priority, attempts, state, due_at, created_at, updated_at, sequence)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, s.last FROM s`,
+		d.ID, d.EventID, d.WebhookID, d.CompanyID, d.EventName, d.WorkOrderID, d.Priority, d.Attempts,
+		d.DueAt, d.CreatedAt, d.UpdatedAt)
 }
 
 // claimIdem records the key, or returns the stored response when the key is

@@ -13,13 +13,22 @@ import (
 
 // deliveryCols is what scanDelivery reads, in order.
 const deliveryCols = `id, event_id, webhook_id, company_id, event_name, work_order_id, priority, attempts, state,
-	due_at, last_status, last_error, dead_reason, created_at, updated_at`
+	due_at, last_status, last_error, dead_reason, created_at, updated_at, sequence, holds_lane`
+
+// laneOpen is the lane gate of a claim over deliveries d (lanes.go): a
+// sequenced delivery goes only when no earlier one of its lane is open or
+// dead holding it, and none of its lane is in flight. The inner
+// condition is deliveries_lane's predicate, so the index answers it.
+const laneOpen = `(d.sequence = 0 OR NOT EXISTS (SELECT 1 FROM deliveries e
+	WHERE e.webhook_id = d.webhook_id AND e.work_order_id = d.work_order_id AND e.id <> d.id
+		AND e.sequence > 0 AND (e.state IN ('pending', 'inflight') OR e.holds_lane)
+		AND (e.sequence < d.sequence OR e.state = 'inflight')))`
 
 func scanDelivery(r pgx.CollectableRow) (*store.Delivery, error) {
 	var d store.Delivery
 	var prio int16
 	err := r.Scan(&d.ID, &d.EventID, &d.WebhookID, &d.CompanyID, &d.EventName, &d.WorkOrderID, &prio, &d.Attempts,
-		&d.State, &d.DueAt, &d.LastStatus, &d.LastError, &d.DeadReason, &d.CreatedAt, &d.UpdatedAt)
+		&d.State, &d.DueAt, &d.LastStatus, &d.LastError, &d.DeadReason, &d.CreatedAt, &d.UpdatedAt, &d.Sequence, &d.HoldsLane)
 	d.Priority = int(prio)
 	return &d, err
 }
@@ -36,7 +45,7 @@ func (s *Store) ClaimDue(ctx context.Context, priority int, now time.Time, limit
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `WITH c AS (
-			SELECT id FROM deliveries WHERE state = 'pending' AND priority = $1 AND due_at <= $2
+			SELECT id FROM deliveries d WHERE state = 'pending' AND priority = $1 AND due_at <= $2 AND `+laneOpen+`
 			ORDER BY due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
 		UPDATE deliveries d SET state = 'inflight', lease_owner = $4,
 			lease_until = clock_timestamp() + make_interval(secs => $5)
@@ -112,7 +121,7 @@ func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (
 		if state == store.DeliveryInFlight {
 			return fmt.Errorf("store: delivery %s is being delivered; try again later", deliveryID)
 		}
-		rows, err := tx.Query(ctx, `UPDATE deliveries SET state = 'pending', due_at = $2, updated_at = $2, dead_reason = ''
+		rows, err := tx.Query(ctx, `UPDATE deliveries SET state = 'pending', due_at = $2, updated_at = $2, dead_reason = '', holds_lane = false
 			WHERE id = $1 RETURNING `+deliveryCols, deliveryID, now)
 		if err != nil {
 			return err

@@ -41,6 +41,7 @@ func RunContract(t *testing.T, open Opener) {
 		{"EventWithoutDeliveries", testEventWithoutDeliveries},
 		{"StoredBytesPerCompany", testStoredBytes},
 		{"ClaimDueFunc", testClaimDueFunc},
+		{"OrderedLanes", testOrderedLanes},
 		{"Locker", testLocker},
 		{"RateBuckets", testRateBuckets},
 		{"Rollups", testRollups},
