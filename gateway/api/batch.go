@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -82,18 +81,17 @@ func (s *Server) handlePublishBatch(c *fiber.Ctx) error {
 }
 
 // itemError is the status and error item of one refused envelope: what
-// POST /api/v1/events would have answered for it, its field prefixed with
-// the item's place. An error of ours the client cannot read is logged.
+// POST /api/v1/events would have answered for it, plus where in the
+// envelope (a 400) or when to publish again (a 429) as members, since a
+// batch has no header per item. An error of ours the client cannot read
+// is logged.
 func (s *Server) itemError(c *fiber.Ctx, i int, err error) (int, map[string]any) {
 	status, msg, extra, known := ClientError(err)
 	if !known {
 		status, msg = fiber.StatusInternalServerError, "internal error"
 		s.log.Error("bulk publish item failed", "path", c.Path(), "index", i, "err", err)
 	}
-	item := map[string]any{"code": status, "message": msg}
-	for k, v := range extra {
-		item[k] = v
-	}
+	item := errorItem(status, msg, extra)
 	if pe := (*ingest.ParseError)(nil); errors.As(err, &pe) {
 		// Where in the item's envelope, so a producer can find it among 500.
 		item["field"] = pe.Field
@@ -101,8 +99,8 @@ func (s *Server) itemError(c *fiber.Ctx, i int, err error) (int, map[string]any)
 			item["offset"] = pe.Offset
 		}
 	}
-	if qe := (*ingest.QuotaError)(nil); errors.As(err, &qe) && qe.Rate {
-		item["retryAfter"] = int64(qe.RetryAfter / time.Second) // the single publish's Retry-After
+	if secs, ok := rateRetryAfter(err); ok {
+		item["retryAfter"] = secs // the single publish's Retry-After
 	}
 	return status, item
 }

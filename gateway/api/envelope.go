@@ -55,9 +55,8 @@ func writeError(c *fiber.Ctx, err error, bodyLimit int64, clock Clock, log *slog
 	var fe *fiber.Error
 	switch {
 	case known:
-		var qe *ingest.QuotaError
-		if errors.As(err, &qe) && qe.Rate {
-			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(int64(qe.RetryAfter/time.Second), 10))
+		if secs, ok := rateRetryAfter(err); ok {
+			c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(secs, 10))
 		}
 	case errors.As(err, &fe):
 		status, msg = fe.Code, fe.Message
@@ -68,14 +67,30 @@ func writeError(c *fiber.Ctx, err error, bodyLimit int64, clock Clock, log *slog
 		status, msg = fiber.StatusInternalServerError, "internal error"
 		log.Error("request failed", "path", c.Path(), "err", err)
 	}
+	return c.Status(status).JSON(errorBody{
+		Metadata: map[string]any{"timestamp": clock.Now().UTC().Format(time.RFC3339Nano), "path": c.Path()},
+		Errors:   []map[string]any{errorItem(status, msg, extra)},
+	})
+}
+
+// errorItem is one member of the envelope's errors: code, message and
+// the error's extra members.
+func errorItem(status int, msg string, extra map[string]any) map[string]any {
 	item := map[string]any{"code": status, "message": msg}
 	for k, v := range extra {
 		item[k] = v
 	}
-	return c.Status(status).JSON(errorBody{
-		Metadata: map[string]any{"timestamp": clock.Now().UTC().Format(time.RFC3339Nano), "path": c.Path()},
-		Errors:   []map[string]any{item},
-	})
+	return item
+}
+
+// rateRetryAfter is how many seconds a publish refused by the company's
+// publish rate should wait (its Retry-After); ok is false for any other error.
+func rateRetryAfter(err error) (secs int64, ok bool) {
+	var qe *ingest.QuotaError
+	if errors.As(err, &qe) && qe.Rate {
+		return int64(qe.RetryAfter / time.Second), true
+	}
+	return 0, false
 }
 
 // DomainStatus is the HTTP status of an error of the packages below the
