@@ -108,11 +108,8 @@ func (d *Dashboard) showSecret(w http.ResponseWriter, r *http.Request) {
 	s := sessionOf(r)
 	id := r.PathValue("id")
 	q := url.Values{"fields": {"webhookId,url,secret"}}
-	env, err := s.api.call(r.Context(), http.MethodGet, "/api/v1/webhooks/"+url.PathEscape(id), q, nil)
 	var wh webhook
-	if err == nil {
-		err = jsonInto(env.Result, &wh)
-	}
+	_, err := s.api.get(r.Context(), "/api/v1/webhooks/"+url.PathEscape(id), q, &wh)
 	if err == nil && wh.Secret == "" {
 		err = errors.New("this session may not read secrets (it needs the webhooks:write scope)")
 	}
