@@ -19,7 +19,7 @@ const module = "github.com/hookgate/hookgate/"
 // import directly. Keep the two equal.
 var mayImport = map[string][]string{
 	// the tests' harness: a client of the API and loopback receivers
-	"gateway/gatewaytest": {"config", "gateway/api", "plugins/http", "plugins/sdk", "plugins/sdk/sdktest", "plugins/servicenow", "store"},
+	"gateway/gatewaytest": {"config", "gateway/api", "plugins/http", "plugins/sdk", "plugins/sdk/sdktest", "plugins/servicenow", "store", "store/storetest"},
 	"gateway/api":         {"config", "dashboard", "events", "gateway/delivery", "gateway/ingest", "gateway/webhooks", "store", "telemetry", "transforms"},
 	"gateway/ingest":      {"events", "store", "telemetry"},
 	// the served OpenAPI document's sources and its generator

@@ -1,29 +1,14 @@
 package gatewaytest
 
 import (
-	"sync"
 	"time"
+
+	"github.com/hookgate/hookgate/store/storetest"
 )
 
-// ManualClock is a gateway.Clock that only moves when told to.
-type ManualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// ManualClock is a gateway.Clock that only moves when told to: the store
+// contract's clock, so the gateway's tests and the store's move time alike.
+type ManualClock = storetest.Clock
 
 // NewManualClock returns a clock stopped at t.
-func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
-
-// Now returns the clock's current time.
-func (c *ManualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *ManualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func NewManualClock(t time.Time) *ManualClock { return storetest.NewClock(t) }
