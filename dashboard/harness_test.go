@@ -114,8 +114,18 @@ func (lg *liveGateway) publish(t *testing.T, token, name string) {
 		t.Fatal(err)
 	}
 	env["event"].(map[string]any)["name"] = name
-	body, _ := json.Marshal(env)
-	req, _ := http.NewRequest("POST", lg.base+"/api/v1/events", strings.NewReader(string(body)))
+	status, answer := lg.post(t, token, "/api/v1/events", env)
+	if status != http.StatusAccepted {
+		t.Fatalf("publish: %d %s", status, answer)
+	}
+}
+
+// post sends body as JSON to the API as the token's client and returns
+// the answer's status and body.
+func (lg *liveGateway) post(t *testing.T, token, path string, body any) (int, []byte) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", lg.base+path, strings.NewReader(string(raw)))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
@@ -123,10 +133,11 @@ func (lg *liveGateway) publish(t *testing.T, token, name string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("publish: %d %s", resp.StatusCode, b)
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return resp.StatusCode, answer
 }
 
 // flakyReceiver fails its first request with a 500 and accepts the rest,
@@ -150,22 +161,14 @@ func flakyReceiver(t *testing.T) (string, *atomic.Int32) {
 // createWebhook posts a webhook through the API and returns its id.
 func (lg *liveGateway) createWebhook(t *testing.T, token string, body map[string]any) string {
 	t.Helper()
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", lg.base+"/api/v1/webhooks", strings.NewReader(string(raw)))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	status, answer := lg.post(t, token, "/api/v1/webhooks", body)
 	var env struct {
 		Result struct {
 			WebhookID string `json:"webhookId"`
 		} `json:"result"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != http.StatusOK || env.Result.WebhookID == "" {
-		t.Fatalf("create webhook: %d %v", resp.StatusCode, err)
+	if err := json.Unmarshal(answer, &env); err != nil || status != http.StatusOK || env.Result.WebhookID == "" {
+		t.Fatalf("create webhook: %d %s", status, answer)
 	}
 	return env.Result.WebhookID
 }
