@@ -122,9 +122,8 @@ func (t *throttle) holdShared(ctx context.Context, key string, perSecond float64
 // readHolds pauses here the webhooks another replica paused (a 429 with
 // Retry-After), reading the store's held webhook buckets at most once per
 // holdsEvery of the gateway's clock: one indexed read of the held rows
-// per poll interval, not one per claim pass. On failure the pauses of
-// other replicas are missed until the store answers again; this
-// replica's own hold as it was.
+// per poll interval, not one per claim pass. While the read fails, other
+// replicas' pauses are missed here; this replica's own pauses still hold.
 func (t *throttle) readHolds(ctx context.Context, now time.Time) {
 	t.mu.Lock()
 	due := t.holdsReadAt.IsZero() || !now.Before(t.holdsReadAt.Add(t.holdsEvery))
@@ -140,16 +139,13 @@ func (t *throttle) readHolds(ctx context.Context, now time.Time) {
 	prefix := sharedKeyPrefix + webhookKeyPrefix
 	held, err := t.shared.HeldBuckets(ctx, prefix, now)
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if err != nil {
-		if !t.holdsFailed {
-			t.log.Warn("reading the webhooks other replicas paused failed; their 429 pauses hold on them only until the store answers", "err", err)
-		}
-		t.holdsFailed = true
-		return
-	}
-	t.holdsFailed = false
+	firstFailure := err != nil && !t.holdsFailed
+	t.holdsFailed = err != nil
 	for key, until := range held {
 		t.hold(strings.TrimPrefix(key, prefix), until)
+	}
+	t.mu.Unlock()
+	if firstFailure {
+		t.log.Warn("reading the webhooks other replicas paused failed; their 429 pauses hold only on them until the store answers", "err", err)
 	}
 }

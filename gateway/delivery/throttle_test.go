@@ -360,6 +360,49 @@ func TestReceiver429PausesEveryReplica(t *testing.T) {
 	t.Run("no rate limit", func(t *testing.T) { test429PausesEveryReplicaUnlimited(t, freeDSN) })
 }
 
+// heldReads is a store's buckets that only answer HeldBuckets, counting
+// the reads.
+type heldReads struct {
+	store.RateBuckets
+	held  map[string]time.Time
+	reads int
+}
+
+func (h *heldReads) HeldBuckets(context.Context, string, time.Time) (map[string]time.Time, error) {
+	h.reads++
+	return h.held, nil
+}
+
+// TestHoldsAreReadOncePerPoll: the store's holds are read before a claim
+// pass at most once per poll interval of the gateway's clock, however
+// many passes there are, and a hold read pauses its webhook here until
+// it ends.
+func TestHoldsAreReadOncePerPoll(t *testing.T) {
+	clock := &stepClock{now: t0}
+	shared := &heldReads{held: map[string]time.Time{"delivery:webhook:w": t0.Add(time.Second)}}
+	th := newThrottle(rigConfig(), hookMap{"w": hook("w", "", 0)}, clock, nil, shared, nil)
+	th.holdsEvery = 100 * time.Millisecond
+	for range 5 {
+		th.refill(context.Background(), 8)
+		clock.add(10 * time.Millisecond)
+	}
+	if shared.reads != 1 {
+		t.Fatalf("%d reads of the holds in 5 claim passes within 50 ms, want 1", shared.reads)
+	}
+	if !th.blocked("w") {
+		t.Fatal("a webhook another replica paused is not held here")
+	}
+	clock.add(50 * time.Millisecond)
+	th.refill(context.Background(), 8)
+	if shared.reads != 2 {
+		t.Fatalf("%d reads after a poll interval, want 2", shared.reads)
+	}
+	clock.add(time.Second)
+	if th.blocked("w") {
+		t.Fatal("still held after the pause ended")
+	}
+}
+
 // answer429Once has the rig's receiver answer its first request 429 with
 // Retry-After 3s and the rest 200.
 func answer429Once(r *throttleRig) {
