@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -347,4 +348,86 @@ func TestBrowserWalkthrough(t *testing.T) {
 	run(t, ctx, "sign out",
 		chromedp.Click(chromedp.CSS(".who button")), chromedp.WaitVisible(chromedp.ID("#client_id")),
 		chromedp.Navigate(ui+"/webhooks"), chromedp.WaitVisible(chromedp.ID("#client_id")))
+}
+
+// TestBrowserReleasesAHeldLane drives a held lane in chromium against a
+// real gateway: an ordered webhook with ordering_on_dead = "hold" gets
+// three events of one work order; the receiver answers the first with a
+// 404 (dead at once), so the other two wait. The webhook's page shows the
+// held lane (work order, the dead delivery, two waiting); Release, through
+// its confirmation, lets the lane go on and the waiting deliveries reach
+// the receiver in the order their events were accepted.
+func TestBrowserReleasesAHeldLane(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	lg := startGateway(t)
+	rcv := newLaneReceiver(t)
+	tok := lg.token(t)
+	events := []string{"workorder.created", "workorder.status.published", "workorder.status.assigned"}
+	webhookID := lg.createWebhook(t, tok, map[string]any{"url": rcv.url + "/hooks/fn", "method": "post", "status": "active",
+		"events": events, "ordering": "work_order", "orderingOnDead": "hold"})
+	for _, name := range events { // one at a time: accepted in this order, all of work order 12345
+		lg.publish(t, tok, name)
+	}
+	dead := rcv.waitFor(t, 1)[0]
+	if dead.event != events[0] || dead.sequence != "1" {
+		t.Fatalf("first request %+v, want %s with X-FN-Sequence 1", dead, events[0])
+	}
+	deadID, _, _ := strings.Cut(dead.deliveryID, ":")
+
+	ctx, cancel := browser(t)
+	defer cancel()
+	ui := lg.base + "/ui"
+	run(t, ctx, "sign in",
+		chromedp.Navigate(ui+"/webhooks/"+webhookID), chromedp.WaitVisible(chromedp.ID("#client_id")),
+		chromedp.SendKeys(chromedp.ID("#client_id"), "acme"), chromedp.SendKeys(chromedp.ID("#client_secret"), "acme-secret"),
+		chromedp.Submit(chromedp.ID("#client_secret")), waitText("h1", webhookID)) // back to the page asked for
+
+	// The held lane: its work order, the dead delivery and its sequence,
+	// why it died and how many wait behind it.
+	lanes := `section[aria-labelledby=lanes-title]`
+	reloadUntil(t, ctx, ui+"/webhooks/"+webhookID, lanes, "12345")
+	run(t, ctx, "held lane", waitText("main", "a dead letter holds its work order"),
+		waitText("#held-lanes", deadID+" (#1)"), waitText("#held-lanes", "404"))
+	cells, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll("#held-lanes tbody tr")).flatMap(r => Array.from(r.cells).slice(0, 4).map(c => c.textContent.trim()))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cells) != 4 || cells[0] != "12345" || cells[3] != "2" {
+		t.Fatalf("held lanes %q, want one row: work order 12345 … 2 waiting", cells)
+	}
+	if got := rcv.requests(); len(got) != 1 {
+		t.Fatalf("the receiver got %d requests while the lane was held, want only the dead one: %+v", len(got), got)
+	}
+
+	// Release asks first (the browser's own confirm, accepted here).
+	confirmed := make(chan string, 1)
+	go func() {
+		for ev, err := range chromedp.Events(ctx, page.JavascriptDialogOpening) {
+			if err != nil {
+				return
+			}
+			confirmed <- ev.Message
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+			return
+		}
+	}()
+	run(t, ctx, "release", chromedp.Click(chromedp.ID("#release-12345")), waitText(".flash", "Work order 12345 goes on"))
+	select {
+	case msg := <-confirmed:
+		if !strings.Contains(msg, "12345") {
+			t.Errorf("the confirmation %q does not name the work order", msg)
+		}
+	default:
+		t.Error("Release did not ask for confirmation")
+	}
+
+	// The waiting deliveries arrive, in order, and the lane is no longer held.
+	got := rcv.waitFor(t, 3)
+	if len(got) != 3 || got[1].event != events[1] || got[1].sequence != "2" || got[2].event != events[2] || got[2].sequence != "3" {
+		t.Fatalf("after the release the receiver got %+v, want %s #2 then %s #3", got, events[1], events[2])
+	}
+	run(t, ctx, "lane gone", chromedp.Navigate(ui+"/webhooks/"+webhookID), waitText("#no-held-lanes", "No work order is waiting"))
 }

@@ -10,7 +10,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,8 +114,18 @@ func (lg *liveGateway) publish(t *testing.T, token, name string) {
 		t.Fatal(err)
 	}
 	env["event"].(map[string]any)["name"] = name
-	body, _ := json.Marshal(env)
-	req, _ := http.NewRequest("POST", lg.base+"/api/v1/events", strings.NewReader(string(body)))
+	status, answer := lg.post(t, token, "/api/v1/events", env)
+	if status != http.StatusAccepted {
+		t.Fatalf("publish: %d %s", status, answer)
+	}
+}
+
+// post sends body as JSON to the API as the token's client and returns
+// the answer's status and body.
+func (lg *liveGateway) post(t *testing.T, token, path string, body any) (int, []byte) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", lg.base+path, strings.NewReader(string(raw)))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
@@ -121,10 +133,11 @@ func (lg *liveGateway) publish(t *testing.T, token, name string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("publish: %d %s", resp.StatusCode, b)
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return resp.StatusCode, answer
 }
 
 // flakyReceiver fails its first request with a 500 and accepts the rest,
@@ -143,4 +156,76 @@ func flakyReceiver(t *testing.T) (string, *atomic.Int32) {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL, &n
+}
+
+// createWebhook posts a webhook through the API and returns its id.
+func (lg *liveGateway) createWebhook(t *testing.T, token string, body map[string]any) string {
+	t.Helper()
+	status, answer := lg.post(t, token, "/api/v1/webhooks", body)
+	var env struct {
+		Result struct {
+			WebhookID string `json:"webhookId"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(answer, &env); err != nil || status != http.StatusOK || env.Result.WebhookID == "" {
+		t.Fatalf("create webhook: %d %s", status, answer)
+	}
+	return env.Result.WebhookID
+}
+
+// received is one request a test receiver got.
+type received struct {
+	event, sequence, deliveryID string
+}
+
+// laneReceiver answers its first request with a 404 (a permanent failure:
+// the delivery is dead-lettered at once) and accepts the rest, recording
+// every request in arrival order.
+type laneReceiver struct {
+	url string
+	mu  sync.Mutex
+	got []received
+}
+
+func newLaneReceiver(t *testing.T) *laneReceiver {
+	lr := &laneReceiver{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		lr.mu.Lock()
+		lr.got = append(lr.got, received{event: r.Header.Get("X-FN-Event-Name"), sequence: r.Header.Get("X-FN-Sequence"),
+			deliveryID: r.Header.Get("X-FN-Delivery-Id")})
+		first := len(lr.got) == 1
+		lr.mu.Unlock()
+		if first {
+			http.Error(w, `{"error":"no such work order"}`, http.StatusNotFound)
+			return
+		}
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(srv.Close)
+	lr.url = srv.URL
+	return lr
+}
+
+// requests returns what the receiver got so far.
+func (lr *laneReceiver) requests() []received {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return slices.Clone(lr.got)
+}
+
+// waitFor polls (bounded) until the receiver got n requests and returns them.
+func (lr *laneReceiver) waitFor(t *testing.T, n int) []received {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := lr.requests()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver got %d requests within 15s, want %d: %v", len(got), n, got)
+		}
+		time.Sleep(20 * time.Millisecond) // deliveries happen in the gateway's own time
+	}
 }

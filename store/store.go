@@ -546,8 +546,14 @@ type RateBuckets interface {
 	TakeToken(ctx context.Context, key string, perSecond float64, burst int, now time.Time) (bool, float64, error)
 	// HoldBucket empties the named bucket so that, refilling at perSecond,
 	// it grants its next token at until and none before (a receiver's 429
-	// Retry-After pauses a webhook on every replica).
+	// Retry-After pauses a webhook on every replica), and records until as
+	// its hold for HeldBuckets; a longer hold is kept. perSecond 0 is a
+	// bucket without a rate, held only (a webhook without a rate limit).
 	HoldBucket(ctx context.Context, key string, perSecond float64, now, until time.Time) error
+	// HeldBuckets returns the buckets whose keys start with prefix that are
+	// held past now, each with when its hold ends: how a replica learns of
+	// another's pause without taking a token.
+	HeldBuckets(ctx context.Context, prefix string, now time.Time) (map[string]time.Time, error)
 }
 
 // HeldLane is a lane of an ordered webhook that waits for a dead delivery

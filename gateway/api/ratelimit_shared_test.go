@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ type fakeBuckets struct {
 	mu   sync.Mutex
 	tok  map[string]float64
 	at   map[string]time.Time
+	held map[string]time.Time
 	fail bool
 }
 
@@ -27,7 +29,26 @@ func (f *fakeBuckets) HoldBucket(_ context.Context, key string, perSecond float6
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.tok[key], f.at[key] = 1-perSecond*until.Sub(now).Seconds(), now
+	if f.held == nil {
+		f.held = map[string]time.Time{}
+	}
+	if until.After(f.held[key]) {
+		f.held[key] = until
+	}
 	return nil
+}
+
+// HeldBuckets lists the holds of keys under prefix that end after now.
+func (f *fakeBuckets) HeldBuckets(_ context.Context, prefix string, now time.Time) (map[string]time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]time.Time{}
+	for k, until := range f.held {
+		if strings.HasPrefix(k, prefix) && until.After(now) {
+			out[k] = until
+		}
+	}
+	return out, nil
 }
 
 func (f *fakeBuckets) TakeToken(_ context.Context, key string, perSecond float64, burst int, now time.Time) (bool, float64, error) {

@@ -88,6 +88,7 @@ func New(o Options) *Dispatcher {
 	d.fair.lookup = o.Webhooks
 	shared, _ := o.Queue.(store.RateBuckets) // replicas: PostgreSQL's buckets
 	d.fair.limits = newThrottle(o.Delivery, o.Webhooks, d.clock, o.SinkLimits, shared, d.log)
+	d.fair.limits.holdsEvery = d.poll // another replica's 429 pause holds here from the next poll
 	return d
 }
 

@@ -32,13 +32,20 @@ type throttle struct {
 	maxPause     time.Duration
 	sinks        map[string]limitSpec // sink name -> its limit; only limited sinks
 	shared       store.RateBuckets    // nil: this process's buckets only
-	log          *slog.Logger
+	// holdsEvery is how often the store's holds are read (the claim poll
+	// interval): another replica's pause holds here from then on.
+	holdsEvery time.Duration
+	log        *slog.Logger
 
 	mu      sync.Mutex
 	buckets map[string]*bucket // bucketKey -> bucket
 	// waiting holds the buckets that refused or granted a delivery since the
 	// last claim pass: the claim loop wakes when the first of them has a token.
 	waiting map[*bucket]struct{}
+	// holdsReadAt is when the store's holds were last read; holdsFailed
+	// that the last read failed (logged once).
+	holdsReadAt time.Time
+	holdsFailed bool
 }
 
 // limitSpec is a parsed rate limit: perSecond 0 means none.
@@ -80,7 +87,10 @@ func (t *throttle) spec(s string, burst int) limitSpec {
 	return limitSpec{perSecond: perSecond, burst: burst}
 }
 
-func webhookKey(id string) string { return "webhook:" + id }
+// webhookKeyPrefix starts every webhook's bucket key.
+const webhookKeyPrefix = "webhook:"
+
+func webhookKey(id string) string { return webhookKeyPrefix + id }
 func sinkKey(name string) string  { return "sink:" + name }
 
 // bucketsOf returns the buckets a delivery of the webhook draws from, at
@@ -250,9 +260,11 @@ func (t *throttle) wait() (time.Duration, bool) {
 
 // pause holds every delivery of the webhook back for retryAfter (capped by
 // delivery.max_retry_after): its receiver answered 429 and said when to
-// come back, which is about the endpoint, not the one delivery. A webhook
-// with a rate limit on a shared store is held on every replica (its
-// bucket is emptied until then); one without, on this replica.
+// come back, which is about the endpoint, not the one delivery. On a
+// shared store the webhook is held on every replica, with or without a
+// rate limit: its bucket in the store is held until then (emptied, with a
+// limit), and the other replicas read the hold before their claims
+// (readHolds).
 func (t *throttle) pause(ctx context.Context, webhookID string, retryAfter time.Duration) {
 	if t == nil || retryAfter <= 0 {
 		return
@@ -260,23 +272,32 @@ func (t *throttle) pause(ctx context.Context, webhookID string, retryAfter time.
 	now := t.clock.Now()
 	until := now.Add(min(retryAfter, t.maxPause))
 	t.mu.Lock()
+	hook := t.hold(webhookID, until)
+	perSecond := hook.spec.perSecond
+	t.mu.Unlock()
+	if t.shared != nil {
+		t.holdShared(ctx, hook.key, perSecond, now, until)
+	}
+}
+
+// hold pauses the webhook's bucket until until (a longer pause stays),
+// creating it for a webhook without a limit, and returns it. t.mu is held.
+func (t *throttle) hold(webhookID string, until time.Time) *bucket {
 	hook, _ := t.bucketsOf(webhookID)
 	if hook == nil {
 		hook = &bucket{key: webhookKey(webhookID)}
 		t.buckets[hook.key] = hook
 	}
-	if until.After(hook.pausedUntil) {
-		hook.pausedUntil = until
+	if !until.After(hook.pausedUntil) {
+		return hook
 	}
-	shared := hook.lim != nil && hook.shared.active()
-	if shared {
+	hook.pausedUntil = until
+	if hook.lim != nil && hook.shared.on {
+		// Tokens taken before the pause are not spent after it: the store's
+		// bucket grants the next one when the pause ends.
 		hook.shared.allowance, hook.shared.nextAt = 0, until
 	}
-	perSecond := hook.spec.perSecond
-	t.mu.Unlock()
-	if shared {
-		t.holdShared(ctx, hook.key, perSecond, now, until)
-	}
+	return hook
 }
 
 // minPoll keeps a claim loop waiting for a token from spinning when the

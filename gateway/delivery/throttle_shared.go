@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,12 @@ import (
 // the next pass after its token is due, which the claim loop schedules
 // (nextPoll). A replica holds at most the bucket's burst of tokens taken
 // and not yet spent, so the limit holds across replicas within that.
+//
+// A receiver's 429 pauses its webhook on every replica, with or without a
+// rate limit: the replica that got it holds the webhook's bucket in the
+// store (HoldBucket), and each replica reads the store's holds before a
+// claim pass, at most once per poll interval (readHolds), so the others
+// hold the webhook from their next poll on until the Retry-After ends.
 
 // sharedBucketTimeout bounds one round trip to the store's buckets. Past
 // it, or on any error, the bucket falls back to this process's limiter
@@ -46,6 +53,7 @@ func (t *throttle) refill(ctx context.Context, free int) {
 		return
 	}
 	now := t.clock.Now()
+	t.readHolds(ctx, now)
 	type ask struct {
 		b         *bucket
 		n         int
@@ -108,5 +116,36 @@ func (t *throttle) holdShared(ctx context.Context, key string, perSecond float64
 	defer cancel()
 	if err := t.shared.HoldBucket(ctx, sharedKeyPrefix+key, perSecond, now, until); err != nil {
 		t.log.Warn("pausing a webhook on every replica failed; paused on this one", "bucket", key, "err", err)
+	}
+}
+
+// readHolds pauses here the webhooks another replica paused (a 429 with
+// Retry-After), reading the store's held webhook buckets at most once per
+// holdsEvery of the gateway's clock: one indexed read of the held rows
+// per poll interval, not one per claim pass. While the read fails, other
+// replicas' pauses are missed here; this replica's own pauses still hold.
+func (t *throttle) readHolds(ctx context.Context, now time.Time) {
+	t.mu.Lock()
+	due := t.holdsReadAt.IsZero() || !now.Before(t.holdsReadAt.Add(t.holdsEvery))
+	if due {
+		t.holdsReadAt = now
+	}
+	t.mu.Unlock()
+	if !due {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, sharedBucketTimeout)
+	defer cancel()
+	prefix := sharedKeyPrefix + webhookKeyPrefix
+	held, err := t.shared.HeldBuckets(ctx, prefix, now)
+	t.mu.Lock()
+	firstFailure := err != nil && !t.holdsFailed
+	t.holdsFailed = err != nil
+	for key, until := range held {
+		t.hold(strings.TrimPrefix(key, prefix), until)
+	}
+	t.mu.Unlock()
+	if firstFailure {
+		t.log.Warn("reading the webhooks other replicas paused failed; their 429 pauses hold only on them until the store answers", "err", err)
 	}
 }

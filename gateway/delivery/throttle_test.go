@@ -348,41 +348,123 @@ func TestRateLimitHoldsAcrossReplicas(t *testing.T) {
 }
 
 // TestReceiver429PausesEveryReplica: on a shared store, a 429 with
-// Retry-After 3s that one replica got pauses the rate-limited webhook on
-// the other replica too (its shared bucket is held), then both go on.
+// Retry-After 3s that one replica got pauses the webhook on the other
+// replica too, then both go on: with a rate limit (its shared bucket is
+// held) and without one (no bucket the replicas take tokens from: the
+// other replica reads the store's hold before its next claim). The
+// subtests share one throwaway PostgreSQL, a database each.
 func TestReceiver429PausesEveryReplica(t *testing.T) {
-	dsn := pgDatabases(t)()
+	newDB := pgDatabases(t)
+	limitedDSN, freeDSN := newDB(), newDB()
+	t.Run("rate limited", func(t *testing.T) { test429PausesEveryReplicaLimited(t, limitedDSN) })
+	t.Run("no rate limit", func(t *testing.T) { test429PausesEveryReplicaUnlimited(t, freeDSN) })
+}
+
+// heldReads is a store's buckets that only answer HeldBuckets, counting
+// the reads.
+type heldReads struct {
+	store.RateBuckets
+	held  map[string]time.Time
+	reads int
+}
+
+func (h *heldReads) HeldBuckets(context.Context, string, time.Time) (map[string]time.Time, error) {
+	h.reads++
+	return h.held, nil
+}
+
+// TestHoldsAreReadOncePerPoll: the store's holds are read before a claim
+// pass at most once per poll interval of the gateway's clock, however
+// many passes there are, and a hold read pauses its webhook here until
+// it ends.
+func TestHoldsAreReadOncePerPoll(t *testing.T) {
 	clock := &stepClock{now: t0}
-	hooks := hookMap{"paced": hook("paced", "10/s", 1)}
-	a := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, rigConfig(), hooks, nil)
-	b := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, rigConfig(), hooks, nil)
+	shared := &heldReads{held: map[string]time.Time{"delivery:webhook:w": t0.Add(time.Second)}}
+	th := newThrottle(rigConfig(), hookMap{"w": hook("w", "", 0)}, clock, nil, shared, nil)
+	th.holdsEvery = 100 * time.Millisecond
+	for range 5 {
+		th.refill(context.Background(), 8)
+		clock.add(10 * time.Millisecond)
+	}
+	if shared.reads != 1 {
+		t.Fatalf("%d reads of the holds in 5 claim passes within 50 ms, want 1", shared.reads)
+	}
+	if !th.blocked("w") {
+		t.Fatal("a webhook another replica paused is not held here")
+	}
+	clock.add(50 * time.Millisecond)
+	th.refill(context.Background(), 8)
+	if shared.reads != 2 {
+		t.Fatalf("%d reads after a poll interval, want 2", shared.reads)
+	}
+	clock.add(time.Second)
+	if th.blocked("w") {
+		t.Fatal("still held after the pause ended")
+	}
+}
+
+// answer429Once has the rig's receiver answer its first request 429 with
+// Retry-After 3s and the rest 200.
+func answer429Once(r *throttleRig) {
 	var limited sync.Once
-	a.sink.answer = func(string) *sdk.Result {
+	r.sink.answer = func(string) *sdk.Result {
 		res := &sdk.Result{Status: 200}
 		limited.Do(func() { res = &sdk.Result{Status: 429, Retryable: true, RetryAfter: 3 * time.Second} })
 		return res
 	}
+}
+
+// claimBoth moves the clock by step n times, claiming on b then a each time.
+func claimBoth(clock *stepClock, a, b *throttleRig, n int, step time.Duration) {
+	for range n {
+		clock.add(step)
+		b.claim()
+		a.claim()
+	}
+}
+
+func test429PausesEveryReplicaLimited(t *testing.T, dsn string) {
+	clock := &stepClock{now: t0}
+	hooks := hookMap{"paced": hook("paced", "10/s", 1)}
+	a := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, rigConfig(), hooks, nil)
+	b := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, rigConfig(), hooks, nil)
+	answer429Once(a)
 	a.publish("paced", 100)
 	a.step(0) // refused: the first pass asks the store for tokens
 	a.step(0) // the token: sent, answered 429
 	if a.sink.count("paced") != 1 {
 		t.Fatalf("replica a sent %d, want the one answered 429", a.sink.count("paced"))
 	}
-	for range 29 { // 2.9 s
-		clock.add(100 * time.Millisecond)
-		b.claim()
-		a.claim()
-	}
+	claimBoth(clock, a, b, 29, 100*time.Millisecond) // 2.9 s
 	if na, nb := a.sink.count("paced"), b.sink.count("paced"); na != 1 || nb != 0 {
 		t.Fatalf("during the 3 s pause replica a sent %d more and replica b %d: the pause is the webhook's on every replica", na-1, nb)
 	}
-	for range 10 { // 1 s after the pause: 10/s again
-		clock.add(100 * time.Millisecond)
-		b.claim()
-		a.claim()
-	}
+	claimBoth(clock, a, b, 10, 100*time.Millisecond) // 1 s after the pause: 10/s again
 	if n := a.sink.count("paced") + b.sink.count("paced") - 1; n < 8 {
 		t.Fatalf("%d sent in the second after the pause, want about 10", n)
+	}
+}
+
+func test429PausesEveryReplicaUnlimited(t *testing.T, dsn string) {
+	clock := &stepClock{now: t0}
+	hooks := hookMap{"free": hook("free", "", 0)}
+	cfg := rigConfig()
+	cfg.MaxInFlightPerWebhook = 1 // one send a claim: the 429 comes before any other
+	a := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, cfg, hooks, nil)
+	b := throttleRigOn(t, openPG(t, dsn, clock.Now), clock, cfg, hooks, nil)
+	answer429Once(a)
+	a.publish("free", 40)
+	a.claim()
+	if a.sink.count("free") != 1 {
+		t.Fatalf("replica a sent %d, want the one answered 429", a.sink.count("free"))
+	}
+	claimBoth(clock, a, b, 29, 100*time.Millisecond) // 2.9 s, a poll interval (100 ms) at a time
+	if na, nb := a.sink.count("free"), b.sink.count("free"); na != 1 || nb != 0 {
+		t.Fatalf("during the 3 s pause replica a sent %d more and replica b %d: the pause is the webhook's on every replica", na-1, nb)
+	}
+	claimBoth(clock, a, b, 2, 100*time.Millisecond)
+	if n := a.sink.count("free") + b.sink.count("free") - 1; n < 2 {
+		t.Fatalf("%d sent in the 0.2 s after the pause, want the webhook going on", n)
 	}
 }
 

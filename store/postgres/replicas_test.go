@@ -199,6 +199,10 @@ func TestSweepRetention(t *testing.T) {
 	if _, _, err := s.TakeToken(t.Context(), "ip:1", 1, 5, now); err != nil {
 		t.Fatal(err)
 	}
+	// A bucket held past the sweep (a long 429 pause) is kept though idle.
+	if err := s.HoldBucket(t.Context(), "delivery:webhook:w", 0, now, now.Add(30*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := s.Sweep(t.Context()); err != nil || n != 0 {
 		t.Fatalf("early sweep removed %d (%v)", n, err)
 	}
@@ -213,6 +217,9 @@ func TestSweepRetention(t *testing.T) {
 	}
 	if got, err := s.StoredBytes(t.Context(), 1); err != nil || got != 2 {
 		t.Fatalf("stored bytes after the sweep: %d (%v), want 2 (the open event's {})", got, err)
+	}
+	if held, err := s.HeldBuckets(t.Context(), "delivery:", clock.Now()); err != nil || len(held) != 1 {
+		t.Fatalf("held buckets after the sweep: %v (%v), want the one held for 30 h", held, err)
 	}
 	var open string
 	for _, id := range ids {

@@ -61,8 +61,10 @@ func (s *Store) Sweep(ctx context.Context) (int64, error) {
 			{`DELETE FROM history WHERE ctid = ANY(ARRAY(SELECT h.ctid FROM history h WHERE h.created_at < $1
 				AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.webhook_id = h.webhook_id) LIMIT $2))`, cutoff},
 			{`DELETE FROM idempotency WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency WHERE expires_at <= $1 LIMIT $2))`, now},
-			// A bucket idle for an hour is full again: the same as none.
-			{`DELETE FROM rate_buckets WHERE ctid = ANY(ARRAY(SELECT ctid FROM rate_buckets WHERE at < $1 LIMIT $2))`, now.Add(-time.Hour)},
+			// A bucket idle for an hour is full again: the same as none,
+			// unless it is still held (a 429's pause may be longer).
+			{`DELETE FROM rate_buckets WHERE ctid = ANY(ARRAY(SELECT ctid FROM rate_buckets WHERE at < $1
+				AND (held_until IS NULL OR held_until < $1) LIMIT $2))`, now.Add(-time.Hour)},
 		}
 		for _, st := range steps {
 			for {

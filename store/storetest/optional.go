@@ -176,6 +176,47 @@ func testRateBuckets(e *env) {
 	if ok, _ := take("contract:b", at.Add(10*time.Second)); !ok {
 		t.Fatal("no token when the hold ended")
 	}
+
+	// Holds are listed by prefix until they end, a bucket without a rate
+	// (perSecond 0) included; a shorter hold does not cut a longer one.
+	hold := func(key string, perSecond float64, now, until time.Time) {
+		t.Helper()
+		if err := rb.HoldBucket(e.ctx, key, perSecond, now, until); err != nil {
+			t.Fatalf("HoldBucket(%s): %v", key, err)
+		}
+	}
+	held := func(prefix string, now time.Time) map[string]time.Time {
+		t.Helper()
+		m, err := rb.HeldBuckets(e.ctx, prefix, now)
+		if err != nil {
+			t.Fatalf("HeldBuckets(%s): %v", prefix, err)
+		}
+		return m
+	}
+	at = now.Add(3 * time.Hour)
+	hold("contract:held:free", 0, at, at.Add(30*time.Second))
+	hold("contract:held:free", 0, at.Add(time.Second), at.Add(5*time.Second))
+	hold("contract:held:paced", 2, at, at.Add(10*time.Second))
+	hold("other:held", 0, at, at.Add(time.Minute))
+	got := held("contract:held:", at.Add(time.Second))
+	want := map[string]time.Time{"contract:held:free": at.Add(30 * time.Second), "contract:held:paced": at.Add(10 * time.Second)}
+	if len(got) != len(want) {
+		t.Fatalf("held buckets under contract:held: %v, want %v", got, want)
+	}
+	for k, until := range want {
+		if !got[k].Equal(until) {
+			t.Fatalf("%s held until %v, want %v (listed: %v)", k, got[k], until, got)
+		}
+	}
+	if got := held("contract:held:", at.Add(10*time.Second)); len(got) != 1 || !got["contract:held:free"].Equal(at.Add(30*time.Second)) {
+		t.Fatalf("at the end of the 10 s hold: %v, want only the 30 s one", got)
+	}
+	if got := held("contract:held:", at.Add(30*time.Second)); len(got) != 0 {
+		t.Fatalf("after every hold ended: %v", got)
+	}
+	if ok, _ := take("contract:held:paced", at.Add(9*time.Second)); ok {
+		t.Fatal("a held bucket with a rate granted a token before its hold ended")
+	}
 }
 
 // OneHolderAtATime has holders goroutines take the named lock, by turns
