@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -83,13 +84,25 @@ func (l *limitReader) Read(p []byte) (int, error) {
 // read or write return at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// nothingReadError is a failure before any byte of the answer arrived.
-// On a connection that sat in the pool it most likely means the server
-// had closed it while idle, so the request is sent once more on a new one.
-type nothingReadError struct{ err error }
+// closedError is a connection found closed (EOF, reset, broken pipe)
+// before any byte of the answer arrived. On a connection that sat in the
+// pool it most likely means the server had closed it while idle, so the
+// request is sent once more on a new one; a timeout or a cancel is not
+// this, and is never retried.
+type closedError struct{ err error }
 
-func (e nothingReadError) Error() string { return e.err.Error() }
-func (e nothingReadError) Unwrap() error { return e.err }
+func (e closedError) Error() string { return e.err.Error() }
+func (e closedError) Unwrap() error { return e.err }
+
+// noAnswer wraps err, the failure that left an exchange without any byte
+// of the answer, as a closedError when it says the peer had closed.
+func noAnswer(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return closedError{err}
+	}
+	return err
+}
 
 // roundTrip sends req and reads the answer's header. The answer's body is
 // read from the returned conn's buffer; pass the conn to release when done.
@@ -114,8 +127,8 @@ func (t *transport) roundTrip(ctx context.Context, req *http.Request) (*http.Res
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		var nr nothingReadError
-		if !c.reused || retried || !errors.As(err, &nr) {
+		var closed closedError
+		if !c.reused || retried || !errors.As(err, &closed) {
 			return nil, nil, err
 		}
 		if req.GetBody != nil { // the first try read the body
@@ -132,22 +145,27 @@ func (t *transport) roundTrip(ctx context.Context, req *http.Request) (*http.Res
 func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*http.Response, error) {
 	dl, _ := ctx.Deadline() // zero: none
 	if err := c.nc.SetDeadline(dl); err != nil {
-		return nil, nothingReadError{err}
+		return nil, err
 	}
 	if ctx.Done() != nil {
 		nc := c.nc
 		c.unwatch = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
 	}
-	if err := req.Write(c.bw); err != nil {
-		return nil, nothingReadError{err}
+	werr := req.Write(c.bw)
+	if werr == nil {
+		werr = c.bw.Flush()
 	}
-	if err := c.bw.Flush(); err != nil {
-		return nil, nothingReadError{err}
-	}
+	// A failed write still looks for an answer, as net/http does: a
+	// server may refuse a large body (413) and close before reading it
+	// all. The connection is closed or past its deadline by then, so the
+	// look does not wait.
 	for {
 		c.lr.n = t.maxHeaderBytes
 		if _, err := c.br.Peek(1); err != nil {
-			return nil, nothingReadError{err}
+			if werr != nil {
+				err = werr
+			}
+			return nil, noAnswer(err)
 		}
 		resp, err := http.ReadResponse(c.br, req)
 		if errors.Is(err, errHeaderTooLarge) {
