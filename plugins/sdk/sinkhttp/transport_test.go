@@ -218,3 +218,35 @@ func TestWireFormat(t *testing.T) {
 		t.Errorf("the Client asked for compression on its own:\n%s", got)
 	}
 }
+
+// TestPoolLimits: the pool keeps at most maxIdlePerHost connections per
+// host and maxIdle in all, closes the rest, and hands out none that sat
+// idle past idleTimeout.
+func TestPoolLimits(t *testing.T) {
+	tr := &transport{maxIdle: 2, maxIdlePerHost: 1, idleTimeout: time.Minute}
+	newConn := func(key string) *conn {
+		a, b := net.Pipe()
+		t.Cleanup(func() { _ = b.Close() })
+		return &conn{key: key, nc: a}
+	}
+	closed := func(c *conn) bool {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(time.Millisecond))
+		_, err := c.nc.Write([]byte("x"))
+		return err == io.ErrClosedPipe
+	}
+	a1, a2, b1, c1 := newConn("a"), newConn("a"), newConn("b"), newConn("c")
+	for _, c := range []*conn{a1, a2, b1, c1} {
+		tr.release(c, true)
+	}
+	if closed(a1) || !closed(a2) || closed(b1) || !closed(c1) {
+		t.Fatalf("closed: a1 %v a2 %v b1 %v c1 %v; want the second of a host and the third in all closed",
+			closed(a1), closed(a2), closed(b1), closed(c1))
+	}
+	if got := tr.pooled("a"); got != a1 || !got.reused {
+		t.Fatalf("pooled(a) = %v", got)
+	}
+	b1.idleAt = time.Now().Add(-2 * time.Minute)
+	if got := tr.pooled("b"); got != nil || !closed(b1) || tr.nIdle != 0 {
+		t.Fatalf("an expired connection: pooled %v, closed %v, %d idle", got, closed(b1), tr.nIdle)
+	}
+}
