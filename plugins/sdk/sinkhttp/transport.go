@@ -155,10 +155,16 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 	if werr == nil {
 		werr = c.bw.Flush()
 	}
-	// A failed write still looks for an answer, as net/http does: a
-	// server may refuse a large body (413) and close before reading it
-	// all. The connection is closed or past its deadline by then, so the
-	// look does not wait.
+	// A write the network refused still looks for an answer, as net/http
+	// does: a server may refuse a large body (413) and close before
+	// reading it all. The connection is broken or past its deadline by
+	// then, so the look does not wait. Any other failure (the request
+	// could not be written) ends here: the server may be waiting for the
+	// rest.
+	var ne *net.OpError
+	if werr != nil && !errors.As(werr, &ne) {
+		return nil, werr
+	}
 	for {
 		c.lr.n = t.maxHeaderBytes
 		if _, err := c.br.Peek(1); err != nil {
