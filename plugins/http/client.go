@@ -30,8 +30,6 @@ func newClient(p netguard.Policy) *sinkhttp.Client {
 		MaxIdleConns:           1024,
 		MaxIdleConnsPerHost:    128,
 		MaxResponseHeaderBytes: 256 << 10,
-		// Send exactly the headers the gateway signed; no implicit gzip.
-		DisableCompression: true,
 	})
 }
 

@@ -6,6 +6,9 @@
 //
 //   - it dials through the gateway's netguard policy and never through a
 //     proxy from the environment (a proxy would connect past the guard);
+//   - it runs each exchange on the caller's goroutine (HTTP/1.1, pooled
+//     connections; see transport), several times cheaper in CPU than
+//     net/http's Transport for the small requests sinks send;
 //   - it never follows a redirect (that would carry the payload, and any
 //     Authorization header, somewhere the configuration did not name);
 //   - it keeps at most sdk.MaxResponseBody of an answer and drains a
@@ -32,6 +35,7 @@ package sinkhttp
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -41,6 +45,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
@@ -77,20 +83,29 @@ type Options struct {
 	// keeps net/http's defaults (no total limit, 2 per host).
 	MaxIdleConns, MaxIdleConnsPerHost int
 	// MaxResponseHeaderBytes bounds an answer's header; zero keeps
-	// net/http's default.
+	// net/http's default (10 MiB).
 	MaxResponseHeaderBytes int64
-	// DisableCompression stops the transport from asking for gzip and
-	// unpacking it, so exactly the caller's headers are sent.
+	// DisableCompression is kept for sinks written against earlier
+	// versions; it no longer changes anything: the Client never asks for
+	// gzip on its own, so exactly the caller's headers are sent.
 	DisableCompression bool
 }
+
+// Pool and handshake limits, as net/http's DefaultTransport has them.
+const (
+	defaultMaxIdlePerHost = 2
+	defaultMaxHeaderBytes = 10 << 20
+	idleConnTimeout       = 90 * time.Second
+	tlsHandshakeTimeout   = 10 * time.Second
+)
 
 // Client is one connection pool and its policy. It is safe for concurrent
 // use; make one per configuration, not per request.
 type Client struct {
-	// tr is called directly, never through an http.Client (see roundTrip):
-	// a 3xx is reported as it is, since following it would send the
-	// request somewhere the configuration did not name.
-	tr            *http.Transport
+	// tr never follows a redirect: a 3xx is reported as it is, since
+	// following it would send the request somewhere the configuration did
+	// not name.
+	tr            *transport
 	userAgent     string
 	service       string
 	now           func() time.Time
@@ -102,21 +117,16 @@ func New(opts Options) *Client {
 	d := opts.Policy.Dialer()
 	d.Timeout = 30 * time.Second // the request's ctx usually ends it sooner
 	d.KeepAlive = 30 * time.Second
-	tr := &http.Transport{
-		// Never a proxy from the environment: a proxy connects on our
-		// behalf, past the dialer's guard.
-		Proxy:                  nil,
-		DialContext:            d.DialContext,
-		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           opts.MaxIdleConns,
-		MaxIdleConnsPerHost:    opts.MaxIdleConnsPerHost,
-		IdleConnTimeout:        90 * time.Second,
-		TLSHandshakeTimeout:    10 * time.Second,
-		ExpectContinueTimeout:  time.Second,
-		MaxResponseHeaderBytes: opts.MaxResponseHeaderBytes,
-		DisableCompression:     opts.DisableCompression,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
-		// No ResponseHeaderTimeout: the request's ctx bounds the wait.
+	// No proxy, ever: a proxy connects on our behalf, past the dialer's
+	// guard. No timeout on the answer: the request's ctx bounds the wait.
+	tr := &transport{
+		dialer:         d,
+		tlsConfig:      &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}},
+		tlsTimeout:     tlsHandshakeTimeout,
+		idleTimeout:    idleConnTimeout,
+		maxIdle:        opts.MaxIdleConns,
+		maxIdlePerHost: cmp.Or(opts.MaxIdleConnsPerHost, defaultMaxIdlePerHost),
+		maxHeaderBytes: cmp.Or(opts.MaxResponseHeaderBytes, defaultMaxHeaderBytes),
 	}
 	now := opts.Now
 	if now == nil {
@@ -133,7 +143,7 @@ func New(opts Options) *Client {
 
 // CloseIdleConnections closes the pool's idle connections; call it on a
 // Client that a new configuration replaced.
-func (c *Client) CloseIdleConnections() { c.tr.CloseIdleConnections() }
+func (c *Client) CloseIdleConnections() { c.tr.closeIdle() }
 
 // Request is one outgoing request.
 type Request struct {
@@ -175,60 +185,60 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
 	if r.Header != nil {
 		req.Header = r.Header
 	}
+	if err := validHeader(req.Header); err != nil {
+		return nil, &sdk.Result{Error: "invalid request: " + err.Error()}
+	}
 	if c.userAgent != "" && req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
+	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
+		// What http.Client does with a URL's userinfo.
+		password, _ := u.Password()
+		req.SetBasicAuth(u.Username(), password)
+	}
 	span := startRequestSpan(ctx, req)
-	resp, err := c.roundTrip(req)
+	resp, cn, err := c.tr.roundTrip(ctx, req)
 	if err != nil {
 		endRequestSpan(span, 0, err)
 		return nil, c.transportFailure(ctx, err, r.Timeout)
 	}
 	endRequestSpan(span, resp.StatusCode, nil)
-	body, size := readBody(resp.Body, resp.ContentLength)
-	_ = resp.Body.Close()
+	body, size, complete := readBody(resp.Body, resp.ContentLength)
+	// The connection carries another request only if this answer was read
+	// to its end; an answer cut at the drain limit closes it.
+	c.tr.release(cn, complete && keepAlive(req, resp))
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Size: size}, nil
 }
 
-// roundTrip is http.Client.Do for a client that never follows a redirect,
-// calling the Transport directly: Client.Do copies every request's headers
-// and keeps a list of hops in case it follows one, about a twentieth of
-// what a small delivery allocates. What else Client.Do does for this client
-// is done here: Basic auth from the URL's userinfo unless the request sets
-// Authorization, the error for a TLS request to a plain HTTP server, and a
-// non-nil Body. Errors are not wrapped in a *url.Error (StripURL's
-// purpose); a 3xx comes back as the answer, as with http.ErrUseLastResponse.
-func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
-	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
-		password, _ := u.Password()
-		req.SetBasicAuth(u.Username(), password)
-	}
-	resp, err := c.tr.RoundTrip(req)
-	if err != nil {
-		var rh tls.RecordHeaderError
-		if errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/" {
-			err = http.ErrSchemeMismatch
+// validHeader refuses what net/http's Transport refuses: a header name
+// that is not a token, a value with a control character (a CR or LF would
+// let a value add headers of its own).
+func validHeader(h http.Header) error {
+	for k, vs := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("net/http: invalid header field name %q", k)
 		}
-		return nil, err
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("net/http: invalid header field value for %q", k)
+			}
+		}
 	}
-	if resp.Body == nil {
-		resp.Body = http.NoBody
-	}
-	return resp, nil
+	return nil
 }
 
 // readBody returns at most sdk.MaxResponseBody bytes and then discards at
-// most DrainLimit more, and the body's whole size (the announced one, or
-// what was read). A read error after the status line does not change the
-// outcome: the remote has answered. size is the announced length, -1 when
-// unknown: the buffer starts at that size (io.ReadAll starts at 512 bytes
-// whatever the answer).
-func readBody(r io.Reader, size int64) ([]byte, int64) {
+// most DrainLimit more, the body's whole size (the announced one, or what
+// was read) and whether it was read to its end. A read error after the
+// status line does not change the outcome: the remote has answered. size
+// is the announced length, -1 when unknown: the buffer starts at that size
+// (io.ReadAll starts at 512 bytes whatever the answer).
+func readBody(r io.Reader, size int64) (body []byte, total int64, complete bool) {
 	n := 512
 	if size >= 0 && size < sdk.MaxResponseBody {
 		n = int(size) + 1 // +1: room to see the end without growing
 	}
-	body := make([]byte, 0, n)
+	body = make([]byte, 0, n)
 	lr := io.LimitedReader{R: r, N: sdk.MaxResponseBody}
 	for {
 		if len(body) == cap(body) {
@@ -236,12 +246,18 @@ func readBody(r io.Reader, size int64) ([]byte, int64) {
 		}
 		m, err := lr.Read(body[len(body):cap(body)])
 		body = body[:len(body)+m]
+		if err == io.EOF && lr.N > 0 {
+			return body, max(size, int64(len(body))), true
+		}
+		if err == io.EOF {
+			break // the kept part is full
+		}
 		if err != nil {
-			break
+			return body, max(size, int64(len(body))), false
 		}
 	}
-	drained, _ := io.CopyN(io.Discard, r, DrainLimit)
-	return body, max(size, int64(len(body))+drained)
+	drained, err := io.CopyN(io.Discard, r, DrainLimit)
+	return body, max(size, int64(len(body))+drained), err == io.EOF
 }
 
 // transportFailure classifies an exchange that got no answer.
