@@ -95,10 +95,7 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 	}
 	gate := laneGate{txn: txn}
 	defer gate.close()
-	out, err := s.claimReady(txn, &gate, prio, nowK, limit, f, epoch)
-	if err != nil {
-		return nil, err
-	}
+	var out []*store.Delivery
 	hint := uint64(math.MaxUint64) // due of the first key left claimable
 	last := c.hint[prio]           // due of the last key passed
 	skipped, memoSkipped := 0, 0
@@ -143,10 +140,11 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		id := string(k[len(prefix)+8:])
 		if b, ok := c.refused[id]; ok && b.lane != nil {
 			if c.laneWaits(*b.lane, b.seq) {
-				// Its lane still has an earlier or claimed delivery. The
-				// hint may pass it: when its lane's head finishes, the lane
-				// is ready and claimReady takes it by id (lanes.go).
+				// Its lane still has an earlier or claimed delivery. It
+				// holds the hint: nothing else would bring the scan back
+				// to it (rare: only lanes' heads are queued, lanes.go).
 				memoSkipped++
+				hint = min(hint, due)
 				if rs != nil {
 					rs.end()
 				}
@@ -178,6 +176,7 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		}
 		if d.Sequence > 0 && !gate.open(c, d) {
 			skipped++ // an earlier delivery of its lane is unfinished: it waits in place (see above)
+			hint = min(hint, due)
 			lane := laneOf(d)
 			c.refuse(id, blocker{lane: &lane, seq: d.Sequence})
 			if rs != nil {
@@ -351,10 +350,14 @@ func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (
 // chunks of bulkChunk queue keys. The queue is walked (its keys carry the
 // records) since open deliveries have no index by webhook: a webhook
 // stops being active rarely, a delivery finishes all the time. In-flight
-// ones are left to their workers.
+// ones are left to their workers. Deliveries waiting in their lanes are
+// not queued: they are found first, by the webhook's lane keys.
 func (s *Store) DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
+	total, err := s.deadLetterWaiting(ctx, webhookID, reason, now)
+	if err != nil {
+		return total, err
+	}
 	prefix := []byte(pQueue)
-	total := 0
 	var cursor []byte
 	for {
 		n, scanned := 0, 0
@@ -371,6 +374,58 @@ func (s *Store) DeadLetterPending(ctx context.Context, webhookID, reason string,
 				n++
 				return w.transition(d, &next, flags)
 			})
+		})
+		total += n
+		if err != nil || scanned < bulkChunk {
+			return total, err
+		}
+		cursor = last
+	}
+}
+
+// deadLetterWaiting dead-letters the webhook's deliveries waiting in their
+// lanes (laneWaiting), a chunk of bulkChunk lane keys at a time. None of
+// them heads its lane, so none queues another.
+func (s *Store) deadLetterWaiting(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
+	prefix := append(append([]byte(pLane), webhookID...), 0)
+	total := 0
+	var cursor []byte
+	for {
+		n, scanned := 0, 0
+		var last []byte
+		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
+			n, scanned = 0, 0
+			keys, err := w.keysAfter(prefix, cursor, bulkChunk)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				scanned, last = scanned+1, k
+				id, err := getValue(w.txn, k)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				d, flags, err := getDeliveryRec(w.txn, string(id))
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if d.State != store.DeliveryPending || flags&laneWaiting == 0 {
+					continue // queued: the queue walk takes it
+				}
+				next := *d
+				next.State, next.DeadReason, next.UpdatedAt = store.DeliveryDead, reason, now
+				n++
+				if err := w.transition(d, &next, flags); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		total += n
 		if err != nil || scanned < bulkChunk {
