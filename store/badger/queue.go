@@ -353,83 +353,83 @@ func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (
 // ones are left to their workers. Deliveries waiting in their lanes are
 // not queued: they are found first, by the webhook's lane keys.
 func (s *Store) DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
-	total, err := s.deadLetterWaiting(ctx, webhookID, reason, now)
-	if err != nil {
-		return total, err
+	kill := func(w *wtx, d *store.Delivery, flags deliveryFlags) error {
+		next := *d
+		next.State, next.DeadReason, next.UpdatedAt = store.DeliveryDead, reason, now
+		return w.transition(d, &next, flags)
 	}
-	prefix := []byte(pQueue)
-	var cursor []byte
-	for {
-		n, scanned := 0, 0
-		var last []byte
-		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
-			n, scanned = 0, 0
-			return w.eachQueued(prefix, cursor, bulkChunk, func(k []byte, d *store.Delivery, flags deliveryFlags) error {
-				scanned, last = scanned+1, k
-				if d.WebhookID != webhookID || d.State != store.DeliveryPending || s.claims.inFlight(d) {
-					return nil // in flight: its worker records it
-				}
-				next := *d
-				next.State, next.DeadReason, next.UpdatedAt = store.DeliveryDead, reason, now
-				n++
-				return w.transition(d, &next, flags)
-			})
-		})
-		total += n
-		if err != nil || scanned < bulkChunk {
-			return total, err
+	lanes := append(append([]byte(pLane), webhookID...), 0)
+	waiting, err := s.inCursorChunks(ctx, func(w *wtx, after []byte) (n, scanned int, last []byte, err error) {
+		keys, err := w.keysAfter(lanes, after, bulkChunk)
+		for _, k := range keys {
+			if err != nil {
+				break
+			}
+			scanned, last = scanned+1, k
+			var d *store.Delivery
+			var flags deliveryFlags
+			d, flags, err = laneDelivery(w.txn, k)
+			if err != nil || d == nil || d.State != store.DeliveryPending || flags&laneWaiting == 0 {
+				continue // queued (the queue walk takes it) or gone
+			}
+			n++
+			err = kill(w, d, flags) // never its lane's head: it queues no other
 		}
-		cursor = last
+		return n, scanned, last, err
+	})
+	if err != nil {
+		return waiting, err
 	}
+	queued, err := s.inCursorChunks(ctx, func(w *wtx, after []byte) (n, scanned int, last []byte, err error) {
+		err = w.eachQueued([]byte(pQueue), after, bulkChunk, func(k []byte, d *store.Delivery, flags deliveryFlags) error {
+			scanned, last = scanned+1, k
+			if d.WebhookID != webhookID || d.State != store.DeliveryPending || s.claims.inFlight(d) {
+				return nil // in flight: its worker records it
+			}
+			n++
+			return kill(w, d, flags)
+		})
+		return n, scanned, last, err
+	})
+	return waiting + queued, err
 }
 
-// deadLetterWaiting dead-letters the webhook's deliveries waiting in their
-// lanes (laneWaiting), a chunk of bulkChunk lane keys at a time. None of
-// them heads its lane, so none queues another.
-func (s *Store) deadLetterWaiting(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
-	prefix := append(append([]byte(pLane), webhookID...), 0)
+// laneDelivery reads the delivery an L/ key names, nil when it is gone.
+func laneDelivery(txn *badger.Txn, k []byte) (*store.Delivery, deliveryFlags, error) {
+	id, err := getValue(txn, k)
+	if err == nil {
+		var d *store.Delivery
+		var flags deliveryFlags
+		d, flags, err = getDeliveryRec(txn, string(id))
+		if err == nil {
+			return d, flags, nil
+		}
+	}
+	return nil, 0, ignoreNotFound(err)
+}
+
+// inCursorChunks runs step, one transaction (atomic and durable) at a
+// time, each after the last key the step before scanned, until a step
+// scans fewer than bulkChunk keys; it returns how many items the committed
+// steps changed. step may run again after a failed commit, so it must
+// report only what it did in the transaction it is given.
+func (s *Store) inCursorChunks(ctx context.Context, step func(w *wtx, after []byte) (changed, scanned int, last []byte, err error)) (int, error) {
 	total := 0
 	var cursor []byte
 	for {
-		n, scanned := 0, 0
+		var n, scanned int
 		var last []byte
 		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
-			n, scanned = 0, 0
-			keys, err := w.keysAfter(prefix, cursor, bulkChunk)
-			if err != nil {
-				return err
-			}
-			for _, k := range keys {
-				scanned, last = scanned+1, k
-				id, err := getValue(w.txn, k)
-				if errors.Is(err, store.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				d, flags, err := getDeliveryRec(w.txn, string(id))
-				if errors.Is(err, store.ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				if d.State != store.DeliveryPending || flags&laneWaiting == 0 {
-					continue // queued: the queue walk takes it
-				}
-				next := *d
-				next.State, next.DeadReason, next.UpdatedAt = store.DeliveryDead, reason, now
-				n++
-				if err := w.transition(d, &next, flags); err != nil {
-					return err
-				}
-			}
-			return nil
+			var err error
+			n, scanned, last, err = step(w, cursor)
+			return err
 		})
-		total += n
-		if err != nil || scanned < bulkChunk {
+		if err != nil {
 			return total, err
+		}
+		total += n
+		if scanned < bulkChunk {
+			return total, nil
 		}
 		cursor = last
 	}
