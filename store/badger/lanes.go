@@ -147,8 +147,8 @@ func (w *wtx) moveLane(old, next *store.Delivery) (headLeft bool, err error) {
 			headLeft = i == 0
 			w.laneSeqs[lane] = slices.Delete(seqs, i, i+1)
 		}
-		if headLeft && old.State == store.DeliveryDead {
-			w.setHeld(lane, false)
+		if old.State == store.DeliveryDead {
+			w.setHeld(lane, false) // released
 		}
 		return headLeft, w.del(laneKey(old))
 	}
