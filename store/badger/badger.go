@@ -244,8 +244,8 @@ func (s *Store) Close() error {
 // is nothing, and a sweep with nothing to do is one short seek.
 const eventSweepInterval = time.Minute
 
-// gcLoop runs value-log GC every interval and the event sweep every
-// eventSweepInterval until Close.
+// gcLoop runs value-log GC every interval and the event and held-lane
+// sweeps every eventSweepInterval until Close.
 func (s *Store) gcLoop(every time.Duration, inMemory bool) {
 	defer close(s.gcDone)
 	sweep := time.NewTicker(eventSweepInterval)
@@ -266,6 +266,9 @@ func (s *Store) gcLoop(every time.Duration, inMemory bool) {
 			// After Close the committer refuses the sweep: ErrClosed.
 			if _, err := s.sweepEvents(context.Background(), s.now()); err != nil && !errors.Is(err, store.ErrClosed) {
 				s.log.Warn("store: sweeping expired events", "err", err)
+			}
+			if err := s.sweepHeldLanes(context.Background()); err != nil && !errors.Is(err, store.ErrClosed) {
+				s.log.Warn("store: sweeping held lanes", "err", err)
 			}
 		}
 	}

@@ -46,13 +46,13 @@ type claimSet struct {
 	// none of their other deliveries may be claimed (lanes.go).
 	lanes map[laneID]struct{}
 	// heads are the sequences of every lane's L/ keys, sorted, as of the
-	// groups applied so far (lanes.go): the lane gate's answer without a
-	// seek.
+	// groups committed so far (lanes.go): the lane gate's answer without a
+	// seek, and what a group starts from when it adds to or removes from
+	// a lane (wtx.laneView).
 	heads map[laneID][]int64
-	// ready are lanes whose head changed since the last claims (their head
-	// finished): claimIn takes their new heads first, by id, instead of
-	// finding them behind the waiting keys of slower lanes (lanes.go).
-	ready map[laneID]struct{}
+	// held are the lanes whose head is a dead delivery holding them: its
+	// L/ key expires with it (sweepHeldLanes).
+	held map[laneID]struct{}
 	// iterated counts the queue keys claim scans visited (for tests).
 	iterated uint64
 }
@@ -166,7 +166,7 @@ var noHint = [3]uint64{math.MaxUint64, math.MaxUint64, math.MaxUint64}
 
 func newClaimSet() claimSet {
 	return claimSet{ids: map[string]claim{}, lanes: map[laneID]struct{}{}, heads: map[laneID][]int64{},
-		ready: map[laneID]struct{}{}, committing: noHint}
+		held: map[laneID]struct{}{}, committing: noHint}
 }
 
 // beginEnqueue is called before committing a group that enqueues keys due

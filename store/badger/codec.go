@@ -329,6 +329,11 @@ type deliveryFlags uint64
 // fan-out > 1) use the counter.
 const soleDelivery deliveryFlags = 1
 
+// laneWaiting: the delivery is pending behind an earlier one of its lane
+// and has no queue key (format 4, lanes.go); the transaction that removes
+// the delivery before it queues it (promote).
+const laneWaiting deliveryFlags = 2
+
 // encodeDelivery: 0x02 id eventId webhookId company eventName workOrder
 // priority attempts state dueAt lastStatus lastError deadReason createdAt
 // updatedAt flags [sequence holdsLane] — ~150 bytes. The bracketed trailer

@@ -212,8 +212,11 @@ type wtx struct {
 	// at expiryAt; commit writes them as one expiry block (delivery.go).
 	expiring []string
 	expiryAt uint64
-	// lanes are the L/ keys the group adds and removes (lanes.go).
-	lanes []laneChange
+	// laneSeqs are the lanes the group touched, as it leaves them, and
+	// held which of them it found or left held (lanes.go): published
+	// once it commits.
+	laneSeqs map[laneID][]int64
+	held     map[laneID]bool
 }
 
 func (s *Store) begin() *wtx {
@@ -272,9 +275,9 @@ func (w *wtx) commit() (err error) {
 	if err := w.txn.Commit(); err != nil {
 		return err
 	}
-	if len(w.lanes) > 0 {
+	if len(w.laneSeqs) > 0 || len(w.held) > 0 {
 		w.s.claims.mu.Lock()
-		w.s.claims.applyLanes(w.lanes)
+		w.s.claims.publishLanes(w.laneSeqs, w.held)
 		w.s.claims.mu.Unlock()
 	}
 	if w.depthDirty {
@@ -315,12 +318,22 @@ func (w *wtx) enqueue(d *store.Delivery, rec []byte) error {
 	return nil
 }
 
-// dequeue removes d's queue key (d as stored: pending at its DueAt).
-func (w *wtx) dequeue(d *store.Delivery) error {
-	if err := w.del(queueKey(d.Priority, d.DueAt, d.ID)); err != nil {
-		return err
+// dequeue removes d's queue key (d as stored: pending at its DueAt) and
+// uncounts it; a delivery waiting in its lane (laneWaiting) has no key
+// but is counted all the same: the depth is every pending delivery.
+func (w *wtx) dequeue(d *store.Delivery, flags deliveryFlags) error {
+	if flags&laneWaiting == 0 {
+		if err := w.del(queueKey(d.Priority, d.DueAt, d.ID)); err != nil {
+			return err
+		}
 	}
 	w.depth[d.Priority]--
 	w.depthDirty = true
 	return nil
+}
+
+// countWaiting counts d, pending behind its lane's head and not queued.
+func (w *wtx) countWaiting(d *store.Delivery) {
+	w.depth[d.Priority]++
+	w.depthDirty = true
 }

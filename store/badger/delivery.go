@@ -17,7 +17,8 @@ import (
 // Delivery state changes. Every change of a delivery goes through
 // wtx.transition, which keeps its record and its indexes consistent:
 //
-//	q/  queue key           present while pending
+//	q/  queue key           present while pending, unless waiting in its lane (laneWaiting)
+//	L/  lane key            present while the delivery keeps its lane waiting (lanes.go)
 //	i/  in-flight marker    present while in flight (older versions only)
 //	D/  dead letters        per webhook, by CreatedAt, while dead
 //
@@ -85,15 +86,19 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	if !validPriority(next.Priority) {
 		return fmt.Errorf("store: delivery %s: priority %d out of range 0..2", next.ID, next.Priority)
 	}
-	if err := w.leave(old); err != nil {
+	if err := w.leave(old, flags); err != nil {
 		return err
 	}
-	if err := w.moveLane(old, next); err != nil {
+	headLeft, err := w.moveLane(old, next)
+	if err != nil {
 		return err
+	}
+	flags &^= laneWaiting
+	if w.laneWaits(next) {
+		flags |= laneWaiting
 	}
 	v := encodeDelivery(next, flags)
 	done := finished(next.State)
-	var err error
 	if done { // finished: the record starts its retention clock
 		err = w.setExpiring(deliveryKey(next.ID), v)
 	} else {
@@ -115,14 +120,23 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	if err != nil {
 		return err
 	}
-	switch next.State {
-	case store.DeliveryPending:
+	switch {
+	case next.State == store.DeliveryPending && flags&laneWaiting != 0:
+		w.countWaiting(next)
+	case next.State == store.DeliveryPending:
 		err = w.enqueue(next, v)
-	case store.DeliveryInFlight:
+	case next.State == store.DeliveryInFlight:
 		err = w.set(inFlightKey(next.ID), nil)
 	}
 	if err != nil {
 		return err
+	}
+	if headLeft {
+		// In the same transaction: the lane's next delivery is queued
+		// exactly when the one before it is done.
+		if err := w.promote(laneOf(old)); err != nil {
+			return err
+		}
 	}
 	switch {
 	case old == nil:
@@ -135,14 +149,15 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	return nil
 }
 
-// leave removes the queue or in-flight key of old's state.
-func (w *wtx) leave(old *store.Delivery) error {
+// leave removes the queue or in-flight key of old's state (flags as read
+// with old).
+func (w *wtx) leave(old *store.Delivery, flags deliveryFlags) error {
 	if old == nil {
 		return nil
 	}
 	switch old.State {
 	case store.DeliveryPending:
-		if err := w.dequeue(old); err != nil {
+		if err := w.dequeue(old, flags); err != nil {
 			return err
 		}
 	case store.DeliveryInFlight:

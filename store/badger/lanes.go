@@ -24,10 +24,17 @@ import (
 //     delivery keeps its lane waiting (store.Delivery.InLane): written and
 //     deleted by move with the delivery's state, in the same transaction.
 //
-// The first L/ key of a lane is its head. A claim takes a sequenced
-// delivery only when it is the head and nothing of its lane is claimed
-// (claimSet.lanes), so a retry of the head keeps the lane waiting through
-// its backoff, and after a crash the same head goes first again.
+// The first L/ key of a lane is its head. Only the head is in the due
+// queue (format 4): a pending delivery behind it carries laneWaiting in
+// its record and has no q/ key, so the claim scan never steps over the
+// tail of a lane. The transaction that removes a lane's head (success,
+// dead without hold, a release) queues the next one (promote), due at
+// max(its due, now). A claim takes a sequenced delivery only when it is
+// the head and nothing of its lane is claimed (claimSet.lanes), so a
+// retry of the head keeps the lane waiting through its backoff, and after
+// a crash the same head goes first again. A queued delivery can still be
+// behind its head (a manual retry puts an earlier one back in front of a
+// queued head): the claim's gate holds it.
 
 var _ store.Lanes = (*Store)(nil)
 
@@ -67,36 +74,126 @@ func (w *wtx) nextSequence(webhookID string, workOrder int64) (int64, error) {
 	return int64(last), w.set(k, binary.AppendUvarint(nil, last))
 }
 
-// laneChange is one L/ key a group adds or removes, applied to the
-// in-memory lane heads (claimSet.heads) once the group has committed.
-type laneChange struct {
-	lane laneID
-	seq  int64
-	add  bool
+// laneView returns the lane's sequences (its L/ keys, sorted) as this
+// group sees them: the committed ones (claimSet.heads, which only the
+// committer changes, so they are exact at the start of a group) with the
+// group's own changes; commit publishes them.
+func (w *wtx) laneView(lane laneID) []int64 {
+	if seqs, ok := w.laneSeqs[lane]; ok {
+		return seqs
+	}
+	c := &w.s.claims
+	c.mu.Lock()
+	seqs := slices.Clone(c.heads[lane])
+	_, held := c.held[lane]
+	c.mu.Unlock()
+	if w.laneSeqs == nil {
+		w.laneSeqs = make(map[laneID][]int64)
+	}
+	w.laneSeqs[lane] = seqs
+	if held {
+		w.setHeld(lane, true)
+	}
+	return seqs
 }
 
-// moveLane keeps d's L/ key in step with its state (see InLane).
-func (w *wtx) moveLane(old, next *store.Delivery) error {
-	was, is := old != nil && old.InLane(), next.InLane()
-	if was != is {
-		d := next
-		if was {
-			d = old
-		}
-		w.lanes = append(w.lanes, laneChange{laneOf(d), d.Sequence, is})
+// setHeld records whether the lane's head is a dead delivery holding it
+// (its L/ key expires with the record: sweepHeldLanes).
+func (w *wtx) setHeld(lane laneID, held bool) {
+	if w.held == nil {
+		w.held = make(map[laneID]bool)
 	}
+	w.held[lane] = held
+}
+
+// laneWaits reports whether the pending delivery d waits behind an earlier
+// delivery of its lane (so it is not queued: laneWaiting).
+func (w *wtx) laneWaits(d *store.Delivery) bool {
+	if d.Sequence <= 0 || d.State != store.DeliveryPending {
+		return false
+	}
+	seqs := w.laneView(laneOf(d))
+	return len(seqs) > 0 && seqs[0] < d.Sequence
+}
+
+// moveLane keeps d's L/ key in step with its state (see InLane). headLeft
+// reports that it removed its lane's head: the new head may wait to be
+// queued (promote).
+func (w *wtx) moveLane(old, next *store.Delivery) (headLeft bool, err error) {
+	was, is := old != nil && old.InLane(), next.InLane()
 	switch {
 	case is && (!was || (old.State == store.DeliveryDead) != (next.State == store.DeliveryDead)):
+		lane := laneOf(next)
+		if !was {
+			seqs := w.laneView(lane)
+			if i, found := slices.BinarySearch(seqs, next.Sequence); !found {
+				w.laneSeqs[lane] = slices.Insert(seqs, i, next.Sequence)
+			}
+		}
 		if next.State == store.DeliveryDead {
 			// A held lane lasts as long as its dead record, no longer:
 			// a head that expired would hold it forever.
-			return w.setExpiring(laneKey(next), []byte(next.ID))
+			w.setHeld(lane, true)
+			return false, w.setExpiring(laneKey(next), []byte(next.ID))
 		}
-		return w.set(laneKey(next), []byte(next.ID))
+		if was {
+			w.setHeld(lane, false) // a held head retried
+		}
+		return false, w.set(laneKey(next), []byte(next.ID))
 	case was && !is:
-		return w.del(laneKey(old))
+		lane := laneOf(old)
+		seqs := w.laneView(lane)
+		if i, found := slices.BinarySearch(seqs, old.Sequence); found {
+			headLeft = i == 0
+			w.laneSeqs[lane] = slices.Delete(seqs, i, i+1)
+		}
+		if old.State == store.DeliveryDead {
+			w.setHeld(lane, false) // released
+		}
+		return headLeft, w.del(laneKey(old))
 	}
-	return nil
+	return false, nil
+}
+
+// promote queues the lane's head when it waits (laneWaiting), due at
+// max(its due, now): called in the transaction that removed the head
+// before it. A head whose L/ key expired (a dead delivery that held the
+// lane past retention) is dropped and the next one considered.
+//
+// It moves the record without moving the epoch: a waiting delivery has no
+// queue key, so no claim holds a copy of it.
+func (w *wtx) promote(lane laneID) error {
+	for {
+		seqs := w.laneView(lane)
+		if len(seqs) == 0 {
+			return nil
+		}
+		k := binary.BigEndian.AppendUint64(lanePrefix(lane.webhook, lane.workOrder), uint64(seqs[0]))
+		id, err := getValue(w.txn, k)
+		if errors.Is(err, store.ErrNotFound) {
+			w.laneSeqs[lane] = seqs[1:]
+			w.setHeld(lane, false)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		d, flags, err := getDeliveryRec(w.txn, string(id))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d.State != store.DeliveryPending || flags&laneWaiting == 0 {
+			return nil // in flight, held, or queued already
+		}
+		next := *d
+		if now := w.s.now(); next.DueAt.Before(now) {
+			next.DueAt = now
+		}
+		return w.move(d, &next, flags)
+	}
 }
 
 // laneGate answers, within one claim's snapshot, whether a sequenced
@@ -115,21 +212,20 @@ func (g *laneGate) close() {
 // open reports whether d heads its lane (no earlier L/ key) and nothing of
 // its lane is claimed. c.mu is held.
 //
-// The lane's sequences in memory (claimSet.heads) answer when they hold
-// d's own: they lag the snapshot by at most the groups committed and not
-// yet applied, so an earlier sequence they still hold is at worst one just
-// finished (d waits for the next claim), never one they miss. When d is
-// not there yet (its group's change is not applied), the snapshot's L/
-// keys answer: one seek, which passes over the lane's deleted keys.
+// The lane's sequences in memory (claimSet.heads) answer when they say d
+// heads its lane: they lag the snapshot by at most the groups committed
+// and not yet published, and a later group can only add sequences after
+// d's or put back an earlier one by a manual retry, whose delivery waits
+// in turn. Otherwise the snapshot's L/ keys answer: one seek. With only
+// heads queued that is rare: a promoted head seen before its group's
+// sequences are published, or a delivery put back behind another.
 func (g *laneGate) open(c *claimSet, d *store.Delivery) bool {
 	lane := laneOf(d)
 	if _, busy := c.lanes[lane]; busy {
 		return false
 	}
-	if seqs := c.heads[lane]; len(seqs) > 0 {
-		if _, found := slices.BinarySearch(seqs, d.Sequence); found {
-			return seqs[0] == d.Sequence
-		}
+	if seqs := c.heads[lane]; len(seqs) > 0 && seqs[0] == d.Sequence {
+		return true
 	}
 	if g.it == nil {
 		g.it = g.txn.NewIterator(badger.IteratorOptions{})
@@ -224,29 +320,27 @@ func (s *Store) ReleaseLane(ctx context.Context, webhookID string, workOrder int
 	return out, err
 }
 
-// applyLanes applies a committed group's lane changes to the in-memory
-// heads. c.mu is held.
-func (c *claimSet) applyLanes(changes []laneChange) {
-	for _, ch := range changes {
-		seqs := c.heads[ch.lane]
-		i, found := slices.BinarySearch(seqs, ch.seq)
-		switch {
-		case ch.add && !found:
-			c.heads[ch.lane] = slices.Insert(seqs, i, ch.seq)
-		case !ch.add && found:
-			if seqs = slices.Delete(seqs, i, i+1); len(seqs) == 0 {
-				delete(c.heads, ch.lane)
-			} else {
-				c.heads[ch.lane] = seqs
-				if i == 0 {
-					c.readyLane(ch.lane)
-				}
-			}
+// publishLanes installs a committed group's view of the lanes it touched.
+// c.mu is held.
+func (c *claimSet) publishLanes(seqs map[laneID][]int64, held map[laneID]bool) {
+	for lane, s := range seqs {
+		if len(s) == 0 {
+			delete(c.heads, lane)
+		} else {
+			c.heads[lane] = s
+		}
+	}
+	for lane, h := range held {
+		if h {
+			c.held[lane] = struct{}{}
+		} else {
+			delete(c.held, lane)
 		}
 	}
 }
 
-// loadLanes reads every L/ key into the in-memory heads, at open.
+// loadLanes reads every L/ key into the in-memory heads, at open, and
+// notes the lanes a dead delivery holds (its key expires).
 func (s *Store) loadLanes() error {
 	return s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pLane)})
@@ -263,6 +357,9 @@ func (s *Store) loadLanes() error {
 			lane := laneID{string(k[:i]), int64(binary.BigEndian.Uint64(k[i+1:]))}
 			// Keys come in order, so each lane's sequences are sorted.
 			c.heads[lane] = append(c.heads[lane], int64(binary.BigEndian.Uint64(k[i+9:])))
+			if it.Item().ExpiresAt() != 0 {
+				c.held[lane] = struct{}{}
+			}
 		}
 		return nil
 	})
@@ -271,8 +368,8 @@ func (s *Store) loadLanes() error {
 // laneWaits reports, from memory alone, that the delivery of lane with
 // sequence seq must still wait: a delivery of its lane is claimed, or an
 // earlier sequence is open (the heads lag commits, so this errs towards
-// waiting, and the commit that ends the wait wakes the claimer). c.mu is
-// held.
+// waiting; the scan keeps its hint at or below such a key, so the next
+// claim looks again). c.mu is held.
 func (c *claimSet) laneWaits(lane laneID, seq int64) bool {
 	if _, busy := c.lanes[lane]; busy {
 		return true
@@ -281,89 +378,44 @@ func (c *claimSet) laneWaits(lane laneID, seq int64) bool {
 	return len(seqs) > 0 && seqs[0] < seq
 }
 
-// maxReadyLanes bounds claimSet.ready.
-const maxReadyLanes = 65536
+// heldLaneChunk is how many held lanes one transaction of sweepHeldLanes
+// looks at.
+const heldLaneChunk = 500
 
-// readyLane marks lane as having a new head. Claim scans pass over the
-// keys waiting in lanes without holding their hint below them, so a lane
-// that cannot be marked (the set is full) makes the scans start over from
-// the queue's first key instead. c.mu is held.
-func (c *claimSet) readyLane(lane laneID) {
-	if len(c.ready) >= maxReadyLanes {
-		c.hint = [3]uint64{}
-		return
-	}
-	c.ready[lane] = struct{}{}
-}
-
-// claimReady claims, up to limit, the heads of the lanes that got a new
-// head (claimSet.ready) that are of priority prio, pending, due by nowK,
-// open at the gate and admitted by f. A head it cannot take now stays
-// queued for the scan. c.mu is held.
-func (s *Store) claimReady(txn *badger.Txn, gate *laneGate, prio int, nowK uint64, limit int, f store.ClaimFilter, epoch uint64) ([]*store.Delivery, error) {
+// sweepHeldLanes ends the lanes whose holding dead delivery left retention
+// (its L/ key expired with its record): their next delivery is queued.
+// Nothing else would, as no transaction removes an expired key.
+func (s *Store) sweepHeldLanes(ctx context.Context) error {
 	c := &s.claims
-	var out []*store.Delivery
-	for lane := range c.ready {
-		if len(out) >= limit {
-			break
-		}
-		seqs := c.heads[lane]
-		if len(seqs) == 0 {
-			delete(c.ready, lane)
-			continue
-		}
-		item, err := txn.Get(binary.BigEndian.AppendUint64(lanePrefix(lane.webhook, lane.workOrder), uint64(seqs[0])))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			continue // its commit is not in this snapshot yet: next time
-		}
-		if err != nil {
-			return out, err
-		}
-		id, err := item.ValueCopy(nil)
-		if err != nil {
-			return out, err
-		}
-		if _, claimed := c.ids[string(id)]; claimed {
-			delete(c.ready, lane)
-			continue
-		}
-		d, flags, err := getDeliveryRec(txn, string(id))
-		if errors.Is(err, store.ErrNotFound) {
-			delete(c.ready, lane)
-			continue
-		}
-		if err != nil {
-			return out, err
-		}
-		if d.Priority != prio {
-			continue // its priority's claim takes it
-		}
-		if d.State != store.DeliveryPending {
-			delete(c.ready, lane)
-			continue
-		}
-		if timeKey(d.DueAt) > nowK {
-			// Not yet due: the scan finds it, from a hint no later than its key.
-			delete(c.ready, lane)
-			c.hint[prio] = min(c.hint[prio], timeKey(d.DueAt))
-			continue
-		}
-		// Admit last: it reserves room for the delivery it admits.
-		if !gate.open(c, d) || (f.Blocked != nil && f.Blocked(d.WebhookID)) || (f.Admit != nil && !f.Admit(d)) {
-			// Its lane's previous delivery is still claimed (its record
-			// committed, its claim not yet released), an earlier one is
-			// open again, or its webhook or company is at its share of the
-			// workers: it stays ready for the next claim, as the scans
-			// pass over it.
-			continue
-		}
-		delete(c.ready, lane)
-		delete(c.refused, d.ID)
-		c.ids[d.ID] = claim{prio: prio, attempts: d.Attempts, rec: *d, flags: flags, epoch: epoch}
-		d.State = store.DeliveryInFlight
-		c.byPrio[prio]++
-		c.lanes[lane] = struct{}{}
-		out = append(out, d)
+	c.mu.Lock()
+	lanes := make([]laneID, 0, len(c.held))
+	for lane := range c.held {
+		lanes = append(lanes, lane)
 	}
-	return out, nil
+	c.mu.Unlock()
+	for len(lanes) > 0 {
+		part := lanes[:min(len(lanes), heldLaneChunk)]
+		lanes = lanes[len(part):]
+		if err := s.submit(ctx, 1024*len(part), func(w *wtx) error {
+			for _, lane := range part {
+				seqs := w.laneView(lane)
+				if len(seqs) == 0 {
+					w.setHeld(lane, false)
+					continue
+				}
+				_, err := getValue(w.txn, binary.BigEndian.AppendUint64(lanePrefix(lane.webhook, lane.workOrder), uint64(seqs[0])))
+				if errors.Is(err, store.ErrNotFound) {
+					if err := w.promote(lane); err != nil {
+						return err
+					}
+				} else if err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

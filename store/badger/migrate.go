@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/hookgate/hookgate/store"
 )
 
 // The on-disk format. Records carry their own versions (codec.go); this
@@ -20,7 +22,11 @@ import (
 //	  (X/<expires8><seq8>, named by the events' x/ markers). Open deletes
 //	  the o and s index keys: open ones never expire. B/ and s keys expire
 //	  by their TTL; format-2 expiry keys are swept and stopped as before.
-const currentFormat = 3
+//	4: only a lane's head is queued: a pending delivery behind it has no
+//	  q/ key and carries laneWaiting (lanes.go). Open takes the q/ keys of
+//	  the tails a format-3 store queued. A format-3 build would never send
+//	  a waiting delivery, hence the number.
+const currentFormat = 4
 
 var keyFormat = []byte("c\x00format")
 
@@ -41,26 +47,96 @@ func (s *Store) migrate() error {
 	case format > currentFormat:
 		return fmt.Errorf("store: the data folder has format %d, written by a newer hookgate (this one reads up to %d)", format, currentFormat)
 	}
-	n, err := s.deleteKeys([]byte(pDelByHook), func(k []byte) bool {
-		i := bytes.IndexByte(k[len(pDelByHook):], 0)
-		if i < 0 || len(pDelByHook)+i+1 >= len(k) {
-			return false
+	if format < 3 {
+		n, err := s.deleteKeys([]byte(pDelByHook), func(k []byte) bool {
+			i := bytes.IndexByte(k[len(pDelByHook):], 0)
+			if i < 0 || len(pDelByHook)+i+1 >= len(k) {
+				return false
+			}
+			b := k[len(pDelByHook)+i+1]
+			return b == bucketOpen || b == bucketSucceeded
+		})
+		if err != nil {
+			return fmt.Errorf("store: migrating to format 3: %w", err)
 		}
-		b := k[len(pDelByHook)+i+1]
-		return b == bucketOpen || b == bucketSucceeded
-	})
+		if n > 0 {
+			s.log.Info("store: data folder migrated", "format", 3, "index keys deleted", n)
+		}
+	}
+	n, err := s.unqueueLaneTails()
 	if err != nil {
-		return fmt.Errorf("store: migrating to format %d: %w", currentFormat, err)
+		return fmt.Errorf("store: migrating to format 4: %w", err)
+	}
+	if n > 0 {
+		s.log.Info("store: data folder migrated", "format", 4, "lane tails taken from the queue", n)
 	}
 	if err := s.db.Update(func(txn *badger.Txn) error {
 		return txn.Set(keyFormat, binary.AppendUvarint(nil, currentFormat))
 	}); err != nil {
 		return fmt.Errorf("store: migrating to format %d: %w", currentFormat, err)
 	}
-	if n > 0 {
-		s.log.Info("store: data folder migrated", "format", currentFormat, "index keys deleted", n)
-	}
 	return nil
+}
+
+// unqueueLaneTails takes every pending delivery that is not its lane's
+// head out of the queue (format 3 queued them all): its q/ key goes, its
+// record gets laneWaiting. The queue depth is unchanged (it counts every
+// pending delivery). Safe to run again: a waiting record is left alone.
+func (s *Store) unqueueLaneTails() (int, error) {
+	var tails []string
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pLane), PrefetchValues: true})
+		defer it.Close()
+		var lane []byte
+		for it.Rewind(); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if len(k) < len(pLane)+16 {
+				continue
+			}
+			if lk := k[:len(k)-8]; bytes.Equal(lk, lane) {
+				id, err := it.Item().ValueCopy(nil)
+				if err != nil {
+					return err
+				}
+				tails = append(tails, string(id))
+			} else {
+				lane = append(lane[:0], lk...) // its head: stays queued
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for len(tails) > 0 {
+		part := tails[:min(len(tails), bulkChunk)]
+		tails = tails[len(part):]
+		err := s.db.Update(func(txn *badger.Txn) error {
+			for _, id := range part {
+				d, flags, err := getDeliveryRec(txn, id)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if d.State != store.DeliveryPending || flags&laneWaiting != 0 {
+					continue
+				}
+				if err := errors.Join(txn.Delete(queueKey(d.Priority, d.DueAt, d.ID)),
+					txn.Set(deliveryKey(d.ID), encodeDelivery(d, flags|laneWaiting))); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // readFormat returns the stored format, 2 when there is no marker.

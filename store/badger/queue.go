@@ -95,10 +95,7 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 	}
 	gate := laneGate{txn: txn}
 	defer gate.close()
-	out, err := s.claimReady(txn, &gate, prio, nowK, limit, f, epoch)
-	if err != nil {
-		return nil, err
-	}
+	var out []*store.Delivery
 	hint := uint64(math.MaxUint64) // due of the first key left claimable
 	last := c.hint[prio]           // due of the last key passed
 	skipped, memoSkipped := 0, 0
@@ -143,10 +140,11 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		id := string(k[len(prefix)+8:])
 		if b, ok := c.refused[id]; ok && b.lane != nil {
 			if c.laneWaits(*b.lane, b.seq) {
-				// Its lane still has an earlier or claimed delivery. The
-				// hint may pass it: when its lane's head finishes, the lane
-				// is ready and claimReady takes it by id (lanes.go).
+				// Its lane still has an earlier or claimed delivery. It
+				// holds the hint: nothing else would bring the scan back
+				// to it (rare: only lanes' heads are queued, lanes.go).
 				memoSkipped++
+				hint = min(hint, due)
 				if rs != nil {
 					rs.end()
 				}
@@ -178,6 +176,7 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 		}
 		if d.Sequence > 0 && !gate.open(c, d) {
 			skipped++ // an earlier delivery of its lane is unfinished: it waits in place (see above)
+			hint = min(hint, due)
 			lane := laneOf(d)
 			c.refuse(id, blocker{lane: &lane, seq: d.Sequence})
 			if rs != nil {
@@ -351,30 +350,86 @@ func (s *Store) Requeue(ctx context.Context, deliveryID string, now time.Time) (
 // chunks of bulkChunk queue keys. The queue is walked (its keys carry the
 // records) since open deliveries have no index by webhook: a webhook
 // stops being active rarely, a delivery finishes all the time. In-flight
-// ones are left to their workers.
+// ones are left to their workers. Deliveries waiting in their lanes are
+// not queued: they are found first, by the webhook's lane keys.
 func (s *Store) DeadLetterPending(ctx context.Context, webhookID, reason string, now time.Time) (int, error) {
-	prefix := []byte(pQueue)
+	kill := func(w *wtx, d *store.Delivery, flags deliveryFlags) error {
+		next := *d
+		next.State, next.DeadReason, next.UpdatedAt = store.DeliveryDead, reason, now
+		return w.transition(d, &next, flags)
+	}
+	lanes := append(append([]byte(pLane), webhookID...), 0)
+	waiting, err := s.inCursorChunks(ctx, func(w *wtx, after []byte) (n, scanned int, last []byte, err error) {
+		keys, err := w.keysAfter(lanes, after, bulkChunk)
+		for _, k := range keys {
+			if err != nil {
+				break
+			}
+			scanned, last = scanned+1, k
+			var d *store.Delivery
+			var flags deliveryFlags
+			d, flags, err = laneDelivery(w.txn, k)
+			if err != nil || d == nil || d.State != store.DeliveryPending || flags&laneWaiting == 0 {
+				continue // queued (the queue walk takes it) or gone
+			}
+			n++
+			err = kill(w, d, flags) // never its lane's head: it queues no other
+		}
+		return n, scanned, last, err
+	})
+	if err != nil {
+		return waiting, err
+	}
+	queued, err := s.inCursorChunks(ctx, func(w *wtx, after []byte) (n, scanned int, last []byte, err error) {
+		err = w.eachQueued([]byte(pQueue), after, bulkChunk, func(k []byte, d *store.Delivery, flags deliveryFlags) error {
+			scanned, last = scanned+1, k
+			if d.WebhookID != webhookID || d.State != store.DeliveryPending || s.claims.inFlight(d) {
+				return nil // in flight: its worker records it
+			}
+			n++
+			return kill(w, d, flags)
+		})
+		return n, scanned, last, err
+	})
+	return waiting + queued, err
+}
+
+// laneDelivery reads the delivery an L/ key names, nil when it is gone.
+func laneDelivery(txn *badger.Txn, k []byte) (*store.Delivery, deliveryFlags, error) {
+	id, err := getValue(txn, k)
+	if err == nil {
+		var d *store.Delivery
+		var flags deliveryFlags
+		d, flags, err = getDeliveryRec(txn, string(id))
+		if err == nil {
+			return d, flags, nil
+		}
+	}
+	return nil, 0, ignoreNotFound(err)
+}
+
+// inCursorChunks runs step, one transaction (atomic and durable) at a
+// time, each after the last key the step before scanned, until a step
+// scans fewer than bulkChunk keys; it returns how many items the committed
+// steps changed. step may run again after a failed commit, so it must
+// report only what it did in the transaction it is given.
+func (s *Store) inCursorChunks(ctx context.Context, step func(w *wtx, after []byte) (changed, scanned int, last []byte, err error)) (int, error) {
 	total := 0
 	var cursor []byte
 	for {
-		n, scanned := 0, 0
+		var n, scanned int
 		var last []byte
 		err := s.submit(ctx, 256*bulkChunk, func(w *wtx) error {
-			n, scanned = 0, 0
-			return w.eachQueued(prefix, cursor, bulkChunk, func(k []byte, d *store.Delivery, flags deliveryFlags) error {
-				scanned, last = scanned+1, k
-				if d.WebhookID != webhookID || d.State != store.DeliveryPending || s.claims.inFlight(d) {
-					return nil // in flight: its worker records it
-				}
-				next := *d
-				next.State, next.DeadReason, next.UpdatedAt = store.DeliveryDead, reason, now
-				n++
-				return w.transition(d, &next, flags)
-			})
+			var err error
+			n, scanned, last, err = step(w, cursor)
+			return err
 		})
-		total += n
-		if err != nil || scanned < bulkChunk {
+		if err != nil {
 			return total, err
+		}
+		total += n
+		if scanned < bulkChunk {
+			return total, nil
 		}
 		cursor = last
 	}
