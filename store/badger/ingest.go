@@ -25,82 +25,176 @@ func (s *Store) Ingest(ctx context.Context, idem *store.Idempotency, items []sto
 	return *prior, o.err
 }
 
-// IngestEach queues one operation per group together, so they join the same
-// commit group (or consecutive ones, past its size limit): each commits or
-// fails on its own, and all are synced when it returns.
+// IngestEach writes the groups of a bulk publish. Consecutive groups share
+// one operation (up to ingestOpBytes), not one each, and the operations are
+// queued together, so a request's groups and those of concurrent bulk
+// publishes commit in few groups and syncs. Each group still has its own
+// outcome: when one fails inside a shared operation nothing of that
+// operation was written, and its groups are written again one operation
+// each, so only the failing one is refused. All are synced when it returns.
 func (s *Store) IngestEach(ctx context.Context, groups []store.IngestGroup) []store.IngestResult {
 	out := make([]store.IngestResult, len(groups))
-	ops := make([]*op, 0, len(groups))
-	priors := make([]*[]byte, len(groups))
-	at := make([]int, 0, len(groups)) // at[k]: the group of ops[k]
+	var chunks []*ingestChunk
+	var cur *ingestChunk
 	for i, g := range groups {
-		o, prior, err := s.ingestOp(g.Idem, g.Items)
+		size, logSize, err := s.prepareIngest(g.Items)
 		if err != nil {
 			out[i].Err = err
 			continue
 		}
-		ops, priors[i], at = append(ops, o), prior, append(at, i)
+		if cur == nil || cur.size+size > ingestOpBytes || cur.logSize+logSize > ingestOpLogBytes {
+			cur = &ingestChunk{}
+			chunks = append(chunks, cur)
+		}
+		cur.add(i, size, logSize)
+	}
+	ops := make([]*op, len(chunks))
+	for k, c := range chunks {
+		ops[k] = c.op(groups)
 	}
 	err := s.submitOps(ctx, ops...)
-	for k, o := range ops {
-		i := at[k]
-		if err != nil {
-			out[i].Err = err
-			continue
+	var again []*ingestChunk // groups of failed shared operations, one each
+	for k, c := range chunks {
+		switch o := ops[k]; {
+		case err == nil && o.err != nil && c.failed && len(c.at) > 1:
+			for j, i := range c.at {
+				again = append(again, &ingestChunk{at: []int{i}, sizes: c.sizes[j : j+1], size: c.sizes[j][0], logSize: c.sizes[j][1]})
+			}
+		default:
+			c.results(out, err, o.err)
 		}
-		out[i] = store.IngestResult{Prior: *priors[i], Err: o.err}
+	}
+	if len(again) == 0 {
+		return out
+	}
+	ops = ops[:0]
+	for _, c := range again {
+		ops = append(ops, c.op(groups))
+	}
+	err = s.submitOps(ctx, ops...)
+	for k, c := range again {
+		c.results(out, err, ops[k].err)
 	}
 	return out
+}
+
+const (
+	// ingestOpBytes and ingestOpLogBytes bound the groups IngestEach puts
+	// in one operation: a quarter of a commit group each, so that an
+	// operation joins a group already started without taking it far past
+	// its budget (nor past badger's transaction limit).
+	ingestOpBytes    = maxGroupBytes / 4
+	ingestOpLogBytes = maxGroupLogBytes / 4
+)
+
+// ingestChunk is consecutive groups of one IngestEach written by one op.
+type ingestChunk struct {
+	at            []int    // the groups' indexes
+	sizes         [][2]int // each group's size and logSize
+	priors        [][]byte // each group's stored response, when its key was known
+	size, logSize int
+	// failed: the op's own run failed (not the commit), so nothing of it
+	// was written. Set by the committer, read after the op is done.
+	failed bool
+}
+
+func (c *ingestChunk) add(i, size, logSize int) {
+	c.at, c.sizes = append(c.at, i), append(c.sizes, [2]int{size, logSize})
+	c.size += size
+	c.logSize += logSize
+}
+
+func (c *ingestChunk) op(groups []store.IngestGroup) *op {
+	c.priors = make([][]byte, len(c.at))
+	o := newOp(c.size, func(w *wtx) error {
+		c.failed = false
+		for j, i := range c.at {
+			if err := w.ingestGroup(groups[i].Idem, groups[i].Items, &c.priors[j]); err != nil {
+				c.failed = true
+				return err
+			}
+		}
+		return nil
+	})
+	o.logSize = c.logSize
+	return o
+}
+
+// results sets the outcome of c's groups: queueErr when the op was not
+// queued, else its own error or each group's stored response.
+func (c *ingestChunk) results(out []store.IngestResult, queueErr, opErr error) {
+	for j, i := range c.at {
+		switch {
+		case queueErr != nil:
+			out[i].Err = queueErr
+		case opErr != nil:
+			out[i].Err = opErr
+		default:
+			out[i] = store.IngestResult{Prior: c.priors[j]}
+		}
+	}
 }
 
 // ingestOp is the write of one publish, and where it leaves the response
 // stored with its idempotency key when the key was known.
 func (s *Store) ingestOp(idem *store.Idempotency, items []store.IngestItem) (*op, *[]byte, error) {
-	size, err := s.prepareIngest(items)
+	size, logSize, err := s.prepareIngest(items)
 	if err != nil {
 		return nil, nil, err
 	}
 	prior := new([]byte)
-	return newOp(size, func(w *wtx) error {
-		*prior = nil
-		if idem != nil {
-			p, found, err := w.checkIdem(idem.Key)
-			if err != nil || found {
-				*prior = p
-				return err
-			}
+	o := newOp(size, func(w *wtx) error { return w.ingestGroup(idem, items, prior) })
+	o.logSize = logSize
+	return o, prior, nil
+}
+
+// ingestGroup writes one publish: its events and deliveries and its
+// idempotency record, or only *prior, the response stored with its key,
+// when the key is known.
+func (w *wtx) ingestGroup(idem *store.Idempotency, items []store.IngestItem, prior *[]byte) error {
+	*prior = nil
+	if idem != nil {
+		p, found, err := w.checkIdem(idem.Key)
+		if err != nil || found {
+			*prior = p
+			return err
 		}
-		for _, it := range items {
-			if err := w.ingestOne(it); err != nil {
-				return err
-			}
+	}
+	for _, it := range items {
+		if err := w.ingestOne(it); err != nil {
+			return err
 		}
-		if idem != nil {
-			exp := s.now().Add(idem.TTL)
-			e := badger.NewEntry(idemKey(idem.Key), encodeIdem(exp, idem.Response)).WithTTL(idem.TTL)
-			w.writes++
-			return w.txn.SetEntry(e)
-		}
-		return nil
-	}), prior, nil
+	}
+	if idem != nil {
+		exp := w.s.now().Add(idem.TTL)
+		e := badger.NewEntry(idemKey(idem.Key), encodeIdem(exp, idem.Response)).WithTTL(idem.TTL)
+		w.writes++
+		return w.txn.SetEntry(e)
+	}
+	return nil
 }
 
 // prepareIngest validates and completes the items before they are queued
-// (so the committer never mutates caller memory) and estimates their size.
-func (s *Store) prepareIngest(items []store.IngestItem) (int, error) {
+// (so the committer never mutates caller memory) and estimates their size:
+// toward the transaction limit, and in the value log (an event record of
+// valueThreshold or more is stored there and counts only its pointer).
+func (s *Store) prepareIngest(items []store.IngestItem) (size, logSize int, err error) {
 	now := s.now()
-	size := 0
 	for _, it := range items {
 		if it.Event == nil || it.Event.ID == "" {
-			return 0, errors.New("store: ingest: event without id")
+			return 0, 0, errors.New("store: ingest: event without id")
 		}
-		size += 256 + len(it.Event.Payload)
+		if rec := 128 + len(it.Event.Payload); rec < valueThreshold {
+			size += 2 * rec
+		} else {
+			size, logSize = size+64, logSize+rec
+		}
 		for _, d := range it.Deliveries {
 			if d.ID == "" || d.WebhookID == "" {
-				return 0, fmt.Errorf("store: ingest: event %s: delivery without id or webhook id", it.Event.ID)
+				return 0, 0, fmt.Errorf("store: ingest: event %s: delivery without id or webhook id", it.Event.ID)
 			}
 			if !validPriority(d.Priority) {
-				return 0, fmt.Errorf("store: ingest: delivery %s: priority %d out of range 0..2", d.ID, d.Priority)
+				return 0, 0, fmt.Errorf("store: ingest: delivery %s: priority %d out of range 0..2", d.ID, d.Priority)
 			}
 			d.State = store.DeliveryPending
 			d.EventID = it.Event.ID
@@ -113,7 +207,7 @@ func (s *Store) prepareIngest(items []store.IngestItem) (int, error) {
 			size += 600
 		}
 	}
-	return size, nil
+	return size, logSize, nil
 }
 
 // checkIdem returns the stored response when key is known and unexpired by
