@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gofiber/fiber/v2"
@@ -41,9 +43,13 @@ func decodeBatchFast(body []byte) (req batchRequest, ok bool) {
 	if !ingest.BatchWithinDepth(body) {
 		return req, false
 	}
-	d := jsontext.NewDecoder(bytes.NewReader(body))
+	// Each envelope is read raw, as json.RawMessage keeps it: duplicate
+	// names and invalid UTF-8 inside it are the envelope parser's to judge,
+	// and not checking them here halves this read. Duplicates among the
+	// batch's own names are checked below.
+	d := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	ok = readObject(d, func(name string) bool {
-		if name != "events" || d.PeekKind() != '[' {
+		if name != "events" || req.Events != nil || d.PeekKind() != '[' {
 			return false
 		}
 		if _, err := d.ReadToken(); err != nil {
@@ -52,19 +58,18 @@ func decodeBatchFast(body []byte) (req batchRequest, ok bool) {
 		req.Events = []batchEvent{} // as encoding/json: [] is empty, not nil
 		for d.PeekKind() == '{' {
 			var e batchEvent
+			hasKey := false
 			ok := readObject(d, func(name string) bool {
-				switch name {
-				case "envelope":
+				switch {
+				case name == "envelope" && e.Envelope == nil:
 					v, err := d.ReadValue()
 					e.Envelope = bytes.Clone(v) // the body is fasthttp's, reused after the request
 					return err == nil
-				case "idempotencyKey":
-					if d.PeekKind() != '"' {
-						return false
-					}
+				case name == "idempotencyKey" && !hasKey && d.PeekKind() == '"':
 					t, err := d.ReadToken()
-					e.IdempotencyKey = t.String()
-					return err == nil
+					e.IdempotencyKey, hasKey = t.String(), true
+					// encoding/json replaces invalid UTF-8; leave that to it.
+					return err == nil && utf8.ValidString(e.IdempotencyKey) && !strings.ContainsRune(e.IdempotencyKey, utf8.RuneError)
 				}
 				return false
 			})
@@ -75,7 +80,6 @@ func decodeBatchFast(body []byte) (req batchRequest, ok bool) {
 		}
 		t, err := d.ReadToken()
 		return err == nil && t.Kind() == ']'
-
 	})
 	// As encoding/json: nothing but whitespace after the object.
 	return req, ok && len(bytes.TrimLeft(body[d.InputOffset():], " \t\r\n")) == 0
