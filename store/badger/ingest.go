@@ -37,16 +37,16 @@ func (s *Store) IngestEach(ctx context.Context, groups []store.IngestGroup) []st
 	var chunks []*ingestChunk
 	var cur *ingestChunk
 	for i, g := range groups {
-		size, logSize, err := s.prepareIngest(g.Items)
+		p, err := s.prepareIngest(g.Items)
 		if err != nil {
 			out[i].Err = err
 			continue
 		}
-		if cur == nil || cur.size+size > ingestOpBytes || cur.logSize+logSize > ingestOpLogBytes {
+		if cur == nil || cur.size+p.size > ingestOpBytes || cur.logSize+p.logSize > ingestOpLogBytes {
 			cur = &ingestChunk{}
 			chunks = append(chunks, cur)
 		}
-		cur.add(i, size, logSize)
+		cur.add(i, p)
 	}
 	ops := make([]*op, len(chunks))
 	for k, c := range chunks {
@@ -58,7 +58,9 @@ func (s *Store) IngestEach(ctx context.Context, groups []store.IngestGroup) []st
 		switch o := ops[k]; {
 		case err == nil && o.err != nil && c.failed && len(c.at) > 1:
 			for j, i := range c.at {
-				again = append(again, &ingestChunk{at: []int{i}, sizes: c.sizes[j : j+1], size: c.sizes[j][0], logSize: c.sizes[j][1]})
+				one := &ingestChunk{}
+				one.add(i, c.preps[j])
+				again = append(again, one)
 			}
 		default:
 			c.results(out, err, o.err)
@@ -89,19 +91,19 @@ const (
 
 // ingestChunk is consecutive groups of one IngestEach written by one op.
 type ingestChunk struct {
-	at            []int    // the groups' indexes
-	sizes         [][2]int // each group's size and logSize
-	priors        [][]byte // each group's stored response, when its key was known
+	at            []int             // the groups' indexes
+	preps         []*preparedIngest // each group's records and sizes
+	priors        [][]byte          // each group's stored response, when its key was known
 	size, logSize int
 	// failed: the op's own run failed (not the commit), so nothing of it
 	// was written. Set by the committer, read after the op is done.
 	failed bool
 }
 
-func (c *ingestChunk) add(i, size, logSize int) {
-	c.at, c.sizes = append(c.at, i), append(c.sizes, [2]int{size, logSize})
-	c.size += size
-	c.logSize += logSize
+func (c *ingestChunk) add(i int, p *preparedIngest) {
+	c.at, c.preps = append(c.at, i), append(c.preps, p)
+	c.size += p.size
+	c.logSize += p.logSize
 }
 
 func (c *ingestChunk) op(groups []store.IngestGroup) *op {
@@ -109,7 +111,7 @@ func (c *ingestChunk) op(groups []store.IngestGroup) *op {
 	o := newOp(c.size, func(w *wtx) error {
 		c.failed = false
 		for j, i := range c.at {
-			if err := w.ingestGroup(groups[i].Idem, groups[i].Items, &c.priors[j]); err != nil {
+			if err := w.ingestGroup(groups[i].Idem, groups[i].Items, c.preps[j].recs, &c.priors[j]); err != nil {
 				c.failed = true
 				return err
 			}
@@ -138,20 +140,20 @@ func (c *ingestChunk) results(out []store.IngestResult, queueErr, opErr error) {
 // ingestOp is the write of one publish, and where it leaves the response
 // stored with its idempotency key when the key was known.
 func (s *Store) ingestOp(idem *store.Idempotency, items []store.IngestItem) (*op, *[]byte, error) {
-	size, logSize, err := s.prepareIngest(items)
+	p, err := s.prepareIngest(items)
 	if err != nil {
 		return nil, nil, err
 	}
 	prior := new([]byte)
-	o := newOp(size, func(w *wtx) error { return w.ingestGroup(idem, items, prior) })
-	o.logSize = logSize
+	o := newOp(p.size, func(w *wtx) error { return w.ingestGroup(idem, items, p.recs, prior) })
+	o.logSize = p.logSize
 	return o, prior, nil
 }
 
 // ingestGroup writes one publish: its events and deliveries and its
 // idempotency record, or only *prior, the response stored with its key,
-// when the key is known.
-func (w *wtx) ingestGroup(idem *store.Idempotency, items []store.IngestItem, prior *[]byte) error {
+// when the key is known. recs are the items' event records (prepareIngest).
+func (w *wtx) ingestGroup(idem *store.Idempotency, items []store.IngestItem, recs [][]byte, prior *[]byte) error {
 	*prior = nil
 	if idem != nil {
 		p, found, err := w.checkIdem(idem.Key)
@@ -160,8 +162,8 @@ func (w *wtx) ingestGroup(idem *store.Idempotency, items []store.IngestItem, pri
 			return err
 		}
 	}
-	for _, it := range items {
-		if err := w.ingestOne(it); err != nil {
+	for k, it := range items {
+		if err := w.ingestOne(it, recs[k]); err != nil {
 			return err
 		}
 	}
@@ -174,27 +176,34 @@ func (w *wtx) ingestGroup(idem *store.Idempotency, items []store.IngestItem, pri
 	return nil
 }
 
+// preparedIngest is one publish made ready for the committer.
+type preparedIngest struct {
+	// recs are the items' event records, encoded on the caller's goroutine
+	// (half of an ingest's time in the committer was encoding them).
+	recs [][]byte
+	// size and logSize estimate what the publish adds toward badger's
+	// transaction limit and to the value log (op.size, op.logSize).
+	size, logSize int
+}
+
 // prepareIngest validates and completes the items before they are queued
-// (so the committer never mutates caller memory) and estimates their size:
-// toward the transaction limit, and in the value log (an event record of
-// valueThreshold or more is stored there and counts only its pointer).
-func (s *Store) prepareIngest(items []store.IngestItem) (size, logSize int, err error) {
+// (so the committer never mutates caller memory), encodes their events and
+// estimates their size. An event record of valueThreshold or more goes to
+// the value log and counts only its key and pointer toward the transaction.
+func (s *Store) prepareIngest(items []store.IngestItem) (*preparedIngest, error) {
 	now := s.now()
-	for _, it := range items {
+	p := &preparedIngest{recs: make([][]byte, len(items))}
+	for k, it := range items {
 		if it.Event == nil || it.Event.ID == "" {
-			return 0, 0, errors.New("store: ingest: event without id")
+			return nil, errors.New("store: ingest: event without id")
 		}
-		if rec := 128 + len(it.Event.Payload); rec < valueThreshold {
-			size += 2 * rec
-		} else {
-			size, logSize = size+64, logSize+rec
-		}
-		for _, d := range it.Deliveries {
+		ids := make([]string, len(it.Deliveries))
+		for i, d := range it.Deliveries {
 			if d.ID == "" || d.WebhookID == "" {
-				return 0, 0, fmt.Errorf("store: ingest: event %s: delivery without id or webhook id", it.Event.ID)
+				return nil, fmt.Errorf("store: ingest: event %s: delivery without id or webhook id", it.Event.ID)
 			}
 			if !validPriority(d.Priority) {
-				return 0, 0, fmt.Errorf("store: ingest: delivery %s: priority %d out of range 0..2", d.ID, d.Priority)
+				return nil, fmt.Errorf("store: ingest: delivery %s: priority %d out of range 0..2", d.ID, d.Priority)
 			}
 			d.State = store.DeliveryPending
 			d.EventID = it.Event.ID
@@ -204,10 +213,18 @@ func (s *Store) prepareIngest(items []store.IngestItem) (size, logSize int, err 
 			if d.UpdatedAt.IsZero() {
 				d.UpdatedAt = d.CreatedAt
 			}
-			size += 600
+			ids[i] = d.ID
+			p.size += 600 // its record and the queue key's copy, both in the LSM
+		}
+		rec := encodeEvent(it.Event, ids)
+		p.recs[k] = rec
+		if len(rec) < valueThreshold {
+			p.size += 64 + len(rec)
+		} else {
+			p.size, p.logSize = p.size+64, p.logSize+len(rec)
 		}
 	}
-	return size, logSize, nil
+	return p, nil
 }
 
 // checkIdem returns the stored response when key is known and unexpired by
@@ -227,23 +244,18 @@ func (w *wtx) checkIdem(k string) ([]byte, bool, error) {
 	return resp, true, nil
 }
 
-// ingestOne writes one event and its deliveries.
-func (w *wtx) ingestOne(it store.IngestItem) error {
-	ids := make([]string, len(it.Deliveries))
-	for i, d := range it.Deliveries {
-		ids[i] = d.ID
-	}
-	v := encodeEvent(it.Event, ids)
+// ingestOne writes one event, v its record, and its deliveries.
+func (w *wtx) ingestOne(it store.IngestItem, v []byte) error {
 	w.countEvent(it.Event.CompanyID, int64(len(it.Event.Payload)))
 	var err error
 	var flags deliveryFlags
-	switch len(ids) {
+	switch n := len(it.Deliveries); n {
 	case 0: // nothing will ever need it: retention starts now, swept (and uncounted) like the others
 		err = errors.Join(w.set(eventKey(it.Event.ID), v), w.startEventClock(it.Event.ID))
 	case 1: // no counter: the delivery's state says whether the event is open
 		err, flags = w.set(eventKey(it.Event.ID), v), soleDelivery
 	default:
-		err = errors.Join(w.set(eventKey(it.Event.ID), v), w.setOpen(it.Event.ID, uint64(len(ids))))
+		err = errors.Join(w.set(eventKey(it.Event.ID), v), w.setOpen(it.Event.ID, uint64(n)))
 	}
 	if err != nil {
 		return err
