@@ -55,15 +55,14 @@ func (s *Store) IngestEach(ctx context.Context, groups []store.IngestGroup) []st
 	err := s.submitOps(ctx, ops...)
 	var again []*ingestChunk // groups of failed shared operations, one each
 	for k, c := range chunks {
-		switch o := ops[k]; {
-		case err == nil && o.err != nil && c.failed && len(c.at) > 1:
-			for j, i := range c.at {
-				one := &ingestChunk{}
-				one.add(i, c.preps[j])
-				again = append(again, one)
-			}
-		default:
-			c.results(out, err, o.err)
+		if err != nil || ops[k].err == nil || !c.failed || len(c.at) == 1 {
+			c.results(out, err, ops[k].err)
+			continue
+		}
+		for j, i := range c.at {
+			one := &ingestChunk{}
+			one.add(i, c.preps[j])
+			again = append(again, one)
 		}
 	}
 	if len(again) == 0 {
