@@ -439,7 +439,8 @@ type Queue interface {
 	Ingest(ctx context.Context, idem *Idempotency, items []IngestItem) (prior []byte, err error)
 	// IngestEach is Ingest for many publishes at once (bulk publish): each
 	// group is written, or replayed by its key, as one Ingest would, and
-	// they share one durable commit; one group's failure does not undo
+	// they share durable commits (one, or a few for a large batch, which
+	// concurrent calls may share too); one group's failure does not undo
 	// another's (a driver may fail them all together, never report a
 	// group failed that it wrote). It answers one result per group, after
 	// every written group is synced.

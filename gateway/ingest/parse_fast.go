@@ -357,6 +357,12 @@ func equalFoldASCII(b []byte, s string) bool {
 	return true
 }
 
+// BatchWithinDepth reports whether body, a bulk publish's
+// {"events":[{"envelope":...}]}, nests no deeper than its envelopes may
+// (three levels more): the API reads such a body with jsontext, which
+// recurses, only then.
+func BatchWithinDepth(body []byte) bool { return depthWithin(body, maxEventDepth+3) }
+
 // depthWithin reports whether the value at the start of b (after any
 // whitespace, ':' or ',') nests objects and arrays at most limit deep,
 // jumping over strings with IndexByte. It does not validate: on valid JSON

@@ -50,6 +50,9 @@ const (
 	DefaultLogRetention = 30 * 24 * time.Hour
 	DefaultGCInterval   = 10 * time.Minute
 	defaultMemTableSize = 16 << 20
+	// valueThreshold: values this long or longer go to the value log
+	// (docs/storage.md, "Badger options").
+	valueThreshold = 1 << 8
 )
 
 // Store is the embedded store.Store. All writes go through one group-commit
@@ -187,7 +190,7 @@ func badgerOptions(o Options) badger.Options {
 		WithBaseTableSize(4 << 20).
 		WithBaseLevelSize(16 << 20).
 		WithNumCompactors(2).
-		WithValueThreshold(1 << 8).
+		WithValueThreshold(valueThreshold).
 		WithValueLogFileSize(64 << 20).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(8 << 20).

@@ -27,7 +27,14 @@ const (
 	maxGroupOps = 512
 	// maxGroupBytes keeps a group well under badger's transaction limit
 	// (15% of the memtable); an operation that still overflows is split off.
+	// It counts what badger counts: keys and the values kept in the LSM,
+	// not values bound for the value log (op.logSize).
 	maxGroupBytes = 1 << 20
+	// maxGroupLogBytes bounds the value-log bytes of one group (payloads of
+	// valueThreshold and more), which badger does not hold against the
+	// transaction: a few bulk publishes share one group and one sync, and
+	// no caller waits behind tens of megabytes.
+	maxGroupLogBytes = 8 << 20
 	// maxConflictRetries: conflicts cannot come from our own writes (one
 	// writer), only from badger internals such as sequence leases; retry.
 	maxConflictRetries = 8
@@ -38,10 +45,11 @@ const (
 // must only touch the transaction and its own result variables, resetting
 // them each time.
 type op struct {
-	run  func(w *wtx) error
-	size int
-	err  error
-	done chan struct{}
+	run     func(w *wtx) error
+	size    int // estimated bytes toward the transaction limit (maxGroupBytes)
+	logSize int // estimated value-log bytes (maxGroupLogBytes)
+	err     error
+	done    chan struct{}
 }
 
 // submit queues run for the next group and waits until the group is synced.
@@ -126,9 +134,9 @@ func (s *Store) commitLoop() {
 	batch := make([]*op, 0, maxGroupOps)
 	for o := range s.ops {
 		batch = append(batch[:0], o)
-		size := o.size
+		size, logSize := o.size, o.logSize
 	fill:
-		for len(batch) < maxGroupOps && size < maxGroupBytes {
+		for len(batch) < maxGroupOps && size < maxGroupBytes && logSize < maxGroupLogBytes {
 			select {
 			case o, ok := <-s.ops:
 				if !ok {
@@ -136,6 +144,7 @@ func (s *Store) commitLoop() {
 				}
 				batch = append(batch, o)
 				size += o.size
+				logSize += o.logSize
 			default:
 				break fill
 			}

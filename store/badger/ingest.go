@@ -25,82 +25,184 @@ func (s *Store) Ingest(ctx context.Context, idem *store.Idempotency, items []sto
 	return *prior, o.err
 }
 
-// IngestEach queues one operation per group together, so they join the same
-// commit group (or consecutive ones, past its size limit): each commits or
-// fails on its own, and all are synced when it returns.
+// IngestEach writes the groups of a bulk publish. Consecutive groups share
+// one operation (up to ingestOpBytes), not one each, and the operations are
+// queued together, so a request's groups and those of concurrent bulk
+// publishes commit in few groups and syncs. Each group still has its own
+// outcome: when one fails inside a shared operation nothing of that
+// operation was written, and its groups are written again one operation
+// each, so only the failing one is refused. All are synced when it returns.
 func (s *Store) IngestEach(ctx context.Context, groups []store.IngestGroup) []store.IngestResult {
 	out := make([]store.IngestResult, len(groups))
-	ops := make([]*op, 0, len(groups))
-	priors := make([]*[]byte, len(groups))
-	at := make([]int, 0, len(groups)) // at[k]: the group of ops[k]
+	var chunks []*ingestChunk
+	var cur *ingestChunk
 	for i, g := range groups {
-		o, prior, err := s.ingestOp(g.Idem, g.Items)
+		p, err := s.prepareIngest(g.Items)
 		if err != nil {
 			out[i].Err = err
 			continue
 		}
-		ops, priors[i], at = append(ops, o), prior, append(at, i)
+		if cur == nil || cur.size+p.size > ingestOpBytes || cur.logSize+p.logSize > ingestOpLogBytes {
+			cur = &ingestChunk{}
+			chunks = append(chunks, cur)
+		}
+		cur.add(i, p)
+	}
+	ops := make([]*op, len(chunks))
+	for k, c := range chunks {
+		ops[k] = c.op(groups)
 	}
 	err := s.submitOps(ctx, ops...)
-	for k, o := range ops {
-		i := at[k]
-		if err != nil {
-			out[i].Err = err
+	var again []*ingestChunk // groups of failed shared operations, one each
+	for k, c := range chunks {
+		if err != nil || ops[k].err == nil || !c.failed || len(c.at) == 1 {
+			c.results(out, err, ops[k].err)
 			continue
 		}
-		out[i] = store.IngestResult{Prior: *priors[i], Err: o.err}
+		for j, i := range c.at {
+			one := &ingestChunk{}
+			one.add(i, c.preps[j])
+			again = append(again, one)
+		}
+	}
+	if len(again) == 0 {
+		return out
+	}
+	ops = ops[:0]
+	for _, c := range again {
+		ops = append(ops, c.op(groups))
+	}
+	err = s.submitOps(ctx, ops...)
+	for k, c := range again {
+		c.results(out, err, ops[k].err)
 	}
 	return out
+}
+
+const (
+	// ingestOpBytes and ingestOpLogBytes bound the groups IngestEach puts
+	// in one operation: a quarter of a commit group each, so that an
+	// operation joins a group already started without taking it far past
+	// its budget (nor past badger's transaction limit).
+	ingestOpBytes    = maxGroupBytes / 4
+	ingestOpLogBytes = maxGroupLogBytes / 4
+)
+
+// ingestChunk is consecutive groups of one IngestEach written by one op.
+type ingestChunk struct {
+	at            []int             // the groups' indexes
+	preps         []*preparedIngest // each group's records and sizes
+	priors        [][]byte          // each group's stored response, when its key was known
+	size, logSize int
+	// failed: the op's own run failed (not the commit), so nothing of it
+	// was written. Set by the committer, read after the op is done.
+	failed bool
+}
+
+func (c *ingestChunk) add(i int, p *preparedIngest) {
+	c.at, c.preps = append(c.at, i), append(c.preps, p)
+	c.size += p.size
+	c.logSize += p.logSize
+}
+
+func (c *ingestChunk) op(groups []store.IngestGroup) *op {
+	c.priors = make([][]byte, len(c.at))
+	o := newOp(c.size, func(w *wtx) error {
+		c.failed = false
+		for j, i := range c.at {
+			if err := w.ingestGroup(groups[i].Idem, groups[i].Items, c.preps[j].recs, &c.priors[j]); err != nil {
+				c.failed = true
+				return err
+			}
+		}
+		return nil
+	})
+	o.logSize = c.logSize
+	return o
+}
+
+// results sets the outcome of c's groups: queueErr when the op was not
+// queued, else its own error or each group's stored response.
+func (c *ingestChunk) results(out []store.IngestResult, queueErr, opErr error) {
+	for j, i := range c.at {
+		switch {
+		case queueErr != nil:
+			out[i].Err = queueErr
+		case opErr != nil:
+			out[i].Err = opErr
+		default:
+			out[i] = store.IngestResult{Prior: c.priors[j]}
+		}
+	}
 }
 
 // ingestOp is the write of one publish, and where it leaves the response
 // stored with its idempotency key when the key was known.
 func (s *Store) ingestOp(idem *store.Idempotency, items []store.IngestItem) (*op, *[]byte, error) {
-	size, err := s.prepareIngest(items)
+	p, err := s.prepareIngest(items)
 	if err != nil {
 		return nil, nil, err
 	}
 	prior := new([]byte)
-	return newOp(size, func(w *wtx) error {
-		*prior = nil
-		if idem != nil {
-			p, found, err := w.checkIdem(idem.Key)
-			if err != nil || found {
-				*prior = p
-				return err
-			}
+	o := newOp(p.size, func(w *wtx) error { return w.ingestGroup(idem, items, p.recs, prior) })
+	o.logSize = p.logSize
+	return o, prior, nil
+}
+
+// ingestGroup writes one publish: its events and deliveries and its
+// idempotency record, or only *prior, the response stored with its key,
+// when the key is known. recs are the items' event records (prepareIngest).
+func (w *wtx) ingestGroup(idem *store.Idempotency, items []store.IngestItem, recs [][]byte, prior *[]byte) error {
+	*prior = nil
+	if idem != nil {
+		p, found, err := w.checkIdem(idem.Key)
+		if err != nil || found {
+			*prior = p
+			return err
 		}
-		for _, it := range items {
-			if err := w.ingestOne(it); err != nil {
-				return err
-			}
+	}
+	for k, it := range items {
+		if err := w.ingestOne(it, recs[k]); err != nil {
+			return err
 		}
-		if idem != nil {
-			exp := s.now().Add(idem.TTL)
-			e := badger.NewEntry(idemKey(idem.Key), encodeIdem(exp, idem.Response)).WithTTL(idem.TTL)
-			w.writes++
-			return w.txn.SetEntry(e)
-		}
-		return nil
-	}), prior, nil
+	}
+	if idem != nil {
+		exp := w.s.now().Add(idem.TTL)
+		e := badger.NewEntry(idemKey(idem.Key), encodeIdem(exp, idem.Response)).WithTTL(idem.TTL)
+		w.writes++
+		return w.txn.SetEntry(e)
+	}
+	return nil
+}
+
+// preparedIngest is one publish made ready for the committer.
+type preparedIngest struct {
+	// recs are the items' event records, encoded on the caller's goroutine
+	// (half of an ingest's time in the committer was encoding them).
+	recs [][]byte
+	// size and logSize estimate what the publish adds toward badger's
+	// transaction limit and to the value log (op.size, op.logSize).
+	size, logSize int
 }
 
 // prepareIngest validates and completes the items before they are queued
-// (so the committer never mutates caller memory) and estimates their size.
-func (s *Store) prepareIngest(items []store.IngestItem) (int, error) {
+// (so the committer never mutates caller memory), encodes their events and
+// estimates their size. An event record of valueThreshold or more goes to
+// the value log and counts only its key and pointer toward the transaction.
+func (s *Store) prepareIngest(items []store.IngestItem) (*preparedIngest, error) {
 	now := s.now()
-	size := 0
-	for _, it := range items {
+	p := &preparedIngest{recs: make([][]byte, len(items))}
+	for k, it := range items {
 		if it.Event == nil || it.Event.ID == "" {
-			return 0, errors.New("store: ingest: event without id")
+			return nil, errors.New("store: ingest: event without id")
 		}
-		size += 256 + len(it.Event.Payload)
-		for _, d := range it.Deliveries {
+		ids := make([]string, len(it.Deliveries))
+		for i, d := range it.Deliveries {
 			if d.ID == "" || d.WebhookID == "" {
-				return 0, fmt.Errorf("store: ingest: event %s: delivery without id or webhook id", it.Event.ID)
+				return nil, fmt.Errorf("store: ingest: event %s: delivery without id or webhook id", it.Event.ID)
 			}
 			if !validPriority(d.Priority) {
-				return 0, fmt.Errorf("store: ingest: delivery %s: priority %d out of range 0..2", d.ID, d.Priority)
+				return nil, fmt.Errorf("store: ingest: delivery %s: priority %d out of range 0..2", d.ID, d.Priority)
 			}
 			d.State = store.DeliveryPending
 			d.EventID = it.Event.ID
@@ -110,10 +212,18 @@ func (s *Store) prepareIngest(items []store.IngestItem) (int, error) {
 			if d.UpdatedAt.IsZero() {
 				d.UpdatedAt = d.CreatedAt
 			}
-			size += 600
+			ids[i] = d.ID
+			p.size += 600 // its record and the queue key's copy, both in the LSM
+		}
+		rec := encodeEvent(it.Event, ids)
+		p.recs[k] = rec
+		if len(rec) < valueThreshold {
+			p.size += 64 + len(rec)
+		} else {
+			p.size, p.logSize = p.size+64, p.logSize+len(rec)
 		}
 	}
-	return size, nil
+	return p, nil
 }
 
 // checkIdem returns the stored response when key is known and unexpired by
@@ -133,23 +243,18 @@ func (w *wtx) checkIdem(k string) ([]byte, bool, error) {
 	return resp, true, nil
 }
 
-// ingestOne writes one event and its deliveries.
-func (w *wtx) ingestOne(it store.IngestItem) error {
-	ids := make([]string, len(it.Deliveries))
-	for i, d := range it.Deliveries {
-		ids[i] = d.ID
-	}
-	v := encodeEvent(it.Event, ids)
+// ingestOne writes one event, v its record, and its deliveries.
+func (w *wtx) ingestOne(it store.IngestItem, v []byte) error {
 	w.countEvent(it.Event.CompanyID, int64(len(it.Event.Payload)))
 	var err error
 	var flags deliveryFlags
-	switch len(ids) {
+	switch n := len(it.Deliveries); n {
 	case 0: // nothing will ever need it: retention starts now, swept (and uncounted) like the others
 		err = errors.Join(w.set(eventKey(it.Event.ID), v), w.startEventClock(it.Event.ID))
 	case 1: // no counter: the delivery's state says whether the event is open
 		err, flags = w.set(eventKey(it.Event.ID), v), soleDelivery
 	default:
-		err = errors.Join(w.set(eventKey(it.Event.ID), v), w.setOpen(it.Event.ID, uint64(len(ids))))
+		err = errors.Join(w.set(eventKey(it.Event.ID), v), w.setOpen(it.Event.ID, uint64(n)))
 	}
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -59,12 +60,12 @@ func (s *Store) IngestEach(ctx context.Context, groups []store.IngestGroup) []st
 					continue
 				}
 			}
-			queueIngest(b, groups[i].Items)
 			written = append(written, groups[i].Items...)
 		}
-		if b.Len() == 0 {
+		if len(written) == 0 {
 			return nil
 		}
+		queueIngest(b, written)
 		queueUsage(b, written) // last: its row locks are held only until the commit
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -83,24 +84,71 @@ func failAll(out []store.IngestResult, err error) []store.IngestResult {
 	return out
 }
 
-// queueIngest adds the rows of items' events and deliveries to b.
+// queueIngest adds the rows of items' events and deliveries to b: one
+// statement for all the events and one for all the deliveries outside a
+// lane (unnest of one array per column, not a statement per row: a bulk
+// publish of 500 events was 1,000), and one per ordered delivery, which
+// takes its lane's next sequence.
 func queueIngest(b *pgx.Batch, items []store.IngestItem) {
+	var ev eventColumns
+	var ds deliveryColumns
 	for _, it := range items {
-		ev := it.Event
-		b.Queue(`INSERT INTO events (id, trace_id, name, company_id, work_order_id, payload, received_at, traceparent)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ev.ID, ev.TraceID, ev.Name, ev.CompanyID, ev.WorkOrderID, ev.Payload, ev.ReceivedAt, ev.TraceParent)
+		ev.add(it.Event)
 		for _, d := range it.Deliveries {
 			if d.Ordered {
 				queueOrdered(b, d)
 				continue
 			}
-			b.Queue(`INSERT INTO deliveries (id, event_id, webhook_id, company_id, event_name, work_order_id,
-				priority, attempts, state, due_at, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)`,
-				d.ID, d.EventID, d.WebhookID, d.CompanyID, d.EventName, d.WorkOrderID, d.Priority, d.Attempts,
-				d.DueAt, d.CreatedAt, d.UpdatedAt)
+			ds.add(d)
 		}
 	}
+	b.Queue(`INSERT INTO events (id, trace_id, name, company_id, work_order_id, payload, received_at, traceparent)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bytea[],
+			$7::timestamptz[], $8::text[])`,
+		ev.id, ev.traceID, ev.name, ev.companyID, ev.workOrderID, ev.payload, ev.receivedAt, ev.traceParent)
+	if len(ds.id) > 0 {
+		b.Queue(`INSERT INTO deliveries (id, event_id, webhook_id, company_id, event_name, work_order_id,
+			priority, attempts, state, due_at, created_at, updated_at)
+			SELECT id, event_id, webhook_id, company_id, event_name, work_order_id, priority, attempts, 'pending',
+				due_at, created_at, updated_at
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::int[],
+				$8::int[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+			AS t(id, event_id, webhook_id, company_id, event_name, work_order_id, priority, attempts, due_at,
+				created_at, updated_at)`,
+			ds.id, ds.eventID, ds.webhookID, ds.companyID, ds.eventName, ds.workOrderID, ds.priority, ds.attempts,
+			ds.dueAt, ds.createdAt, ds.updatedAt)
+	}
+}
+
+// eventColumns are events as one array per column, for unnest.
+type eventColumns struct {
+	id, traceID, name, traceParent []string
+	companyID, workOrderID         []int64
+	payload                        [][]byte
+	receivedAt                     []time.Time
+}
+
+func (c *eventColumns) add(ev *store.Event) {
+	c.id, c.traceID, c.name, c.traceParent = append(c.id, ev.ID), append(c.traceID, ev.TraceID),
+		append(c.name, ev.Name), append(c.traceParent, ev.TraceParent)
+	c.companyID, c.workOrderID = append(c.companyID, ev.CompanyID), append(c.workOrderID, ev.WorkOrderID)
+	c.payload, c.receivedAt = append(c.payload, ev.Payload), append(c.receivedAt, ev.ReceivedAt)
+}
+
+// deliveryColumns are new deliveries as one array per column, for unnest.
+type deliveryColumns struct {
+	id, eventID, webhookID, eventName []string
+	companyID, workOrderID            []int64
+	priority, attempts                []int32
+	dueAt, createdAt, updatedAt       []time.Time
+}
+
+func (c *deliveryColumns) add(d *store.Delivery) {
+	c.id, c.eventID, c.webhookID, c.eventName = append(c.id, d.ID), append(c.eventID, d.EventID),
+		append(c.webhookID, d.WebhookID), append(c.eventName, d.EventName)
+	c.companyID, c.workOrderID = append(c.companyID, d.CompanyID), append(c.workOrderID, d.WorkOrderID)
+	c.priority, c.attempts = append(c.priority, int32(d.Priority)), append(c.attempts, int32(d.Attempts))
+	c.dueAt, c.createdAt, c.updatedAt = append(c.dueAt, d.DueAt), append(c.createdAt, d.CreatedAt), append(c.updatedAt, d.UpdatedAt)
 }
 
 // queueOrdered adds an ordered delivery's row with the next sequence of
