@@ -20,7 +20,11 @@ import (
 //	  (X/<expires8><seq8>, named by the events' x/ markers). Open deletes
 //	  the o and s index keys: open ones never expire. B/ and s keys expire
 //	  by their TTL; format-2 expiry keys are swept and stopped as before.
-const currentFormat = 3
+//	4: a finished sole delivery's record holds its event's retention clock
+//	  (codec.go, eventClock) instead of the event's x/ marker. Nothing to
+//	  rewrite: x/ markers of format 3 are still read and stopped; the number
+//	  keeps builds that read up to 3 from misreading such a record.
+const currentFormat = 4
 
 var keyFormat = []byte("c\x00format")
 
@@ -41,16 +45,19 @@ func (s *Store) migrate() error {
 	case format > currentFormat:
 		return fmt.Errorf("store: the data folder has format %d, written by a newer hookgate (this one reads up to %d)", format, currentFormat)
 	}
-	n, err := s.deleteKeys([]byte(pDelByHook), func(k []byte) bool {
-		i := bytes.IndexByte(k[len(pDelByHook):], 0)
-		if i < 0 || len(pDelByHook)+i+1 >= len(k) {
-			return false
+	n := 0
+	if format < 3 {
+		n, err = s.deleteKeys([]byte(pDelByHook), func(k []byte) bool {
+			i := bytes.IndexByte(k[len(pDelByHook):], 0)
+			if i < 0 || len(pDelByHook)+i+1 >= len(k) {
+				return false
+			}
+			b := k[len(pDelByHook)+i+1]
+			return b == bucketOpen || b == bucketSucceeded
+		})
+		if err != nil {
+			return fmt.Errorf("store: migrating to format %d: %w", currentFormat, err)
 		}
-		b := k[len(pDelByHook)+i+1]
-		return b == bucketOpen || b == bucketSucceeded
-	})
-	if err != nil {
-		return fmt.Errorf("store: migrating to format %d: %w", currentFormat, err)
 	}
 	if err := s.db.Update(func(txn *badger.Txn) error {
 		return txn.Set(keyFormat, binary.AppendUvarint(nil, currentFormat))
