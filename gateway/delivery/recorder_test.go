@@ -1,8 +1,11 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -77,5 +80,26 @@ func TestRecorderWritesWaitingOutcomesTogether(t *testing.T) {
 	}
 	if got := d.InFlight(); got != 0 {
 		t.Fatalf("in flight %d after every write, want 0", got)
+	}
+}
+
+// TestRecordedLogsDeadAtWarn: a recorded outcome's line is written at its
+// level only (a delivery gone dead warns; a success is a debug line, not
+// even formatted at the usual info level).
+func TestRecordedLogsDeadAtWarn(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d := New(Options{Delivery: config.Defaults().Delivery, Queue: &gatedQueue{}, Log: log})
+	for _, st := range []store.DeliveryState{store.DeliverySucceeded, store.DeliveryDead} {
+		del := &store.Delivery{ID: "d-" + string(st), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
+		next := *del
+		next.State, next.Attempts = st, 1
+		d.inFlight.Add(1)
+		d.recorded(&outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
+			dec: decision{state: st}, status: 500, err: "boom"})
+	}
+	out := buf.String()
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "delivery=d-dead:1") || strings.Contains(out, "d-succeeded") {
+		t.Fatalf("log %q: want the dead delivery's warning only", out)
 	}
 }
