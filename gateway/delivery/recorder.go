@@ -63,7 +63,16 @@ func (dp *Dispatcher) recordLoop(ctx context.Context) {
 }
 
 // gatherOutcomes adds the outcomes waiting, up to limit; with a linger it
-// waits that long at most for the batch to fill.
+// waits that long at most for the outcomes of the other deliveries in
+// flight, and not at all when there are none: a delivery alone (one
+// ordered lane's head, a quiet hour) is written at once.
+//
+// Why wait: each write costs a group commit whose syncs (and, in Badger,
+// the write-back of every page the group dirtied) cost about as much as a
+// dozen attempts' own work. With workers waiting on their outcomes' write,
+// a batch of those that happened to be waiting is a fraction of them;
+// waiting for the rest made batches several times larger (hookgate bench,
+// drain: 18 % less gateway CPU and 20 % more deliveries/s with 5 ms).
 func (dp *Dispatcher) gatherOutcomes(batch []*outcome, limit int, timer *time.Timer) []*outcome {
 	lingering := false
 	for len(batch) < limit {
@@ -76,7 +85,8 @@ func (dp *Dispatcher) gatherOutcomes(batch []*outcome, limit int, timer *time.Ti
 			continue
 		default:
 		}
-		if dp.cfg.RecordLinger <= 0 {
+		if dp.cfg.RecordLinger <= 0 || dp.inFlight.Load() <= int64(len(batch)) {
+			timer.Stop() // no linger, or no other outcome can come
 			return batch
 		}
 		if !lingering {

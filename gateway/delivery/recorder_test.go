@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
@@ -48,7 +49,7 @@ func (q *gatedQueue) RecordAttempts(_ context.Context, recs []store.AttemptRecor
 // delivery leaves the in-flight count before its own write returned.
 func TestRecorderWritesWaitingOutcomesTogether(t *testing.T) {
 	cfg := config.Defaults().Delivery
-	cfg.RecordBatch = 3
+	cfg.RecordBatch, cfg.RecordLinger = 3, 0
 	q := &gatedQueue{entered: make(chan struct{}), gate: make(chan struct{})}
 	d := New(Options{Delivery: cfg, Queue: q})
 	q.d = d
@@ -101,5 +102,40 @@ func TestRecordedLogsDeadAtWarn(t *testing.T) {
 	out := buf.String()
 	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "delivery=d-dead:1") || strings.Contains(out, "d-succeeded") {
 		t.Fatalf("log %q: want the dead delivery's warning only", out)
+	}
+}
+
+// TestRecorderLingersOnlyForDeliveriesInFlight: with a record_linger, an
+// outcome alone in flight is written at once, and one whose sibling is
+// still in flight waits for it, so both go in one write.
+func TestRecorderLingersOnlyForDeliveriesInFlight(t *testing.T) {
+	cfg := config.Defaults().Delivery
+	cfg.RecordLinger = time.Hour // only the outcomes in flight can end the wait
+	q := &gatedQueue{entered: make(chan struct{}), gate: make(chan struct{})}
+	close(q.gate)
+	d := New(Options{Delivery: cfg, Queue: q})
+	q.d = d
+	outcomeOf := func(i int) *outcome {
+		del := &store.Delivery{ID: "d" + strconv.Itoa(i), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
+		next := *del
+		next.State, next.Attempts = store.DeliverySucceeded, 1
+		return &outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
+			dec: decision{state: store.DeliverySucceeded, outcome: store.OutcomeSuccess}}
+	}
+	go d.recordLoop(context.Background())
+	d.inFlight.Store(1)
+	d.outcomes <- outcomeOf(0)
+	select {
+	case <-q.entered:
+	case <-time.After(10 * time.Second): // a failure's bound, not a pause
+		t.Fatal("the only delivery in flight waited for outcomes that cannot come")
+	}
+	d.inFlight.Add(2)
+	d.outcomes <- outcomeOf(1)
+	d.outcomes <- outcomeOf(2)
+	close(d.outcomes)
+	<-d.recDone
+	if len(q.writes) != 2 || q.writes[0] != 1 || q.writes[1] != 2 {
+		t.Fatalf("writes of %v outcomes, want [1 2] (the second waited for its sibling in flight)", q.writes)
 	}
 }
