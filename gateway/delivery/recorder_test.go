@@ -44,6 +44,15 @@ func (q *gatedQueue) RecordAttempts(_ context.Context, recs []store.AttemptRecor
 	return nil
 }
 
+// successOf is the outcome of delivery i's successful first attempt.
+func successOf(i int) *outcome {
+	del := &store.Delivery{ID: "d" + strconv.Itoa(i), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
+	next := *del
+	next.State, next.Attempts = store.DeliverySucceeded, 1
+	return &outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
+		dec: decision{state: store.DeliverySucceeded, outcome: store.OutcomeSuccess}}
+}
+
 // TestRecorderWritesWaitingOutcomesTogether: outcomes handed over while a
 // write is syncing go in the next write together, up to record_batch; no
 // delivery leaves the in-flight count before its own write returned.
@@ -53,19 +62,12 @@ func TestRecorderWritesWaitingOutcomesTogether(t *testing.T) {
 	q := &gatedQueue{entered: make(chan struct{}), gate: make(chan struct{})}
 	d := New(Options{Delivery: cfg, Queue: q})
 	q.d = d
-	outcomeOf := func(i int) *outcome {
-		del := &store.Delivery{ID: "d" + strconv.Itoa(i), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
-		next := *del
-		next.State, next.Attempts = store.DeliverySucceeded, 1
-		return &outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
-			dec: decision{state: store.DeliverySucceeded, outcome: store.OutcomeSuccess}}
-	}
 	d.inFlight.Store(6)
 	go d.recordLoop(context.Background())
-	d.outcomes <- outcomeOf(0)
+	d.outcomes <- successOf(0)
 	<-q.entered // the first write is syncing: the next five wait
 	for i := 1; i <= 5; i++ {
-		d.outcomes <- outcomeOf(i)
+		d.outcomes <- successOf(i)
 	}
 	if got := d.InFlight(); got != 6 {
 		t.Fatalf("in flight %d while the first write syncs, want 6: nothing released before it is durable", got)
@@ -115,24 +117,17 @@ func TestRecorderLingersOnlyForDeliveriesInFlight(t *testing.T) {
 	close(q.gate)
 	d := New(Options{Delivery: cfg, Queue: q})
 	q.d = d
-	outcomeOf := func(i int) *outcome {
-		del := &store.Delivery{ID: "d" + strconv.Itoa(i), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
-		next := *del
-		next.State, next.Attempts = store.DeliverySucceeded, 1
-		return &outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
-			dec: decision{state: store.DeliverySucceeded, outcome: store.OutcomeSuccess}}
-	}
 	go d.recordLoop(context.Background())
 	d.inFlight.Store(1)
-	d.outcomes <- outcomeOf(0)
+	d.outcomes <- successOf(0)
 	select {
 	case <-q.entered:
 	case <-time.After(10 * time.Second): // a failure's bound, not a pause
 		t.Fatal("the only delivery in flight waited for outcomes that cannot come")
 	}
 	d.inFlight.Add(2)
-	d.outcomes <- outcomeOf(1)
-	d.outcomes <- outcomeOf(2)
+	d.outcomes <- successOf(1)
+	d.outcomes <- successOf(2)
 	close(d.outcomes)
 	<-d.recDone
 	if len(q.writes) != 2 || q.writes[0] != 1 || q.writes[1] != 2 {
