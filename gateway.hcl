@@ -106,11 +106,12 @@ delivery {
   # Workers hand attempt outcomes to one recorder, which writes all those
   # waiting (at most record_batch) in one durable store write; outcomes
   # gather while the previous write syncs. record_linger waits that long at
-  # most for more before writing a batch that is not full ("0s": not at
-  # all; at most "1s"). A delivery counts as in flight until its outcome is
-  # written.
+  # most for the outcomes of the other deliveries in flight before writing a
+  # batch that is not full (none in flight: no wait; "0s": never; at most
+  # "1s"): larger batches, fewer syncs. A delivery counts as in flight until
+  # its outcome is written.
   record_batch  = 256
-  record_linger = "0s"
+  record_linger = "5ms"
   # The bucket of a webhook's or sink's rate_limit that sets no rate_burst:
   # how many attempts may go at once after an idle spell. 1 is an even pace.
   rate_burst = 1

@@ -63,7 +63,7 @@ func Defaults() Config {
 			SinkBatchLinger: 0,
 			// Attempt outcomes per store write (gateway/delivery/recorder.go).
 			RecordBatch:  256,
-			RecordLinger: 0,
+			RecordLinger: 5 * time.Millisecond,
 			// A rate_limit's bucket when it names no rate_burst.
 			RateBurst: 1,
 		},

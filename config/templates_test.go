@@ -103,7 +103,7 @@ func TestFullFile(t *testing.T) {
 			AllowHTTP: true, AllowPrivateNetworks: true, IdempotencyTTL: time.Hour,
 			RetriesHigh: 3, RetriesMedium: 2, RetriesLow: 1, HighRate: 0.9, LowRate: 0.5, MaxRetryAfter: 5 * time.Minute,
 			MaxInFlightPerWebhook: 64, SlowThreshold: time.Second, SlowShare: 0.5, SecretGracePeriod: 48 * time.Hour,
-			MaxBody: 1 << 20, SpareWorkers: 2, SinkBatchMax: 64, RecordBatch: 256, RateBurst: 2},
+			MaxBody: 1 << 20, SpareWorkers: 2, SinkBatchMax: 64, RecordBatch: 256, RecordLinger: 5 * time.Millisecond, RateBurst: 2},
 		Auth: Auth{TokenTTL: 15 * time.Minute, SigningKey: strings.Repeat("k", 32), Clients: []Client{
 			{ID: "acme", Secret: "acme-secret", CompanyID: 100, UserID: 1068,
 				Scopes: []string{"events:publish", "webhooks:read", "webhooks:write"}},

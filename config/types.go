@@ -161,9 +161,10 @@ type Delivery struct {
 	// RecordBatch is the most attempt outcomes the recorder writes in one
 	// store call (one group commit, one statement); default 256.
 	RecordBatch int
-	// RecordLinger is how long the recorder waits for more outcomes
-	// before writing a batch that is not full; default 0: it writes what
-	// is waiting, and outcomes gather while the previous write syncs
+	// RecordLinger is how long the recorder waits at most for the
+	// outcomes of other deliveries in flight before writing a batch that
+	// is not full (none in flight: no wait); default 5 ms. 0: it writes
+	// what is waiting, and outcomes gather while the previous write syncs
 	// (gateway/delivery/recorder.go).
 	RecordLinger time.Duration
 	// RateBurst is the burst of a webhook or sink rate_limit that sets

@@ -1,10 +1,14 @@
 package delivery
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
@@ -40,28 +44,30 @@ func (q *gatedQueue) RecordAttempts(_ context.Context, recs []store.AttemptRecor
 	return nil
 }
 
+// successOf is the outcome of delivery i's successful first attempt.
+func successOf(i int) *outcome {
+	del := &store.Delivery{ID: "d" + strconv.Itoa(i), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
+	next := *del
+	next.State, next.Attempts = store.DeliverySucceeded, 1
+	return &outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
+		dec: decision{state: store.DeliverySucceeded, outcome: store.OutcomeSuccess}}
+}
+
 // TestRecorderWritesWaitingOutcomesTogether: outcomes handed over while a
 // write is syncing go in the next write together, up to record_batch; no
 // delivery leaves the in-flight count before its own write returned.
 func TestRecorderWritesWaitingOutcomesTogether(t *testing.T) {
 	cfg := config.Defaults().Delivery
-	cfg.RecordBatch = 3
+	cfg.RecordBatch, cfg.RecordLinger = 3, 0
 	q := &gatedQueue{entered: make(chan struct{}), gate: make(chan struct{})}
 	d := New(Options{Delivery: cfg, Queue: q})
 	q.d = d
-	outcomeOf := func(i int) *outcome {
-		del := &store.Delivery{ID: "d" + strconv.Itoa(i), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
-		next := *del
-		next.State, next.Attempts = store.DeliverySucceeded, 1
-		return &outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
-			dec: decision{state: store.DeliverySucceeded, outcome: store.OutcomeSuccess}}
-	}
 	d.inFlight.Store(6)
 	go d.recordLoop(context.Background())
-	d.outcomes <- outcomeOf(0)
+	d.outcomes <- successOf(0)
 	<-q.entered // the first write is syncing: the next five wait
 	for i := 1; i <= 5; i++ {
-		d.outcomes <- outcomeOf(i)
+		d.outcomes <- successOf(i)
 	}
 	if got := d.InFlight(); got != 6 {
 		t.Fatalf("in flight %d while the first write syncs, want 6: nothing released before it is durable", got)
@@ -77,5 +83,54 @@ func TestRecorderWritesWaitingOutcomesTogether(t *testing.T) {
 	}
 	if got := d.InFlight(); got != 0 {
 		t.Fatalf("in flight %d after every write, want 0", got)
+	}
+}
+
+// TestRecordedLogsDeadAtWarn: a recorded outcome's line is written at its
+// level only (a delivery gone dead warns; a success is a debug line, not
+// even formatted at the usual info level).
+func TestRecordedLogsDeadAtWarn(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	d := New(Options{Delivery: config.Defaults().Delivery, Queue: &gatedQueue{}, Log: log})
+	for _, st := range []store.DeliveryState{store.DeliverySucceeded, store.DeliveryDead} {
+		del := &store.Delivery{ID: "d-" + string(st), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
+		next := *del
+		next.State, next.Attempts = st, 1
+		d.inFlight.Add(1)
+		d.recorded(&outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
+			dec: decision{state: st}, status: 500, err: "boom"})
+	}
+	out := buf.String()
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "delivery=d-dead:1") || strings.Contains(out, "d-succeeded") {
+		t.Fatalf("log %q: want the dead delivery's warning only", out)
+	}
+}
+
+// TestRecorderLingersOnlyForDeliveriesInFlight: with a record_linger, an
+// outcome alone in flight is written at once, and one whose sibling is
+// still in flight waits for it, so both go in one write.
+func TestRecorderLingersOnlyForDeliveriesInFlight(t *testing.T) {
+	cfg := config.Defaults().Delivery
+	cfg.RecordLinger = time.Hour // only the outcomes in flight can end the wait
+	q := &gatedQueue{entered: make(chan struct{}), gate: make(chan struct{})}
+	close(q.gate)
+	d := New(Options{Delivery: cfg, Queue: q})
+	q.d = d
+	go d.recordLoop(context.Background())
+	d.inFlight.Store(1)
+	d.outcomes <- successOf(0)
+	select {
+	case <-q.entered:
+	case <-time.After(10 * time.Second): // a failure's bound, not a pause
+		t.Fatal("the only delivery in flight waited for outcomes that cannot come")
+	}
+	d.inFlight.Add(2)
+	d.outcomes <- successOf(1)
+	d.outcomes <- successOf(2)
+	close(d.outcomes)
+	<-d.recDone
+	if len(q.writes) != 2 || q.writes[0] != 1 || q.writes[1] != 2 {
+		t.Fatalf("writes of %v outcomes, want [1 2] (the second waited for its sibling in flight)", q.writes)
 	}
 }

@@ -100,6 +100,15 @@ func newDecoder(v []byte, withBlobs bool) (d decoder, rest []byte, err error) {
 
 func (d *decoder) fail() { d.bad, d.off = true, len(d.b) }
 
+// skip passes over n bytes.
+func (d *decoder) skip(n int) {
+	if n > len(d.b)-d.off {
+		d.fail()
+		return
+	}
+	d.off += n
+}
+
 func (d *decoder) uvarint() uint64 {
 	v, k := binary.Uvarint(d.b[d.off:])
 	if k <= 0 {

@@ -334,13 +334,34 @@ const soleDelivery deliveryFlags = 1
 // the delivery before it queues it (promote).
 const laneWaiting deliveryFlags = 2
 
+// eventClock: the record ends its flags with the retention clock of its
+// event, as an x/ marker holds it (expires8 seq8: its expiry block), instead
+// of that marker (format 5). Written for a finished sole delivery only:
+// finishing it then writes no key besides its record for the clock.
+const eventClock deliveryFlags = 4
+
+// clockRefLen is the size of an expiry block's reference (expires8 seq8),
+// the value of an x/ marker and the clock a record carries (eventClock).
+const clockRefLen = 16
+
 // encodeDelivery: 0x02 id eventId webhookId company eventName workOrder
 // priority attempts state dueAt lastStatus lastError deadReason createdAt
-// updatedAt flags [sequence holdsLane] — ~150 bytes. The bracketed trailer
-// is written for ordered deliveries only (Sequence > 0), so the records of
+// updatedAt flags [clock16] [sequence holdsLane] — ~150 bytes. The clock is
+// there when flags has eventClock (encodeDeliveryClock); the last trailer is
+// written for ordered deliveries only (Sequence > 0), so the records of
 // other webhooks are as before.
 func encodeDelivery(d *store.Delivery, flags deliveryFlags) []byte {
-	b := make([]byte, 0, 80+len(d.ID)+len(d.EventID)+len(d.WebhookID)+len(d.EventName)+len(d.LastError)+len(d.DeadReason))
+	return encodeDeliveryClock(d, flags&^eventClock, nil)
+}
+
+// encodeDeliveryClock is encodeDelivery with the event's retention clock in
+// the record (a clockRefLen reference, or nil for none).
+func encodeDeliveryClock(d *store.Delivery, flags deliveryFlags, clock []byte) []byte {
+	flags &^= eventClock
+	if len(clock) == clockRefLen {
+		flags |= eventClock
+	}
+	b := make([]byte, 0, 80+clockRefLen+len(d.ID)+len(d.EventID)+len(d.WebhookID)+len(d.EventName)+len(d.LastError)+len(d.DeadReason))
 	b = append(b, recordBinary)
 	b = appendStr(b, d.ID)
 	b = appendStr(b, d.EventID)
@@ -362,6 +383,9 @@ func encodeDelivery(d *store.Delivery, flags deliveryFlags) []byte {
 	b = appendTime(b, d.CreatedAt)
 	b = appendTime(b, d.UpdatedAt)
 	b = binary.AppendUvarint(b, uint64(flags))
+	if flags&eventClock != 0 {
+		b = append(b, clock...)
+	}
 	if d.Sequence > 0 {
 		b = binary.AppendUvarint(b, uint64(d.Sequence))
 		hold := byte(0)
@@ -375,16 +399,23 @@ func encodeDelivery(d *store.Delivery, flags deliveryFlags) []byte {
 
 // decodeDelivery decodes a delivery record (version 1: bare JSON).
 func decodeDelivery(v []byte) (*store.Delivery, deliveryFlags, error) {
+	d, flags, _, err := decodeDeliveryClock(v)
+	return d, flags, err
+}
+
+// decodeDeliveryClock is decodeDelivery with the event's retention clock
+// the record carries (eventClock; nil when none), copied.
+func decodeDeliveryClock(v []byte) (*store.Delivery, deliveryFlags, []byte, error) {
 	var r store.Delivery
 	if len(v) > 0 && v[0] == '{' {
 		if err := json.Unmarshal(v, &r); err != nil {
-			return nil, 0, fmt.Errorf("%w: %v", errCorrupt, err)
+			return nil, 0, nil, fmt.Errorf("%w: %v", errCorrupt, err)
 		}
-		return &r, 0, nil
+		return &r, 0, nil, nil
 	}
 	d, _, err := newDecoder(v, false)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	r.ID, r.EventID, r.WebhookID = d.str(), d.str(), d.str()
 	r.CompanyID = d.varint()
@@ -403,14 +434,21 @@ func decodeDelivery(v []byte) (*store.Delivery, deliveryFlags, error) {
 	r.LastError, r.DeadReason = d.str(), d.str()
 	r.CreatedAt, r.UpdatedAt = d.time(), d.time()
 	flags := deliveryFlags(d.uvarint())
+	var clock []byte
+	if flags&eventClock != 0 {
+		if at := d.off; len(d.b)-at >= clockRefLen {
+			clock = []byte(d.s[at : at+clockRefLen])
+		}
+		d.skip(clockRefLen)
+	}
 	if d.off < len(d.b) { // the ordered delivery's trailer
 		r.Sequence = int64(d.uvarint())
 		r.HoldsLane = d.byte() == 1
 	}
 	if err := d.done(); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	return &r, flags, nil
+	return &r, flags, clock, nil
 }
 
 // attemptIndexValue carries what ListAttempts filters on, so that counting

@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -128,6 +129,39 @@ func testCodecMatches(t *testing.T, times []time.Time) {
 			got, err := decodeEvent(encodeEvent(&ev, ids))
 			if err != nil || !sameRecord(reflect.ValueOf(*got), reflect.ValueOf(*want)) {
 				t.Fatalf("event %d %v: got %+v, %v\nwant %+v", i, ids, got, err, want)
+			}
+		}
+	}
+}
+
+// TestCodecDeliveryClock: the event's retention clock a finished sole
+// delivery's record carries (format 5) reads back with the record, beside an
+// ordered delivery's trailer too; a record without one has none; every
+// truncation of the clock is an error.
+func TestCodecDeliveryClock(t *testing.T) {
+	clock := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 1<<60), 42)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, seq := range []int64{0, 7} {
+		d := store.Delivery{ID: "d", EventID: "e", WebhookID: "w", State: store.DeliverySucceeded, CreatedAt: now, UpdatedAt: now,
+			Sequence: seq, HoldsLane: seq > 0}
+		v := encodeDeliveryClock(&d, soleDelivery, clock)
+		got, flags, gotClock, err := decodeDeliveryClock(v)
+		if err != nil || !bytes.Equal(gotClock, clock) || flags != soleDelivery|eventClock || got.Sequence != seq || got.HoldsLane != d.HoldsLane || got.State != d.State {
+			t.Fatalf("sequence %d: %+v, flags %b, clock %x, %v; want the clock %x", seq, got, flags, gotClock, err, clock)
+		}
+		// Rewritten without a clock (a requeue), or with the flag but
+		// none given: no clock.
+		for _, w := range [][]byte{encodeDelivery(&d, flags), encodeDeliveryClock(&d, flags, nil)} {
+			if _, flags, gotClock, err := decodeDeliveryClock(w); err != nil || gotClock != nil || flags != soleDelivery {
+				t.Fatalf("sequence %d, no clock: flags %b, clock %x, %v", seq, flags, gotClock, err)
+			}
+		}
+		if seq > 0 {
+			continue // a record cut before an ordered trailer reads as one without it (as before format 5)
+		}
+		for n := len(v) - clockRefLen; n < len(v); n++ {
+			if _, _, _, err := decodeDeliveryClock(v[:n]); err == nil {
+				t.Fatalf("cut to %d of %d bytes, inside the clock: no error", n, len(v))
 			}
 		}
 	}

@@ -97,8 +97,27 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	if w.laneWaits(next) {
 		flags |= laneWaiting
 	}
-	v := encodeDelivery(next, flags)
-	done := finished(next.State)
+	done, wasDone := finished(next.State), old != nil && finished(old.State)
+	sole := flags&soleDelivery != 0
+	// A sole delivery's record carries its event's retention clock (format
+	// 5): finishing it writes no x/ marker. A finished one keeps its clock
+	// through other changes (a dead delivery releasing its lane) and hands
+	// it to keepEvent when it reopens.
+	var clock []byte
+	switch {
+	case sole && wasDone:
+		if clock, err = w.recordClock(next.ID); err != nil {
+			return err
+		}
+	case sole && done && old != nil:
+		clock = w.startRecordClock(next.EventID)
+	}
+	var v []byte
+	if done {
+		v = encodeDeliveryClock(next, flags, clock)
+	} else {
+		v = encodeDelivery(next, flags)
+	}
 	if done { // finished: the record starts its retention clock
 		err = w.setExpiring(deliveryKey(next.ID), v)
 	} else {
@@ -139,14 +158,29 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 		}
 	}
 	switch {
-	case old == nil:
+	case old == nil, done && wasDone:
 		return nil
-	case done && !finished(old.State):
-		return w.maybeExpireEvent(next.EventID, flags&soleDelivery != 0)
-	case !done && finished(old.State):
-		return w.keepEvent(next.EventID, flags&soleDelivery != 0)
+	case done && sole:
+		return nil // its clock started above, in its record
+	case done:
+		return w.maybeExpireEvent(next.EventID)
+	case wasDone:
+		return w.keepEvent(next.EventID, sole, clock)
 	}
 	return nil
+}
+
+// recordClock returns the retention clock the delivery's stored record
+// carries (nil when none: not finished, or finished by a format-3 build,
+// which wrote the event's x/ marker instead). Only a finished delivery
+// changing again reads it, which is rare: finishing one reads nothing.
+func (w *wtx) recordClock(id string) ([]byte, error) {
+	v, err := getValue(w.txn, deliveryKey(id))
+	if err != nil {
+		return nil, err
+	}
+	_, _, clock, err := decodeDeliveryClock(v)
+	return clock, err
 }
 
 // leave removes the queue or in-flight key of old's state (flags as read
@@ -172,16 +206,9 @@ func (w *wtx) leave(old *store.Delivery, flags deliveryFlags) error {
 // when none is left open, starts the event's retention clock. A counter
 // (o/<eventID>) instead of reading every sibling delivery keeps this O(1)
 // for an event that fans out to many webhooks; the sole delivery of an
-// event has none (soleDelivery).
-func (w *wtx) maybeExpireEvent(eventID string, sole bool) error {
-	if sole {
-		// Its only delivery was open until now, so the clock is not
-		// running (keepEvent stops it whenever a delivery reopens): start
-		// it without the look expireEvent takes, a read that misses in
-		// every table (a tenth of the store's CPU per delivery when
-		// draining a backlog).
-		return w.startEventClock(eventID)
-	}
+// event has none, and starts the clock in its own record
+// (startRecordClock).
+func (w *wtx) maybeExpireEvent(eventID string) error {
 	open, err := w.getOpen(eventID)
 	if err != nil {
 		return err
@@ -217,11 +244,20 @@ func (w *wtx) expireEvent(eventID string) error {
 // writes once with every event whose clock the group started (format 3;
 // one X/ key per event before).
 func (w *wtx) startEventClock(eventID string) error {
+	return w.set(eventExpKey(eventID), w.startRecordClock(eventID))
+}
+
+// startRecordClock starts the retention clock of the event of a sole
+// delivery that just finished, and returns the reference its record keeps
+// instead of an x/ marker (format 5: one key less per delivery). Its only
+// delivery was open until now, so the clock is not running (keepEvent stops
+// it whenever the delivery reopens), and nothing needs reading.
+func (w *wtx) startRecordClock(eventID string) []byte {
 	if w.expiring == nil {
 		w.expiryAt = timeKey(w.s.now().Add(w.s.retention))
 	}
 	w.expiring = append(w.expiring, eventID)
-	return w.set(eventExpKey(eventID), w.expiryRef())
+	return w.expiryRef()
 }
 
 // expiryRef is the x/ value of the events whose clocks this group starts:
@@ -243,7 +279,7 @@ func (w *wtx) writeExpiring() error {
 // keepEvent counts a delivery of the event as open again and stops the
 // event's retention clock. ErrNotFound when the event is already gone:
 // nothing could be delivered.
-func (w *wtx) keepEvent(eventID string, sole bool) error {
+func (w *wtx) keepEvent(eventID string, sole bool, clock []byte) error {
 	it, err := w.txn.Get(eventKey(eventID))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return fmt.Errorf("event %s: %w", eventID, store.ErrNotFound)
@@ -277,12 +313,16 @@ func (w *wtx) keepEvent(eventID string, sole bool) error {
 			return err
 		}
 	}
+	if clock != nil { // the delivery's record held it (format 5)
+		return w.leaveExpiryBlock(eventID, clock)
+	}
 	return w.stopEventClock(eventID)
 }
 
 // stopEventClock removes the event's expiry markers, if any: its x/ key and
 // its entry in its expiry block (its own X/ key when an older version
-// started the clock).
+// started the clock). A sole delivery's record holds the clock instead
+// since format 5 (keepEvent).
 func (w *wtx) stopEventClock(eventID string) error {
 	v, err := getValue(w.txn, eventExpKey(eventID))
 	if errors.Is(err, store.ErrNotFound) {
@@ -301,6 +341,12 @@ func (w *wtx) stopEventClock(eventID string) error {
 	if err := w.del(eventExpKey(eventID)); err != nil {
 		return err
 	}
+	return w.leaveExpiryBlock(eventID, v)
+}
+
+// leaveExpiryBlock takes the event out of the expiry block ref names (an
+// x/ value, or the clock a sole delivery's record holds).
+func (w *wtx) leaveExpiryBlock(eventID string, v []byte) error {
 	if w.expiring != nil && bytes.Equal(v, w.expiryRef()) { // started in this group: not written yet
 		w.expiring = slices.DeleteFunc(w.expiring, func(id string) bool { return id == eventID })
 		return nil

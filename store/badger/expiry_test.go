@@ -41,8 +41,9 @@ func TestExpiryBlockPerGroup(t *testing.T) {
 	if n := countKeys(t, s, []byte(pExpiry)); n != 1 {
 		t.Fatalf("%d expiry keys after one group finished three events, want 1", n)
 	}
-	// old1, old2 finish as format 2 did: the delivery's record, and an
-	// 8-byte x/ marker with an expiry key of their own.
+	// old1, old2 finish as format 2 did: the delivery's record (without
+	// the clock format 5 adds to it), and an 8-byte x/ marker with an
+	// expiry key of their own.
 	for _, d := range claimed[3:] {
 		next := *d
 		next.State, next.Attempts = store.DeliverySucceeded, 1
@@ -50,7 +51,8 @@ func TestExpiryBlockPerGroup(t *testing.T) {
 		err := s.submit(ctx, 1024, func(w *wtx) error {
 			err := w.move(d, &next, soleDelivery)
 			w.expiring = nil // no block: the markers below instead
-			return errors.Join(err, w.set(eventExpKey(d.EventID), binary.BigEndian.AppendUint64(nil, at)),
+			return errors.Join(err, w.set(deliveryKey(next.ID), encodeDelivery(&next, soleDelivery)),
+				w.set(eventExpKey(d.EventID), binary.BigEndian.AppendUint64(nil, at)),
 				w.set(expiryKey(at, d.EventID), nil))
 		})
 		if err != nil {

@@ -26,7 +26,11 @@ import (
 //	  q/ key and carries laneWaiting (lanes.go). Open takes the q/ keys of
 //	  the tails a format-3 store queued. A format-3 build would never send
 //	  a waiting delivery, hence the number.
-const currentFormat = 4
+//	5: a finished sole delivery's record holds its event's retention clock
+//	  (codec.go, eventClock) instead of the event's x/ marker. Nothing to
+//	  rewrite: x/ markers of format 3 and 4 are still read and stopped; the
+//	  number keeps builds that read up to 4 from misreading such a record.
+const currentFormat = 5
 
 var keyFormat = []byte("c\x00format")
 
@@ -63,6 +67,9 @@ func (s *Store) migrate() error {
 			s.log.Info("store: data folder migrated", "format", 3, "index keys deleted", n)
 		}
 	}
+	if format >= 4 {
+		return s.writeFormat()
+	}
 	n, err := s.unqueueLaneTails()
 	if err != nil {
 		return fmt.Errorf("store: migrating to format 4: %w", err)
@@ -70,6 +77,11 @@ func (s *Store) migrate() error {
 	if n > 0 {
 		s.log.Info("store: data folder migrated", "format", 4, "lane tails taken from the queue", n)
 	}
+	return s.writeFormat()
+}
+
+// writeFormat records currentFormat: the last step of a migration.
+func (s *Store) writeFormat() error {
 	if err := s.db.Update(func(txn *badger.Txn) error {
 		return txn.Set(keyFormat, binary.AppendUvarint(nil, currentFormat))
 	}); err != nil {

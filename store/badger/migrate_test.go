@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -196,4 +197,148 @@ func getRaw(t *testing.T, dir string, k []byte) []byte {
 		return nil
 	})
 	return v
+}
+
+// TestMigrateFromFormat3: a data folder whose sole deliveries finished as
+// format 3 left them (the event's x/ marker naming its expiry block, the
+// record without a clock) opens as format 5 and keeps its retention: a
+// requeue of such a delivery takes its event out of the block and deletes
+// the marker, the sweep deletes the other event on time, and the requeued
+// one, finished again, keeps its clock in its record (no x/ marker) and is
+// swept an hour after that.
+func TestMigrateFromFormat3(t *testing.T) {
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	opts := Options{Path: dir, Logger: quiet, Clock: clock, LogRetention: time.Hour}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"kept", "swept"} {
+		ev := &store.Event{ID: "ev-" + id, TraceID: "tr", Name: "workorder.created", CompanyID: 7, Payload: []byte(`{}`), ReceivedAt: now}
+		d := &store.Delivery{ID: "d-" + id, EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, Priority: 1, DueAt: now, CreatedAt: now}
+		if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimed, err := s.ClaimDue(ctx, 1, now, 10)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	// Finish both as format 3 did: one group, one block, an x/ marker per
+	// event naming it, the records without a clock.
+	err = s.submit(ctx, 1024, func(w *wtx) error {
+		for _, d := range claimed {
+			old, flags, err := getDeliveryRec(w.txn, d.ID)
+			if err != nil {
+				return err
+			}
+			next := *old
+			next.State, next.Attempts, next.UpdatedAt = store.DeliverySucceeded, 1, now
+			if err := errors.Join(w.move(old, &next, flags), w.set(deliveryKey(next.ID), encodeDelivery(&next, flags)),
+				w.set(eventExpKey(d.EventID), w.expiryRef())); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.db.Update(func(txn *badger.Txn) error { return txn.Set(keyFormat, binary.AppendUvarint(nil, 3)) })
+	}
+	if err == nil {
+		err = s.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countRaw(t, dir, []byte(pEventExp)); n != 2 {
+		t.Fatalf("format 3 folder: %d x/ markers, want 2", n)
+	}
+
+	if s, err = Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Requeue(ctx, "d-kept", now); err != nil {
+		t.Fatal(err)
+	}
+	if n := countKeys(t, s, []byte(pEventExp)); n != 1 {
+		t.Fatalf("after the requeue: %d x/ markers, want the swept one's", n)
+	}
+	if n, err := s.sweepEvents(ctx, now.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("sweep after the hour: %d, %v; want 1 (ev-swept)", n, err)
+	}
+	if _, err := s.GetEvent(ctx, "ev-kept"); err != nil {
+		t.Fatalf("the requeued delivery's event was swept: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	claimed, err = s.ClaimDue(ctx, 1, now, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %d after the requeue, %v", len(claimed), err)
+	}
+	next := *claimed[0]
+	next.State, next.Attempts = store.DeliverySucceeded, 2
+	if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: 2, Outcome: store.OutcomeSuccess, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countKeys(t, s, []byte(pEventExp)); n != 0 {
+		t.Fatalf("finished as format 5: %d x/ markers, want 0 (the record holds the clock)", n)
+	}
+	if n, err := s.sweepEvents(ctx, now.Add(time.Hour-time.Second)); err != nil || n != 0 {
+		t.Fatalf("sweep before its new hour: %d, %v; want 0", n, err)
+	}
+	if n, err := s.sweepEvents(ctx, now.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("sweep after its new hour: %d, %v; want 1", n, err)
+	}
+	if n := countKeys(t, s, []byte(pExpiry)) + countKeys(t, s, []byte(pEventExp)); n != 0 {
+		t.Fatalf("%d expiry markers left", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := getRaw(t, dir, keyFormat); !bytes.Equal(v, binary.AppendUvarint(nil, currentFormat)) {
+		t.Fatalf("format marker %v, want %d", v, currentFormat)
+	}
+}
+
+// TestMigrateFromFormat4: a folder of format 4 (lane tails already out of
+// the queue, records without a clock) opens as the current format, its
+// waiting delivery still waiting and its head still claimable.
+func TestMigrateFromFormat4(t *testing.T) {
+	dir := t.TempDir()
+	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	opts := Options{Path: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: func() time.Time { return now }}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"head", "tail"} {
+		ev := &store.Event{ID: "ev-" + id, TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
+		d := &store.Delivery{ID: "d-" + id, EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Ordered: true,
+			Priority: 1, DueAt: now.Add(time.Duration(i) * time.Millisecond), CreatedAt: now}
+		if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = s.db.Update(func(txn *badger.Txn) error { return txn.Set(keyFormat, binary.AppendUvarint(nil, 4)) })
+	if err == nil {
+		err = s.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimDue(ctx, 1, now.Add(time.Second), 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != "d-head" {
+		t.Fatalf("claimed %v, %v; want the lane's head only", claimed, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := getRaw(t, dir, keyFormat); !bytes.Equal(v, binary.AppendUvarint(nil, currentFormat)) {
+		t.Fatalf("format marker %v, want %d", v, currentFormat)
+	}
 }

@@ -16,8 +16,8 @@ import (
 )
 
 // eventTTL reports whether the event's retention clock runs (its expiry
-// marker, or a TTL written by an older version), and the event's count of
-// open deliveries.
+// marker, the clock its sole delivery's record holds, or a TTL written by an
+// older version), and the event's count of open deliveries.
 func eventTTL(t *testing.T, s *Store, eventID string) (expiring bool, open uint64) {
 	t.Helper()
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -33,6 +33,25 @@ func eventTTL(t *testing.T, s *Store, eventID string) (expiring bool, open uint6
 			return err
 		}
 		expiring = expiring || it.ExpiresAt() != 0
+		v, err := it.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		ev, err := decodeEvent(v)
+		if err != nil {
+			return err
+		}
+		for _, id := range ev.Deliveries {
+			rv, err := getValue(txn, deliveryKey(id))
+			if err != nil {
+				return err
+			}
+			_, _, clock, err := decodeDeliveryClock(rv)
+			if err != nil {
+				return err
+			}
+			expiring = expiring || clock != nil
+		}
 		w := &wtx{s: s, txn: txn}
 		open, err = w.getOpen(eventID)
 		return err
@@ -307,5 +326,48 @@ func TestAttemptBodyFromEvent(t *testing.T) {
 		if !bytes.Equal(a.RequestBody, bodies[a.DeliveryID]) {
 			t.Errorf("ListAttempts %s: body %q", a.DeliveryID, a.RequestBody)
 		}
+	}
+}
+
+// TestEventClockSurvivesLaneRelease: the retention clock a dead sole
+// delivery's record holds (format 5) is kept when releasing its lane
+// rewrites the record, so a later requeue still takes the event out of its
+// expiry block and the sweep leaves the event of the pending delivery.
+func TestEventClockSurvivesLaneRelease(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s := openQuiet(t, Options{LogRetention: time.Hour, Clock: func() time.Time { return now }})
+	ctx := context.Background()
+	ev := &store.Event{ID: "ev1", TraceID: "tr", Name: "workorder.created", CompanyID: 1, WorkOrderID: 9, Payload: []byte(`{}`), ReceivedAt: now}
+	d := &store.Delivery{ID: "d1", EventID: ev.ID, WebhookID: "w", CompanyID: 1, EventName: ev.Name, WorkOrderID: 9, Priority: 1,
+		DueAt: now, CreatedAt: now, Ordered: true}
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := s.ClaimDue(ctx, 1, now, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	next := *claimed[0]
+	next.State, next.Attempts, next.HoldsLane = store.DeliveryDead, 1, true
+	if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: 1, Outcome: store.OutcomeFailed, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if exp, _ := eventTTL(t, s, ev.ID); !exp {
+		t.Fatal("dead: the event's clock does not run")
+	}
+	if rel, err := s.ReleaseLane(ctx, "w", 9, now); err != nil || rel.HoldsLane {
+		t.Fatalf("ReleaseLane: %+v, %v", rel, err)
+	}
+	if exp, _ := eventTTL(t, s, ev.ID); !exp {
+		t.Fatal("the lane's release stopped the event's clock")
+	}
+	if _, err := s.Requeue(ctx, d.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	if n := countKeys(t, s, []byte(pExpiry)); n != 0 {
+		t.Fatalf("requeued after the release: %d expiry blocks, want 0", n)
+	}
+	if n, err := s.sweepEvents(ctx, now.Add(2*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("sweep: %d, %v; want the pending delivery's event kept", n, err)
 	}
 }
