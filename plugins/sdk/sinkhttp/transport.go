@@ -178,7 +178,7 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 			return nil, fmt.Errorf("server response headers exceeded %d bytes; aborted", t.maxHeaderBytes)
 		}
 		if err != nil {
-			return nil, err
+			return nil, cutShort(ctx, dl, err)
 		}
 		c.lr.n = math.MaxInt64
 		// 1xx are interim; 101 (switching protocols) is the answer, and
@@ -188,6 +188,23 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 		}
 		return resp, nil
 	}
+}
+
+// cutShort is the error of an answer's header that could not be read:
+// the context's end when the exchange was cut by it (its deadline or a
+// cancel, which move the connection's deadline), else err. A read cut
+// mid-line hands the partial line to the parser as if it were whole
+// (bufio.Reader.ReadLine), which would otherwise call a slow server's
+// answer malformed instead of timed out.
+func cutShort(ctx context.Context, dl time.Time, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	var ne net.Error
+	if (errors.As(err, &ne) && ne.Timeout()) || (!dl.IsZero() && !time.Now().Before(dl)) {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 // release ends c's exchange: it goes back to the pool when reusable (the

@@ -250,3 +250,37 @@ func TestPoolLimits(t *testing.T) {
 		t.Fatalf("an expired connection: pooled %v, closed %v, %d idle", got, closed(b1), tr.nIdle)
 	}
 }
+
+// TestStatusLineCutByDeadline: a server that sends part of its status line
+// and stalls is a timeout when the attempt's deadline cuts the read, not a
+// "malformed HTTP response" (the parser is handed the partial line as if
+// it were whole) — a timeout is what the delivery log and the retry say.
+func TestStatusLineCutByDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReader(conn)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		conn.Write([]byte("HTTP/1."))
+		<-stop
+	}()
+	c := New(Options{Policy: loose})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, res := c.Do(ctx, &Request{Method: "POST", URL: "http://" + ln.Addr().String() + "/", Body: []byte("x"), Timeout: 200 * time.Millisecond})
+	if res == nil || !res.Retryable || !strings.HasPrefix(res.Error, "timed out after") {
+		t.Fatalf("%+v, want a retryable timeout", res)
+	}
+}
