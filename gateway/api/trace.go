@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"go.opentelemetry.io/otel/attribute"
@@ -21,8 +22,11 @@ func (s *Server) startPublishSpan(c *fiber.Ctx) (ctx context.Context, end func(e
 		return ctx, endNothing
 	}
 	ctx = telemetry.WithRemoteParent(ctx, c.Get(telemetry.HeaderTraceparent))
-	ctx, span := s.tracer.Start(ctx, c.Method()+" "+c.Route().Path, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("http.request.method", c.Method()), attribute.String("http.route", c.Route().Path),
+	// The span outlives the request: what it keeps is copied out of
+	// fasthttp's buffers, which the connection's next request reuses.
+	method := strings.Clone(c.Method())
+	ctx, span := s.tracer.Start(ctx, method+" "+c.Route().Path, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(attribute.String("http.request.method", method), attribute.String("http.route", c.Route().Path),
 			attribute.Int64("hookgate.company_id", ClaimsOf(c).CompanyID)))
 	return ctx, func(err error) {
 		if err != nil {
