@@ -145,15 +145,25 @@ type crashReceiver struct {
 	delivered chan struct{}
 }
 
-func (r *crashReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+// holdOpen reads req's body, tells busy that a request is in (when
+// someone is listening) and keeps it open until hold is closed. false: the
+// client went away first (its gateway died), so nothing was acknowledged.
+func holdOpen(req *http.Request, busy chan<- struct{}, hold <-chan struct{}) bool {
 	io.Copy(io.Discard, req.Body)
 	select {
-	case r.inflight <- struct{}{}:
+	case busy <- struct{}{}:
 	default:
 	}
 	select {
-	case <-r.hold:
+	case <-hold:
+		return true
 	case <-req.Context().Done():
+		return false
+	}
+}
+
+func (r *crashReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if !holdOpen(req, r.inflight, r.hold) {
 		return // the gateway died: this one was not delivered
 	}
 	r.mu.Lock()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -28,14 +27,7 @@ type laneReceiver struct {
 }
 
 func (r *laneReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	io.Copy(io.Discard, req.Body)
-	select {
-	case r.busy <- struct{}{}:
-	default:
-	}
-	select {
-	case <-r.hold:
-	case <-req.Context().Done():
+	if !holdOpen(req, r.busy, r.hold) {
 		return // the gateway died: not acknowledged
 	}
 	seq, _ := strconv.Atoi(req.Header.Get("X-FN-Sequence"))

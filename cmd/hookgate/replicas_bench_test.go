@@ -49,7 +49,7 @@ func BenchmarkReplicasThroughput(b *testing.B) {
 			rc := benchrun.NewReceiver(false)
 			srv := httptestServer(rc)
 			defer srv.Close()
-			gws := startReplicas(b, dsn, benchWebhooks(hooks, srv.URL), replicas, 64)
+			gws := startReplicas(b, dsn, benchWebhooks(hooks, srv.URL), replicas, 64).gws
 			tok := gws[0].token(nil)
 			start := time.Now()
 			publishAll(b, gws, tok, events, 64)
@@ -58,20 +58,6 @@ func BenchmarkReplicasThroughput(b *testing.B) {
 			b.ReportMetric(float64(runtime.NumCPU()), "cores")
 		})
 	}
-}
-
-// startReplicas starts n replicas on dsn (the first migrates) and stops
-// them when b ends.
-func startReplicas(b *testing.B, dsn, webhooks string, n, workers int) []*child {
-	dir := b.TempDir()
-	gws := make([]*child, n)
-	for i := range gws {
-		path, addr := writeReplicaConfig(b, dir, i, dsn, webhooks, workers)
-		gws[i] = startChildTB(b, path, addr)
-		c := gws[i]
-		b.Cleanup(c.stop)
-	}
-	return gws
 }
 
 // BenchmarkLeaseHandover: two replicas busy with slow deliveries; one is
@@ -83,7 +69,7 @@ func BenchmarkLeaseHandover(b *testing.B) {
 	rc := newOverlapReceiver(300 * time.Millisecond)
 	srv := httptestServer(rc)
 	defer srv.Close()
-	gws := startReplicas(b, dsn, fmt.Sprintf(receiverWebhook, srv.URL), 2, 8)
+	gws := startReplicas(b, dsn, fmt.Sprintf(receiverWebhook, srv.URL), 2, 8).gws
 	tok := gws[0].token(nil)
 	publishAll(b, gws, tok, 200, 8)
 	deadline := time.Now().Add(30 * time.Second)

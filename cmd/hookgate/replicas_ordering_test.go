@@ -65,25 +65,7 @@ func TestReplicasKeepWorkOrderOrder(t *testing.T) {
 	rc := &laneWatch{delay: 30 * time.Millisecond, active: map[string]int{}, seqs: map[string][]int{}}
 	srv := httptestServer(rc)
 	defer srv.Close()
-	dir := t.TempDir()
-	var gws [2]*child
-	var paths, addrs [2]string
-	for i := range gws {
-		paths[i], addrs[i] = writeReplicaConfig(t, dir, i, dsn, fmt.Sprintf(orderedWebhook, srv.URL), 4)
-	}
-	var wg sync.WaitGroup
-	for i := range gws {
-		wg.Go(func() { gws[i] = startChild(t, paths[i], addrs[i]) })
-	}
-	wg.Wait()
-	defer func() {
-		for _, g := range gws {
-			if g.cmd.ProcessState == nil {
-				g.cmd.Process.Signal(syscall.SIGTERM)
-				g.cmd.Wait()
-			}
-		}
-	}()
+	gws := startReplicas(t, dsn, fmt.Sprintf(orderedWebhook, srv.URL), 2, 4).gws
 	tok := gws[0].token(t)
 	for k := range perWO {
 		for wo := 1; wo <= workOrders; wo++ {

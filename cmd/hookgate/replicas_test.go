@@ -104,6 +104,37 @@ func writeReplicaConfig(tb testing.TB, dir string, i int, dsn, webhooks string, 
 	return path, addr
 }
 
+// replicaSet is n gateways on one database, each with its own config
+// (writeReplicaConfig), started together (migrations and the HCL reconcile
+// run once each, under their advisory locks) and stopped when the test
+// ends; paths and addrs let a test start a killed one again.
+type replicaSet struct {
+	gws          []*child
+	paths, addrs []string
+}
+
+func startReplicas(tb testing.TB, dsn, webhooks string, n, workers int) *replicaSet {
+	tb.Helper()
+	dir := tb.TempDir()
+	rs := &replicaSet{gws: make([]*child, n), paths: make([]string, n), addrs: make([]string, n)}
+	for i := range n {
+		rs.paths[i], rs.addrs[i] = writeReplicaConfig(tb, dir, i, dsn, webhooks, workers)
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { rs.gws[i] = startChildTB(tb, rs.paths[i], rs.addrs[i]) })
+	}
+	wg.Wait()
+	tb.Cleanup(func() {
+		for _, g := range rs.gws {
+			if g != nil {
+				g.stop()
+			}
+		}
+	})
+	return rs
+}
+
 // overlapReceiver answers after a short delay and watches for the same
 // delivery uuid being in flight twice at once (two replicas sending it).
 // A request whose sender dies mid-way is "cut": it was not delivered.
@@ -265,28 +296,8 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 	rc := newOverlapReceiver(250 * time.Millisecond)
 	srv := httptestServer(rc)
 	defer srv.Close()
-	dir := t.TempDir()
-
-	var paths, addrs [3]string
-	var gws [3]*child
-	for i := range gws {
-		paths[i], addrs[i] = writeReplicaConfig(t, dir, i, dsn, fmt.Sprintf(receiverWebhook, srv.URL), 8)
-	}
-	// Started together: migrations and the HCL reconcile run once each,
-	// under their advisory locks.
-	var wg sync.WaitGroup
-	for i := range gws {
-		wg.Go(func() { gws[i] = startChild(t, paths[i], addrs[i]) })
-	}
-	wg.Wait()
-	defer func() {
-		for _, g := range gws {
-			if g != nil && g.cmd.ProcessState == nil {
-				g.cmd.Process.Signal(syscall.SIGTERM)
-				g.cmd.Wait()
-			}
-		}
-	}()
+	rs := startReplicas(t, dsn, fmt.Sprintf(receiverWebhook, srv.URL), 3, 8)
+	gws := rs.gws
 	tok := gws[0].token(t) // one signing key in the shared store: valid on every replica
 
 	const events = 600
@@ -375,7 +386,7 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 	rc.mu.Unlock()
 
 	// The killed replica comes back; every replica's API shows the same logs.
-	gws[2] = startChild(t, paths[2], addrs[2])
+	gws[2] = startChild(t, rs.paths[2], rs.addrs[2])
 	// A delivery the killed replica sent but had not recorded is recorded
 	// only when its lease ends and a survivor re-sends it: compare again
 	// until they agree, for up to a lease and then some.
