@@ -161,7 +161,9 @@ func (s *Store) commitLoop() {
 		select {
 		case o, ok = <-s.ops:
 		case <-syncTimer.C:
-			s.syncUnsynced()
+			if s.syncUnsynced(); !s.unsyncedSince.IsZero() {
+				syncTimer.Reset(s.syncDelay) // it failed: try again
+			}
 			continue
 		}
 		if !ok {
