@@ -111,6 +111,15 @@ type Store struct {
 	// only the committer touches it.
 	syncDelay     time.Duration
 	unsyncedSince time.Time
+	// syncGate is held (write) by the committer from a durable group's
+	// commit until its sync, and (read) by a claim while it takes its
+	// snapshot: a claim never hands out a delivery of a publish before the
+	// publish is durable — with SyncWrites badger itself makes a commit
+	// visible only after its sync. Outcome groups do not take it.
+	syncGate sync.RWMutex
+	// beforeSync, when set (tests), runs between a durable group's commit
+	// and its sync.
+	beforeSync func()
 
 	committerDone chan struct{}
 	gcStop        chan struct{}

@@ -2,6 +2,7 @@ package badger_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,4 +88,48 @@ func TestOutcomeSync(t *testing.T) {
 			t.Fatalf("close synced %d times, want 1", got-before)
 		}
 	})
+}
+
+// TestClaimsWaitForTheSync: with outcomes synced late badger makes a commit
+// visible before the committer syncs it, so a claim taken in between would
+// send a delivery of a publish that a power loss could still take (and
+// whose producer, never answered, publishes again). A claim waits for the
+// sync instead. Fails without Store.syncGate: the claim returns at once.
+func TestClaimsWaitForTheSync(t *testing.T) {
+	ctx := context.Background()
+	s := openBenchSync(t, t.TempDir(), time.Hour)
+	defer s.Close()
+	claimed := make(chan int, 1)
+	early := -1
+	var once sync.Once
+	badger.SetBeforeSync(s, func() {
+		once.Do(func() {
+			go func() {
+				ds, err := s.ClaimDue(ctx, 1, time.Now().Add(time.Hour), 10)
+				if err != nil {
+					t.Error(err)
+				}
+				claimed <- len(ds)
+			}()
+			// Long enough for the claim to finish if nothing holds it.
+			select {
+			case early = <-claimed:
+			case <-time.After(300 * time.Millisecond):
+			}
+		})
+	})
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{benchItem(1, time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if early >= 0 {
+		t.Fatalf("a claim between the publish's commit and its sync returned (%d deliveries); it should wait for the sync", early)
+	}
+	select {
+	case n := <-claimed:
+		if n != 1 {
+			t.Fatalf("the claim after the sync got %d deliveries, want 1", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the claim never returned")
+	}
 }
