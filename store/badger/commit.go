@@ -37,8 +37,9 @@ import (
 // delay: those deliveries are sent again with the same delivery id, which
 // at-least-once allows; no accepted event is lost. A claim does not see a
 // durable group between its commit and its sync (Store.syncGate), so no
-// delivery is sent for a publish that a power loss could still take. The syncs were about a
-// tenth of the gateway's CPU per delivery when draining (docs/storage.md).
+// delivery is sent for a publish that a power loss could still take. The
+// syncs were about a tenth of the gateway's CPU per delivery when
+// draining (docs/storage.md, "Outcomes").
 
 const (
 	// maxGroupOps bounds one group; it is also the queue length callers
