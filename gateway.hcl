@@ -41,6 +41,11 @@ storage {
   rollup_retention = "168h" # the per-minute figures behind the dashboard's charts: 7 days
   rollup_sample    = "10s"  # how often their queue depth is sampled and new counts written
   gc_interval   = "10m"    # how often the value log is compacted
+  # How long an attempt's outcome may be written but not yet synced to the
+  # disk. A power loss within it sends those deliveries again (same delivery
+  # id: at-least-once); a crash of the process loses nothing, and publishes
+  # are synced before they are answered whatever it is. 0 syncs every outcome.
+  outcome_sync_delay = "200ms"
   # Below this much free space publishes get 507 and deliveries pause, instead
   # of Badger's mmap writes hitting a full disk (SIGBUS). 0 turns it off.
   min_free_bytes = 67108864 # 64 MiB

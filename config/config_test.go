@@ -85,6 +85,7 @@ func TestDefaults(t *testing.T) {
 		{"rollup_retention", d.Storage.RollupRetention, 168 * time.Hour},
 		{"rollup_sample", d.Storage.RollupSample, 10 * time.Second},
 		{"gc_interval", d.Storage.GCInterval, 10 * time.Minute},
+		{"outcome_sync_delay", d.Storage.OutcomeSyncDelay, 200 * time.Millisecond},
 		{"timeout", d.Delivery.Timeout, 30 * time.Second},
 		{"workers", d.Delivery.Workers, 64},
 		{"allow_http", d.Delivery.AllowHTTP, false},

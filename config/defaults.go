@@ -31,7 +31,10 @@ func Defaults() Config {
 			RollupRetention: 168 * time.Hour,
 			RollupSample:    10 * time.Second,
 			GCInterval:      10 * time.Minute,
-			MinFreeBytes:    64 << 20,
+			// PostgreSQL's wal_writer_delay, the same trade for its
+			// asynchronous commits.
+			OutcomeSyncDelay: 200 * time.Millisecond,
+			MinFreeBytes:     64 << 20,
 		},
 		Delivery: Delivery{
 			Timeout:        30 * time.Second,

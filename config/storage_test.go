@@ -53,3 +53,16 @@ func TestStorageMinFreeBytes(t *testing.T) {
 	_, got = parse(t, "storage {\n  min_free_bytes = \"64MB\"\n}\n", nil)
 	expectDiags(t, got, "t.hcl:2:20: invalid value for storage.min_free_bytes: expected number")
 }
+
+// TestOutcomeSyncDelay: storage.outcome_sync_delay decodes (0 allowed:
+// every outcome synced), and one above the bound is named with its place
+// (the default is in TestDefaults' table).
+func TestOutcomeSyncDelay(t *testing.T) {
+	c, diags := parse(t, "storage {\n  outcome_sync_delay = \"0s\"\n}\n", nil)
+	expectDiags(t, diags)
+	if c.Storage.OutcomeSyncDelay != 0 {
+		t.Errorf("outcome_sync_delay %s, want 0", c.Storage.OutcomeSyncDelay)
+	}
+	_, diags = parse(t, "storage {\n  outcome_sync_delay = \"1m\"\n}\n", nil)
+	expectDiags(t, diags, `t.hcl:2:3: storage.outcome_sync_delay 1m0s is above 10s`)
+}

@@ -96,7 +96,7 @@ func TestFullFile(t *testing.T) {
 		Server: Server{Listen: "127.0.0.1:9090", PublicURL: "https://hooks.example.com", BodyLimit: 2048,
 			ShutdownTimeout: 5 * s, ReadTimeout: 10 * s, IdleTimeout: 60 * s},
 		Storage: Storage{Driver: DriverBadger, LockTimeout: 2 * time.Minute, MaxConns: 16, SweepInterval: 10 * time.Minute,
-			Path: "/var/lib/hookgate", LogRetention: 48 * time.Hour, GCInterval: time.Minute, MinFreeBytes: 256 << 20,
+			Path: "/var/lib/hookgate", LogRetention: 48 * time.Hour, GCInterval: time.Minute, OutcomeSyncDelay: 200 * time.Millisecond, MinFreeBytes: 256 << 20,
 			RollupRetention: 168 * time.Hour, RollupSample: 10 * time.Second,
 			EncryptionKeyFile: "/etc/hookgate/hookgate.key", PreviousEncryptionKeys: []string{"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}},
 		Delivery: Delivery{Timeout: 10 * s, Backoff: []time.Duration{s, 2 * s, 3 * s}, Workers: 8,

@@ -90,6 +90,13 @@ type Storage struct {
 	// default 10s.
 	RollupSample time.Duration
 	GCInterval   time.Duration // value-log GC timer; default 10m
+	// OutcomeSyncDelay is how long an attempt's outcome may stay written
+	// but not yet synced to the disk (Badger only): a power loss within it
+	// sends those deliveries again, with the same delivery id; a crash of
+	// the process loses nothing. Publishes and API changes are synced
+	// before they are answered, whatever it is. Default 200ms; 0 syncs
+	// every outcome before the worker takes the next delivery.
+	OutcomeSyncDelay time.Duration
 	// MinFreeBytes is the free space (of the file system holding Path) below
 	// which the gateway refuses new events (507) and pauses deliveries until
 	// space is freed: Badger writes through mmap, and a write to a full disk

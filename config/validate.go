@@ -168,7 +168,7 @@ func (d *decoder) validateDelivery(cfg *Config) {
 	// Every delivery waiting in the recorder holds a worker's place.
 	if rng, set := d.ranges["delivery.record_linger"]; set && s.RecordLinger > MaxRecordLinger {
 		d.errorf(rng, fmt.Sprintf("delivery.record_linger %s is above %s", s.RecordLinger, MaxRecordLinger),
-			"the recorder holds finished deliveries in flight while it waits; a few milliseconds at most is useful (default 0s)")
+			"the recorder holds finished deliveries in flight while it waits; a few milliseconds at most is useful (default 5ms)")
 	}
 }
 

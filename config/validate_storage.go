@@ -32,7 +32,15 @@ func (d *decoder) validateStorage(cfg *Config) {
 			"a claim must outlast an attempt: at least delivery.timeout (%s) + %s, so no delivery is sent by two replicas at once",
 			cfg.Delivery.Timeout, LeaseGrace)
 	}
+	if s.OutcomeSyncDelay > MaxOutcomeSyncDelay {
+		d.errorf(d.rangeOf("storage.outcome_sync_delay", file), fmt.Sprintf("storage.outcome_sync_delay %s is above %s", s.OutcomeSyncDelay, MaxOutcomeSyncDelay),
+			"a power loss sends again the deliveries whose outcomes were not yet synced; beyond a fraction of a second it saves nothing more (default 200ms, 0 syncs every outcome)")
+	}
 }
+
+// MaxOutcomeSyncDelay bounds storage.outcome_sync_delay: the deliveries a
+// power loss would send again.
+const MaxOutcomeSyncDelay = 10 * time.Second
 
 // EffectiveLease is storage.lease, or delivery.timeout + 60s when unset.
 func (c *Config) EffectiveLease() time.Duration {

@@ -61,7 +61,9 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []store.AttemptRecord) 
 		}
 		part := rest[:n]
 		rest = rest[n:]
-		ops = append(ops, &op{size: size, done: make(chan struct{}), run: func(w *wtx) error {
+		// lazy: an outcome need not be synced before the worker goes on
+		// (commit.go, "Outcomes").
+		ops = append(ops, &op{size: size, lazy: true, done: make(chan struct{}), run: func(w *wtx) error {
 			for i := range part {
 				it := &part[i]
 				it.rec.Err = nil // run again when the group is re-run

@@ -43,6 +43,13 @@ type Options struct {
 	// stores them in plain text, which only tests and tools should do;
 	// reading a sealed record without keys fails with ErrNoKey.
 	Keys *secretbox.Keyring
+	// OutcomeSyncDelay (storage.outcome_sync_delay) is how long an attempt's
+	// outcome may stay written but not yet synced to the disk: a write
+	// that needs durability (a publish, an API change) syncs it at once
+	// and first; otherwise the committer syncs this long after the first
+	// unsynced outcome. 0 syncs every group before its callers go on.
+	// See commit.go, "Outcomes".
+	OutcomeSyncDelay time.Duration
 }
 
 // Defaults for Options.
@@ -95,6 +102,24 @@ type Store struct {
 	// keyWrites counts the keys committed groups set or deleted: what
 	// the benchmarks report per delivery (KeyWrites).
 	keyWrites atomic.Uint64
+	// syncs counts the committer's own syncs (Syncs).
+	syncs atomic.Uint64
+
+	// syncDelay > 0: badger does not sync each commit; the committer
+	// does, and may leave outcome groups unsynced this long (commit.go).
+	// unsyncedSince is when the first unsynced group committed (zero: none);
+	// only the committer touches it.
+	syncDelay     time.Duration
+	unsyncedSince time.Time
+	// syncGate is held (write) by the committer from a durable group's
+	// commit until its sync, and (read) by a claim while it takes its
+	// snapshot: a claim never hands out a delivery of a publish before the
+	// publish is durable — with SyncWrites badger itself makes a commit
+	// visible only after its sync. Outcome groups do not take it.
+	syncGate sync.RWMutex
+	// beforeSync, when set (tests), runs between a durable group's commit
+	// and its sync.
+	beforeSync func()
 
 	committerDone chan struct{}
 	gcStop        chan struct{}
@@ -135,6 +160,7 @@ func Open(opts Options) (*Store, error) {
 		retention:     opts.LogRetention,
 		keys:          opts.Keys,
 		ops:           make(chan *op, maxGroupOps),
+		syncDelay:     opts.OutcomeSyncDelay,
 		committerDone: make(chan struct{}),
 		claims:        newClaimSet(),
 		stats:         statsCache{m: make(map[string]store.WebhookStats)},
@@ -159,6 +185,10 @@ func Open(opts Options) (*Store, error) {
 	if err == nil {
 		err = s.loadLanes()
 	}
+	if err == nil && s.syncDelay > 0 {
+		// Migrations and key checks wrote outside the committer.
+		err = db.Sync()
+	}
 	if err != nil {
 		_ = errors.Join(s.webhookSeq.Release(), s.historySeq.Release(), db.Close())
 		return nil, err
@@ -167,6 +197,11 @@ func Open(opts Options) (*Store, error) {
 	go s.gcLoop(opts.GCInterval, opts.InMemory)
 	return s, nil
 }
+
+// Syncs returns how many times the committer synced badger itself since
+// Open: only with Options.OutcomeSyncDelay, when badger does not sync
+// each commit (commit.go, "Outcomes").
+func (s *Store) Syncs() uint64 { return s.syncs.Load() }
 
 // KeyWrites returns how many keys the store's committed writes have set or
 // deleted since Open (the benchmarks' keys per delivery).
@@ -182,7 +217,9 @@ func badgerOptions(o Options) badger.Options {
 	bo := badger.DefaultOptions(o.Path).
 		WithInMemory(o.InMemory).
 		WithLogger(slogLogger{o.Logger}).
-		WithSyncWrites(true). // one synced txn per commit group; see commit.go
+		// One synced transaction per commit group, or, with a delay for
+		// outcomes, the committer syncs when a group needs it (commit.go).
+		WithSyncWrites(o.OutcomeSyncDelay <= 0).
 		WithMemTableSize(mt).
 		WithNumMemtables(3).
 		WithNumLevelZeroTables(4).

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hookgate/hookgate/secretbox"
 	"github.com/hookgate/hookgate/store"
@@ -36,6 +37,9 @@ func openBadger(t *testing.T) store.Store {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Clock:  storetest.ClockFor(t).Now,
 		Keys:   contractKeys, // the contract runs with secrets sealed, as the gateway does
+		// and with outcomes synced late, as the gateway's default does
+		// (the other tests of the package sync every commit).
+		OutcomeSyncDelay: 200 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatalf("Open: %v", err)

@@ -29,7 +29,13 @@ var payload = []byte(`{"event":{"name":"workorder.status.published","params":{"w
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func openBench(b testing.TB, dir string) *badger.Store {
-	s, err := badger.Open(badger.Options{Path: dir, Logger: quietLogger()})
+	return openBenchSync(b, dir, 0)
+}
+
+// openBenchSync opens with outcomes synced at most syncDelay late (0:
+// every group synced, as openBench).
+func openBenchSync(b testing.TB, dir string, syncDelay time.Duration) *badger.Store {
+	s, err := badger.Open(badger.Options{Path: dir, Logger: quietLogger(), OutcomeSyncDelay: syncDelay})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -338,15 +344,22 @@ func attemptOf(b *testing.B, s *badger.Store, d *store.Delivery) (*store.Deliver
 // as after an outage, and drains them as the gateway does (drain). Reports
 // deliveries/s and the process's CPU per delivery (badger's goroutines
 // included).
-func BenchmarkDrainBacklog(b *testing.B) { benchDrain(b, false) }
+func BenchmarkDrainBacklog(b *testing.B) { benchDrain(b, false, 0) }
 
 // BenchmarkDrainBacklogRecorder is BenchmarkDrainBacklog with the
 // gateway's recorder: workers hand their outcomes to one goroutine that
 // writes all those waiting with one RecordAttempts, and a worker's slot is
-// freed once its outcome is durable (gateway/delivery/recorder.go).
-func BenchmarkDrainBacklogRecorder(b *testing.B) { benchDrain(b, true) }
+// freed once its outcome is written (gateway/delivery/recorder.go), and
+// outcomes are synced at most 200ms late, the gateway's default
+// storage.outcome_sync_delay (commit.go, "Outcomes").
+func BenchmarkDrainBacklogRecorder(b *testing.B) { benchDrain(b, true, 200*time.Millisecond) }
 
-func benchDrain(b *testing.B, recorder bool) {
+// BenchmarkDrainBacklogRecorderSyncEach is BenchmarkDrainBacklogRecorder
+// with storage.outcome_sync_delay 0: every group of outcomes synced before
+// its workers go on, as before the delay existed.
+func BenchmarkDrainBacklogRecorderSyncEach(b *testing.B) { benchDrain(b, true, 0) }
+
+func benchDrain(b *testing.B, recorder bool, syncDelay time.Duration) {
 	const n, batch = 20000, 200
 	ctx := context.Background()
 	var cpu, wall time.Duration
@@ -369,7 +382,7 @@ func benchDrain(b *testing.B, recorder bool) {
 			}
 		}
 		s.Close()
-		s = openBench(b, dir)
+		s = openBenchSync(b, dir, syncDelay)
 		b.StartTimer()
 		keys0, allocs0 := s.KeyWrites(), mallocs()
 		cpu0, start := cpuTime(), time.Now()

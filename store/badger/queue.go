@@ -50,7 +50,17 @@ func (s *Store) ClaimDueFunc(ctx context.Context, priority int, now time.Time, l
 	if limit <= 0 {
 		return nil, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock() // as view: no snapshot after Close
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, store.ErrClosed
+	}
 	c := &s.claims
+	// Before c.mu: the committer holds the gate while it takes c.mu.
+	s.syncGate.RLock()
 	// Held across the snapshot so a commit that enqueues an earlier key
 	// lowers the hint only after this scan has moved it (see beginEnqueue).
 	c.mu.Lock()
@@ -58,13 +68,10 @@ func (s *Store) ClaimDueFunc(ctx context.Context, priority int, now time.Time, l
 	// Read before the snapshot: a change committed after it moves the
 	// epoch past this value (see claim.rec).
 	epoch := s.epoch.Load()
-	var out []*store.Delivery
-	err := s.view(ctx, func(txn *badger.Txn) error {
-		var err error
-		out, err = s.claimIn(txn, priority, timeKey(now), limit, f, epoch)
-		return err
-	})
-	return out, err
+	txn := s.db.NewTransaction(false)
+	s.syncGate.RUnlock()
+	defer txn.Discard()
+	return s.claimIn(txn, priority, timeKey(now), limit, f, epoch)
 }
 
 // claimIn scans the queue of one priority from its hint and stops at the

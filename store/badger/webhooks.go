@@ -85,6 +85,12 @@ func (t *wtx) appendHistory(h *store.HistoryEntry) error {
 func (s *Store) nextID(seq *badger.Sequence) (int64, error) {
 	for {
 		n, err := seq.Next()
+		if err == nil && s.syncDelay > 0 {
+			// A lease badger wrote outside the committer must be durable
+			// before any id from it is: an id handed out again after a
+			// power loss would overwrite a record (commit.go, "Outcomes").
+			err = s.db.Sync()
+		}
 		if err != nil {
 			return 0, fmt.Errorf("store: sequence: %w", err)
 		}
