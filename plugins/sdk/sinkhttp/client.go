@@ -34,7 +34,6 @@
 package sinkhttp
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -174,30 +173,12 @@ type Response struct {
 // request is final; a timeout, cancellation or connection failure is
 // retryable. Its error never includes the URL.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
-	var rd io.Reader
-	if r.Body != nil {
-		rd = bytes.NewReader(r.Body)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, rd)
+	o, err := newOutgoing(r.Method, r.URL, r.Header, r.Body, c.userAgent)
 	if err != nil {
 		return nil, &sdk.Result{Error: "invalid request: " + StripURL(err).Error()}
 	}
-	if r.Header != nil {
-		req.Header = r.Header
-	}
-	if err := validHeader(req.Header); err != nil {
-		return nil, &sdk.Result{Error: "invalid request: " + err.Error()}
-	}
-	if c.userAgent != "" && req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
-	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
-		// What http.Client does with a URL's userinfo.
-		password, _ := u.Password()
-		req.SetBasicAuth(u.Username(), password)
-	}
-	span := startRequestSpan(ctx, req)
-	resp, cn, err := c.tr.roundTrip(ctx, req)
+	span := startRequestSpan(ctx, o)
+	resp, cn, err := c.tr.roundTrip(ctx, o)
 	if err != nil {
 		endRequestSpan(span, 0, err)
 		return nil, c.transportFailure(ctx, err, r.Timeout)
@@ -206,7 +187,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
 	body, size, complete := readBody(resp.Body, resp.ContentLength)
 	// The connection carries another request only if this answer was read
 	// to its end; an answer cut at the drain limit closes it.
-	c.tr.release(cn, complete && keepAlive(req, resp))
+	c.tr.release(cn, complete && keepAlive(o, resp))
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Size: size}, nil
 }
 

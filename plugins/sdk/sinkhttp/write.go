@@ -1,0 +1,186 @@
+package sinkhttp
+
+import (
+	"bufio"
+	"errors"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// outgoing is a request as the transport sends it: what
+// http.NewRequestWithContext would have made of a Request, without the
+// http.Request, its URL copy and body readers (a sink sends thousands a
+// second, and each of those was an allocation or several).
+type outgoing struct {
+	method string
+	url    *url.URL
+	// host is the Host header's value, already cleaned as Request.Write
+	// cleans it (punycode, no zone; "" when not a valid header value).
+	host   string
+	uri    string // the request target: URL.RequestURI()
+	header http.Header
+	// userAgent is the User-Agent line's value, "" for none.
+	userAgent string
+	body      []byte
+	// wireErr is why Request.Write would refuse to send this request.
+	wireErr error
+}
+
+// defaultUserAgent is what net/http sends when a request has no
+// User-Agent header at all.
+const defaultUserAgent = "Go-http-client/1.1"
+
+// newOutgoing checks and prepares a request as http.NewRequestWithContext
+// does, with the same errors (Request.Write's are kept in wireErr). ua is
+// the Client's User-Agent, sent when h has none.
+func newOutgoing(method, rawURL string, h http.Header, body []byte, ua string) (*outgoing, error) {
+	if method == "" {
+		method = http.MethodGet
+	}
+	if !httpguts.ValidHeaderFieldName(method) { // a token, as net/http's validMethod
+		return nil, errors.New("net/http: invalid method " + strconv.Quote(method))
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	u.Host = removeEmptyPort(u.Host)
+	o := &outgoing{method: method, url: u, uri: u.RequestURI(), header: h, body: body}
+	// What Request.Write refuses comes out of the exchange, not here, as
+	// it did when the transport called Request.Write.
+	o.host, o.wireErr = httpguts.PunycodeHostPort(u.Host)
+	if !httpguts.ValidHostHeader(o.host) {
+		o.host = "" // what Request.Write sends for a Host it cannot send as is
+	}
+	o.host = removeZone(o.host)
+	if o.wireErr == nil && strings.ContainsFunc(o.uri, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		o.wireErr = errors.New("net/http: can't write control character in Request.URL")
+	}
+	if err := validHeader(h); err != nil {
+		return nil, err
+	}
+	o.userAgent = defaultUserAgent
+	if _, ok := h["User-Agent"]; ok {
+		o.userAgent = h.Get("User-Agent") // present but empty: none sent
+	}
+	if ua != "" && h.Get("User-Agent") == "" {
+		o.userAgent = ua
+	}
+	o.userAgent = cleanValue(o.userAgent)
+	if u := u.User; u != nil && h.Get("Authorization") == "" {
+		// What http.Client does with a URL's userinfo.
+		password, _ := u.Password()
+		r := http.Request{Header: http.Header{}}
+		r.SetBasicAuth(u.Username(), password)
+		o.setHeader("Authorization", r.Header.Get("Authorization"))
+	}
+	return o, nil
+}
+
+// setHeader sets k on the request's header, on a copy: the caller's header
+// is left as it was.
+func (o *outgoing) setHeader(k, v string) {
+	h := o.header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set(k, v)
+	o.header = h
+}
+
+// sendsContentLength is net/http's rule for a request with a body of
+// known length: always when there is a body, and for an empty one only
+// for the methods that usually carry one.
+func (o *outgoing) sendsContentLength() bool {
+	return len(o.body) > 0 || o.method == http.MethodPost || o.method == http.MethodPut || o.method == http.MethodPatch
+}
+
+// reqExcluded are the headers Request.Write takes from elsewhere than the
+// Header map (the URL, the body) and so never writes from it.
+var reqExcluded = map[string]bool{"Host": true, "User-Agent": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true}
+
+// write puts the request on w byte for byte as http.Request.Write would:
+// request line, Host, User-Agent, Content-Length, the other headers sorted
+// by name (each value trimmed of spaces and tabs), a blank line, the body.
+// keys is scratch space for the sorted names; it is returned for reuse.
+func (o *outgoing) write(w *bufio.Writer, keys []string) ([]string, error) {
+	w.WriteString(o.method)
+	w.WriteByte(' ')
+	w.WriteString(o.uri)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(o.host)
+	w.WriteString("\r\n")
+	if o.userAgent != "" {
+		w.WriteString("User-Agent: ")
+		w.WriteString(o.userAgent)
+		w.WriteString("\r\n")
+	}
+	if o.sendsContentLength() {
+		w.WriteString("Content-Length: ")
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(o.body)), 10))
+		w.WriteString("\r\n")
+	}
+	keys = keys[:0]
+	for k := range o.header {
+		if !reqExcluded[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range o.header[k] {
+			w.WriteString(k)
+			w.WriteString(": ")
+			w.WriteString(cleanValue(v))
+			w.WriteString("\r\n")
+		}
+	}
+	w.WriteString("\r\n")
+	_, err := w.Write(o.body)
+	clear(keys)
+	return keys, err
+}
+
+// cleanValue is what Request.Write does to a header value: CR and LF
+// become spaces (validHeader has refused them in headers; a Client's
+// UserAgent is not checked) and leading and trailing blanks go.
+func cleanValue(v string) string {
+	if strings.ContainsAny(v, "\r\n") {
+		v = newlineToSpace.Replace(v)
+	}
+	return textproto.TrimString(v)
+}
+
+var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
+
+// removeEmptyPort strips a trailing ":" with no port after it, as
+// http.NewRequest does with the URL's host.
+func removeEmptyPort(host string) string {
+	if strings.LastIndex(host, ":") > strings.LastIndex(host, "]") {
+		return strings.TrimSuffix(host, ":")
+	}
+	return host
+}
+
+// removeZone drops an IPv6 zone from a Host value (RFC 6874), as
+// Request.Write does.
+func removeZone(host string) string {
+	if !strings.HasPrefix(host, "[") {
+		return host
+	}
+	i := strings.LastIndex(host, "]")
+	if i < 0 {
+		return host
+	}
+	j := strings.LastIndex(host[:i], "%")
+	if j < 0 {
+		return host
+	}
+	return host[:j] + host[i:]
+}
