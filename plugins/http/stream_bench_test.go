@@ -103,7 +103,7 @@ func startSinkServer(b *testing.B, protocol int) sinkpb.SinkClient {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(sdk.MaxMessageSize), grpc.MaxSendMsgSize(sdk.MaxMessageSize))
+	srv := grpc.NewServer(sdk.GRPCServerOptions()...)
 	if err := (&sdk.GRPCPlugin{Impl: httpsink.New(), Protocol: protocol}).GRPCServer(nil, srv); err != nil {
 		b.Fatal(err)
 	}
