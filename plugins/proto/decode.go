@@ -15,7 +15,9 @@ import (
 // request carries a dozen strings, and the sink decodes thousands of
 // requests a second. Bodies get their own slices, so a sink may keep or
 // change one without holding the others. Unknown fields are skipped (not
-// kept); invalid UTF-8 in a string is refused, as proto3 requires.
+// kept); invalid UTF-8 in a string is refused, as proto3 requires. A
+// string kept after its request is done keeps the batch's strings (not
+// its bodies) in memory: a few KiB.
 func UnmarshalHostBatch(b []byte, hb *HostBatch) error {
 	hb.Reset()
 	// First pass: check the message and size what the second one fills.

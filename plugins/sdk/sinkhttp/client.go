@@ -47,6 +47,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/hookgate/hookgate/plugins/internal/memo"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
 )
@@ -109,6 +110,7 @@ type Client struct {
 	service       string
 	now           func() time.Time
 	keepSetCookie bool
+	targets       *memo.Memo[*target] // what each URL gives the transport
 }
 
 // New returns a Client for opts.
@@ -137,12 +139,25 @@ func New(opts Options) *Client {
 		service:       opts.Service,
 		now:           now,
 		keepSetCookie: opts.KeepSetCookie,
+		targets:       &memo.Memo[*target]{F: newTarget, Max: maxTargets},
 	}
 }
 
 // CloseIdleConnections closes the pool's idle connections; call it on a
 // Client that a new configuration replaced.
 func (c *Client) CloseIdleConnections() { c.tr.closeIdle() }
+
+// ParseURL is url.Parse(rawURL), from the Client's memo of the URLs it
+// has seen (a sink that checks each delivery's URL before Do parses it
+// once, not twice per delivery). The URL is the caller's to change.
+func (c *Client) ParseURL(rawURL string) (*url.URL, error) {
+	t := c.targets.Get(rawURL)
+	if t.err != nil {
+		return nil, t.err
+	}
+	u := t.parsed
+	return &u, nil
+}
 
 // Request is one outgoing request.
 type Request struct {
@@ -173,7 +188,7 @@ type Response struct {
 // request is final; a timeout, cancellation or connection failure is
 // retryable. Its error never includes the URL.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
-	o, err := newOutgoing(r.Method, r.URL, r.Header, r.Body, c.userAgent)
+	o, err := newOutgoing(r.Method, c.targets.Get(r.URL), r.Header, r.Body, c.userAgent)
 	if err != nil {
 		return nil, &sdk.Result{Error: "invalid request: " + StripURL(err).Error()}
 	}

@@ -110,13 +110,14 @@ func noAnswer(err error) error {
 // read from the returned conn's buffer; pass the conn to release when done.
 // ctx bounds the whole exchange, body included, until release.
 func (t *transport) roundTrip(ctx context.Context, req *outgoing) (*http.Response, *conn, error) {
-	key, addr, err := connAddr(req.url)
-	if err != nil {
-		return nil, nil, err
+	key, addr := req.key, req.addr
+	if req.addrErr != nil {
+		return nil, nil, req.addrErr
 	}
 	if req.wireErr != nil {
 		return nil, nil, req.wireErr
 	}
+	var err error
 	for retried := false; ; retried = true {
 		c := t.pooled(key)
 		if c == nil {

@@ -19,52 +19,78 @@ import (
 // second, and each of those was an allocation or several).
 type outgoing struct {
 	method string
-	url    *url.URL
-	// host is the Host header's value, already cleaned as Request.Write
-	// cleans it (punycode, no zone; "" when not a valid header value).
-	host   string
-	uri    string // the request target: URL.RequestURI()
+	*target
 	header http.Header
 	// userAgent is the User-Agent line's value, "" for none.
 	userAgent string
 	body      []byte
-	// wireErr is why Request.Write would refuse to send this request.
+}
+
+// target is what the transport needs from a request's URL, worked out
+// once per URL (Client.targets): deliveries of a webhook share one.
+// Read-only once made.
+type target struct {
+	parsed url.URL  // url.Parse's result
+	url    *url.URL // as http.NewRequest keeps it (no empty port)
+	err    error    // url.Parse's error; nothing else is set then
+	// host is the Host header's value, cleaned as Request.Write cleans it
+	// (punycode, no zone; "" when not a valid header value).
+	host string
+	uri  string // the request target: URL.RequestURI()
+	// key and addr are connAddr's, or addrErr why there are none.
+	key, addr string
+	addrErr   error
+	// wireErr is why Request.Write would refuse to send to this URL.
 	wireErr error
+}
+
+// maxTargets bounds Client.targets: webhooks of one sink rarely have more
+// distinct URLs, and past it the memo starts over.
+const maxTargets = 1024
+
+func newTarget(rawURL string) *target {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return &target{err: err}
+	}
+	t := &target{parsed: *u, url: u}
+	u.Host = removeEmptyPort(u.Host)
+	t.uri = u.RequestURI()
+	// What Request.Write refuses comes out of the exchange, as it did
+	// when the transport called Request.Write.
+	t.host, t.wireErr = httpguts.PunycodeHostPort(u.Host)
+	if !httpguts.ValidHostHeader(t.host) {
+		t.host = "" // what Request.Write sends for a Host it cannot send as is
+	}
+	t.host = removeZone(t.host)
+	if t.wireErr == nil && strings.ContainsFunc(t.uri, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		t.wireErr = errors.New("net/http: can't write control character in Request.URL")
+	}
+	t.key, t.addr, t.addrErr = connAddr(u)
+	return t
 }
 
 // defaultUserAgent is what net/http sends when a request has no
 // User-Agent header at all.
 const defaultUserAgent = "Go-http-client/1.1"
 
-// newOutgoing checks and prepares a request as http.NewRequestWithContext
-// does, with the same errors (Request.Write's are kept in wireErr). ua is
-// the Client's User-Agent, sent when h has none.
-func newOutgoing(method, rawURL string, h http.Header, body []byte, ua string) (*outgoing, error) {
+// newOutgoing checks and prepares a request to t as
+// http.NewRequestWithContext does, with the same errors (Request.Write's
+// are t.wireErr). ua is the Client's User-Agent, sent when h has none.
+func newOutgoing(method string, t *target, h http.Header, body []byte, ua string) (*outgoing, error) {
 	if method == "" {
 		method = http.MethodGet
 	}
 	if !httpguts.ValidHeaderFieldName(method) { // a token, as net/http's validMethod
 		return nil, errors.New("net/http: invalid method " + strconv.Quote(method))
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	u.Host = removeEmptyPort(u.Host)
-	o := &outgoing{method: method, url: u, uri: u.RequestURI(), header: h, body: body}
-	// What Request.Write refuses comes out of the exchange, not here, as
-	// it did when the transport called Request.Write.
-	o.host, o.wireErr = httpguts.PunycodeHostPort(u.Host)
-	if !httpguts.ValidHostHeader(o.host) {
-		o.host = "" // what Request.Write sends for a Host it cannot send as is
-	}
-	o.host = removeZone(o.host)
-	if o.wireErr == nil && strings.ContainsFunc(o.uri, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		o.wireErr = errors.New("net/http: can't write control character in Request.URL")
+	if t.err != nil {
+		return nil, t.err
 	}
 	if err := validHeader(h); err != nil {
 		return nil, err
 	}
+	o := &outgoing{method: method, target: t, header: h, body: body}
 	o.userAgent = defaultUserAgent
 	if _, ok := h["User-Agent"]; ok {
 		o.userAgent = h.Get("User-Agent") // present but empty: none sent
@@ -73,7 +99,7 @@ func newOutgoing(method, rawURL string, h http.Header, body []byte, ua string) (
 		o.userAgent = ua
 	}
 	o.userAgent = cleanValue(o.userAgent)
-	if u := u.User; u != nil && h.Get("Authorization") == "" {
+	if u := t.url.User; u != nil && h.Get("Authorization") == "" {
 		// What http.Client does with a URL's userinfo.
 		password, _ := u.Password()
 		r := http.Request{Header: http.Header{}}

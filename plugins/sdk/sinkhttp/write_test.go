@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -52,7 +53,7 @@ func TestWriteMatchesNetHTTP(t *testing.T) {
 			want, wantErr := netHTTPWire(c.method, c.url, c.h.Clone(), c.body, c.ua)
 			before := c.h.Clone()
 			var got []byte
-			o, gotErr := newOutgoing(c.method, c.url, c.h, c.body, c.ua)
+			o, gotErr := newOutgoing(c.method, newTarget(c.url), c.h, c.body, c.ua)
 			if gotErr == nil && o.wireErr != nil {
 				gotErr = o.wireErr
 			}
@@ -124,4 +125,25 @@ func headersEqual(a, b http.Header) bool {
 		}
 	}
 	return true
+}
+
+// TestParseURL: the memo gives url.Parse's result and error, and a URL the
+// caller changes does not change what the next delivery gets.
+func TestParseURL(t *testing.T) {
+	c := New(Options{})
+	raw := "https://user@example.com:/p?q=1"
+	u, err := c.ParseURL(raw)
+	want, _ := url.Parse(raw)
+	if err != nil || u.String() != want.String() || u.Host != want.Host {
+		t.Fatalf("ParseURL = %v, %v; url.Parse: %v", u, err, want)
+	}
+	u.Host, u.Path = "evil.example", "/x"
+	if again, _ := c.ParseURL(raw); again.String() != want.String() {
+		t.Fatalf("the second ParseURL saw the first caller's change: %v", again)
+	}
+	_, err = c.ParseURL("http://exa mple.com/")
+	_, wantErr := url.Parse("http://exa mple.com/")
+	if err == nil || err.Error() != wantErr.Error() {
+		t.Fatalf("error %v, url.Parse's %v", err, wantErr)
+	}
 }
