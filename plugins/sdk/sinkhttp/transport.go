@@ -57,6 +57,7 @@ type conn struct {
 	// unwatch stops the ctx watcher of the exchange in progress; false
 	// means the watcher ran (ctx ended) and moved the deadline to the past.
 	unwatch func() bool
+	cut     func()       // ends the exchange in progress: the ctx watcher
 	keys    []string     // scratch for outgoing.write
 	req     http.Request // what ReadResponse is told the request was
 }
@@ -149,8 +150,7 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *outgoing) (*http
 		return nil, err
 	}
 	if ctx.Done() != nil {
-		nc := c.nc
-		c.unwatch = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
+		c.unwatch = context.AfterFunc(ctx, c.cut)
 	}
 	var werr error
 	c.keys, werr = req.write(c.bw, c.keys)
@@ -339,7 +339,8 @@ func (t *transport) dial(ctx context.Context, key, addr string, u *url.URL) (*co
 		}
 		nc = tc
 	}
-	c := &conn{key: key, nc: nc, lr: limitReader{r: nc, n: math.MaxInt64}}
+	c := &conn{key: key, nc: nc, lr: limitReader{r: nc, n: math.MaxInt64},
+		cut: func() { _ = nc.SetDeadline(aLongTimeAgo) }}
 	c.br = bufio.NewReaderSize(&c.lr, 4<<10)
 	c.bw = bufio.NewWriterSize(nc, 4<<10)
 	return c, nil
