@@ -60,6 +60,7 @@ type conn struct {
 	cut     func()       // ends the exchange in progress: the ctx watcher
 	keys    []string     // scratch for outgoing.write
 	req     http.Request // what ReadResponse is told the request was
+	body    fixedBody    // a plain answer's body (plainHead)
 }
 
 // limitReader fails a read once n bytes have been read: set to the header
@@ -175,15 +176,21 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *outgoing) (*http
 			}
 			return nil, noAnswer(err)
 		}
-		// ReadResponse looks only at the method (a HEAD's answer has no
-		// body); the conn's own Request spares an allocation.
-		c.req.Method = req.method
-		resp, err := http.ReadResponse(c.br, &c.req)
-		if errors.Is(err, errHeaderTooLarge) {
-			return nil, fmt.Errorf("server response headers exceeded %d bytes; aborted", t.maxHeaderBytes)
-		}
-		if err != nil {
-			return nil, cutShort(ctx, dl, err)
+		// Most answers are plain and whole in the buffer by now; the rest
+		// go to net/http's reader.
+		resp, plain := plainHead(c.br, req.method, &c.body)
+		if !plain {
+			// ReadResponse looks only at the method (a HEAD's answer has
+			// no body); the conn's own Request spares an allocation.
+			c.req.Method = req.method
+			var err error
+			resp, err = http.ReadResponse(c.br, &c.req)
+			if errors.Is(err, errHeaderTooLarge) {
+				return nil, fmt.Errorf("server response headers exceeded %d bytes; aborted", t.maxHeaderBytes)
+			}
+			if err != nil {
+				return nil, cutShort(ctx, dl, err)
+			}
 		}
 		c.lr.n = math.MaxInt64
 		// 1xx are interim; 101 (switching protocols) is the answer, and
