@@ -90,30 +90,25 @@ func walkHostBatch(b []byte, d *sizes, fl *fill) error {
 				return err
 			}
 			continue
-		case num == 2 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			b = b[n:]
-			if fl != nil {
-				fl.hb.Cancel = append(fl.hb.Cancel, v)
+		case num == 2 && (typ == protowire.VarintType || typ == protowire.BytesType):
+			// Cancels come packed (a list of varints) or one by one.
+			var ids []byte
+			if typ == protowire.BytesType {
+				ids, n = protowire.ConsumeBytes(b)
 			} else {
-				d.cancels++
+				_, n = protowire.ConsumeVarint(b)
+				ids = b[:max(n, 0)]
 			}
-			continue
-		case num == 2 && typ == protowire.BytesType: // packed
-			v, n := protowire.ConsumeBytes(b)
 			if n < 0 {
 				return protowire.ParseError(n)
 			}
 			b = b[n:]
-			for len(v) > 0 {
-				id, n := protowire.ConsumeVarint(v)
+			for len(ids) > 0 {
+				id, n := protowire.ConsumeVarint(ids)
 				if n < 0 {
 					return protowire.ParseError(n)
 				}
-				v = v[n:]
+				ids = ids[n:]
 				if fl != nil {
 					fl.hb.Cancel = append(fl.hb.Cancel, id)
 				} else {
@@ -122,8 +117,8 @@ func walkHostBatch(b []byte, d *sizes, fl *fill) error {
 			}
 			continue
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
+		// Unknown, or a known number with another wire type: skipped.
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
 			return protowire.ParseError(n)
 		}
 		b = b[n:]
@@ -204,8 +199,8 @@ func walkRequest(b []byte, d *sizes, i int, fl *fill) error {
 				continue
 			}
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
+		// Unknown, or a known number with another wire type: skipped.
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
 			return protowire.ParseError(n)
 		}
 		b = b[n:]
