@@ -58,7 +58,7 @@ type conn struct {
 	// means the watcher ran (ctx ended) and moved the deadline to the past.
 	unwatch func() bool
 	cut     func()       // ends the exchange in progress: the ctx watcher
-	keys    []string     // scratch for outgoing.write
+	fields  []field      // scratch for outgoing.write
 	req     http.Request // what ReadResponse is told the request was
 	body    fixedBody    // a plain answer's body (plainHead)
 }
@@ -154,7 +154,7 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *outgoing) (*http
 		c.unwatch = context.AfterFunc(ctx, c.cut)
 	}
 	var werr error
-	c.keys, werr = req.write(c.bw, c.keys)
+	c.fields, werr = req.write(c.bw, c.fields)
 	if werr == nil {
 		werr = c.bw.Flush()
 	}

@@ -127,15 +127,27 @@ func (o *outgoing) sendsContentLength() bool {
 	return len(o.body) > 0 || o.method == http.MethodPost || o.method == http.MethodPut || o.method == http.MethodPatch
 }
 
-// reqExcluded are the headers Request.Write takes from elsewhere than the
-// Header map (the URL, the body) and so never writes from it.
-var reqExcluded = map[string]bool{"Host": true, "User-Agent": true, "Content-Length": true, "Transfer-Encoding": true, "Trailer": true}
+// excluded reports the headers Request.Write takes from elsewhere than
+// the Header map (the URL, the body) and so never writes from it.
+func excluded(name string) bool {
+	switch name {
+	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+		return true
+	}
+	return false
+}
+
+// field is one header name and its values, as write sorts them.
+type field struct {
+	name   string
+	values []string
+}
 
 // write puts the request on w byte for byte as http.Request.Write would:
 // request line, Host, User-Agent, Content-Length, the other headers sorted
 // by name (each value trimmed of spaces and tabs), a blank line, the body.
-// keys is scratch space for the sorted names; it is returned for reuse.
-func (o *outgoing) write(w *bufio.Writer, keys []string) ([]string, error) {
+// fields is scratch space for the sorted headers; it is returned for reuse.
+func (o *outgoing) write(w *bufio.Writer, fields []field) ([]field, error) {
 	w.WriteString(o.method)
 	w.WriteByte(' ')
 	w.WriteString(o.uri)
@@ -152,16 +164,16 @@ func (o *outgoing) write(w *bufio.Writer, keys []string) ([]string, error) {
 		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(o.body)), 10))
 		w.WriteString("\r\n")
 	}
-	keys = keys[:0]
-	for k := range o.header {
-		if !reqExcluded[k] {
-			keys = append(keys, k)
+	fields = fields[:0]
+	for k, vs := range o.header {
+		if !excluded(k) {
+			fields = append(fields, field{k, vs})
 		}
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		for _, v := range o.header[k] {
-			w.WriteString(k)
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.name, b.name) })
+	for _, f := range fields {
+		for _, v := range f.values {
+			w.WriteString(f.name)
 			w.WriteString(": ")
 			w.WriteString(cleanValue(v))
 			w.WriteString("\r\n")
@@ -169,8 +181,8 @@ func (o *outgoing) write(w *bufio.Writer, keys []string) ([]string, error) {
 	}
 	w.WriteString("\r\n")
 	_, err := w.Write(o.body)
-	clear(keys)
-	return keys, err
+	clear(fields)
+	return fields, err
 }
 
 // cleanValue is what Request.Write does to a header value: CR and LF
