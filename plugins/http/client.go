@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/hookgate/hookgate/plugins/internal/memo"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
 	"github.com/hookgate/hookgate/plugins/sdk/sinkhttp"
@@ -33,6 +34,11 @@ func newClient(p netguard.Policy) *sinkhttp.Client {
 	})
 }
 
+// canonicalKeys remembers the canonical form of header names: a
+// webhook's names repeat on every delivery, and canonicalizing one that is
+// not canonical yet ("X-FN-Signature") allocates.
+var canonicalKeys = memo.Memo[string]{F: textproto.CanonicalMIMEHeaderKey, Max: 1024}
+
 // send delivers req as it is: its method, URL, headers and body.
 func send(ctx context.Context, c *sinkhttp.Client, req *sdk.Request) *sdk.Result {
 	// What h.Set(k, v) does for each header, with one slice for all the
@@ -41,7 +47,7 @@ func send(ctx context.Context, c *sinkhttp.Client, req *sdk.Request) *sdk.Result
 	vals := make([]string, 0, len(req.Headers))
 	for k, v := range req.Headers {
 		vals = append(vals, v)
-		h[textproto.CanonicalMIMEHeaderKey(k)] = vals[len(vals)-1 : len(vals) : len(vals)]
+		h[canonicalKeys.Get(k)] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	resp, res := c.Do(ctx, &sinkhttp.Request{Method: req.Method, URL: req.URL, Header: h, Body: req.Body, Timeout: req.Timeout})
 	if res != nil {

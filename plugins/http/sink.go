@@ -11,7 +11,6 @@ package httpsink
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -68,7 +67,7 @@ func (s *Sink) deliver(ctx context.Context, req *sdk.Request) *sdk.Result {
 	if st == nil {
 		return &sdk.Result{Error: "http sink used before Configure", Retryable: true}
 	}
-	u, err := url.Parse(req.URL)
+	u, err := st.client.ParseURL(req.URL)
 	if err != nil {
 		return final("invalid URL: %v", sinkhttp.StripURL(err))
 	}

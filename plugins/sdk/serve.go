@@ -96,11 +96,19 @@ func setGCPercent() {
 }
 
 func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
-	opts = append(opts,
+	return plugin.DefaultGRPCServer(append(opts, GRPCServerOptions()...))
+}
+
+// GRPCServerOptions are the options Serve gives the sink's gRPC server:
+// the message size limits and the delivery stream's codec. A test or
+// benchmark that serves a sink on a gRPC server of its own uses them to
+// get the same server.
+func GRPCServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		grpc.MaxSendMsgSize(MaxMessageSize),
-	)
-	return plugin.DefaultGRPCServer(opts)
+		grpc.ForceServerCodecV2(newStreamCodec()),
+	}
 }
 
 // hclogTime is the timestamp layout go-plugin's host parses; a line with

@@ -72,8 +72,8 @@ func (s *server) safeConfigure(ctx context.Context, cfg Config) (err error) {
 }
 
 // Deliveries serves the delivery stream: each request runs on a worker
-// goroutine (see workerPool); results are sent back in batches by one
-// sender goroutine.
+// goroutine (see workerPool); results are sent back in batches by the
+// workers themselves (see resultSender).
 func (s *server) Deliveries(stream grpc.BidiStreamingServer[sinkpb.HostBatch, sinkpb.SinkBatch]) error {
 	// Request contexts hang off a shallow base, not off the stream's
 	// context: that one carries gRPC's metadata, peer and transport values,
@@ -84,31 +84,25 @@ func (s *server) Deliveries(stream grpc.BidiStreamingServer[sinkpb.HostBatch, si
 	defer cancel()
 	defer context.AfterFunc(stream.Context(), cancel)()
 
-	out := make(chan *sinkpb.DeliverResult, 1024)
 	var (
 		handlers sync.WaitGroup
 		flight   inflight
-		pool     = workerPool{run: func(j job) { s.run(ctx, j, out, &handlers, &flight) }}
+		results  = &resultSender{stream: stream, limits: *s.limits.Load(), busy: flight.running, broken: cancel}
+		pool     = workerPool{run: func(j job) { s.run(j, results, &handlers, &flight) }}
 	)
-	results := &batch.Collector[*sinkpb.DeliverResult]{Q: out, Limits: *s.limits.Load(), Size: resultSize,
-		Busy: func(int) bool { return flight.running() }}
-	sent := make(chan error, 1)
-	go func() { sent <- sendResults(cancel, stream, results) }()
-
 	recvErr := s.receive(ctx, stream, &pool, &handlers, &flight)
 	if !errors.Is(recvErr, io.EOF) {
 		// The host is gone: nobody will read the results.
 		cancel()
 	}
 	// On a clean EOF the host stopped sending but still reads: let the
-	// requests in flight finish and flush their results.
+	// requests in flight finish and send their results (a worker returns
+	// only once its result is sent or with the worker sending it).
 	handlers.Wait()
 	flushTelemetry()
 	pool.stop()
-	close(out)
-	sendErr := <-sent
 	if errors.Is(recvErr, io.EOF) {
-		return sendErr
+		return results.failed()
 	}
 	return recvErr
 }
@@ -141,17 +135,14 @@ func (s *server) receive(ctx context.Context, stream grpc.BidiStreamingServer[si
 	}
 }
 
-// run performs one request and queues its result. The request leaves the
-// in-flight set before its result is queued, so that the sender, which
+// run performs one request and sends its result. The request leaves the
+// in-flight set before its result is queued, so that a sender, which
 // lingers only while requests are running, never waits on it.
-func (s *server) run(ctx context.Context, j job, out chan<- *sinkpb.DeliverResult, handlers *sync.WaitGroup, flight *inflight) {
+func (s *server) run(j job, results *resultSender, handlers *sync.WaitGroup, flight *inflight) {
 	defer handlers.Done()
 	res := s.handle(j.ctx, j.pr)
 	flight.done(j.pr.GetId())
-	select {
-	case out <- res:
-	case <-ctx.Done():
-	}
+	results.add(res)
 }
 
 // requestContext bounds an attempt by its timeout; the host always sends
@@ -204,39 +195,6 @@ func (s *server) safeDeliver(ctx context.Context, req *Request) (res *Result) {
 
 // maxBatchBytes keeps a result batch far below MaxMessageSize.
 const maxBatchBytes = 4 << 20
-
-// sendResults sends the results in batches (see batch.Collector): under
-// load many share one gRPC message; when idle a result goes out at once.
-// It returns when the queue is closed and drained or sending fails.
-func sendResults(cancel context.CancelFunc,
-	stream grpc.BidiStreamingServer[sinkpb.HostBatch, sinkpb.SinkBatch], results *batch.Collector[*sinkpb.DeliverResult]) error {
-	var buf []*sinkpb.DeliverResult
-	for {
-		rs, open := results.Next(nil, buf)
-		if len(rs) > 0 {
-			if err := stream.Send(&sinkpb.SinkBatch{Results: rs}); err != nil {
-				cancel() // unblock handlers waiting to queue a result
-				for range results.Q {
-				}
-				return err
-			}
-		}
-		if !open {
-			return nil
-		}
-		// Send has marshalled the message: the slice can be reused.
-		clear(rs)
-		buf = rs
-	}
-}
-
-func resultSize(r *sinkpb.DeliverResult) int {
-	n := len(r.GetBody()) + len(r.GetError()) + 64
-	for _, s := range r.GetHeaders() {
-		n += len(s)
-	}
-	return n
-}
 
 // inflight maps request ids to the cancel funcs of their contexts.
 type inflight struct {

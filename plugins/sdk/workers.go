@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"cmp"
 	"sync"
 	"time"
 )
@@ -23,7 +24,8 @@ const (
 // reads the stream, and stop, called once after the last job finished,
 // ends every worker and waits for them.
 type workerPool struct {
-	run func(job) // what a worker does with a job
+	run  func(job)     // what a worker does with a job
+	idle time.Duration // workerIdle when 0 (tests shorten it)
 
 	once  sync.Once
 	jobs  chan job      // unbuffered: a send succeeds only into an idle worker
@@ -63,25 +65,42 @@ func (p *workerPool) submit(j job) {
 	}()
 }
 
-// worker runs j, then whatever it is handed next, until it has been idle
-// for workerIdle or the pool stops.
+// worker runs j, then whatever it is handed next, until it has run no
+// job for a whole period of its timer (workerIdle: it exits between one
+// and two periods after its last job) or the pool stops. The timer is
+// re-armed once a period, not after every job: a reset per delivery was a
+// timer heap update per delivery.
 func (p *workerPool) worker(j job) {
 	defer p.wg.Done()
-	idle := time.NewTimer(workerIdle)
+	period := cmp.Or(p.idle, workerIdle)
+	idle := time.NewTimer(period)
 	defer idle.Stop()
-	for {
+	for ok := true; ok; j, ok = p.wait(idle, period) {
 		p.run(j)
-		idle.Reset(workerIdle)
+	}
+	p.mu.Lock()
+	p.alive--
+	p.mu.Unlock()
+}
+
+// wait returns a worker's next job, called right after it ran one; false
+// when a tick of idle finds no job run since the previous tick, or the
+// pool stops.
+func (p *workerPool) wait(idle *time.Timer, period time.Duration) (job, bool) {
+	ran := true
+	for {
 		select {
-		case j = <-p.jobs:
-			continue
+		case j := <-p.jobs:
+			return j, true
 		case <-idle.C:
+			if !ran {
+				return job{}, false
+			}
+			ran = false
+			idle.Reset(period)
 		case <-p.done:
+			return job{}, false
 		}
-		p.mu.Lock()
-		p.alive--
-		p.mu.Unlock()
-		return
 	}
 }
 

@@ -67,3 +67,27 @@ func TestWorkerPoolReusesIdleWorkers(t *testing.T) {
 		t.Fatalf("%d workers for sequential jobs, want 1", alive)
 	}
 }
+
+// TestWorkerPoolIdleWorkerExits: a worker with no job for its idle period
+// (here shortened) exits, and the next job starts a new one.
+func TestWorkerPoolIdleWorkerExits(t *testing.T) {
+	done := make(chan struct{})
+	p := &workerPool{run: func(job) { done <- struct{}{} }, idle: 5 * time.Millisecond}
+	defer p.stop()
+	alive := func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.alive
+	}
+	for range 2 {
+		p.submit(job{})
+		<-done
+		deadline := time.Now().Add(5 * time.Second)
+		for alive() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d workers still alive long after their idle period", alive())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}

@@ -34,7 +34,6 @@
 package sinkhttp
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -48,6 +47,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
+	"github.com/hookgate/hookgate/plugins/internal/memo"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/plugins/sdk/netguard"
 )
@@ -110,6 +110,7 @@ type Client struct {
 	service       string
 	now           func() time.Time
 	keepSetCookie bool
+	targets       *memo.Memo[*target] // what each URL gives the transport
 }
 
 // New returns a Client for opts.
@@ -138,12 +139,25 @@ func New(opts Options) *Client {
 		service:       opts.Service,
 		now:           now,
 		keepSetCookie: opts.KeepSetCookie,
+		targets:       &memo.Memo[*target]{F: newTarget, Max: maxTargets},
 	}
 }
 
 // CloseIdleConnections closes the pool's idle connections; call it on a
 // Client that a new configuration replaced.
 func (c *Client) CloseIdleConnections() { c.tr.closeIdle() }
+
+// ParseURL is url.Parse(rawURL), from the Client's memo of the URLs it
+// has seen (a sink that checks each delivery's URL before Do parses it
+// once, not twice per delivery). The URL is the caller's to change.
+func (c *Client) ParseURL(rawURL string) (*url.URL, error) {
+	t := c.targets.Get(rawURL)
+	if t.err != nil {
+		return nil, t.err
+	}
+	u := t.parsed
+	return &u, nil
+}
 
 // Request is one outgoing request.
 type Request struct {
@@ -174,30 +188,12 @@ type Response struct {
 // request is final; a timeout, cancellation or connection failure is
 // retryable. Its error never includes the URL.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
-	var rd io.Reader
-	if r.Body != nil {
-		rd = bytes.NewReader(r.Body)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, rd)
+	o, err := newOutgoing(r.Method, c.targets.Get(r.URL), r.Header, r.Body, c.userAgent)
 	if err != nil {
 		return nil, &sdk.Result{Error: "invalid request: " + StripURL(err).Error()}
 	}
-	if r.Header != nil {
-		req.Header = r.Header
-	}
-	if err := validHeader(req.Header); err != nil {
-		return nil, &sdk.Result{Error: "invalid request: " + err.Error()}
-	}
-	if c.userAgent != "" && req.Header.Get("User-Agent") == "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
-	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
-		// What http.Client does with a URL's userinfo.
-		password, _ := u.Password()
-		req.SetBasicAuth(u.Username(), password)
-	}
-	span := startRequestSpan(ctx, req)
-	resp, cn, err := c.tr.roundTrip(ctx, req)
+	span := startRequestSpan(ctx, o)
+	resp, cn, err := c.tr.roundTrip(ctx, o)
 	if err != nil {
 		endRequestSpan(span, 0, err)
 		return nil, c.transportFailure(ctx, err, r.Timeout)
@@ -206,7 +202,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, *sdk.Result) {
 	body, size, complete := readBody(resp.Body, resp.ContentLength)
 	// The connection carries another request only if this answer was read
 	// to its end; an answer cut at the drain limit closes it.
-	c.tr.release(cn, complete && keepAlive(req, resp))
+	c.tr.release(cn, complete && keepAlive(o, resp))
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Size: size}, nil
 }
 

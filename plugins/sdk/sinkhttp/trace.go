@@ -2,7 +2,6 @@ package sinkhttp
 
 import (
 	"context"
-	"net/http"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -18,16 +17,16 @@ const tracerName = "github.com/hookgate/hookgate/plugins/sdk/sinkhttp"
 // ctx belongs to a trace, and sends that span on as the request's W3C
 // traceparent header, so the receiver's own spans join the trace. With no
 // trace in ctx (the gateway's tracing off) it does nothing.
-func startRequestSpan(ctx context.Context, req *http.Request) trace.Span {
+func startRequestSpan(ctx context.Context, req *outgoing) trace.Span {
 	if !trace.SpanContextFromContext(ctx).IsValid() {
 		return nil
 	}
 	// The global provider is the sink's exporter (sdk.Serve sets it from
 	// Configure) or a no-op one, whose span still carries the parent's
 	// context on to the header.
-	ctx, span := otel.Tracer(tracerName).Start(ctx, "HTTP "+req.Method, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attribute.String("http.request.method", req.Method), attribute.String("server.address", req.URL.Host)))
-	req.Header.Set(telemetry.HeaderTraceparent, telemetry.Traceparent(ctx))
+	ctx, span := otel.Tracer(tracerName).Start(ctx, "HTTP "+req.method, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("http.request.method", req.method), attribute.String("server.address", req.url.Host)))
+	req.setHeader(telemetry.HeaderTraceparent, telemetry.Traceparent(ctx))
 	return span
 }
 

@@ -57,6 +57,10 @@ type conn struct {
 	// unwatch stops the ctx watcher of the exchange in progress; false
 	// means the watcher ran (ctx ended) and moved the deadline to the past.
 	unwatch func() bool
+	cut     func()       // ends the exchange in progress: the ctx watcher
+	fields  []field      // scratch for outgoing.write
+	req     http.Request // what ReadResponse is told the request was
+	body    fixedBody    // a plain answer's body (plainHead)
 }
 
 // limitReader fails a read once n bytes have been read: set to the header
@@ -107,15 +111,19 @@ func noAnswer(err error) error {
 // roundTrip sends req and reads the answer's header. The answer's body is
 // read from the returned conn's buffer; pass the conn to release when done.
 // ctx bounds the whole exchange, body included, until release.
-func (t *transport) roundTrip(ctx context.Context, req *http.Request) (*http.Response, *conn, error) {
-	key, addr, err := connAddr(req.URL)
-	if err != nil {
-		return nil, nil, err
+func (t *transport) roundTrip(ctx context.Context, req *outgoing) (*http.Response, *conn, error) {
+	key, addr := req.key, req.addr
+	if req.addrErr != nil {
+		return nil, nil, req.addrErr
 	}
+	if req.wireErr != nil {
+		return nil, nil, req.wireErr
+	}
+	var err error
 	for retried := false; ; retried = true {
 		c := t.pooled(key)
 		if c == nil {
-			if c, err = t.dial(ctx, key, addr, req.URL); err != nil {
+			if c, err = t.dial(ctx, key, addr, req.url); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -131,27 +139,22 @@ func (t *transport) roundTrip(ctx context.Context, req *http.Request) (*http.Res
 		if !c.reused || retried || !errors.As(err, &closed) {
 			return nil, nil, err
 		}
-		if req.GetBody != nil { // the first try read the body
-			if req.Body, err = req.GetBody(); err != nil {
-				return nil, nil, err
-			}
-		}
 	}
 }
 
 // exchange writes req on c and reads the answer's header, skipping 1xx
 // interim answers. It arms c for ctx: its deadline and, when ctx can be
 // canceled, a watcher that cuts the exchange short.
-func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*http.Response, error) {
+func (t *transport) exchange(ctx context.Context, c *conn, req *outgoing) (*http.Response, error) {
 	dl, _ := ctx.Deadline() // zero: none
 	if err := c.nc.SetDeadline(dl); err != nil {
 		return nil, err
 	}
 	if ctx.Done() != nil {
-		nc := c.nc
-		c.unwatch = context.AfterFunc(ctx, func() { _ = nc.SetDeadline(aLongTimeAgo) })
+		c.unwatch = context.AfterFunc(ctx, c.cut)
 	}
-	werr := req.Write(c.bw)
+	var werr error
+	c.fields, werr = req.write(c.bw, c.fields)
 	if werr == nil {
 		werr = c.bw.Flush()
 	}
@@ -173,12 +176,21 @@ func (t *transport) exchange(ctx context.Context, c *conn, req *http.Request) (*
 			}
 			return nil, noAnswer(err)
 		}
-		resp, err := http.ReadResponse(c.br, req)
-		if errors.Is(err, errHeaderTooLarge) {
-			return nil, fmt.Errorf("server response headers exceeded %d bytes; aborted", t.maxHeaderBytes)
-		}
-		if err != nil {
-			return nil, cutShort(ctx, dl, err)
+		// Most answers are plain and whole in the buffer by now; the rest
+		// go to net/http's reader.
+		resp, plain := plainHead(c.br, req.method, &c.body)
+		if !plain {
+			// ReadResponse looks only at the method (a HEAD's answer has
+			// no body); the conn's own Request spares an allocation.
+			c.req.Method = req.method
+			var err error
+			resp, err = http.ReadResponse(c.br, &c.req)
+			if errors.Is(err, errHeaderTooLarge) {
+				return nil, fmt.Errorf("server response headers exceeded %d bytes; aborted", t.maxHeaderBytes)
+			}
+			if err != nil {
+				return nil, cutShort(ctx, dl, err)
+			}
 		}
 		c.lr.n = math.MaxInt64
 		// 1xx are interim; 101 (switching protocols) is the answer, and
@@ -334,7 +346,8 @@ func (t *transport) dial(ctx context.Context, key, addr string, u *url.URL) (*co
 		}
 		nc = tc
 	}
-	c := &conn{key: key, nc: nc, lr: limitReader{r: nc, n: math.MaxInt64}}
+	c := &conn{key: key, nc: nc, lr: limitReader{r: nc, n: math.MaxInt64},
+		cut: func() { _ = nc.SetDeadline(aLongTimeAgo) }}
 	c.br = bufio.NewReaderSize(&c.lr, 4<<10)
 	c.bw = bufio.NewWriterSize(nc, 4<<10)
 	return c, nil
@@ -368,7 +381,7 @@ func connAddr(u *url.URL) (key, addr string, err error) {
 
 // keepAlive reports whether the connection may carry another request
 // after this exchange, as far as the two sides' headers go.
-func keepAlive(req *http.Request, resp *http.Response) bool {
-	return !req.Close && !resp.Close && !httpguts.HeaderValuesContainsToken(req.Header["Connection"], "close") &&
+func keepAlive(req *outgoing, resp *http.Response) bool {
+	return !resp.Close && !httpguts.HeaderValuesContainsToken(req.header["Connection"], "close") &&
 		resp.StatusCode != http.StatusSwitchingProtocols
 }
