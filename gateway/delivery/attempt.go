@@ -16,17 +16,18 @@ import (
 )
 
 // deliver makes one attempt of d and returns its outcome for the recorder:
-// prepare the request, send it through the sink, decide. Nil when the
-// shutdown deadline cut the attempt off.
-func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) *outcome {
+// prepare the request, send it through the sink, decide. ev is d's event
+// when the claimer read it, nil otherwise. Nil when the shutdown deadline
+// cut the attempt off.
+func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery, ev *store.Event) *outcome {
 	attempt := d.Attempts + 1
-	ctx, span := dp.startAttempt(ctx, d, attempt) // trace.go
+	ctx, span := dp.startAttempt(ctx, d, ev, attempt) // trace.go
 	started := dp.clock.Now()
 	a := &store.Attempt{
 		DeliveryID: d.ID, Attempt: attempt, WebhookID: d.WebhookID, CompanyID: d.CompanyID,
 		EventID: d.EventID, EventName: d.EventName, WorkOrderID: d.WorkOrderID, CreatedAt: started,
 	}
-	req, w, res := dp.prepare(ctx, d, attempt, a)
+	req, w, res := dp.prepare(ctx, d, ev, attempt, a)
 	if req != nil {
 		var err error
 		res, err = dp.callSink(ctx, w.Sink, req)
@@ -49,10 +50,11 @@ func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) *outcome {
 	return o
 }
 
-// prepare builds the request of one attempt. When the delivery cannot be
+// prepare builds the request of one attempt. ev is d's event, or nil to
+// read it (the cache, then the store). When the delivery cannot be
 // attempted at all (webhook gone or paused, template error) it returns a nil
 // request and the failure to record.
-func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, attempt int, a *store.Attempt) (*sdk.Request, *store.Webhook, *sdk.Result) {
+func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, ev *store.Event, attempt int, a *store.Attempt) (*sdk.Request, *store.Webhook, *sdk.Result) {
 	w := dp.webhooks.Get(d.WebhookID)
 	switch {
 	case w == nil:
@@ -65,7 +67,10 @@ func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, attempt in
 		return nil, nil, &sdk.Result{Error: "sink " + strconv.Quote(w.Sink) + " is not available to company " + strconv.FormatInt(w.CompanyID, 10) + ": not sent"}
 	}
 	a.RequestMethod = strings.ToUpper(w.Method)
-	ev, err := dp.events.Get(ctx, dp.queue, d.EventID)
+	var err error
+	if ev == nil {
+		ev, err = dp.events.Get(ctx, dp.queue, d.EventID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, &sdk.Result{Error: "event " + d.EventID + " has expired from storage: not sent"}
 	}
