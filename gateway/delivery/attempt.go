@@ -94,7 +94,7 @@ func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, ev *store.
 	headers := dp.Headers(w, d, ev, attempt, body)
 	a.RequestURL, a.RequestHeaders = url, redactCustom(headers, w.Headers)
 	return &sdk.Request{
-		ID: store.FormatLogID(d.ID, attempt), Method: a.RequestMethod, URL: url,
+		ID: headers[HeaderDeliveryID], Method: a.RequestMethod, URL: url, // the log id, formatted once
 		Headers: headers, Body: body, Timeout: dp.cfg.Timeout,
 	}, w, nil
 }
@@ -153,7 +153,14 @@ func (dp *Dispatcher) Headers(w *store.Webhook, d *store.Delivery, ev *store.Eve
 // redactCustom copies headers for the delivery log with the webhook's custom
 // header values hidden: they are often credentials. Ours are shown as sent,
 // even when a stored custom header has the same name (it was not sent).
+//
+// Without custom headers there is nothing to hide, and headers itself is
+// returned: the log and the request then share one map, which neither
+// changes once built.
 func redactCustom(headers, custom map[string]string) map[string]string {
+	if len(custom) == 0 {
+		return headers
+	}
 	out := make(map[string]string, len(headers))
 	for k, v := range headers {
 		if _, isCustom := custom[k]; isCustom && !config.ReservedHeader(k) {
