@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 		"hang":    hangSink{},
 		"chatty":  chattySink{},
 		"strict":  strictSink{},
+		"instant": instantSink{},
 	})
 	os.Exit(m.Run())
 }
@@ -77,6 +78,16 @@ func (chattySink) Configure(context.Context, sdk.Config) error { return nil }
 func (chattySink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
 	slog.WarnContext(ctx, "hello from the sink", "delivery", req.ID)
 	return &sdk.Result{Status: 200}, nil
+}
+
+// instantSink answers every request at once as a receiver's 200 would
+// come back, without sending anything: the stream's cost alone.
+type instantSink struct{}
+
+func (instantSink) Configure(context.Context, sdk.Config) error { return nil }
+func (instantSink) Deliver(context.Context, *sdk.Request) (*sdk.Result, error) {
+	return &sdk.Result{Status: 200, Headers: map[string]string{"Content-Type": "application/json", "Content-Length": "11"},
+		Body: []byte(`{"ok":true}`), BodySize: 11}, nil
 }
 
 // strictSink requires an https instance_url setting.
