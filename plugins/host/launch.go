@@ -49,7 +49,7 @@ func launch(ctx context.Context, spec Spec, opts *Options, log *slog.Logger) (*p
 		client.Kill()
 		return nil, err
 	}
-	p, err := newProc(spec.Name, client, cmd, sc, batch.Limits{Max: opts.BatchMax, Linger: opts.BatchLinger})
+	p, err := newProc(spec.Name, client, cmd, sc, batch.Limits{Max: opts.BatchMax, Linger: opts.BatchLinger}, opts.HungGrace)
 	if err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("opening the delivery stream: %w", err)
