@@ -87,7 +87,7 @@ func (r *EventCache) Get(ctx context.Context, q Queue, id string) (*store.Event,
 
 // Has reports whether the event is cached, without counting as a use.
 func (r *EventCache) Has(id string) bool {
-	if r.lru == nil {
+	if r == nil || r.lru == nil {
 		return false
 	}
 	r.mu.Lock()
