@@ -472,6 +472,11 @@ type Queue interface {
 	GetDelivery(ctx context.Context, deliveryID string) (*Delivery, error)
 	ListDeliveries(ctx context.Context, webhookID string, state DeliveryState, from, to time.Time) ([]*Delivery, error)
 	GetEvent(ctx context.Context, eventID string) (*Event, error)
+	// GetEvents reads many events at once (one read transaction, one
+	// query): the dispatcher reads the events of a claimed batch that are
+	// not in its cache. The map holds those found; an unknown or expired
+	// id is simply absent.
+	GetEvents(ctx context.Context, eventIDs []string) (map[string]*Event, error)
 	// QueueDepth counts pending deliveries per priority (index = priority).
 	QueueDepth(ctx context.Context) ([3]int, error)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -95,6 +96,37 @@ type decodeState struct {
 	keySlab []string
 	objSlab []gnataOrderedMap
 	order   jsonataGoOrder // jsonataGoObjects: the key order of each object
+	// names holds the member names this pooled state has read: envelopes
+	// repeat the same few dozen, and a string per name per decode was an
+	// eighth of a render's allocations (measured on the bench envelope).
+	names map[string]string
+}
+
+// Bounds of decodeState.names: short names only (the lookup then copies
+// nothing), and not so many that a hostile envelope grows it for good.
+const (
+	maxInternedName  = 32
+	maxInternedNames = 512
+)
+
+// name returns an object member's name, the same string every time for a
+// name seen before.
+func (s *decodeState) name(k jsontext.Token) string {
+	n := k.String() // inlined: not copied when it does not escape
+	if len(n) > maxInternedName {
+		return strings.Clone(n)
+	}
+	if v, ok := s.names[n]; ok {
+		return v
+	}
+	v := strings.Clone(n)
+	if s.names == nil {
+		s.names = make(map[string]string)
+	}
+	if len(s.names) < maxInternedNames {
+		s.names[v] = v
+	}
+	return v
 }
 
 // value reads one value in a single pass over the tokens: no reflection
@@ -147,7 +179,7 @@ func (s *decodeState) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.keys = append(s.keys, k.String()) // before the next read voids the token
+		s.keys = append(s.keys, s.name(k)) // before the next read voids the token
 		v, err := s.value()
 		if err != nil {
 			return nil, err

@@ -16,17 +16,18 @@ import (
 )
 
 // deliver makes one attempt of d and returns its outcome for the recorder:
-// prepare the request, send it through the sink, decide. Nil when the
-// shutdown deadline cut the attempt off.
-func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) *outcome {
+// prepare the request, send it through the sink, decide. ev is d's event
+// when the claimer read it, nil otherwise. Nil when the shutdown deadline
+// cut the attempt off.
+func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery, ev *store.Event) *outcome {
 	attempt := d.Attempts + 1
-	ctx, span := dp.startAttempt(ctx, d, attempt) // trace.go
+	ctx, span := dp.startAttempt(ctx, d, ev, attempt) // trace.go
 	started := dp.clock.Now()
 	a := &store.Attempt{
 		DeliveryID: d.ID, Attempt: attempt, WebhookID: d.WebhookID, CompanyID: d.CompanyID,
 		EventID: d.EventID, EventName: d.EventName, WorkOrderID: d.WorkOrderID, CreatedAt: started,
 	}
-	req, w, res := dp.prepare(ctx, d, attempt, a)
+	req, w, res := dp.prepare(ctx, d, ev, attempt, a)
 	if req != nil {
 		var err error
 		res, err = dp.callSink(ctx, w.Sink, req)
@@ -49,10 +50,11 @@ func (dp *Dispatcher) deliver(ctx context.Context, d *store.Delivery) *outcome {
 	return o
 }
 
-// prepare builds the request of one attempt. When the delivery cannot be
+// prepare builds the request of one attempt. ev is d's event, or nil to
+// read it (the cache, then the store). When the delivery cannot be
 // attempted at all (webhook gone or paused, template error) it returns a nil
 // request and the failure to record.
-func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, attempt int, a *store.Attempt) (*sdk.Request, *store.Webhook, *sdk.Result) {
+func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, ev *store.Event, attempt int, a *store.Attempt) (*sdk.Request, *store.Webhook, *sdk.Result) {
 	w := dp.webhooks.Get(d.WebhookID)
 	switch {
 	case w == nil:
@@ -65,7 +67,10 @@ func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, attempt in
 		return nil, nil, &sdk.Result{Error: "sink " + strconv.Quote(w.Sink) + " is not available to company " + strconv.FormatInt(w.CompanyID, 10) + ": not sent"}
 	}
 	a.RequestMethod = strings.ToUpper(w.Method)
-	ev, err := dp.events.Get(ctx, dp.queue, d.EventID)
+	var err error
+	if ev == nil {
+		ev, err = dp.events.Get(ctx, dp.queue, d.EventID)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, &sdk.Result{Error: "event " + d.EventID + " has expired from storage: not sent"}
 	}
@@ -89,7 +94,7 @@ func (dp *Dispatcher) prepare(ctx context.Context, d *store.Delivery, attempt in
 	headers := dp.Headers(w, d, ev, attempt, body)
 	a.RequestURL, a.RequestHeaders = url, redactCustom(headers, w.Headers)
 	return &sdk.Request{
-		ID: store.FormatLogID(d.ID, attempt), Method: a.RequestMethod, URL: url,
+		ID: headers[HeaderDeliveryID], Method: a.RequestMethod, URL: url, // the log id, formatted once
 		Headers: headers, Body: body, Timeout: dp.cfg.Timeout,
 	}, w, nil
 }
@@ -148,7 +153,14 @@ func (dp *Dispatcher) Headers(w *store.Webhook, d *store.Delivery, ev *store.Eve
 // redactCustom copies headers for the delivery log with the webhook's custom
 // header values hidden: they are often credentials. Ours are shown as sent,
 // even when a stored custom header has the same name (it was not sent).
+//
+// Without custom headers there is nothing to hide, and headers itself is
+// returned: the log and the request then share one map, which neither
+// changes once built.
 func redactCustom(headers, custom map[string]string) map[string]string {
+	if len(custom) == 0 {
+		return headers
+	}
 	out := make(map[string]string, len(headers))
 	for k, v := range headers {
 		if _, isCustom := custom[k]; isCustom && !config.ReservedHeader(k) {

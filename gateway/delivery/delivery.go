@@ -40,12 +40,13 @@ type Sinks interface {
 }
 
 // Queue is the part of the store the dispatcher uses: claim due
-// deliveries, read their event and their webhook's recent success rate,
+// deliveries, read their events (a claim's at once, or one) and their webhook's recent success rate,
 // record attempts (the recorder: one, or a batch). A Queue that is also a store.FilteredClaimer lets
 // fairness pass over deliveries in the claim scan itself.
 type Queue interface {
 	ClaimDue(ctx context.Context, priority int, now time.Time, limit int) ([]*store.Delivery, error)
 	GetEvent(ctx context.Context, eventID string) (*store.Event, error)
+	GetEvents(ctx context.Context, eventIDs []string) (map[string]*store.Event, error)
 	GetWebhookStats(ctx context.Context, webhookID string) (store.WebhookStats, error)
 	RecordAttempt(ctx context.Context, d *store.Delivery, a *store.Attempt) error
 	RecordAttempts(ctx context.Context, recs []store.AttemptRecord) error

@@ -42,7 +42,7 @@ type Dispatcher struct {
 	linger   time.Duration // claimLinger; tests change it
 	wakeCh   chan struct{}
 	freedCh  chan struct{}
-	work     chan *store.Delivery
+	work     chan job
 	outcomes chan *outcome // to the recorder (recorder.go)
 	recDone  chan struct{}
 	inFlight atomic.Int64
@@ -67,7 +67,7 @@ func New(o Options) *Dispatcher {
 		workers: workers, poll: o.Poll, linger: claimLinger, fair: newFairness(o.Delivery, workers),
 		wakeCh:  make(chan struct{}, 1),
 		freedCh: make(chan struct{}, 1),
-		work:    make(chan *store.Delivery, workers),
+		work:    make(chan job, workers),
 		// Every outcome is of a delivery in flight, so at most workers
 		// wait: a worker never blocks handing one over.
 		outcomes: make(chan *outcome, workers),
@@ -233,9 +233,10 @@ func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
 			}
 			return total
 		}
+		evs := d.readEvents(ctx, ds)
 		for _, del := range ds {
 			d.inFlight.Add(1)
-			d.work <- del // never blocks: the channel holds `workers` items
+			d.work <- job{del: del, ev: evs[del.EventID]} // never blocks: the channel holds `workers` items
 		}
 		free -= len(ds)
 		total += len(ds)
@@ -244,12 +245,44 @@ func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
 	return total
 }
 
+// job is one claimed delivery for a worker, with its event when the
+// claimer read it (readEvents); nil: the worker reads it.
+type job struct {
+	del *store.Delivery
+	ev  *store.Event
+}
+
+// readEvents reads the events of a claim's deliveries that the cache does
+// not hold, in one store call (one read transaction, one query) instead of
+// one per worker: a backlog written before the gateway started, or one
+// older than the cache, is all misses. The events are handed to the
+// workers with their deliveries, not cached: deliveries of one event are
+// usually claimed together. On an error it reads none, and each worker
+// reads its own event as before (and records the error if it persists).
+func (d *Dispatcher) readEvents(ctx context.Context, ds []*store.Delivery) map[string]*store.Event {
+	var ids []string
+	for _, del := range ds {
+		if !d.events.Has(del.EventID) {
+			ids = append(ids, del.EventID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	evs, err := d.queue.GetEvents(ctx, ids)
+	if err != nil {
+		return nil
+	}
+	return evs
+}
+
 func (d *Dispatcher) worker(ctx context.Context) {
 	defer d.workerWG.Done()
-	for del := range d.work {
+	for j := range d.work {
+		del := j.del
 		// Wall time, not the gateway clock: it measures the receiver.
 		started := time.Now()
-		o := d.deliver(ctx, del)
+		o := d.deliver(ctx, del, j.ev)
 		if o == nil { // cut off at the shutdown deadline: nothing to record
 			d.release(del, time.Since(started))
 			continue

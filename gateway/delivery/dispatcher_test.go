@@ -2,11 +2,16 @@ package delivery
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 // TestGatherWaitsForABatchOfIdleWorkers: with most workers busy the claimer
@@ -102,5 +107,67 @@ func TestEventCacheSkipsLargeEvents(t *testing.T) {
 	small.Add(&store.Event{ID: "fits", Payload: make([]byte, 1<<15)})
 	if b, n := small.Size(); n != 1 || b != 1<<15+eventOverhead {
 		t.Errorf("1 MiB cache after a 64 KiB and a 32 KiB event: %d events, %d bytes; want only the 32 KiB one", n, b)
+	}
+}
+
+// eventReads counts the store's event reads.
+type eventReads struct {
+	Queue
+	one  int
+	many [][]string
+}
+
+func (q *eventReads) GetEvent(ctx context.Context, id string) (*store.Event, error) {
+	q.one++
+	return q.Queue.GetEvent(ctx, id)
+}
+
+func (q *eventReads) GetEvents(ctx context.Context, ids []string) (map[string]*store.Event, error) {
+	q.many = append(q.many, ids)
+	return q.Queue.GetEvents(ctx, ids)
+}
+
+// TestClaimReadsItsEventsAtOnce: the claimer reads the events of a claim
+// that the cache does not hold with one store call and hands each to its
+// worker with the delivery; a cached event is not read again.
+func TestClaimReadsItsEventsAtOnce(t *testing.T) {
+	now := time.Now()
+	st, err := badger.Open(badger.Options{Path: t.TempDir(), Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	var items []store.IngestItem
+	for i := range 4 {
+		ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created", CompanyID: 1,
+			Payload: []byte(`{"n":` + strconv.Itoa(i) + `}`), ReceivedAt: now}
+		items = append(items, store.IngestItem{Event: ev, Deliveries: []*store.Delivery{{ID: uuid.NewString(), EventID: ev.ID,
+			WebhookID: "w", CompanyID: 1, EventName: ev.Name, Priority: 1, DueAt: now, CreatedAt: now, UpdatedAt: now}}})
+	}
+	if _, err := st.Ingest(ctx, nil, items); err != nil {
+		t.Fatal(err)
+	}
+	cache := NewEventCache(1 << 20)
+	cache.Add(items[2].Event)
+	q := &eventReads{Queue: st}
+	cfg := config.Defaults().Delivery
+	cfg.Workers = 8
+	d := New(Options{Delivery: cfg, Queue: q, Events: cache, Clock: &stepClock{now: now}})
+	if n := d.ClaimOnce(ctx); n != 4 {
+		t.Fatalf("claimed %d, want 4", n)
+	}
+	if len(q.many) != 1 || len(q.many[0]) != 3 || q.one != 0 {
+		t.Fatalf("event reads: %d one by one, batches %v; want one batch of the 3 not cached", q.one, q.many)
+	}
+	for range 4 {
+		j := <-d.work
+		want := items[slices.IndexFunc(items, func(it store.IngestItem) bool { return it.Event.ID == j.del.EventID })].Event
+		switch {
+		case want.ID == items[2].Event.ID && j.ev != nil:
+			t.Error("the cached event was read from the store")
+		case want.ID != items[2].Event.ID && (j.ev == nil || string(j.ev.Payload) != string(want.Payload)):
+			t.Errorf("delivery of event %s handed over with %+v", want.ID, j.ev)
+		}
 	}
 }

@@ -85,6 +85,16 @@ func (r *EventCache) Get(ctx context.Context, q Queue, id string) (*store.Event,
 	return q.GetEvent(ctx, id)
 }
 
+// Has reports whether the event is cached, without counting as a use.
+func (r *EventCache) Has(id string) bool {
+	if r == nil || r.lru == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lru.Contains(id)
+}
+
 // Size reports the accounted bytes and the number of events cached.
 func (r *EventCache) Size() (bytes int64, events int) {
 	if r.lru == nil {

@@ -16,6 +16,12 @@ import (
 // both secrets sign, newest first, so a receiver verifies with whichever
 // it holds (docs/security.md).
 func sign(h map[string]string, w *store.Webhook, deliveryID string, now time.Time, body []byte) {
+	if w.SignatureFormat != config.SignatureStandard && !inGrace(w, now) {
+		// One secret, X-FN-Signature only: the usual case, without the
+		// lists below.
+		h[HeaderSignature] = signature.Sign(w.Secret, body)
+		return
+	}
 	secrets := SigningSecrets(w, now)
 	fn := make([]string, len(secrets))
 	for i, s := range secrets {
@@ -39,8 +45,13 @@ func sign(h map[string]string, w *store.Webhook, deliveryID string, now time.Tim
 // SigningSecrets lists the secrets that sign a delivery sent at now: the
 // current one, then the previous one while its grace period lasts.
 func SigningSecrets(w *store.Webhook, now time.Time) []string {
-	if w.PreviousSecret != "" && w.PreviousSecret != w.Secret && now.Before(w.PreviousSecretExpiresAt) {
+	if inGrace(w, now) {
 		return []string{w.Secret, w.PreviousSecret}
 	}
 	return []string{w.Secret}
+}
+
+// inGrace reports whether w's previous secret still signs at now.
+func inGrace(w *store.Webhook, now time.Time) bool {
+	return w.PreviousSecret != "" && w.PreviousSecret != w.Secret && now.Before(w.PreviousSecretExpiresAt)
 }

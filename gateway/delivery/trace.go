@@ -19,12 +19,15 @@ import (
 // traceparent. With no tracer (tracing off) none of this runs.
 
 // startAttempt starts the attempt's span. It reads the event for its
-// trace context; one read back from storage is cached for prepare.
-func (dp *Dispatcher) startAttempt(ctx context.Context, d *store.Delivery, attempt int) (context.Context, trace.Span) {
+// trace context (unless the claimer did: ev); one read back from storage
+// is cached for prepare.
+func (dp *Dispatcher) startAttempt(ctx context.Context, d *store.Delivery, ev *store.Event, attempt int) (context.Context, trace.Span) {
 	if dp.tracer == nil {
 		return ctx, nil
 	}
-	if ev, err := dp.events.Get(ctx, dp.queue, d.EventID); err == nil {
+	if ev != nil {
+		ctx = telemetry.WithRemoteParent(ctx, ev.TraceParent)
+	} else if ev, err := dp.events.Get(ctx, dp.queue, d.EventID); err == nil {
 		ctx = telemetry.WithRemoteParent(ctx, ev.TraceParent)
 		dp.events.Add(ev) // Add keeps an event once; prepare reads it next
 	}

@@ -209,14 +209,18 @@ auth {
   url        = "%s/hook/%d"
   events     = ["workorder.created"]
   payload_template = <<EOT
-{"type": event.name, "at": timestamp, "work_order": {"id": workorder.id, "title": workorder.title,
- "status": workorder.status.name, "company": workorder.company.name, "description": workorder.description}}
-EOT
+%sEOT
 }
-`, i, receiverURL, i)
+`, i, receiverURL, i, PayloadTemplate)
 	}
 	return b.String()
 }
+
+// PayloadTemplate is the JSONata template of the bench's webhooks: a
+// small reshaping that reads most of an Envelope.
+const PayloadTemplate = `{"type": event.name, "at": timestamp, "work_order": {"id": workorder.id, "title": workorder.title,
+ "status": workorder.status.name, "company": workorder.company.name, "description": workorder.description}}
+`
 
 // HookNames are the names Config gives n webhooks.
 func HookNames(n int) []string {

@@ -100,6 +100,15 @@ func BenchmarkDeliverViaPlugin(b *testing.B) {
 	}
 }
 
+// BenchmarkStream: gateway → host → gRPC stream → a sink that answers at
+// once, from 64 callers: the stream's own cost per delivery on both sides,
+// with no receiver in this process (self-cpu-µs/op is the host's alone).
+func BenchmarkStream(b *testing.B) {
+	h := startHost(b, openPolicy, host.Spec{Name: "i", Type: "instant"})
+	ctx := context.Background()
+	runDeliveries(b, func(r *sdk.Request) (*sdk.Result, error) { return h.Deliver(ctx, "i", r) }, "http://127.0.0.1:1/", pidOf(b, h, "i"))
+}
+
 // BenchmarkDeliverPlainClient: the same http sink called in-process, i.e.
 // a plain net/http client with the same transport and classification.
 func BenchmarkDeliverPlainClient(b *testing.B) {

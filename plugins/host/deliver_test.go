@@ -2,11 +2,13 @@ package host_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -327,4 +329,27 @@ func TestSlowRequestDoesNotHoldBackOthers(t *testing.T) {
 		t.Fatalf("the slow delivery finished first: %+v", res)
 	default:
 	}
+}
+
+// TestResultsLargerThanTheWindow: results adding up to more than the
+// host's fixed flow-control window, in messages as large as it, all
+// arrive whole.
+func TestResultsLargerThanTheWindow(t *testing.T) {
+	h := startHost(t, openPolicy, host.Spec{Name: "l", Type: "large"})
+	const size = sdk.MaxResponseBody // what a result keeps at most
+	var wg sync.WaitGroup
+	for range 160 { // 10 MiB of results, batches of up to 64 (4 MiB)
+		wg.Go(func() {
+			res, err := h.Deliver(context.Background(), "l", &sdk.Request{ID: "00000000-0000-0000-0000-000000000000:1", Method: "POST",
+				Body: []byte(strconv.Itoa(size)), Timeout: 10 * time.Second})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if !res.OK() || len(res.Body) != size {
+				t.Errorf("result of %d bytes, status %d, error %q; want %d bytes", len(res.Body), res.Status, res.Error, size)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/hookgate/hookgate/plugins/internal/batch"
 	sinkpb "github.com/hookgate/hookgate/plugins/proto"
@@ -37,7 +38,7 @@ func launch(ctx context.Context, spec Spec, opts *Options, log *slog.Logger) (*p
 		SecureConfig:     sec,
 		Logger:           newHclogAdapter(log),
 		Stderr:           stderr,
-		GRPCDialOptions:  sdk.GRPCDialOptions(),
+		GRPCDialOptions:  dialOptions(),
 		StartTimeout:     opts.StartTimeout,
 	})
 	sc, err := dispense(client)
@@ -49,12 +50,27 @@ func launch(ctx context.Context, spec Spec, opts *Options, log *slog.Logger) (*p
 		client.Kill()
 		return nil, err
 	}
-	p, err := newProc(spec.Name, client, cmd, sc, batch.Limits{Max: opts.BatchMax, Linger: opts.BatchLinger})
+	p, err := newProc(spec.Name, client, cmd, sc, batch.Limits{Max: opts.BatchMax, Linger: opts.BatchLinger}, opts.HungGrace)
 	if err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("opening the delivery stream: %w", err)
 	}
 	return p, nil
+}
+
+// streamWindow is the flow-control window the host grants a sink for its
+// results, on the stream and on the connection: fixed, as large as a batch
+// of requests may be (maxBatchBytes), so a window update is rare.
+const streamWindow = maxBatchBytes
+
+// dialOptions are the SDK's, with fixed flow-control windows. gRPC's
+// default dynamic window measures the bandwidth with a PING round trip
+// per burst of data received, for as long as the window has not reached
+// 16 MiB, which small results never fill: a ping written, read and
+// answered per message of results, on a machine where every write and
+// read is a system call of several microseconds.
+func dialOptions() []grpc.DialOption {
+	return append(sdk.GRPCDialOptions(), grpc.WithInitialWindowSize(streamWindow), grpc.WithInitialConnWindowSize(streamWindow))
 }
 
 func command(spec Spec, opts *Options) *exec.Cmd {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,8 @@ func TestMain(m *testing.M) {
 		"hang":    hangSink{},
 		"chatty":  chattySink{},
 		"strict":  strictSink{},
+		"instant": instantSink{},
+		"large":   largeSink{},
 	})
 	os.Exit(m.Run())
 }
@@ -77,6 +80,28 @@ func (chattySink) Configure(context.Context, sdk.Config) error { return nil }
 func (chattySink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
 	slog.WarnContext(ctx, "hello from the sink", "delivery", req.ID)
 	return &sdk.Result{Status: 200}, nil
+}
+
+// instantSink answers every request at once as a receiver's 200 would
+// come back, without sending anything: the stream's cost alone.
+type instantSink struct{}
+
+func (instantSink) Configure(context.Context, sdk.Config) error { return nil }
+func (instantSink) Deliver(context.Context, *sdk.Request) (*sdk.Result, error) {
+	return &sdk.Result{Status: 200, Headers: map[string]string{"Content-Type": "application/json", "Content-Length": "11"},
+		Body: []byte(`{"ok":true}`), BodySize: 11}, nil
+}
+
+// largeSink answers with a body of the size the request's body names.
+type largeSink struct{}
+
+func (largeSink) Configure(context.Context, sdk.Config) error { return nil }
+func (largeSink) Deliver(_ context.Context, req *sdk.Request) (*sdk.Result, error) {
+	n, err := strconv.Atoi(string(req.Body))
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.Result{Status: 200, Body: bytes.Repeat([]byte("x"), n), BodySize: int64(n)}, nil
 }
 
 // strictSink requires an https instance_url setting.

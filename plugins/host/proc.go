@@ -37,15 +37,28 @@ type proc struct {
 
 	sendq  chan outMsg
 	nextID atomic.Uint64
+	grace  time.Duration // how long past its Timeout a request may go unanswered (Options.HungGrace)
 
 	mu      sync.Mutex
-	pending map[uint64]chan *sinkpb.DeliverResult
+	pending map[uint64]*waiter
+	closed  bool // set by fail: no new waiter, every waiter told
 
 	once    sync.Once
 	dead    chan struct{} // closed by fail
 	deadErr error         // why; set before dead is closed
 
-	wg sync.WaitGroup // sendLoop and recvLoop
+	wg sync.WaitGroup // sendLoop, recvLoop and watchdog
+}
+
+// waiter is a caller waiting for its result. Exactly one value is sent on
+// ch, by whoever takes the waiter out of pending under mu: the result
+// (recvLoop), or nil when the process died (fail). Waiting on ch alone
+// (and the caller's context) costs a delivery much less than a select
+// over the process's death and a timer of its own.
+type waiter struct {
+	ch       chan *sinkpb.DeliverResult
+	deadline time.Time // hung past it (watchdog)
+	req      *sdk.Request
 }
 
 // outMsg is one item for the sender: a request, or the id of a request to
@@ -55,7 +68,7 @@ type outMsg struct {
 	cancel uint64
 }
 
-func newProc(name string, client *plugin.Client, cmd *exec.Cmd, sc sinkpb.SinkClient, limits batch.Limits) (*proc, error) {
+func newProc(name string, client *plugin.Client, cmd *exec.Cmd, sc sinkpb.SinkClient, limits batch.Limits, grace time.Duration) (*proc, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stream, err := sc.Deliveries(ctx)
 	if err != nil {
@@ -71,14 +84,16 @@ func newProc(name string, client *plugin.Client, cmd *exec.Cmd, sc sinkpb.SinkCl
 		cancel:   cancel,
 		started:  time.Now(),
 		sendq:    make(chan outMsg, 1024),
-		pending:  make(map[uint64]chan *sinkpb.DeliverResult),
+		grace:    grace,
+		pending:  make(map[uint64]*waiter),
 		dead:     make(chan struct{}),
 	}
 	limits.Bytes = maxBatchBytes
 	requests := &batch.Collector[outMsg]{Q: p.sendq, Limits: limits, Size: msgSize, Busy: p.othersPending}
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go p.sendLoop(requests)
 	go p.recvLoop()
+	go p.watchdog()
 	return p, nil
 }
 
@@ -98,7 +113,49 @@ func (p *proc) fail(err error) {
 		p.deadErr = err
 		close(p.dead)
 		p.cancel()
+		p.mu.Lock()
+		p.closed = true
+		for id, w := range p.pending {
+			delete(p.pending, id)
+			w.ch <- nil // buffered, and this waiter's only value
+		}
+		p.mu.Unlock()
 	})
+}
+
+// watchdog fails the process when a request goes unanswered past its
+// Timeout plus the grace: the sink is hung (it ignores its context, or
+// its process stopped answering). It looks every grace/4, so a hung sink
+// is found at most a quarter of the grace late.
+func (p *proc) watchdog() {
+	defer p.wg.Done()
+	tick := time.NewTicker(max(p.grace/4, time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.dead:
+			return
+		case now := <-tick.C:
+			if w := p.overdue(now); w != nil {
+				p.fail(fmt.Errorf("killed: no answer to delivery %s within %s (timeout %s + grace %s); the sink is hung",
+					w.req.ID, w.req.Timeout+p.grace, w.req.Timeout, p.grace))
+				p.kill()
+				return
+			}
+		}
+	}
+}
+
+// overdue returns a waiter past its deadline at now, or nil.
+func (p *proc) overdue(now time.Time) *waiter {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.pending {
+		if now.After(w.deadline) {
+			return w
+		}
+	}
+	return nil
 }
 
 // kill ends a process that stopped answering, without go-plugin's
@@ -198,11 +255,11 @@ func (p *proc) recvLoop() {
 		}
 		for _, r := range batch.GetResults() {
 			p.mu.Lock()
-			ch := p.pending[r.GetId()]
+			w := p.pending[r.GetId()]
 			delete(p.pending, r.GetId())
 			p.mu.Unlock()
-			if ch != nil {
-				ch <- r // buffered: never blocks
+			if w != nil {
+				w.ch <- r // buffered: never blocks
 			}
 		}
 	}
@@ -215,38 +272,40 @@ func (p *proc) forget(id uint64) {
 }
 
 // deliver sends one request on the stream and waits for its result, the
-// process's death, ctx, or the hung deadline (Timeout + grace), whichever
-// comes first.
-func (p *proc) deliver(ctx context.Context, req *sdk.Request, grace time.Duration) (*sdk.Result, error) {
+// process's death (fail), or ctx. A request unanswered past its Timeout
+// plus grace fails the process (watchdog), which ends the wait too.
+func (p *proc) deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
 	id := p.nextID.Add(1)
-	ch := make(chan *sinkpb.DeliverResult, 1)
+	w := &waiter{ch: make(chan *sinkpb.DeliverResult, 1), deadline: time.Now().Add(req.Timeout + p.grace), req: req}
 	p.mu.Lock()
-	p.pending[id] = ch
+	if p.closed {
+		p.mu.Unlock()
+		return p.exited(), nil
+	}
+	p.pending[id] = w
 	p.mu.Unlock()
 
+	m := outMsg{req: requestToProto(id, req)}
 	select {
-	case p.sendq <- outMsg{req: requestToProto(id, req)}:
-	case <-p.dead:
-		p.forget(id)
-		return p.exited(), nil
-	case <-ctx.Done():
-		p.forget(id)
-		return nil, ctx.Err()
+	case p.sendq <- m: // the usual case: room in the queue
+	default:
+		select {
+		case p.sendq <- m:
+		case <-p.dead:
+			p.forget(id)
+			return p.exited(), nil
+		case <-ctx.Done():
+			p.forget(id)
+			return nil, ctx.Err()
+		}
 	}
 
-	hung := time.NewTimer(req.Timeout + grace)
-	defer hung.Stop()
 	select {
-	case r := <-ch:
-		return resultFromProto(r), nil
-	case <-p.dead:
-		select {
-		case r := <-ch: // answered just before the end
-			return resultFromProto(r), nil
-		default:
+	case r := <-w.ch:
+		if r == nil {
+			return p.exited(), nil
 		}
-		p.forget(id)
-		return p.exited(), nil
+		return resultFromProto(r), nil
 	case <-ctx.Done():
 		p.forget(id)
 		select {
@@ -254,12 +313,6 @@ func (p *proc) deliver(ctx context.Context, req *sdk.Request, grace time.Duratio
 		default: // queue full: the sink's own deadline will end it
 		}
 		return nil, ctx.Err()
-	case <-hung.C:
-		p.fail(fmt.Errorf("killed: no answer to delivery %s within %s (timeout %s + grace %s); the sink is hung",
-			req.ID, req.Timeout+grace, req.Timeout, grace))
-		p.kill()
-		p.forget(id)
-		return p.exited(), nil
 	}
 }
 

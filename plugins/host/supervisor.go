@@ -169,7 +169,7 @@ func (s *supervisor) deliver(ctx context.Context, req *sdk.Request) (*sdk.Result
 	case err != nil:
 		return nil, err
 	}
-	return p.deliver(ctx, req, s.opts.HungGrace)
+	return p.deliver(ctx, req)
 }
 
 // stop ends the current process; supervise must have returned.

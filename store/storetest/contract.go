@@ -39,6 +39,7 @@ func RunContract(t *testing.T, open Opener) {
 		{"MetaStableAcrossReopen", testMeta},
 		{"InFlightVisible", testInFlightVisible},
 		{"EventWithoutDeliveries", testEventWithoutDeliveries},
+		{"GetEvents", testGetEvents},
 		{"StoredBytesPerCompany", testStoredBytes},
 		{"ClaimDueFunc", testClaimDueFunc},
 		{"OrderedLanes", testOrderedLanes},

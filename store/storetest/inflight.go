@@ -43,3 +43,25 @@ func testEventWithoutDeliveries(e *env) {
 		t.Fatalf("GetEvent of an unknown id: %v, want ErrNotFound", err)
 	}
 }
+
+// testGetEvents: many events read at once come back whole, keyed by id;
+// an unknown id and a repeated one change nothing, and no ids read none.
+func testGetEvents(e *env) {
+	t := e.t
+	a, b := e.item("workorder.created", 1, 1, e.now()), e.item("workorder.updated", 2, 1, e.now())
+	e.ingest(a, b)
+	got, err := e.s.GetEvents(e.ctx, []string{b.Event.ID, newID(), a.Event.ID, b.Event.ID})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("GetEvents = %d events, %v; want the 2 ingested", len(got), err)
+	}
+	for _, want := range []*store.Event{a.Event, b.Event} {
+		ev := got[want.ID]
+		if ev == nil || ev.ID != want.ID || ev.Name != want.Name || ev.WorkOrderID != want.WorkOrderID ||
+			ev.TraceID != want.TraceID || string(ev.Payload) != string(want.Payload) || !ev.ReceivedAt.Equal(want.ReceivedAt) {
+			t.Fatalf("GetEvents[%s] = %+v, want %+v", want.ID, ev, want)
+		}
+	}
+	if none, err := e.s.GetEvents(e.ctx, nil); err != nil || len(none) != 0 {
+		t.Fatalf("GetEvents of no ids = %v, %v; want none", none, err)
+	}
+}
