@@ -117,6 +117,9 @@ type Store struct {
 	// publish is durable — with SyncWrites badger itself makes a commit
 	// visible only after its sync. Outcome groups do not take it.
 	syncGate sync.RWMutex
+	// gating: the group being committed takes the gate at its first
+	// commit; gateHeld: it has. Only the committer touches them.
+	gating, gateHeld bool
 	// beforeSync, when set (tests), runs between a durable group's commit
 	// and its sync.
 	beforeSync func()

@@ -210,10 +210,7 @@ func (s *Store) commitGroup(batch []*op) {
 	if s.syncDelay > 0 && durable {
 		s.syncUnsynced() // first: see "Outcomes" on prefixes
 	}
-	gated := s.syncDelay > 0 && durable
-	if gated {
-		s.syncGate.Lock()
-	}
+	s.gating = s.syncDelay > 0 && durable // wtx.commit takes the gate
 	for rest := batch; len(rest) > 0; {
 		rest = rest[s.commitPrefix(rest):]
 	}
@@ -235,8 +232,9 @@ func (s *Store) commitGroup(batch []*op) {
 	case s.unsyncedSince.IsZero():
 		s.unsyncedSince = time.Now() // wall time: it bounds a durability window
 	}
-	if gated {
+	if s.gateHeld {
 		s.syncGate.Unlock()
+		s.gateHeld = false
 	}
 	for _, o := range batch {
 		close(o.done)
@@ -382,6 +380,12 @@ func (w *wtx) commit() (err error) {
 		// a claim whose snapshot predates the commit read the epoch before
 		// this, so it will not trust its copy of the record.
 		defer w.s.epoch.Add(1)
+	}
+	if w.s.gating && !w.s.gateHeld {
+		// Only now: the commit makes the group visible, and a claim
+		// waits from here until commitGroup has synced it (syncGate).
+		w.s.syncGate.Lock()
+		w.s.gateHeld = true
 	}
 	if err := w.txn.Commit(); err != nil {
 		return err
