@@ -212,9 +212,42 @@ func (c *claimSet) lower(due [3]uint64) {
 	}
 }
 
-// overlay reports a claimed delivery as in flight.
-func (c *claimSet) overlay(d *store.Delivery) *store.Delivery {
-	if d != nil && d.State == store.DeliveryPending && c.inFlight(d) {
+// heldClaims is what a read saw of the claims before its snapshot: the
+// attempts count of each claimed delivery (claim.attempts).
+type heldClaims map[string]int
+
+// claimsNow returns the claims as they are now, for the ids given, or all of
+// them when ids is empty. A read takes them BEFORE its snapshot: a claim
+// released after the snapshot (its attempt recorded meanwhile) then still
+// counts, and the read shows the delivery in flight, as it was when the
+// snapshot was taken; taken after, the delivery showed as pending with its
+// attempt missing.
+func (c *claimSet) claimsNow(ids ...string) heldClaims {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(ids) > 0 {
+		h := make(heldClaims, len(ids))
+		for _, id := range ids {
+			if cl, ok := c.ids[id]; ok {
+				h[id] = cl.attempts
+			}
+		}
+		return h
+	}
+	h := make(heldClaims, len(c.ids))
+	for id, cl := range c.ids {
+		h[id] = cl.attempts
+	}
+	return h
+}
+
+// overlay reports a delivery that was claimed (and not yet recorded) as
+// in flight.
+func (h heldClaims) overlay(d *store.Delivery) *store.Delivery {
+	if d == nil || d.State != store.DeliveryPending {
+		return d
+	}
+	if attempts, ok := h[d.ID]; ok && attempts == d.Attempts {
 		d.State = store.DeliveryInFlight
 	}
 	return d

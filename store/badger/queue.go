@@ -490,12 +490,13 @@ func (w *wtx) eachQueued(prefix, after []byte, n int, fn func(k []byte, d *store
 // GetDelivery returns one delivery.
 func (s *Store) GetDelivery(ctx context.Context, deliveryID string) (*store.Delivery, error) {
 	var d *store.Delivery
+	held := s.claims.claimsNow(deliveryID) // before the snapshot: see claimsNow
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
 		d, err = getDelivery(txn, deliveryID)
 		return err
 	})
-	return s.claims.overlay(d), err
+	return held.overlay(d), err
 }
 
 // GetEvent returns one event with its payload.
@@ -529,7 +530,9 @@ func (s *Store) ListDeliveries(ctx context.Context, webhookID string, state stor
 	if state != "" && !validState(state) {
 		return nil, fmt.Errorf("store: unknown delivery state %q", state)
 	}
+	held := s.claims.claimsNow() // before the snapshot: see claimsNow
 	match := func(d *store.Delivery) bool {
+		held.overlay(d) // first: a claimed delivery is in flight, not pending
 		return (state == "" || d.State == state) &&
 			(from.IsZero() || !d.CreatedAt.Before(from)) && (to.IsZero() || !d.CreatedAt.After(to))
 	}
@@ -543,9 +546,6 @@ func (s *Store) ListDeliveries(ctx context.Context, webhookID string, state stor
 		}, &out)
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	for _, d := range out {
-		s.claims.overlay(d)
-	}
 	return out, err
 }
 
