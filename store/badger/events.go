@@ -22,23 +22,14 @@ func (s *Store) GetEvents(ctx context.Context, eventIDs []string) (map[string]*s
 	ids = slices.Compact(ids)
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		for _, id := range ids {
-			it, err := txn.Get(eventKey(id))
-			if errors.Is(err, badger.ErrKeyNotFound) {
+			ev, err := readEvent(txn, id)
+			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
 			if err != nil {
 				return err
 			}
-			// Decoded in badger's buffer: the payload is copied once, by decodeEvent.
-			if err := it.Value(func(v []byte) error {
-				r, err := decodeEvent(v)
-				if err == nil {
-					out[id] = &r.Event
-				}
-				return err
-			}); err != nil {
-				return err
-			}
+			out[id] = ev
 		}
 		return nil
 	})

@@ -503,21 +503,30 @@ func (s *Store) GetDelivery(ctx context.Context, deliveryID string) (*store.Deli
 func (s *Store) GetEvent(ctx context.Context, eventID string) (*store.Event, error) {
 	var ev *store.Event
 	err := s.view(ctx, func(txn *badger.Txn) error {
-		it, err := txn.Get(eventKey(eventID))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return store.ErrNotFound
+		var err error
+		ev, err = readEvent(txn, eventID)
+		return err
+	})
+	return ev, err
+}
+
+// readEvent reads one event in txn; store.ErrNotFound when there is none.
+func readEvent(txn *badger.Txn, eventID string) (*store.Event, error) {
+	it, err := txn.Get(eventKey(eventID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ev *store.Event
+	// Decoded in badger's buffer: the payload is copied once, by decodeEvent.
+	err = it.Value(func(v []byte) error {
+		r, err := decodeEvent(v)
+		if err == nil {
+			ev = &r.Event
 		}
-		if err != nil {
-			return err
-		}
-		// Decoded in badger's buffer: the payload is copied once, by decodeEvent.
-		return it.Value(func(v []byte) error {
-			r, err := decodeEvent(v)
-			if err == nil {
-				ev = &r.Event
-			}
-			return err
-		})
+		return err
 	})
 	return ev, err
 }

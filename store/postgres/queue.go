@@ -193,13 +193,11 @@ func (s *Store) GetEvent(ctx context.Context, eventID string) (*store.Event, err
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	var e store.Event
-	err := s.pool.QueryRow(ctx, `SELECT id, trace_id, name, company_id, work_order_id, payload, received_at, traceparent
-		FROM events WHERE id = $1`, eventID).Scan(&e.ID, &e.TraceID, &e.Name, &e.CompanyID, &e.WorkOrderID, &e.Payload, &e.ReceivedAt, &e.TraceParent)
+	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventRowColumns+` FROM events WHERE id = $1`, eventID))
 	if err != nil {
 		return nil, notFound(err)
 	}
-	return &e, nil
+	return e, nil
 }
 
 // QueueDepth counts pending deliveries per priority (from the queue index).
