@@ -206,16 +206,18 @@ func (s *Store) commitLoop() {
 // every caller once what it needs is done: synced (by SyncWrites, or
 // here), or only applied for a group of outcomes (see "Outcomes").
 func (s *Store) commitGroup(batch []*op) {
-	durable := s.syncDelay <= 0 || !allLazy(batch)
-	if s.syncDelay > 0 && durable {
-		s.syncUnsynced() // first: see "Outcomes" on prefixes
+	// With a delay, badger does not sync commits: the committer does.
+	// A durable group syncs what outcomes left first (see "Outcomes" on
+	// prefixes), and wtx.commit takes the claims' gate for it.
+	durable := !allLazy(batch)
+	if s.gating = s.syncDelay > 0 && durable; s.gating {
+		s.syncUnsynced()
 	}
-	s.gating = s.syncDelay > 0 && durable // wtx.commit takes the gate
 	for rest := batch; len(rest) > 0; {
 		rest = rest[s.commitPrefix(rest):]
 	}
 	switch {
-	case s.syncDelay <= 0:
+	case s.syncDelay <= 0: // SyncWrites synced each commit
 	case durable:
 		if s.beforeSync != nil {
 			s.beforeSync()
