@@ -111,6 +111,8 @@ type Store struct {
 	// only the committer touches it.
 	syncDelay     time.Duration
 	unsyncedSince time.Time
+	// logs: with syncDelay, the memtable logs every sync covers (wal.go).
+	logs *rotatedLogs
 	// syncGate is held (write) by the committer from a durable group's
 	// commit until its sync, and (read) by a claim while it takes its
 	// snapshot: a claim never hands out a delivery of a publish before the
@@ -173,6 +175,12 @@ func Open(opts Options) (*Store, error) {
 	if opts.Keys != nil {
 		s.sealer = opts.Keys
 	}
+	if s.syncDelay > 0 && !opts.InMemory {
+		if s.logs, err = newRotatedLogs(opts.Path); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
 	s.rollupRetention = opts.RollupRetention
 	if err := s.init(); err != nil {
 		_ = db.Close()
@@ -190,7 +198,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	if err == nil && s.syncDelay > 0 {
 		// Migrations and key checks wrote outside the committer.
-		err = db.Sync()
+		err = s.syncAll()
 	}
 	if err != nil {
 		_ = errors.Join(s.webhookSeq.Release(), s.historySeq.Release(), db.Close())

@@ -33,7 +33,9 @@ import (
 // keeps what survives a power loss a prefix of what was committed: badger
 // syncs only the current memtable's log, and a group that rotates the
 // memtable would otherwise be durable while outcomes before it in the old
-// log are not. What a power loss can take is the outcomes of the last
+// log are not. And each of the committer's syncs covers the logs badger
+// rotated out since the last (wal.go), for a group committed as several
+// transactions that straddle a rotation. What a power loss can take is the outcomes of the last
 // delay: those deliveries are sent again with the same delivery id, which
 // at-least-once allows; no accepted event is lost. A claim does not see a
 // durable group between its commit and its sync (Store.syncGate), so no
@@ -223,7 +225,7 @@ func (s *Store) commitGroup(batch []*op) {
 			s.beforeSync()
 		}
 		s.syncs.Add(1)
-		if err := s.db.Sync(); err != nil {
+		if err := s.syncAll(); err != nil {
 			s.log.Error("store: sync failed; the group's writes may not survive a power loss", "err", err)
 			for _, o := range batch {
 				if o.err == nil && !o.lazy {
@@ -258,7 +260,7 @@ func (s *Store) syncUnsynced() {
 		return
 	}
 	s.syncs.Add(1)
-	if err := s.db.Sync(); err != nil {
+	if err := s.syncAll(); err != nil {
 		// Kept as unsynced: the next group or tick tries again.
 		s.log.Error("store: syncing attempt outcomes failed", "err", err)
 		return

@@ -89,7 +89,7 @@ func (s *Store) nextID(seq *badger.Sequence) (int64, error) {
 			// A lease badger wrote outside the committer must be durable
 			// before any id from it is: an id handed out again after a
 			// power loss would overwrite a record (commit.go, "Outcomes").
-			err = s.db.Sync()
+			err = s.syncAll()
 		}
 		if err != nil {
 			return 0, fmt.Errorf("store: sequence: %w", err)
