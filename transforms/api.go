@@ -108,6 +108,9 @@ type Program struct {
 	lim     limits
 	payload expression // nil: the body is the envelope
 	url     urlTemplate
+	// proj is the part of the envelope the templates read, nil for all of
+	// it (projection.go).
+	proj *projection
 }
 
 // Apply evaluates the templates against the raw JSON envelope and returns the body bytes and URL.
@@ -130,7 +133,7 @@ func (p *Program) Apply(ctx context.Context, envelope []byte) (body []byte, url 
 		}
 		return envelope, url, nil
 	}
-	input, err := decodeJSON(envelope, p.eng.input())
+	input, err := decodeProjected(envelope, p.eng.input(), p.proj)
 	if err != nil {
 		return nil, "", err
 	}

@@ -17,7 +17,23 @@ func (t *Transformer) compile(version int64, payloadTemplate, urlTemplate string
 		return nil, e
 	}
 	p.url = u
+	p.proj = projectionOf(p.sources(payloadTemplate))
 	return p, nil
+}
+
+// sources are the expressions of p that read the decoded envelope: the
+// payload template and the URL placeholders.
+func (p *Program) sources(payloadTemplate string) []string {
+	var srcs []string
+	if payloadTemplate != "" {
+		srcs = append(srcs, payloadTemplate)
+	}
+	for _, part := range p.url.parts {
+		if part.expr != nil {
+			srcs = append(srcs, part.src)
+		}
+	}
+	return srcs
 }
 
 func (p *Program) evalPayload(ctx context.Context, input any) ([]byte, error) {
