@@ -115,7 +115,9 @@ type Program struct {
 
 // Apply evaluates the templates against the raw JSON envelope and returns the body bytes and URL.
 // Template failures are *Error; an envelope that is not JSON is a
-// *DecodeError (only detected when a template has to read it).
+// *DecodeError (only detected when a template has to read it). The envelope
+// is decoded only as far as the templates can read it when the program has a
+// projection (projection.go), and checked whole all the same.
 //
 // One time budget (Options.Timeout) covers the whole render: the payload
 // template and all URL placeholders share one deadline, so a URL with many

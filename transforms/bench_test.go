@@ -97,6 +97,15 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 			}
 		}
 	})
+	b.Run("projected-bench-template", func(b *testing.B) {
+		proj := projectionOf([]string{benchPayloadTemplate})
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeProjected(seed, gnataInput, proj); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("encoding-json", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

@@ -48,9 +48,9 @@ func decodeJSON(data []byte, form inputForm) (any, error) {
 // decode is decodeJSON building only what p names (decodeProjected); a nil
 // p builds everything.
 func decode(data []byte, form inputForm, p *projection) (any, error) {
-	buf := bytes.NewBuffer(data) // jsontext reads a *bytes.Buffer in place, without copying
 	s := decoders.Get().(*decodeState)
-	s.d.Reset(buf)
+	s.buf = *bytes.NewBuffer(data) // jsontext reads a *bytes.Buffer in place, without copying
+	s.d.Reset(&s.buf)
 	s.form = form
 	// The presize bounds count the whole envelope: a projection keeps few
 	// objects, which come from the slabs' chunks.
@@ -66,7 +66,8 @@ func decode(data []byte, form inputForm, p *projection) (any, error) {
 		s.order = jsonataGoOrder{}
 	}
 	defer func() {
-		s.d.Reset(emptyBuffer) // drop the reference to data
+		s.d.Reset(emptyBuffer) // drop the references to data
+		s.buf = bytes.Buffer{}
 		s.form, s.keySlab, s.objSlab, s.order = inputForm{}, nil, nil, nil
 		decoders.Put(s)
 	}()
@@ -99,6 +100,7 @@ var (
 // so each container is allocated once at its final size.
 type decodeState struct {
 	d    *jsontext.Decoder
+	buf  bytes.Buffer // what d reads: the envelope (a field, not one allocation per decode)
 	form inputForm
 	keys []string
 	vals []any

@@ -116,6 +116,16 @@ func FuzzProjectedApply(f *testing.F) {
 	for _, tpl := range projectedTemplates(f) {
 		f.Add(seed, tpl)
 	}
+	// Where two lexers could part: escapes, quotes, numbers, comments,
+	// spacing, non-ASCII and backtick names, operators next to names.
+	for _, tpl := range []string{
+		`"a\\" & workorder.id & "\\"`, `'it\'s' & workorder.title`, "`work order`.id & `a.b`.c",
+		`workorder.id*1.5e3`, `workorder . id`, `workorder.été & workorder.日本`, `workorder.id-1`, `workorder.id /2`,
+		`workorder/* x */.id`, `workorder.id!=1`, `workorder.id>=event.name`, `workorder.status.name&"x"`,
+		`(workorder.id; event.name)`, `-workorder.id`, `workorder.id?1:2`, `{"a":workorder.id}.a`, "workorder\u0000.id",
+	} {
+		f.Add(seed, tpl)
+	}
 	for _, env := range envs {
 		f.Add(env, benchPayloadTemplate)
 		f.Add(env, `{"a": workorder.id, "b": $string(event)}`)
