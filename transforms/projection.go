@@ -49,12 +49,17 @@ func (p *projection) add(path []string) {
 // whole ($ or $$).
 //
 // jparse (jsonata-go's parser, JSONata 1.5) stands in for the engine's own
-// parser, which gnata does not expose. The subset accepted here is parsed
-// alike by both: it has no syntax that JSONata 2 added or changed (`??`,
-// `?:`, `%` as the parent operator: jparse refuses those), and its
-// operators have the same binding powers in both, with `.` binding
-// tightest, so a run of dotted names is one path in both. The differential
-// tests (projection_test.go) hold the engines to it.
+// parser, which gnata does not expose. Within the subset accepted here,
+// every operand is evaluated in the root context, so the paths read do not
+// depend on the shape of the tree (gnata binds unary minus tighter than
+// jparse, which moves no path), only on the tokens: `.` binds tighter than
+// every accepted operator in both, so a run of dotted names is one path in
+// both. Where the lexers part, the subset refuses: JSONata 2's `??`, `?:`,
+// `%` as parent and `/* */` comments do not parse in jparse or come out as
+// a regex or wildcard; jparse reads `#`, `@` and control characters into
+// names, so an unquoted name must be letters, digits and '_' (plainName).
+// The differential tests (projection_test.go, FuzzProjectedApply) hold the
+// engines to it.
 func projectionOf(srcs []string) *projection {
 	root := &projection{}
 	for _, src := range srcs {
