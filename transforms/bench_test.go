@@ -98,7 +98,7 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 		}
 	})
 	b.Run("projected-bench-template", func(b *testing.B) {
-		proj := projectionOf([]string{benchPayloadTemplate})
+		proj := projectionOf([]string{benchPayloadTemplate}, true)
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := decodeProjected(seed, gnataInput, proj); err != nil {

@@ -17,13 +17,15 @@ func (t *Transformer) compile(version int64, payloadTemplate, urlTemplate string
 		return nil, e
 	}
 	p.url = u
+	// The engines whose reads were checked against projectionOf's list
+	// (their built-ins' use of the context, gnata v0.2.2 and jsonata-go
+	// v1.5.4) and that TestProjectedApply holds to it. Another engine
+	// decodes the whole envelope until it is checked too.
 	switch t.eng.(type) {
-	case gnataEngine, jsonataGoEngine:
-		// The engines whose reads were checked against projectionOf's list
-		// (their built-ins' use of the context, gnata v0.2.2 and jsonata-go
-		// v1.5.4) and that TestProjectedApply holds to it. Another engine
-		// decodes the whole envelope until it is checked too.
-		p.proj = projectionOf(p.sources(payloadTemplate))
+	case gnataEngine:
+		p.proj = projectionOf(p.sources(payloadTemplate), true)
+	case jsonataGoEngine:
+		p.proj = projectionOf(p.sources(payloadTemplate), false)
 	}
 	return p, nil
 }
