@@ -86,12 +86,12 @@ func projectionOf(srcs []string, comments bool) *projection {
 // stripComments replaces each /* */ comment of src with a space, as gnata's
 // lexer skips it (jparse has no comments: it reads one as a regular
 // expression or a division). A comment starts at any "/*" outside string
-// literals and backtick names. A template with any other '/' (division or
-// a regular expression, whose bodies the scan cannot tell from comments) or
-// with an unterminated literal or comment is refused.
+// literals and backtick names. A template with comments and any other '/'
+// (division or a regular expression, whose bodies the scan cannot tell
+// from comments), or with an unterminated literal or comment, is refused.
 func stripComments(src string) (string, bool) {
-	if !strings.Contains(src, "/") {
-		return src, true
+	if !strings.Contains(src, "/*") {
+		return src, true // no comment can start anywhere
 	}
 	var b strings.Builder
 	b.Grow(len(src))

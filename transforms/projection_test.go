@@ -65,7 +65,9 @@ func TestProjectionOf(t *testing.T) {
 		{[]string{`/* c */ workorder.id /* d */`}, "workorder.id"},
 		{[]string{`"/* not a comment */" & workorder.id & '*/'`}, "workorder.id"},
 		{[]string{"`a/*b`.c & workorder.id"}, "a/*b.c workorder.id"},
-		{[]string{`workorder.id / 2`}, "*"},
+		{[]string{`workorder.id / 2`}, "workorder.id"},
+		{[]string{`workorder.id / 2 /* half */`}, "*"},
+		{[]string{`$contains(workorder.title, /a/) /* c */`}, "*"},
 		{[]string{`workorder.id /* unterminated`}, "*"},
 		{[]string{`"unterminated`}, "*"},
 		// Blocks binding variables.
