@@ -272,7 +272,7 @@ func readsOf(n jparse.Node, root *projection, sc *scope) bool {
 // question of which binding an engine's scoping picks can arise.
 func readsBlock(n *jparse.BlockNode, root *projection, sc *scope) bool {
 	inner := &scope{parent: sc, vars: map[string]binding{}}
-	for _, x := range n.Exprs {
+	for i, x := range n.Exprs {
 		as, ok := x.(*jparse.AssignmentNode)
 		if !ok {
 			if !readsOf(x, root, inner) {
@@ -291,6 +291,9 @@ func readsBlock(n *jparse.BlockNode, root *projection, sc *scope) bool {
 			return false
 		}
 		inner.vars[as.Name] = b
+		if i == len(n.Exprs)-1 && b.alias {
+			root.add(b.path) // the block's value is the assignment's: the path, whole
+		}
 	}
 	return true
 }

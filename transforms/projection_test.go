@@ -76,7 +76,9 @@ func TestProjectionOf(t *testing.T) {
 		{[]string{`($x := {"a": workorder}; $x.a.id)`}, "workorder"},
 		{[]string{`($x := ["a", "b"]; event.name in $x)`}, "event.name"},
 		{[]string{`($x := workorder; $x)`}, "workorder"},
-		{[]string{`($x := workorder)`}, ""},
+		{[]string{`($x := workorder)`}, "workorder"},
+		{[]string{`($x := workorder.status; $y := $x.name)`}, "workorder.status.name"},
+		{[]string{`{"a": ($x := workorder.id), "b": ($y := event; 1)}`}, "workorder.id"},
 		{[]string{`($x := $; $x.event.name)`}, "event.name"},
 		{[]string{`($x := $$; $x)`}, "*"},
 		{[]string{`($x := workorder; ($y := $x.status; $y.name))`}, "workorder.status.name"},
@@ -216,6 +218,10 @@ func projectedTemplates(t testing.TB) []string {
 		`{"c": $count(workorder), "e": $exists(workorder.nope), "s": $string(workorder.status)}`,
 		`[$sum(workorder.id), $boolean(event), $not(workorder.title)]`,
 		`{"skip": skip, "n": n}`, `$string(skip)`, `$uppercase(workorder.title)`,
+		`($x := workorder)`, `($x := workorder.status; $y := $x.name)`, `{"a": ($x := workorder.id), "b": ($y := event; 1)}`,
+		`($w := workorder; $s := $w.status; $t := $w.title & "x"; [$s.name, $t, $w.location])`,
+		`($x := {"a": workorder, "e": event.name}; [$x.a.id, $x.e])`, `($x := $; $x.event.name & $x.workorder.title)`,
+		`/* c */ workorder.id /* d */`, `"/* s */" & workorder.title`, `workorder.id / 2`,
 	}
 	for _, c := range loadCorpus(t) {
 		tpls = append(tpls, c.Template)
