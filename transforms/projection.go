@@ -55,14 +55,15 @@ func (p *projection) add(path []string) {
 // depend on the shape of the tree (gnata binds unary minus tighter than
 // jparse, which moves no path), only on the tokens: `.` binds tighter than
 // every accepted operator in both, so a run of dotted names is one path in
-// both. Where the lexers part, the subset refuses: JSONata 2's `??`, `?:`
-// and `%` as parent do not parse in jparse; jparse reads `#`, `@` and
-// control characters into names, so an unquoted name must be letters,
-// digits and '_' (plainName); comments are removed first as gnata's lexer
-// skips them (stripComments) when the engine has comments (gnata; jsonata-go
-// parses with jparse itself and has none, so its templates are analysed as
-// they are). The differential tests (projection_test.go,
-// FuzzProjectedApply) hold the engines to it.
+// both; and `:=` binds loosest in both (were its right side cut shorter in
+// one, the variable would still hold a path or whole reads). Where the
+// lexers part, the subset refuses: JSONata 2's `??`, `?:` and `%` as parent
+// do not parse in jparse; jparse reads `#`, `@` and control characters into
+// names, so an unquoted name must be letters, digits and '_' (plainName).
+// With comments (gnata's), they are removed first as gnata's lexer skips
+// them (stripComments); jsonata-go parses with jparse itself and has none,
+// so its templates are analysed as written. The differential tests
+// (projection_test.go, FuzzProjectedApply) hold the engines to it.
 func projectionOf(srcs []string, comments bool) *projection {
 	root := &projection{}
 	for _, src := range srcs {
