@@ -29,16 +29,27 @@ const benchPayloadTemplate = `{"type": event.name, "at": timestamp, "work_order"
 
 // BenchmarkServiceNowTemplate measures one delivery: decoding the seed
 // envelope, evaluating the ServiceNow template and encoding the body.
-func BenchmarkServiceNowTemplate(b *testing.B) { benchmarkTemplate(b, serviceNowTemplate) }
+func BenchmarkServiceNowTemplate(b *testing.B) { benchmarkTemplate(b, serviceNowTemplate, bothEngines) }
 
 // BenchmarkBenchTemplate measures one delivery of `hookgate bench`: its
 // payload template on the seed envelope (the template reads six members, so
 // the envelope's decode is projected).
-func BenchmarkBenchTemplate(b *testing.B) { benchmarkTemplate(b, benchPayloadTemplate) }
+func BenchmarkBenchTemplate(b *testing.B) { benchmarkTemplate(b, benchPayloadTemplate, bothEngines) }
 
-func benchmarkTemplate(b *testing.B, tpl string) {
+// BenchmarkIncidentTemplate measures the ServiceNow example's template
+// (a block binding $wo, with a comment) on the seed envelope. gnata only:
+// jsonata-go has no comments.
+func BenchmarkIncidentTemplate(b *testing.B) {
+	tpl, err := os.ReadFile("../examples/servicenow/templates/incident.jsonata")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchmarkTemplate(b, string(tpl), []string{EngineGnata})
+}
+
+func benchmarkTemplate(b *testing.B, tpl string, engines []string) {
 	seed := seedEnvelope(b)
-	for _, eng := range bothEngines {
+	for _, eng := range engines {
 		b.Run(eng, func(b *testing.B) {
 			p, err := newTransformer(b, Options{Engine: eng, Timeout: 5 * time.Second}).Program("bench", 1, tpl, "")
 			if err != nil {
