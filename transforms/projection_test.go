@@ -290,7 +290,8 @@ func TestProjectedApply(t *testing.T) {
 // gives the projected part of decodeJSON's value.
 func TestDecodeProjectedRefuses(t *testing.T) {
 	p := projectionOf([]string{`workorder.id`}, true)
-	for name, env := range projectedEnvelopes(t) {
+	envs := projectedEnvelopes(t)
+	for name, env := range envs {
 		_, fullErr := decodeJSON(env, gnataInput)
 		got, err := decode(env, gnataInput, p)
 		if (err == nil) != (fullErr == nil) {
@@ -306,7 +307,7 @@ func TestDecodeProjectedRefuses(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"dup-skipped", "range-skipped", "range-long", "utf8-skipped", "syntax-skipped", "deep-skipped", "dup-top", "utf8-name", "trailing", "truncated"} {
-		if _, err := decodeProjected(projectedEnvelopes(t)[name], gnataInput, p); err == nil {
+		if _, err := decodeProjected(envs[name], gnataInput, p); err == nil {
 			t.Errorf("%s: decodeProjected accepted it", name)
 		} else if de := (*DecodeError)(nil); !errors.As(err, &de) {
 			t.Errorf("%s: error %T %v, want a *DecodeError", name, err, err)
