@@ -108,11 +108,16 @@ type Program struct {
 	lim     limits
 	payload expression // nil: the body is the envelope
 	url     urlTemplate
+	// proj is the part of the envelope the templates read, nil for all of
+	// it (projection.go).
+	proj *projection
 }
 
 // Apply evaluates the templates against the raw JSON envelope and returns the body bytes and URL.
 // Template failures are *Error; an envelope that is not JSON is a
-// *DecodeError (only detected when a template has to read it).
+// *DecodeError (only detected when a template has to read it). The envelope
+// is decoded only as far as the templates can read it when the program has a
+// projection (projection.go), and checked whole all the same.
 //
 // One time budget (Options.Timeout) covers the whole render: the payload
 // template and all URL placeholders share one deadline, so a URL with many
@@ -130,7 +135,7 @@ func (p *Program) Apply(ctx context.Context, envelope []byte) (body []byte, url 
 		}
 		return envelope, url, nil
 	}
-	input, err := decodeJSON(envelope, p.eng.input())
+	input, err := decodeProjected(envelope, p.eng.input(), p.proj)
 	if err != nil {
 		return nil, "", err
 	}

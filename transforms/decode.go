@@ -42,23 +42,36 @@ const (
 // holds them together). goccy/go-json was tried and dropped: its decoder
 // fails Go's checkptr under -race.
 func decodeJSON(data []byte, form inputForm) (any, error) {
-	buf := bytes.NewBuffer(data) // jsontext reads a *bytes.Buffer in place, without copying
+	return decode(data, form, nil)
+}
+
+// decode is decodeJSON building only what p names (decodeProjected); a nil
+// p builds everything.
+func decode(data []byte, form inputForm, p *projection) (any, error) {
 	s := decoders.Get().(*decodeState)
-	s.d.Reset(buf)
+	s.buf = *bytes.NewBuffer(data) // jsontext reads a *bytes.Buffer in place, without copying
+	s.d.Reset(&s.buf)
 	s.form = form
+	// The presize bounds count the whole envelope: a projection keeps few
+	// objects, which come from the slabs' chunks.
 	switch form.objects {
 	case gnataObjects:
-		s.presize(data, true)
+		if p == nil {
+			s.presize(data, true)
+		}
 	case jsonataGoObjects:
-		s.presize(data, false)
+		if p == nil {
+			s.presize(data, false)
+		}
 		s.order = jsonataGoOrder{}
 	}
 	defer func() {
-		s.d.Reset(emptyBuffer) // drop the reference to data
+		s.d.Reset(emptyBuffer) // drop the references to data
+		s.buf = bytes.Buffer{}
 		s.form, s.keySlab, s.objSlab, s.order = inputForm{}, nil, nil, nil
 		decoders.Put(s)
 	}()
-	v, err := s.value()
+	v, err := s.projected(p)
 	if err != nil {
 		return nil, decodeError(err)
 	}
@@ -87,6 +100,7 @@ var (
 // so each container is allocated once at its final size.
 type decodeState struct {
 	d    *jsontext.Decoder
+	buf  bytes.Buffer // what d reads: the envelope (a field, not one allocation per decode)
 	form inputForm
 	keys []string
 	vals []any
@@ -163,15 +177,17 @@ func (s *decodeState) value() (any, error) {
 	case '"':
 		return tok.String(), nil
 	case '{':
-		return s.object()
+		return s.object(nil)
 	case '[':
-		return s.array()
+		return s.array(nil)
 	}
 	return nil, fmt.Errorf("unexpected %v", tok.Kind())
 }
 
-// object reads the members of an object whose '{' has been read.
-func (s *decodeState) object() (any, error) {
+// object reads the members of an object whose '{' has been read: those p
+// names (projected by p's child), or all of them (whole) when p is nil.
+// The others are skipped. The members kept stay in the envelope's order.
+func (s *decodeState) object(p *projection) (any, error) {
 	kbase, vbase := len(s.keys), len(s.vals)
 	defer s.pop(kbase, vbase)
 	for s.d.PeekKind() != '}' {
@@ -179,8 +195,17 @@ func (s *decodeState) object() (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		var c *projection
+		if p != nil {
+			if c = p.members[k.String()]; c == nil {
+				if err := s.skip(); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
 		s.keys = append(s.keys, s.name(k)) // before the next read voids the token
-		v, err := s.value()
+		v, err := s.member(c)
 		if err != nil {
 			return nil, err
 		}
@@ -189,20 +214,24 @@ func (s *decodeState) object() (any, error) {
 	if _, err := s.d.ReadToken(); err != nil {
 		return nil, err
 	}
-	keys, vals := s.keys[kbase:], s.vals[vbase:]
+	return s.build(s.keys[kbase:], s.vals[vbase:]), nil
+}
+
+// build makes an object of the engine's form from its members, in order.
+func (s *decodeState) build(keys []string, vals []any) any {
 	m := make(map[string]any, len(keys))
 	for i, k := range keys {
 		m[k] = vals[i] // no duplicates: the decoder refuses them
 	}
 	switch s.form.objects {
 	case gnataObjects:
-		return s.gnataObject(s.copyKeys(keys), m), nil
+		return s.gnataObject(s.copyKeys(keys), m)
 	case jsonataGoObjects:
 		o := jsonataGoObject(m)
 		s.order.set(o, s.copyKeys(keys))
-		return o, nil
+		return o
 	}
-	return m, nil
+	return m
 }
 
 // presize allocates the first slabs from upper bounds counted in the raw
@@ -246,12 +275,13 @@ func (s *decodeState) gnataObject(own []string, m map[string]any) any {
 	return gnataObject(o)
 }
 
-// array reads the elements of an array whose '[' has been read.
-func (s *decodeState) array() (any, error) {
+// array reads the elements of an array whose '[' has been read, each
+// projected by p (nil: whole).
+func (s *decodeState) array(p *projection) (any, error) {
 	base := len(s.vals)
 	defer s.pop(len(s.keys), base)
 	for s.d.PeekKind() != ']' {
-		v, err := s.value()
+		v, err := s.member(p)
 		if err != nil {
 			return nil, err
 		}
@@ -261,6 +291,15 @@ func (s *decodeState) array() (any, error) {
 		return nil, err
 	}
 	return append(make([]any, 0, len(s.vals)-base), s.vals[base:]...), nil // [] is never nil
+}
+
+// member reads a member or element: whole when p is nil (value, without
+// projected's checks on the full decode's path).
+func (s *decodeState) member(p *projection) (any, error) {
+	if p == nil {
+		return s.value()
+	}
+	return s.projected(p)
 }
 
 // pop drops a container's members from the stacks, clearing them so the

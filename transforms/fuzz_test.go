@@ -103,3 +103,51 @@ func hasNaN(v any) bool {
 	f, ok := v.(float64)
 	return ok && math.IsNaN(f)
 }
+
+// FuzzProjectedApply is the differential fuzz target of projections: for a
+// template that projects, Apply on any envelope gives the same body, URL
+// and error with the projection as without; and the projected decode alone
+// (without decodeProjected's fallback to the full decode) accepts exactly
+// the envelopes decodeJSON accepts. The fuzzer mutates both, so it also
+// looks for templates jparse and gnata read differently.
+func FuzzProjectedApply(f *testing.F) {
+	envs := projectedEnvelopes(f)
+	seed := envs["seed"]
+	for _, tpl := range projectedTemplates(f) {
+		f.Add(seed, tpl)
+	}
+	// Where two lexers could part: escapes, quotes, numbers, comments,
+	// spacing, non-ASCII and backtick names, operators next to names.
+	for _, tpl := range []string{
+		`"a\\" & workorder.id & "\\"`, `'it\'s' & workorder.title`, "`work order`.id & `a.b`.c",
+		`workorder.id*1.5e3`, `workorder . id`, `workorder.été & workorder.日本`, `workorder.id-1`, `workorder.id /2`,
+		`workorder/* x */.id`, `workorder.id!=1`, `workorder.id>=event.name`, `workorder.status.name&"x"`,
+		`(workorder.id; event.name)`, `-workorder.id`, `workorder.id?1:2`, `{"a":workorder.id}.a`, "workorder\u0000.id",
+	} {
+		f.Add(seed, tpl)
+	}
+	for _, env := range envs {
+		f.Add(env, benchPayloadTemplate)
+		f.Add(env, `{"a": workorder.id, "b": $string(event)}`)
+	}
+	tr, err := New(Options{Timeout: time.Second, MaxDepth: 50})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, env []byte, tpl string) {
+		if CheckPayloadTemplate("", tpl) != nil {
+			return
+		}
+		p, err := tr.compile(1, tpl, "") // not Program: its cache keeps the first template of a key and version
+		if err != nil || p.proj == nil {
+			return
+		}
+		_, fullErr := decodeJSON(env, gnataInput)
+		if _, err := decode(env, gnataInput, p.proj); (err == nil) != (fullErr == nil) {
+			t.Fatalf("envelope %q, projection %q: projected decode error %v, full decode error %v", env, describeProjection(p.proj), err, fullErr)
+		}
+		if got, want := applyBoth(p, env); got != want {
+			t.Fatalf("template %q, envelope %q:\nprojected: %s\nwhole:     %s", tpl, env, got, want)
+		}
+	})
+}
