@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -15,6 +16,9 @@ import (
 // The fuzz targets assert that no template or envelope makes the package
 // panic or hang: every outcome is a body or an error within the bounds.
 // Plain `go test` runs only the seeds below.
+
+// fuzzVersion numbers the programs the fuzzers build.
+var fuzzVersion atomic.Int64
 
 func FuzzPayloadTemplate(f *testing.F) {
 	for _, c := range loadCorpus(f) {
@@ -35,7 +39,9 @@ func FuzzPayloadTemplate(f *testing.F) {
 		if err := CheckPayloadTemplate("", tpl); err != nil {
 			return
 		}
-		p, err := tr.Program("fuzz", 1, tpl, "")
+		// A new version each call: the cache keeps one program per
+		// webhook and version, and would return the first template's.
+		p, err := tr.Program("fuzz", fuzzVersion.Add(1), tpl, "")
 		if err != nil {
 			t.Fatalf("Check accepted %q but Program failed: %v", tpl, err)
 		}
@@ -63,7 +69,7 @@ func FuzzURLTemplate(f *testing.F) {
 		if err := CheckURLTemplate("", u); err != nil {
 			return
 		}
-		p, err := tr.Program("fuzz", 1, "", u)
+		p, err := tr.Program("fuzz", fuzzVersion.Add(1), "", u)
 		if err != nil {
 			t.Fatalf("Check accepted %q but Program failed: %v", u, err)
 		}
