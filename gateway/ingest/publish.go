@@ -76,6 +76,9 @@ type Request struct {
 	ClientID       string // scopes the idempotency key
 	Body           []byte // the envelope; the Service keeps it, so the caller must not reuse it
 	IdempotencyKey string // "" for none
+	// Parsed is what ParseEnvelope answers for Body when the caller read
+	// Body in its own pass already (ReadEnvelope); nil: prepare parses it.
+	Parsed *Parsed
 }
 
 // Result is the 202 answer to a publish.
@@ -185,8 +188,10 @@ func (s *Service) prepare(ctx context.Context, r Request) (_ *prepared, err erro
 		}
 	}
 	raw := r.Body
-	parsed, err := ParseEnvelope(raw)
-	if err != nil {
+	var parsed Parsed
+	if r.Parsed != nil {
+		parsed = *r.Parsed
+	} else if parsed, err = ParseEnvelope(raw); err != nil {
 		return nil, err
 	}
 	if parsed.CompanyID != r.Company {
