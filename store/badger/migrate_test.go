@@ -342,3 +342,74 @@ func TestMigrateFromFormat4(t *testing.T) {
 		t.Fatalf("format marker %v, want %d", v, currentFormat)
 	}
 }
+
+// TestMigrateFromFormat5: a folder of format 5 (a queued delivery's record
+// in its d/ key and, copied, on its queue key) opens as the current format:
+// the delivery reads by id and is claimed as written, and once queued again
+// (a retry) its d/ value is a reference to its queue key.
+func TestMigrateFromFormat5(t *testing.T) {
+	dir := t.TempDir()
+	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	opts := Options{Path: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: func() time.Time { return now }}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &store.Event{ID: "ev-1", TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
+	d := &store.Delivery{ID: "d-1", EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Priority: 1, DueAt: now, CreatedAt: now}
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Make it format 5: the record in the d/ key too.
+	qk := queueKey(d.Priority, d.DueAt, d.ID)
+	err = s.db.Update(func(txn *badger.Txn) error {
+		rec, err := getValue(txn, qk)
+		if err != nil {
+			return err
+		}
+		return errors.Join(txn.Set(deliveryKey(d.ID), rec), txn.Set(keyFormat, binary.AppendUvarint(nil, 5)))
+	})
+	if err == nil {
+		err = s.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.GetDelivery(ctx, d.ID); err != nil || g.State != store.DeliveryPending || g.EventID != ev.ID || !g.DueAt.Equal(now) {
+		t.Fatalf("read by id after the migration: %+v, %v", g, err)
+	}
+	claimed, err := s.ClaimDue(ctx, 1, now, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != d.ID {
+		t.Fatalf("claimed %v, %v; want %s", claimed, err, d.ID)
+	}
+	next := *claimed[0]
+	next.State, next.Attempts, next.DueAt = store.DeliveryPending, 1, now.Add(time.Minute)
+	if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: 1, WebhookID: d.WebhookID, CompanyID: 7, EventID: ev.ID, Outcome: store.OutcomeRetry, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.View(func(txn *badger.Txn) error {
+		v, err := getValue(txn, deliveryKey(d.ID))
+		if err != nil {
+			return err
+		}
+		if k, ok := queueRefKey(v, d.ID); !ok || !bytes.Equal(k, queueKey(1, next.DueAt, d.ID)) {
+			t.Errorf("the retry's d/ value is %x, want a reference to its queue key", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.GetDelivery(ctx, d.ID); err != nil || g.Attempts != 1 || !g.DueAt.Equal(next.DueAt) {
+		t.Fatalf("the retry read by id: %+v, %v", g, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := getRaw(t, dir, keyFormat); !bytes.Equal(v, binary.AppendUvarint(nil, currentFormat)) {
+		t.Fatalf("format marker %v, want %d", v, currentFormat)
+	}
+}
