@@ -294,25 +294,15 @@ func TestMigrateFromFormat3(t *testing.T) {
 	if n := countKeys(t, s, []byte(pExpiry)) + countKeys(t, s, []byte(pEventExp)); n != 0 {
 		t.Fatalf("%d expiry markers left", n)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if v := getRaw(t, dir, keyFormat); !bytes.Equal(v, binary.AppendUvarint(nil, currentFormat)) {
-		t.Fatalf("format marker %v, want %d", v, currentFormat)
-	}
+	closeAsCurrent(t, s, dir)
 }
 
 // TestMigrateFromFormat4: a folder of format 4 (lane tails already out of
 // the queue, records without a clock) opens as the current format, its
 // waiting delivery still waiting and its head still claimable.
 func TestMigrateFromFormat4(t *testing.T) {
-	dir := t.TempDir()
 	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	opts := Options{Path: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: func() time.Time { return now }}
-	s, err := Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dir, opts := openQuietAt(t, now)
 	for i, id := range []string{"head", "tail"} {
 		ev := &store.Event{ID: "ev-" + id, TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
 		d := &store.Delivery{ID: "d-" + id, EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Ordered: true,
@@ -321,26 +311,12 @@ func TestMigrateFromFormat4(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = s.db.Update(func(txn *badger.Txn) error { return txn.Set(keyFormat, binary.AppendUvarint(nil, 4)) })
-	if err == nil {
-		err = s.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(opts); err != nil {
-		t.Fatal(err)
-	}
+	s = reopenAfter(t, s, opts, func(txn *badger.Txn) error { return txn.Set(keyFormat, binary.AppendUvarint(nil, 4)) })
 	claimed, err := s.ClaimDue(ctx, 1, now.Add(time.Second), 10)
 	if err != nil || len(claimed) != 1 || claimed[0].ID != "d-head" {
 		t.Fatalf("claimed %v, %v; want the lane's head only", claimed, err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if v := getRaw(t, dir, keyFormat); !bytes.Equal(v, binary.AppendUvarint(nil, currentFormat)) {
-		t.Fatalf("format marker %v, want %d", v, currentFormat)
-	}
+	closeAsCurrent(t, s, dir)
 }
 
 // TestMigrateFromFormat5: a folder of format 5 (a queued delivery's record
@@ -348,13 +324,8 @@ func TestMigrateFromFormat4(t *testing.T) {
 // the delivery reads by id and is claimed as written, and once queued again
 // (a retry) its d/ value is a reference to its queue key.
 func TestMigrateFromFormat5(t *testing.T) {
-	dir := t.TempDir()
 	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	opts := Options{Path: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: func() time.Time { return now }}
-	s, err := Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dir, opts := openQuietAt(t, now)
 	ev := &store.Event{ID: "ev-1", TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
 	d := &store.Delivery{ID: "d-1", EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Priority: 1, DueAt: now, CreatedAt: now}
 	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
@@ -362,22 +333,13 @@ func TestMigrateFromFormat5(t *testing.T) {
 	}
 	// Make it format 5: the record in the d/ key too.
 	qk := queueKey(d.Priority, d.DueAt, d.ID)
-	err = s.db.Update(func(txn *badger.Txn) error {
+	s = reopenAfter(t, s, opts, func(txn *badger.Txn) error {
 		rec, err := getValue(txn, qk)
 		if err != nil {
 			return err
 		}
 		return errors.Join(txn.Set(deliveryKey(d.ID), rec), txn.Set(keyFormat, binary.AppendUvarint(nil, 5)))
 	})
-	if err == nil {
-		err = s.Close()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(opts); err != nil {
-		t.Fatal(err)
-	}
 	if g, err := s.GetDelivery(ctx, d.ID); err != nil || g.State != store.DeliveryPending || g.EventID != ev.ID || !g.DueAt.Equal(now) {
 		t.Fatalf("read by id after the migration: %+v, %v", g, err)
 	}
@@ -406,10 +368,47 @@ func TestMigrateFromFormat5(t *testing.T) {
 	if g, err := s.GetDelivery(ctx, d.ID); err != nil || g.Attempts != 1 || !g.DueAt.Equal(next.DueAt) {
 		t.Fatalf("the retry read by id: %+v, %v", g, err)
 	}
+	closeAsCurrent(t, s, dir)
+}
+
+// reopenAfter makes s's folder what an older build left (change, one
+// transaction), closes it and opens it again with opts, migrating it.
+func reopenAfter(t *testing.T, s *Store, opts Options, change func(txn *badger.Txn) error) *Store {
+	t.Helper()
+	err := s.db.Update(change)
+	if err == nil {
+		err = s.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// closeAsCurrent closes s, whose folder is dir, and fails unless the folder
+// is marked with the current format.
+func closeAsCurrent(t *testing.T, s *Store, dir string) {
+	t.Helper()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if v := getRaw(t, dir, keyFormat); !bytes.Equal(v, binary.AppendUvarint(nil, currentFormat)) {
 		t.Fatalf("format marker %v, want %d", v, currentFormat)
 	}
+}
+
+// openQuietAt opens a store in a new folder, logging nowhere, its clock
+// stopped at now; it returns the folder and the options to open it again.
+func openQuietAt(t *testing.T, now time.Time) (*Store, string, Options) {
+	t.Helper()
+	dir := t.TempDir()
+	opts := Options{Path: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: func() time.Time { return now }}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, dir, opts
 }
