@@ -31,7 +31,7 @@ func parseEnvelopeFast(raw []byte) (p Parsed, ok bool) {
 	fp.buf = *bytes.NewBuffer(raw)
 	fp.dec.Reset(&fp.buf)
 	var e fastEnvelope
-	if !e.read(&fp.dec) {
+	if !e.read(&fp.dec) || e.unsure {
 		return Parsed{}, false
 	}
 	// encoding/json's Decoder refuses nothing after the object but
@@ -40,6 +40,29 @@ func parseEnvelopeFast(raw []byte) (p Parsed, ok bool) {
 		return Parsed{}, false
 	}
 	return e.result()
+}
+
+// ReadEnvelope reads the envelope that is d's next value, in the pass that
+// reads the body around it (a bulk publish's): d reads body in place
+// (jsontext.NewDecoder(bytes.NewBuffer(body)): what it reads stays valid)
+// from its first byte, with jsontext's default options (duplicate names and
+// invalid UTF-8 are errors, as checkEventJSON has them), and body's nesting
+// was bounded by BatchWithinDepth. raw is a copy of the envelope's bytes,
+// what json.RawMessage would hold. parsed says whether *p was set to what
+// ParseEnvelope answers for raw (an accepted envelope), so that it need
+// not be read again; otherwise raw is left to ParseEnvelope (a refusal, or
+// a shape the one pass is not sure of). ok is false when d failed: body is
+// not strict JSON, and the caller reads it otherwise.
+func ReadEnvelope(d *jsontext.Decoder, body []byte, p *Parsed) (raw []byte, parsed, ok bool) {
+	start := d.InputOffset()
+	e := fastEnvelope{depthChecked: true}
+	if !e.read(d) {
+		return nil, false, false
+	}
+	// Between the member's name and its value: whitespace and one colon.
+	raw = bytes.Clone(bytes.TrimLeft(body[start:d.InputOffset()], " \t\r\n:"))
+	*p, parsed = e.result()
+	return raw, parsed, true
 }
 
 type fastParser struct {
@@ -71,12 +94,19 @@ type fastEnvelope struct {
 	hasCompany      bool           // workorder.company is present
 	companyID       jsontext.Value // workorder.company.id as encoding/json would see it
 	companyUnsure   bool           // workorder.company is not an object we can read exactly
+	// unsure: the envelope has a shape the one pass does not judge (a
+	// refusal, or a rare legal shape); the rest of it is only read through,
+	// so that a bulk publish's pass goes on to the next envelope.
+	unsure bool
+	// depthChecked: the whole body's nesting was bounded before the read
+	// (BatchWithinDepth), so values are not measured one by one.
+	depthChecked bool
 }
 
 // result applies parseEnvelopeSlow's checks to what read found; every
 // refusal is left to the slow path.
 func (e *fastEnvelope) result() (Parsed, bool) {
-	if e.event.Name == "" || e.timestamp == nil || !e.hasUser || !e.hasWorkorder {
+	if e.unsure || e.event.Name == "" || e.timestamp == nil || !e.hasUser || !e.hasWorkorder {
 		return Parsed{}, false
 	}
 	if _, err := time.Parse(time.RFC3339, string(e.timestamp)); err != nil {
@@ -107,16 +137,20 @@ func (e *fastEnvelope) result() (Parsed, bool) {
 	return p, true
 }
 
+// The readers below return false only when the decoder failed (the body
+// is not strict JSON, or nests too deep); a shape they are not sure of sets
+// unsure and reads the value through (giveUp).
+
 // read walks the top-level object. Members it does not need are read whole
 // (validated by jsontext, depth counted by depthWithin).
 func (e *fastEnvelope) read(d *jsontext.Decoder) bool {
-	return members(d, func(name []byte) bool {
+	return e.members(d, func(name []byte) bool {
 		switch string(name) {
 		case `"event"`:
 			return e.readEvent(d)
 		case `"timestamp"`:
 			var ok bool
-			e.timestamp, ok = readSimpleString(d)
+			e.timestamp, ok = e.readSimpleString(d)
 			return ok
 		case `"triggered_by_user"`:
 			e.hasUser = true
@@ -125,35 +159,44 @@ func (e *fastEnvelope) read(d *jsontext.Decoder) bool {
 			e.hasWorkorder = true
 			return e.readWorkorder(d)
 		}
-		return otherField(name, "event", "timestamp", "triggered_by_user", "workorder") && skipValue(d)
+		if !otherField(name, "event", "timestamp", "triggered_by_user", "workorder") {
+			return e.giveUp(d)
+		}
+		return e.skipValue(d)
 	})
 }
 
 // readEvent reads event: {name, params}.
 func (e *fastEnvelope) readEvent(d *jsontext.Decoder) bool {
-	return members(d, func(name []byte) bool {
+	return e.members(d, func(name []byte) bool {
 		switch string(name) {
 		case `"name"`:
-			s, ok := readSimpleString(d)
-			if ok {
-				e.event, ok = events.Lookup(string(s))
+			s, ok := e.readSimpleString(d)
+			if s != nil {
+				var known bool
+				if e.event, known = events.Lookup(string(s)); !known {
+					e.unsure = true // the slow path words it
+				}
 			}
 			return ok
 		case `"params"`:
 			return e.readParams(d)
 		}
-		return otherField(name, "name", "params") && skipValue(d)
+		if !otherField(name, "name", "params") {
+			return e.giveUp(d)
+		}
+		return e.skipValue(d)
 	})
 }
 
 // readParams reads event.params, a map to encoding/json: names match
 // exactly, and any value is a json.RawMessage.
 func (e *fastEnvelope) readParams(d *jsontext.Decoder) bool {
-	return members(d, func(name []byte) bool {
+	return e.members(d, func(name []byte) bool {
 		if bytes.IndexByte(name, '\\') >= 0 {
-			return false
+			return e.giveUp(d)
 		}
-		v, ok := readValue(d)
+		v, ok := e.readValue(d)
 		switch string(name) {
 		case `"work_order_company_id"`:
 			e.paramsCompany = v
@@ -167,14 +210,14 @@ func (e *fastEnvelope) readParams(d *jsontext.Decoder) bool {
 // readUser reads triggered_by_user, a struct{ ID json.Number }: any member
 // whose name folds to "id" must be what json.Number takes.
 func (e *fastEnvelope) readUser(d *jsontext.Decoder) bool {
-	return members(d, func(name []byte) bool {
+	return e.members(d, func(name []byte) bool {
 		if !plainName(name) {
-			return false
+			return e.giveUp(d)
 		}
 		if !equalFoldASCII(name[1:len(name)-1], "id") {
-			return skipValue(d)
+			return e.skipValue(d)
 		}
-		v, ok := readValue(d)
+		v, ok := e.readValue(d)
 		if !ok {
 			return false
 		}
@@ -182,30 +225,32 @@ func (e *fastEnvelope) readUser(d *jsontext.Decoder) bool {
 		case '0', 'n':
 			return true
 		case '"':
-			s := v[1 : len(v)-1]
-			return bytes.IndexByte(s, '\\') < 0 && isValidNumber(string(s))
+			if s := v[1 : len(v)-1]; bytes.IndexByte(s, '\\') < 0 && isValidNumber(string(s)) {
+				return true
+			}
 		}
-		return false
+		e.unsure = true
+		return true
 	})
 }
 
 // readWorkorder reads workorder, a map to encoding/json; company is read
 // as json.Unmarshal into struct{ ID json.RawMessage } would read it.
 func (e *fastEnvelope) readWorkorder(d *jsontext.Decoder) bool {
-	return members(d, func(name []byte) bool {
+	return e.members(d, func(name []byte) bool {
 		if bytes.IndexByte(name, '\\') >= 0 {
-			return false
+			return e.giveUp(d)
 		}
 		switch string(name) {
 		case `"id"`:
 			var ok bool
-			e.workorderID, ok = readValue(d)
+			e.workorderID, ok = e.readValue(d)
 			return ok
 		case `"company"`:
 			e.hasCompany = true
 			return e.readCompany(d)
 		}
-		return skipValue(d)
+		return e.skipValue(d)
 	})
 }
 
@@ -215,13 +260,13 @@ func (e *fastEnvelope) readWorkorder(d *jsontext.Decoder) bool {
 func (e *fastEnvelope) readCompany(d *jsontext.Decoder) bool {
 	if d.PeekKind() != '{' {
 		e.companyUnsure = true
-		return skipValue(d)
+		return e.skipValue(d)
 	}
-	return members(d, func(name []byte) bool {
+	return e.members(d, func(name []byte) bool {
 		if !plainName(name) {
 			e.companyUnsure = true
 		}
-		v, ok := readValue(d)
+		v, ok := e.readValue(d)
 		// The last member folding to "ID" wins, as in encoding/json.
 		if ok && equalFoldASCII(name[1:len(name)-1], "id") {
 			e.companyID = v
@@ -231,25 +276,37 @@ func (e *fastEnvelope) readCompany(d *jsontext.Decoder) bool {
 }
 
 // members reads an object member by member: member gets each name (quoted,
-// as in the body) with the decoder at its value, which it must read, and
-// returns false to give up. It reports whether the object was read whole;
-// null and other kinds are left to the slow path.
-func members(d *jsontext.Decoder, member func(name []byte) bool) bool {
-	if !beginObject(d) {
+// as in the body) with the decoder at its value, which it must read. Once
+// the envelope is unsure, the rest is read through without member. Any
+// other kind than an object is unsure (null included: the slow path).
+func (e *fastEnvelope) members(d *jsontext.Decoder, member func(name []byte) bool) bool {
+	if d.PeekKind() != '{' {
+		return e.giveUp(d)
+	}
+	if _, err := d.ReadToken(); err != nil {
 		return false
 	}
 	for {
 		name, ok := nextName(d)
-		if !ok {
+		switch {
+		case !ok:
 			return false
-		}
-		if name == nil {
+		case name == nil:
 			return true
-		}
-		if !member(name) {
+		case e.unsure:
+			if !e.skipValue(d) {
+				return false
+			}
+		case !member(name):
 			return false
 		}
 	}
+}
+
+// giveUp marks the envelope unsure and reads the value at d through.
+func (e *fastEnvelope) giveUp(d *jsontext.Decoder) bool {
+	e.unsure = true
+	return e.skipValue(d)
 }
 
 // nextName reads the next member name of the object being read, or its end
@@ -267,36 +324,30 @@ func nextName(d *jsontext.Decoder) (name []byte, ok bool) {
 	return nil, false
 }
 
-// beginObject reads a '{'; null and other kinds are left to the slow path.
-func beginObject(d *jsontext.Decoder) bool {
-	if d.PeekKind() != '{' {
-		return false
-	}
-	_, err := d.ReadToken()
-	return err == nil
-}
-
-// readSimpleString reads a string without escapes and returns its content.
-func readSimpleString(d *jsontext.Decoder) ([]byte, bool) {
+// readSimpleString reads a string without escapes and returns its content;
+// any other value is read through as unsure, and s is nil. ok is false
+// when the read failed.
+func (e *fastEnvelope) readSimpleString(d *jsontext.Decoder) (s []byte, ok bool) {
 	if d.PeekKind() != '"' {
-		return nil, false
+		return nil, e.giveUp(d)
 	}
 	v, err := d.ReadValue()
 	if err != nil {
 		return nil, false
 	}
-	s := v[1 : len(v)-1]
-	if bytes.IndexByte(s, '\\') >= 0 {
-		return nil, false
+	if s = v[1 : len(v)-1]; bytes.IndexByte(s, '\\') >= 0 {
+		e.unsure = true
+		return nil, true
 	}
 	return s, true
 }
 
 // readValue reads a value whole. Its depth is counted before jsontext reads
-// it: jsontext recurses up to 10,000 levels before it refuses, and a hostile
-// [[[[... should cost no more stack here than in nestingDepth.
-func readValue(d *jsontext.Decoder) (jsontext.Value, bool) {
-	if !depthWithin(d.UnreadBuffer(), maxEventDepth-d.StackDepth()) {
+// it, unless the whole body's was (depthChecked): jsontext recurses up to
+// 10,000 levels before it refuses, and a hostile [[[[... should cost no
+// more stack here than in nestingDepth.
+func (e *fastEnvelope) readValue(d *jsontext.Decoder) (jsontext.Value, bool) {
+	if !e.depthChecked && !depthWithin(d.UnreadBuffer(), maxEventDepth-d.StackDepth()) {
 		return nil, false
 	}
 	v, err := d.ReadValue()
@@ -306,8 +357,8 @@ func readValue(d *jsontext.Decoder) (jsontext.Value, bool) {
 	return v, true
 }
 
-func skipValue(d *jsontext.Decoder) bool {
-	_, ok := readValue(d)
+func (e *fastEnvelope) skipValue(d *jsontext.Decoder) bool {
+	_, ok := e.readValue(d)
 	return ok
 }
 

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/hookgate/hookgate/events"
 )
@@ -31,7 +34,47 @@ func sameAnswer(t *testing.T, raw []byte) bool {
 	if got != want || errText(gotErr) != errText(wantErr) {
 		t.Fatalf("ParseEnvelope(%q) = %+v, %s; want %+v, %s", raw, got, errText(gotErr), want, errText(wantErr))
 	}
+	if parsed := inBatch(t, raw, want, wantErr); ok && !parsed {
+		t.Fatalf("the fast path answered %q, but not when it is the envelope of a bulk publish", raw)
+	}
 	return ok
+}
+
+// inBatch fails unless ReadEnvelope, reading raw as the envelope of a bulk
+// publish's body, keeps raw's bytes and, when it parsed them, answers as
+// parseEnvelopeSlow does (want, wantErr). It returns whether it parsed them.
+func inBatch(t *testing.T, raw []byte, want Parsed, wantErr error) bool {
+	t.Helper()
+	body := append(append([]byte(`{"events":[{"envelope": `), raw...), `}]}`...)
+	if !BatchWithinDepth(body) {
+		return false
+	}
+	d := jsontext.NewDecoder(bytes.NewBuffer(body))
+	for range 5 { // {"events":[{"envelope"
+		if _, err := d.ReadToken(); err != nil {
+			return false
+		}
+	}
+	var p Parsed
+	got, parsed, ok := ReadEnvelope(d, body, &p)
+	if !ok {
+		return false
+	}
+	for range 3 { // }]}
+		if _, err := d.ReadToken(); err != nil {
+			return false // raw was not one value: the body is not JSON
+		}
+	}
+	if _, err := d.ReadToken(); err != io.EOF {
+		return false
+	}
+	if !bytes.Equal(got, bytes.Trim(raw, " \t\r\n")) {
+		t.Fatalf("ReadEnvelope kept %q of the envelope %q", got, raw)
+	}
+	if parsed && (wantErr != nil || p != want) {
+		t.Fatalf("ReadEnvelope parsed %q as %+v; the slow path answers %+v, %v", raw, p, want, wantErr)
+	}
+	return parsed
 }
 
 // errText is what tells two answers apart: a refusal's field, offset and

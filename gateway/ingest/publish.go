@@ -76,6 +76,9 @@ type Request struct {
 	ClientID       string // scopes the idempotency key
 	Body           []byte // the envelope; the Service keeps it, so the caller must not reuse it
 	IdempotencyKey string // "" for none
+	// Parsed is what ParseEnvelope answers for Body when the caller read
+	// Body in its own pass already (ReadEnvelope); nil: prepare parses it.
+	Parsed *Parsed
 }
 
 // Result is the 202 answer to a publish.
@@ -87,7 +90,8 @@ type Result struct {
 
 // Outcome is what a publish did: the answer, and whether it is the replay
 // of an earlier one with the same idempotency key. Answer is Result as
-// JSON for a new event; nil for a replay.
+// JSON for a new event published by Publish; nil for a replay and in a
+// bulk publish's outcomes (its caller answers all items at once).
 type Outcome struct {
 	Result   Result
 	Answer   []byte
@@ -110,7 +114,11 @@ func (s *Service) Publish(ctx context.Context, r Request) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	return s.finish(p, prior)
+	out, err := s.finish(p, prior)
+	if err == nil && !out.Replayed {
+		out.Answer = p.answerJSON()
+	}
+	return out, err
 }
 
 // ItemOutcome is what a bulk publish did with one of its envelopes: Err
@@ -161,12 +169,27 @@ type prepared struct {
 	ev     *store.Event
 	ds     []*store.Delivery
 	res    Result
-	answer []byte
+	answer []byte // res as JSON, once answerJSON made it
 	idem   *store.Idempotency
+	// The usual publish (one subscriber) needs no allocation beyond this
+	// struct for its delivery and the slices that hold it; the event is
+	// apart, since the event cache keeps it.
+	one     store.Delivery
+	oneDs   [1]*store.Delivery
+	oneItem [1]store.IngestItem
 }
 
 func (p *prepared) items() []store.IngestItem {
-	return []store.IngestItem{{Event: p.ev, Deliveries: p.ds}}
+	p.oneItem[0] = store.IngestItem{Event: p.ev, Deliveries: p.ds}
+	return p.oneItem[:]
+}
+
+// answerJSON is the 202 answer, res as JSON.
+func (p *prepared) answerJSON() []byte {
+	if p.answer == nil {
+		p.answer = p.res.AppendJSON(make([]byte, 0, 128))
+	}
+	return p.answer
 }
 
 // prepare checks the disk, the company's quota and the envelope, and fans
@@ -185,8 +208,10 @@ func (s *Service) prepare(ctx context.Context, r Request) (_ *prepared, err erro
 		}
 	}
 	raw := r.Body
-	parsed, err := ParseEnvelope(raw)
-	if err != nil {
+	var parsed Parsed
+	if r.Parsed != nil {
+		parsed = *r.Parsed
+	} else if parsed, err = ParseEnvelope(raw); err != nil {
 		return nil, err
 	}
 	if parsed.CompanyID != r.Company {
@@ -197,15 +222,14 @@ func (s *Service) prepare(ctx context.Context, r Request) (_ *prepared, err erro
 		ID: uuid.NewString(), TraceID: uuid.NewString(), Name: parsed.Name,
 		CompanyID: parsed.CompanyID, WorkOrderID: parsed.WorkOrderID, Payload: raw, ReceivedAt: now,
 	}}
-	p.ds = fanOut(p.ev, parsed, s.o.Subscribers.Subscribers(parsed.CompanyID, parsed.Name), now)
+	p.fanOut(parsed, s.o.Subscribers.Subscribers(parsed.CompanyID, parsed.Name), now)
 	stampTrace(ctx, p.ev, len(p.ds))
 	p.res = Result{EventID: p.ev.ID, TraceID: p.ev.TraceID, Deliveries: len(p.ds)}
-	p.answer = p.res.AppendJSON(make([]byte, 0, 128))
 	if key := r.IdempotencyKey; key != "" {
 		if err := CheckIdempotencyKey(key); err != nil {
 			return nil, err
 		}
-		p.idem = &store.Idempotency{Key: r.ClientID + "\x00" + key, Response: idemRecord(p.answer, raw), TTL: s.o.IdempotencyTTL}
+		p.idem = &store.Idempotency{Key: r.ClientID + "\x00" + key, Response: idemRecord(p.answerJSON(), raw), TTL: s.o.IdempotencyTTL}
 	}
 	return p, nil
 }
@@ -226,22 +250,31 @@ func (s *Service) finish(p *prepared, prior []byte) (Outcome, error) {
 	if s.o.Accepted != nil {
 		s.o.Accepted(p.ev, len(p.ds))
 	}
-	return Outcome{Result: p.res, Answer: p.answer}, nil
+	return Outcome{Result: p.res}, nil
 }
 
-// fanOut makes one delivery of ev, due now, per subscribed webhook.
-func fanOut(ev *store.Event, p Parsed, subs []*store.Webhook, now time.Time) []*store.Delivery {
-	prio := int(events.PriorityOf(p.Name))
-	ds := make([]*store.Delivery, 0, len(subs))
-	for _, w := range subs {
-		ds = append(ds, &store.Delivery{
-			ID: uuid.NewString(), EventID: ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
-			EventName: p.Name, WorkOrderID: p.WorkOrderID, Priority: prio,
+// fanOut makes p.ds: one delivery of p.ev, due now, per subscribed webhook
+// (the only one in p itself).
+func (p *prepared) fanOut(parsed Parsed, subs []*store.Webhook, now time.Time) {
+	prio := int(events.PriorityOf(parsed.Name))
+	if len(subs) == 1 {
+		p.ds = p.oneDs[:0]
+	} else {
+		p.ds = make([]*store.Delivery, 0, len(subs))
+	}
+	for i, w := range subs {
+		d := &p.one
+		if i > 0 {
+			d = new(store.Delivery)
+		}
+		*d = store.Delivery{
+			ID: uuid.NewString(), EventID: p.ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
+			EventName: parsed.Name, WorkOrderID: parsed.WorkOrderID, Priority: prio,
 			State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now,
 			Ordered: w.Ordered(), // the store numbers it in its lane
-		})
+		}
+		p.ds = append(p.ds, d)
 	}
-	return ds
 }
 
 // idemRecord is what an Idempotency-Key keeps: the 202 answer plus the

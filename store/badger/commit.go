@@ -420,11 +420,11 @@ func (w *wtx) setExpiring(k, v []byte) error {
 
 func (w *wtx) del(k []byte) error { w.writes++; return w.txn.Delete(k) }
 
-// enqueue adds d's queue key and counts it. rec is d's record as written
-// under its d/ key in the same transaction: the queue key carries a copy, so
-// that a claim reads the delivery from the queue scan it is already doing
-// instead of looking the record up at random in the LSM (a tenth of the
-// gateway's CPU when draining a backlog). transition rewrites both together.
+// enqueue adds d's queue key and counts it. rec is d's record: the queue
+// key carries it, so that a claim reads the delivery from the queue scan it
+// is already doing instead of looking the record up at random in the LSM (a
+// tenth of the gateway's CPU when draining a backlog), and the d/ key holds
+// only a reference to it (format 6). transition rewrites both together.
 func (w *wtx) enqueue(d *store.Delivery, rec []byte) error {
 	if err := w.set(queueKey(d.Priority, d.DueAt, d.ID), rec); err != nil {
 		return err

@@ -60,7 +60,10 @@ func getDeliveryRec(txn *badger.Txn, id string) (*store.Delivery, deliveryFlags,
 	var d *store.Delivery
 	var flags deliveryFlags
 	err = it.Value(func(v []byte) error {
-		d, flags, err = decodeDelivery(v)
+		rec, err := deliveryRecord(txn, id, v)
+		if err == nil {
+			d, flags, err = decodeDelivery(rec)
+		}
 		return err
 	})
 	return d, flags, err
@@ -118,9 +121,13 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	} else {
 		v = encodeDelivery(next, flags)
 	}
-	if done { // finished: the record starts its retention clock
+	queued := next.State == store.DeliveryPending && flags&laneWaiting == 0
+	switch {
+	case done: // finished: the record starts its retention clock
 		err = w.setExpiring(deliveryKey(next.ID), v)
-	} else {
+	case queued: // the record goes on the queue key (enqueue, below)
+		err = w.set(deliveryKey(next.ID), queueRef(next))
+	default:
 		err = w.set(deliveryKey(next.ID), v)
 	}
 	if err != nil {
@@ -140,10 +147,10 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 		return err
 	}
 	switch {
-	case next.State == store.DeliveryPending && flags&laneWaiting != 0:
-		w.countWaiting(next)
-	case next.State == store.DeliveryPending:
+	case queued:
 		err = w.enqueue(next, v)
+	case next.State == store.DeliveryPending: // waiting in its lane
+		w.countWaiting(next)
 	case next.State == store.DeliveryInFlight:
 		err = w.set(inFlightKey(next.ID), nil)
 	}
@@ -176,6 +183,9 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 // changing again reads it, which is rare: finishing one reads nothing.
 func (w *wtx) recordClock(id string) ([]byte, error) {
 	v, err := getValue(w.txn, deliveryKey(id))
+	if err == nil {
+		v, err = deliveryRecord(w.txn, id, v)
+	}
 	if err != nil {
 		return nil, err
 	}

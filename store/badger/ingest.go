@@ -183,6 +183,7 @@ type preparedIngest struct {
 	// size and logSize estimate what the publish adds toward badger's
 	// transaction limit and to the value log (op.size, op.logSize).
 	size, logSize int
+	one           [1][]byte // recs of a publish of one event (all of them)
 }
 
 // prepareIngest validates and completes the items before they are queued
@@ -191,7 +192,10 @@ type preparedIngest struct {
 // the value log and counts only its key and pointer toward the transaction.
 func (s *Store) prepareIngest(items []store.IngestItem) (*preparedIngest, error) {
 	now := s.now()
-	p := &preparedIngest{recs: make([][]byte, len(items))}
+	p := &preparedIngest{}
+	if p.recs = p.one[:]; len(items) != 1 {
+		p.recs = make([][]byte, len(items))
+	}
 	for k, it := range items {
 		if it.Event == nil || it.Event.ID == "" {
 			return nil, errors.New("store: ingest: event without id")
@@ -213,7 +217,7 @@ func (s *Store) prepareIngest(items []store.IngestItem) (*preparedIngest, error)
 				d.UpdatedAt = d.CreatedAt
 			}
 			ids[i] = d.ID
-			p.size += 600 // its record and the queue key's copy, both in the LSM
+			p.size += 400 // its record on the queue key and the d/ reference, both in the LSM
 		}
 		rec := encodeEvent(it.Event, ids)
 		p.recs[k] = rec

@@ -25,8 +25,8 @@ const (
 	pEventOpen   = "o\x00" // o/<eventID>                                     → open deliveries (uvarint; fan-out > 1 only)
 	pEventExp    = "x\x00" // x/<eventID>                                     → expires8 seq8 (its block; expires8 alone before format 3): the event's retention clock runs
 	pExpiry      = "X\x00" // X/<expires8><seq8>                              → event ids: what sweepEvents deletes, oldest first (X/<expires8><eventID> → nil before format 3)
-	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (codec.go)
-	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → copy of the d/ record (nil from older builds); not for a delivery waiting in its lane (laneWaiting)
+	pDelivery    = "d\x00" // d/<deliveryID>                                  → Delivery record (codec.go); while queued, a reference to its q/ key (format 6, recordQueued)
+	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → the Delivery record (before format 6 a copy of the d/ record; nil from older builds); not for a delivery waiting in its lane (laneWaiting)
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
 	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil (bucket x: dead; o and s before format 3)
 	pAttempt     = "a\x00" // a/<deliveryID>\0<attempt4>                      → Attempt record

@@ -294,25 +294,15 @@ func TestMigrateFromFormat3(t *testing.T) {
 	if n := countKeys(t, s, []byte(pExpiry)) + countKeys(t, s, []byte(pEventExp)); n != 0 {
 		t.Fatalf("%d expiry markers left", n)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if v := getRaw(t, dir, keyFormat); !bytes.Equal(v, binary.AppendUvarint(nil, currentFormat)) {
-		t.Fatalf("format marker %v, want %d", v, currentFormat)
-	}
+	closeAsCurrent(t, s, dir)
 }
 
 // TestMigrateFromFormat4: a folder of format 4 (lane tails already out of
 // the queue, records without a clock) opens as the current format, its
 // waiting delivery still waiting and its head still claimable.
 func TestMigrateFromFormat4(t *testing.T) {
-	dir := t.TempDir()
 	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	opts := Options{Path: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: func() time.Time { return now }}
-	s, err := Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dir, opts := openQuietAt(t, now)
 	for i, id := range []string{"head", "tail"} {
 		ev := &store.Event{ID: "ev-" + id, TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
 		d := &store.Delivery{ID: "d-" + id, EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Ordered: true,
@@ -321,7 +311,71 @@ func TestMigrateFromFormat4(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = s.db.Update(func(txn *badger.Txn) error { return txn.Set(keyFormat, binary.AppendUvarint(nil, 4)) })
+	s = reopenAfter(t, s, opts, func(txn *badger.Txn) error { return txn.Set(keyFormat, binary.AppendUvarint(nil, 4)) })
+	claimed, err := s.ClaimDue(ctx, 1, now.Add(time.Second), 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != "d-head" {
+		t.Fatalf("claimed %v, %v; want the lane's head only", claimed, err)
+	}
+	closeAsCurrent(t, s, dir)
+}
+
+// TestMigrateFromFormat5: a folder of format 5 (a queued delivery's record
+// in its d/ key and, copied, on its queue key) opens as the current format:
+// the delivery reads by id and is claimed as written, and once queued again
+// (a retry) its d/ value is a reference to its queue key.
+func TestMigrateFromFormat5(t *testing.T) {
+	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, dir, opts := openQuietAt(t, now)
+	ev := &store.Event{ID: "ev-1", TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
+	d := &store.Delivery{ID: "d-1", EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Priority: 1, DueAt: now, CreatedAt: now}
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Make it format 5: the record in the d/ key too.
+	qk := queueKey(d.Priority, d.DueAt, d.ID)
+	s = reopenAfter(t, s, opts, func(txn *badger.Txn) error {
+		rec, err := getValue(txn, qk)
+		if err != nil {
+			return err
+		}
+		return errors.Join(txn.Set(deliveryKey(d.ID), rec), txn.Set(keyFormat, binary.AppendUvarint(nil, 5)))
+	})
+	if g, err := s.GetDelivery(ctx, d.ID); err != nil || g.State != store.DeliveryPending || g.EventID != ev.ID || !g.DueAt.Equal(now) {
+		t.Fatalf("read by id after the migration: %+v, %v", g, err)
+	}
+	claimed, err := s.ClaimDue(ctx, 1, now, 10)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != d.ID {
+		t.Fatalf("claimed %v, %v; want %s", claimed, err, d.ID)
+	}
+	next := *claimed[0]
+	next.State, next.Attempts, next.DueAt = store.DeliveryPending, 1, now.Add(time.Minute)
+	if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: 1, WebhookID: d.WebhookID, CompanyID: 7, EventID: ev.ID, Outcome: store.OutcomeRetry, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.View(func(txn *badger.Txn) error {
+		v, err := getValue(txn, deliveryKey(d.ID))
+		if err != nil {
+			return err
+		}
+		if k, ok := queueRefKey(v, d.ID); !ok || !bytes.Equal(k, queueKey(1, next.DueAt, d.ID)) {
+			t.Errorf("the retry's d/ value is %x, want a reference to its queue key", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.GetDelivery(ctx, d.ID); err != nil || g.Attempts != 1 || !g.DueAt.Equal(next.DueAt) {
+		t.Fatalf("the retry read by id: %+v, %v", g, err)
+	}
+	closeAsCurrent(t, s, dir)
+}
+
+// reopenAfter makes s's folder what an older build left (change, one
+// transaction), closes it and opens it again with opts, migrating it.
+func reopenAfter(t *testing.T, s *Store, opts Options, change func(txn *badger.Txn) error) *Store {
+	t.Helper()
+	err := s.db.Update(change)
 	if err == nil {
 		err = s.Close()
 	}
@@ -331,14 +385,30 @@ func TestMigrateFromFormat4(t *testing.T) {
 	if s, err = Open(opts); err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := s.ClaimDue(ctx, 1, now.Add(time.Second), 10)
-	if err != nil || len(claimed) != 1 || claimed[0].ID != "d-head" {
-		t.Fatalf("claimed %v, %v; want the lane's head only", claimed, err)
-	}
+	return s
+}
+
+// closeAsCurrent closes s, whose folder is dir, and fails unless the folder
+// is marked with the current format.
+func closeAsCurrent(t *testing.T, s *Store, dir string) {
+	t.Helper()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if v := getRaw(t, dir, keyFormat); !bytes.Equal(v, binary.AppendUvarint(nil, currentFormat)) {
 		t.Fatalf("format marker %v, want %d", v, currentFormat)
 	}
+}
+
+// openQuietAt opens a store in a new folder, logging nowhere, its clock
+// stopped at now; it returns the folder and the options to open it again.
+func openQuietAt(t *testing.T, now time.Time) (*Store, string, Options) {
+	t.Helper()
+	dir := t.TempDir()
+	opts := Options{Path: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: func() time.Time { return now }}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, dir, opts
 }

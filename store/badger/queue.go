@@ -589,7 +589,14 @@ func scanDeliveries(txn *badger.Txn, match func(*store.Delivery) bool, out *[]*s
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
 		var d *store.Delivery
-		if err := it.Item().Value(func(v []byte) (err error) { d, _, err = decodeDelivery(v); return err }); err != nil {
+		id := string(it.Item().Key()[len(pDelivery):])
+		if err := it.Item().Value(func(v []byte) error {
+			rec, err := deliveryRecord(txn, id, v)
+			if err == nil {
+				d, _, err = decodeDelivery(rec)
+			}
+			return err
+		}); err != nil {
 			return err
 		}
 		if match(d) {

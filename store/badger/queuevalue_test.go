@@ -3,6 +3,7 @@ package badger_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -12,10 +13,11 @@ import (
 	"github.com/hookgate/hookgate/store/badger"
 )
 
-// TestQueueKeyCarriesTheDelivery: every queue key holds a copy of its
-// delivery's record, rewritten with it on each state change, and a claim
-// takes the delivery from there: with the d/ record removed behind the
-// store's back, the queued delivery is still claimed, as last recorded.
+// TestQueueKeyCarriesTheDelivery: every queue key holds its delivery's
+// record, rewritten on each state change, and the d/ key only where it is
+// (format 6); a read by id finds it there, and a claim takes the delivery
+// from the queue key: with the d/ value removed behind the store's back,
+// the queued delivery is still claimed, as last recorded.
 func TestQueueKeyCarriesTheDelivery(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -43,6 +45,10 @@ func TestQueueKeyCarriesTheDelivery(t *testing.T) {
 	if err := s.RecordAttempt(ctx, &next, a); err != nil {
 		t.Fatal(err)
 	}
+	// Read by id, the queued delivery is its record on the queue key.
+	if g, err := s.GetDelivery(ctx, "del-1"); err != nil || g.Attempts != 1 || g.LastStatus != 503 || g.State != store.DeliveryPending || !g.DueAt.Equal(next.DueAt) {
+		t.Fatalf("GetDelivery of the queued retry: %+v, %v", g, err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -52,19 +58,24 @@ func TestQueueKeyCarriesTheDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.Update(func(txn *dgraph.Txn) error {
-		rec, err := txn.Get([]byte("d\x00del-1"))
+		ref, err := txn.Get([]byte("d\x00del-1"))
 		if err != nil {
 			return err
 		}
-		want, _ := rec.ValueCopy(nil)
+		// Format 6: the d/ value of a queued delivery is where its record
+		// is (3, priority, due time), not a second copy of it.
+		v, _ := ref.ValueCopy(nil)
+		want := binary.BigEndian.AppendUint64([]byte{3, 1}, uint64(t0.Add(10*time.Second).UnixNano()))
+		if !bytes.Equal(v, want) {
+			t.Errorf("the queued delivery's d/ value is %x, want %x (a reference to its queue key)", v, want)
+		}
 		it := txn.NewIterator(dgraph.IteratorOptions{Prefix: []byte("q\x00")})
 		defer it.Close()
 		n := 0
 		for it.Rewind(); it.Valid(); it.Next() {
 			n++
-			v, _ := it.Item().ValueCopy(nil)
-			if !bytes.Equal(v, want) {
-				t.Errorf("queue key %q holds %x, the record is %x", it.Item().Key(), v, want)
+			if k := it.Item().Key(); !bytes.HasSuffix(k, []byte("del-1")) || !bytes.Equal(k[3:11], want[2:]) {
+				t.Errorf("queue key %q is not the one the d/ value refers to", k)
 			}
 		}
 		if n != 1 {
