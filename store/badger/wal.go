@@ -103,13 +103,16 @@ func fdatasync(path string) error {
 	return nil
 }
 
-// syncAll makes everything committed so far durable: badger's own sync,
-// and with outcome_sync_delay the memtable logs it rotated out since the
-// last call (see rotatedLogs).
+// syncAll makes everything committed so far durable: with
+// outcome_sync_delay the memtable logs badger rotated out since the last
+// call (see rotatedLogs), then badger's own sync. Older logs first: what
+// a power loss in the middle keeps is still a prefix of what was
+// committed (commit.go, "Outcomes").
 func (s *Store) syncAll() error {
-	err := s.db.Sync()
-	if err == nil && s.logs != nil {
-		err = s.logs.sync()
+	if s.logs != nil {
+		if err := s.logs.sync(); err != nil {
+			return err
+		}
 	}
-	return err
+	return s.db.Sync()
 }
