@@ -26,8 +26,14 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	delivery := fs.String("delivery", "", `extra attributes of the gateway's delivery block, e.g. 'workers = 128'`)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	gw := fs.String("gateway-binary", "", "measure this hookgate executable instead of this one (another build)")
-	if pos, err := parseArgs(fs, args); err != nil || len(pos) != 0 {
-		fmt.Fprintln(stderr, "usage: hookgate bench [--events N] [--connections N] [--payload-size BYTES] [--fanout N] [--rate N] [--paced 5s] [--delivery HCL] [--json]")
+	compare := fs.String("compare", "", "also measure this hookgate executable, in rounds alternating with the first, and print each figure's change per round")
+	rounds := fs.Int("rounds", benchrun.DefaultRounds, "rounds of --compare (one run of each build per round)")
+	if pos, err := parseArgs(fs, args); err != nil || len(pos) != 0 || *rounds < 1 {
+		fmt.Fprintln(stderr, "usage: hookgate bench [--events N] [--connections N] [--payload-size BYTES] [--fanout N] [--rate N] [--paced 5s] [--delivery HCL] [--gateway-binary PATH] [--compare PATH [--rounds N]] [--json]")
+		return 2
+	}
+	if *compare == "" && flagSet(fs, "rounds") {
+		fmt.Fprintln(stderr, "hookgate bench: --rounds is the number of rounds of --compare; give --compare PATH too")
 		return 2
 	}
 	bin := *gw
@@ -47,8 +53,15 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	rep, err := benchrun.Run(ctx, benchrun.Options{Binary: bin, Events: *events, Connections: *conns,
-		PayloadSize: *size, FanOut: *fanOut, Rate: *rate, Paced: *paced, Progress: progress, Delivery: *delivery})
+	o := benchrun.Options{Binary: bin, Events: *events, Connections: *conns,
+		PayloadSize: *size, FanOut: *fanOut, Rate: *rate, Paced: *paced, Progress: progress, Delivery: *delivery}
+	var rep interface{ Print(io.Writer) }
+	var err error
+	if *compare != "" {
+		rep, err = benchrun.Compare(ctx, o, bin, *compare, *rounds)
+	} else {
+		rep, err = benchrun.Run(ctx, o)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hookgate bench: %v\n", err)
 		return 1
@@ -61,4 +74,11 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	}
 	rep.Print(stdout)
 	return 0
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -62,4 +62,45 @@ func TestBenchCommandRefusesBadFlags(t *testing.T) {
 	if code := run([]string{"bench", "--events", "many"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage: hookgate bench") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
+	errb.Reset()
+	if code := run([]string{"bench", "--rounds", "5"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--rounds is the number of rounds of --compare") {
+		t.Errorf("--rounds without --compare: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestBenchCompare runs `hookgate bench --compare` tiny, this binary
+// against itself in two rounds, and checks that every run of both builds
+// delivered everything and that the summary has each figure — not how the
+// two compare.
+func TestBenchCompare(t *testing.T) {
+	cmd := exec.Command(binary, "bench", "--events", "120", "--connections", "4", "--rate", "0",
+		"--compare", binary, "--rounds", "2", "--json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("hookgate bench --compare: %v\n%s", err, stderr.String())
+	}
+	var c benchrun.Comparison
+	if err := json.Unmarshal(stdout.Bytes(), &c); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout.String())
+	}
+	if len(c.Rounds) != 2 || c.Other != binary {
+		t.Fatalf("rounds %d, other %q", len(c.Rounds), c.Other)
+	}
+	for i, rd := range c.Rounds {
+		for _, r := range []*benchrun.Report{rd.Base, rd.Other} {
+			if r == nil || r.Drain.Deliveries != 119 || r.Publish.Deliveries != 120 || r.Latency != nil {
+				t.Errorf("round %d: %+v", i+1, r)
+			}
+		}
+	}
+	names := map[string]bool{}
+	for _, f := range c.Figures {
+		names[f.Name] = f.Base.Median > 0 && f.Other.Median > 0
+	}
+	for _, n := range []string{"plain Go client", "drain", "drain, gateway CPU", "publish and deliver"} {
+		if !names[n] {
+			t.Errorf("figure %q missing or zero: %+v", n, c.Figures)
+		}
+	}
 }

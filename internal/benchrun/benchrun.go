@@ -48,6 +48,8 @@ const (
 	DefaultFanOut      = 1
 	DefaultRate        = 1000
 	DefaultPaced       = 5 * time.Second
+	// DefaultRounds of --compare: the fewest that give a range.
+	DefaultRounds = 3
 )
 
 func (o *Options) fill() {
