@@ -439,15 +439,8 @@ func listByIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter) ([]*stor
 // getAttemptSummary reads the record under k without its headers and
 // bodies, decoding from the value Badger lends rather than a copy of it.
 func getAttemptSummary(txn *badger.Txn, k []byte) (*store.Attempt, error) {
-	item, err := txn.Get(k)
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, store.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
 	var a *store.Attempt
-	err = item.Value(func(v []byte) error {
+	err := viewValue(txn, k, func(v []byte) error {
 		var err error
 		a, _, err = decodeAttemptPart(v, false)
 		return err

@@ -606,6 +606,20 @@ func encodeDepth(d [3]int64) []byte {
 }
 
 // getValue returns a copy of key's value; ErrNotFound when absent.
+// viewValue calls fn with k's value in badger's own buffer (valid during
+// the call only), for readers that decode it rather than keep it;
+// store.ErrNotFound when k is absent.
+func viewValue(txn *badger.Txn, k []byte, fn func(v []byte) error) error {
+	it, err := txn.Get(k)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return store.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return it.Value(fn)
+}
+
 func getValue(txn *badger.Txn, k []byte) ([]byte, error) {
 	it, err := txn.Get(k)
 	if errors.Is(err, badger.ErrKeyNotFound) {

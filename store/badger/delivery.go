@@ -50,16 +50,9 @@ func getDelivery(txn *badger.Txn, id string) (*store.Delivery, error) {
 
 // getDeliveryRec is getDelivery with the record's flags, for transition.
 func getDeliveryRec(txn *badger.Txn, id string) (*store.Delivery, deliveryFlags, error) {
-	it, err := txn.Get(deliveryKey(id))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, 0, store.ErrNotFound
-	}
-	if err != nil {
-		return nil, 0, err
-	}
 	var d *store.Delivery
 	var flags deliveryFlags
-	err = it.Value(func(v []byte) error {
+	err := viewValue(txn, deliveryKey(id), func(v []byte) error {
 		rec, err := deliveryRecord(txn, id, v)
 		if err == nil {
 			d, flags, err = decodeDelivery(rec)

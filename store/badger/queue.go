@@ -512,16 +512,9 @@ func (s *Store) GetEvent(ctx context.Context, eventID string) (*store.Event, err
 
 // readEvent reads one event in txn; store.ErrNotFound when there is none.
 func readEvent(txn *badger.Txn, eventID string) (*store.Event, error) {
-	it, err := txn.Get(eventKey(eventID))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil, store.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
 	var ev *store.Event
 	// Decoded in badger's buffer: the payload is copied once, by decodeEvent.
-	err = it.Value(func(v []byte) error {
+	err := viewValue(txn, eventKey(eventID), func(v []byte) error {
 		r, err := decodeEvent(v)
 		if err == nil {
 			ev = &r.Event
