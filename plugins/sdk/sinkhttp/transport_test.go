@@ -167,19 +167,8 @@ func TestHTTPS(t *testing.T) {
 // with its length; and it answers with a 100 Continue before the answer,
 // which is skipped.
 func TestWireFormat(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	lines := make(chan []string, 1)
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		br := bufio.NewReader(conn)
+	addr := serveOneConn(t, func(conn net.Conn, br *bufio.Reader) {
 		var head []string
 		length := 0
 		for {
@@ -200,15 +189,15 @@ func TestWireFormat(t *testing.T) {
 		_, _ = io.ReadFull(br, body)
 		lines <- append(head, "body="+string(body))
 		_, _ = io.WriteString(conn, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nX-Id: 7\r\nContent-Length: 2\r\n\r\nok")
-	}()
+	})
 	c := New(Options{Policy: loose, UserAgent: "ua/1"})
 	h := http.Header{"webhook-id": {"msg_1"}, "X-MiXeD": {"a", "b"}}
-	resp, res := c.Do(context.Background(), &Request{Method: "POST", URL: "http://" + ln.Addr().String() + "/p?q=1", Header: h, Body: []byte(`{"a":1}`)})
+	resp, res := c.Do(context.Background(), &Request{Method: "POST", URL: "http://" + addr + "/p?q=1", Header: h, Body: []byte(`{"a":1}`)})
 	if res != nil || resp.Status != 201 || string(resp.Body) != "ok" || resp.Header.Get("X-Id") != "7" {
 		t.Fatalf("%+v %+v", resp, res)
 	}
 	got := strings.Join(<-lines, "\n")
-	for _, want := range []string{"POST /p?q=1 HTTP/1.1", "Host: " + ln.Addr().String(), "User-Agent: ua/1",
+	for _, want := range []string{"POST /p?q=1 HTTP/1.1", "Host: " + addr, "User-Agent: ua/1",
 		"webhook-id: msg_1", "X-MiXeD: a", "X-MiXeD: b", "Content-Length: 7", `body={"a":1}`} {
 		if !strings.Contains(got, want+"\n") && !strings.HasSuffix(got, want) {
 			t.Errorf("the request lacks %q:\n%s", want, got)
@@ -256,31 +245,42 @@ func TestPoolLimits(t *testing.T) {
 // "malformed HTTP response" (the parser is handed the partial line as if
 // it were whole) — a timeout is what the delivery log and the retry say.
 func TestStatusLineCutByDeadline(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	addr := serveOneConn(t, func(conn net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		conn.Write([]byte("HTTP/1."))
+		<-stop
+	})
+	c := New(Options{Policy: loose})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, res := c.Do(ctx, &Request{Method: "POST", URL: "http://" + addr + "/", Body: []byte("x"), Timeout: 200 * time.Millisecond})
+	if res == nil || !res.Retryable || !strings.HasPrefix(res.Error, "timed out after") {
+		t.Fatalf("%+v, want a retryable timeout", res)
+	}
+}
+
+// serveOneConn listens on loopback, hands the first connection (and a
+// reader of it) to handle on its own goroutine, and closes both when
+// handle returns or the test ends: a raw server for answers net/http
+// would not write. It returns the address.
+func serveOneConn(t *testing.T, handle func(conn net.Conn, br *bufio.Reader)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	stop := make(chan struct{})
-	defer close(stop)
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		conn, err := ln.Accept()
 		if err != nil {
 			return
 		}
 		defer conn.Close()
-		br := bufio.NewReader(conn)
-		if _, err := http.ReadRequest(br); err != nil {
-			return
-		}
-		conn.Write([]byte("HTTP/1."))
-		<-stop
+		handle(conn, bufio.NewReader(conn))
 	}()
-	c := New(Options{Policy: loose})
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	_, res := c.Do(ctx, &Request{Method: "POST", URL: "http://" + ln.Addr().String() + "/", Body: []byte("x"), Timeout: 200 * time.Millisecond})
-	if res == nil || !res.Retryable || !strings.HasPrefix(res.Error, "timed out after") {
-		t.Fatalf("%+v, want a retryable timeout", res)
-	}
+	return ln.Addr().String()
 }
