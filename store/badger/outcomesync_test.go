@@ -16,19 +16,7 @@ import (
 // otherwise, and Close syncs what is left (commit.go, "Outcomes").
 func TestOutcomeSync(t *testing.T) {
 	ctx := context.Background()
-	// publish ingests one event and returns its delivery, claimed.
-	publish := func(t *testing.T, s *badger.Store) *store.Delivery {
-		t.Helper()
-		now := time.Now()
-		if _, err := s.Ingest(ctx, nil, []store.IngestItem{benchItem(1, now)}); err != nil {
-			t.Fatal(err)
-		}
-		ds, err := s.ClaimDue(ctx, 1, now.Add(time.Hour), 1)
-		if err != nil || len(ds) != 1 {
-			t.Fatalf("claim: %v, %d deliveries", err, len(ds))
-		}
-		return ds[0]
-	}
+	publish := publishOne
 	record := func(t *testing.T, s *badger.Store, d *store.Delivery) {
 		t.Helper()
 		next := *d
@@ -132,4 +120,19 @@ func TestClaimsWaitForTheSync(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the claim never returned")
 	}
+}
+
+// publishOne ingests one event with one delivery and returns the
+// delivery, claimed.
+func publishOne(t *testing.T, s *badger.Store) *store.Delivery {
+	t.Helper()
+	now := time.Now()
+	if _, err := s.Ingest(context.Background(), nil, []store.IngestItem{benchItem(1, now)}); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := s.ClaimDue(context.Background(), 1, now.Add(time.Hour), 1)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("claim: %v, %d deliveries", err, len(ds))
+	}
+	return ds[0]
 }

@@ -21,15 +21,8 @@ func TestClaimedDeliveryNeverReadsAsUnattempted(t *testing.T) {
 	defer s.Close()
 	const rounds = 100
 	for i := range rounds {
-		now := time.Now()
-		if _, err := s.Ingest(ctx, nil, []store.IngestItem{benchItem(1, now)}); err != nil {
-			t.Fatal(err)
-		}
-		ds, err := s.ClaimDue(ctx, 1, now.Add(time.Hour), 1)
-		if err != nil || len(ds) != 1 {
-			t.Fatalf("claim: %v, %d", err, len(ds))
-		}
-		d := ds[0]
+		d := publishOne(t, s)
+		now := d.CreatedAt // the listing's window is around it
 		var wg sync.WaitGroup
 		wg.Go(func() {
 			next := *d
