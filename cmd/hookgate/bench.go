@@ -75,10 +75,3 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	rep.Print(stdout)
 	return 0
 }
-
-// flagSet reports whether the command line set the flag name.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
