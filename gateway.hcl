@@ -242,6 +242,9 @@ telemetry {
 # their config); an http sink without it is open to every company.
 # A sink may carry `rate_limit = "1000/h"` (and `rate_burst`): one limit for
 # every webhook delivering through it, such as one ServiceNow instance's.
+# `cpus = N` sets the sink process's GOMAXPROCS (default: half the gateway's,
+# at least 1; the implicit http sink gets the default too). A sink mostly
+# waits on the network, and fewer Ps spin less between its exchanges.
 
 # An example webhook. It is inactive, so a fresh `make run` delivers nowhere;
 # set status = "active" and a real url to try it.

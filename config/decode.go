@@ -49,7 +49,7 @@ var (
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "client", LabelNames: []string{"id"}}},
 	}
 	clientSchema  = attrSchema("secret", "secret_sha256", "company_id", "user_id", "scopes")
-	sinkSchema    = attrSchema("type", "command", "sha256", "config", "companies", "rate_limit", "rate_burst")
+	sinkSchema    = attrSchema("type", "command", "sha256", "config", "companies", "rate_limit", "rate_burst", "cpus")
 	webhookSchema = attrSchema("company_id", "user_id", "url", "method", "status", "events", "secret",
 		"headers", "payload_template", "sink", "notification_email", "model_properties", "signature_format",
 		"secret_grace_period", "rate_limit", "rate_burst", "max_in_flight",
@@ -161,14 +161,18 @@ func (b *body) value(name string, ty cty.Type) (cty.Value, *hcl.Attribute, bool)
 }
 
 // into decodes an attribute into the Go value dst points at; on success dst
-// is overwritten, otherwise it keeps its default.
+// is overwritten and the attribute returned, for checks of the value. A
+// value that did not decode is reported here and returns nil (dst keeps
+// its default), so those checks do not add a second error about a value
+// nobody wrote.
 func (b *body) into(name string, ty cty.Type, dst any) *hcl.Attribute {
 	v, attr, ok := b.value(name, ty)
 	if !ok {
-		return attr
+		return nil
 	}
 	if err := gocty.FromCtyValue(v, dst); err != nil {
 		b.d.errorf(attr.Expr.Range(), "invalid value for "+describe(b.prefix, name), "%s", err)
+		return nil
 	}
 	return attr
 }
@@ -436,6 +440,7 @@ func (d *decoder) decodeSink(blk *hcl.Block, name string) Sink {
 	b.into("companies", cty.List(cty.Number), &s.Companies)
 	b.str("rate_limit", &s.Limit.Rate)
 	b.int("rate_burst", &s.Limit.Burst)
+	b.atLeast(b.int("cpus", &s.CPUs), "cpus", int64(s.CPUs), 1)
 	return s
 }
 

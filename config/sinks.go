@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,23 @@ const CustomSinkType = "custom"
 // BuiltinSinkBlock is the implicit `sink "http" { type = "http" }`: no
 // settings, no credentials, usable by every company.
 func BuiltinSinkBlock() Sink { return Sink{Name: BuiltinSink, Type: BuiltinSink} }
+
+// DefaultSinkCPUs is a sink process's GOMAXPROCS when its block sets no
+// cpus: half the gateway's own (which follows the GOMAXPROCS environment
+// variable and the container's CPU limit), at least 1. A sink mostly waits
+// on the network; with as many Ps as the gateway, its idle Ps spin looking
+// for work between the short bursts of each exchange, which cost it a
+// fifth of its CPU on 2 cores (docs/plugins.md, "CPUs").
+func DefaultSinkCPUs() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
+// ProcessCPUs is the GOMAXPROCS the gateway starts the sink's process
+// with: cpus when set, else DefaultSinkCPUs.
+func (s *Sink) ProcessCPUs() int {
+	if s.CPUs > 0 {
+		return s.CPUs
+	}
+	return DefaultSinkCPUs()
+}
 
 // Kind is the sink's type for listings: its built-in type, or "custom".
 func (s *Sink) Kind() string {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -86,5 +87,32 @@ func TestSinkAllows(t *testing.T) {
 	}
 	if FindSink(blocks, "ghost") != nil {
 		t.Error("found an undeclared sink")
+	}
+}
+
+// TestSinkCPUs: cpus sets the sink process's GOMAXPROCS, at least 1, and a
+// sink block without it (the implicit http sink too) gets half the
+// gateway's, at least 1.
+func TestSinkCPUs(t *testing.T) {
+	_, got := parse(t, "sink \"relay\" {\n  type = \"http\"\n  cpus = 0\n}", nil)
+	expectDiags(t, got, `t.hcl:3:3: invalid cpus of sink "relay": 0: must be at least 1`)
+	// A value that is not a number is one error, not also "0: must be at
+	// least 1" about the default it left.
+	_, got = parse(t, "sink \"relay\" {\n  type = \"http\"\n  cpus = \"two\"\n}", nil)
+	expectDiags(t, got, `t.hcl:3:10: invalid value for cpus of sink "relay"`)
+
+	cfg := mustParse(t, "sink \"relay\" {\n  type = \"http\"\n  cpus = 3\n}\nsink \"plain\" { type = \"http\" }\n", nil)
+	if n := cfg.Sinks[0].ProcessCPUs(); n != 3 {
+		t.Errorf("cpus = 3: ProcessCPUs %d", n)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for procs, want := range map[int]int{1: 1, 2: 1, 3: 1, 8: 4} {
+		runtime.GOMAXPROCS(procs)
+		if n := cfg.Sinks[1].ProcessCPUs(); n != want {
+			t.Errorf("gateway GOMAXPROCS %d: sink without cpus gets %d, want %d", procs, n, want)
+		}
+		if b := BuiltinSinkBlock(); b.ProcessCPUs() != want {
+			t.Errorf("gateway GOMAXPROCS %d: implicit http sink gets %d, want %d", procs, b.ProcessCPUs(), want)
+		}
 	}
 }

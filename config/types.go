@@ -306,6 +306,9 @@ type Sink struct {
 	// Limit bounds the attempts of every webhook delivering through this
 	// sink together (one ServiceNow instance's API limit).
 	Limit RateLimit
+	// CPUs is the GOMAXPROCS of the sink's process (`cpus`); 0 leaves
+	// DefaultSinkCPUs. See ProcessCPUs.
+	CPUs  int
 	Range hcl.Range
 }
 

@@ -236,6 +236,11 @@ func (g *Gateway) newAuth(ctx context.Context) (*api.Tokens, error) {
 		api.NewAuthThrottle(g.cfg.Auth.MaxFailuresPerClient, g.clock, g.log))
 }
 
+// SinkSpec is the plugin host's view of a sink block.
+func SinkSpec(s config.Sink) host.Spec {
+	return host.Spec{Name: s.Name, Type: s.Type, Command: s.Command, SHA256: s.SHA256, Settings: s.Settings, CPUs: s.ProcessCPUs()}
+}
+
 // startSinks launches the built-in http sink and every sink block.
 func (g *Gateway) startSinks(ctx context.Context, builtin func(string) *exec.Cmd) (*host.Host, error) {
 	h := host.New(host.Options{
@@ -244,14 +249,14 @@ func (g *Gateway) startSinks(ctx context.Context, builtin func(string) *exec.Cmd
 		BatchMax: g.cfg.Delivery.SinkBatchMax, BatchLinger: g.cfg.Delivery.SinkBatchLinger,
 		Telemetry: telemetrySettings(g.cfg.Telemetry),
 	})
-	specs := []host.Spec{{Name: "http", Type: "http"}}
+	specs := []host.Spec{SinkSpec(config.BuiltinSinkBlock())}
 	for _, s := range g.cfg.Sinks {
 		if s.Name == "http" {
 			specs = specs[:0] // a sink block named http replaces the implicit one
 		}
 	}
 	for _, s := range g.cfg.Sinks {
-		specs = append(specs, host.Spec{Name: s.Name, Type: s.Type, Command: s.Command, SHA256: s.SHA256, Settings: s.Settings})
+		specs = append(specs, SinkSpec(s))
 	}
 	if err := h.Start(ctx, specs); err != nil {
 		h.Close()

@@ -15,15 +15,11 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/config"
+	"github.com/hookgate/hookgate/gateway"
 	"github.com/hookgate/hookgate/plugins/host"
 	"github.com/hookgate/hookgate/plugins/sdk"
 	"github.com/hookgate/hookgate/transforms"
 )
-
-// hostSpec is the plugin host's view of a sink block.
-func hostSpec(s config.Sink) host.Spec {
-	return host.Spec{Name: s.Name, Type: s.Type, Command: s.Command, SHA256: s.SHA256, Settings: s.Settings}
-}
 
 // sinkPosition prefixes msg with the file:line:col of the named sink block,
 // the form `hookgate validate` uses for every problem.
@@ -46,7 +42,7 @@ func checkSinks(ctx context.Context, cfg *config.Config, log *slog.Logger) []str
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := host.Check(ctx, opts, hostSpec(s)); err != nil {
+			if err := host.Check(ctx, opts, gateway.SinkSpec(s)); err != nil {
 				lines[i] = sinkPosition(cfg, s.Name) + err.Error()
 			}
 		}()
@@ -185,9 +181,9 @@ func renderFor(cfg *config.Config, webhook string, req *sdk.Request, stderr io.W
 }
 
 func sendOnce(cfg *config.Config, name string, req *sdk.Request, stdout, stderr io.Writer) int {
-	spec := host.Spec{Name: config.BuiltinSink, Type: "http"}
+	spec := gateway.SinkSpec(config.BuiltinSinkBlock())
 	if i := slices.IndexFunc(cfg.Sinks, func(s config.Sink) bool { return s.Name == name }); i >= 0 {
-		spec = hostSpec(cfg.Sinks[i])
+		spec = gateway.SinkSpec(cfg.Sinks[i])
 	} else if name != config.BuiltinSink {
 		fmt.Fprintf(stderr, "hookgate: no sink %q in %s (see hookgate sink list --config %s)\n", name, cfg.File, cfg.File)
 		return 1

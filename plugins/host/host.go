@@ -29,6 +29,9 @@ type Spec struct {
 	Command  string            // path of a custom sink binary; exclusive with Type
 	SHA256   string            // when set, the binary's hex SHA-256 must match before it is run
 	Settings map[string]string // passed to Sink.Configure
+	// CPUs, when above 0, is the process's GOMAXPROCS, set in its
+	// environment over any the gateway's environment holds.
+	CPUs int
 }
 
 // Options configures a Host. The zero value is usable.

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,10 +39,12 @@ func launch(ctx context.Context, spec Spec, opts *Options, log *slog.Logger) (*p
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		SecureConfig:     sec,
-		Logger:           newHclogAdapter(log),
-		Stderr:           stderr,
-		GRPCDialOptions:  dialOptions(),
-		StartTimeout:     opts.StartTimeout,
+		// limitCPUs puts the gateway's environment into cmd itself.
+		SkipHostEnv:     spec.CPUs > 0,
+		Logger:          newHclogAdapter(log),
+		Stderr:          stderr,
+		GRPCDialOptions: dialOptions(),
+		StartTimeout:    opts.StartTimeout,
 	})
 	sc, err := dispense(client)
 	if err != nil {
@@ -80,8 +85,21 @@ func command(spec Spec, opts *Options) *exec.Cmd {
 	} else {
 		cmd = exec.Command(spec.Command)
 	}
+	if spec.CPUs > 0 {
+		limitCPUs(cmd, spec.CPUs)
+	}
 	dieWithParent(cmd)
 	return cmd
+}
+
+// limitCPUs gives cmd the environment go-plugin would (the command's own,
+// then the gateway's) with GOMAXPROCS=n in place of any GOMAXPROCS there:
+// the sink block's setting wins over one the gateway inherited.
+func limitCPUs(cmd *exec.Cmd, n int) {
+	env := slices.DeleteFunc(append(slices.Clip(cmd.Env), os.Environ()...), func(kv string) bool {
+		return strings.HasPrefix(kv, "GOMAXPROCS=")
+	})
+	cmd.Env = append(env, "GOMAXPROCS="+strconv.Itoa(n))
 }
 
 // secureConfig makes go-plugin refuse to run a binary whose SHA-256 is not

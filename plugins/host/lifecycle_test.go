@@ -224,3 +224,23 @@ func TestDeliverCallerErrors(t *testing.T) {
 		t.Error("request without Timeout accepted")
 	}
 }
+
+// TestSpecCPUs: a sink's process runs with the GOMAXPROCS its spec names,
+// over the one the gateway's environment holds; without one it inherits
+// the environment's, as before.
+func TestSpecCPUs(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "2")
+	h := startHost(t, openPolicy,
+		host.Spec{Name: "one", Type: "procs", CPUs: 1},
+		host.Spec{Name: "three", Type: "procs", CPUs: 3},
+		host.Spec{Name: "inherit", Type: "procs"})
+	for sink, want := range map[string]string{"one": "1", "three": "3", "inherit": "2"} {
+		res, err := h.Deliver(context.Background(), sink, &sdk.Request{ID: "d-" + sink, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatalf("%s: %v", sink, err)
+		}
+		if res.ExternalRef != want {
+			t.Errorf("sink %s runs with GOMAXPROCS %s, want %s", sink, res.ExternalRef, want)
+		}
+	}
+}

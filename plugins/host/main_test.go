@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ func TestMain(m *testing.M) {
 		"strict":  strictSink{},
 		"instant": instantSink{},
 		"large":   largeSink{},
+		"procs":   procsSink{},
 	})
 	os.Exit(m.Run())
 }
@@ -80,6 +82,14 @@ func (chattySink) Configure(context.Context, sdk.Config) error { return nil }
 func (chattySink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, error) {
 	slog.WarnContext(ctx, "hello from the sink", "delivery", req.ID)
 	return &sdk.Result{Status: 200}, nil
+}
+
+// procsSink answers with its process's GOMAXPROCS in ExternalRef.
+type procsSink struct{}
+
+func (procsSink) Configure(context.Context, sdk.Config) error { return nil }
+func (procsSink) Deliver(context.Context, *sdk.Request) (*sdk.Result, error) {
+	return &sdk.Result{Status: 200, ExternalRef: strconv.Itoa(runtime.GOMAXPROCS(0))}, nil
 }
 
 // instantSink answers every request at once as a receiver's 200 would
