@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -226,21 +227,28 @@ func TestDeliverCallerErrors(t *testing.T) {
 }
 
 // TestSpecCPUs: a sink's process runs with the GOMAXPROCS its spec names,
-// over the one the gateway's environment holds; without one it inherits
-// the environment's, as before.
+// over the one the gateway's environment holds, and with the rest of that
+// environment; without one it inherits the environment's, as before.
 func TestSpecCPUs(t *testing.T) {
 	t.Setenv("GOMAXPROCS", "2")
-	h := startHost(t, openPolicy,
+	t.Setenv("HOOKGATE_TEST_MARK", "kept")
+	// As the gateway runs its built-in sinks: a command with no
+	// environment of its own, so everything the sink sees comes from the
+	// gateway's (here the sink to serve, too).
+	t.Setenv(sdktest.EnvSink, "procs")
+	opts := openPolicy
+	opts.BuiltinCommand = func(string) *exec.Cmd { return exec.Command(os.Args[0], "-test.run=^$") }
+	h := startHost(t, opts,
 		host.Spec{Name: "one", Type: "procs", CPUs: 1},
 		host.Spec{Name: "three", Type: "procs", CPUs: 3},
 		host.Spec{Name: "inherit", Type: "procs"})
-	for sink, want := range map[string]string{"one": "1", "three": "3", "inherit": "2"} {
+	for sink, want := range map[string]string{"one": "1,kept", "three": "3,kept", "inherit": "2,kept"} {
 		res, err := h.Deliver(context.Background(), sink, &sdk.Request{ID: "d-" + sink, Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatalf("%s: %v", sink, err)
 		}
 		if res.ExternalRef != want {
-			t.Errorf("sink %s runs with GOMAXPROCS %s, want %s", sink, res.ExternalRef, want)
+			t.Errorf("sink %s runs with GOMAXPROCS,HOOKGATE_TEST_MARK %q, want %q", sink, res.ExternalRef, want)
 		}
 	}
 }

@@ -84,12 +84,13 @@ func (chattySink) Deliver(ctx context.Context, req *sdk.Request) (*sdk.Result, e
 	return &sdk.Result{Status: 200}, nil
 }
 
-// procsSink answers with its process's GOMAXPROCS in ExternalRef.
+// procsSink answers with its process's GOMAXPROCS and $HOOKGATE_TEST_MARK
+// in ExternalRef: "<procs>,<mark>".
 type procsSink struct{}
 
 func (procsSink) Configure(context.Context, sdk.Config) error { return nil }
 func (procsSink) Deliver(context.Context, *sdk.Request) (*sdk.Result, error) {
-	return &sdk.Result{Status: 200, ExternalRef: strconv.Itoa(runtime.GOMAXPROCS(0))}, nil
+	return &sdk.Result{Status: 200, ExternalRef: strconv.Itoa(runtime.GOMAXPROCS(0)) + "," + os.Getenv("HOOKGATE_TEST_MARK")}, nil
 }
 
 // instantSink answers every request at once as a receiver's 200 would
