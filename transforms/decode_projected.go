@@ -48,6 +48,21 @@ func (s *decodeState) projected(p *projection) (any, error) {
 	return s.value()
 }
 
+// size counts the member names and the objects of p's tree (not what its
+// whole members hold): what a decode projected by p builds from an envelope
+// without arrays on its paths.
+func (p *projection) size() (keys, objects int) {
+	if p.whole {
+		return 0, 0
+	}
+	keys, objects = len(p.members), 1
+	for _, c := range p.members {
+		k, o := c.size()
+		keys, objects = keys+k, objects+o
+	}
+	return keys, objects
+}
+
 // skip reads past one value without building it. jsontext's ReadValue
 // checks it as ReadToken would (syntax, UTF-8, duplicate names, depth);
 // what it cannot check is a number decodeJSON refuses as out of range.
