@@ -64,8 +64,10 @@ func decodeWith(data []byte, form inputForm, p *projection, scan bool) (any, err
 		s.order = jsonataGoOrder{}
 	}
 	defer func() {
-		s.d.Reset(emptyBuffer) // drop the references to data
-		s.buf = bytes.Buffer{}
+		if s.tokens {
+			s.d.Reset(emptyBuffer) // drop the references to data
+			s.buf, s.tokens = bytes.Buffer{}, false
+		}
 		s.form, s.keySlab, s.objSlab, s.order = inputForm{}, nil, nil, nil
 		s.arena, s.strSlab, s.numSlab = nil, nil, nil
 		decoders.Put(s)
@@ -85,7 +87,7 @@ func decodeWith(data []byte, form inputForm, p *projection, scan bool) (any, err
 			s.order = jsonataGoOrder{}
 		}
 	}
-	s.buf = *bytes.NewBuffer(data) // jsontext reads a *bytes.Buffer in place, without copying
+	s.buf, s.tokens = *bytes.NewBuffer(data), true // jsontext reads a *bytes.Buffer in place, without copying
 	s.d.Reset(&s.buf)
 	v, err := s.projected(p)
 	if err != nil {
@@ -117,6 +119,8 @@ var (
 type decodeState struct {
 	d    *jsontext.Decoder
 	buf  bytes.Buffer // what d reads: the envelope (a field, not one allocation per decode)
+	// tokens: d has read buf in this decode (the scanner gave up).
+	tokens bool
 	form inputForm
 	keys []string
 	vals []any
@@ -135,15 +139,16 @@ type decodeState struct {
 	data    []byte
 	pos     int
 	depth   int
-	text    string    // the envelope's copy, cut into its strings
-	seen    []string  // the names of the projected objects being read
-	esc     []byte    // a string being unescaped
-	arena   []byte    // the bytes of strings the decode copies (own)
-	strSlab []string  // the string headers of string values (boxString)
-	numSlab []float64 // the numbers (boxFloat)
+	text    string     // the envelope's copy, cut into its strings
+	seen    []nameSpan // the names of the projected objects being read
+	esc     []byte     // a string being unescaped
+	arena   []byte     // the bytes of strings the decode copies (own)
+	strSlab []string   // the string headers of string values (boxString)
+	numSlab []float64  // the numbers (boxFloat)
 	// copyText: strings are cut from text (a full decode); else owned says
 	// whether the last string scanned is a copy or a view of data.
 	copyText, owned bool
+	escaped         bool                // the last string scanned was written with escapes
 	nameSet         map[string]struct{} // duplicate check of large objects
 }
 
@@ -285,7 +290,7 @@ func (s *decodeState) presize(data []byte, p *projection, headers bool) {
 	const maxKeys, maxObjects = 4096, 1024
 	var keys, objects int
 	if p != nil && !p.whole {
-		keys, objects = p.size()
+		keys, objects = p.keys, p.objects
 	} else {
 		keys, objects = bytes.Count(data, []byte{':'}), bytes.Count(data, []byte{'{'})
 	}

@@ -50,7 +50,7 @@ func (s *decodeState) projected(p *projection) (any, error) {
 
 // size counts the member names and the objects of p's tree (not what its
 // whole members hold): what a decode projected by p builds from an envelope
-// without arrays on its paths.
+// without arrays on its paths. projectionOf notes it in the root.
 func (p *projection) size() (keys, objects int) {
 	if p.whole {
 		return 0, 0

@@ -1,6 +1,8 @@
 package transforms
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -41,7 +43,6 @@ func (s *decodeState) scanStart(data []byte, p *projection) {
 // keeps none of it alive.
 func (s *decodeState) scanEnd() {
 	s.pop(0, 0)
-	clear(s.seen)
 	s.data, s.text, s.seen = nil, "", s.seen[:0]
 }
 
@@ -57,19 +58,21 @@ func (s *decodeState) scan(p *projection) (v any, ok bool) {
 
 // ws skips JSON white space.
 func (s *decodeState) ws() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
+	d, i := s.data, s.pos
+	for i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == 0x2020202020202020 { // indentation
+		i += 8
 	}
+	for i < len(d) && d[i] <= ' ' && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r') {
+		i++
+	}
+	s.pos = i
 }
 
 // sub returns s.data[i:j] as a string: cut from the envelope's copy in a
 // full decode, else a view of s.data (s.owned false) that keep copies.
+// s.escaped is false: the string is as written.
 func (s *decodeState) sub(i, j int) string {
+	s.escaped = false
 	if !s.copyText {
 		s.owned = false
 		return unsafe.String(&s.data[i], j-i) // i < len(s.data): the closing quote is at j >= i
@@ -205,6 +208,7 @@ func (s *decodeState) scanObject(p *projection) (any, bool) {
 			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 				return nil, false
 			}
+			at := s.pos + 1
 			name, ok := s.scanString(true)
 			if !ok {
 				return nil, false
@@ -216,7 +220,12 @@ func (s *decodeState) scanObject(p *projection) (any, bool) {
 			s.pos++
 			var c *projection
 			if p != nil {
-				s.seen = append(s.seen, name) // every name, for the duplicate check
+				// Every name, for the duplicate check; one written with
+				// escapes could equal another written without.
+				if s.escaped {
+					return nil, false
+				}
+				s.seen = append(s.seen, nameSpan{at, s.pos - 1})
 				if c = p.members[name]; c == nil {
 					if !s.skipValue() {
 						return nil, false
@@ -245,7 +254,6 @@ func (s *decodeState) scanObject(p *projection) (any, bool) {
 	}
 	s.depth--
 	o, ok := s.buildChecked(s.keys[kbase:], s.vals[vbase:])
-	clear(s.seen[nbase:])
 	s.seen = s.seen[:nbase]
 	s.pop(kbase, vbase)
 	return o, ok
@@ -283,12 +291,17 @@ func (s *decodeState) buildChecked(keys []string, vals []any) (any, bool) {
 	return s.wrap(keys, m), true
 }
 
-// distinct reports whether names has no duplicates.
-func (s *decodeState) distinct(names []string) bool {
+// nameSpan is where a member name without escapes is in s.data: offsets,
+// not strings, so the stack of them holds no pointers to clear.
+type nameSpan struct{ i, j int }
+
+// distinct reports whether names (in s.data) has no duplicates.
+func (s *decodeState) distinct(names []nameSpan) bool {
+	d := s.data
 	if len(names) <= maxPairwiseNames {
 		for i, a := range names {
 			for _, b := range names[:i] {
-				if a == b {
+				if a.j-a.i == b.j-b.i && string(d[a.i:a.j]) == string(d[b.i:b.j]) {
 					return false
 				}
 			}
@@ -298,9 +311,9 @@ func (s *decodeState) distinct(names []string) bool {
 	if s.nameSet == nil {
 		s.nameSet = make(map[string]struct{}, len(names))
 	}
-	defer clear(s.nameSet)
+	defer clear(s.nameSet) // its keys are views of data
 	for _, n := range names {
-		s.nameSet[n] = struct{}{}
+		s.nameSet[unsafe.String(unsafe.SliceData(d[n.i:]), n.j-n.i)] = struct{}{}
 	}
 	return len(s.nameSet) == len(names)
 }
@@ -383,11 +396,11 @@ func (s *decodeState) skipObject() bool {
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 			return false
 		}
-		k, ok := s.scanString(true)
-		if !ok {
+		at := s.pos + 1
+		if _, ok := s.scanString(false); !ok || s.escaped {
 			return false
 		}
-		s.seen = append(s.seen, k)
+		s.seen = append(s.seen, nameSpan{at, s.pos - 1})
 		s.ws()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
 			return false
@@ -401,7 +414,6 @@ func (s *decodeState) skipObject() bool {
 		}
 	}
 	ok := s.pos <= len(s.data) && s.distinct(s.seen[nbase:])
-	clear(s.seen[nbase:])
 	s.seen = s.seen[:nbase]
 	s.depth--
 	return ok
@@ -499,10 +511,24 @@ func (s *decodeState) scanString(build bool) (string, bool) {
 	d := s.data
 	start := s.pos + 1
 	for i := start; i < len(d); {
+		for i+8 <= len(d) {
+			if m := specialBytes(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		for i < len(d) && plainStringByte[d[i]] {
+			i++
+		}
+		if i >= len(d) {
+			break
+		}
 		switch c := d[i]; {
 		case c == '"':
 			s.pos = i + 1
 			if !build {
+				s.escaped = false
 				return "", true
 			}
 			return s.sub(start, i), true
@@ -523,6 +549,26 @@ func (s *decodeState) scanString(build bool) (string, bool) {
 	return "", false
 }
 
+// plainStringByte marks the bytes a string holds as they are: ASCII but
+// for control characters, the quote and the backslash.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// specialBytes marks (bit 7 of each byte) the bytes of x, 8 bytes of a
+// string, that plainStringByte does not: control characters, '"', '\\'
+// and non-ASCII. Only the lowest mark is sure to be exact (a borrow can
+// mark a byte above it), so the caller takes only that one.
+func specialBytes(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, b := x^(ones*'"'), x^(ones*'\\') // zero bytes where x has '"', '\\'
+	lt := (x - ones*0x20) &^ x           // bytes below 0x20
+	return (lt | (q-ones)&^q | (b-ones)&^b | x) & highs
+}
+
 // unescape goes on with a string from its first backslash at i, unquoting
 // into s.esc.
 func (s *decodeState) unescape(start, i int, build bool) (string, bool) {
@@ -534,9 +580,10 @@ func (s *decodeState) unescape(start, i int, build bool) (string, bool) {
 		case c == '"':
 			s.pos = i + 1
 			if !build {
+				s.escaped = true
 				return "", true
 			}
-			s.owned = true
+			s.owned, s.escaped = true, true
 			return s.own(b), true
 		case c == '\\':
 			if i+1 >= len(d) {
