@@ -69,7 +69,7 @@ func decodeWith(data []byte, form inputForm, p *projection, scan bool) (any, err
 			s.buf, s.tokens = bytes.Buffer{}, false
 		}
 		s.form, s.keySlab, s.objSlab, s.order = inputForm{}, nil, nil, nil
-		s.arena, s.strSlab, s.numSlab = nil, nil, nil
+		s.arena, s.numSlab, s.chunk = nil, nil, 0
 		decoders.Put(s)
 	}()
 	if scan {
@@ -117,13 +117,13 @@ var (
 // being read wait on the keys and vals stacks until their container ends,
 // so each container is allocated once at its final size.
 type decodeState struct {
-	d    *jsontext.Decoder
-	buf  bytes.Buffer // what d reads: the envelope (a field, not one allocation per decode)
+	d   *jsontext.Decoder
+	buf bytes.Buffer // what d reads: the envelope (a field, not one allocation per decode)
 	// tokens: d has read buf in this decode (the scanner gave up).
 	tokens bool
-	form inputForm
-	keys []string
-	vals []any
+	form   inputForm
+	keys   []string
+	vals   []any
 	// The key lists and headers of ordered objects are cut from slabs
 	// shared by the whole envelope: two allocations per object were a
 	// fifth of a render's allocations (measured on the seed envelope).
@@ -143,8 +143,8 @@ type decodeState struct {
 	seen    []nameSpan // the names of the projected objects being read
 	esc     []byte     // a string being unescaped
 	arena   []byte     // the bytes of strings the decode copies (own)
-	strSlab []string   // the string headers of string values (boxString)
 	numSlab []float64  // the numbers (boxFloat)
+	chunk   int        // the length of a new numSlab
 	// copyText: strings are cut from text (a full decode); else owned says
 	// whether the last string scanned is a copy or a view of data.
 	copyText, owned bool
@@ -281,18 +281,19 @@ func (s *decodeState) wrap(keys []string, m map[string]any) any {
 }
 
 // presize allocates the first slabs from upper bounds counted in the raw
-// bytes (a ':' per member, a '{' per object; those inside strings only
-// over-count), so a usual envelope needs one slab of each, barely larger
-// than what it uses. The bounds are capped: a large envelope goes on in
-// chunks. A projection keeps few objects: the slabs then hold what its tree
-// names (a member read whole, or an array, may need a chunk more).
+// bytes (two '"' per member name or string, whose headers share keySlab; a
+// '{' per object; those inside strings only over-count), so a usual
+// envelope needs one slab of each, barely larger than what it uses. The
+// bounds are capped: a large envelope goes on in chunks. A projection keeps
+// few objects: the slabs then hold what its tree names, twice (a name and
+// a string), and a member read whole or an array may need a chunk more.
 func (s *decodeState) presize(data []byte, p *projection, headers bool) {
-	const maxKeys, maxObjects = 4096, 1024
+	const maxKeys, maxObjects, numChunk = 4096, 1024, 32
 	var keys, objects int
 	if p != nil && !p.whole {
-		keys, objects = p.keys, p.objects
+		keys, objects, s.chunk = 2*p.keys, p.objects, max(p.keys, 4)
 	} else {
-		keys, objects = bytes.Count(data, []byte{':'}), bytes.Count(data, []byte{'{'})
+		keys, objects, s.chunk = bytes.Count(data, []byte{'"'})/2, bytes.Count(data, []byte{'{'}), numChunk
 	}
 	s.keySlab = make([]string, min(keys, maxKeys))
 	if headers {

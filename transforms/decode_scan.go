@@ -115,15 +115,16 @@ var stringType, float64Type = typeOf(""), typeOf(0.0)
 func typeOf(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
 
 // boxString returns str in an any whose string header is cut from a slab,
-// not allocated alone (what converting a string to an any costs). The
-// header, like the string's bytes, is never written again.
+// not allocated alone (what converting a string to an any costs): the
+// slab of the key lists, whose capacities end at their last key (copyKeys),
+// so the header, like the string's bytes, is never written again.
 func (s *decodeState) boxString(str string) any {
 	const chunk = 32
-	if len(s.strSlab) == 0 {
-		s.strSlab = make([]string, chunk)
+	if len(s.keySlab) == 0 {
+		s.keySlab = make([]string, chunk)
 	}
-	h := &s.strSlab[0]
-	s.strSlab = s.strSlab[1:]
+	h := &s.keySlab[0]
+	s.keySlab = s.keySlab[1:]
 	*h = str
 	var v any
 	*(*eface)(unsafe.Pointer(&v)) = eface{typ: stringType, data: unsafe.Pointer(h)}
@@ -132,9 +133,8 @@ func (s *decodeState) boxString(str string) any {
 
 // boxFloat is boxString for a number.
 func (s *decodeState) boxFloat(f float64) any {
-	const chunk = 32
 	if len(s.numSlab) == 0 {
-		s.numSlab = make([]float64, chunk)
+		s.numSlab = make([]float64, max(s.chunk, 1))
 	}
 	h := &s.numSlab[0]
 	s.numSlab = s.numSlab[1:]
@@ -226,7 +226,7 @@ func (s *decodeState) scanObject(p *projection) (any, bool) {
 					return nil, false
 				}
 				s.seen = append(s.seen, nameSpan{at, s.pos - 1})
-				if c = p.members[name]; c == nil {
+				if c = p.member(name); c == nil {
 					if !s.skipValue() {
 						return nil, false
 					}
@@ -236,7 +236,10 @@ func (s *decodeState) scanObject(p *projection) (any, bool) {
 					continue
 				}
 			}
-			if !s.owned {
+			switch {
+			case c != nil:
+				name = c.name // the projection's copy
+			case !s.owned:
 				name = s.intern(name)
 			}
 			v, ok := s.scanValue(c)
@@ -565,7 +568,7 @@ var plainStringByte = func() (t [256]bool) {
 func specialBytes(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	q, b := x^(ones*'"'), x^(ones*'\\') // zero bytes where x has '"', '\\'
-	lt := (x - ones*0x20) &^ x           // bytes below 0x20
+	lt := (x - ones*0x20) &^ x          // bytes below 0x20
 	return (lt | (q-ones)&^q | (b-ones)&^b | x) & highs
 }
 
