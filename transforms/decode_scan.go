@@ -56,14 +56,32 @@ func (s *decodeState) scan(p *projection) (v any, ok bool) {
 	return v, s.pos == len(s.data)
 }
 
-// ws skips JSON white space.
+// ws skips JSON white space. Most calls meet none (compact JSON, or the
+// byte after a member's name), so that is checked inline.
 func (s *decodeState) ws() {
-	d, i := s.data, s.pos
-	for i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == 0x2020202020202020 { // indentation
-		i += 8
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return
 	}
-	for i < len(d) && d[i] <= ' ' && (d[i] == ' ' || d[i] == '\n' || d[i] == '\t' || d[i] == '\r') {
-		i++
+	s.skipSpace()
+}
+
+// skipSpace is ws past its first byte.
+func (s *decodeState) skipSpace() {
+	d, i := s.data, s.pos
+	for i < len(d) {
+		switch d[i] {
+		case ' ':
+			if i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == 0x2020202020202020 {
+				i += 8 // indentation
+			} else {
+				i++
+			}
+		case '\n', '\t', '\r':
+			i++
+		default:
+			s.pos = i
+			return
+		}
 	}
 	s.pos = i
 }

@@ -172,6 +172,12 @@ func checkScan(t *testing.T, env []byte) {
 			if g, w := decodedForm(got), decodedForm(want); g != w {
 				t.Fatalf("%q, form %d, projection %q:\nscanner  %s\njsontext %s", env, form.objects, describeProjection(p), g, w)
 			}
+			// The scanner itself accepts what jsontext accepts (else every
+			// decode would cost both), but for what it leaves to jsontext
+			// on purpose: surrogate escapes, deep nesting.
+			if werr == nil && !scanSkips(env) && !scans(env, form, p) {
+				t.Fatalf("%q, form %d, projection %q: the scanner gave up on valid JSON", env, form.objects, describeProjection(p))
+			}
 		}
 	}
 }
@@ -228,4 +234,35 @@ func decodedForm(v any) string {
 	}
 	walk(v)
 	return b.String()
+}
+
+// scans reports whether the scanner alone decodes env.
+func scans(env []byte, form inputForm, p *projection) bool {
+	s := &decodeState{form: form, order: jsonataGoOrder{}}
+	s.scanStart(env, p)
+	_, ok := s.scan(p)
+	return ok
+}
+
+// scanSkips reports whether env has what the scanner leaves to jsontext:
+// a \u escape of a surrogate, or nesting deeper than maxScanDepth.
+func scanSkips(env []byte) bool {
+	depth, most, quoted := 0, 0, false
+	for i := 0; i < len(env); i++ {
+		switch c := env[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '[' || c == '{':
+			depth++
+			most = max(most, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	lower := strings.ToLower(string(env))
+	return most > maxScanDepth || strings.Contains(lower, `\ud8`) || strings.Contains(lower, `\ud9`) || strings.Contains(lower, `\uda`) ||
+		strings.Contains(lower, `\udb`) || strings.Contains(lower, `\udc`) || strings.Contains(lower, `\udd`) || strings.Contains(lower, `\ude`) || strings.Contains(lower, `\udf`)
 }
