@@ -33,6 +33,11 @@ const maxScanDepth = 512
 // object are checked for duplicates pairwise; larger objects use a set.
 const maxPairwiseNames = 32
 
+// maxKeptScratch bounds the scratch buffers (seen, esc, nameSet) a pooled
+// decodeState keeps between decodes, so one large envelope does not grow
+// them for good.
+const maxKeptScratch = 4096
+
 // scanStart prepares s to scan data for p.
 func (s *decodeState) scanStart(data []byte, p *projection) {
 	s.data, s.pos, s.depth, s.text = data, 0, 0, ""
@@ -43,7 +48,13 @@ func (s *decodeState) scanStart(data []byte, p *projection) {
 // keeps none of it alive.
 func (s *decodeState) scanEnd() {
 	s.pop(0, 0)
-	s.data, s.text, s.seen = nil, "", s.seen[:0]
+	s.data, s.text, s.seen, s.esc = nil, "", s.seen[:0], s.esc[:0]
+	if cap(s.seen) > maxKeptScratch {
+		s.seen = nil
+	}
+	if cap(s.esc) > maxKeptScratch {
+		s.esc = nil
+	}
 }
 
 // scan decodes the whole of s.data (one value, white space around it) as
@@ -329,10 +340,15 @@ func (s *decodeState) distinct(names []nameSpan) bool {
 		}
 		return true
 	}
-	if s.nameSet == nil {
+	if s.nameSet == nil || len(names) > maxKeptScratch {
 		s.nameSet = make(map[string]struct{}, len(names))
 	}
-	defer clear(s.nameSet) // its keys are views of data
+	defer func() {
+		clear(s.nameSet) // its keys are views of data
+		if len(names) > maxKeptScratch {
+			s.nameSet = nil // a map keeps its size once grown
+		}
+	}()
 	for _, n := range names {
 		s.nameSet[unsafe.String(unsafe.SliceData(d[n.i:]), n.j-n.i)] = struct{}{}
 	}
