@@ -224,14 +224,12 @@ func (s *decodeState) literal(lit string) bool {
 // (projected by their child), or all of them when p is nil; the others are
 // checked and skipped. The members kept stay in the envelope's order.
 func (s *decodeState) scanObject(p *projection) (any, bool) {
-	if s.depth++; s.depth > maxScanDepth {
+	kbase, vbase, nbase := len(s.keys), len(s.vals), len(s.seen)
+	empty, ok := s.enter('}')
+	if !ok {
 		return nil, false
 	}
-	kbase, vbase, nbase := len(s.keys), len(s.vals), len(s.seen)
-	s.ws()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
-		s.pos++
-	} else {
+	if !empty {
 		for {
 			s.ws()
 			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
@@ -289,6 +287,20 @@ func (s *decodeState) scanObject(p *projection) (any, bool) {
 	s.seen = s.seen[:nbase]
 	s.pop(kbase, vbase)
 	return o, ok
+}
+
+// enter starts a container whose opening has been read: ok is false past
+// maxScanDepth; empty when its end follows at once (then read).
+func (s *decodeState) enter(end byte) (empty, ok bool) {
+	if s.depth++; s.depth > maxScanDepth {
+		return false, false
+	}
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == end {
+		s.pos++
+		return true, true
+	}
+	return false, true
 }
 
 // next reads the ',' or the closing end after a member or element: true
@@ -358,14 +370,12 @@ func (s *decodeState) distinct(names []nameSpan) bool {
 // scanArray reads an array whose '[' has been read, each element projected
 // by p (nil: whole).
 func (s *decodeState) scanArray(p *projection) (any, bool) {
-	if s.depth++; s.depth > maxScanDepth {
+	base := len(s.vals)
+	empty, ok := s.enter(']')
+	if !ok {
 		return nil, false
 	}
-	base := len(s.vals)
-	s.ws()
-	if s.pos < len(s.data) && s.data[s.pos] == ']' {
-		s.pos++
-	} else {
+	if !empty {
 		for {
 			v, ok := s.scanValue(p)
 			if !ok {
@@ -418,15 +428,10 @@ func (s *decodeState) skipValue() bool {
 // skipObject checks an object whose '{' has been read: its names too, for
 // duplicates.
 func (s *decodeState) skipObject() bool {
-	if s.depth++; s.depth > maxScanDepth {
-		return false
-	}
 	nbase := len(s.seen)
-	s.ws()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
-		s.pos++
+	if empty, ok := s.enter('}'); empty || !ok {
 		s.depth--
-		return true
+		return ok
 	}
 	for {
 		s.ws()
@@ -458,14 +463,9 @@ func (s *decodeState) skipObject() bool {
 
 // skipArray checks an array whose '[' has been read.
 func (s *decodeState) skipArray() bool {
-	if s.depth++; s.depth > maxScanDepth {
-		return false
-	}
-	s.ws()
-	if s.pos < len(s.data) && s.data[s.pos] == ']' {
-		s.pos++
+	if empty, ok := s.enter(']'); empty || !ok {
 		s.depth--
-		return true
+		return ok
 	}
 	for {
 		if !s.skipValue() {
@@ -576,8 +576,8 @@ func (s *decodeState) scanString(build bool) (string, bool) {
 		case c < utf8.RuneSelf:
 			i++
 		default:
-			r, n := utf8.DecodeRune(d[i:])
-			if r == utf8.RuneError && n == 1 {
+			n := runeLen(d[i:])
+			if n == 0 {
 				return "", false
 			}
 			i += n
@@ -670,8 +670,8 @@ func (s *decodeState) unescape(start, i int, build bool) (string, bool) {
 			b = append(b, c)
 			i++
 		default:
-			r, n := utf8.DecodeRune(d[i:])
-			if r == utf8.RuneError && n == 1 {
+			n := runeLen(d[i:])
+			if n == 0 {
 				return "", false
 			}
 			b = append(b, d[i:i+n]...)
@@ -679,6 +679,15 @@ func (s *decodeState) unescape(start, i int, build bool) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// runeLen is the length of the UTF-8 sequence b starts with, 0 when it is
+// not valid UTF-8 (what jsontext refuses in a string).
+func runeLen(b []byte) int {
+	if r, n := utf8.DecodeRune(b); r != utf8.RuneError || n != 1 {
+		return n
+	}
+	return 0
 }
 
 // hex4 parses the 4 hex digits of a \u escape at the start of b.
