@@ -156,7 +156,9 @@ func TestScanMatchesTokens(t *testing.T) {
 // FuzzScanDecode is TestScanMatchesTokens over mutated envelopes.
 func FuzzScanDecode(f *testing.F) {
 	for _, env := range scanCases(f) {
-		f.Add(env)
+		if len(env) < 4096 { // the 10,001 levels: a fiftieth of a second per call, for nothing the 600 do not reach
+			f.Add(env)
+		}
 	}
 	f.Fuzz(checkScan)
 }
