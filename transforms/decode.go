@@ -35,12 +35,14 @@ const (
 // objects (see inputForm), []any, string, float64, bool and
 // form.null. Decoding dominates a delivery's template cost (encoding/json
 // ~14-20 µs, gnata's own order-preserving decoder ~45 µs, evaluation ~3-5
-// µs), so it reads the tokens of go-json-experiment/json's jsontext (the
-// reference implementation of encoding/json/v2, kept by Go's maintainers) in
-// one pass (decodeValue): strict like ingest (it refuses invalid UTF-8 and
+// µs), so it is read in one pass by a hand-written scanner (decode_scan.go)
+// and, where the scanner gives up (invalid input, and a few rare valid
+// forms), by the tokens of go-json-experiment/json's jsontext (the
+// reference implementation of encoding/json/v2, kept by Go's maintainers),
+// which say what is wrong: strict like ingest (it refuses invalid UTF-8 and
 // duplicate names), and the same values as encoding/json (FuzzDecodeJSON
-// holds them together). goccy/go-json was tried and dropped: its decoder
-// fails Go's checkptr under -race.
+// holds them together; FuzzScanDecode the two paths). goccy/go-json was
+// tried and dropped: its decoder fails Go's checkptr under -race.
 func decodeJSON(data []byte, form inputForm) (any, error) {
 	return decode(data, form, nil)
 }

@@ -12,8 +12,9 @@ import (
 // names, numbers out of range, trailing data, anywhere in the envelope. A
 // nil p decodes everything.
 //
-// A skipped value costs jsontext's validation of its bytes (ReadValue) and a
-// scan for its numbers, not a token walk and the allocation of its values.
+// A skipped value costs the scanner's check of its bytes (skipValue; on the
+// jsontext path, ReadValue and a scan for its numbers), not the allocation
+// of its values.
 // On any failure it returns what decodeJSON returns for the same bytes: the
 // error then says exactly what the full decode says, and a projected decode
 // that refused what the full decode accepts would cost time, not a body.
