@@ -79,23 +79,14 @@ func (s *decodeState) ws() {
 // skipSpace is ws past its first byte.
 func (s *decodeState) skipSpace() {
 	d, i := s.data, s.pos
-	for i < len(d) {
-		switch d[i] {
-		case ' ':
-			if i+8 <= len(d) && binary.LittleEndian.Uint64(d[i:]) == 0x2020202020202020 {
-				i += 8 // indentation
-			} else {
-				i++
-			}
-		case '\n', '\t', '\r':
-			i++
-		default:
-			s.pos = i
-			return
-		}
+	for i < len(d) && isSpace[d[i]] {
+		i++
 	}
 	s.pos = i
 }
+
+// isSpace marks JSON's white space.
+var isSpace = [256]bool{' ': true, '\n': true, '\t': true, '\r': true}
 
 // sub returns s.data[i:j] as a string: cut from the envelope's copy in a
 // full decode, else a view of s.data (s.owned false) that keep copies.
