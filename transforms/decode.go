@@ -35,12 +35,14 @@ const (
 // objects (see inputForm), []any, string, float64, bool and
 // form.null. Decoding dominates a delivery's template cost (encoding/json
 // ~14-20 µs, gnata's own order-preserving decoder ~45 µs, evaluation ~3-5
-// µs), so it reads the tokens of go-json-experiment/json's jsontext (the
-// reference implementation of encoding/json/v2, kept by Go's maintainers) in
-// one pass (decodeValue): strict like ingest (it refuses invalid UTF-8 and
+// µs), so it is read in one pass by a hand-written scanner (decode_scan.go)
+// and, where the scanner gives up (invalid input, and a few rare valid
+// forms), by the tokens of go-json-experiment/json's jsontext (the
+// reference implementation of encoding/json/v2, kept by Go's maintainers),
+// which say what is wrong: strict like ingest (it refuses invalid UTF-8 and
 // duplicate names), and the same values as encoding/json (FuzzDecodeJSON
-// holds them together). goccy/go-json was tried and dropped: its decoder
-// fails Go's checkptr under -race.
+// holds them together; FuzzScanDecode the two paths). goccy/go-json was
+// tried and dropped: its decoder fails Go's checkptr under -race.
 func decodeJSON(data []byte, form inputForm) (any, error) {
 	return decode(data, form, nil)
 }
@@ -48,29 +50,47 @@ func decodeJSON(data []byte, form inputForm) (any, error) {
 // decode is decodeJSON building only what p names (decodeProjected); a nil
 // p builds everything.
 func decode(data []byte, form inputForm, p *projection) (any, error) {
+	return decodeWith(data, form, p, true)
+}
+
+// decodeWith is decode, with the scanner (decode_scan.go) first when scan,
+// else only the jsontext path (what FuzzScanDecode compares it with).
+func decodeWith(data []byte, form inputForm, p *projection, scan bool) (any, error) {
 	s := decoders.Get().(*decodeState)
-	s.buf = *bytes.NewBuffer(data) // jsontext reads a *bytes.Buffer in place, without copying
-	s.d.Reset(&s.buf)
 	s.form = form
-	// The presize bounds count the whole envelope: a projection keeps few
-	// objects, which come from the slabs' chunks.
 	switch form.objects {
 	case gnataObjects:
-		if p == nil {
-			s.presize(data, true)
-		}
+		s.presize(data, p, true)
 	case jsonataGoObjects:
-		if p == nil {
-			s.presize(data, false)
-		}
+		s.presize(data, p, false)
 		s.order = jsonataGoOrder{}
 	}
 	defer func() {
-		s.d.Reset(emptyBuffer) // drop the references to data
-		s.buf = bytes.Buffer{}
+		if s.tokens {
+			s.d.Reset(emptyBuffer) // drop the references to data
+			s.buf, s.tokens = bytes.Buffer{}, false
+		}
 		s.form, s.keySlab, s.objSlab, s.order = inputForm{}, nil, nil, nil
+		s.arena, s.numSlab, s.chunk = nil, nil, 0
 		decoders.Put(s)
 	}()
+	if scan {
+		s.scanStart(data, p)
+		v, ok := s.scan(p)
+		s.scanEnd()
+		if ok {
+			if s.order != nil {
+				return &jsonataGoInput{root: v, order: s.order}, nil
+			}
+			return v, nil
+		}
+		// The scanner gave up: jsontext's tokens decide, and say what is wrong.
+		if s.order != nil {
+			s.order = jsonataGoOrder{}
+		}
+	}
+	s.buf, s.tokens = *bytes.NewBuffer(data), true // jsontext reads a *bytes.Buffer in place, without copying
+	s.d.Reset(&s.buf)
 	v, err := s.projected(p)
 	if err != nil {
 		return nil, decodeError(err)
@@ -99,11 +119,13 @@ var (
 // being read wait on the keys and vals stacks until their container ends,
 // so each container is allocated once at its final size.
 type decodeState struct {
-	d    *jsontext.Decoder
-	buf  bytes.Buffer // what d reads: the envelope (a field, not one allocation per decode)
-	form inputForm
-	keys []string
-	vals []any
+	d   *jsontext.Decoder
+	buf bytes.Buffer // what d reads: the envelope (a field, not one allocation per decode)
+	// tokens: d has read buf in this decode (the scanner gave up).
+	tokens bool
+	form   inputForm
+	keys   []string
+	vals   []any
 	// The key lists and headers of ordered objects are cut from slabs
 	// shared by the whole envelope: two allocations per object were a
 	// fifth of a render's allocations (measured on the seed envelope).
@@ -114,6 +136,22 @@ type decodeState struct {
 	// repeat the same few dozen, and a string per name per decode was an
 	// eighth of a render's allocations (measured on the bench envelope).
 	names map[string]string
+
+	// The scanner's state (decode_scan.go).
+	data    []byte
+	pos     int
+	depth   int
+	text    string     // the envelope's copy, cut into its strings
+	seen    []nameSpan // the names of the projected objects being read
+	esc     []byte     // a string being unescaped
+	arena   []byte     // the bytes of strings the decode copies (own)
+	numSlab []float64  // the numbers (boxFloat)
+	chunk   int        // the length of a new numSlab
+	// copyText: strings are cut from text (a full decode); else owned says
+	// whether the last string scanned is a copy or a view of data.
+	copyText, owned bool
+	escaped         bool                // the last string scanned was written with escapes
+	nameSet         map[string]struct{} // duplicate check of large objects
 }
 
 // Bounds of decodeState.names: short names only (the lookup then copies
@@ -126,7 +164,12 @@ const (
 // name returns an object member's name, the same string every time for a
 // name seen before.
 func (s *decodeState) name(k jsontext.Token) string {
-	n := k.String() // inlined: not copied when it does not escape
+	return s.intern(k.String()) // inlined: not copied when it does not escape
+}
+
+// intern returns n, or the same string as before for a name seen before,
+// never n itself (it may be a view of the envelope).
+func (s *decodeState) intern(n string) string {
 	if len(n) > maxInternedName {
 		return strings.Clone(n)
 	}
@@ -223,6 +266,11 @@ func (s *decodeState) build(keys []string, vals []any) any {
 	for i, k := range keys {
 		m[k] = vals[i] // no duplicates: the decoder refuses them
 	}
+	return s.wrap(keys, m)
+}
+
+// wrap makes an object of the engine's form from m and its keys in order.
+func (s *decodeState) wrap(keys []string, m map[string]any) any {
 	switch s.form.objects {
 	case gnataObjects:
 		return s.gnataObject(s.copyKeys(keys), m)
@@ -235,15 +283,23 @@ func (s *decodeState) build(keys []string, vals []any) any {
 }
 
 // presize allocates the first slabs from upper bounds counted in the raw
-// bytes (a ':' per member, a '{' per object; those inside strings only
-// over-count), so a usual envelope needs one slab of each, barely larger
-// than what it uses. The bounds are capped: a large envelope goes on in
-// chunks.
-func (s *decodeState) presize(data []byte, headers bool) {
-	const maxKeys, maxObjects = 4096, 1024
-	s.keySlab = make([]string, min(bytes.Count(data, []byte{':'}), maxKeys))
+// bytes (two '"' per member name or string, whose headers share keySlab; a
+// '{' per object; those inside strings only over-count), so a usual
+// envelope needs one slab of each, barely larger than what it uses. The
+// bounds are capped: a large envelope goes on in chunks. A projection keeps
+// few objects: the slabs then hold what its tree names, twice (a name and
+// a string), and a member read whole or an array may need a chunk more.
+func (s *decodeState) presize(data []byte, p *projection, headers bool) {
+	const maxKeys, maxObjects, numChunk = 4096, 1024, 32
+	var keys, objects int
+	if p != nil && !p.whole {
+		keys, objects, s.chunk = 2*p.keys, p.objects, max(p.keys, 4)
+	} else {
+		keys, objects, s.chunk = bytes.Count(data, []byte{'"'})/2, bytes.Count(data, []byte{'{'}), numChunk
+	}
+	s.keySlab = make([]string, min(keys, maxKeys))
 	if headers {
-		s.objSlab = make([]gnataOrderedMap, min(bytes.Count(data, []byte{'{'}), maxObjects))
+		s.objSlab = make([]gnataOrderedMap, min(objects, maxObjects))
 	}
 }
 

@@ -12,8 +12,9 @@ import (
 // names, numbers out of range, trailing data, anywhere in the envelope. A
 // nil p decodes everything.
 //
-// A skipped value costs jsontext's validation of its bytes (ReadValue) and a
-// scan for its numbers, not a token walk and the allocation of its values.
+// A skipped value costs the scanner's check of its bytes (skipValue; on the
+// jsontext path, ReadValue and a scan for its numbers), not the allocation
+// of its values.
 // On any failure it returns what decodeJSON returns for the same bytes: the
 // error then says exactly what the full decode says, and a projected decode
 // that refused what the full decode accepts would cost time, not a body.
@@ -46,6 +47,56 @@ func (s *decodeState) projected(p *projection) (any, error) {
 		return s.array(p)
 	}
 	return s.value()
+}
+
+// index prepares p's tree for the decoder: the slab sizes in the root, the
+// names and kids of every node.
+func (p *projection) index() {
+	p.keys, p.objects = p.size()
+	var walk func(p *projection)
+	walk = func(p *projection) {
+		p.kids = p.kids[:0]
+		for name, c := range p.members {
+			c.name = name
+			p.kids = append(p.kids, c)
+			walk(c)
+		}
+	}
+	walk(p)
+}
+
+// maxListedMembers is the member count up to which member looks a name up
+// in the list of kids rather than the map: most projected objects have a
+// few, and comparing a few strings costs less than hashing one.
+const maxListedMembers = 8
+
+// member returns the projection of the member name of an object p
+// projects, nil when p does not read it.
+func (p *projection) member(name string) *projection {
+	if len(p.members) > maxListedMembers || len(p.kids) != len(p.members) {
+		return p.members[name]
+	}
+	for _, c := range p.kids {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// size counts the member names and the objects of p's tree (not what its
+// whole members hold): what a decode projected by p builds from an envelope
+// without arrays on its paths. projectionOf notes it in the root.
+func (p *projection) size() (keys, objects int) {
+	if p.whole {
+		return 0, 0
+	}
+	keys, objects = len(p.members), 1
+	for _, c := range p.members {
+		k, o := c.size()
+		keys, objects = keys+k, objects+o
+	}
+	return keys, objects
 }
 
 // skip reads past one value without building it. jsontext's ReadValue

@@ -22,6 +22,13 @@ type projection struct {
 	// members are the names read below an object; an array's elements are
 	// projected the same way (JSONata paths map over arrays).
 	members map[string]*projection
+	// keys and objects count the tree's member names and objects (the
+	// root's only: what the decoder's slabs are sized by, see size).
+	keys, objects int
+	// name is the member name p is read under; kids are members' values,
+	// for a lookup without hashing (see member). Set by index.
+	name string
+	kids []*projection
 }
 
 // add records a path of member names read from p, its last step whole.
@@ -81,6 +88,7 @@ func projectionOf(srcs []string, comments bool) *projection {
 	if root.whole {
 		return nil
 	}
+	root.index()
 	return root
 }
 
