@@ -236,6 +236,8 @@ func TestSpecCPUs(t *testing.T) {
 	// environment of its own, so everything the sink sees comes from the
 	// gateway's (here the sink to serve, too).
 	t.Setenv(sdktest.EnvSink, "procs")
+	// What sdktest.Command gives its sinks: no 1 s sleep at exit under -race.
+	t.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	opts := openPolicy
 	opts.BuiltinCommand = func(string) *exec.Cmd { return exec.Command(os.Args[0], "-test.run=^$") }
 	h := startHost(t, opts,
