@@ -142,6 +142,7 @@ type overlapReceiver struct {
 	delay time.Duration
 
 	mu       sync.Mutex
+	gate     chan struct{}        // while non-nil, no request is answered until it closes (holdAll)
 	active   map[string]int       // delivery uuid -> requests in progress
 	overlaps []string             // "uuid:attempt" received while the uuid was in progress
 	seen     map[string]int       // trace id -> completed deliveries
@@ -173,14 +174,28 @@ func (r *overlapReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 	t := time.NewTimer(r.delay)
 	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-req.Context().Done():
+	cutOff := func() {
 		r.mu.Lock()
 		r.active[id]--
 		r.cut[id] = time.Now()
 		r.mu.Unlock()
+	}
+	select {
+	case <-t.C:
+	case <-req.Context().Done():
+		cutOff()
 		return
+	}
+	r.mu.Lock()
+	gate := r.gate
+	r.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-req.Context().Done():
+			cutOff()
+			return
+		}
 	}
 	r.mu.Lock()
 	r.active[id]--
@@ -204,6 +219,23 @@ func (r *overlapReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 	r.done.Add(1)
 	w.WriteHeader(200)
+}
+
+// holdAll stops answering: every request, those already waiting out the
+// delay too, stays in flight until the returned release is called (or its
+// sender gives up). A replica's in-flight count read while held cannot go
+// down, so a kill that follows it is sure to cut deliveries off.
+func (r *overlapReceiver) holdAll() (release func()) {
+	gate := make(chan struct{})
+	r.mu.Lock()
+	r.gate = gate
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		r.gate = nil
+		r.mu.Unlock()
+		close(gate)
+	}
 }
 
 // handedOver counts the deliveries the receiver had answered before kill
@@ -315,17 +347,45 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 		for next.Load() < events/3 {
 			time.Sleep(5 * time.Millisecond)
 		}
-		n := gws[2].inFlight()
-		for wait := time.Now().Add(30 * time.Second); n < 6 && time.Now().Before(wait); n = gws[2].inFlight() {
-			time.Sleep(5 * time.Millisecond)
+		// The receiver holds every answer while the killer reads replica
+		// 2's deliveries in flight, and until the kill has cut them off:
+		// none can finish between the reading and the kill. (Reading
+		// without the hold, a replica whose 8 workers had started together
+		// finished them all in the moment between, and the kill cut
+		// nothing: make test failed so twice.) A hold ends inside the 2 s
+		// delivery timeout, else the sinks would give up on the held
+		// requests themselves.
+		n := 0
+		for try := 0; ; try++ {
+			release := rc.holdAll()
+			for wait := time.Now().Add(700 * time.Millisecond); n < 6 && time.Now().Before(wait); n = gws[2].inFlight() {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if n < 6 && try < 20 {
+				release()
+				time.Sleep(300 * time.Millisecond)
+				continue
+			}
+			if n < 6 {
+				t.Errorf("replica 2 never had 6 deliveries in flight (last reading %d)", n)
+			}
+			// Deliveries are counted from their claim: give the last ones
+			// claimed time to reach the receiver.
+			time.Sleep(100 * time.Millisecond)
+			killAt = time.Now()
+			killed.Store(true)
+			gws[2].cmd.Process.Signal(syscall.SIGKILL)
+			gws[2].cmd.Wait()
+			// Its sink dies with it (Pdeathsig), a moment later: answers
+			// released before then would reach the dead replica's sink.
+			for wait := time.Now().Add(time.Second); time.Now().Before(wait); time.Sleep(5 * time.Millisecond) {
+				if _, cut, _ := rc.pickup(killAt); cut > 0 {
+					break
+				}
+			}
+			release()
+			break
 		}
-		// Kill on the reading that saw them: one more scrape first (the
-		// log used to make its own) gave a replica whose workers all
-		// started together time to finish the lot, and the kill then cut
-		// nothing (a make test failed so).
-		killAt = time.Now()
-		killed.Store(true)
-		gws[2].cmd.Process.Signal(syscall.SIGKILL)
 		t.Logf("killed replica 2 with %d deliveries in flight, %d events published", n, next.Load())
 	}()
 	var pub sync.WaitGroup
@@ -350,7 +410,6 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 	}
 	pub.Wait()
 	<-killDone
-	gws[2].cmd.Wait()
 	if len(accepted) < events*9/10 {
 		t.Fatalf("accepted only %d of %d events", len(accepted), events)
 	}
