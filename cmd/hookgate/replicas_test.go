@@ -347,14 +347,15 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 		for next.Load() < events/3 {
 			time.Sleep(5 * time.Millisecond)
 		}
-		// The receiver holds every answer while the killer reads replica
-		// 2's deliveries in flight, and until the kill has cut them off:
-		// none can finish between the reading and the kill. (Reading
-		// without the hold, a replica whose 8 workers had started together
-		// finished them all in the moment between, and the kill cut
-		// nothing: make test failed so twice.) A hold ends inside the 2 s
-		// delivery timeout, else the sinks would give up on the held
-		// requests themselves.
+		// The receiver holds every answer from the killer's reading of
+		// replica 2's deliveries in flight until the kill has cut them
+		// off. The replica's sink dies a few milliseconds after it (by
+		// Pdeathsig, once the gateway has exited), and an answer
+		// released in between reached the live sink: the delivery counted
+		// as answered, and the kill cut nothing (make test failed so,
+		// twice). The hold, at most 0.7 + 0.1 + 0.7 s, ends inside the 2 s
+		// delivery timeout, or the survivors' sinks would give up on the
+		// requests held for them.
 		n := 0
 		for try := 0; ; try++ {
 			release := rc.holdAll()
@@ -376,9 +377,7 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 			killed.Store(true)
 			gws[2].cmd.Process.Signal(syscall.SIGKILL)
 			gws[2].cmd.Wait()
-			// Its sink dies with it (Pdeathsig), a moment later: answers
-			// released before then would reach the dead replica's sink.
-			for wait := time.Now().Add(time.Second); time.Now().Before(wait); time.Sleep(5 * time.Millisecond) {
+			for wait := time.Now().Add(700 * time.Millisecond); time.Now().Before(wait); time.Sleep(5 * time.Millisecond) {
 				if _, cut, _ := rc.pickup(killAt); cut > 0 {
 					break
 				}
