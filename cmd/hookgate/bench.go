@@ -29,7 +29,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	compare := fs.String("compare", "", "also measure this hookgate executable, in rounds alternating with the first, and print each figure's change per round")
 	rounds := fs.Int("rounds", benchrun.DefaultRounds, "rounds of --compare (one run of each build per round)")
 	if pos, err := parseArgs(fs, args); err != nil || len(pos) != 0 || *rounds < 1 {
-		fmt.Fprintln(stderr, "usage: hookgate bench [--events N] [--connections N] [--payload-size BYTES] [--fanout N] [--rate N] [--paced 5s] [--delivery HCL] [--gateway-binary PATH] [--compare PATH [--rounds N]] [--json]")
+		fmt.Fprintln(stderr, "usage: hookgate bench [--events N] [--connections N] [--payload-size BYTES] [--fanout N] [--rate N] [--paced 30s] [--delivery HCL] [--gateway-binary PATH] [--compare PATH [--rounds N]] [--json]")
 		return 2
 	}
 	if *compare == "" && flagSet(fs, "rounds") {
