@@ -46,6 +46,12 @@ storage {
   # id: at-least-once); a crash of the process loses nothing, and publishes
   # are synced before they are answered whatever it is. 0 syncs every outcome.
   outcome_sync_delay = "200ms"
+  # How long a publish may be held for others to share its sync (at most
+  # 50ms; the hold ends once 8 writes have joined). At a steady 1,000
+  # events/s, 2ms cut the gateway's CPU by a quarter and 5ms by a third, for
+  # 1-2.5 ms more to each publish; a client that publishes one request at a
+  # time waits the whole delay every time. 0 holds none (docs/storage.md).
+  commit_delay = "0s"
   # Below this much free space publishes get 507 and deliveries pause, instead
   # of Badger's mmap writes hitting a full disk (SIGBUS). 0 turns it off.
   min_free_bytes = 67108864 # 64 MiB

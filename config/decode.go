@@ -37,7 +37,7 @@ var (
 	serverSchema = attrSchema("listen", "public_url", "body_limit", "shutdown_timeout", "read_timeout", "idle_timeout",
 		"trusted_proxies", "max_unauthenticated_bodies")
 	storageSchema = attrSchema("driver", "dsn", "lease", "lock_timeout", "max_conns", "sweep_interval",
-		"path", "log_retention", "rollup_retention", "rollup_sample", "gc_interval", "outcome_sync_delay", "min_free_bytes", "encryption_key", "encryption_key_file", "previous_encryption_keys")
+		"path", "log_retention", "rollup_retention", "rollup_sample", "gc_interval", "outcome_sync_delay", "commit_delay", "min_free_bytes", "encryption_key", "encryption_key_file", "previous_encryption_keys")
 	deliverySchema = attrSchema("timeout", "backoff", "workers", "allow_http", "allow_private_networks",
 		"idempotency_ttl", "retries_high", "retries_medium", "retries_low", "high_rate", "low_rate",
 		"max_retry_after", "secret_grace_period", "max_in_flight_per_webhook", "slow_threshold", "slow_share",
@@ -333,6 +333,7 @@ func (d *decoder) decodeStorage(hb hcl.Body, s *Storage) {
 	b.durationAttr("rollup_sample", &s.RollupSample, false)
 	b.durationAttr("gc_interval", &s.GCInterval, false)
 	b.durationAttr("outcome_sync_delay", &s.OutcomeSyncDelay, true)
+	b.durationAttr("commit_delay", &s.CommitDelay, true)
 	b.atLeast(b.int64("min_free_bytes", &s.MinFreeBytes), "min_free_bytes", s.MinFreeBytes, 0)
 	d.remember(b, "encryption_key")
 	b.str("encryption_key", &s.EncryptionKey)

@@ -66,3 +66,24 @@ func TestOutcomeSyncDelay(t *testing.T) {
 	_, diags = parse(t, "storage {\n  outcome_sync_delay = \"1m\"\n}\n", nil)
 	expectDiags(t, diags, `t.hcl:2:3: storage.outcome_sync_delay 1m0s is above 10s`)
 }
+
+// TestCommitDelay: storage.commit_delay decodes, defaults to 0 (no publish
+// held), and one above the bound is named with its place.
+func TestCommitDelay(t *testing.T) {
+	c, diags := parse(t, "storage {\n  commit_delay = \"5ms\"\n}\n", nil)
+	expectDiags(t, diags)
+	if c.Storage.CommitDelay != 5*time.Millisecond {
+		t.Errorf("commit_delay %s, want 5ms", c.Storage.CommitDelay)
+	}
+	c, diags = parse(t, "storage {\n}\n", nil)
+	expectDiags(t, diags)
+	if c.Storage.CommitDelay != 0 {
+		t.Errorf("commit_delay defaults to %s, want 0", c.Storage.CommitDelay)
+	}
+	_, diags = parse(t, "storage {\n  commit_delay = \"1s\"\n}\n", nil)
+	expectDiags(t, diags, `t.hcl:2:3: storage.commit_delay 1s is above 50ms`)
+	_, diags = parse(t, "storage {\n  commit_delay = \"-1ms\"\n}\n", nil)
+	if len(diags) == 0 {
+		t.Error("a negative commit_delay was accepted")
+	}
+}

@@ -97,6 +97,12 @@ type Storage struct {
 	// before they are answered, whatever it is. Default 200ms; 0 syncs
 	// every outcome before the worker takes the next delivery.
 	OutcomeSyncDelay time.Duration
+	// CommitDelay is how long the committer may hold a publish (or any
+	// write that must be durable) for others to join its sync (Badger
+	// only; PostgreSQL's commit_delay). Each sync has a fixed cost, and at
+	// a steady rate with few requests at once every publish paid one.
+	// Default 0: none held.
+	CommitDelay time.Duration
 	// MinFreeBytes is the free space (of the file system holding Path) below
 	// which the gateway refuses new events (507) and pauses deliveries until
 	// space is freed: Badger writes through mmap, and a write to a full disk

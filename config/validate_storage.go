@@ -36,7 +36,16 @@ func (d *decoder) validateStorage(cfg *Config) {
 		d.errorf(d.rangeOf("storage.outcome_sync_delay", file), fmt.Sprintf("storage.outcome_sync_delay %s is above %s", s.OutcomeSyncDelay, MaxOutcomeSyncDelay),
 			"a power loss sends again the deliveries whose outcomes were not yet synced; beyond a fraction of a second it saves nothing more (default 200ms, 0 syncs every outcome)")
 	}
+	if s.CommitDelay > MaxCommitDelay {
+		d.errorf(d.rangeOf("storage.commit_delay", file), fmt.Sprintf("storage.commit_delay %s is above %s", s.CommitDelay, MaxCommitDelay),
+			"every publish may wait this long before it is answered; a few milliseconds already share each sync among the publishes of a steady rate (default 0s)")
+	}
 }
+
+// MaxCommitDelay bounds storage.commit_delay: every publish that waits
+// for company waits this long at most, and a publish is answered only
+// once synced.
+const MaxCommitDelay = 50 * time.Millisecond
 
 // MaxOutcomeSyncDelay bounds storage.outcome_sync_delay: the deliveries a
 // power loss would send again.

@@ -118,6 +118,7 @@ func New(ctx context.Context, opts Options) (g *Gateway, err error) {
 			RollupRetention: cfg.Storage.RollupRetention,
 			GCInterval:      cfg.Storage.GCInterval, Logger: g.log, Clock: g.clock.Now, Keys: keys.ring,
 			OutcomeSyncDelay: cfg.Storage.OutcomeSyncDelay,
+			CommitDelay:      cfg.Storage.CommitDelay,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("opening storage at %s: %w", cfg.Storage.Path, keys.openError(err))

@@ -50,6 +50,11 @@ type Options struct {
 	// unsynced outcome. 0 syncs every group before its callers go on.
 	// See commit.go, "Outcomes".
 	OutcomeSyncDelay time.Duration
+	// CommitDelay (storage.commit_delay) is how long the committer holds a
+	// group that must be synced for more writes to join it: one sync for
+	// several publishes arriving one at a time. 0 holds none. See
+	// commit.go, "Commit delay".
+	CommitDelay time.Duration
 }
 
 // Defaults for Options.
@@ -110,6 +115,7 @@ type Store struct {
 	// unsyncedSince is when the first unsynced group committed (zero: none);
 	// only the committer touches it.
 	syncDelay     time.Duration
+	commitDelay   time.Duration // Options.CommitDelay
 	unsyncedSince time.Time
 	// logs: with syncDelay, the memtable logs every sync covers (wal.go).
 	logs *rotatedLogs
@@ -166,6 +172,7 @@ func Open(opts Options) (*Store, error) {
 		keys:          opts.Keys,
 		ops:           make(chan *op, maxGroupOps),
 		syncDelay:     opts.OutcomeSyncDelay,
+		commitDelay:   opts.CommitDelay,
 		committerDone: make(chan struct{}),
 		claims:        newClaimSet(),
 		stats:         statsCache{m: make(map[string]store.WebhookStats)},
