@@ -174,25 +174,14 @@ func (s *Store) commitLoop() {
 		if !ok {
 			break
 		}
-		batch = append(batch[:0], o)
-		size, logSize := o.size, o.logSize
-	fill:
-		for len(batch) < maxGroupOps && size < maxGroupBytes && logSize < maxGroupLogBytes {
-			select {
-			case o, ok := <-s.ops:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, o)
-				size += o.size
-				logSize += o.logSize
-			default:
-				break fill
-			}
+		g := group{ops: append(batch[:0], o), size: o.size, logSize: o.logSize}
+		s.gather(&g, maxGroupOps, nil) // whatever is waiting
+		if s.commitDelay > 0 && len(g.ops) < commitDelayOps && !allLazy(g.ops) {
+			hold := time.NewTimer(s.commitDelay)
+			s.gather(&g, commitDelayOps, hold.C)
+			hold.Stop()
 		}
-		if s.commitDelay > 0 && len(batch) < commitDelayOps && !allLazy(batch) {
-			batch, size, logSize = s.holdForCompany(batch, size, logSize)
-		}
+		batch = g.ops
 		wasSynced := s.unsyncedSince.IsZero()
 		s.commitGroup(batch)
 		switch {
@@ -218,26 +207,40 @@ func (s *Store) commitLoop() {
 // burst is not slowed.
 const commitDelayOps = 8
 
-// holdForCompany adds to batch the ops that arrive within commitDelay, up
-// to commitDelayOps and the group's bounds, and returns the batch and its
-// sizes. A closed queue ends the wait; the loop then sees it closed.
-func (s *Store) holdForCompany(batch []*op, size, logSize int) ([]*op, int, int) {
-	t := time.NewTimer(s.commitDelay)
-	defer t.Stop()
-	for len(batch) < commitDelayOps && size < maxGroupBytes && logSize < maxGroupLogBytes {
-		select {
-		case o, ok := <-s.ops:
-			if !ok {
-				return batch, size, logSize
+// group is a batch being gathered and its estimated sizes.
+type group struct {
+	ops           []*op
+	size, logSize int
+}
+
+// gather adds ops from the queue to g until it holds maxOps or reaches the
+// group bounds: those already waiting when wait is nil, else those that
+// come before wait fires. A closed queue ends it; the loop then sees it
+// closed.
+func (s *Store) gather(g *group, maxOps int, wait <-chan time.Time) {
+	for len(g.ops) < maxOps && g.size < maxGroupBytes && g.logSize < maxGroupLogBytes {
+		var o *op
+		ok := true
+		if wait == nil {
+			select {
+			case o, ok = <-s.ops:
+			default:
+				return
 			}
-			batch = append(batch, o)
-			size += o.size
-			logSize += o.logSize
-		case <-t.C:
-			return batch, size, logSize
+		} else {
+			select {
+			case o, ok = <-s.ops:
+			case <-wait:
+				return
+			}
 		}
+		if !ok {
+			return
+		}
+		g.ops = append(g.ops, o)
+		g.size += o.size
+		g.logSize += o.logSize
 	}
-	return batch, size, logSize
 }
 
 // commitGroup commits batch in as few transactions as fit, then releases
