@@ -26,7 +26,14 @@ import (
 //     webhooks together hold at most slowCap workers, so fast webhooks
 //     always keep the rest — except that a company with nothing running
 //     may start one past it on a spare worker, so its first attempt does
-//     not wait for another company's slow or not yet known webhooks.
+//     not wait for another company's slow or not yet known webhooks;
+//   - a webhook not yet known, with nothing running, may start its first
+//     attempt past a full slow share as a probe, while fewer than probeCap
+//     probes run: otherwise a new webhook (or, after a restart, every
+//     webhook) queued behind a slow backlog could not prove itself fast
+//     until that backlog drained. Probes take at most half of what the
+//     slow share leaves, so fast webhooks keep the other half even when
+//     every probe hangs.
 //
 // A delivery refused here is not claimed: it stays queued on disk, in due
 // order, and is admitted by a later claim once its webhook has room (a
@@ -35,6 +42,7 @@ import (
 type fairness struct {
 	perWebhook int
 	slowCap    int
+	probeCap   int           // probes of unknown webhooks past a full slow share
 	threshold  time.Duration // 0: no slow class
 	capacity   int           // workers less the spare ones, at least 1
 	spare      int           // workers - capacity
@@ -51,8 +59,10 @@ type fairness struct {
 	// each, so a fast webhook stays known between its deliveries.
 	hooks map[string]*hookLoad
 	// slowRunning counts running attempts admitted while their webhook was
-	// slow, plus (from pass) those of webhooks that turned slow mid-attempt.
+	// slow, plus (from pass) those of webhooks that turned slow mid-attempt;
+	// probes counts the probes running, which slowRunning leaves out.
 	slowRunning int
+	probes      int
 
 	// companies holds the companies with attempts running or with due work
 	// seen in the last two passes; the others are dropped at a pass.
@@ -80,6 +90,7 @@ type hookLoad struct {
 	running map[string]time.Time // delivery id -> attempt start (wall clock)
 	avg     time.Duration        // moving average of attempt durations
 	known   bool                 // an attempt has ended: avg means something
+	probe   bool                 // its one running attempt is a probe (fairness.probes)
 }
 
 // ewmaWeight is the weight of the newest attempt in hookLoad.avg: a few slow
@@ -97,6 +108,9 @@ func newFairness(d config.Delivery, workers int) *fairness {
 	if d.SlowThreshold > 0 && d.SlowShare < 1 {
 		f.slowCap = max(1, int(float64(workers)*d.SlowShare))
 	}
+	if rest := workers - f.slowCap; rest > 0 {
+		f.probeCap = max(1, rest/2)
+	}
 	return f
 }
 
@@ -108,7 +122,7 @@ func (f *fairness) pass() store.ClaimFilter {
 	now := f.now()
 	n := 0
 	for _, h := range f.hooks {
-		if f.slow(h, now) {
+		if f.slow(h, now) && !h.probe {
 			n += len(h.running)
 		}
 	}
@@ -192,10 +206,11 @@ func (f *fairness) blocked(webhookID string, now time.Time) bool {
 	h := f.hooks[webhookID]
 	if h == nil {
 		// Never offered: slow until its first attempt ends, of a company
-		// not known, which admit might let past the slow share.
-		return f.slowRunning >= f.slowCap+f.spare || f.limits.blocked(webhookID)
+		// not known, which admit might let past the slow share, or as a probe.
+		return (f.slowRunning >= f.slowCap+f.spare && f.probes >= f.probeCap) || f.limits.blocked(webhookID)
 	}
-	return len(h.running) >= f.perWebhookOf(webhookID) || (f.slowRunning >= f.slowCap && f.slow(h, now) && !f.slowExempt(h.company)) ||
+	return len(h.running) >= f.perWebhookOf(webhookID) ||
+		(f.slowRunning >= f.slowCap && f.slow(h, now) && !f.slowExempt(h.company) && !f.mayProbe(h)) ||
 		f.limits.blocked(webhookID)
 }
 
@@ -221,6 +236,12 @@ func (f *fairness) slowExempt(company int64) bool {
 	return (c == nil || c.running == 0) && f.slowRunning < f.slowCap+f.spare
 }
 
+// mayProbe reports whether h may start its first attempt past a full slow
+// share: it is not known yet, runs nothing, and a probe is free. f.mu is held.
+func (f *fairness) mayProbe(h *hookLoad) bool {
+	return !h.known && len(h.running) == 0 && f.probes < f.probeCap
+}
+
 // admit reserves a slot for d, or refuses it while its company or its
 // webhook is at its limit or it is slow and the slow share is used up.
 // Only the company's own limit marks it as waiting: a company held back by
@@ -241,9 +262,12 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 	if len(h.running) >= f.perWebhookOf(d.WebhookID) {
 		return false
 	}
-	slow := f.slow(h, now)
+	slow, probe := f.slow(h, now), false
 	if slow && f.slowRunning >= f.slowCap && !f.slowExempt(d.CompanyID) {
-		return false
+		if !f.mayProbe(h) {
+			return false
+		}
+		probe = true
 	}
 	if !f.limits.take(d.WebhookID) { // last: a token is spent only on an admission
 		return false
@@ -252,7 +276,11 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 		h.running = make(map[string]time.Time, 1)
 	}
 	h.running[d.ID] = now
-	if slow {
+	switch {
+	case probe:
+		h.probe = true
+		f.probes++
+	case slow:
 		f.slowRunning++
 	}
 	f.update(co, func() { co.running++; co.seen = f.passes })
@@ -271,6 +299,10 @@ func (f *fairness) done(d *store.Delivery, took time.Duration) {
 		return
 	}
 	delete(h.running, d.ID)
+	if h.probe {
+		h.probe = false
+		f.probes--
+	}
 	if !h.known {
 		h.avg, h.known = took, true
 	} else {

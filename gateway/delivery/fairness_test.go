@@ -16,7 +16,8 @@ import (
 )
 
 // TestFairnessAdmit checks the rules on their own: the per-webhook limit,
-// and the slow share once a webhook's attempts are slow.
+// the slow share once a webhook's attempts are slow, and the probe that
+// lets a webhook not yet known past a full slow share, one at a time.
 func TestFairnessAdmit(t *testing.T) {
 	now := t0
 	f := newFairness(config.Delivery{MaxInFlightPerWebhook: 2, SlowThreshold: time.Second, SlowShare: 0.5}, 4)
@@ -40,13 +41,22 @@ func TestFairnessAdmit(t *testing.T) {
 	if admit(del("a", 3)) {
 		t.Fatal("webhook a admitted past max_in_flight_per_webhook")
 	}
-	if admit(del("b", 1)) {
-		t.Fatal("new webhook b admitted with the slow share used up by a")
+	// The slow share is used up by a, but b is new: its first attempt
+	// may start as the probe (4 workers: 2 slow, of the other 2 one probe),
+	// and no second one until it ends, nor another new webhook's.
+	if !admit(del("b", 1)) {
+		t.Fatal("new webhook b refused its probe with the slow share used up by a: a new webhook could not prove itself fast behind a slow backlog")
+	}
+	if admit(del("b", 2)) {
+		t.Fatal("new webhook b admitted a second attempt before its probe ended")
+	}
+	if admit(del("e", 1)) {
+		t.Fatal("new webhook e admitted past the slow share while b's probe runs")
 	}
 	if !admit(del("c", 2)) {
 		t.Fatal("fast webhook c refused while workers are free")
 	}
-	if f.blocked("c", now) || !f.blocked("a", now) || !f.blocked("b", now) {
+	if f.blocked("c", now) || !f.blocked("a", now) || !f.blocked("b", now) || !f.blocked("e", now) || !f.blocked("never-offered", now) {
 		t.Fatal("blocked disagrees with admit")
 	}
 	// a's attempts ran past the threshold: a stays slow; one ends.
@@ -58,10 +68,17 @@ func TestFairnessAdmit(t *testing.T) {
 		t.Fatal("slow webhook a refused while the slow share has room")
 	}
 	if admit(del("b", 2)) {
-		t.Fatal("webhook b admitted with the slow share used up")
+		t.Fatal("webhook b admitted with the slow share used up and its probe running")
 	}
 	if got := f.runningOf("a"); got != 2 {
 		t.Fatalf("a running %d, want 2", got)
+	}
+	// b's probe ends fast: b is known fast and no longer needs the slow
+	// share; the probe is free for e.
+	f.done(del("b", 1), time.Millisecond)
+	admit = f.pass().Admit
+	if !admit(del("b", 3)) || !admit(del("e", 2)) {
+		t.Fatal("webhook b, proved fast, or e, with the probe free again, refused")
 	}
 }
 
