@@ -219,7 +219,7 @@ func (s *Service) prepare(ctx context.Context, r Request) (_ *prepared, err erro
 	}
 	now := s.o.Clock.Now()
 	p := &prepared{r: r, ev: &store.Event{
-		ID: uuid.NewString(), TraceID: uuid.NewString(), Name: parsed.Name,
+		ID: store.NewID(), TraceID: uuid.NewString(), Name: parsed.Name,
 		CompanyID: parsed.CompanyID, WorkOrderID: parsed.WorkOrderID, Payload: raw, ReceivedAt: now,
 	}}
 	p.fanOut(parsed, s.o.Subscribers.Subscribers(parsed.CompanyID, parsed.Name), now)
@@ -268,7 +268,7 @@ func (p *prepared) fanOut(parsed Parsed, subs []*store.Webhook, now time.Time) {
 			d = new(store.Delivery)
 		}
 		*d = store.Delivery{
-			ID: uuid.NewString(), EventID: p.ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
+			ID: store.NewID(), EventID: p.ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
 			EventName: parsed.Name, WorkOrderID: parsed.WorkOrderID, Priority: prio,
 			State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now,
 			Ordered: w.Ordered(), // the store numbers it in its lane

@@ -31,11 +31,11 @@ func Prefill(ctx context.Context, path string, hooks []string, events, batch, si
 		var items []store.IngestItem
 		for k := e; k < e+batch && k < events; k++ {
 			created, due, attempts := at(k)
-			ev := &store.Event{ID: uuid.NewString(), TraceID: uuid.NewString(), Name: "workorder.created",
+			ev := &store.Event{ID: store.NewID(), TraceID: uuid.NewString(), Name: "workorder.created",
 				CompanyID: 100, WorkOrderID: int64(k), Payload: Envelope(k, size), ReceivedAt: created}
 			it := store.IngestItem{Event: ev}
 			for _, w := range ids {
-				d := &store.Delivery{ID: uuid.NewString(), EventID: ev.ID, WebhookID: w,
+				d := &store.Delivery{ID: store.NewID(), EventID: ev.ID, WebhookID: w,
 					CompanyID: 100, EventName: ev.Name, WorkOrderID: ev.WorkOrderID, Priority: 1, Attempts: attempts,
 					State: store.DeliveryPending, DueAt: due, CreatedAt: created, UpdatedAt: created}
 				if attempts > 0 {
