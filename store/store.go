@@ -519,7 +519,9 @@ type Meta interface {
 type FilteredClaimer interface {
 	// ClaimDueFunc is ClaimDue that leaves queued, unclaimed and in order
 	// every due delivery the filter refuses. The filter runs under the
-	// store's claim lock and must not call the store.
+	// store's claim lock and must not call the store. With an error,
+	// nothing was claimed: the filter's admissions of the call are void
+	// (the dispatcher gives their slots back).
 	ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f ClaimFilter) ([]*Delivery, error)
 }
 

@@ -216,18 +216,35 @@ func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
 	total := 0
 	fc, filtered := d.queue.(store.FilteredClaimer)
 	filter := d.fair.pass()
+	// admitted are what the filter let through in one claim: when the
+	// claim fails, the store hands none of them out, and fairness must
+	// take their slots back.
+	var admitted []*store.Delivery
+	if admit := filter.Admit; admit != nil {
+		filter.Admit = func(x *store.Delivery) bool {
+			ok := admit(x)
+			if ok {
+				admitted = append(admitted, x)
+			}
+			return ok
+		}
+	}
 	for _, p := range events.Priorities {
 		if free == 0 {
 			break
 		}
 		var ds []*store.Delivery
 		var err error
+		admitted = admitted[:0]
 		if filtered {
 			ds, err = fc.ClaimDueFunc(ctx, int(p), now, free, filter)
 		} else {
 			ds, err = d.queue.ClaimDue(ctx, int(p), now, free)
 		}
 		if err != nil {
+			for _, x := range admitted {
+				d.fair.forget(x)
+			}
 			if ctx.Err() == nil {
 				d.log.Error("claim due deliveries", "priority", p.String(), "err", err)
 			}

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"testing"
@@ -169,5 +170,55 @@ func TestClaimReadsItsEventsAtOnce(t *testing.T) {
 		case want.ID != items[2].Event.ID && (j.ev == nil || string(j.ev.Payload) != string(want.Payload)):
 			t.Errorf("delivery of event %s handed over with %+v", want.ID, j.ev)
 		}
+	}
+}
+
+// failingClaims is a store whose filtered claims fail after the filter
+// has admitted deliveries, as a PostgreSQL claim does when its connection
+// drops after the first page: the store hands none of them out.
+type failingClaims struct {
+	Queue
+	admitted int
+}
+
+func (q *failingClaims) ClaimDueFunc(ctx context.Context, priority int, now time.Time, limit int, f store.ClaimFilter) ([]*store.Delivery, error) {
+	for i := range limit {
+		if f.Admit(&store.Delivery{ID: "d" + strconv.Itoa(priority) + "-" + strconv.Itoa(i), WebhookID: "w", CompanyID: 7, Priority: priority}) {
+			q.admitted++
+		}
+	}
+	return nil, errors.New("conn closed")
+}
+
+// TestFailedClaimGivesBackItsSlots: deliveries the filter admitted in a
+// claim that then failed were never handed out, so their webhook's and
+// company's slots are free again; kept, every such failure would shrink
+// the webhook's limit and the company's share until a restart.
+func TestFailedClaimGivesBackItsSlots(t *testing.T) {
+	st, err := badger.Open(badger.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := config.Defaults().Delivery
+	cfg.Workers = 8
+	cfg.MaxInFlightPerWebhook = 4
+	q := &failingClaims{Queue: st}
+	d := New(Options{Delivery: cfg, Queue: q, Clock: &stepClock{now: time.Now()}})
+	for range 3 {
+		if n := d.ClaimOnce(context.Background()); n != 0 {
+			t.Fatalf("a failed claim handed out %d", n)
+		}
+	}
+	if q.admitted == 0 {
+		t.Fatal("the test store admitted nothing: the test tests nothing")
+	}
+	if n := d.fair.runningOf("w"); n != 0 {
+		t.Errorf("webhook w has %d slots taken after failed claims, want 0", n)
+	}
+	d.fair.mu.Lock()
+	defer d.fair.mu.Unlock()
+	if co := d.fair.companies[7]; co != nil && co.running != 0 {
+		t.Errorf("company 7 has %d slots taken after failed claims, want 0", co.running)
 	}
 }

@@ -310,6 +310,33 @@ func (f *fairness) done(d *store.Delivery, took time.Duration) {
 	}
 }
 
+// forget takes back the admission of d when the store did not hand d out
+// (its claim failed after the filter admitted it): its slot, and the
+// probe if it was one, with no attempt to learn from. Kept otherwise, the
+// slot would count against its webhook's and company's limits until a
+// restart.
+func (f *fairness) forget(d *store.Delivery) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.hooks[d.WebhookID]
+	if h == nil {
+		return
+	}
+	if _, ok := h.running[d.ID]; !ok {
+		return
+	}
+	delete(h.running, d.ID)
+	if h.probe {
+		h.probe = false
+		f.probes--
+	}
+	if co := f.companies[d.CompanyID]; co != nil && co.running > 0 {
+		f.update(co, func() { co.running-- })
+	}
+	// slowRunning is recounted from the webhooks' running attempts at the
+	// next pass.
+}
+
 // slow reports whether h counts against the slow share. f.mu is held.
 func (f *fairness) slow(h *hookLoad, now time.Time) bool {
 	if f.threshold <= 0 {
