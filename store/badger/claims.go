@@ -53,8 +53,28 @@ type claimSet struct {
 	// held are the lanes whose head is a dead delivery holding them: its
 	// L/ key expires with it (sweepHeldLanes).
 	held map[laneID]struct{}
+	// corrupt are queued deliveries whose records could not be decoded:
+	// claim scans pass over them (they can never be sent) without reading
+	// or logging them again. Kept across releaseAll: it is about the
+	// record, not the claim. Bounded by maxCorruptMemo.
+	corrupt map[string]struct{}
 	// iterated counts the queue keys claim scans visited (for tests).
 	iterated uint64
+}
+
+// maxCorruptMemo bounds claimSet.corrupt; past it a corrupt record is
+// read, and logged, by each scan that reaches it.
+const maxCorruptMemo = 10000
+
+// markCorrupt remembers that the queued delivery id cannot be decoded.
+// c.mu is held.
+func (c *claimSet) markCorrupt(id string) {
+	if c.corrupt == nil {
+		c.corrupt = map[string]struct{}{}
+	}
+	if len(c.corrupt) < maxCorruptMemo {
+		c.corrupt[id] = struct{}{}
+	}
 }
 
 // claim is one delivery handed to a worker.

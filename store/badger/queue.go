@@ -103,6 +103,7 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 	gate := laneGate{txn: txn}
 	defer gate.close()
 	var out []*store.Delivery
+	var scanErr error
 	hint := uint64(math.MaxUint64) // due of the first key left claimable
 	last := c.hint[prio]           // due of the last key passed
 	skipped, memoSkipped := 0, 0
@@ -145,6 +146,12 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 			continue
 		}
 		id := string(k[len(prefix)+8:])
+		if _, bad := c.corrupt[id]; bad {
+			if rs != nil {
+				rs.claimed(k, due) // never claimable, like a claimed key
+			}
+			continue
+		}
 		if b, ok := c.refused[id]; ok && b.lane != nil {
 			if c.laneWaits(*b.lane, b.seq) {
 				// Its lane still has an earlier or claimed delivery. It
@@ -171,8 +178,24 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 			}
 			continue // expired under a stray queue key; nothing to send
 		}
+		if errors.Is(err, store.ErrCorrupt) {
+			// It can never be sent, and it must not stop the claims of
+			// every delivery queued behind it: passed over from now on,
+			// left on disk for an operator.
+			c.markCorrupt(id)
+			s.log.Error("store: a queued delivery's record is corrupt: it is passed over and left on disk", "delivery", id, "err", err)
+			if rs != nil {
+				rs.claimed(k, due)
+			}
+			continue
+		}
 		if err != nil {
-			return nil, err
+			// A read error: the deliveries claimed before it are handed
+			// out (the filter has admitted them), this one is read again
+			// by the next scan.
+			scanErr = err
+			hint = min(hint, due)
+			break
 		}
 		if d.State != store.DeliveryPending {
 			hint = min(hint, due)
@@ -229,6 +252,12 @@ func (s *Store) claimIn(txn *badger.Txn, prio int, nowK uint64, limit int, f sto
 	}
 	// Keys of the group being committed may not be in this snapshot.
 	c.hint[prio] = min(hint, c.committing[prio])
+	if scanErr != nil {
+		if len(out) == 0 {
+			return nil, scanErr
+		}
+		s.log.Error("store: a claim scan stopped at a read error; the deliveries it claimed before are handed out", "err", scanErr)
+	}
 	return out, nil
 }
 
