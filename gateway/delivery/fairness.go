@@ -291,17 +291,9 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 func (f *fairness) done(d *store.Delivery, took time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if co := f.companies[d.CompanyID]; co != nil && co.running > 0 {
-		f.update(co, func() { co.running-- })
-	}
-	h := f.hooks[d.WebhookID]
+	h := f.free(d)
 	if h == nil {
 		return
-	}
-	delete(h.running, d.ID)
-	if h.probe {
-		h.probe = false
-		f.probes--
 	}
 	if !h.known {
 		h.avg, h.known = took, true
@@ -318,23 +310,26 @@ func (f *fairness) done(d *store.Delivery, took time.Duration) {
 func (f *fairness) forget(d *store.Delivery) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.free(d)
+}
+
+// free gives back d's slot in its company and its webhook, and the probe
+// if it was one, and returns d's webhook (nil when not known). slowRunning
+// is recounted at the next pass. f.mu is held.
+func (f *fairness) free(d *store.Delivery) *hookLoad {
+	if co := f.companies[d.CompanyID]; co != nil && co.running > 0 {
+		f.update(co, func() { co.running-- })
+	}
 	h := f.hooks[d.WebhookID]
 	if h == nil {
-		return
-	}
-	if _, ok := h.running[d.ID]; !ok {
-		return
+		return nil
 	}
 	delete(h.running, d.ID)
 	if h.probe {
 		h.probe = false
 		f.probes--
 	}
-	if co := f.companies[d.CompanyID]; co != nil && co.running > 0 {
-		f.update(co, func() { co.running-- })
-	}
-	// slowRunning is recounted from the webhooks' running attempts at the
-	// next pass.
+	return h
 }
 
 // slow reports whether h counts against the slow share. f.mu is held.
