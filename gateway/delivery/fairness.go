@@ -33,7 +33,8 @@ import (
 //     webhook) queued behind a slow backlog could not prove itself fast
 //     until that backlog drained. Probes take at most half of what the
 //     slow share leaves, so fast webhooks keep the other half even when
-//     every probe hangs.
+//     every probe hangs; a probe past the threshold counts as a slow
+//     attempt from the next pass, and its probe is free again.
 //
 // A delivery refused here is not claimed: it stays queued on disk, in due
 // order, and is admitted by a later claim once its webhook has room (a
@@ -122,6 +123,14 @@ func (f *fairness) pass() store.ClaimFilter {
 	now := f.now()
 	n := 0
 	for _, h := range f.hooks {
+		if h.probe && f.overran(h, now) {
+			// The probe ran past the threshold: it has shown the webhook
+			// slow, and counts as a slow attempt from now on, so a hung
+			// probe holds its probe slot for the threshold, not the
+			// attempt timeout.
+			h.probe = false
+			f.probes--
+		}
 		if f.slow(h, now) && !h.probe {
 			n += len(h.running)
 		}
@@ -332,20 +341,23 @@ func (f *fairness) free(d *store.Delivery) *hookLoad {
 	return h
 }
 
-// slow reports whether h counts against the slow share. f.mu is held.
-func (f *fairness) slow(h *hookLoad, now time.Time) bool {
-	if f.threshold <= 0 {
-		return false
-	}
-	if !h.known || h.avg > f.threshold {
-		return true
-	}
+// overran reports whether an attempt of h has run past the threshold.
+// f.mu is held.
+func (f *fairness) overran(h *hookLoad, now time.Time) bool {
 	for _, started := range h.running {
 		if now.Sub(started) > f.threshold {
 			return true
 		}
 	}
 	return false
+}
+
+// slow reports whether h counts against the slow share. f.mu is held.
+func (f *fairness) slow(h *hookLoad, now time.Time) bool {
+	if f.threshold <= 0 {
+		return false
+	}
+	return !h.known || h.avg > f.threshold || f.overran(h, now)
 }
 
 // runningOf reports the attempts of a webhook running now (for tests).

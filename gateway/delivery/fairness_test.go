@@ -59,24 +59,21 @@ func TestFairnessAdmit(t *testing.T) {
 	if f.blocked("c", now) || !f.blocked("a", now) || !f.blocked("b", now) || !f.blocked("e", now) || !f.blocked("never-offered", now) {
 		t.Fatal("blocked disagrees with admit")
 	}
-	// a's attempts ran past the threshold: a stays slow; one ends.
+	// b's probe ends fast: b is known fast. a's attempts ran past the
+	// threshold: a stays slow; one ends.
 	f.done(del("c", 2), time.Millisecond)
+	f.done(del("b", 1), time.Millisecond)
 	now = now.Add(2 * time.Second)
 	f.done(del("a", 1), 2*time.Second)
 	admit = f.pass().Admit
 	if !admit(del("a", 4)) {
 		t.Fatal("slow webhook a refused while the slow share has room")
 	}
-	if admit(del("b", 2)) {
-		t.Fatal("webhook b admitted with the slow share used up and its probe running")
-	}
 	if got := f.runningOf("a"); got != 2 {
 		t.Fatalf("a running %d, want 2", got)
 	}
-	// b's probe ends fast: b is known fast and no longer needs the slow
-	// share; the probe is free for e.
-	f.done(del("b", 1), time.Millisecond)
-	admit = f.pass().Admit
+	// The slow share is full again (a's two): b, proved fast, needs no
+	// probe, and the probe is free for e.
 	if !admit(del("b", 3)) || !admit(del("e", 2)) {
 		t.Fatal("webhook b, proved fast, or e, with the probe free again, refused")
 	}
@@ -257,4 +254,32 @@ func openPG(t *testing.T, dsn string, clock func() time.Time) store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// TestHungProbeFreesItsSlotAtTheThreshold: a probe that runs past
+// slow_threshold has shown its webhook slow; from the next pass it counts
+// as a slow attempt and its probe slot is free, so a hung new receiver
+// holds a probe for the threshold, not for the attempt timeout.
+func TestHungProbeFreesItsSlotAtTheThreshold(t *testing.T) {
+	now := t0
+	f := newFairness(config.Delivery{MaxInFlightPerWebhook: 2, SlowThreshold: time.Second, SlowShare: 0.5}, 4)
+	f.now = func() time.Time { return now }
+	del := func(hook string, i int) *store.Delivery {
+		return &store.Delivery{ID: fmt.Sprintf("%s-%d", hook, i), WebhookID: hook}
+	}
+	admit := f.pass().Admit
+	if !admit(del("a", 1)) || !admit(del("a", 2)) || !admit(del("b", 1)) {
+		t.Fatal("a's two attempts (the slow share) or b's probe refused")
+	}
+	if admit(del("e", 1)) {
+		t.Fatal("e admitted while b's probe runs")
+	}
+	now = now.Add(1500 * time.Millisecond) // b's attempt is past the 1 s threshold
+	admit = f.pass().Admit
+	if !admit(del("e", 1)) {
+		t.Fatal("b's hung attempt still holds the probe past the threshold")
+	}
+	if f.blocked("b", now) != true {
+		t.Fatal("b, slow and running, is not blocked")
+	}
 }
