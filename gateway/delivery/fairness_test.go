@@ -15,16 +15,26 @@ import (
 	"github.com/hookgate/hookgate/store/postgres/pgtest"
 )
 
+// fourWorkers is the fairness the rules are checked on: 4 workers, at
+// most 2 attempts per webhook, half the workers for webhooks slower than
+// 1 s, on the clock *now.
+func fourWorkers(now *time.Time) *fairness {
+	f := newFairness(config.Delivery{MaxInFlightPerWebhook: 2, SlowThreshold: time.Second, SlowShare: 0.5}, 4)
+	f.now = func() time.Time { return *now }
+	return f
+}
+
+// del is delivery i of webhook hook.
+func del(hook string, i int) *store.Delivery {
+	return &store.Delivery{ID: fmt.Sprintf("%s-%d", hook, i), WebhookID: hook}
+}
+
 // TestFairnessAdmit checks the rules on their own: the per-webhook limit,
 // the slow share once a webhook's attempts are slow, and the probe that
 // lets a webhook not yet known past a full slow share, one at a time.
 func TestFairnessAdmit(t *testing.T) {
 	now := t0
-	f := newFairness(config.Delivery{MaxInFlightPerWebhook: 2, SlowThreshold: time.Second, SlowShare: 0.5}, 4)
-	f.now = func() time.Time { return now }
-	del := func(hook string, i int) *store.Delivery {
-		return &store.Delivery{ID: fmt.Sprintf("%s-%d", hook, i), WebhookID: hook}
-	}
+	f := fourWorkers(&now)
 	// c proves itself fast.
 	admit := f.pass().Admit
 	if !admit(del("c", 1)) {
@@ -262,11 +272,7 @@ func openPG(t *testing.T, dsn string, clock func() time.Time) store.Store {
 // holds a probe for the threshold, not for the attempt timeout.
 func TestHungProbeFreesItsSlotAtTheThreshold(t *testing.T) {
 	now := t0
-	f := newFairness(config.Delivery{MaxInFlightPerWebhook: 2, SlowThreshold: time.Second, SlowShare: 0.5}, 4)
-	f.now = func() time.Time { return now }
-	del := func(hook string, i int) *store.Delivery {
-		return &store.Delivery{ID: fmt.Sprintf("%s-%d", hook, i), WebhookID: hook}
-	}
+	f := fourWorkers(&now)
 	admit := f.pass().Admit
 	if !admit(del("a", 1)) || !admit(del("a", 2)) || !admit(del("b", 1)) {
 		t.Fatal("a's two attempts (the slow share) or b's probe refused")
