@@ -1,9 +1,12 @@
 package store
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -19,6 +22,43 @@ import (
 // enough for what they are: names, never credentials (every lookup is
 // also scoped to the caller's company).
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// NewDeliveryID returns the id of a new delivery of priority prio due at
+// due: a UUIDv8 that carries both, ahead of 54 random bits. Its first
+// 48 bits are the due time's high bits, so ids sort by due time like
+// NewID's. A store may find a delivery that has never moved from where it
+// was first queued by its id alone (QueuedAt), with no key of its own:
+// the Badger store writes no d/ reference at ingest, a third of what a
+// publish wrote to the LSM (docs/storage.md, "Format 7").
+func NewDeliveryID(prio int, due time.Time) string {
+	var u uuid.UUID
+	k := uint64(0)
+	if !due.IsZero() {
+		k = uint64(due.UnixNano())
+	}
+	binary.BigEndian.PutUint64(u[:8], k>>16<<16) // bytes 0-5: the high 48 bits
+	u[6] = 0x80 | byte(k>>12)&0x0f               // version 8, then 4 bits
+	u[7] = byte(k >> 4)
+	var r [7]byte
+	_, _ = rand.Read(r[:]) // never fails (crypto/rand)
+	u[8] = 0x80 | byte(k&0x0f)<<2 | byte(prio)&0x03 // RFC 9562 variant, 4 bits, the priority
+	copy(u[9:], r[:])
+	return u.String()
+}
+
+// QueuedAt returns the priority and due time (Unix nanoseconds, 0 for the
+// zero time) a NewDeliveryID id carries; ok is false for any other id.
+func QueuedAt(id string) (prio int, due uint64, ok bool) {
+	if len(id) != 36 || id[14] != '8' {
+		return 0, 0, false
+	}
+	u, err := uuid.Parse(id)
+	if err != nil || u.Version() != 8 || u.Variant() != uuid.RFC4122 {
+		return 0, 0, false
+	}
+	due = binary.BigEndian.Uint64(u[:8])>>16<<16 | uint64(u[6]&0x0f)<<12 | uint64(u[7])<<4 | uint64(u[8]>>2&0x0f)
+	return int(u[8] & 0x03), due, true
+}
 
 // FormatLogID joins a delivery uuid and an attempt number as "uuid:attempt",
 // the form of the X-FN-Delivery-Id header and of delivery-log ids.

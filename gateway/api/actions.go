@@ -69,7 +69,7 @@ func (s *Server) handleTestWebhook(c *fiber.Ctx) error {
 	now := s.clock.Now()
 	ev := &store.Event{ID: store.NewID(), TraceID: uuid.NewString(), Name: name, CompanyID: w.CompanyID,
 		WorkOrderID: 12345, Payload: sampleEnvelope(name, w.CompanyID, cl.UserID, now), ReceivedAt: now}
-	d := &store.Delivery{ID: store.NewID(), EventID: ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
+	d := &store.Delivery{ID: store.NewDeliveryID(int(events.PriorityOf(name)), now), EventID: ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
 		EventName: name, WorkOrderID: ev.WorkOrderID, Priority: int(events.PriorityOf(name)),
 		State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now}
 	if _, err := s.store.Ingest(c.UserContext(), nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {

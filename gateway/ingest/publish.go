@@ -268,7 +268,7 @@ func (p *prepared) fanOut(parsed Parsed, subs []*store.Webhook, now time.Time) {
 			d = new(store.Delivery)
 		}
 		*d = store.Delivery{
-			ID: store.NewID(), EventID: p.ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
+			ID: store.NewDeliveryID(prio, now), EventID: p.ev.ID, WebhookID: w.WebhookID, CompanyID: w.CompanyID,
 			EventName: parsed.Name, WorkOrderID: parsed.WorkOrderID, Priority: prio,
 			State: store.DeliveryPending, DueAt: now, CreatedAt: now, UpdatedAt: now,
 			Ordered: w.Ordered(), // the store numbers it in its lane

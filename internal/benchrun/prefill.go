@@ -35,7 +35,7 @@ func Prefill(ctx context.Context, path string, hooks []string, events, batch, si
 				CompanyID: 100, WorkOrderID: int64(k), Payload: Envelope(k, size), ReceivedAt: created}
 			it := store.IngestItem{Event: ev}
 			for _, w := range ids {
-				d := &store.Delivery{ID: store.NewID(), EventID: ev.ID, WebhookID: w,
+				d := &store.Delivery{ID: store.NewDeliveryID(1, due), EventID: ev.ID, WebhookID: w,
 					CompanyID: 100, EventName: ev.Name, WorkOrderID: ev.WorkOrderID, Priority: 1, Attempts: attempts,
 					State: store.DeliveryPending, DueAt: due, CreatedAt: created, UpdatedAt: created}
 				if attempts > 0 {

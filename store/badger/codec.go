@@ -374,14 +374,19 @@ func queueRefKey(v []byte, id string) (k []byte, ok bool) {
 }
 
 // deliveryRecord returns v, the d/ value of delivery id, as its record:
-// v itself, or the value of the q/ key it refers to (a copy).
-func deliveryRecord(txn *badger.Txn, id string, v []byte) ([]byte, error) {
+// v itself, or the value of the q/ key it refers to (a copy). carried: v
+// is the reference the id carries (carriedRef), not a stored one; then a
+// missing q/ key means there is no such delivery.
+func deliveryRecord(txn *badger.Txn, id string, v []byte, carried bool) ([]byte, error) {
 	k, ok := queueRefKey(v, id)
 	if !ok {
 		return v, nil
 	}
 	rec, err := getValue(txn, k)
-	if errors.Is(err, store.ErrNotFound) {
+	if err == nil && carried && len(rec) == 0 {
+		err = store.ErrNotFound // a q/ key of a build before format 6 always has its d/ key
+	}
+	if errors.Is(err, store.ErrNotFound) && !carried {
 		return nil, fmt.Errorf("%w: delivery %s: its d/ value refers to a queue key that is not there", errCorrupt, id)
 	}
 	return rec, err

@@ -53,13 +53,39 @@ func getDeliveryRec(txn *badger.Txn, id string) (*store.Delivery, deliveryFlags,
 	var d *store.Delivery
 	var flags deliveryFlags
 	err := viewValue(txn, deliveryKey(id), func(v []byte) error {
-		rec, err := deliveryRecord(txn, id, v)
+		rec, err := deliveryRecord(txn, id, v, false)
 		if err == nil {
 			d, flags, err = decodeDelivery(rec)
 		}
 		return err
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		if ref, ok := carriedRef(id); ok { // format 7: not moved since ingest
+			var rec []byte
+			if rec, err = deliveryRecord(txn, id, ref, true); err == nil {
+				d, flags, err = decodeDelivery(rec)
+			}
+		}
+	}
 	return d, flags, err
+}
+
+// carriedRef is the d/ reference a delivery id made by
+// store.NewDeliveryID carries: where ingest queued it. Such a delivery
+// has no d/ key until it first moves (format 7, transition).
+func carriedRef(id string) ([]byte, bool) {
+	prio, due, ok := store.QueuedAt(id)
+	if !ok {
+		return nil, false
+	}
+	return binary.BigEndian.AppendUint64([]byte{recordQueued, byte(prio)}, due), true
+}
+
+// idCarries reports that d, to be queued, is where its id says
+// (carriedRef), so it needs no d/ key.
+func idCarries(d *store.Delivery) bool {
+	prio, due, ok := store.QueuedAt(d.ID)
+	return ok && prio == d.Priority && due == timeKey(d.DueAt)
 }
 
 // transition writes next (the delivery's new state) over old (as stored, or
@@ -118,6 +144,9 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	switch {
 	case done: // finished: the record starts its retention clock
 		err = w.setExpiring(deliveryKey(next.ID), v)
+	case queued && old == nil && idCarries(next):
+		// Format 7: the id says where it is queued, so a first enqueue
+		// writes no d/ key (a third of what a publish wrote to the LSM).
 	case queued: // the record goes on the queue key (enqueue, below)
 		err = w.set(deliveryKey(next.ID), queueRef(next))
 	default:
@@ -177,7 +206,7 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 func (w *wtx) recordClock(id string) ([]byte, error) {
 	v, err := getValue(w.txn, deliveryKey(id))
 	if err == nil {
-		v, err = deliveryRecord(w.txn, id, v)
+		v, err = deliveryRecord(w.txn, id, v, false)
 	}
 	if err != nil {
 		return nil, err

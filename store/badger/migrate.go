@@ -36,7 +36,13 @@ import (
 //	  rewrite: a d/ record of format 5 is still read as it is, and becomes
 //	  a reference the next time its delivery is queued; the number keeps
 //	  builds that read up to 5 from misreading a reference.
-const currentFormat = 6
+//	7: a delivery queued by ingest under an id that says where
+//	  (store.NewDeliveryID: its priority and due time) has no d/ key until
+//	  it first moves; a lookup by id that finds none reads the q/ key the
+//	  id names (carriedRef), and a scan of the d/ keys also walks the
+//	  queue for them (scanCarried). Nothing to rewrite; the number keeps
+//	  builds that read up to 6 from taking such a delivery for missing.
+const currentFormat = 7
 
 var keyFormat = []byte("c\x00format")
 

@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -613,10 +614,46 @@ func scanDeliveries(txn *badger.Txn, match func(*store.Delivery) bool, out *[]*s
 		var d *store.Delivery
 		id := string(it.Item().Key()[len(pDelivery):])
 		if err := it.Item().Value(func(v []byte) error {
-			rec, err := deliveryRecord(txn, id, v)
+			rec, err := deliveryRecord(txn, id, v, false)
 			if err == nil {
 				d, _, err = decodeDelivery(rec)
 			}
+			return err
+		}); err != nil {
+			return err
+		}
+		if match(d) {
+			*out = append(*out, d)
+		}
+	}
+	return scanCarried(txn, match, out)
+}
+
+// scanCarried adds the queued deliveries that have no d/ key (format 7:
+// not moved since ingest, their id says where they are queued), which
+// scanDeliveries' walk of the d/ keys does not meet.
+func scanCarried(txn *badger.Txn, match func(*store.Delivery) bool, out *[]*store.Delivery) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(pQueue), PrefetchValues: false})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		k := it.Item().Key()
+		if len(k) < len(pQueue)+1+8 {
+			continue
+		}
+		id := string(k[len(pQueue)+1+8:])
+		ref, ok := carriedRef(id)
+		if !ok || !bytes.Equal(ref[1:], k[len(pQueue):len(pQueue)+1+8]) {
+			continue // queued elsewhere than its id says: it has a d/ key
+		}
+		if _, err := txn.Get(deliveryKey(id)); err == nil {
+			continue // moved and queued back there: met by the d/ walk
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		var d *store.Delivery
+		if err := it.Item().Value(func(v []byte) error {
+			var err error
+			d, _, err = decodeDelivery(v)
 			return err
 		}); err != nil {
 			return err

@@ -44,7 +44,7 @@ func eventTTL(t *testing.T, s *Store, eventID string) (expiring bool, open uint6
 		for _, id := range ev.Deliveries {
 			rv, err := getValue(txn, deliveryKey(id))
 			if err == nil {
-				rv, err = deliveryRecord(txn, id, rv)
+				rv, err = deliveryRecord(txn, id, rv, false)
 			}
 			if err != nil {
 				return err
