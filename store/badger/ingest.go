@@ -217,7 +217,7 @@ func (s *Store) prepareIngest(items []store.IngestItem) (*preparedIngest, error)
 				d.UpdatedAt = d.CreatedAt
 			}
 			ids[i] = d.ID
-			p.size += 400 // its record on the queue key and the d/ reference, both in the LSM
+			p.size += 400 // its record on the queue key and the d/ reference (none when its id carries it: format 7), in the LSM
 		}
 		rec := encodeEvent(it.Event, ids)
 		p.recs[k] = rec
