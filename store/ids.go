@@ -40,7 +40,7 @@ func NewDeliveryID(prio int, due time.Time) string {
 	u[6] = 0x80 | byte(k>>12)&0x0f               // version 8, then 4 bits
 	u[7] = byte(k >> 4)
 	var r [7]byte
-	_, _ = rand.Read(r[:]) // never fails (crypto/rand)
+	_, _ = rand.Read(r[:])                          // never fails (crypto/rand)
 	u[8] = 0x80 | byte(k&0x0f)<<2 | byte(prio)&0x03 // RFC 9562 variant, 4 bits, the priority
 	copy(u[9:], r[:])
 	return u.String()
