@@ -32,8 +32,8 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // publish wrote to the LSM (docs/storage.md, "Format 7").
 func NewDeliveryID(prio int, due time.Time) string {
 	var u uuid.UUID
-	k := uint64(0)
-	if !due.IsZero() {
+	k := uint64(0) // as the stores' time keys: the zero time, and any before 1970, are 0
+	if !due.IsZero() && due.UnixNano() > 0 {
 		k = uint64(due.UnixNano())
 	}
 	binary.BigEndian.PutUint64(u[:8], k>>16<<16) // bytes 0-5: the high 48 bits
