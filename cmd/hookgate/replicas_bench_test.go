@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -73,14 +72,15 @@ func BenchmarkLeaseHandover(b *testing.B) {
 	tok := gws[0].token(nil)
 	publishAll(b, gws, tok, 200, 8)
 	deadline := time.Now().Add(30 * time.Second)
-	// Kill while the victim holds deliveries: otherwise there is nothing to
-	// hand over and nothing to measure.
-	for (rc.done.Load() < 20 || gws[1].inFlight() == 0) && time.Now().Before(deadline) {
+	for rc.done.Load() < 20 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	kill := time.Now()
-	gws[1].cmd.Process.Signal(syscall.SIGKILL)
-	gws[1].cmd.Wait()
+	// Kill while the victim holds deliveries: otherwise there is nothing to
+	// hand over and nothing to measure.
+	kill, n := killHolding(rc, gws[1], 1, nil)
+	if n < 1 {
+		b.Fatalf("replica 1 never had a delivery in flight")
+	}
 	for rc.done.Load() < 200 {
 		if time.Since(kill) > 2*time.Minute {
 			b.Fatalf("delivered %d of 200 within 2m of the kill", rc.done.Load())

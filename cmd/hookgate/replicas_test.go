@@ -221,6 +221,46 @@ func (r *overlapReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(200)
 }
 
+// killHolding SIGKILLs victim once it has at least atLeast deliveries in
+// flight, the receiver holding every answer from the reading of that count
+// until the kill has cut them off; before runs just before the kill. The
+// victim's sink dies a few milliseconds after it (by Pdeathsig, once the
+// gateway has exited), and an answer released in between reached the live
+// sink: the delivery counted as answered, and the kill cut nothing
+// (make test failed so, twice; BenchmarkLeaseHandover 2 runs in 3). The
+// hold, at most 0.7 + 0.1 + 0.7 s, ends inside the 2 s delivery timeout,
+// or the survivors' sinks would give up on the requests held for them. It
+// tries up to 20 holds; n is the last reading, below atLeast if none reached it.
+func killHolding(rc *overlapReceiver, victim *child, atLeast int, before func()) (killAt time.Time, n int) {
+	for try := 0; ; try++ {
+		release := rc.holdAll()
+		for wait := time.Now().Add(700 * time.Millisecond); n < atLeast && time.Now().Before(wait); n = victim.inFlight() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n < atLeast && try < 20 {
+			release()
+			time.Sleep(300 * time.Millisecond)
+			continue
+		}
+		// Deliveries are counted from their claim: give the last ones
+		// claimed time to reach the receiver.
+		time.Sleep(100 * time.Millisecond)
+		if before != nil {
+			before()
+		}
+		killAt = time.Now()
+		victim.cmd.Process.Signal(syscall.SIGKILL)
+		victim.cmd.Wait()
+		for wait := time.Now().Add(700 * time.Millisecond); time.Now().Before(wait); time.Sleep(5 * time.Millisecond) {
+			if _, cut, _ := rc.pickup(killAt); cut > 0 {
+				break
+			}
+		}
+		release()
+		return killAt, n
+	}
+}
+
 // holdAll stops answering: every request, those already waiting out the
 // delay too, stays in flight until the returned release is called (or its
 // sender gives up). A replica's in-flight count read while held cannot go
@@ -347,43 +387,10 @@ func TestReplicasShareOneDatabase(t *testing.T) {
 		for next.Load() < events/3 {
 			time.Sleep(5 * time.Millisecond)
 		}
-		// The receiver holds every answer from the killer's reading of
-		// replica 2's deliveries in flight until the kill has cut them
-		// off. The replica's sink dies a few milliseconds after it (by
-		// Pdeathsig, once the gateway has exited), and an answer
-		// released in between reached the live sink: the delivery counted
-		// as answered, and the kill cut nothing (make test failed so,
-		// twice). The hold, at most 0.7 + 0.1 + 0.7 s, ends inside the 2 s
-		// delivery timeout, or the survivors' sinks would give up on the
-		// requests held for them.
-		n := 0
-		for try := 0; ; try++ {
-			release := rc.holdAll()
-			for wait := time.Now().Add(700 * time.Millisecond); n < 6 && time.Now().Before(wait); n = gws[2].inFlight() {
-				time.Sleep(5 * time.Millisecond)
-			}
-			if n < 6 && try < 20 {
-				release()
-				time.Sleep(300 * time.Millisecond)
-				continue
-			}
-			if n < 6 {
-				t.Errorf("replica 2 never had 6 deliveries in flight (last reading %d)", n)
-			}
-			// Deliveries are counted from their claim: give the last ones
-			// claimed time to reach the receiver.
-			time.Sleep(100 * time.Millisecond)
-			killAt = time.Now()
-			killed.Store(true)
-			gws[2].cmd.Process.Signal(syscall.SIGKILL)
-			gws[2].cmd.Wait()
-			for wait := time.Now().Add(700 * time.Millisecond); time.Now().Before(wait); time.Sleep(5 * time.Millisecond) {
-				if _, cut, _ := rc.pickup(killAt); cut > 0 {
-					break
-				}
-			}
-			release()
-			break
+		var n int
+		killAt, n = killHolding(rc, gws[2], 6, func() { killed.Store(true) })
+		if n < 6 {
+			t.Errorf("replica 2 never had 6 deliveries in flight (last reading %d)", n)
 		}
 		t.Logf("killed replica 2 with %d deliveries in flight, %d events published", n, next.Load())
 	}()
