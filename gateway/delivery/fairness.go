@@ -91,7 +91,7 @@ type hookLoad struct {
 	running map[string]time.Time // delivery id -> attempt start (wall clock)
 	avg     time.Duration        // moving average of attempt durations
 	known   bool                 // an attempt has ended: avg means something
-	probe   bool                 // its one running attempt is a probe (fairness.probes)
+	probe   string               // the delivery id of its running probe, if any (fairness.probes)
 }
 
 // ewmaWeight is the weight of the newest attempt in hookLoad.avg: a few slow
@@ -123,16 +123,19 @@ func (f *fairness) pass() store.ClaimFilter {
 	now := f.now()
 	n := 0
 	for _, h := range f.hooks {
-		if h.probe && f.overran(h, now) {
+		if h.probe != "" && now.Sub(h.running[h.probe]) > f.threshold {
 			// The probe ran past the threshold: it has shown the webhook
 			// slow, and counts as a slow attempt from now on, so a hung
 			// probe holds its probe slot for the threshold, not the
 			// attempt timeout.
-			h.probe = false
+			h.probe = ""
 			f.probes--
 		}
-		if f.slow(h, now) && !h.probe {
+		if f.slow(h, now) {
 			n += len(h.running)
+			if h.probe != "" {
+				n-- // counted in probes
+			}
 		}
 	}
 	f.slowRunning = n
@@ -287,7 +290,7 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 	h.running[d.ID] = now
 	switch {
 	case probe:
-		h.probe = true
+		h.probe = d.ID
 		f.probes++
 	case slow:
 		f.slowRunning++
@@ -334,8 +337,8 @@ func (f *fairness) free(d *store.Delivery) *hookLoad {
 		return nil
 	}
 	delete(h.running, d.ID)
-	if h.probe {
-		h.probe = false
+	if h.probe == d.ID {
+		h.probe = ""
 		f.probes--
 	}
 	return h

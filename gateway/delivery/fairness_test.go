@@ -289,3 +289,35 @@ func TestHungProbeFreesItsSlotAtTheThreshold(t *testing.T) {
 		t.Fatal("b, slow and running, is not blocked")
 	}
 }
+
+// TestProbeEndsWithItsOwnAttempt: a webhook on probe may also get an
+// ordinary attempt once the slow share has room; that attempt ending does
+// not end the probe, which is still running and still counts against the
+// probe limit until its own attempt ends.
+func TestProbeEndsWithItsOwnAttempt(t *testing.T) {
+	now := t0
+	f := fourWorkers(&now)
+	admit := f.pass().Admit
+	if !admit(del("a", 1)) || !admit(del("a", 2)) || !admit(del("b", 1)) {
+		t.Fatal("a's two attempts (the slow share) or b's probe refused")
+	}
+	f.done(del("a", 1), 2*time.Second) // room in the slow share again
+	admit = f.pass().Admit
+	if !admit(del("b", 2)) {
+		t.Fatal("b refused an ordinary attempt with room in the slow share")
+	}
+	f.done(del("b", 2), time.Millisecond)
+	f.mu.Lock()
+	probes := f.probes
+	f.mu.Unlock()
+	if probes != 1 {
+		t.Fatalf("%d probes counted while b's probe still runs, want 1", probes)
+	}
+	f.done(del("b", 1), time.Millisecond)
+	f.mu.Lock()
+	probes = f.probes
+	f.mu.Unlock()
+	if probes != 0 {
+		t.Fatalf("%d probes counted after b's probe ended, want 0", probes)
+	}
+}
