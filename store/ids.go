@@ -33,10 +33,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // publish wrote to the LSM (docs/storage.md, "Format 7").
 func NewDeliveryID(prio int, due time.Time) string {
 	var u uuid.UUID
-	k := uint64(0) // as the stores' time keys: the zero time, and any before 1970, are 0
-	if !due.IsZero() && due.UnixNano() > 0 {
-		k = uint64(due.UnixNano())
-	}
+	k := TimeKey(due)
 	binary.BigEndian.PutUint64(u[:8], k>>16<<16) // bytes 0-5: the high 48 bits
 	u[6] = 0x80 | byte(k>>12)&0x0f               // version 8, then 4 bits
 	u[7] = byte(k >> 4)
@@ -45,8 +42,18 @@ func NewDeliveryID(prio int, due time.Time) string {
 	return u.String()
 }
 
-// QueuedAt returns the priority and due time (Unix nanoseconds, 0 for the
-// zero time) a NewDeliveryID id carries; ok is false for any other id.
+// TimeKey is t as a store's keys order times: Unix nanoseconds, with the
+// zero time and any time before 1970 as 0. A NewDeliveryID id carries its
+// due time in this form, so that the Badger store finds the queue key.
+func TimeKey(t time.Time) uint64 {
+	if t.IsZero() || t.UnixNano() < 0 {
+		return 0
+	}
+	return uint64(t.UnixNano())
+}
+
+// QueuedAt returns the priority and due time (TimeKey) a NewDeliveryID id
+// carries; ok is false for any other id.
 func QueuedAt(id string) (prio int, due uint64, ok bool) {
 	if len(id) != 36 || id[14] != '8' {
 		return 0, 0, false

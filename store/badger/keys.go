@@ -48,12 +48,7 @@ const (
 )
 
 // timeKey orders times as big-endian nanoseconds; the zero time sorts first.
-func timeKey(t time.Time) uint64 {
-	if t.IsZero() || t.UnixNano() < 0 {
-		return 0
-	}
-	return uint64(t.UnixNano())
-}
+func timeKey(t time.Time) uint64 { return store.TimeKey(t) }
 
 func keyTime(u uint64) time.Time {
 	if u == 0 {
