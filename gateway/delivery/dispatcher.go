@@ -45,7 +45,11 @@ type Dispatcher struct {
 	work     chan job
 	outcomes chan *outcome // to the recorder (recorder.go)
 	recDone  chan struct{}
-	inFlight atomic.Int64
+	// sending counts deliveries claimed and not yet handed to the
+	// recorder: the workers' budget. unrecorded counts those claimed and
+	// not yet recorded (InFlight), which includes them.
+	sending    atomic.Int64
+	unrecorded atomic.Int64
 	// leftIdle is how many of the spare workers (fairness) the last claim
 	// left idle: gather waits for a batch beyond them.
 	leftIdle atomic.Int64
@@ -93,7 +97,7 @@ func New(o Options) *Dispatcher {
 }
 
 // InFlight reports how many deliveries are claimed and not yet recorded.
-func (d *Dispatcher) InFlight() int64 { return d.inFlight.Load() }
+func (d *Dispatcher) InFlight() int64 { return d.unrecorded.Load() }
 
 // Wake tells the claimer that something may be due now (an event was
 // accepted, a delivery requeued, the test clock moved).
@@ -157,7 +161,7 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 	timer := time.NewTimer(d.poll)
 	defer timer.Stop()
 	for {
-		free := d.workers - int(d.inFlight.Load())
+		free := d.workers - int(d.sending.Load())
 		if n := d.ClaimOnce(ctx); n > 0 && n >= free {
 			continue // every idle worker got one, more may be due: claim again before waiting
 		}
@@ -185,11 +189,11 @@ func (d *Dispatcher) gather(ctx context.Context, timer *time.Timer) {
 	// A company alone at its share leaves the spare workers idle: counting
 	// them, each claim would serve a quarter fewer deliveries.
 	batch := max(1, d.workers/8) + int(d.leftIdle.Load())
-	if d.workers-int(d.inFlight.Load()) >= batch {
+	if d.workers-int(d.sending.Load()) >= batch {
 		return
 	}
 	timer.Reset(d.linger) // Go ≥ 1.23 timers: no stale tick to drain
-	for d.workers-int(d.inFlight.Load()) < batch {
+	for d.workers-int(d.sending.Load()) < batch {
 		select {
 		case <-ctx.Done():
 			return
@@ -207,7 +211,7 @@ func (d *Dispatcher) gather(ctx context.Context, timer *time.Timer) {
 //
 // The claim loop calls it; a test calls it to see what one claim does.
 func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
-	free := d.workers - int(d.inFlight.Load())
+	free := d.workers - int(d.sending.Load())
 	if free <= 0 || ctx.Err() != nil || (d.disk != nil && d.disk.Low()) {
 		return 0 // a low disk pauses claims; the guard wakes us when space is back
 	}
@@ -252,7 +256,8 @@ func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
 		}
 		evs := d.readEvents(ctx, ds)
 		for _, del := range ds {
-			d.inFlight.Add(1)
+			d.sending.Add(1)
+			d.unrecorded.Add(1)
 			d.work <- job{del: del, ev: evs[del.EventID]} // never blocks: the channel holds `workers` items
 		}
 		free -= len(ds)
@@ -302,10 +307,16 @@ func (d *Dispatcher) worker(ctx context.Context) {
 		o := d.deliver(ctx, del, j.ev)
 		if o == nil { // cut off at the shutdown deadline: nothing to record
 			d.release(del, time.Since(started))
+			d.unrecorded.Add(-1)
 			continue
 		}
 		o.took = time.Since(started)
-		// The recorder releases the delivery once its outcome is durable.
+		// Handed over, the delivery's worker and its fairness slot are free:
+		// the store keeps it claimed until the recorder has written its
+		// outcome, so nothing hands it out again meanwhile (recorder.go).
+		// Released only once the channel took it: a recorder that cannot
+		// write keeps the workers here, and the claimer waits.
 		d.outcomes <- o
+		d.release(del, o.took)
 	}
 }

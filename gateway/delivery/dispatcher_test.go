@@ -41,15 +41,15 @@ func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
 		}
 	}
 
-	d.inFlight.Store(10) // 54 idle: no wait at all
+	d.sending.Store(10) // 54 idle: no wait at all
 	if !ended(gather()) {
 		t.Fatal("gather waited with 54 idle workers")
 	}
 
-	d.inFlight.Store(62)
+	d.sending.Store(62)
 	done := gather()
 	for busy := int64(61); busy > 56; busy-- { // up to 7 idle: still waiting
-		d.inFlight.Store(busy)
+		d.sending.Store(busy)
 		d.freedCh <- struct{}{}
 	}
 	select {
@@ -57,7 +57,7 @@ func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
 		t.Fatal("gather returned with 7 idle workers")
 	case <-time.After(10 * time.Millisecond): // a negative check: no timing to race
 	}
-	d.inFlight.Store(56)
+	d.sending.Store(56)
 	select { // drop a signal gather has not taken yet; the next one counts
 	case <-d.freedCh:
 	default:
@@ -67,7 +67,7 @@ func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
 		t.Fatal("gather still waiting with 8 idle workers")
 	}
 
-	d.inFlight.Store(63)
+	d.sending.Store(63)
 	done = gather()
 	d.Wake() // something new is due: no holding it back
 	if !ended(done) {

@@ -17,14 +17,21 @@ import (
 // many workers finished meanwhile. One write per attempt used to cost a
 // commit operation, a wake-up and a stats read-modify-write each.
 //
-// Nothing is done before it is durable: a delivery counts as in flight,
-// and holds its fairness share, until its outcome is written (released,
-// below). A crash before the write means the attempt is sent again, with
-// the same delivery id, at the next start, as before.
+// A worker and its fairness slot are free once the outcome is handed
+// over: they measure sending, and holding them through the write made a
+// fifth of the workers wait on the recorder's linger and commit (hookgate
+// bench, drain: the worker goroutines idle half the time with every slot
+// taken). The delivery itself stays claimed in the store until its
+// outcome is written, so it is not handed out again meanwhile, and an
+// ordered lane keeps waiting. What waits for the write is bounded: the
+// outcomes channel holds `workers`, and when it is full the workers block
+// on it, so the claimer hands out nothing more. A crash before the write
+// means the attempt is sent again, with the same delivery id, at the next
+// start, as before.
 
 // outcome is one finished attempt on its way to the store.
 type outcome struct {
-	claimed *store.Delivery // as claimed: what fairness and the in-flight count hold
+	claimed *store.Delivery // as claimed
 	rec     store.AttemptRecord
 	dec     decision
 	status  int
@@ -86,7 +93,7 @@ func (dp *Dispatcher) gatherOutcomes(batch []*outcome, limit int, timer *time.Ti
 			continue
 		default:
 		}
-		if dp.cfg.RecordLinger <= 0 || dp.inFlight.Load() <= int64(len(batch)) {
+		if dp.cfg.RecordLinger <= 0 || dp.sending.Load() <= 0 {
 			timer.Stop() // no linger, or no other outcome can come
 			return batch
 		}
@@ -143,7 +150,8 @@ func (dp *Dispatcher) writeDurably(ctx context.Context, recs []store.AttemptReco
 
 // recorded finishes an outcome once its write returned: on success the
 // metrics, the log line and a wake-up for a retry; either way the delivery
-// leaves the in-flight count and its fairness share.
+// leaves the in-flight count (its worker and fairness share were released
+// when the outcome was handed over).
 func (dp *Dispatcher) recorded(o *outcome) {
 	a := o.rec.Attempt
 	if o.rec.Err != nil {
@@ -169,17 +177,18 @@ func (dp *Dispatcher) recorded(o *outcome) {
 				"status", o.status, "outcome", o.dec.outcome, "next", o.dec.dueAt.Format(time.RFC3339), "error", o.err)
 		}
 	}
-	dp.release(o.claimed, o.took)
+	dp.unrecorded.Add(-1)
 	if o.rec.Err == nil && o.dec.state == store.DeliveryPending {
 		dp.Wake()
 	}
 }
 
-// release ends a claimed delivery's turn: its fairness share and its place
-// in the in-flight count, which lets the claimer hand out another.
+// release ends a delivery's sending: its fairness share and its worker,
+// which lets the claimer hand out another. It stays in InFlight until
+// recorded.
 func (dp *Dispatcher) release(d *store.Delivery, took time.Duration) {
 	dp.fair.done(d, took)
-	dp.inFlight.Add(-1)
+	dp.sending.Add(-1)
 	select {
 	case dp.freedCh <- struct{}{}:
 	default:

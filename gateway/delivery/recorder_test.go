@@ -62,7 +62,7 @@ func TestRecorderWritesWaitingOutcomesTogether(t *testing.T) {
 	q := &gatedQueue{entered: make(chan struct{}), gate: make(chan struct{})}
 	d := New(Options{Delivery: cfg, Queue: q})
 	q.d = d
-	d.inFlight.Store(6)
+	d.unrecorded.Store(6)
 	go d.recordLoop(context.Background())
 	d.outcomes <- successOf(0)
 	<-q.entered // the first write is syncing: the next five wait
@@ -97,7 +97,7 @@ func TestRecordedLogsDeadAtWarn(t *testing.T) {
 		del := &store.Delivery{ID: "d-" + string(st), WebhookID: "w", CompanyID: 1, State: store.DeliveryInFlight}
 		next := *del
 		next.State, next.Attempts = st, 1
-		d.inFlight.Add(1)
+		d.unrecorded.Add(1)
 		d.recorded(&outcome{claimed: del, rec: store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{DeliveryID: del.ID, Attempt: 1}},
 			dec: decision{state: st}, status: 500, err: "boom"})
 	}
@@ -118,16 +118,18 @@ func TestRecorderLingersOnlyForDeliveriesInFlight(t *testing.T) {
 	d := New(Options{Delivery: cfg, Queue: q})
 	q.d = d
 	go d.recordLoop(context.Background())
-	d.inFlight.Store(1)
+	// Handed over, an outcome's delivery no longer counts as sending.
 	d.outcomes <- successOf(0)
 	select {
 	case <-q.entered:
 	case <-time.After(10 * time.Second): // a failure's bound, not a pause
 		t.Fatal("the only delivery in flight waited for outcomes that cannot come")
 	}
-	d.inFlight.Add(2)
+	d.sending.Store(2)
 	d.outcomes <- successOf(1)
+	d.sending.Add(-1) // the sibling is still sending
 	d.outcomes <- successOf(2)
+	d.sending.Add(-1)
 	close(d.outcomes)
 	<-d.recDone
 	if len(q.writes) != 2 || q.writes[0] != 1 || q.writes[1] != 2 {
