@@ -21,7 +21,7 @@ import (
 // its linger.
 func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
 	cfg := config.Defaults().Delivery
-	cfg.Workers = 64 // batch: 8 idle workers
+	cfg.Workers = 64 // batch: 64/claimShare = 16 idle workers
 	d := New(Options{Delivery: cfg, Poll: time.Second})
 	d.linger = time.Hour // only frees or a wake end the wait
 	timer := time.NewTimer(time.Hour)
@@ -46,25 +46,26 @@ func TestGatherWaitsForABatchOfIdleWorkers(t *testing.T) {
 		t.Fatal("gather waited with 54 idle workers")
 	}
 
+	batch := int64(cfg.Workers / claimShare)
 	d.sending.Store(62)
 	done := gather()
-	for busy := int64(61); busy > 56; busy-- { // up to 7 idle: still waiting
+	for busy := int64(61); busy > 64-batch; busy-- { // up to batch-1 idle: still waiting
 		d.sending.Store(busy)
 		d.freedCh <- struct{}{}
 	}
 	select {
 	case <-done:
-		t.Fatal("gather returned with 7 idle workers")
+		t.Fatalf("gather returned with %d idle workers", batch-1)
 	case <-time.After(10 * time.Millisecond): // a negative check: no timing to race
 	}
-	d.sending.Store(56)
+	d.sending.Store(64 - batch)
 	select { // drop a signal gather has not taken yet; the next one counts
 	case <-d.freedCh:
 	default:
 	}
 	d.freedCh <- struct{}{}
 	if !ended(done) {
-		t.Fatal("gather still waiting with 8 idle workers")
+		t.Fatalf("gather still waiting with %d idle workers", batch)
 	}
 
 	d.sending.Store(63)

@@ -19,13 +19,14 @@ import (
 //
 // A worker and its fairness slot are free once the outcome is handed
 // over: they measure sending, and holding them through the write made a
-// fifth of the workers wait on the recorder's linger and commit (hookgate
-// bench, drain: the worker goroutines idle half the time with every slot
-// taken). The delivery itself stays claimed in the store until its
-// outcome is written, so it is not handed out again meanwhile, and an
-// ordered lane keeps waiting. What waits for the write is bounded: the
-// outcomes channel holds `workers`, and when it is full the workers block
-// on it, so the claimer hands out nothing more. A crash before the write
+// the workers wait on the recorder's linger and commit (hookgate bench,
+// drain: the worker goroutines idle half the time with every slot taken).
+// The delivery itself stays claimed in the store until its outcome is
+// written, so it is not handed out again meanwhile, and an ordered lane
+// keeps waiting. What waits for the write is bounded: the claimer keeps
+// the deliveries claimed and not recorded within twice the workers
+// (Dispatcher.idle), so a recorder that cannot write stops the claims.
+// A crash before the write
 // means the attempt is sent again, with the same delivery id, at the next
 // start, as before.
 
@@ -178,6 +179,7 @@ func (dp *Dispatcher) recorded(o *outcome) {
 		}
 	}
 	dp.unrecorded.Add(-1)
+	dp.freed()
 	if o.rec.Err == nil && o.dec.state == store.DeliveryPending {
 		dp.Wake()
 	}
@@ -189,6 +191,11 @@ func (dp *Dispatcher) recorded(o *outcome) {
 func (dp *Dispatcher) release(d *store.Delivery, took time.Duration) {
 	dp.fair.done(d, took)
 	dp.sending.Add(-1)
+	dp.freed()
+}
+
+// freed tells the claimer that room for a claim may have opened (idle).
+func (dp *Dispatcher) freed() {
 	select {
 	case dp.freedCh <- struct{}{}:
 	default:

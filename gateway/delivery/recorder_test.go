@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookgate/hookgate/config"
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 // gatedQueue records the size of each write; the first write waits for
@@ -134,5 +135,71 @@ func TestRecorderLingersOnlyForDeliveriesInFlight(t *testing.T) {
 	<-d.recDone
 	if len(q.writes) != 2 || q.writes[0] != 1 || q.writes[1] != 2 {
 		t.Fatalf("writes of %v outcomes, want [1 2] (the second waited for its sibling in flight)", q.writes)
+	}
+}
+
+// blockedRecords is a store whose outcome writes wait until open is
+// closed, like a disk that is full.
+type blockedRecords struct {
+	store.Store
+	open chan struct{}
+}
+
+func (b *blockedRecords) RecordAttempts(ctx context.Context, recs []store.AttemptRecord) error {
+	<-b.open
+	return b.Store.RecordAttempts(ctx, recs)
+}
+
+func (b *blockedRecords) RecordAttempt(ctx context.Context, d *store.Delivery, a *store.Attempt) error {
+	<-b.open
+	return b.Store.RecordAttempt(ctx, d, a)
+}
+
+// TestClaimsStopAtTwiceTheWorkersUnrecorded: a worker is free once it has
+// handed its outcome over, but a recorder that cannot write stops the
+// claims once twice the workers are claimed and not recorded, so the
+// outcomes waiting in memory are bounded; nothing is lost once it writes.
+func TestClaimsStopAtTwiceTheWorkersUnrecorded(t *testing.T) {
+	cfg := rigConfig() // 8 workers
+	clock := &stepClock{now: t0}
+	st, err := badger.Open(badger.Options{Path: t.TempDir(), Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	blocked := &blockedRecords{Store: st, open: make(chan struct{})}
+	r := throttleRigOn(t, blocked, clock, cfg, hookMap{"h": hook("h", "", 0)}, nil)
+	var openOnce sync.Once
+	open := func() { openOnce.Do(func() { close(blocked.open) }) }
+	t.Cleanup(open) // before the rig's: its workers may wait on the recorder
+	r.publish("h", 100)
+	waitSent := func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for r.d.sending.Load() > 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("claimed deliveries not sent within 10s")
+			}
+			time.Sleep(50 * time.Microsecond) // waits for the workers, not for the clock
+		}
+	}
+	for range 10 {
+		r.d.ClaimOnce(r.ctx)
+		waitSent()
+	}
+	if got, want := r.sink.count("h"), 2*cfg.Workers; got != want {
+		t.Fatalf("%d sent while the recorder could not write, want %d (twice the workers)", got, want)
+	}
+	if got := r.d.InFlight(); got != int64(2*cfg.Workers) {
+		t.Fatalf("%d in flight, want %d: claimed and not recorded", got, 2*cfg.Workers)
+	}
+	open()
+	for range 100 {
+		if r.sink.count("h") == 100 && r.d.InFlight() == 0 {
+			break
+		}
+		r.claim()
+	}
+	if got := len(r.attemptsOf("h")); got != 100 || r.sink.count("h") != 100 {
+		t.Fatalf("%d attempts recorded and %d sent once the recorder could write, want 100 each", got, r.sink.count("h"))
 	}
 }
