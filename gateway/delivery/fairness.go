@@ -76,6 +76,11 @@ type fairness struct {
 // companyLoad is what fairness knows of one company.
 type companyLoad struct {
 	running int
+	// pending counts its deliveries claimed and not yet recorded, running
+	// or not: at most twice its limit (admit), so that what one company's
+	// outcomes hold of the dispatcher's bound on those (Dispatcher.idle)
+	// always leaves the spare workers' room to the others.
+	pending int
 	// seen is the last pass in which a due delivery of the company was
 	// admitted or refused for the company's limit: it is waiting for
 	// workers (it may have more due) until a pass later.
@@ -141,7 +146,7 @@ func (f *fairness) pass() store.ClaimFilter {
 	f.slowRunning = n
 	f.passes++
 	for id, c := range f.companies {
-		if c.running == 0 && !f.waiting(c) {
+		if c.running == 0 && c.pending == 0 && !f.waiting(c) {
 			delete(f.companies, id)
 		}
 	}
@@ -204,11 +209,18 @@ func (f *fairness) blockedCompany(id int64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := f.companies[id]
-	if c == nil || c.running < f.companyLimit(c) {
+	if c == nil || !f.atLimit(c) {
 		return false
 	}
 	f.update(c, func() { c.seen = f.passes })
 	return true
+}
+
+// atLimit reports that c may not start another attempt: it runs its limit,
+// or its outcomes waiting to be written reach twice that. f.mu is held.
+func (f *fairness) atLimit(c *companyLoad) bool {
+	limit := f.companyLimit(c)
+	return c.running >= limit || c.pending >= 2*limit
 }
 
 // blocked reports that admit would refuse any delivery of the webhook now.
@@ -262,7 +274,7 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	co := f.company(d.CompanyID)
-	if co.running >= f.companyLimit(co) {
+	if f.atLimit(co) {
 		f.update(co, func() { co.seen = f.passes })
 		return false
 	}
@@ -295,7 +307,7 @@ func (f *fairness) admit(d *store.Delivery, now time.Time) bool {
 	case slow:
 		f.slowRunning++
 	}
-	f.update(co, func() { co.running++; co.seen = f.passes })
+	f.update(co, func() { co.running++; co.pending++; co.seen = f.passes })
 	return true
 }
 
@@ -323,6 +335,23 @@ func (f *fairness) forget(d *store.Delivery) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.free(d)
+	f.unpend(d)
+}
+
+// recorded ends d's place among its company's outcomes waiting to be
+// written (companyLoad.pending); done freed its slot when it was handed
+// over.
+func (f *fairness) recorded(d *store.Delivery) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unpend(d)
+}
+
+// unpend drops d from its company's pending count. f.mu is held.
+func (f *fairness) unpend(d *store.Delivery) {
+	if co := f.companies[d.CompanyID]; co != nil && co.pending > 0 {
+		co.pending--
+	}
 }
 
 // free gives back d's slot in its company and its webhook, and the probe

@@ -178,6 +178,7 @@ func (dp *Dispatcher) recorded(o *outcome) {
 				"status", o.status, "outcome", o.dec.outcome, "next", o.dec.dueAt.Format(time.RFC3339), "error", o.err)
 		}
 	}
+	dp.fair.recorded(o.claimed)
 	dp.unrecorded.Add(-1)
 	dp.freed()
 	if o.rec.Err == nil && o.dec.state == store.DeliveryPending {

@@ -141,8 +141,8 @@ func TestRecorderLingersOnlyForDeliveriesInFlight(t *testing.T) {
 // blockedRecords is a store whose outcome writes wait until open is
 // closed, like a disk that is full.
 type blockedRecords struct {
-	store.Store
-	open chan struct{}
+	*badger.Store // with its filtered claim, so fairness applies
+	open          chan struct{}
 }
 
 func (b *blockedRecords) RecordAttempts(ctx context.Context, recs []store.AttemptRecord) error {
@@ -168,6 +168,7 @@ func TestClaimsStopAtTwiceTheWorkersUnrecorded(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	blocked := &blockedRecords{Store: st, open: make(chan struct{})}
+	cfg.SpareWorkers = 0 // the company may use every worker: the global bound is what this checks
 	r := throttleRigOn(t, blocked, clock, cfg, hookMap{"h": hook("h", "", 0)}, nil)
 	var openOnce sync.Once
 	open := func() { openOnce.Do(func() { close(blocked.open) }) }
@@ -202,4 +203,52 @@ func TestClaimsStopAtTwiceTheWorkersUnrecorded(t *testing.T) {
 	if got := len(r.attemptsOf("h")); got != 100 || r.sink.count("h") != 100 {
 		t.Fatalf("%d attempts recorded and %d sent once the recorder could write, want 100 each", got, r.sink.count("h"))
 	}
+}
+
+// TestOutcomesWaitingLeaveTheSpareWorkersToOthers: while the recorder
+// cannot write, one company's outcomes waiting for it stop its claims at
+// twice its limit, short of the dispatcher's bound, so another company's
+// first delivery still gets a spare worker (BenchmarkCompanyBacklog: it
+// waited for the recorder, tens of milliseconds, without this).
+func TestOutcomesWaitingLeaveTheSpareWorkersToOthers(t *testing.T) {
+	cfg := rigConfig() // 8 workers, 2 of them spare: company A's limit is 6
+	clock := &stepClock{now: t0}
+	st, err := badger.Open(badger.Options{Path: t.TempDir(), Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	blocked := &blockedRecords{Store: st, open: make(chan struct{})}
+	b := hook("b", "", 0)
+	b.CompanyID = 2
+	r := throttleRigOn(t, blocked, clock, cfg, hookMap{"a": hook("a", "", 0), "b": b}, nil)
+	var openOnce sync.Once
+	open := func() { openOnce.Do(func() { close(blocked.open) }) }
+	t.Cleanup(open) // before the rig's: its workers may wait on the recorder
+	r.publish("a", 100)
+	waitSent := func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for r.d.sending.Load() > 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("claimed deliveries not sent within 10s")
+			}
+			time.Sleep(50 * time.Microsecond) // waits for the workers, not for the clock
+		}
+	}
+	for range 10 {
+		r.d.ClaimOnce(r.ctx)
+		waitSent()
+	}
+	limit := cfg.Workers - cfg.SpareWorkers
+	if got := r.sink.count("a"); got != 2*limit {
+		t.Fatalf("company A sent %d while the recorder could not write, want %d (twice its limit)", got, 2*limit)
+	}
+	r.clock.add(time.Millisecond)
+	r.publish("b", 1)
+	r.d.ClaimOnce(r.ctx)
+	waitSent()
+	if got := r.sink.count("b"); got != 1 {
+		t.Fatalf("company B sent %d of its 1 delivery while A's outcomes waited for the recorder: A took the spare room", got)
+	}
+	open()
 }
