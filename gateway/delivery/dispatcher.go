@@ -330,12 +330,14 @@ func (d *Dispatcher) worker(ctx context.Context) {
 			continue
 		}
 		o.took = time.Since(started)
-		// Handed over, the delivery's worker and its fairness slot are free:
-		// the store keeps it claimed until the recorder has written its
+		// Sent, the delivery's worker and its fairness slot are free: the
+		// store keeps it claimed until the recorder has written its
 		// outcome, so nothing hands it out again meanwhile (recorder.go).
-		// Released only once the channel took it: a recorder that cannot
-		// write keeps the workers here, and the claimer waits.
-		d.outcomes <- o
+		// Released before the hand-over, so the recorder, which lingers
+		// only while deliveries are sending, does not wait for this one's
+		// own release; the channel has room for every unrecorded delivery
+		// (idle), so the hand-over never blocks.
 		d.release(del, o.took)
+		d.outcomes <- o
 	}
 }
