@@ -155,37 +155,31 @@ func (b *blockedRecords) RecordAttempt(ctx context.Context, d *store.Delivery, a
 	return b.Store.RecordAttempt(ctx, d, a)
 }
 
+// blockedRig is a rig whose recorder cannot write until open is called
+// (at the latest by the test's cleanup, before the rig's own).
+func blockedRig(t *testing.T, cfg config.Delivery, hooks hookMap) (r *throttleRig, open func()) {
+	t.Helper()
+	st, clock := rigStore(t)
+	blocked := &blockedRecords{Store: st, open: make(chan struct{})}
+	r = throttleRigOn(t, blocked, clock, cfg, hooks, nil)
+	var once sync.Once
+	open = func() { once.Do(func() { close(blocked.open) }) }
+	t.Cleanup(open) // its workers may wait on the recorder
+	return r, open
+}
+
 // TestClaimsStopAtTwiceTheWorkersUnrecorded: a worker is free once it has
 // handed its outcome over, but a recorder that cannot write stops the
 // claims once twice the workers are claimed and not recorded, so the
 // outcomes waiting in memory are bounded; nothing is lost once it writes.
 func TestClaimsStopAtTwiceTheWorkersUnrecorded(t *testing.T) {
-	cfg := rigConfig() // 8 workers
-	clock := &stepClock{now: t0}
-	st, err := badger.Open(badger.Options{Path: t.TempDir(), Clock: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blocked := &blockedRecords{Store: st, open: make(chan struct{})}
+	cfg := rigConfig()   // 8 workers
 	cfg.SpareWorkers = 0 // the company may use every worker: the global bound is what this checks
-	r := throttleRigOn(t, blocked, clock, cfg, hookMap{"h": hook("h", "", 0)}, nil)
-	var openOnce sync.Once
-	open := func() { openOnce.Do(func() { close(blocked.open) }) }
-	t.Cleanup(open) // before the rig's: its workers may wait on the recorder
+	r, open := blockedRig(t, cfg, hookMap{"h": hook("h", "", 0)})
 	r.publish("h", 100)
-	waitSent := func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for r.d.sending.Load() > 0 {
-			if time.Now().After(deadline) {
-				t.Fatal("claimed deliveries not sent within 10s")
-			}
-			time.Sleep(50 * time.Microsecond) // waits for the workers, not for the clock
-		}
-	}
 	for range 10 {
 		r.d.ClaimOnce(r.ctx)
-		waitSent()
+		r.waitSent()
 	}
 	if got, want := r.sink.count("h"), 2*cfg.Workers; got != want {
 		t.Fatalf("%d sent while the recorder could not write, want %d (twice the workers)", got, want)
@@ -212,32 +206,13 @@ func TestClaimsStopAtTwiceTheWorkersUnrecorded(t *testing.T) {
 // waited for the recorder, tens of milliseconds, without this).
 func TestOutcomesWaitingLeaveTheSpareWorkersToOthers(t *testing.T) {
 	cfg := rigConfig() // 8 workers, 2 of them spare: company A's limit is 6
-	clock := &stepClock{now: t0}
-	st, err := badger.Open(badger.Options{Path: t.TempDir(), Clock: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blocked := &blockedRecords{Store: st, open: make(chan struct{})}
 	b := hook("b", "", 0)
 	b.CompanyID = 2
-	r := throttleRigOn(t, blocked, clock, cfg, hookMap{"a": hook("a", "", 0), "b": b}, nil)
-	var openOnce sync.Once
-	open := func() { openOnce.Do(func() { close(blocked.open) }) }
-	t.Cleanup(open) // before the rig's: its workers may wait on the recorder
+	r, open := blockedRig(t, cfg, hookMap{"a": hook("a", "", 0), "b": b})
 	r.publish("a", 100)
-	waitSent := func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for r.d.sending.Load() > 0 {
-			if time.Now().After(deadline) {
-				t.Fatal("claimed deliveries not sent within 10s")
-			}
-			time.Sleep(50 * time.Microsecond) // waits for the workers, not for the clock
-		}
-	}
 	for range 10 {
 		r.d.ClaimOnce(r.ctx)
-		waitSent()
+		r.waitSent()
 	}
 	limit := cfg.Workers - cfg.SpareWorkers
 	if got := r.sink.count("a"); got != 2*limit {
@@ -246,7 +221,7 @@ func TestOutcomesWaitingLeaveTheSpareWorkersToOthers(t *testing.T) {
 	r.clock.add(time.Millisecond)
 	r.publish("b", 1)
 	r.d.ClaimOnce(r.ctx)
-	waitSent()
+	r.waitSent()
 	if got := r.sink.count("b"); got != 1 {
 		t.Fatalf("company B sent %d of its 1 delivery while A's outcomes waited for the recorder: A took the spare room", got)
 	}

@@ -80,13 +80,20 @@ type throttleRig struct {
 
 func newThrottleRig(t testing.TB, cfg config.Delivery, hooks hookMap, sinkLimits map[string]config.RateLimit) *throttleRig {
 	t.Helper()
+	st, clock := rigStore(t)
+	return throttleRigOn(t, st, clock, cfg, hooks, sinkLimits)
+}
+
+// rigStore opens a Badger store in a temp folder on a step clock.
+func rigStore(t testing.TB) (*badger.Store, *stepClock) {
+	t.Helper()
 	clock := &stepClock{now: t0}
 	st, err := badger.Open(badger.Options{Path: t.TempDir(), Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return throttleRigOn(t, st, clock, cfg, hooks, sinkLimits)
+	return st, clock
 }
 
 // throttleRigOn is a rig on st and clock: replicas share both.
@@ -135,6 +142,18 @@ func (r *throttleRig) publish(hook string, n int) {
 func (r *throttleRig) step(d time.Duration) {
 	r.clock.add(d)
 	r.claim()
+}
+
+// waitSent waits (bounded) until every claimed delivery is sent, recorded
+// or not.
+func (r *throttleRig) waitSent() {
+	deadline := time.Now().Add(10 * time.Second)
+	for r.d.sending.Load() > 0 {
+		if time.Now().After(deadline) {
+			r.t.Fatal("claimed deliveries not sent within 10s")
+		}
+		time.Sleep(50 * time.Microsecond) // waits for the workers, not for the clock
+	}
 }
 
 // claim claims once and waits (bounded) until every claimed delivery is
