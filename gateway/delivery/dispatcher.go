@@ -195,9 +195,9 @@ func (d *Dispatcher) claimLoop(ctx context.Context) {
 // claimShare: a claim under load waits for a quarter of the workers to be
 // idle (gather). An eighth made twice the claims, each a storage snapshot
 // (which waits for the commits in progress) and a queue walk, while the
-// workers it fed idled: a quarter, with the outcomes channel below, drained
-// +3.5 points of the plain client faster (hookgate bench --compare, 3
-// rounds, docs/delivery.md).
+// workers it fed idled: a quarter drained +3.5 and +3.3 points of the
+// plain client faster on a busy machine (hookgate bench --compare, 3
+// rounds each, docs/delivery.md).
 const claimShare = 4
 
 // gather waits, at most claimLinger, until a claim's worth of workers

@@ -18,17 +18,18 @@ import (
 // commit operation, a wake-up and a stats read-modify-write each.
 //
 // A worker and its fairness slot are free once the outcome is handed
-// over: they measure sending, and holding them through the write made a
-// the workers wait on the recorder's linger and commit (hookgate bench,
-// drain: the worker goroutines idle half the time with every slot taken).
-// The delivery itself stays claimed in the store until its outcome is
+// over: they measure sending, and holding them through the write made the
+// workers wait on the recorder's linger and commit (hookgate bench, drain:
+// the worker goroutines idle half the time with every slot taken). The
+// delivery itself stays claimed in the store until its outcome is
 // written, so it is not handed out again meanwhile, and an ordered lane
 // keeps waiting. What waits for the write is bounded: the claimer keeps
 // the deliveries claimed and not recorded within twice the workers
-// (Dispatcher.idle), so a recorder that cannot write stops the claims.
-// A crash before the write
-// means the attempt is sent again, with the same delivery id, at the next
-// start, as before.
+// (Dispatcher.idle), so a recorder that cannot write stops the claims,
+// and each company's within twice its limit (fairness.atLimit), so one
+// company's outcomes cannot take that room from another's. A crash before
+// the write means the attempt is sent again, with the same delivery id,
+// at the next start, as before.
 
 // outcome is one finished attempt on its way to the store.
 type outcome struct {
