@@ -266,17 +266,25 @@ func openPG(t *testing.T, dsn string, clock func() time.Time) store.Store {
 	return st
 }
 
+// probing is fourWorkers with a's two attempts filling the slow share and
+// new webhook b on its probe.
+func probing(t *testing.T, now *time.Time) (*fairness, func(*store.Delivery) bool) {
+	t.Helper()
+	f := fourWorkers(now)
+	admit := f.pass().Admit
+	if !admit(del("a", 1)) || !admit(del("a", 2)) || !admit(del("b", 1)) {
+		t.Fatal("a's two attempts (the slow share) or b's probe refused")
+	}
+	return f, admit
+}
+
 // TestHungProbeFreesItsSlotAtTheThreshold: a probe that runs past
 // slow_threshold has shown its webhook slow; from the next pass it counts
 // as a slow attempt and its probe slot is free, so a hung new receiver
 // holds a probe for the threshold, not for the attempt timeout.
 func TestHungProbeFreesItsSlotAtTheThreshold(t *testing.T) {
 	now := t0
-	f := fourWorkers(&now)
-	admit := f.pass().Admit
-	if !admit(del("a", 1)) || !admit(del("a", 2)) || !admit(del("b", 1)) {
-		t.Fatal("a's two attempts (the slow share) or b's probe refused")
-	}
+	f, admit := probing(t, &now)
 	if admit(del("e", 1)) {
 		t.Fatal("e admitted while b's probe runs")
 	}
@@ -296,13 +304,9 @@ func TestHungProbeFreesItsSlotAtTheThreshold(t *testing.T) {
 // probe limit until its own attempt ends.
 func TestProbeEndsWithItsOwnAttempt(t *testing.T) {
 	now := t0
-	f := fourWorkers(&now)
-	admit := f.pass().Admit
-	if !admit(del("a", 1)) || !admit(del("a", 2)) || !admit(del("b", 1)) {
-		t.Fatal("a's two attempts (the slow share) or b's probe refused")
-	}
+	f, _ := probing(t, &now)
 	f.done(del("a", 1), 2*time.Second) // room in the slow share again
-	admit = f.pass().Admit
+	admit := f.pass().Admit
 	if !admit(del("b", 2)) {
 		t.Fatal("b refused an ordinary attempt with room in the slow share")
 	}
