@@ -325,8 +325,7 @@ func (d *Dispatcher) worker(ctx context.Context) {
 		o := d.deliver(ctx, del, j.ev)
 		if o == nil { // cut off at the shutdown deadline: nothing to record
 			d.release(del, time.Since(started))
-			d.fair.recorded(del)
-			d.unrecorded.Add(-1)
+			d.settle(del)
 			continue
 		}
 		o.took = time.Since(started)

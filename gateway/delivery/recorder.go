@@ -179,9 +179,7 @@ func (dp *Dispatcher) recorded(o *outcome) {
 				"status", o.status, "outcome", o.dec.outcome, "next", o.dec.dueAt.Format(time.RFC3339), "error", o.err)
 		}
 	}
-	dp.fair.recorded(o.claimed)
-	dp.unrecorded.Add(-1)
-	dp.freed()
+	dp.settle(o.claimed)
 	if o.rec.Err == nil && o.dec.state == store.DeliveryPending {
 		dp.Wake()
 	}
@@ -193,6 +191,15 @@ func (dp *Dispatcher) recorded(o *outcome) {
 func (dp *Dispatcher) release(d *store.Delivery, took time.Duration) {
 	dp.fair.done(d, took)
 	dp.sending.Add(-1)
+	dp.freed()
+}
+
+// settle ends a released delivery's claim in the dispatcher once nothing
+// of it is left to write: its company's pending count (fairness) and
+// InFlight, which makes room for a claim (idle).
+func (dp *Dispatcher) settle(d *store.Delivery) {
+	dp.fair.recorded(d)
+	dp.unrecorded.Add(-1)
 	dp.freed()
 }
 
