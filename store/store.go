@@ -159,6 +159,56 @@ type Delivery struct {
 	// retried or released (ordering_on_dead = "hold"). Set by the
 	// dispatcher with the dead state; cleared by Requeue and ReleaseLane.
 	HoldsLane bool `json:"holdsLane,omitempty"`
+	// Attempted is when the delivery's logged attempts were made, for a
+	// store that keys attempt records by time: the embedded store finds an
+	// attempt by its delivery's id from here. Stores keep it; not in the API.
+	Attempted AttemptTimes `json:"-"`
+}
+
+// AttemptTimes says when a delivery's attempts were made: At[i] is
+// TimeKey(CreatedAt)+1 of attempt First+i, or 0 when not known (an attempt
+// logged by a build that did not keep its time).
+type AttemptTimes struct {
+	First int
+	At    []uint64
+}
+
+// Of returns the time key of attempt n, or false when not known.
+func (t AttemptTimes) Of(n int) (uint64, bool) {
+	i := n - t.First
+	if i < 0 || i >= len(t.At) || t.At[i] == 0 {
+		return 0, false
+	}
+	return t.At[i] - 1, true
+}
+
+// With returns t with attempt n made at created, keeping no time older than
+// created minus keep (keep ≤ 0: all): those attempts' records have expired.
+// t is not changed.
+func (t AttemptTimes) With(n int, created time.Time, keep time.Duration) AttemptTimes {
+	at := TimeKey(created) + 1
+	if n < 1 {
+		return t
+	}
+	if len(t.At) == 0 || n < t.First {
+		return AttemptTimes{First: n, At: []uint64{at}}
+	}
+	// Attempt n again (a record written twice) replaces it and what
+	// followed; a gap (attempts logged without times) is filled with zeros.
+	out := make([]uint64, 0, n-t.First+1)
+	out = append(out, t.At[:min(len(t.At), n-t.First)]...)
+	for len(out) < n-t.First {
+		out = append(out, 0)
+	}
+	out = append(out, at)
+	first := t.First
+	if keep > 0 {
+		oldest := TimeKey(created.Add(-keep)) + 1
+		for len(out) > 1 && out[0] < oldest {
+			out, first = out[1:], first+1
+		}
+	}
+	return AttemptTimes{First: first, At: out}
 }
 
 // InLane reports whether d keeps its lane's later deliveries waiting: it

@@ -3,7 +3,6 @@ package badger
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -107,6 +106,8 @@ func (w *wtx) recordAttempt(dc *store.Delivery, ac *store.Attempt) (rejected, er
 	next := *dc
 	// The index keys derive from these; they never change after ingest.
 	next.EventID, next.WebhookID, next.CreatedAt = old.EventID, old.WebhookID, old.CreatedAt
+	next.CompanyID = old.CompanyID
+	next.Attempted = old.Attempted.With(ac.Attempt, ac.CreatedAt, w.s.retention)
 	if err := move(old, &next, flags); err != nil {
 		return nil, err
 	}
@@ -125,14 +126,12 @@ func (w *wtx) recordAttempt(dc *store.Delivery, ac *store.Attempt) (rejected, er
 	return nil, nil
 }
 
-// putAttempt writes the record and its company index key. Queries by
-// webhook read the company index too, filtering on the webhook id its
-// values hold: a second index (B/, before format 3) cost a key per attempt.
+// putAttempt writes the record under its company key (format 8): one key
+// per attempt. Listings count and filter on the key; a read by the
+// delivery's id finds it through the times in the delivery's record
+// (Delivery.Attempted, set by recordAttempt in the same transaction).
 func (w *wtx) putAttempt(a *store.Attempt) error {
-	return errors.Join(
-		w.setExpiring(attemptKey(a.DeliveryID, a.Attempt), encodeAttempt(a)),
-		w.setExpiring(attemptCoKey(a), encodeAttemptIndex(a)),
-	)
+	return w.setExpiring(attemptKey8(a), encodeAttempt(a))
 }
 
 // updateStats appends one outcome to the webhook's rolling window, in the
@@ -252,18 +251,74 @@ func (s *Store) GetAttempt(ctx context.Context, deliveryID string, attempt int) 
 	var a *store.Attempt
 	err := s.view(ctx, func(txn *badger.Txn) error {
 		var err error
-		a, err = getAttempt(txn, deliveryID, attempt)
+		a, err = getAttempt(txn, deliveryID, attempt, true)
 		return err
 	})
 	return a, err
 }
 
-func getAttempt(txn *badger.Txn, deliveryID string, attempt int) (*store.Attempt, error) {
-	v, err := getValue(txn, attemptKey(deliveryID, attempt))
+// getAttempt reads attempt n of delivery id, whole or as a summary.
+func getAttempt(txn *badger.Txn, id string, n int, full bool) (*store.Attempt, error) {
+	o, err := attemptsOfDelivery(txn, id)
 	if err != nil {
 		return nil, err
 	}
-	return readAttempt(txn, v)
+	v, err := o.value(txn, id, n)
+	if err != nil {
+		return nil, err
+	}
+	return decodeStored(txn, v, full)
+}
+
+// attemptsOf is what finds a delivery's attempt records by its id: its
+// company and the times of its attempts (format 8).
+type attemptsOf struct {
+	company int64
+	times   store.AttemptTimes
+}
+
+// attemptsOfDelivery reads them from delivery id's record; none when the
+// record is gone (its attempts expired before it: a finished record's
+// retention starts at its last attempt).
+func attemptsOfDelivery(txn *badger.Txn, id string) (attemptsOf, error) {
+	d, _, err := getDeliveryRec(txn, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return attemptsOf{}, nil
+	}
+	if err != nil {
+		return attemptsOf{}, err
+	}
+	return attemptsOf{d.CompanyID, d.Attempted}, nil
+}
+
+// value returns the stored record of attempt n of delivery id: under its
+// company key when the delivery's record has the attempt's time (format 8),
+// else under its a/ key (written before).
+func (o attemptsOf) value(txn *badger.Txn, id string, n int) ([]byte, error) {
+	at, ok := o.times.Of(n)
+	if !ok {
+		return getValue(txn, attemptKey(id, n))
+	}
+	// The key goes on with the record's filter fields: its start is known.
+	prefix := attemptRefKey(nil, o.company, at, id, n)
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	for it.Seek(prefix); it.Valid(); it.Next() {
+		if len(it.Item().Key()) > len(prefix) { // not an index key of format 7
+			return it.Item().ValueCopy(nil)
+		}
+	}
+	return nil, store.ErrNotFound
+}
+
+// decodeStored decodes a stored record, whole (with readAttempt) or as a
+// summary.
+func decodeStored(txn *badger.Txn, v []byte, full bool) (*store.Attempt, error) {
+	if full {
+		return readAttempt(txn, v)
+	}
+	a, _, err := decodeAttemptPart(v, false)
+	return a, err
 }
 
 // readAttempt decodes an attempt record and, when its request body is the
@@ -352,14 +407,47 @@ func page(f *store.AttemptFilter, n int) (lo, hi int) {
 	return lo, hi
 }
 
-// walkIndex walks an attempt index in CreatedAt order (reverse for newest
-// first) inside [CreatedFrom, CreatedTo], filtering on the index values,
-// and calls fn with the "<deliveryID>\0<attempt4>" ref of each match until
-// fn returns false. ref is valid during the call only.
-func walkIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter, fn func(ref []byte) bool) error {
+// indexEntry is one match of walkIndex: attempt n of delivery id, under
+// key. filtered: the key is the record's (format 8); otherwise the record
+// is under its a/ key.
+type indexEntry struct {
+	item     *badger.Item
+	key      []byte // the item's key, kept by listByIndex
+	id       string
+	n        int
+	filtered bool
+}
+
+// record reads e's record, whole or as a summary.
+func (e indexEntry) record(txn *badger.Txn, full bool) (*store.Attempt, error) {
+	if !e.filtered {
+		v, err := getValue(txn, attemptKey(e.id, e.n))
+		if err != nil {
+			return nil, err
+		}
+		return decodeStored(txn, v, full)
+	}
+	if !full {
+		var a *store.Attempt
+		err := e.item.Value(func(v []byte) (err error) { a, _, err = decodeAttemptPart(v, false); return err })
+		return a, err
+	}
+	v, err := e.item.ValueCopy(nil)
+	if err != nil {
+		return nil, err
+	}
+	return readAttempt(txn, v)
+}
+
+// walkIndex walks a company's attempt keys in CreatedAt order (reverse for
+// newest first) inside [CreatedFrom, CreatedTo], filtering on what the keys
+// hold (format 8; a key written before has its index value read), and
+// calls fn with each match until fn returns false. The entry's item is
+// valid during the call only.
+func walkIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter, fn func(e indexEntry) bool) error {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = prefix
-	opts.PrefetchSize = 64
+	opts.PrefetchValues = false // the keys say what a filter needs
 	opts.Reverse = !f.OldestFirst
 	it := txn.NewIterator(opts)
 	defer it.Close()
@@ -377,17 +465,19 @@ func walkIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter, fn func(re
 	}
 	for it.Seek(seek); it.Valid(); it.Next() {
 		item := it.Item()
-		k := item.Key()
-		created := binary.BigEndian.Uint64(k[len(prefix):])
-		if created < from || created > to {
+		v, id, n, filtered, ok := attemptKeyOf(item.Key())
+		if !ok {
+			continue
+		}
+		if v.CreatedAt < from || v.CreatedAt > to {
 			break
 		}
-		var v attemptIndexValue
-		var ok bool
-		if err := item.Value(func(b []byte) error { v, ok = decodeAttemptIndex(b); return nil }); err != nil {
-			return err
+		if !filtered {
+			if err := item.Value(func(b []byte) error { v, ok = decodeAttemptIndex(b); return nil }); err != nil {
+				return err
+			}
 		}
-		if ok && matchIndex(&f, v) && !fn(k[len(prefix)+8:]) {
+		if ok && matchIndex(&f, v) && !fn(indexEntry{item: item, id: id, n: n, filtered: filtered}) {
 			return nil
 		}
 	}
@@ -397,18 +487,13 @@ func walkIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter, fn func(re
 // listByIndex counts the matches of an attempt index and reads the records
 // of the requested page only.
 func listByIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter) ([]*store.Attempt, int, error) {
-	type ref struct {
-		id string
-		n  int
-	}
-	var refs []ref
+	var page []indexEntry
 	total := 0
 	lo := max(f.Offset, 0)
-	err := walkIndex(txn, prefix, f, func(tail []byte) bool {
-		if total >= lo && (f.Limit <= 0 || len(refs) < f.Limit) {
-			if id, n, ok := splitAttemptRef(tail); ok {
-				refs = append(refs, ref{id, n})
-			}
+	err := walkIndex(txn, prefix, f, func(e indexEntry) bool {
+		if total >= lo && (f.Limit <= 0 || len(page) < f.Limit) {
+			e.key, e.item = e.item.KeyCopy(nil), nil // the item is valid during the walk only
+			page = append(page, e)
 		}
 		total++
 		return true
@@ -416,15 +501,9 @@ func listByIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter) ([]*stor
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]*store.Attempt, 0, len(refs))
-	for _, r := range refs {
-		var a *store.Attempt
-		var err error
-		if f.Summaries {
-			a, err = getAttemptSummary(txn, attemptKey(r.id, r.n))
-		} else {
-			a, err = getAttempt(txn, r.id, r.n)
-		}
+	out := make([]*store.Attempt, 0, len(page))
+	for _, e := range page {
+		a, err := readEntry(txn, e, !f.Summaries)
 		if errors.Is(err, store.ErrNotFound) { // expired between index and record
 			continue
 		}
@@ -436,32 +515,29 @@ func listByIndex(txn *badger.Txn, prefix []byte, f store.AttemptFilter) ([]*stor
 	return out, total, nil
 }
 
-// getAttemptSummary reads the record under k without its headers and
-// bodies, decoding from the value Badger lends rather than a copy of it.
-func getAttemptSummary(txn *badger.Txn, k []byte) (*store.Attempt, error) {
-	var a *store.Attempt
-	err := viewValue(txn, k, func(v []byte) error {
-		var err error
-		a, _, err = decodeAttemptPart(v, false)
-		return err
-	})
-	return a, err
+// readEntry reads the record of an entry kept after its walk.
+func readEntry(txn *badger.Txn, e indexEntry, full bool) (*store.Attempt, error) {
+	if e.filtered {
+		item, err := txn.Get(e.key)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil, store.ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		e.item = item
+	}
+	return e.record(txn, full)
 }
 
 // WalkAttempts calls fn with each matching record's summary, in the order
-// ListAttempts pages them. A company walks its index and reads
-// one record at a time; a delivery id (a handful of records) or no scope at
-// all (operators) reads the summaries first, then orders them.
+// ListAttempts pages them. A company walks its keys and reads one record
+// at a time; a delivery id (a handful of records) or no scope at all
+// (operators) reads the summaries first, then orders them.
 func (s *Store) WalkAttempts(ctx context.Context, f store.AttemptFilter, fn func(*store.Attempt) bool) error {
 	f.Offset, f.Limit, f.Summaries = 0, 0, true
 	return s.view(ctx, func(txn *badger.Txn) error {
-		var prefix []byte
-		switch {
-		case f.DeliveryID != "":
-		case f.CompanyID != 0:
-			prefix = attemptCoPrefix(f.CompanyID)
-		}
-		if prefix == nil {
+		if f.DeliveryID != "" || f.CompanyID == 0 {
 			var all []*store.Attempt
 			var err error
 			if f.DeliveryID != "" {
@@ -476,14 +552,12 @@ func (s *Store) WalkAttempts(ctx context.Context, f store.AttemptFilter, fn func
 			}
 			return err
 		}
-		var k []byte // the record's key: pAttempt + ref
 		var werr error
-		err := walkIndex(txn, prefix, f, func(ref []byte) bool {
+		err := walkIndex(txn, attemptCoPrefix(f.CompanyID), f, func(e indexEntry) bool {
 			if werr = ctx.Err(); werr != nil {
 				return false
 			}
-			k = append(append(k[:0], pAttempt...), ref...)
-			a, err := getAttemptSummary(txn, k)
+			a, err := e.record(txn, false)
 			if errors.Is(err, store.ErrNotFound) { // expired between index and record
 				return true
 			}
@@ -504,41 +578,76 @@ func listByDelivery(txn *badger.Txn, f store.AttemptFilter) ([]*store.Attempt, i
 	}
 	var all []*store.Attempt
 	if n > 0 {
-		var a *store.Attempt
-		if f.Summaries {
-			a, err = getAttemptSummary(txn, attemptKey(id, n))
-		} else {
-			a, err = getAttempt(txn, id, n)
-		}
+		a, err := getAttempt(txn, id, n, !f.Summaries)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, 0, err
 		}
 		if a != nil {
 			all = append(all, a)
 		}
-	} else if all, err = scanAttempts(txn, attemptPrefix(id), f); err != nil {
+		return pageAttempts(all, f)
+	}
+	// Records written before format 8, then those the delivery's record
+	// has times for.
+	if all, err = scanAttempts(txn, attemptPrefix(id), f, nil); err != nil {
 		return nil, 0, err
+	}
+	o, err := attemptsOfDelivery(txn, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range o.times.At {
+		n := o.times.First + i
+		if _, ok := o.times.Of(n); !ok || slices.ContainsFunc(all, func(a *store.Attempt) bool { return a.Attempt == n }) {
+			continue
+		}
+		v, err := o.value(txn, id, n)
+		if errors.Is(err, store.ErrNotFound) { // expired
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		a, err := decodeStored(txn, v, !f.Summaries)
+		if err != nil {
+			return nil, 0, err
+		}
+		all = append(all, a)
 	}
 	return pageAttempts(all, f)
 }
 
 // listAll scans every attempt record: no company and no webhook given.
+// Records written before format 8 are under a/ keys, the others under A/.
 func listAll(txn *badger.Txn, f store.AttemptFilter) ([]*store.Attempt, int, error) {
-	all, err := scanAttempts(txn, []byte(pAttempt), f)
+	old, err := scanAttempts(txn, []byte(pAttempt), f, nil)
 	if err != nil {
 		return nil, 0, err
 	}
-	return pageAttempts(all, f)
+	all, err := scanAttempts(txn, []byte(pAttemptByCo), f, func(k []byte) bool {
+		_, _, _, filtered, ok := attemptKeyOf(k)
+		return ok && filtered
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return pageAttempts(append(old, all...), f)
 }
 
-func scanAttempts(txn *badger.Txn, prefix []byte, f store.AttemptFilter) ([]*store.Attempt, error) {
+// scanAttempts reads the records under prefix whose keys pass keep (nil:
+// all) and that match f.
+func scanAttempts(txn *badger.Txn, prefix []byte, f store.AttemptFilter, keep func(k []byte) bool) ([]*store.Attempt, error) {
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = prefix
 	opts.PrefetchSize = 16
+	opts.PrefetchValues = keep == nil
 	it := txn.NewIterator(opts)
 	defer it.Close()
 	var out []*store.Attempt
 	for it.Rewind(); it.Valid(); it.Next() {
+		if keep != nil && !keep(it.Item().Key()) {
+			continue
+		}
 		var a *store.Attempt
 		var err error
 		if f.Summaries {

@@ -345,13 +345,20 @@ const laneWaiting deliveryFlags = 2
 // finishing it then writes no key besides its record for the clock.
 const eventClock deliveryFlags = 4
 
+// attemptTimes: the record holds, after its clock, when its attempts were
+// made (Delivery.Attempted: first attempt, count, then each time key as a
+// varint from the one before): an attempt record is keyed by its company
+// and time (format 8, attemptKey), and a read by the delivery's id finds it
+// from here.
+const attemptTimes deliveryFlags = 8
+
 // clockRefLen is the size of an expiry block's reference (expires8 seq8),
 // the value of an x/ marker and the clock a record carries (eventClock).
 const clockRefLen = 16
 
 // encodeDelivery: 0x02 id eventId webhookId company eventName workOrder
 // priority attempts state dueAt lastStatus lastError deadReason createdAt
-// updatedAt flags [clock16] [sequence holdsLane] — ~150 bytes. The clock is
+// updatedAt flags [clock16] [attempt times] [sequence holdsLane] — ~150 bytes. The clock is
 // there when flags has eventClock (encodeDeliveryClock); the last trailer is
 // written for ordered deliveries only (Sequence > 0), so the records of
 // other webhooks are as before.
@@ -399,11 +406,14 @@ func encodeDelivery(d *store.Delivery, flags deliveryFlags) []byte {
 // encodeDeliveryClock is encodeDelivery with the event's retention clock in
 // the record (a clockRefLen reference, or nil for none).
 func encodeDeliveryClock(d *store.Delivery, flags deliveryFlags, clock []byte) []byte {
-	flags &^= eventClock
+	flags &^= eventClock | attemptTimes
 	if len(clock) == clockRefLen {
 		flags |= eventClock
 	}
-	b := make([]byte, 0, 80+clockRefLen+len(d.ID)+len(d.EventID)+len(d.WebhookID)+len(d.EventName)+len(d.LastError)+len(d.DeadReason))
+	if len(d.Attempted.At) > 0 {
+		flags |= attemptTimes
+	}
+	b := make([]byte, 0, 80+clockRefLen+4+5*len(d.Attempted.At)+len(d.ID)+len(d.EventID)+len(d.WebhookID)+len(d.EventName)+len(d.LastError)+len(d.DeadReason))
 	b = append(b, recordBinary)
 	b = appendStr(b, d.ID)
 	b = appendStr(b, d.EventID)
@@ -427,6 +437,15 @@ func encodeDeliveryClock(d *store.Delivery, flags deliveryFlags, clock []byte) [
 	b = binary.AppendUvarint(b, uint64(flags))
 	if flags&eventClock != 0 {
 		b = append(b, clock...)
+	}
+	if flags&attemptTimes != 0 {
+		b = binary.AppendUvarint(b, uint64(d.Attempted.First))
+		b = binary.AppendUvarint(b, uint64(len(d.Attempted.At)))
+		prev := int64(0)
+		for _, at := range d.Attempted.At {
+			b = binary.AppendVarint(b, int64(at)-prev)
+			prev = int64(at)
+		}
 	}
 	if d.Sequence > 0 {
 		b = binary.AppendUvarint(b, uint64(d.Sequence))
@@ -482,6 +501,21 @@ func decodeDeliveryClock(v []byte) (*store.Delivery, deliveryFlags, []byte, erro
 			clock = []byte(d.s[at : at+clockRefLen])
 		}
 		d.skip(clockRefLen)
+	}
+	if flags&attemptTimes != 0 {
+		r.Attempted.First = int(d.uvarint())
+		// Each time takes a byte at least: a count above what is left is
+		// corrupt, and must not size an allocation.
+		if n := d.uvarint(); n <= uint64(len(d.b)-d.off) {
+			r.Attempted.At = make([]uint64, n)
+			prev := int64(0)
+			for i := range r.Attempted.At {
+				prev += d.varint()
+				r.Attempted.At[i] = uint64(prev)
+			}
+		} else {
+			d.fail()
+		}
 	}
 	if d.off < len(d.b) { // the ordered delivery's trailer
 		r.Sequence = int64(d.uvarint())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 
@@ -106,13 +107,13 @@ func TestBadgerReadsVersion1Records(t *testing.T) {
 		t.Fatalf("GetEvent = %+v, %v", gotEv, err)
 	}
 	gotD, err := s.GetDelivery(ctx, d.ID)
-	if err != nil || *gotD != d {
+	if err != nil || !reflect.DeepEqual(*gotD, d) {
 		t.Fatalf("GetDelivery = %+v, %v\nwant %+v", gotD, err, d)
 	}
-	if ds, err := s.ListDeliveries(ctx, "wh-1", store.DeliveryPending, time.Time{}, time.Time{}); err != nil || len(ds) != 1 || *ds[0] != d {
+	if ds, err := s.ListDeliveries(ctx, "wh-1", store.DeliveryPending, time.Time{}, time.Time{}); err != nil || len(ds) != 1 || !reflect.DeepEqual(*ds[0], d) {
 		t.Fatalf("ListDeliveries = %v, %v", ds, err)
 	}
-	if ds, err := s.ListDeliveries(ctx, "", "", time.Time{}, time.Time{}); err != nil || len(ds) != 1 || *ds[0] != d {
+	if ds, err := s.ListDeliveries(ctx, "", "", time.Time{}, time.Time{}); err != nil || len(ds) != 1 || !reflect.DeepEqual(*ds[0], d) {
 		t.Fatalf("ListDeliveries (scan) = %v, %v", ds, err)
 	}
 	got1, err := s.GetAttempt(ctx, d.ID, 1)

@@ -108,6 +108,11 @@ func (w *wtx) move(old, next *store.Delivery, flags deliveryFlags) error {
 	if !validPriority(next.Priority) {
 		return fmt.Errorf("store: delivery %s: priority %d out of range 0..2", next.ID, next.Priority)
 	}
+	if old != nil && len(next.Attempted.At) == 0 {
+		// Every change keeps the times its attempt records are found by;
+		// only recordAttempt adds one.
+		next.Attempted = old.Attempted
+	}
 	if err := w.leave(old, flags); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package badger
 
 import (
+	"bytes"
 	"encoding/binary"
 	"time"
 
@@ -29,8 +30,8 @@ const (
 	pQueue       = "q\x00" // q/<prio1><due8><deliveryID>                     → the Delivery record (before format 6 a copy of the d/ record; nil from older builds); not for a delivery waiting in its lane (laneWaiting)
 	pInFlight    = "i\x00" // i/<deliveryID>                                  → nil
 	pDelByHook   = "D\x00" // D/<webhookID>\0<bucket1><created8><deliveryID>  → nil (bucket x: dead; o and s before format 3)
-	pAttempt     = "a\x00" // a/<deliveryID>\0<attempt4>                      → Attempt record
-	pAttemptByCo = "A\x00" // A/<company8><created8><deliveryID>\0<attempt4>  → attempt index value
+	pAttempt     = "a\x00" // a/<deliveryID>\0<attempt4>                      → Attempt record (before format 8; expire by their TTL)
+	pAttemptByCo = "A\x00" // A/<company8><created8><deliveryID>\0<attempt4><filter> → Attempt record (format 8; without <filter>, an index value: its record is under a/)
 	pAttemptByHk = "B\x00" // B/<webhookID>\0<created8><deliveryID>\0<attempt4> → attempt index value (before format 3; expire by their TTL, unread)
 	pIdempotency = "k\x00" // k/<key>                                         → expires8 + response
 	pMeta        = "m\x00" // m/<name>                                        → bytes
@@ -142,11 +143,64 @@ func appendAttemptRef(k []byte, a *store.Attempt) []byte {
 	return binary.BigEndian.AppendUint32(k, uint32(a.Attempt))
 }
 
-// attemptCoKey is the company index (A/) key of a.
-func attemptCoKey(a *store.Attempt) []byte {
-	k := append(make([]byte, 0, len(pAttemptByCo)+8+8+len(a.DeliveryID)+1+4), pAttemptByCo...)
-	k = binary.BigEndian.AppendUint64(k, uint64(a.CompanyID))
-	return appendAttemptRef(binary.BigEndian.AppendUint64(k, timeKey(a.CreatedAt)), a)
+// attemptKey8 is the key of a's record since format 8: its company, its
+// time, its delivery and number, then what listings filter on (filter), so
+// that counting and filtering a company's attempts reads keys only and the
+// record needs no index key of its own. attemptRefKey with the company and
+// time is its prefix.
+func attemptKey8(a *store.Attempt) []byte {
+	k := make([]byte, 0, len(pAttemptByCo)+8+8+len(a.DeliveryID)+1+4+8+4+1+len(a.WebhookID)+len(a.EventName))
+	k = attemptRefKey(k, a.CompanyID, timeKey(a.CreatedAt), a.DeliveryID, a.Attempt)
+	k = binary.BigEndian.AppendUint64(k, uint64(a.WorkOrderID))
+	k = binary.BigEndian.AppendUint32(k, uint32(int32(a.ResponseStatus)))
+	k = binary.AppendUvarint(k, uint64(len(a.WebhookID)))
+	k = append(k, a.WebhookID...)
+	return append(k, a.EventName...)
+}
+
+// attemptRefKey appends A/<company8><created8><deliveryID>\0<attempt4> to k:
+// the key of a record's index value before format 8, and the prefix of its
+// key since.
+func attemptRefKey(k []byte, company int64, created uint64, deliveryID string, n int) []byte {
+	k = append(k, pAttemptByCo...)
+	k = binary.BigEndian.AppendUint64(k, uint64(company))
+	k = binary.BigEndian.AppendUint64(k, created)
+	k = append(append(k, deliveryID...), 0)
+	return binary.BigEndian.AppendUint32(k, uint32(n))
+}
+
+// attemptKeyOf parses an A/ key. filtered: the key holds the record's
+// filter fields and its value is the record (format 8); otherwise v has
+// only the company and time, and the value is an index value.
+func attemptKeyOf(k []byte) (v attemptIndexValue, id string, n int, filtered, ok bool) {
+	const head = len(pAttemptByCo) + 16
+	if len(k) < head+1+4 {
+		return v, "", 0, false, false
+	}
+	v.CompanyID = int64(binary.BigEndian.Uint64(k[len(pAttemptByCo):]))
+	v.CreatedAt = binary.BigEndian.Uint64(k[len(pAttemptByCo)+8:])
+	i := bytes.IndexByte(k[head:], 0)
+	if i < 0 || len(k) < head+i+1+4 {
+		return v, "", 0, false, false
+	}
+	id = string(k[head : head+i])
+	n = int(binary.BigEndian.Uint32(k[head+i+1:]))
+	rest := k[head+i+1+4:]
+	if len(rest) == 0 {
+		return v, id, n, false, true
+	}
+	if len(rest) < 12 {
+		return v, "", 0, false, false
+	}
+	v.WorkOrderID = int64(binary.BigEndian.Uint64(rest))
+	v.Status = int(int32(binary.BigEndian.Uint32(rest[8:])))
+	l, w := binary.Uvarint(rest[12:])
+	if w <= 0 || uint64(len(rest)-12-w) < l {
+		return v, "", 0, false, false
+	}
+	v.WebhookID = string(rest[12+w : 12+w+int(l)])
+	v.EventName = string(rest[12+w+int(l):])
+	return v, id, n, true, true
 }
 func idemKey(k string) []byte { return key([]byte(pIdempotency), []byte(k)) }
 func metaKey(n string) []byte { return key([]byte(pMeta), []byte(n)) }

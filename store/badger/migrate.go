@@ -42,7 +42,15 @@ import (
 //	  id names (carriedRef), and a scan of the d/ keys also walks the
 //	  queue for them (scanCarried). Nothing to rewrite; the number keeps
 //	  builds that read up to 6 from taking such a delivery for missing.
-const currentFormat = 7
+//	8: an attempt's record is under its company key (A/, with the fields
+//	  listings filter on after the ref) instead of an a/ key plus an index
+//	  value under A/: one key per attempt. The delivery's record holds the
+//	  times of its attempts (attemptTimes), from which a read by id builds
+//	  the key. Nothing to rewrite: an A/ key ending at the ref is an index
+//	  value whose record is under a/, read as before until both expire;
+//	  the number keeps builds that read up to 7 from missing every attempt
+//	  logged since.
+const currentFormat = 8
 
 var keyFormat = []byte("c\x00format")
 

@@ -412,3 +412,111 @@ func openQuietAt(t *testing.T, now time.Time) (*Store, string, Options) {
 	}
 	return s, dir, opts
 }
+
+// TestMigrateFromFormat7: a folder of format 7 (an attempt's record under
+// its a/ key, an index value under its A/ key, delivery records without
+// attempt times) opens as the current format: the attempt reads by id, by
+// delivery, by company (filtered) and unscoped; the delivery's next attempt
+// is written the new way, and both list together.
+func TestMigrateFromFormat7(t *testing.T) {
+	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, dir, opts := openQuietAt(t, now)
+	ev := &store.Event{ID: "ev-1", TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
+	d := &store.Delivery{ID: "d-1", EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Priority: 1, DueAt: now, CreatedAt: now}
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+		t.Fatal(err)
+	}
+	attempt := func(n int, at time.Time, state store.DeliveryState, outcome store.Outcome, status int) {
+		t.Helper()
+		claimed, err := s.ClaimDue(ctx, 1, at, 10)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claimed %v, %v", claimed, err)
+		}
+		next := *claimed[0]
+		next.State, next.Attempts, next.DueAt = state, n, at.Add(time.Minute)
+		a := &store.Attempt{Attempt: n, WebhookID: d.WebhookID, CompanyID: 7, EventID: ev.ID, EventName: ev.Name, WorkOrderID: 42,
+			ResponseStatus: status, Outcome: outcome, CreatedAt: at}
+		if err := s.RecordAttempt(ctx, &next, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attempt(1, now, store.DeliveryPending, store.OutcomeRetry, 500)
+
+	// Make it format 7: the record under a/, an index value under A/, and
+	// the delivery's record (on its queue key) without the attempt's time.
+	first := &store.Attempt{DeliveryID: d.ID, Attempt: 1, WebhookID: d.WebhookID, CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, ResponseStatus: 500, CreatedAt: now}
+	s = reopenAfter(t, s, opts, func(txn *badger.Txn) error {
+		rec, err := getValue(txn, attemptKey8(first))
+		if err != nil {
+			return err
+		}
+		qk := queueKey(1, now.Add(time.Minute), d.ID)
+		qv, err := getValue(txn, qk)
+		if err != nil {
+			return err
+		}
+		dr, flags, clock, err := decodeDeliveryClock(qv)
+		if err != nil {
+			return err
+		}
+		if _, ok := dr.Attempted.Of(1); !ok {
+			t.Fatalf("the record has no time for attempt 1: %+v", dr.Attempted)
+		}
+		dr.Attempted = store.AttemptTimes{}
+		return errors.Join(txn.Delete(attemptKey8(first)),
+			txn.Set(attemptKey(d.ID, 1), rec),
+			txn.Set(attemptRefKey(nil, 7, timeKey(now), d.ID, 1), encodeAttemptIndex(first)),
+			txn.Set(qk, encodeDeliveryClock(dr, flags, clock)),
+			txn.Set(keyFormat, binary.AppendUvarint(nil, 7)))
+	})
+	check := func(want ...int) {
+		t.Helper()
+		for _, n := range want {
+			if a, err := s.GetAttempt(ctx, d.ID, n); err != nil || a.Attempt != n || a.DeliveryID != d.ID {
+				t.Fatalf("GetAttempt %d: %+v, %v", n, a, err)
+			}
+		}
+		newestFirst := slices.Clone(want)
+		slices.Reverse(newestFirst)
+		for _, f := range []store.AttemptFilter{
+			{CompanyID: 7}, {CompanyID: 7, WebhookID: "wh-1"}, {CompanyID: 7, EventName: ev.Name}, {CompanyID: 7, WorkOrderID: 42},
+			{DeliveryID: d.ID}, {}, {CompanyID: 7, Summaries: true},
+		} {
+			list, total, err := s.ListAttempts(ctx, f)
+			var got []int
+			for _, a := range list {
+				got = append(got, a.Attempt)
+			}
+			if err != nil || total != len(want) || !slices.Equal(got, newestFirst) {
+				t.Errorf("ListAttempts %+v: %v of %d, %v; want %v", f, got, total, err, newestFirst)
+			}
+			var walked []int
+			if err := s.WalkAttempts(ctx, f, func(a *store.Attempt) bool { walked = append(walked, a.Attempt); return true }); err != nil || !slices.Equal(walked, newestFirst) {
+				t.Errorf("WalkAttempts %+v: %v, %v; want %v", f, walked, err, newestFirst)
+			}
+		}
+		for _, f := range []store.AttemptFilter{{CompanyID: 7, WebhookID: "wh-2"}, {CompanyID: 8}, {CompanyID: 7, Status: 200, WorkOrderID: 43}} {
+			if list, total, err := s.ListAttempts(ctx, f); err != nil || total != 0 || len(list) != 0 {
+				t.Errorf("ListAttempts %+v: %d (%d), %v; want none", f, len(list), total, err)
+			}
+		}
+	}
+	check(1)
+	attempt(2, now.Add(time.Minute), store.DeliverySucceeded, store.OutcomeSuccess, 200)
+	check(1, 2)
+	if list, total, err := s.ListAttempts(ctx, store.AttemptFilter{CompanyID: 7, Status: 200}); err != nil || total != 1 || list[0].Attempt != 2 {
+		t.Errorf("ListAttempts by status: %v (%d), %v; want attempt 2", list, total, err)
+	}
+	second := &store.Attempt{DeliveryID: d.ID, Attempt: 2, WebhookID: d.WebhookID, CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, ResponseStatus: 200, CreatedAt: now.Add(time.Minute)}
+	err := s.db.View(func(txn *badger.Txn) error {
+		if _, err := getValue(txn, attemptKey(d.ID, 2)); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("attempt 2 has an a/ key (%v): format 8 writes only its A/ key", err)
+		}
+		_, err := getValue(txn, attemptKey8(second))
+		return err
+	})
+	if err != nil {
+		t.Fatalf("attempt 2's A/ key: %v", err)
+	}
+	closeAsCurrent(t, s, dir)
+}

@@ -302,7 +302,11 @@ func TestAttemptBodyFromEvent(t *testing.T) {
 	}
 	err = s.db.View(func(txn *badger.Txn) error {
 		for id, wantCopy := range map[string]bool{"d1": false, "d2": true} {
-			v, err := getValue(txn, attemptKey(id, 1))
+			o, err := attemptsOfDelivery(txn, id)
+			if err != nil {
+				return err
+			}
+			v, err := o.value(txn, id, 1)
 			if err != nil {
 				return err
 			}
