@@ -9,16 +9,41 @@ import (
 	"github.com/hookgate/hookgate/store"
 )
 
-// TestSuccessWritesThreeKeys: recording the success of an event's only
-// delivery writes three keys (its queue key's delete, its record, the
-// attempt's record under its company key), not an index key more (format
-// 8). A group writes three keys of its own: the queue depth, the webhook's
-// stats and the expiry block of the events whose clocks it started.
-func TestSuccessWritesThreeKeys(t *testing.T) {
+// TestKeysPerAttempt: what recording an attempt of an event's only
+// delivery writes (format 8). A success: its queue key's delete, its
+// record, the attempt's record under its company key, and no index key
+// more. A retry: the queue key moves (delete, set), the d/ reference, the
+// attempt. A final failure: the queue key's delete, the record, the
+// dead-letter index key, the attempt. A commit group writes a few keys of
+// its own (the queue depth, each webhook's stats, the expiry block of the
+// events whose clocks it started), so the test measures the slope: the
+// keys of a group of 20 less those of a group of 10, per attempt.
+func TestKeysPerAttempt(t *testing.T) {
+	for _, c := range []struct {
+		state   store.DeliveryState
+		outcome store.Outcome
+		want    uint64
+	}{
+		{store.DeliverySucceeded, store.OutcomeSuccess, 3},
+		{store.DeliveryPending, store.OutcomeRetry, 4},
+		{store.DeliveryDead, store.OutcomeFailed, 4},
+	} {
+		t.Run(string(c.outcome), func(t *testing.T) {
+			keys10, keys20 := groupKeys(t, 10, c.state, c.outcome), groupKeys(t, 20, c.state, c.outcome)
+			if got := (keys20 - keys10) / 10; got != c.want || (keys20-keys10)%10 != 0 {
+				t.Errorf("a group of 10 wrote %d keys, of 20 %d: %d per attempt, want %d", keys10, keys20, got, c.want)
+			}
+		})
+	}
+}
+
+// groupKeys records, in one group, an attempt of each of n sole deliveries
+// that leaves it in state, and returns how many keys the group wrote.
+func groupKeys(t *testing.T, n int, state store.DeliveryState, outcome store.Outcome) uint64 {
+	t.Helper()
 	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s, _, _ := openQuietAt(t, now)
 	defer s.Close()
-	const n = 10
 	var items []store.IngestItem
 	for i := range n {
 		ev := &store.Event{ID: fmt.Sprintf("ev-%d", i), Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
@@ -35,9 +60,9 @@ func TestSuccessWritesThreeKeys(t *testing.T) {
 	recs := make([]store.AttemptRecord, n)
 	for i, d := range claimed {
 		next := *d
-		next.State, next.Attempts = store.DeliverySucceeded, 1
+		next.State, next.Attempts, next.DueAt = state, 1, now.Add(time.Minute)
 		recs[i] = store.AttemptRecord{Delivery: &next, Attempt: &store.Attempt{Attempt: 1, WebhookID: d.WebhookID, CompanyID: 7, EventID: d.EventID,
-			EventName: d.EventName, ResponseStatus: 200, Outcome: store.OutcomeSuccess, CreatedAt: now}}
+			EventName: d.EventName, ResponseStatus: 500, Outcome: outcome, CreatedAt: now}}
 	}
 	before := s.KeyWrites()
 	if err := s.RecordAttempts(ctx, recs); err != nil {
@@ -48,12 +73,10 @@ func TestSuccessWritesThreeKeys(t *testing.T) {
 			t.Fatal(r.Err)
 		}
 	}
-	if got, want := s.KeyWrites()-before, uint64(3*n+3); got != want {
-		t.Errorf("%d successes in one group wrote %d keys, want %d (3 each, 3 for the group)", n, got, want)
-	}
 	for _, d := range claimed {
-		if a, err := s.GetAttempt(ctx, d.ID, 1); err != nil || a.ResponseStatus != 200 {
+		if a, err := s.GetAttempt(ctx, d.ID, 1); err != nil || a.Outcome != outcome {
 			t.Errorf("GetAttempt %s: %+v, %v", d.ID, a, err)
 		}
 	}
+	return s.KeyWrites() - before
 }
