@@ -182,26 +182,29 @@ func (t AttemptTimes) Of(n int) (uint64, bool) {
 	return t.At[i] - 1, true
 }
 
-// With returns t with attempt n made at created, keeping no time older than
-// created minus keep (keep ≤ 0: all): those attempts' records have expired.
-// t is not changed.
-func (t AttemptTimes) With(n int, created time.Time, keep time.Duration) AttemptTimes {
-	at := TimeKey(created) + 1
+// With returns t with attempt n made at created: the times of the attempts
+// before it that t has, none after it (a record written again replaces
+// what followed), zeros for those t does not have. It keeps at most most
+// times (≤ 0: no bound), the latest, and none older than created minus
+// keep (keep ≤ 0: all), whose records have expired. t is not changed.
+func (t AttemptTimes) With(n int, created time.Time, keep time.Duration, most int) AttemptTimes {
 	if n < 1 {
 		return t
 	}
-	if len(t.At) == 0 || n < t.First {
-		return AttemptTimes{First: n, At: []uint64{at}}
-	}
-	// Attempt n again (a record written twice) replaces it and what
-	// followed; a gap (attempts logged without times) is filled with zeros.
-	out := make([]uint64, 0, n-t.First+1)
-	out = append(out, t.At[:min(len(t.At), n-t.First)]...)
-	for len(out) < n-t.First {
-		out = append(out, 0)
-	}
-	out = append(out, at)
 	first := t.First
+	if len(t.At) == 0 || n < first {
+		first = n
+	}
+	if most > 0 && n-first+1 > most {
+		first = n - most + 1
+	}
+	out := make([]uint64, n-first+1)
+	for i := range len(out) - 1 {
+		if j := first + i - t.First; j >= 0 && j < len(t.At) {
+			out[i] = t.At[j]
+		}
+	}
+	out[len(out)-1] = TimeKey(created) + 1
 	if keep > 0 {
 		oldest := TimeKey(created.Add(-keep)) + 1
 		for len(out) > 1 && out[0] < oldest {

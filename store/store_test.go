@@ -54,3 +54,66 @@ func TestDeliveryIDCarriesWhereItIsQueued(t *testing.T) {
 		t.Errorf("ids do not sort by due time: %s !< %s", a, b)
 	}
 }
+
+// TestAttemptTimes: what a delivery's record keeps of its attempts' times
+// (the Badger store finds an attempt's record by id from them).
+func TestAttemptTimes(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	has := func(ts store.AttemptTimes, n int, want time.Time) {
+		t.Helper()
+		if k, ok := ts.Of(n); !ok || k != store.TimeKey(want) {
+			t.Errorf("attempt %d: %d, %v; want %d (%+v)", n, k, ok, store.TimeKey(want), ts)
+		}
+	}
+	hasNot := func(ts store.AttemptTimes, n int) {
+		t.Helper()
+		if k, ok := ts.Of(n); ok {
+			t.Errorf("attempt %d: %d; want no time (%+v)", n, k, ts)
+		}
+	}
+	var ts store.AttemptTimes
+	hasNot(ts, 1)
+	ts = ts.With(1, at(1), 0, 0)
+	ts2 := ts.With(2, at(2), 0, 0)
+	has(ts2, 1, at(1))
+	has(ts2, 2, at(2))
+	if len(ts.At) != 1 {
+		t.Errorf("With changed its receiver: %+v", ts)
+	}
+	// Attempt 2 written again replaces it; attempt 1 again drops what followed.
+	has(ts2.With(2, at(9), 0, 0), 2, at(9))
+	if again := ts2.With(1, at(8), 0, 0); len(again.At) != 1 {
+		t.Errorf("attempt 1 again kept %+v", again)
+	}
+	// A gap: attempts logged without times read as unknown.
+	gap := ts.With(4, at(4), 0, 0)
+	has(gap, 1, at(1))
+	hasNot(gap, 2)
+	hasNot(gap, 3)
+	has(gap, 4, at(4))
+	// The zero time is a time (TimeKey 0), not an unknown one.
+	has(store.AttemptTimes{}.With(1, time.Time{}, 0, 0), 1, time.Time{})
+	// At most `most` times, the latest; a huge gap allocates only those.
+	var many store.AttemptTimes
+	for n := 1; n <= 70; n++ {
+		many = many.With(n, at(n), 0, 64)
+	}
+	if len(many.At) != 64 || many.First != 7 {
+		t.Errorf("70 attempts kept %d times from %d; want 64 from 7", len(many.At), many.First)
+	}
+	hasNot(many, 6)
+	has(many, 7, at(7))
+	has(many, 70, at(70))
+	if far := many.With(1<<30, at(71), 0, 64); len(far.At) != 64 || far.First != 1<<30-63 {
+		t.Errorf("attempt 2^30 kept %d times from %d", len(far.At), far.First)
+	}
+	// Times past the retention are dropped; the new one always stays.
+	kept := ts2.With(3, at(3), 90*time.Second, 0)
+	hasNot(kept, 1)
+	has(kept, 2, at(2))
+	has(kept, 3, at(3))
+	if late := ts2.With(3, at(100), time.Minute, 0); len(late.At) != 1 || late.First != 3 {
+		t.Errorf("after the retention: %+v; want attempt 3 alone", late)
+	}
+}

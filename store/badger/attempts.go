@@ -107,7 +107,10 @@ func (w *wtx) recordAttempt(dc *store.Delivery, ac *store.Attempt) (rejected, er
 	// The index keys derive from these; they never change after ingest.
 	next.EventID, next.WebhookID, next.CreatedAt = old.EventID, old.WebhookID, old.CreatedAt
 	next.CompanyID = old.CompanyID
-	next.Attempted = old.Attempted.With(ac.Attempt, ac.CreatedAt, w.s.retention)
+	// The attempt is logged under its delivery's company: a read by the
+	// delivery's id builds the record's key from the delivery's record.
+	ac.CompanyID = old.CompanyID
+	next.Attempted = old.Attempted.With(ac.Attempt, ac.CreatedAt, w.s.retention, maxAttemptTimes)
 	if err := move(old, &next, flags); err != nil {
 		return nil, err
 	}
@@ -125,6 +128,14 @@ func (w *wtx) recordAttempt(dc *store.Delivery, ac *store.Attempt) (rejected, er
 	w.recordedSet[dc.ID] = struct{}{}
 	return nil, nil
 }
+
+// maxAttemptTimes bounds the attempt times a delivery's record keeps: a
+// delivery retried by hand again and again would otherwise grow its record
+// (read by every claim of it) with each attempt for as long as the log
+// keeps them. The records of older attempts stay in the company's log;
+// only a read by the delivery's id no longer finds them. Eight replays of
+// the whole retry schedule (8 attempts) fit.
+const maxAttemptTimes = 64
 
 // putAttempt writes the record under its company key (format 8): one key
 // per attempt. Listings count and filter on the key; a read by the

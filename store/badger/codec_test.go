@@ -233,3 +233,43 @@ func TestCodecAttemptSizes(t *testing.T) {
 		t.Fatalf("truncated: %+v, %v", got, err)
 	}
 }
+
+// TestCodecAttemptTimes: a record keeps its attempts' times (format 8)
+// beside the clock and before an ordered delivery's trailer; a cut inside
+// them is an error, and a count above what is left does not size an
+// allocation.
+func TestCodecAttemptTimes(t *testing.T) {
+	clock := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 1<<60), 42)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	times := store.AttemptTimes{}.With(3, now, 0, 0).With(4, now.Add(time.Minute), 0, 0).With(5, time.Time{}, 0, 0)
+	for _, seq := range []int64{0, 7} {
+		d := store.Delivery{ID: "d", EventID: "e", WebhookID: "w", State: store.DeliverySucceeded, CreatedAt: now, UpdatedAt: now,
+			Sequence: seq, HoldsLane: seq > 0, Attempted: times}
+		v := encodeDeliveryClock(&d, soleDelivery, clock)
+		got, flags, gotClock, err := decodeDeliveryClock(v)
+		if err != nil || !reflect.DeepEqual(*got, d) || flags != soleDelivery|eventClock|attemptTimes || !bytes.Equal(gotClock, clock) {
+			t.Fatalf("sequence %d: %+v, flags %b, clock %x, %v; want %+v", seq, got, flags, gotClock, err, d)
+		}
+		// A record without times loses the flag.
+		d.Attempted = store.AttemptTimes{}
+		if _, flags, _, err := decodeDeliveryClock(encodeDelivery(&d, flags)); err != nil || flags != soleDelivery {
+			t.Fatalf("sequence %d, no times: flags %b, %v", seq, flags, err)
+		}
+	}
+	d := store.Delivery{ID: "d", State: store.DeliveryPending, Attempted: times}
+	v := encodeDelivery(&d, 0)
+	for n := range len(v) {
+		if _, _, err := decodeDelivery(v[:n]); err == nil {
+			t.Fatalf("cut to %d of %d bytes: no error", n, len(v))
+		}
+	}
+	// The count's byte says 100 times where 3 bytes are left.
+	i := bytes.LastIndex(v, []byte{3, byte(len(times.At))})
+	if i < 0 {
+		t.Fatalf("no first attempt and count in %x", v)
+	}
+	bad := append(append(append([]byte(nil), v[:i+1]...), 100), v[i+2:]...)
+	if _, _, err := decodeDelivery(bad); err == nil {
+		t.Fatal("a count above the bytes left: no error")
+	}
+}
