@@ -10,11 +10,11 @@ import (
 	"github.com/hookgate/hookgate/internal/benchrun"
 )
 
-// TestBenchCommand runs `hookgate bench` tiny (the real binary, its sink
+// TestBenchCommand runs `hookgate bench` small (the real binary, its sink
 // subprocess, a loopback receiver) and checks the report's structure and
 // that every delivery of every run arrived — not how fast.
 func TestBenchCommand(t *testing.T) {
-	cmd := exec.Command(binary, "bench", "--events", "120", "--connections", "4", "--fanout", "2",
+	cmd := exec.Command(binary, "bench", "--events", "1200", "--connections", "4", "--fanout", "2",
 		"--payload-size", "900", "--rate", "200", "--paced", "500ms", "--json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -34,18 +34,20 @@ func TestBenchCommand(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Options.Events != 120 || r.Options.Connections != 4 || r.Options.FanOut != 2 || r.Options.PayloadSize != 900 {
+	if r.Options.Events != 1200 || r.Options.Connections != 4 || r.Options.FanOut != 2 || r.Options.PayloadSize != 900 {
 		t.Errorf("options not taken: %+v", r.Options)
 	}
 	if r.Plain.RequestsPerSec <= 0 {
 		t.Errorf("plain client: %+v", r.Plain)
 	}
-	// The drain is timed from its first delivery to its last.
-	if r.Drain.Deliveries != 119 || r.Drain.DeliveriesPerSec <= 0 || r.Drain.PercentOfPlain <= 0 {
+	// The drain is timed from the poll that sees its first delivery to its
+	// last, and counts what arrived on that clock: at least half (the bench
+	// refuses to report fewer), at most all but the first.
+	if r.Drain.Deliveries < 600 || r.Drain.Deliveries > 1199 || r.Drain.DeliveriesPerSec <= 0 || r.Drain.PercentOfPlain <= 0 {
 		t.Errorf("drain: %+v", r.Drain)
 	}
-	// 60 events × 2 webhooks.
-	if r.Publish.Deliveries != 120 || r.Publish.DeliveriesPerSec <= 0 || r.Publish.EventsPerSec <= 0 {
+	// 600 events × 2 webhooks.
+	if r.Publish.Deliveries != 1200 || r.Publish.DeliveriesPerSec <= 0 || r.Publish.EventsPerSec <= 0 {
 		t.Errorf("publish: %+v", r.Publish)
 	}
 	if l := r.Latency; l == nil || l.Events != 100 || l.PublishedP99ms <= 0 || l.PublishedP50ms > l.PublishedP99ms || l.AcceptedP50ms > l.AcceptedP99ms {
@@ -71,9 +73,10 @@ func TestBenchCommandRefusesBadFlags(t *testing.T) {
 // TestBenchCompare runs `hookgate bench --compare` small, this binary
 // against itself in two rounds, and checks that every run of both builds
 // delivered everything and that the summary has each figure — not how the
-// two compare. The drain's clock starts at its first delivery, polled
-// every 2 ms: with 120 events the gateway could send all of them within
-// that poll, and the drain's CPU over nothing read 0 (CI, once).
+// two compare. The drain's clock starts at the poll that sees its first
+// delivery (every 2 ms): with 120 events the gateway could send all of them
+// within that poll, which the bench now refuses to report (it once read a
+// CPU of 0 per delivery, in CI).
 func TestBenchCompare(t *testing.T) {
 	cmd := exec.Command(binary, "bench", "--events", "1200", "--connections", "4", "--rate", "0",
 		"--compare", binary, "--rounds", "2", "--json")
@@ -91,7 +94,7 @@ func TestBenchCompare(t *testing.T) {
 	}
 	for i, rd := range c.Rounds {
 		for _, r := range []*benchrun.Report{rd.Base, rd.Other} {
-			if r == nil || r.Drain.Deliveries != 1199 || r.Publish.Deliveries != 1200 || r.Latency != nil {
+			if r == nil || r.Drain.Deliveries < 600 || r.Drain.Deliveries > 1199 || r.Publish.Deliveries != 1200 || r.Latency != nil {
 				t.Errorf("round %d: %+v", i+1, r)
 			}
 		}

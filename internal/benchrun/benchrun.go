@@ -110,6 +110,8 @@ type Plain struct {
 
 // Delivery is one run of the gateway.
 type Delivery struct {
+	// Deliveries is how many arrived on the run's clock: all of the publish
+	// run's; in the drain, those after the poll that saw its first.
 	Deliveries       int     `json:"deliveries"`
 	DeliveriesPerSec float64 `json:"deliveriesPerSec"`
 	EventsPerSec     float64 `json:"eventsPerSec,omitempty"` // publish run: events accepted per second
@@ -264,11 +266,15 @@ func drainAndPace(ctx context.Context, o Options, p *progress, dir, receiverURL 
 	if err := rc.WaitCount(ctx, 1, limit); err != nil {
 		return Delivery{}, nil, fmt.Errorf("drain: %w; the gateway's log:\n%s", err, g.logs)
 	}
-	// The clock runs from the first delivery received to the last, so the
-	// gateway's start is not counted.
-	d, err := measure(ctx, g, rc, n-1, limit, func() error { return rc.WaitCount(ctx, int64(n), limit) })
+	// The clock runs from the first delivery seen to the last, so the
+	// gateway's start is not counted; measure counts only what arrives
+	// after it starts.
+	d, err := measure(ctx, g, rc, n, limit, func() error { return rc.WaitCount(ctx, int64(n), limit) })
 	if err != nil {
 		return Delivery{}, nil, fmt.Errorf("drain: %w; the gateway's log:\n%s", err, g.logs)
+	}
+	if d.Deliveries < n/2 {
+		return Delivery{}, nil, fmt.Errorf("drain: %d of the %d deliveries arrived before the clock could start (it polls every few milliseconds): too few to measure; run with more --events", n-d.Deliveries, n)
 	}
 	if o.Rate == 0 {
 		return d, nil, nil
@@ -325,14 +331,20 @@ func publishRun(ctx context.Context, o Options, p *progress, dir, receiverURL st
 	return d, nil
 }
 
-// measure runs work (which ends when n deliveries arrived) and returns the
-// rate and the CPU per delivery of the gateway, its sinks and this process.
-func measure(ctx context.Context, g *gateway, rc *Receiver, n int, limit time.Duration, work func() error) (Delivery, error) {
+// measure runs work (which ends when the receiver's count reaches n) and
+// returns the rate and the CPU per delivery of the gateway, its sinks and
+// this process, over the deliveries that arrived while it ran: those the
+// receiver had counted before are not in its clock or its CPU figures.
+func measure(ctx context.Context, g *gateway, rc *Receiver, total int, limit time.Duration, work func() error) (Delivery, error) {
 	gw0, sink0 := g.cpu()
 	me0 := procstat.CPU(os.Getpid())
+	n := total - int(rc.Count())
 	start := time.Now()
 	if err := work(); err != nil {
 		return Delivery{}, err
+	}
+	if n <= 0 {
+		return Delivery{}, fmt.Errorf("all %d deliveries arrived before the clock started", total)
 	}
 	el := time.Since(start)
 	gw1, sink1 := g.cpu()
