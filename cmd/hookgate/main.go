@@ -198,11 +198,11 @@ func serveConfig(cfg *config.Config, path string, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	// For performance work: a CPU profile of the whole run into
-	// $HOOKGATE_CPUPROFILE.<pid>, written when the gateway stops gracefully
-	// (docs/delivery.md, "Profiling"); sinks have HOOKGATE_SINK_CPUPROFILE.
-	if path := os.Getenv("HOOKGATE_CPUPROFILE"); path != "" {
-		defer sdk.StartCPUProfile(path + "." + strconv.Itoa(os.Getpid()))()
-	}
+	// $HOOKGATE_CPUPROFILE.<pid> and a runtime trace into
+	// $HOOKGATE_TRACE.<pid>, written when the gateway stops gracefully
+	// (docs/delivery.md, "Profiling"); sinks have HOOKGATE_SINK_CPUPROFILE
+	// and HOOKGATE_SINK_TRACE.
+	defer sdk.StartProfiling("HOOKGATE_CPUPROFILE", "HOOKGATE_TRACE")()
 	g, err := gateway.New(ctx, gateway.Options{Config: cfg, Logger: log})
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 
 	"github.com/hashicorp/go-hclog"
@@ -34,9 +35,7 @@ func serve(versions map[int]plugin.PluginSet) {
 	stderr := os.Stderr
 	slog.SetDefault(slog.New(NewLogHandler(stderr, slog.LevelDebug)))
 	setGCPercent()
-	if path := os.Getenv(EnvCPUProfile); path != "" {
-		defer StartCPUProfile(path + "." + strconv.Itoa(os.Getpid()))()
-	}
+	defer StartProfiling(EnvCPUProfile, EnvTrace)()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: versions,
@@ -57,23 +56,48 @@ func serve(versions map[int]plugin.PluginSet) {
 // `go tool pprof -top <sink binary> <file>`.
 const EnvCPUProfile = "HOOKGATE_SINK_CPUPROFILE"
 
-// StartCPUProfile starts a CPU profile into path and returns what stops it;
-// a profile that cannot start is logged and skipped, never fatal. Serve
-// uses it for EnvCPUProfile, and the gateway for its own HOOKGATE_CPUPROFILE.
-func StartCPUProfile(path string) (stop func()) {
-	f, err := os.Create(path)
-	if err != nil {
-		slog.Error("cpu profile not started", "error", err.Error())
-		return func() {}
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		slog.Error("cpu profile not started", "error", err.Error())
-		_ = f.Close()
-		return func() {}
+// EnvTrace is EnvCPUProfile for a runtime trace (runtime/trace): what each
+// goroutine waited for and when, which a CPU profile cannot say. Read it
+// with `go tool trace <file>`; a trace grows by megabytes a second under load.
+const EnvTrace = "HOOKGATE_SINK_TRACE"
+
+// StartProfiling starts a CPU profile when the environment variable cpuEnv
+// is set and a runtime trace when traceEnv is, each into the variable's
+// value plus "." and the process id, and returns what stops and writes
+// them. One that cannot start is logged and skipped, never fatal. Serve
+// uses it with EnvCPUProfile and EnvTrace, the gateway with its own
+// HOOKGATE_CPUPROFILE and HOOKGATE_TRACE.
+func StartProfiling(cpuEnv, traceEnv string) (stop func()) {
+	var stops []func()
+	for _, p := range []struct {
+		env, what   string
+		start       func(io.Writer) error
+		stopWriting func()
+	}{
+		{cpuEnv, "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile},
+		{traceEnv, "runtime trace", trace.Start, trace.Stop},
+	} {
+		path := os.Getenv(p.env)
+		if path == "" {
+			continue
+		}
+		path += "." + strconv.Itoa(os.Getpid())
+		f, err := os.Create(path)
+		if err == nil {
+			if err = p.start(f); err != nil {
+				_ = f.Close()
+			}
+		}
+		if err != nil {
+			slog.Error(p.what+" not started", "path", path, "error", err.Error())
+			continue
+		}
+		stops = append(stops, func() { p.stopWriting(); _ = f.Close() })
 	}
 	return func() {
-		pprof.StopCPUProfile()
-		_ = f.Close()
+		for _, s := range stops {
+			s()
+		}
 	}
 }
 
