@@ -70,34 +70,45 @@ const EnvTrace = "HOOKGATE_SINK_TRACE"
 func StartProfiling(cpuEnv, traceEnv string) (stop func()) {
 	var stops []func()
 	for _, p := range []struct {
-		env, what   string
-		start       func(io.Writer) error
-		stopWriting func()
-	}{
-		{cpuEnv, "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile},
-		{traceEnv, "runtime trace", trace.Start, trace.Stop},
-	} {
-		path := os.Getenv(p.env)
-		if path == "" {
-			continue
+		env   string
+		start func(string) func()
+	}{{cpuEnv, StartCPUProfile}, {traceEnv, startTrace}} {
+		if path := os.Getenv(p.env); path != "" {
+			stops = append(stops, p.start(path+"."+strconv.Itoa(os.Getpid())))
 		}
-		path += "." + strconv.Itoa(os.Getpid())
-		f, err := os.Create(path)
-		if err == nil {
-			if err = p.start(f); err != nil {
-				_ = f.Close()
-			}
-		}
-		if err != nil {
-			slog.Error(p.what+" not started", "path", path, "error", err.Error())
-			continue
-		}
-		stops = append(stops, func() { p.stopWriting(); _ = f.Close() })
 	}
 	return func() {
 		for _, s := range stops {
 			s()
 		}
+	}
+}
+
+// StartCPUProfile starts a CPU profile into path and returns what stops it;
+// a profile that cannot start is logged and skipped, never fatal.
+func StartCPUProfile(path string) (stop func()) {
+	return startWriting(path, "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile)
+}
+
+func startTrace(path string) (stop func()) {
+	return startWriting(path, "runtime trace", trace.Start, trace.Stop)
+}
+
+// startWriting creates path and starts writing what into it.
+func startWriting(path, what string, start func(io.Writer) error, stopWriting func()) (stop func()) {
+	f, err := os.Create(path)
+	if err == nil {
+		if err = start(f); err != nil {
+			_ = f.Close()
+		}
+	}
+	if err != nil {
+		slog.Error(what+" not started", "path", path, "error", err.Error())
+		return func() {}
+	}
+	return func() {
+		stopWriting()
+		_ = f.Close()
 	}
 }
 
