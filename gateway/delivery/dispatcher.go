@@ -258,6 +258,7 @@ func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
 		var ds []*store.Delivery
 		var err error
 		admitted = admitted[:0]
+		d.fair.limits.claiming()
 		if filtered {
 			ds, err = fc.ClaimDueFunc(ctx, int(p), now, free, filter)
 		} else {
@@ -267,6 +268,7 @@ func (d *Dispatcher) ClaimOnce(ctx context.Context) int {
 			for _, x := range admitted {
 				d.fair.forget(x)
 			}
+			d.fair.limits.giveBack()
 			if ctx.Err() == nil {
 				d.log.Error("claim due deliveries", "priority", p.String(), "err", err)
 			}

@@ -193,8 +193,9 @@ func (q *failingClaims) ClaimDueFunc(ctx context.Context, priority int, now time
 
 // TestFailedClaimGivesBackItsSlots: deliveries the filter admitted in a
 // claim that then failed were never handed out, so their webhook's and
-// company's slots are free again; kept, every such failure would shrink
-// the webhook's limit and the company's share until a restart.
+// company's slots are free again, and its rate limit's tokens; kept, every
+// such failure would shrink the webhook's limit and the company's share
+// until a restart, and cost the webhook its next turns.
 func TestFailedClaimGivesBackItsSlots(t *testing.T) {
 	st, err := badger.Open(badger.Options{InMemory: true})
 	if err != nil {
@@ -205,7 +206,8 @@ func TestFailedClaimGivesBackItsSlots(t *testing.T) {
 	cfg.Workers = 8
 	cfg.MaxInFlightPerWebhook = 4
 	q := &failingClaims{Queue: st}
-	d := New(Options{Delivery: cfg, Queue: q, Clock: &stepClock{now: time.Now()}})
+	// One delivery a second, a burst of 2: a failed claim admits both.
+	d := New(Options{Delivery: cfg, Queue: q, Clock: &stepClock{now: time.Now()}, Webhooks: hookMap{"w": hook("w", "1/s", 2)}})
 	for range 3 {
 		if n := d.ClaimOnce(context.Background()); n != 0 {
 			t.Fatalf("a failed claim handed out %d", n)
@@ -216,6 +218,12 @@ func TestFailedClaimGivesBackItsSlots(t *testing.T) {
 	}
 	if n := d.fair.runningOf("w"); n != 0 {
 		t.Errorf("webhook w has %d slots taken after failed claims, want 0", n)
+	}
+	// The clock has not moved: the burst is only there if it was given back.
+	for i := range 2 {
+		if !d.fair.limits.take("w") {
+			t.Errorf("token %d of webhook w's burst is gone after failed claims", i+1)
+		}
 	}
 	d.fair.mu.Lock()
 	defer d.fair.mu.Unlock()

@@ -46,6 +46,18 @@ type throttle struct {
 	// that the last read failed (logged once).
 	holdsReadAt time.Time
 	holdsFailed bool
+	// spent are the tokens taken since the claim pass began (claiming): a
+	// claim that fails hands none of its deliveries out, and gives them
+	// back (giveBack) as fairness gives back their slots.
+	spent []spentToken
+}
+
+// spentToken is one token a claim pass took from b at at: a reservation
+// of its limiter, or (r nil) one of the replicas' shared allowance.
+type spentToken struct {
+	b  *bucket
+	r  *rate.Reservation
+	at time.Time
 }
 
 // limitSpec is a parsed rate limit: perSecond 0 means none.
@@ -162,15 +174,48 @@ const catchUp = 0.2
 // readyTokens is how many tokens a bucket needs to grant one (see catchUp).
 const readyTokens = 2 - catchUp
 
-// take spends one token of b, which is ready.
-func (b *bucket) take(now time.Time) {
+// spend takes one token of b, which is ready, and notes it for giveBack.
+// t.mu is held.
+func (t *throttle) spend(b *bucket, now time.Time) {
 	switch {
 	case b == nil || b.lim == nil:
 	case b.shared.active():
 		b.shared.allowance--
+		t.spent = append(t.spent, spentToken{b: b, at: now})
 	default:
-		b.lim.AllowN(now, 1)
+		// A reservation (rather than AllowN) can be cancelled: b is ready,
+		// so it is due now.
+		t.spent = append(t.spent, spentToken{b: b, r: b.lim.ReserveN(now, 1), at: now})
 	}
+}
+
+// claiming starts a claim pass: the tokens spent before it are for good.
+func (t *throttle) claiming() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.spent = t.spent[:0]
+	t.mu.Unlock()
+}
+
+// giveBack returns the tokens the claim pass took: the claim failed and
+// handed out none of the deliveries they were for. Kept, every failed
+// claim would cost its webhooks their next deliveries' turns.
+func (t *throttle) giveBack() {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, s := range t.spent {
+		if s.r != nil {
+			s.r.CancelAt(s.at)
+		} else {
+			s.b.shared.allowance++
+		}
+	}
+	t.spent = t.spent[:0]
 }
 
 // readyIn is how long until b grants a token.
@@ -208,8 +253,8 @@ func (t *throttle) grant(webhookID string, spend bool) bool {
 		return false
 	}
 	if spend {
-		hook.take(now)
-		sink.take(now)
+		t.spend(hook, now)
+		t.spend(sink, now)
 		// Its webhook likely has more due: the claim loop wakes for the next
 		// token too, as no refusal may come to note it (a store may skip a
 		// queue it knows holds nothing it could claim yet).
