@@ -324,13 +324,7 @@ func TestMigrateFromFormat4(t *testing.T) {
 // the delivery reads by id and is claimed as written, and once queued again
 // (a retry) its d/ value is a reference to its queue key.
 func TestMigrateFromFormat5(t *testing.T) {
-	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	s, dir, opts := openQuietAt(t, now)
-	ev := &store.Event{ID: "ev-1", TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
-	d := &store.Delivery{ID: "d-1", EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Priority: 1, DueAt: now, CreatedAt: now}
-	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
-		t.Fatal(err)
-	}
+	ctx, now, s, dir, opts, ev, d := openWithSoleDelivery(t)
 	// Make it format 5: the record in the d/ key too.
 	qk := queueKey(d.Priority, d.DueAt, d.ID)
 	s = reopenAfter(t, s, opts, func(txn *badger.Txn) error {
@@ -369,6 +363,21 @@ func TestMigrateFromFormat5(t *testing.T) {
 		t.Fatalf("the retry read by id: %+v, %v", g, err)
 	}
 	closeAsCurrent(t, s, dir)
+}
+
+// openWithSoleDelivery opens a store in a new folder (openQuietAt) and
+// ingests one event with its only delivery (company 7, webhook wh-1, work
+// order 42), due now.
+func openWithSoleDelivery(t *testing.T) (context.Context, time.Time, *Store, string, Options, *store.Event, *store.Delivery) {
+	t.Helper()
+	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s, dir, opts := openQuietAt(t, now)
+	ev := &store.Event{ID: "ev-1", TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
+	d := &store.Delivery{ID: "d-1", EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Priority: 1, DueAt: now, CreatedAt: now}
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, now, s, dir, opts, ev, d
 }
 
 // reopenAfter makes s's folder what an older build left (change, one
@@ -419,13 +428,7 @@ func openQuietAt(t *testing.T, now time.Time) (*Store, string, Options) {
 // delivery, by company (filtered) and unscoped; the delivery's next attempt
 // is written the new way, and both list together.
 func TestMigrateFromFormat7(t *testing.T) {
-	ctx, now := context.Background(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	s, dir, opts := openQuietAt(t, now)
-	ev := &store.Event{ID: "ev-1", TraceID: "tr", Name: "workorder.created", CompanyID: 7, WorkOrderID: 42, Payload: []byte(`{}`), ReceivedAt: now}
-	d := &store.Delivery{ID: "d-1", EventID: ev.ID, WebhookID: "wh-1", CompanyID: 7, EventName: ev.Name, WorkOrderID: 42, Priority: 1, DueAt: now, CreatedAt: now}
-	if _, err := s.Ingest(ctx, nil, []store.IngestItem{{Event: ev, Deliveries: []*store.Delivery{d}}}); err != nil {
-		t.Fatal(err)
-	}
+	ctx, now, s, dir, opts, ev, d := openWithSoleDelivery(t)
 	attempt := func(n int, at time.Time, state store.DeliveryState, outcome store.Outcome, status int) {
 		t.Helper()
 		claimed, err := s.ClaimDue(ctx, 1, at, 10)
