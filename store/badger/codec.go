@@ -527,8 +527,9 @@ func decodeDeliveryClock(v []byte) (*store.Delivery, deliveryFlags, []byte, erro
 	return &r, flags, clock, nil
 }
 
-// attemptIndexValue carries what ListAttempts filters on, so that counting
-// and filtering read only index entries; records are read for the page.
+// attemptIndexValue carries what ListAttempts filters on. Before format 8
+// it was the value of an attempt's A/ key (decodeAttemptIndex reads those
+// still); since, the key itself holds it (attemptKeyOf).
 //
 //	company8 workOrder8 status4 created8 uvarint(len) webhookID eventName
 type attemptIndexValue struct {
@@ -538,17 +539,6 @@ type attemptIndexValue struct {
 	CreatedAt   uint64
 	WebhookID   string
 	EventName   string
-}
-
-func encodeAttemptIndex(a *store.Attempt) []byte {
-	b := make([]byte, 0, 28+len(a.WebhookID)+len(a.EventName)+2)
-	b = binary.BigEndian.AppendUint64(b, uint64(a.CompanyID))
-	b = binary.BigEndian.AppendUint64(b, uint64(a.WorkOrderID))
-	b = binary.BigEndian.AppendUint32(b, uint32(int32(a.ResponseStatus)))
-	b = binary.BigEndian.AppendUint64(b, timeKey(a.CreatedAt))
-	b = binary.AppendUvarint(b, uint64(len(a.WebhookID)))
-	b = append(b, a.WebhookID...)
-	return append(b, a.EventName...)
 }
 
 func decodeAttemptIndex(b []byte) (attemptIndexValue, bool) {

@@ -136,13 +136,6 @@ func attemptCoPrefix(company int64) []byte {
 	return key([]byte(pAttemptByCo), u64(uint64(company)))
 }
 
-// appendAttemptRef appends the "<deliveryID>\0<attempt4>" tail shared by
-// attempt index keys.
-func appendAttemptRef(k []byte, a *store.Attempt) []byte {
-	k = append(append(k, a.DeliveryID...), 0)
-	return binary.BigEndian.AppendUint32(k, uint32(a.Attempt))
-}
-
 // attemptKey8 is the key of a's record since format 8: its company, its
 // time, its delivery and number, then what listings filter on (filter), so
 // that counting and filtering a company's attempts reads keys only and the
@@ -216,12 +209,4 @@ func prefixEnd(p []byte) []byte {
 		}
 	}
 	return nil
-}
-
-// splitAttemptRef parses the "<deliveryID>\0<attempt4>" tail of an index key.
-func splitAttemptRef(tail []byte) (deliveryID string, attempt int, ok bool) {
-	if len(tail) < 6 || tail[len(tail)-5] != 0 {
-		return "", 0, false
-	}
-	return string(tail[:len(tail)-5]), int(binary.BigEndian.Uint32(tail[len(tail)-4:])), true
 }

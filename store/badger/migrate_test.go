@@ -100,7 +100,8 @@ func TestMigrateFromFormat2(t *testing.T) {
 			a := &store.Attempt{DeliveryID: d.ID, Attempt: 1, WebhookID: d.WebhookID, CompanyID: 7, EventName: d.EventName,
 				ResponseStatus: 500, CreatedAt: now}
 			byHook := append(append([]byte(pAttemptByHk), d.WebhookID...), 0)
-			byHook = appendAttemptRef(binary.BigEndian.AppendUint64(byHook, timeKey(now)), a)
+			byHook = binary.BigEndian.AppendUint64(byHook, timeKey(now))
+			byHook = binary.BigEndian.AppendUint32(append(append(byHook, a.DeliveryID...), 0), uint32(a.Attempt))
 			if err := txn.Set(byHook, encodeAttemptIndex(a)); err != nil {
 				return err
 			}
@@ -522,4 +523,19 @@ func TestMigrateFromFormat7(t *testing.T) {
 		t.Fatalf("attempt 2's A/ key: %v", err)
 	}
 	closeAsCurrent(t, s, dir)
+}
+
+// encodeAttemptIndex is the value of an attempt's A/ key before format 8
+// (and of its B/ key before format 3), as those builds wrote it:
+//
+//	company8 workOrder8 status4 created8 uvarint(len) webhookID eventName
+func encodeAttemptIndex(a *store.Attempt) []byte {
+	b := make([]byte, 0, 28+len(a.WebhookID)+len(a.EventName)+2)
+	b = binary.BigEndian.AppendUint64(b, uint64(a.CompanyID))
+	b = binary.BigEndian.AppendUint64(b, uint64(a.WorkOrderID))
+	b = binary.BigEndian.AppendUint32(b, uint32(int32(a.ResponseStatus)))
+	b = binary.BigEndian.AppendUint64(b, timeKey(a.CreatedAt))
+	b = binary.AppendUvarint(b, uint64(len(a.WebhookID)))
+	b = append(b, a.WebhookID...)
+	return append(b, a.EventName...)
 }
