@@ -550,13 +550,19 @@ func decodeAttemptIndex(b []byte) (attemptIndexValue, bool) {
 	v.WorkOrderID = int64(binary.BigEndian.Uint64(b[8:]))
 	v.Status = int(int32(binary.BigEndian.Uint32(b[16:])))
 	v.CreatedAt = binary.BigEndian.Uint64(b[20:])
-	n, k := binary.Uvarint(b[28:])
-	if k <= 0 || uint64(len(b)-28-k) < n {
-		return v, false
+	var ok bool
+	v.WebhookID, v.EventName, ok = cutHookEvent(b[28:])
+	return v, ok
+}
+
+// cutHookEvent reads "uvarint(len) webhookID eventName", the end of an
+// attempt's filter fields in an index value and in a format-8 key.
+func cutHookEvent(b []byte) (webhookID, eventName string, ok bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return "", "", false
 	}
-	v.WebhookID = string(b[28+k : 28+k+int(n)])
-	v.EventName = string(b[28+k+int(n):])
-	return v, true
+	return string(b[k : k+int(n)]), string(b[k+int(n):]), true
 }
 
 // Stats: n1 bits[(n+7)/8] lastSuccess8 failingSince8 — rewritten on every

@@ -187,12 +187,9 @@ func attemptKeyOf(k []byte) (v attemptIndexValue, id string, n int, filtered, ok
 	}
 	v.WorkOrderID = int64(binary.BigEndian.Uint64(rest))
 	v.Status = int(int32(binary.BigEndian.Uint32(rest[8:])))
-	l, w := binary.Uvarint(rest[12:])
-	if w <= 0 || uint64(len(rest)-12-w) < l {
+	if v.WebhookID, v.EventName, ok = cutHookEvent(rest[12:]); !ok {
 		return v, "", 0, false, false
 	}
-	v.WebhookID = string(rest[12+w : 12+w+int(l)])
-	v.EventName = string(rest[12+w+int(l):])
 	return v, id, n, true, true
 }
 func idemKey(k string) []byte { return key([]byte(pIdempotency), []byte(k)) }
