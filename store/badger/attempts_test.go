@@ -2,9 +2,12 @@ package badger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
 
 	"github.com/hookgate/hookgate/store"
 )
@@ -79,4 +82,43 @@ func groupKeys(t *testing.T, n int, state store.DeliveryState, outcome store.Out
 		}
 	}
 	return s.KeyWrites() - before
+}
+
+// TestAttemptTimesAreBounded: a delivery retried again and again keeps
+// the times of its last maxAttemptTimes attempts in its record, which
+// every claim of it reads; its older attempts stay in the company's log,
+// and only a read by its id no longer finds them.
+func TestAttemptTimesAreBounded(t *testing.T) {
+	ctx, now, s, _, _, ev, d := openWithSoleDelivery(t)
+	defer s.Close()
+	const n = maxAttemptTimes + 6
+	for i := 1; i <= n; i++ {
+		at := now.Add(time.Duration(i) * time.Millisecond)
+		claimed, err := s.ClaimDue(ctx, 1, at, 1)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("attempt %d: claimed %d, %v", i, len(claimed), err)
+		}
+		next := *claimed[0]
+		next.State, next.Attempts, next.DueAt = store.DeliveryPending, i, at
+		if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: i, WebhookID: d.WebhookID, CompanyID: 7, EventID: ev.ID,
+			Outcome: store.OutcomeRetry, CreatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rec *store.Delivery
+	if err := s.db.View(func(txn *badger.Txn) (err error) { rec, _, err = getDeliveryRec(txn, d.ID); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Attempted.At) != maxAttemptTimes || rec.Attempted.First != n-maxAttemptTimes+1 {
+		t.Errorf("the record keeps %d times from attempt %d; want %d from %d", len(rec.Attempted.At), rec.Attempted.First, maxAttemptTimes, n-maxAttemptTimes+1)
+	}
+	if a, err := s.GetAttempt(ctx, d.ID, n); err != nil || a.Attempt != n {
+		t.Errorf("the last attempt by id: %+v, %v", a, err)
+	}
+	if _, err := s.GetAttempt(ctx, d.ID, 1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the first attempt by id: %v; want not found", err)
+	}
+	if _, total, err := s.ListAttempts(ctx, store.AttemptFilter{CompanyID: 7}); err != nil || total != n {
+		t.Errorf("the company's log lists %d, %v; want all %d", total, err, n)
+	}
 }
