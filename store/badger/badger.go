@@ -252,7 +252,11 @@ func badgerOptions(o Options) badger.Options {
 		WithCompression(options.None).
 		WithMetricsEnabled(false).
 		WithNumGoroutines(2).
-		WithDetectConflicts(true)
+		// The committer is the only writer once Open is done (commit.go),
+		// so no two update transactions overlap and nothing can conflict;
+		// detecting would cost every transaction, the claims' reads
+		// included, badger's read marks and key fingerprints.
+		WithDetectConflicts(false)
 	if o.InMemory {
 		bo.Dir, bo.ValueDir = "", ""
 	}

@@ -18,10 +18,11 @@ import (
 // goes through one goroutine (commitLoop): it takes whatever operations are
 // waiting, applies them in order to ONE transaction, commits it with
 // SyncWrites (one fsync for the whole group) and only then releases the
-// callers. Being the only writer also means no ErrConflict between our own
-// transactions, ClaimDue cannot hand out a delivery twice, and the
-// idempotency check sees earlier operations of the same group (badger
-// transactions read their own pending writes).
+// callers. Being the only writer also means no conflict between our own
+// transactions, so badger's conflict detection is off (badgerOptions),
+// ClaimDue cannot hand out a delivery twice, and the idempotency check
+// sees earlier operations of the same group (badger transactions read
+// their own pending writes).
 //
 // Outcomes. With storage.outcome_sync_delay > 0 (Options.OutcomeSyncDelay)
 // badger does not sync each commit; the committer does. A group of only
@@ -57,9 +58,6 @@ const (
 	// transaction: a few bulk publishes share one group and one sync, and
 	// no caller waits behind tens of megabytes.
 	maxGroupLogBytes = 8 << 20
-	// maxConflictRetries: conflicts cannot come from our own writes (one
-	// writer), only from badger internals such as sequence leases; retry.
-	maxConflictRetries = 8
 )
 
 // op is one caller's write. run may be called more than once (when the group
@@ -310,7 +308,7 @@ func (s *Store) syncUnsynced() {
 // commitPrefix commits the longest prefix of ops that fits one transaction,
 // setting err on ops that fail, and returns how many ops it consumed.
 func (s *Store) commitPrefix(ops []*op) int {
-	extra, tries := 0, 0
+	extra := 0
 	for {
 		w := s.begin()
 		i, err := w.apply(ops)
@@ -328,10 +326,6 @@ func (s *Store) commitPrefix(ops []*op) int {
 			continue
 		}
 		err = w.commit()
-		if errors.Is(err, badger.ErrConflict) && tries < maxConflictRetries {
-			tries++
-			continue
-		}
 		for _, o := range ops {
 			o.err = err
 		}
