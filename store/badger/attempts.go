@@ -274,7 +274,9 @@ func getAttempt(txn *badger.Txn, id string, n int, full bool) (*store.Attempt, e
 	if err != nil {
 		return nil, err
 	}
-	v, err := o.value(txn, id, n)
+	r := o.reader(txn, id)
+	defer r.close()
+	v, err := r.value(n)
 	if err != nil {
 		return nil, err
 	}
@@ -302,24 +304,45 @@ func attemptsOfDelivery(txn *badger.Txn, id string) (attemptsOf, error) {
 	return attemptsOf{d.CompanyID, d.Attempted}, nil
 }
 
-// value returns the stored record of attempt n of delivery id: under its
-// company key when the delivery's record has the attempt's time (format 8),
-// else under its a/ key (written before).
-func (o attemptsOf) value(txn *badger.Txn, id string, n int) ([]byte, error) {
-	at, ok := o.times.Of(n)
+// attemptReader reads one delivery's attempt records by number. Those of
+// format 8 are read through one iterator over the company's keys, opened
+// at the first: a delivery's list reads up to maxAttemptTimes of them.
+type attemptReader struct {
+	attemptsOf
+	txn *badger.Txn
+	id  string
+	it  *badger.Iterator
+}
+
+func (o attemptsOf) reader(txn *badger.Txn, id string) *attemptReader {
+	return &attemptReader{attemptsOf: o, txn: txn, id: id}
+}
+
+// value returns the stored record of attempt n: under its company key
+// when the delivery's record has the attempt's time (format 8), else under
+// its a/ key (written before).
+func (r *attemptReader) value(n int) ([]byte, error) {
+	at, ok := r.times.Of(n)
 	if !ok {
-		return getValue(txn, attemptKey(id, n))
+		return getValue(r.txn, attemptKey(r.id, n))
 	}
 	// The key goes on with the record's filter fields: its start is known.
-	prefix := attemptRefKey(nil, o.company, at, id, n)
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-	defer it.Close()
-	for it.Seek(prefix); it.Valid(); it.Next() {
-		if len(it.Item().Key()) > len(prefix) { // not an index key of format 7
-			return it.Item().ValueCopy(nil)
+	prefix := attemptRefKey(nil, r.company, at, r.id, n)
+	if r.it == nil {
+		r.it = r.txn.NewIterator(badger.IteratorOptions{Prefix: prefix[:len(pAttemptByCo)+8]})
+	}
+	for r.it.Seek(prefix); r.it.ValidForPrefix(prefix); r.it.Next() {
+		if len(r.it.Item().Key()) > len(prefix) { // not an index key of format 7
+			return r.it.Item().ValueCopy(nil)
 		}
 	}
 	return nil, store.ErrNotFound
+}
+
+func (r *attemptReader) close() {
+	if r.it != nil {
+		r.it.Close()
+	}
 }
 
 // decodeStored decodes a stored record, whole (with readAttempt) or as a
@@ -607,12 +630,14 @@ func listByDelivery(txn *badger.Txn, f store.AttemptFilter) ([]*store.Attempt, i
 	if err != nil {
 		return nil, 0, err
 	}
+	r := o.reader(txn, id)
+	defer r.close()
 	for i := range o.times.At {
 		n := o.times.First + i
 		if _, ok := o.times.Of(n); !ok || slices.ContainsFunc(all, func(a *store.Attempt) bool { return a.Attempt == n }) {
 			continue
 		}
-		v, err := o.value(txn, id, n)
+		v, err := r.value(n)
 		if errors.Is(err, store.ErrNotFound) { // expired
 			continue
 		}

@@ -121,4 +121,14 @@ func TestAttemptTimesAreBounded(t *testing.T) {
 	if _, total, err := s.ListAttempts(ctx, store.AttemptFilter{CompanyID: 7}); err != nil || total != n {
 		t.Errorf("the company's log lists %d, %v; want all %d", total, err, n)
 	}
+	// The delivery's own list: the attempts its record has times for.
+	page, total, err := s.ListAttempts(ctx, store.AttemptFilter{DeliveryID: d.ID, Limit: 100})
+	if err != nil || total != maxAttemptTimes || len(page) != maxAttemptTimes {
+		t.Fatalf("the delivery lists %d of %d, %v; want %d", len(page), total, err, maxAttemptTimes)
+	}
+	for i, a := range page {
+		if want := n - i; a.Attempt != want || a.DeliveryID != d.ID {
+			t.Errorf("listed %d: attempt %d of %s; want %d of %s, newest first", i, a.Attempt, a.DeliveryID, want, d.ID)
+		}
+	}
 }

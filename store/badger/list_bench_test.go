@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/hookgate/hookgate/store"
+	"github.com/hookgate/hookgate/store/badger"
 )
 
 // BenchmarkListAttempts: what the API's log listing costs. A company's
 // 40,000 attempts (20,000 events fanned out to two webhooks, drained and
 // the store reopened, so they are read from tables on disk), then a page
 // of 50 with the total, by company alone and filtered by webhook (half of
-// them match), newest first, and a read of one attempt by its id.
+// them match), newest first, a read of one attempt by its id, and the list
+// of one delivery's 64 attempts (the most its record keeps times for).
 func BenchmarkListAttempts(b *testing.B) {
 	const events, batch = 20000, 200
 	ctx := context.Background()
@@ -33,6 +35,7 @@ func BenchmarkListAttempts(b *testing.B) {
 		}
 	}
 	drain(b, s, 2*events, now.Add(time.Hour), true)
+	retried := retryTimes(b, s, now.Add(2*time.Hour), 64)
 	s.Close()
 	s = openBench(b, dir)
 	defer s.Close()
@@ -60,4 +63,36 @@ func BenchmarkListAttempts(b *testing.B) {
 			}
 		}
 	})
+	b.Run("delivery-64", func(b *testing.B) {
+		for range b.N {
+			if page, total, err := s.ListAttempts(ctx, store.AttemptFilter{DeliveryID: retried, Limit: 100}); err != nil || total != 64 || len(page) != 64 {
+				b.Fatalf("%d of %d, %v; want 64", len(page), total, err)
+			}
+		}
+	})
+}
+
+// retryTimes queues one more delivery of company 1 at now and records n
+// failed attempts of it, each due again a millisecond later; it returns
+// the delivery's id.
+func retryTimes(b *testing.B, s *badger.Store, now time.Time, n int) string {
+	ctx := context.Background()
+	it := benchItem(1, now)
+	if _, err := s.Ingest(ctx, nil, []store.IngestItem{it}); err != nil {
+		b.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		at := now.Add(time.Duration(i) * time.Millisecond)
+		got, err := s.ClaimDue(ctx, 1, at, 1)
+		if err != nil || len(got) != 1 {
+			b.Fatalf("attempt %d: claimed %d, %v", i, len(got), err)
+		}
+		next := *got[0]
+		next.State, next.Attempts, next.DueAt = store.DeliveryPending, i, at
+		if err := s.RecordAttempt(ctx, &next, &store.Attempt{DeliveryID: next.ID, Attempt: i, WebhookID: next.WebhookID,
+			CompanyID: 1, EventID: next.EventID, EventName: next.EventName, Outcome: store.OutcomeRetry, CreatedAt: at}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return it.Deliveries[0].ID
 }

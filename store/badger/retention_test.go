@@ -306,7 +306,9 @@ func TestAttemptBodyFromEvent(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			v, err := o.value(txn, id, 1)
+			r := o.reader(txn, id)
+			v, err := r.value(1)
+			r.close()
 			if err != nil {
 				return err
 			}
