@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/hookgate/hookgate/internal/benchrun"
@@ -36,6 +38,25 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hookgate bench: --rounds is the number of rounds of --compare; give --compare PATH too")
 		return 2
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	o := benchrun.Options{Events: *events, Connections: *conns,
+		PayloadSize: *size, FanOut: *fanOut, Rate: *rate, Paced: *paced, Delivery: *delivery}
+	// Every value as given, before a run that takes minutes: 0 is not
+	// "the default" here, and a wrong executable is found now, not after
+	// the first build's runs.
+	err := o.Validate()
+	for _, path := range []string{*gw, *compare} {
+		if path != "" {
+			err = errors.Join(err, benchrun.CheckBinary(ctx, path))
+		}
+	}
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "hookgate bench: %s\n", line)
+		}
+		return 2
+	}
 	bin := *gw
 	if bin == "" {
 		self, err := os.Executable()
@@ -51,12 +72,8 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && stderr == os.Stderr {
 		progress = stderr
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	o := benchrun.Options{Binary: bin, Events: *events, Connections: *conns,
-		PayloadSize: *size, FanOut: *fanOut, Rate: *rate, Paced: *paced, Progress: progress, Delivery: *delivery}
+	o.Binary, o.Progress = bin, progress
 	var rep interface{ Print(io.Writer) }
-	var err error
 	if *compare != "" {
 		rep, err = benchrun.Compare(ctx, o, bin, *compare, *rounds)
 	} else {

@@ -68,6 +68,17 @@ func TestBenchCommandRefusesBadFlags(t *testing.T) {
 	if code := run([]string{"bench", "--rounds", "5"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--rounds is the number of rounds of --compare") {
 		t.Errorf("--rounds without --compare: exit %d, stderr %q", code, errb.String())
 	}
+	// Values out of range, and another build that is not one, are refused
+	// before anything runs: each by its flag, all at once. 0 is not "the
+	// default" (it used to run the default 40,000 events).
+	errb.Reset()
+	code := run([]string{"bench", "--events", "0", "--payload-size", "10", "--rate", "-1", "--compare", "/nonexistent/hookgate"}, &out, &errb)
+	for _, want := range []string{"hookgate bench: --events 0:", "hookgate bench: --payload-size 10:", "hookgate bench: --rate -1:",
+		"hookgate bench: /nonexistent/hookgate: not a hookgate executable"} {
+		if code != 2 || !strings.Contains(errb.String(), want) {
+			t.Errorf("exit %d, stderr %q; want 2 and %q", code, errb.String(), want)
+		}
+	}
 }
 
 // TestBenchCompare runs `hookgate bench --compare` small, this binary

@@ -14,7 +14,8 @@ import (
 )
 
 // StartProcess starts cmd (a `hookgate serve`) and waits until base/readyz
-// answers 200, at most limit; on failure the process is killed.
+// answers 200, at most limit; on failure the process is killed. A process
+// that exits first (a config error) fails it at once, not at the limit.
 func StartProcess(ctx context.Context, cmd *exec.Cmd, base string, limit time.Duration) error {
 	if err := cmd.Start(); err != nil {
 		return err
@@ -30,6 +31,10 @@ func StartProcess(ctx context.Context, cmd *exec.Cmd, base string, limit time.Du
 			if resp.StatusCode == 200 {
 				return nil
 			}
+		}
+		if procstat.Exited(cmd.Process.Pid) {
+			err := cmd.Wait()
+			return fmt.Errorf("the gateway exited before it was ready (%v)", err)
 		}
 		select {
 		case <-ctx.Done():

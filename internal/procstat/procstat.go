@@ -17,23 +17,36 @@ const clkTck = 100
 
 // CPU is process pid's user+system CPU time so far.
 func CPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name (which may hold spaces) start
-	// with the state; utime and stime are the 14th and 15th fields.
-	s := string(raw)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	f := statFields(pid)
 	if len(f) < 13 {
 		return 0
 	}
+	// utime and stime are the 14th and 15th fields of the line.
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / clkTck
+}
+
+// Exited reports whether process pid, a child of this one, has exited
+// and waits to be reaped (a zombie), without reaping it: whoever started
+// it still gets its exit status from Wait. False where there is no /proc.
+func Exited(pid int) bool {
+	f := statFields(pid)
+	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
+}
+
+// statFields reads /proc/<pid>/stat's fields after the command name
+// (which may hold spaces), from the state on; nil when there is none.
+func statFields(pid int) []string {
+	if pid <= 0 {
+		return nil
+	}
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	s := string(raw)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 }
 
 // Memory is the field of /proc/<pid>/status named (such as "VmRSS" or

@@ -1,6 +1,7 @@
 package procstat
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"slices"
@@ -37,5 +38,36 @@ func TestChildren(t *testing.T) {
 	}
 	if got := Children(0); len(got) != 0 {
 		t.Errorf("Children(0) = %v", got)
+	}
+}
+
+// TestExited: a running child has not exited; once it exits it reads as
+// exited, and its exit status is still there for Wait.
+func TestExited(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "read line; exit 3")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if Exited(cmd.Process.Pid) {
+		t.Error("a child waiting on its input reads as exited")
+	}
+	stdin.Close() // read ends: the child exits
+	deadline := time.Now().Add(10 * time.Second)
+	for !Exited(cmd.Process.Pid) {
+		if time.Now().After(deadline) {
+			t.Fatal("the child never read as exited")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	var ee *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Errorf("Wait after Exited: %v; want exit status 3", err)
+	}
+	if Exited(0) || Exited(-1) {
+		t.Error("no process reads as exited")
 	}
 }
