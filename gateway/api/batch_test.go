@@ -82,14 +82,16 @@ func TestPublishBatchRefusals(t *testing.T) {
 		body       []byte
 		hdr        map[string]string
 	}{
-		{"not json", "events:", []byte(`{"events":`), nil},
-		{"an array", "events:", []byte(`[` + good + `]`), nil},
+		{"not json", "unexpected end of JSON input", []byte(`{"events":`), nil},
+		{"an array", "events: the body must be {" + `"events":[{"envelope":{...},"idempotencyKey":"..."}]}: the body is a JSON array`, []byte(`[` + good + `]`), nil},
+		{"events an object", "events is a JSON object", []byte(`{"events":{}}`), nil},
+		{"an item a number", "events is a JSON number", []byte(`{"events":[1]}`), nil},
 		{"empty", "events: no envelope", []byte(`{"events":[]}`), nil},
 		{"over the limit", "api.max_batch_events", batchBody([]string{good, good, good}), nil},
 		{"key in the header", "idempotencyKey", batchBody([]string{good}), map[string]string{"Idempotency-Key": "k"}},
 	} {
 		r := tg.Do("POST", "/api/v1/events/batch", acme, c.body, c.hdr)
-		if r.Status != 400 || !strings.Contains(r.ErrMessage(), c.want) {
+		if r.Status != 400 || !strings.Contains(r.ErrMessage(), c.want) || strings.Contains(r.ErrMessage(), "Go struct") || strings.Contains(r.ErrMessage(), "api.batch") {
 			t.Errorf("%s: %d %q, want 400 naming %q", c.name, r.Status, r.ErrMessage(), c.want)
 		}
 	}
