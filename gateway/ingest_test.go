@@ -116,9 +116,19 @@ func TestPublishValidation(t *testing.T) {
 			m["event"].(map[string]any)["params"].(map[string]any)["work_order_company_id"] = 200
 		}), 403, "company 100 only"},
 		{"too big", []byte(`{"pad":"` + strings.Repeat("x", 70<<10) + `"}`), 413, "larger than the limit"},
+		// A member of the wrong JSON type is named in JSON's words, not
+		// by the Go type it decodes into.
+		{"event a number", mutate(func(m map[string]any) { m["event"] = 5 }), 400, "a JSON number where an object is expected (in event)"},
+		{"name a number", mutate(func(m map[string]any) { m["event"].(map[string]any)["name"] = 5 }), 400, "a JSON number where a string is expected (in event.name)"},
+		{"params an array", mutate(func(m map[string]any) { m["event"].(map[string]any)["params"] = []int{} }), 400, "a JSON array where an object is expected (in event.params)"},
+		{"user id not a number", mutate(func(m map[string]any) { m["triggered_by_user"].(map[string]any)["id"] = "x" }), 400, "triggered_by_user.id must be a number or a numeric string"},
+		{"user id an object", mutate(func(m map[string]any) { m["triggered_by_user"].(map[string]any)["id"] = map[string]any{} }), 400, "a JSON object where a number is expected (in triggered_by_user.id)"},
 	}
 	for _, c := range cases {
 		r := tg.Do("POST", "/api/v1/events", tok, c.body, nil)
+		if strings.Contains(r.ErrMessage(), "struct {") || strings.Contains(r.ErrMessage(), "json.") {
+			t.Errorf("%s: %q names our Go types", c.name, r.ErrMessage())
+		}
 		if r.Status != c.status || !strings.Contains(r.ErrMessage(), c.msg) {
 			t.Errorf("%s: %d %q, want %d containing %q", c.name, r.Status, r.ErrMessage(), c.status, c.msg)
 		}

@@ -51,21 +51,6 @@ func decodeBatch(body []byte) (batchRequest, error) {
 	return req, err
 }
 
-// batchShapeError words why a body is not a batch for the client: where a
-// JSON value of the wrong type is (encoding/json would name our Go types),
-// or the syntax error and its byte.
-func batchShapeError(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		where := te.Field
-		if where == "" {
-			where = "the body"
-		}
-		return where + " is a JSON " + te.Value
-	}
-	return ingest.JSONErrorText(err)
-}
-
 // decodeBatchFast is the one-pass read of decodeBatch; parse says whether
 // it parses the envelopes too, and refuses what is not strict JSON.
 func decodeBatchFast(body []byte, parse bool) (req batchRequest, ok bool) {
@@ -171,7 +156,7 @@ func (s *Server) handlePublishBatch(c *fiber.Ctx) error {
 	}
 	req, err := decodeBatch(c.Body())
 	if err != nil {
-		return Errorf(fiber.StatusBadRequest, `Invalid request: events: the body must be {"events":[{"envelope":{...},"idempotencyKey":"..."}]}: `+batchShapeError(err))
+		return Errorf(fiber.StatusBadRequest, `Invalid request: events: the body must be {"events":[{"envelope":{...},"idempotencyKey":"..."}]}: `+ingest.JSONErrorText(err))
 	}
 	max := s.cfg.API.MaxBatchEvents
 	switch n := len(req.Events); {

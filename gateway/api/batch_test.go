@@ -83,9 +83,9 @@ func TestPublishBatchRefusals(t *testing.T) {
 		hdr        map[string]string
 	}{
 		{"not json", "unexpected end of JSON input", []byte(`{"events":`), nil},
-		{"an array", "events: the body must be {" + `"events":[{"envelope":{...},"idempotencyKey":"..."}]}: the body is a JSON array`, []byte(`[` + good + `]`), nil},
-		{"events an object", "events is a JSON object", []byte(`{"events":{}}`), nil},
-		{"an item a number", "events is a JSON number", []byte(`{"events":[1]}`), nil},
+		{"an array", "events: the body must be {" + `"events":[{"envelope":{...},"idempotencyKey":"..."}]}: a JSON array where an object is expected`, []byte(`[` + good + `]`), nil},
+		{"events an object", "a JSON object where an array is expected (in events)", []byte(`{"events":{}}`), nil},
+		{"an item a number", "a JSON number where an object is expected (in events)", []byte(`{"events":[1]}`), nil},
 		{"empty", "events: no envelope", []byte(`{"events":[]}`), nil},
 		{"over the limit", "api.max_batch_events", batchBody([]string{good, good, good}), nil},
 		{"key in the header", "idempotencyKey", batchBody([]string{good}), map[string]string{"Idempotency-Key": "k"}},

@@ -3,7 +3,9 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -17,9 +19,11 @@ type envelope struct {
 		Name   *string                    `json:"name"`
 		Params map[string]json.RawMessage `json:"params"`
 	} `json:"event"`
-	Timestamp       *string                    `json:"timestamp"`
-	TriggeredByUser *struct{ ID json.Number }  `json:"triggered_by_user"`
-	Workorder       map[string]json.RawMessage `json:"workorder"`
+	Timestamp       *string `json:"timestamp"`
+	TriggeredByUser *struct {
+		ID json.Number `json:"id"`
+	} `json:"triggered_by_user"`
+	Workorder map[string]json.RawMessage `json:"workorder"`
 }
 
 // Parsed is what ingest needs to know about an envelope.
@@ -50,6 +54,15 @@ func parseEnvelopeSlow(raw []byte) (Parsed, error) {
 	dec.UseNumber()
 	if err := dec.Decode(&env); err != nil {
 		pe := bad("", "body is not a valid event envelope: "+JSONErrorText(err))
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te):
+			pe.Field = te.Field
+		case strings.Contains(err.Error(), "into Number"):
+			// encoding/json's untyped refusal of a string that is not a
+			// number for a json.Number, of which the envelope has one.
+			pe.Field, pe.Msg = "triggered_by_user.id", "triggered_by_user.id must be a number or a numeric string"
+		}
 		if se, ok := err.(*json.SyntaxError); ok {
 			pe.Offset = se.Offset
 		}
@@ -118,13 +131,45 @@ func jsonInt(raw []byte) (int64, error) {
 }
 
 // JSONErrorText words an encoding/json error for a client: a syntax error
-// with its byte offset, a type error with the field and the types.
+// with its byte offset, a type error with the JSON types and where, never
+// our Go types (encoding/json names those).
 func JSONErrorText(err error) string {
 	if se, ok := err.(*json.SyntaxError); ok {
 		return fmt.Sprintf("%s at byte %d", se.Error(), se.Offset)
 	}
 	if te, ok := err.(*json.UnmarshalTypeError); ok {
-		return fmt.Sprintf("%s must be %s, not %s", te.Field, te.Type, te.Value)
+		msg := "a JSON " + te.Value + " where " + jsonKind(te.Type) + " is expected"
+		if te.Field != "" {
+			msg += " (in " + te.Field + ")"
+		}
+		return msg
 	}
 	return err.Error()
+}
+
+// jsonKind says in JSON's words what a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[json.Number]() {
+		return "a number"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another value"
 }
