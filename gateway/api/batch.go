@@ -170,7 +170,8 @@ func (s *Server) handlePublishBatch(c *fiber.Ctx) error {
 	for i := range req.Events {
 		e := &req.Events[i]
 		// decodeBatch copied each envelope out of fasthttp's buffer already.
-		rs[i] = ingest.Request{Company: claims.CompanyID, ClientID: claims.ClientID, IdempotencyKey: e.IdempotencyKey, Body: e.Envelope}
+		rs[i] = ingest.Request{Company: claims.CompanyID, ClientID: claims.ClientID, IdempotencyKey: e.IdempotencyKey,
+			KeyFrom: ingest.KeyMember, Body: e.Envelope}
 		if e.sure {
 			rs[i].Parsed = &e.parsed
 		}

@@ -67,6 +67,21 @@ func TestPublishBatch(t *testing.T) {
 	if again.Status != 202 || it["replayed"] != true || it["eventId"] != first {
 		t.Fatalf("repeated key: %d %s, want the replay of %v", again.Status, again.Raw, first)
 	}
+
+	// An item's key is refused by the item's member, not by the header a
+	// bulk publish may not carry.
+	changed := strings.Replace(good, `"workorder":{`, `"workorder":{"extra":1,`, 1)
+	bad := tg.Do("POST", "/api/v1/events/batch", acme, batchBody([]string{good, changed}, strings.Repeat("k", 256), "k1"), nil)
+	bi := bad.Result()["items"].([]any)
+	for i, want := range []string{"idempotencyKey must be at most 255 characters", `idempotencyKey "k1" was already used with another body`} {
+		e, _ := bi[i].(map[string]any)["error"].(map[string]any)
+		if e == nil || !strings.Contains(fmt.Sprint(e["message"]), want) {
+			t.Errorf("item %d: %s; want its error to say %q", i, bad.Raw, want)
+		}
+	}
+	if e, _ := bi[0].(map[string]any)["error"].(map[string]any); e == nil || e["field"] != "idempotencyKey" {
+		t.Errorf("item 0's error names field %v, want idempotencyKey", e)
+	}
 }
 
 // TestPublishBatchRefusals: what is wrong with the batch itself is a 400

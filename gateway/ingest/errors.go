@@ -41,12 +41,13 @@ func (e *WrongCompanyError) Is(target error) bool { return target == ErrWrongCom
 // body: replaying the first answer would drop this event without a word.
 // The API answers it 422.
 type IdempotencyConflictError struct {
-	Key string
-	TTL time.Duration // delivery.idempotency_ttl
+	From string // KeyHeader or KeyMember
+	Key  string
+	TTL  time.Duration // delivery.idempotency_ttl
 }
 
 func (e *IdempotencyConflictError) Error() string {
-	return "Idempotency-Key " + strconv.Quote(e.Key) +
+	return e.From + " " + strconv.Quote(e.Key) +
 		" was already used with another body (keys are kept for delivery.idempotency_ttl = " +
 		e.TTL.String() + "): send a new key for a new event, or the same body to get the first answer"
 }

@@ -76,9 +76,19 @@ type Request struct {
 	ClientID       string // scopes the idempotency key
 	Body           []byte // the envelope; the Service keeps it, so the caller must not reuse it
 	IdempotencyKey string // "" for none
+	// KeyFrom names where IdempotencyKey came from in refusals: KeyMember
+	// for a bulk publish's item; "" is KeyHeader.
+	KeyFrom string
 	// Parsed is what ParseEnvelope answers for Body when the caller read
 	// Body in its own pass already (ReadEnvelope); nil: prepare parses it.
 	Parsed *Parsed
+}
+
+func (r *Request) keyFrom() string {
+	if r.KeyFrom == "" {
+		return KeyHeader
+	}
+	return r.KeyFrom
 }
 
 // Result is the 202 answer to a publish.
@@ -226,7 +236,7 @@ func (s *Service) prepare(ctx context.Context, r Request) (_ *prepared, err erro
 	stampTrace(ctx, p.ev, len(p.ds))
 	p.res = Result{EventID: p.ev.ID, TraceID: p.ev.TraceID, Deliveries: len(p.ds)}
 	if key := r.IdempotencyKey; key != "" {
-		if err := CheckIdempotencyKey(key); err != nil {
+		if err := CheckIdempotencyKey(r.keyFrom(), key); err != nil {
 			return nil, err
 		}
 		p.idem = &store.Idempotency{Key: r.ClientID + "\x00" + key, Response: idemRecord(p.answerJSON(), raw), TTL: s.o.IdempotencyTTL}
@@ -238,7 +248,7 @@ func (s *Service) prepare(ctx context.Context, r Request) (_ *prepared, err erro
 // its idempotency key when the store had it already (prior).
 func (s *Service) finish(p *prepared, prior []byte) (Outcome, error) {
 	if prior != nil {
-		first, err := s.replay(prior, p.r.Body, p.r.IdempotencyKey)
+		first, err := s.replay(prior, p.r.Body, p.r.keyFrom(), p.r.IdempotencyKey)
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -293,7 +303,7 @@ func idemRecord(answer, body []byte) []byte {
 
 // replay is the first answer to key, when body is the body it answered. A
 // record of the previous version has no hash and replays as it did.
-func (s *Service) replay(prior, body []byte, key string) (Result, error) {
+func (s *Service) replay(prior, body []byte, keyFrom, key string) (Result, error) {
 	var first struct {
 		Result
 		BodySHA256 string `json:"bodySha256"`
@@ -305,7 +315,7 @@ func (s *Service) replay(prior, body []byte, key string) (Result, error) {
 		sum := sha256.Sum256(body)
 		if first.BodySHA256 != hex.EncodeToString(sum[:]) {
 			// Replaying the first answer would drop this event without a word.
-			return Result{}, &IdempotencyConflictError{Key: key, TTL: s.o.IdempotencyTTL}
+			return Result{}, &IdempotencyConflictError{From: keyFrom, Key: key, TTL: s.o.IdempotencyTTL}
 		}
 	}
 	return first.Result, nil

@@ -106,15 +106,23 @@ func nestingDepth(raw []byte) int {
 // CheckIdempotencyKey allows 1–255 visible ASCII characters and spaces. A
 // key is stored and compared byte for byte and echoed nowhere, but control
 // characters (CR, LF, NUL) in it are never intended and would corrupt any
-// log or header a key is later written to.
-func CheckIdempotencyKey(key string) error {
+// log or header a key is later written to. name is where the key came
+// from, for the refusal: KeyHeader or KeyMember.
+func CheckIdempotencyKey(name, key string) error {
 	if len(key) > 255 {
-		return bad("Idempotency-Key", "Idempotency-Key must be at most 255 characters")
+		return bad(name, name+" must be at most 255 characters")
 	}
 	for i := 0; i < len(key); i++ {
 		if c := key[i]; c < 0x20 || c > 0x7e {
-			return bad("Idempotency-Key", "Idempotency-Key may hold visible ASCII characters and spaces only; byte "+strconv.Itoa(i)+" is 0x"+strconv.FormatUint(uint64(c), 16))
+			return bad(name, name+" may hold visible ASCII characters and spaces only; byte "+strconv.Itoa(i)+" is 0x"+strconv.FormatUint(uint64(c), 16))
 		}
 	}
 	return nil
 }
+
+// Where an idempotency key comes from: a publish's header, or a bulk
+// publish item's member (Request.KeyFrom).
+const (
+	KeyHeader = "Idempotency-Key"
+	KeyMember = "idempotencyKey"
+)
