@@ -38,7 +38,9 @@ func bench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hookgate bench: --rounds is the number of rounds of --compare; give --compare PATH too")
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// SIGHUP too: a closed terminal stops the run the way Ctrl-C does, its
+	// gateways stopped and its temp folder removed.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	o := benchrun.Options{Events: *events, Connections: *conns,
 		PayloadSize: *size, FanOut: *fanOut, Rate: *rate, Paced: *paced, Delivery: *delivery}

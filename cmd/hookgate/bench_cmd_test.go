@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hookgate/hookgate/internal/benchrun"
+	"github.com/hookgate/hookgate/internal/procstat"
 )
 
 // TestBenchCommand runs `hookgate bench` small (the real binary, its sink
@@ -118,5 +124,60 @@ func TestBenchCompare(t *testing.T) {
 		if !names[n] {
 			t.Errorf("figure %q missing or zero: %+v", n, c.Figures)
 		}
+	}
+}
+
+// TestBenchLeavesNoGateway: `hookgate bench` killed outright takes its
+// gateway down with it (a parent-death signal: without it the gateway
+// lived on until a log line hit its closed pipe, if one ever came), and
+// one whose terminal closes (SIGHUP) stops its gateway and removes its
+// temp folder, as Ctrl-C does (it used to leave the folder).
+func TestBenchLeavesNoGateway(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			tmp := t.TempDir()
+			cmd := exec.Command(binary, "bench", "--events", "20000", "--rate", "0", "--connections", "8")
+			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			gw := waitFor(t, "the bench's gateway", func() int {
+				if kids := procstat.Children(cmd.Process.Pid); len(kids) > 0 {
+					return kids[0]
+				}
+				return 0
+			})
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Wait()
+			waitFor(t, "the gateway to end", func() int {
+				if _, err := os.Stat(fmt.Sprintf("/proc/%d", gw)); os.IsNotExist(err) {
+					return 1
+				}
+				return 0
+			})
+			if sig == syscall.SIGHUP {
+				if left, _ := filepath.Glob(filepath.Join(tmp, "hookgate-bench-*")); len(left) > 0 {
+					t.Errorf("the bench left %v", left)
+				}
+			}
+		})
+	}
+}
+
+// waitFor polls f until it returns non-zero, at most a minute.
+func waitFor(t *testing.T, what string, f func() int) int {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if v := f(); v != 0 {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited a minute for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hookgate/hookgate/internal/childproc"
 	"github.com/hookgate/hookgate/internal/procstat"
 )
 
@@ -63,6 +64,9 @@ func startGateway(ctx context.Context, binary, dir, config, addr string) (*gatew
 	logs := &tailBuffer{max: 64 << 10}
 	cmd := exec.Command(binary, "serve", "--config", path, "--log-level", "warn")
 	cmd.Stdout, cmd.Stderr = logs, logs
+	// A bench killed outright (a closed terminal's SIGHUP is handled, not
+	// a SIGKILL) would leave the gateway serving and its sinks running.
+	childproc.DieWithParent(cmd)
 	g := &gateway{cmd: cmd, base: "http://" + addr, logs: logs}
 	if err := StartProcess(ctx, cmd, g.base, time.Minute); err != nil {
 		return nil, fmt.Errorf("%w; its log:\n%s", err, logs)

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
+	"github.com/hookgate/hookgate/internal/childproc"
 	"github.com/hookgate/hookgate/plugins/internal/batch"
 	sinkpb "github.com/hookgate/hookgate/plugins/proto"
 	"github.com/hookgate/hookgate/plugins/sdk"
@@ -88,7 +89,9 @@ func command(spec Spec, opts *Options) *exec.Cmd {
 	if spec.CPUs > 0 {
 		limitCPUs(cmd, spec.CPUs)
 	}
-	dieWithParent(cmd)
+	// go-plugin cannot clean up after a killed host; an orphaned custom
+	// sink might also keep a connection to a remote service.
+	childproc.DieWithParent(cmd)
 	return cmd
 }
 
