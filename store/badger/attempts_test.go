@@ -89,22 +89,10 @@ func groupKeys(t *testing.T, n int, state store.DeliveryState, outcome store.Out
 // every claim of it reads; its older attempts stay in the company's log,
 // and only a read by its id no longer finds them.
 func TestAttemptTimesAreBounded(t *testing.T) {
-	ctx, now, s, _, _, ev, d := openWithSoleDelivery(t)
+	ctx, now, s, _, _, _, d := openWithSoleDelivery(t)
 	defer s.Close()
 	const n = maxAttemptTimes + 6
-	for i := 1; i <= n; i++ {
-		at := now.Add(time.Duration(i) * time.Millisecond)
-		claimed, err := s.ClaimDue(ctx, 1, at, 1)
-		if err != nil || len(claimed) != 1 {
-			t.Fatalf("attempt %d: claimed %d, %v", i, len(claimed), err)
-		}
-		next := *claimed[0]
-		next.State, next.Attempts, next.DueAt = store.DeliveryPending, i, at
-		if err := s.RecordAttempt(ctx, &next, &store.Attempt{Attempt: i, WebhookID: d.WebhookID, CompanyID: 7, EventID: ev.ID,
-			Outcome: store.OutcomeRetry, CreatedAt: at}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	RetryTimes(t, s, now, n)
 	var rec *store.Delivery
 	if err := s.db.View(func(txn *badger.Txn) (err error) { rec, _, err = getDeliveryRec(txn, d.ID); return err }); err != nil {
 		t.Fatal(err)

@@ -73,26 +73,12 @@ func BenchmarkListAttempts(b *testing.B) {
 }
 
 // retryTimes queues one more delivery of company 1 at now and records n
-// failed attempts of it, each due again a millisecond later; it returns
-// the delivery's id.
+// failed attempts of it; it returns the delivery's id.
 func retryTimes(b *testing.B, s *badger.Store, now time.Time, n int) string {
-	ctx := context.Background()
 	it := benchItem(1, now)
-	if _, err := s.Ingest(ctx, nil, []store.IngestItem{it}); err != nil {
+	if _, err := s.Ingest(context.Background(), nil, []store.IngestItem{it}); err != nil {
 		b.Fatal(err)
 	}
-	for i := 1; i <= n; i++ {
-		at := now.Add(time.Duration(i) * time.Millisecond)
-		got, err := s.ClaimDue(ctx, 1, at, 1)
-		if err != nil || len(got) != 1 {
-			b.Fatalf("attempt %d: claimed %d, %v", i, len(got), err)
-		}
-		next := *got[0]
-		next.State, next.Attempts, next.DueAt = store.DeliveryPending, i, at
-		if err := s.RecordAttempt(ctx, &next, &store.Attempt{DeliveryID: next.ID, Attempt: i, WebhookID: next.WebhookID,
-			CompanyID: 1, EventID: next.EventID, EventName: next.EventName, Outcome: store.OutcomeRetry, CreatedAt: at}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	badger.RetryTimes(b, s, now, n)
 	return it.Deliveries[0].ID
 }
