@@ -72,10 +72,12 @@ func BenchmarkListAttempts(b *testing.B) {
 	})
 }
 
-// retryTimes queues one more delivery of company 1 at now and records n
-// failed attempts of it; it returns the delivery's id.
+// retryTimes queues one more delivery at now, of company 2 so that company
+// 1's log stays as the other cases count it, and records n failed attempts
+// of it; it returns the delivery's id.
 func retryTimes(b *testing.B, s *badger.Store, now time.Time, n int) string {
 	it := benchItem(1, now)
+	it.Event.CompanyID, it.Deliveries[0].CompanyID = 2, 2
 	if _, err := s.Ingest(context.Background(), nil, []store.IngestItem{it}); err != nil {
 		b.Fatal(err)
 	}
