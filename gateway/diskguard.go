@@ -66,7 +66,8 @@ func statfsFree(path string) (uint64, error) {
 	if err := unix.Statfs(path, &st); err != nil {
 		return 0, err
 	}
-	return st.Bavail * uint64(st.Bsize), nil
+	// The fields' types differ between systems (FreeBSD's Bavail is signed).
+	return uint64(st.Bavail) * uint64(st.Bsize), nil
 }
 
 // check reads the free space and changes state when it crossed a line.

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"golang.org/x/sys/unix"
 )
 
 // rotatedLogs syncs the memtable logs badger has rotated out.
@@ -93,7 +91,7 @@ func fdatasync(path string) error {
 	if err != nil {
 		return fmt.Errorf("store: memtable log: %w", err)
 	}
-	err = unix.Fdatasync(int(f.Fd()))
+	err = syncData(f)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		return fmt.Errorf("store: memtable log: %w", cerr)
 	}
