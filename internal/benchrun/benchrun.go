@@ -267,12 +267,8 @@ func drainRun(ctx context.Context, o Options, p *progress, dir, receiverURL stri
 	}); err != nil {
 		return Delivery{}, fmt.Errorf("writing the backlog: %w", err)
 	}
-	addr, err := FreeAddr()
-	if err != nil {
-		return Delivery{}, err
-	}
 	rc.Reset()
-	g, err := startGateway(ctx, o.Binary, dir, Config(addr, filepath.Join(dir, "data"), receiverURL, 1, o.Delivery), addr)
+	g, err := startOn(ctx, o, dir, receiverURL, 1)
 	if err != nil {
 		return Delivery{}, err
 	}
@@ -298,7 +294,7 @@ func drainRun(ctx context.Context, o Options, p *progress, dir, receiverURL stri
 // pacedRun starts a gateway on an empty data folder and measures the
 // latency at o.Rate on it.
 func pacedRun(ctx context.Context, o Options, p *progress, dir, receiverURL string, rc *Receiver) (*Latency, error) {
-	g, err := startFresh(ctx, o, dir, receiverURL, 1)
+	g, err := startOn(ctx, o, dir, receiverURL, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -310,9 +306,10 @@ func pacedRun(ctx context.Context, o Options, p *progress, dir, receiverURL stri
 	return lat, nil
 }
 
-// startFresh starts a gateway on an empty data folder in dir, with hooks
+// startOn starts a gateway on the data folder in dir (created when there
+// is none: the paced and publish runs start on an empty one), with hooks
 // webhooks.
-func startFresh(ctx context.Context, o Options, dir, receiverURL string, hooks int) (*gateway, error) {
+func startOn(ctx context.Context, o Options, dir, receiverURL string, hooks int) (*gateway, error) {
 	addr, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -324,7 +321,7 @@ func startFresh(ctx context.Context, o Options, dir, receiverURL string, hooks i
 }
 
 func publishRun(ctx context.Context, o Options, p *progress, dir, receiverURL string, rc *Receiver) (Delivery, error) {
-	g, err := startFresh(ctx, o, dir, receiverURL, o.FanOut)
+	g, err := startOn(ctx, o, dir, receiverURL, o.FanOut)
 	if err != nil {
 		return Delivery{}, err
 	}
