@@ -62,6 +62,20 @@ func TestBenchCommand(t *testing.T) {
 	if r.Machine.CPUs <= 0 {
 		t.Errorf("machine: %+v", r.Machine)
 	}
+	// Each throughput run says what the machine's CPUs did meanwhile.
+	for _, run := range []string{"plain", "drain", "publish"} {
+		var one struct {
+			CPUUse map[string]float64 `json:"cpuUse"`
+		}
+		if err := json.Unmarshal(keys[run], &one); err != nil {
+			t.Fatal(err)
+		}
+		idle, iok := one.CPUUse["idlePercent"]
+		stolen, sok := one.CPUUse["stolenPercent"]
+		if !iok || !sok || idle < 0 || stolen < 0 || idle+stolen > 100 {
+			t.Errorf("%s: the CPUs' use %v, want idlePercent and stolenPercent, together at most 100", run, one.CPUUse)
+		}
+	}
 }
 
 // TestBenchCommandRefusesBadFlags: a usage error, not a run.

@@ -106,6 +106,21 @@ type Plain struct {
 	RequestsPerSec float64 `json:"requestsPerSec"`
 	// CPU of this process (client and receiver together) per request.
 	CPUMicros float64 `json:"cpuMicrosPerRequest"`
+	CPUUse    CPUUse  `json:"cpuUse"`
+}
+
+// CPUUse is what the machine's CPUs did during a run, from /proc/stat: a run
+// that leaves them idle waits somewhere rather than computing, and time
+// stolen by the hypervisor is another guest's work, which makes the
+// figures of that run less comparable to another's.
+type CPUUse struct {
+	IdlePercent   float64 `json:"idlePercent"`
+	StolenPercent float64 `json:"stolenPercent"`
+}
+
+func cpusSince(a procstat.Times) CPUUse {
+	idle, stolen := procstat.Machine().Since(a)
+	return CPUUse{IdlePercent: idle, StolenPercent: stolen}
 }
 
 // Delivery is one run of the gateway.
@@ -121,6 +136,7 @@ type Delivery struct {
 	// This process: the receiver alone in the drain, producers and
 	// receiver together in the publish run.
 	BenchCPUMicros float64 `json:"benchCpuMicrosPerDelivery"`
+	CPUUse         CPUUse  `json:"cpuUse"`
 }
 
 // Latency is the paced run: Rate events/s, one webhook each.
@@ -167,12 +183,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	// Plain client.
 	p.phase("plain client", int64(o.Events), rc.Count)
-	cpu0 := procstat.CPU(os.Getpid())
+	cpu0, m0 := procstat.CPU(os.Getpid()), procstat.Machine()
 	rate, failed := PlainRate(ctx, srv.URL+"/hook/0", o.Events, o.Connections, o.PayloadSize)
 	if failed > 0 {
 		return nil, fmt.Errorf("the plain client: %d of %d requests failed", failed, o.Events)
 	}
-	r.Plain = Plain{RequestsPerSec: rate, CPUMicros: micros(procstat.CPU(os.Getpid())-cpu0, o.Events)}
+	r.Plain = Plain{RequestsPerSec: rate, CPUMicros: micros(procstat.CPU(os.Getpid())-cpu0, o.Events), CPUUse: cpusSince(m0)}
 
 	if r.Drain, err = drainRun(ctx, o, p, filepath.Join(dir, "drain"), srv.URL, rc); err != nil {
 		return nil, err
@@ -364,7 +380,7 @@ func publishRun(ctx context.Context, o Options, p *progress, dir, receiverURL st
 // receiver had counted before are not in its clock or its CPU figures.
 func measure(ctx context.Context, g *gateway, rc *Receiver, total int, limit time.Duration, work func() error) (Delivery, error) {
 	gw0, sink0 := g.cpu()
-	me0 := procstat.CPU(os.Getpid())
+	me0, m0 := procstat.CPU(os.Getpid()), procstat.Machine()
 	n := total - int(rc.Count())
 	start := time.Now()
 	if err := work(); err != nil {
@@ -375,10 +391,11 @@ func measure(ctx context.Context, g *gateway, rc *Receiver, total int, limit tim
 	}
 	el := time.Since(start)
 	gw1, sink1 := g.cpu()
-	me1 := procstat.CPU(os.Getpid())
+	me1, cpus := procstat.CPU(os.Getpid()), cpusSince(m0)
 	return Delivery{
 		Deliveries: n, DeliveriesPerSec: float64(n) / el.Seconds(),
 		GatewayCPUMicros: micros(gw1-gw0, n), SinkCPUMicros: micros(sink1-sink0, n), BenchCPUMicros: micros(me1-me0, n),
+		CPUUse: cpus,
 	}, nil
 }
 

@@ -9,14 +9,16 @@ import (
 
 // TestPrint: the text report names every figure it has.
 func TestPrint(t *testing.T) {
-	r := &Report{Plain: Plain{RequestsPerSec: 40000, CPUMicros: 35},
-		Drain:   Delivery{DeliveriesPerSec: 10000, PercentOfPlain: 25, GatewayCPUMicros: 85, SinkCPUMicros: 50, BenchCPUMicros: 30},
+	r := &Report{Plain: Plain{RequestsPerSec: 40000, CPUMicros: 35, CPUUse: CPUUse{IdlePercent: 4.2, StolenPercent: 0}},
+		Drain: Delivery{DeliveriesPerSec: 10000, PercentOfPlain: 25, GatewayCPUMicros: 85, SinkCPUMicros: 50, BenchCPUMicros: 30,
+			CPUUse: CPUUse{IdlePercent: 13.4, StolenPercent: 2.6}},
 		Publish: Delivery{DeliveriesPerSec: 8000, EventsPerSec: 8000, PercentOfPlain: 20},
 		Latency: &Latency{Rate: 1000, Events: 5000, AcceptedP50ms: 0.3, AcceptedP99ms: 2.25, PublishedP50ms: 1, PublishedP99ms: 4.5}}
 	var b bytes.Buffer
 	r.Print(&b)
 	for _, want := range []string{"plain Go client", "40000 requests/s", "25.0 % of plain", "gateway 85.0, sink 50.0, receiver 30.0",
-		"8000 events/s", "accepted → received   p50   0.30 ms   p99   2.25 ms", "p99   4.50 ms"} {
+		"8000 events/s", "accepted → received   p50   0.30 ms   p99   2.25 ms", "p99   4.50 ms",
+		"the CPUs 4 % idle, 0 % stolen", "the CPUs 13 % idle, 3 % stolen"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no %q in\n%s", want, b.String())
 		}

@@ -1,7 +1,7 @@
-// Package procstat reads a process's CPU time and memory from Linux's /proc,
-// for the benchmarks that report where a delivery's CPU and memory go across
-// the gateway and its sink processes. Every reader returns 0 where there is
-// no /proc or no such process.
+// Package procstat reads a process's CPU time and memory, and the machine's
+// CPU time, from Linux's /proc, for the benchmarks that report where a
+// delivery's CPU and memory go across the gateway and its sink processes.
+// Every reader returns 0 where there is no /proc or no such process.
 package procstat
 
 import (
@@ -95,4 +95,54 @@ func Children(pid int) []int {
 		}
 	}
 	return out
+}
+
+// Times is the machine's CPU time since boot, summed over its CPUs, from
+// the first line of /proc/stat.
+type Times struct {
+	// Total is every state's time; Idle includes waiting for I/O; Steal
+	// is the time a hypervisor ran something else while this machine had
+	// work (a shared virtual machine's noise).
+	Total, Idle, Steal time.Duration
+}
+
+// Machine reads the machine's Times; all zero where there is no /proc/stat.
+func Machine() Times {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return Times{}
+	}
+	return parseMachine(string(b))
+}
+
+// parseMachine reads the "cpu" line: user nice system idle iowait irq
+// softirq steal guest guest_nice, in clock ticks. guest and guest_nice are
+// counted in user and nice already, so they are not added again.
+func parseMachine(stat string) Times {
+	line, _, _ := strings.Cut(stat, "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return Times{}
+	}
+	var v [8]int64
+	for i := range v {
+		v[i], _ = strconv.ParseInt(f[i+1], 10, 64)
+	}
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / clkTck }
+	var total int64
+	for _, n := range v {
+		total += n
+	}
+	return Times{Total: tick(total), Idle: tick(v[3] + v[4]), Steal: tick(v[7])}
+}
+
+// Since is the share of the CPUs' time from a to t that was idle and that
+// was stolen, in percent; 0 and 0 when no time passed or there is no
+// /proc/stat.
+func (t Times) Since(a Times) (idle, stolen float64) {
+	total := t.Total - a.Total
+	if total <= 0 {
+		return 0, 0
+	}
+	return 100 * float64(t.Idle-a.Idle) / float64(total), 100 * float64(t.Steal-a.Steal) / float64(total)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -69,5 +70,30 @@ func TestExited(t *testing.T) {
 	}
 	if Exited(0) || Exited(-1) {
 		t.Error("no process reads as exited")
+	}
+}
+
+// TestMachine: the cpu line of /proc/stat is summed without its guest
+// fields (already in user and nice), idle takes in iowait, and Since gives
+// the shares of the time between two reads.
+func TestMachine(t *testing.T) {
+	a := parseMachine("cpu  100 0 50 800 40 5 5 0 30 0\ncpu0 50 0 25 400 20 2 3 0 15 0\n")
+	b := parseMachine("cpu  250 10 90 1300 60 10 10 70 90 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n")
+	if want := (Times{Total: 10 * time.Second, Idle: 8400 * time.Millisecond}); a != want {
+		t.Fatalf("first read %+v, want %+v", a, want)
+	}
+	// Between them: 1800 - 1000 = 800 ticks, 520 idle (500 + 20 iowait), 70 stolen.
+	idle, stolen := b.Since(a)
+	if idle != 65 || stolen != 8.75 {
+		t.Errorf("idle %.2f %%, stolen %.2f %%; want 65 and 8.75", idle, stolen)
+	}
+	if got := parseMachine("intr 1 2 3\n"); got != (Times{}) {
+		t.Errorf("a stat without a cpu line read as %+v", got)
+	}
+	if idle, stolen := a.Since(a); idle != 0 || stolen != 0 {
+		t.Errorf("no time passed, yet %.2f %% idle and %.2f %% stolen", idle, stolen)
+	}
+	if m := Machine(); runtime.GOOS == "linux" && (m.Total <= 0 || m.Idle > m.Total) {
+		t.Errorf("this machine reads as %+v", m)
 	}
 }
