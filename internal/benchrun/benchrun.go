@@ -106,7 +106,7 @@ type Plain struct {
 	RequestsPerSec float64 `json:"requestsPerSec"`
 	// CPU of this process (client and receiver together) per request.
 	CPUMicros float64 `json:"cpuMicrosPerRequest"`
-	CPUUse    CPUUse  `json:"cpuUse"`
+	CPUUse    *CPUUse `json:"cpuUse,omitempty"` // nil without /proc/stat
 }
 
 // CPUUse is what the machine's CPUs did during a run, from /proc/stat: a run
@@ -118,9 +118,15 @@ type CPUUse struct {
 	StolenPercent float64 `json:"stolenPercent"`
 }
 
-func cpusSince(a procstat.Times) CPUUse {
-	idle, stolen := procstat.Machine().Since(a)
-	return CPUUse{IdlePercent: idle, StolenPercent: stolen}
+// cpusSince is the machine's CPU use since a; nil where there is no
+// /proc/stat to read it from.
+func cpusSince(a procstat.Times) *CPUUse {
+	b := procstat.Machine()
+	if a.Total <= 0 || b.Total <= 0 {
+		return nil
+	}
+	idle, stolen := b.Since(a)
+	return &CPUUse{IdlePercent: idle, StolenPercent: stolen}
 }
 
 // Delivery is one run of the gateway.
@@ -136,7 +142,7 @@ type Delivery struct {
 	// This process: the receiver alone in the drain, producers and
 	// receiver together in the publish run.
 	BenchCPUMicros float64 `json:"benchCpuMicrosPerDelivery"`
-	CPUUse         CPUUse  `json:"cpuUse"`
+	CPUUse         *CPUUse `json:"cpuUse,omitempty"` // nil without /proc/stat
 }
 
 // Latency is the paced run: Rate events/s, one webhook each.

@@ -61,17 +61,24 @@ var figures = []figure{
 	{"drain", "% of plain", true, func(r *Report) (float64, bool) { return r.Drain.PercentOfPlain, true }},
 	{"drain, gateway CPU", "µs/delivery", false, func(r *Report) (float64, bool) { return r.Drain.GatewayCPUMicros, true }},
 	{"drain, sink CPU", "µs/delivery", false, func(r *Report) (float64, bool) { return r.Drain.SinkCPUMicros, true }},
-	{"drain, CPUs idle", "%", true, func(r *Report) (float64, bool) { return r.Drain.CPUUse.IdlePercent, true }},
+	{"drain, CPUs idle", "%", true, func(r *Report) (float64, bool) { return idleOf(r.Drain.CPUUse) }},
 	{"publish and deliver", "% of plain", true, func(r *Report) (float64, bool) { return r.Publish.PercentOfPlain, true }},
 	{"publish, gateway CPU", "µs/delivery", false, func(r *Report) (float64, bool) { return r.Publish.GatewayCPUMicros, true }},
 	{"publish, sink CPU", "µs/delivery", false, func(r *Report) (float64, bool) { return r.Publish.SinkCPUMicros, true }},
-	{"publish, CPUs idle", "%", true, func(r *Report) (float64, bool) { return r.Publish.CPUUse.IdlePercent, true }},
+	{"publish, CPUs idle", "%", true, func(r *Report) (float64, bool) { return idleOf(r.Publish.CPUUse) }},
 	{"paced, published → received p99", "ms", false, func(r *Report) (float64, bool) {
 		if r.Latency == nil {
 			return 0, false
 		}
 		return r.Latency.PublishedP99ms, true
 	}},
+}
+
+func idleOf(c *CPUUse) (float64, bool) {
+	if c == nil {
+		return 0, false
+	}
+	return c.IdlePercent, true
 }
 
 // Compare measures the builds base and other in rounds (at least 1), with

@@ -13,8 +13,10 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "%d CPUs, %s, %s; receiver, producers, gateway and sink share this machine\n\n", r.Machine.CPUs, r.Machine.OS, r.Machine.Go)
 	fmt.Fprintf(w, "%-34s %9.0f requests/s      %6.1f µs CPU per request (client + receiver)\n",
 		"plain Go client", r.Plain.RequestsPerSec, r.Plain.CPUMicros)
-	cpus := func(c CPUUse) {
-		fmt.Fprintf(w, "%-34s the CPUs %.0f %% idle, %.0f %% stolen by the hypervisor\n", "", c.IdlePercent, c.StolenPercent)
+	cpus := func(c *CPUUse) {
+		if c != nil {
+			fmt.Fprintf(w, "%-34s the CPUs %.0f %% idle, %.0f %% stolen by the hypervisor\n", "", c.IdlePercent, c.StolenPercent)
+		}
 	}
 	cpus(r.Plain.CPUUse)
 	row := func(name string, d Delivery, bench string) {

@@ -9,9 +9,9 @@ import (
 
 // TestPrint: the text report names every figure it has.
 func TestPrint(t *testing.T) {
-	r := &Report{Plain: Plain{RequestsPerSec: 40000, CPUMicros: 35, CPUUse: CPUUse{IdlePercent: 4.2, StolenPercent: 0}},
+	r := &Report{Plain: Plain{RequestsPerSec: 40000, CPUMicros: 35, CPUUse: &CPUUse{IdlePercent: 4.2, StolenPercent: 0}},
 		Drain: Delivery{DeliveriesPerSec: 10000, PercentOfPlain: 25, GatewayCPUMicros: 85, SinkCPUMicros: 50, BenchCPUMicros: 30,
-			CPUUse: CPUUse{IdlePercent: 13.4, StolenPercent: 2.6}},
+			CPUUse: &CPUUse{IdlePercent: 13.4, StolenPercent: 2.6}},
 		Publish: Delivery{DeliveriesPerSec: 8000, EventsPerSec: 8000, PercentOfPlain: 20},
 		Latency: &Latency{Rate: 1000, Events: 5000, AcceptedP50ms: 0.3, AcceptedP99ms: 2.25, PublishedP50ms: 1, PublishedP99ms: 4.5}}
 	var b bytes.Buffer
@@ -22,6 +22,10 @@ func TestPrint(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no %q in\n%s", want, b.String())
 		}
+	}
+	// The publish run has no reading of the CPUs (no /proc/stat): no line.
+	if n := strings.Count(b.String(), "the CPUs"); n != 2 {
+		t.Errorf("%d lines on the CPUs' use, want 2 (plain and drain)", n)
 	}
 }
 
