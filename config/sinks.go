@@ -70,16 +70,19 @@ func UsableSinks(blocks []Sink, company int64) []Sink {
 }
 
 // FindSink returns the block named name among blocks, the built-in http
-// sink for "http", or nil.
-func FindSink(blocks []Sink, name string) *Sink {
-	if i := slices.IndexFunc(blocks, func(s Sink) bool { return s.Name == name }); i >= 0 {
-		return &blocks[i]
+// sink's for "http", and whether there is one. The block is a copy, so
+// that asking for the built-in sink, which every delivery through it does,
+// puts nothing on the heap.
+func FindSink(blocks []Sink, name string) (Sink, bool) {
+	for i := range blocks {
+		if blocks[i].Name == name {
+			return blocks[i], true
+		}
 	}
 	if name == BuiltinSink {
-		b := BuiltinSinkBlock()
-		return &b
+		return BuiltinSinkBlock(), true
 	}
-	return nil
+	return Sink{}, false
 }
 
 // FormatCompanies lists company ids as "100, 200" for messages.

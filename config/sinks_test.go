@@ -79,13 +79,13 @@ func TestSinkAllows(t *testing.T) {
 	if got, want := names(UsableSinks(blocks, 200)), []string{"http:http", "mine:custom", "relay:http"}; !slices.Equal(got, want) {
 		t.Errorf("company 200: %v, want %v", got, want)
 	}
-	if s := FindSink(blocks, "unlisted"); s == nil || s.Allows(100) {
+	if s, ok := FindSink(blocks, "unlisted"); !ok || s.Allows(100) {
 		t.Errorf("a salesforce sink without companies allows company 100: %+v", s)
 	}
-	if s := FindSink(blocks, "http"); s == nil || !s.Allows(12345) {
+	if s, ok := FindSink(blocks, "http"); !ok || !s.Allows(12345) {
 		t.Errorf("built-in http sink: %+v", s)
 	}
-	if FindSink(blocks, "ghost") != nil {
+	if _, ok := FindSink(blocks, "ghost"); ok {
 		t.Error("found an undeclared sink")
 	}
 }

@@ -46,16 +46,7 @@ func (a *SinkAccess) check(name string, company int64) (known, allowed bool) {
 	if slices.Contains(s.Revoked, name) {
 		return true, false
 	}
-	for i := range s.Blocks {
-		if s.Blocks[i].Name == name {
-			return true, s.Blocks[i].Allows(company)
-		}
-	}
-	// The built-in http sink runs without a block of its own. Every
-	// delivery asks this; config.FindSink would put a copy of its block on
-	// the heap each time.
-	if name == config.BuiltinSink {
-		b := config.BuiltinSinkBlock()
+	if b, ok := config.FindSink(s.Blocks, name); ok {
 		return true, b.Allows(company)
 	}
 	return false, false
@@ -75,8 +66,8 @@ func (a *SinkAccess) Forbids(name string, company int64) bool {
 func ReloadedSinks(running, next []config.Sink) SinkSnapshot {
 	var out SinkSnapshot
 	for _, r := range running {
-		n := config.FindSink(next, r.Name)
-		if n == nil {
+		n, ok := config.FindSink(next, r.Name)
+		if !ok {
 			out.Revoked = append(out.Revoked, r.Name)
 			continue
 		}
@@ -95,7 +86,7 @@ func CheckBlockSinks(blocks []config.Webhook, access *SinkAccess) error {
 			continue // an undeclared sink is reported where its name is checked
 		}
 		who := "no company may use it"
-		if s := config.FindSink(access.snap.Load().Blocks, w.Sink); s != nil && len(s.Companies) > 0 {
+		if s, ok := config.FindSink(access.snap.Load().Blocks, w.Sink); ok && len(s.Companies) > 0 {
 			who = "companies " + config.FormatCompanies(s.Companies) + " only may use it"
 		}
 		return fmt.Errorf("%s:%d:%d webhook %q: sink %q is not available to company %d: %s",
