@@ -360,10 +360,15 @@ func BenchmarkDrainBacklogRecorder(b *testing.B) { benchDrain(b, true, 200*time.
 func BenchmarkDrainBacklogRecorderSyncEach(b *testing.B) { benchDrain(b, true, 0) }
 
 func benchDrain(b *testing.B, recorder bool, syncDelay time.Duration) {
+	benchDrainOf(b, recorder, syncDelay, payload)
+}
+
+// benchDrainOf is benchDrain with events of payload pl.
+func benchDrainOf(b *testing.B, recorder bool, syncDelay time.Duration, pl []byte) {
 	const n, batch = 20000, 200
 	ctx := context.Background()
-	var cpu, wall time.Duration
-	var keys, allocs uint64
+	var cost drainCost
+	var keys uint64
 	for range b.N {
 		b.StopTimer()
 		dir := b.TempDir()
@@ -376,6 +381,7 @@ func benchDrain(b *testing.B, recorder bool, syncDelay time.Duration) {
 				// due at the same instant are a different case (see
 				// docs/storage.md, "Queue").
 				items[k] = benchItem(1, now.Add(time.Duration(i+k)*time.Microsecond))
+				items[k].Event.Payload = pl
 			}
 			if _, err := s.Ingest(ctx, nil, items); err != nil {
 				b.Fatal(err)
@@ -384,25 +390,39 @@ func benchDrain(b *testing.B, recorder bool, syncDelay time.Duration) {
 		s.Close()
 		s = openBenchSync(b, dir, syncDelay)
 		b.StartTimer()
-		keys0, allocs0 := s.KeyWrites(), mallocs()
-		cpu0, start := cpuTime(), time.Now()
-		drain(b, s, n, now.Add(time.Hour), recorder)
-		cpu += cpuTime() - cpu0
-		wall += time.Since(start)
-		keys, allocs = keys+s.KeyWrites()-keys0, allocs+mallocs()-allocs0
+		keys0 := s.KeyWrites()
+		cost.drain(b, s, n, now.Add(time.Hour), recorder)
+		keys += s.KeyWrites() - keys0
 		b.StopTimer()
 		s.Close()
 	}
-	reportDrain(b, float64(b.N*n), cpu, wall, allocs)
+	cost.report(b, n)
 	b.ReportMetric(float64(keys)/float64(b.N*n), "keys/delivery")
 }
 
-// reportDrain reports a drain's figures: deliveries/s, the process's CPU and
-// allocations per delivery.
-func reportDrain(b *testing.B, total float64, cpu, wall time.Duration, allocs uint64) {
-	b.ReportMetric(total/wall.Seconds(), "deliveries/s")
-	b.ReportMetric(float64(cpu.Microseconds())/total, "cpu-µs/delivery")
-	b.ReportMetric(float64(allocs)/total, "allocs/delivery")
+// drainCost adds up what a benchmark's drains cost the process.
+type drainCost struct {
+	cpu, wall time.Duration
+	allocs    uint64
+}
+
+// drain runs drain and adds its CPU, wall time and allocations.
+func (c *drainCost) drain(b *testing.B, s drainStore, n int, now time.Time, recorder bool) {
+	allocs0 := mallocs()
+	cpu0, start := cpuTime(), time.Now()
+	drain(b, s, n, now, recorder)
+	c.cpu += cpuTime() - cpu0
+	c.wall += time.Since(start)
+	c.allocs += mallocs() - allocs0
+}
+
+// report reports deliveries/s, the process's CPU and allocations per
+// delivery over b.N drains of n deliveries.
+func (c drainCost) report(b *testing.B, n int) {
+	total := float64(b.N * n)
+	b.ReportMetric(total/c.wall.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(c.cpu.Microseconds())/total, "cpu-µs/delivery")
+	b.ReportMetric(float64(c.allocs)/total, "allocs/delivery")
 }
 
 func mallocs() uint64 {

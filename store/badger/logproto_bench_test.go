@@ -47,10 +47,12 @@ func BenchmarkDrainBacklogLogPrototype(b *testing.B) {
 }
 
 func benchPrototype(b *testing.B, kind string, pl []byte) {
+	if kind == "store" {
+		benchDrainOf(b, true, 200*time.Millisecond, pl)
+		return
+	}
 	const n = 20000
-	ctx := context.Background()
-	var cpu, wall time.Duration
-	var allocs uint64
+	var cost drainCost
 	for range b.N {
 		b.StopTimer()
 		dir, now := b.TempDir(), time.Now()
@@ -60,40 +62,24 @@ func benchPrototype(b *testing.B, kind string, pl []byte) {
 			items[i].Event.Payload = pl
 		}
 		var s drainStore
-		var done func()
-		switch kind {
-		case "store":
-			st := openBench(b, dir)
-			for i := 0; i < n; i += 200 {
-				if _, err := st.Ingest(ctx, nil, items[i:i+200]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			st.Close()
-			st = openBenchSync(b, dir, 200*time.Millisecond)
-			s, done = st, func() { st.Close() }
-		case "log":
+		done := func() {}
+		if kind == "log" {
 			writeLogProto(b, dir, items)
 			p := openLogProto(b, dir)
 			s, done = p, p.close
-		default:
+		} else {
 			np := &nullProto{ev: items[0].Event}
 			for _, it := range items {
 				np.queue = append(np.queue, it.Deliveries[0])
 			}
-			s, done = np, func() {}
+			s = np
 		}
 		b.StartTimer()
-		allocs0 := mallocs()
-		cpu0, start := cpuTime(), time.Now()
-		drain(b, s, n, now.Add(time.Hour), true)
-		cpu += cpuTime() - cpu0
-		wall += time.Since(start)
-		allocs += mallocs() - allocs0
+		cost.drain(b, s, n, now.Add(time.Hour), true)
 		b.StopTimer()
 		done()
 	}
-	reportDrain(b, float64(b.N*n), cpu, wall, allocs)
+	cost.report(b, n)
 }
 
 // logProto is the prototype: see the file's comment.
